@@ -1,0 +1,558 @@
+"""JSON-LD to canonical N-Quads (RDFC-1.0), fast for documents of a known shape.
+
+The work is split between two well-kept libraries:
+- pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`);
+- pyoxigraph labels blank nodes with RDFC-1.0 and serialises N-Quads (PITFALLS 8: its output is
+  not sorted; the canonical form is the sorted lines).
+
+Why a shape cache (written here because no library offers it): expanding JSON-LD is the costly
+step (context processing, term selection) and it gives the same RDF *shape* for every credential of
+one badge: only the literal values and identifiers change. So a document is split into its
+*skeleton* (keys, types, array lengths, numbers, every value that can change the structure) and its
+*leaves* (the other strings). The skeleton is expanded once with placeholder strings; the quads
+that came out are kept as a template, and each later document of that shape only substitutes its
+own leaves into the template before RDFC-1.0 runs. A leaf whose value could expand differently from
+its placeholder (an identifier that is not an absolute IRI, a blank node label, a term in an
+`@vocab` position such as `proofPurpose`) is moved into the skeleton, so the shortcut never changes
+the result: `tests/test_canonical.py` compares it with the full path on every sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from pyld import jsonld
+from pyld.canon import URDNA2015
+
+from issuer import contexts
+from issuer.errors import SigningRefused
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+# An absolute IRI as JSON-LD keeps it unchanged (RFC 3987 scheme, no characters that make pyld
+# or a verifier reject or rewrite it).
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
+# C0 controls but LF and CR, and DEL (PITFALLS 8). Tab is refused too: canonical N-Quads writers
+# disagree on it (raw in RDF 1.2 canonical form, `\t` in pyoxigraph), and no credential needs it.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+
+# Keys of a JSON object whose string value shapes the RDF rather than fill it.
+_STRUCTURAL_KEYS = frozenset({"@context", "type", "@type", "@language", "@direction",
+                              "@container", "@base", "@vocab", "@version"})
+
+_TEMPLATE_CACHE_SIZE = 256
+
+
+class CanonicalizationError(Exception):
+    """The document is not JSON-LD this issuer can canonicalise (unknown context, bad shape)."""
+
+
+def _placeholder_prefix() -> str:
+    # A per-process random prefix, so a value in a document can never pose as a placeholder.
+    return f"urn:x-shape-{secrets.token_hex(8)}:"
+
+
+_PLACEHOLDER = _placeholder_prefix()
+
+
+# --- JSON-LD to RDF (the slow, general path) -------------------------------------------------
+
+def _rdf_term(node: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    kind = node["type"]
+    if kind == "IRI":
+        return ox.NamedNode(node["value"])
+    if kind == "blank node":
+        return ox.BlankNode(node["value"][2:])
+    language = node.get("language")
+    if language:
+        return ox.Literal(node["value"], language=language)
+    datatype = node.get("datatype", XSD_STRING)
+    if datatype == XSD_STRING:
+        return ox.Literal(node["value"])
+    return ox.Literal(node["value"], datatype=ox.NamedNode(datatype))
+
+
+def expand_to_quads(document: Any) -> list[ox.Quad]:
+    """JSON-LD to RDF with pyld and the pinned contexts (never the network)."""
+    try:
+        dataset = jsonld.to_rdf(document, {"documentLoader": contexts.document_loader})
+    except jsonld.JsonLdError as error:
+        unknown = _find_cause(error, contexts.UnknownContext)
+        if unknown is not None:
+            raise CanonicalizationError(f"unknown JSON-LD context: {unknown.url}") from error
+        raise CanonicalizationError(f"JSON-LD error: {error.type if hasattr(error, 'type') else error}") from error
+    quads: list[ox.Quad] = []
+    for graph_name, triples in dataset.items():
+        graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+        if graph_name == "@default":
+            graph = ox.DefaultGraph()
+        elif graph_name.startswith("_:"):
+            graph = ox.BlankNode(graph_name[2:])
+        else:
+            graph = ox.NamedNode(graph_name)
+        for triple in triples:
+            quads.append(ox.Quad(_rdf_term(triple["subject"]), _rdf_term(triple["predicate"]),
+                                 _rdf_term(triple["object"]), graph))
+    return quads
+
+
+def _find_cause(error: BaseException, kind: type[BaseException]) -> Any:
+    seen: set[int] = set()
+    stack: list[Any] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        stack.extend([getattr(current, "cause", None), current.__cause__, current.__context__])
+        details = getattr(current, "details", None)
+        if isinstance(details, dict):
+            stack.append(details.get("cause"))
+    return None
+
+
+def canonical_nquads_of_quads(quads: Iterable[ox.Quad]) -> str:
+    """RDFC-1.0 canonical N-Quads of a set of quads (sorted lines, each ending in LF).
+
+    Most documents have blank nodes that are told apart by their first-degree hash (RDFC-1.0
+    §4.6): their canonical labels follow from sorting those hashes, computed here. When two blank
+    nodes share a hash, the full algorithm with its N-degree step runs in pyld. pyoxigraph's own
+    `canonicalize()` is not used for that step: on the 1EdTech `complete.json` sample (identical
+    nested proofs) it labels the tied nodes differently from pyld and from the signer, so the
+    signature would not verify (kept as `test_tied_blank_nodes_match_the_reference`).
+    """
+    unique = list(dict.fromkeys(quads))
+    blank_quads: dict[str, list[ox.Quad]] = {}
+    for quad in unique:
+        for term in (quad.subject, quad.object, quad.graph_name):
+            if isinstance(term, ox.BlankNode):
+                mentions = blank_quads.setdefault(term.value, [])
+                if not mentions or mentions[-1] is not quad:
+                    mentions.append(quad)
+    if not blank_quads:
+        return "".join(sorted({_nquad(q, {}) for q in unique}))
+    hashes = {label: _first_degree_hash(label, mentioned) for label, mentioned in blank_quads.items()}
+    if len(set(hashes.values())) < len(hashes):
+        return _canonicalize_with_pyld(unique)
+    labels = {label: f"c14n{n}" for n, label in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return "".join(sorted({_nquad(q, labels) for q in unique}))
+
+
+def _term_text(term: Any, labels: dict[str, str]) -> str:
+    if isinstance(term, ox.BlankNode):
+        return "_:" + labels.get(term.value, term.value)
+    if isinstance(term, ox.Literal):
+        return _literal_text(term)
+    return f"<{term.value}>"
+
+
+_NQUADS_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r"})
+
+
+def _literal_text(literal: ox.Literal) -> str:
+    """Canonical N-Quads literal (RDFC-1.0 §4.3 / rdf-canonize): only `"`, `\\`, LF and CR are
+    escaped. Written here rather than taken from pyoxigraph, which also escapes tab."""
+    text = '"' + literal.value.translate(_NQUADS_ESCAPES) + '"'
+    if literal.language:
+        return f"{text}@{literal.language}"
+    datatype = literal.datatype.value
+    return text if datatype == XSD_STRING else f"{text}^^<{datatype}>"
+
+
+def _nquad(quad: ox.Quad, labels: dict[str, str]) -> str:
+    graph = quad.graph_name
+    tail = "" if isinstance(graph, ox.DefaultGraph) else " " + _term_text(graph, labels)
+    return (f"{_term_text(quad.subject, labels)} {_term_text(quad.predicate, labels)} "
+            f"{_term_text(quad.object, labels)}{tail} .\n")
+
+
+def _first_degree_hash(label: str, mentioned: list[ox.Quad]) -> str:
+    """RDFC-1.0 §4.6 Hash First Degree Quads: the node itself is _:a, any other blank node _:z."""
+    lines = []
+    for quad in mentioned:
+        lines.append(_nquad_marked(quad, label))
+    return hashlib.sha256("".join(sorted(lines)).encode("utf-8")).hexdigest()
+
+
+def _nquad_marked(quad: ox.Quad, label: str) -> str:
+    def text(term: Any) -> str:
+        if isinstance(term, ox.BlankNode):
+            return "_:a" if term.value == label else "_:z"
+        return _term_text(term, {})
+
+    graph = quad.graph_name
+    tail = "" if isinstance(graph, ox.DefaultGraph) else " " + text(graph)
+    return f"{text(quad.subject)} {text(quad.predicate)} {text(quad.object)}{tail} .\n"
+
+
+def _canonicalize_with_pyld(quads: list[ox.Quad]) -> str:
+    # The dataset is handed over as pyld's own structure: pyld's N-Quads *parser* mangles
+    # escaped backslashes (`\\\\n` comes back as a newline), so text is never round-tripped.
+    dataset: dict[str, list[dict[str, Any]]] = {}
+    for quad in quads:
+        graph = quad.graph_name
+        name = "@default" if isinstance(graph, ox.DefaultGraph) else _pyld_term(graph)["value"]
+        dataset.setdefault(name, []).append({"subject": _pyld_term(quad.subject),
+                                             "predicate": _pyld_term(quad.predicate),
+                                             "object": _pyld_term(quad.object)})
+    result: str = URDNA2015().main(dataset, {"format": "application/n-quads"})
+    return result
+
+
+def _pyld_term(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.BlankNode):
+        return {"type": "blank node", "value": "_:" + term.value}
+    if isinstance(term, ox.NamedNode):
+        return {"type": "IRI", "value": term.value}
+    node = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+    if term.language:
+        node["language"] = term.language
+    return node
+
+
+def blank_node_count(quads: Iterable[ox.Quad]) -> int:
+    labels = set()
+    for quad in quads:
+        for term in (quad.subject, quad.object, quad.graph_name):
+            if isinstance(term, ox.BlankNode):
+                labels.add(term.value)
+    return len(labels)
+
+
+# --- the shape cache --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where a template term comes from: a fixed term, or leaf number `leaf` as IRI or literal."""
+
+    term: Any
+    leaf: int = -1
+    as_iri: bool = False
+
+
+@dataclass
+class _Template:
+    quads: list[tuple[_Slot, _Slot, _Slot, _Slot]]
+    iri_leaves: frozenset[int]     # leaves that sit where an IRI is expected
+
+
+def _skeleton(document: Any, fixed: frozenset[int]) -> tuple[Any, list[str]]:
+    """Split `document` into a hashable skeleton and its substitutable string leaves.
+
+    Leaves are numbered in document order; a leaf number in `fixed` stays in the skeleton.
+    """
+    leaves: list[str] = []
+
+    def walk(node: Any, structural: bool) -> Any:
+        if isinstance(node, dict):
+            return ("{", tuple((key, walk(value, structural or key in _STRUCTURAL_KEYS))
+                               for key, value in node.items()))
+        if isinstance(node, list):
+            return ("[", tuple(walk(item, structural) for item in node))
+        if isinstance(node, str) and not structural:
+            number = len(leaves)
+            leaves.append(node)
+            if number in fixed:
+                return ("=", number, node)
+            return ("$", number)
+        # numbers, booleans, null and structural strings: part of the shape (a bool is not an int here)
+        return ("v", type(node).__name__, node)
+
+    return walk(document, False), leaves
+
+
+def _placeholder_document(document: Any, fixed: frozenset[int]) -> Any:
+    counter = iter(range(1 << 30))
+
+    def walk(node: Any, structural: bool) -> Any:
+        if isinstance(node, dict):
+            return {key: walk(value, structural or key in _STRUCTURAL_KEYS)
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item, structural) for item in node]
+        if isinstance(node, str) and not structural:
+            number = next(counter)
+            return node if number in fixed else f"{_PLACEHOLDER}{number}"
+        return node
+
+    return walk(document, False)
+
+
+class _UnsafeTemplate(Exception):
+    def __init__(self, leaves: set[int]) -> None:
+        super().__init__(leaves)
+        self.leaves = leaves
+
+
+def _slot(term: Any) -> _Slot:
+    if isinstance(term, ox.DefaultGraph):
+        return _Slot(term)
+    value = term.value
+    if isinstance(term, ox.NamedNode):
+        if value.startswith(_PLACEHOLDER):
+            return _Slot(term, int(value[len(_PLACEHOLDER):]), as_iri=True)
+        _refuse_embedded(value)
+        return _Slot(term)
+    if isinstance(term, ox.Literal):
+        _refuse_embedded(term.datatype.value)
+        if value.startswith(_PLACEHOLDER) and value[len(_PLACEHOLDER):].isdigit():
+            return _Slot(term, int(value[len(_PLACEHOLDER):]))
+        _refuse_embedded(value)
+    return _Slot(term)
+
+
+def _refuse_embedded(text: str) -> None:
+    """A placeholder inside a longer term (a resolved relative IRI, an `@json` literal) cannot be
+    substituted safely: those leaves go back into the skeleton."""
+    if _PLACEHOLDER in text:
+        found = {int(match) for match in re.findall(re.escape(_PLACEHOLDER) + r"(\d+)", text)}
+        raise _UnsafeTemplate(found)
+
+
+def _build_template(document: Any, fixed: frozenset[int]) -> _Template:
+    quads = expand_to_quads(_placeholder_document(document, fixed))
+    slots = [(_slot(q.subject), _slot(q.predicate), _slot(q.object), _slot(q.graph_name))
+             for q in quads]
+    iri_leaves = frozenset(s.leaf for quad in slots for s in quad if s.leaf >= 0 and s.as_iri)
+    return _Template(slots, iri_leaves)
+
+
+def _is_safe_iri(value: str) -> bool:
+    if not _ABSOLUTE_IRI.match(value):
+        return False
+    # A compact IRI such as `xsd:string` or `schema:name` would expand through a context prefix.
+    return value.split(":", 1)[0] not in _context_terms()
+
+
+_TERMS_LOCK = threading.Lock()
+_TERMS: frozenset[str] | None = None
+
+
+def _context_terms() -> frozenset[str]:
+    """Every term any shipped context defines (a term may act as a prefix of a compact IRI)."""
+    global _TERMS
+    with _TERMS_LOCK:
+        if _TERMS is None:
+            names: set[str] = set()
+
+            def collect(node: Any) -> None:
+                if isinstance(node, dict):
+                    for key, value in node.items():
+                        if not key.startswith("@"):
+                            names.add(key)
+                        collect(value)
+                elif isinstance(node, list):
+                    for item in node:
+                        collect(item)
+
+            for url in contexts.PINNED:
+                collect(contexts.context_document(url).get("@context"))
+            _TERMS = frozenset(names)
+        return _TERMS
+
+
+class ShapeCache:
+    """Bounded LRU of RDF templates keyed by document skeleton. Thread-safe."""
+
+    def __init__(self, size: int = _TEMPLATE_CACHE_SIZE) -> None:
+        self._size = size
+        self._templates: OrderedDict[Any, _Template] = OrderedDict()
+        # raw skeleton -> leaves that must stay fixed for that shape (learnt once)
+        self._fixed: OrderedDict[Any, frozenset[int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._templates.clear()
+            self._fixed.clear()
+
+    def quads(self, document: Any) -> list[ox.Quad]:
+        raw_key, leaves = _skeleton(document, frozenset())
+        with self._lock:
+            fixed = self._fixed.get(raw_key)
+        if fixed is None:
+            fixed = self._learn_fixed_leaves(document, raw_key)
+        # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed too.
+        template = self._template(document, fixed)
+        unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
+        if unsafe:
+            template = self._template(document, fixed | unsafe)
+        return list(_instantiate(template, leaves))
+
+    def _learn_fixed_leaves(self, document: Any, raw_key: Any) -> frozenset[int]:
+        fixed: frozenset[int] = frozenset()
+        for _ in range(64):
+            try:
+                _build_template(document, fixed)
+                break
+            except _UnsafeTemplate as unsafe:
+                fixed = fixed | frozenset(unsafe.leaves)
+        else:  # pragma: no cover - only a pathological document gets here
+            raise CanonicalizationError("document shape could not be templated")
+        with self._lock:
+            self._fixed[raw_key] = fixed
+            self._trim(self._fixed)
+        return fixed
+
+    def _template(self, document: Any, fixed: frozenset[int]) -> _Template:
+        key, _ = _skeleton(document, fixed)
+        with self._lock:
+            template = self._templates.get(key)
+            if template is not None:
+                self._templates.move_to_end(key)
+                self.hits += 1
+                return template
+        template = _build_template(document, fixed)
+        with self._lock:
+            self.misses += 1
+            self._templates[key] = template
+            self._trim(self._templates)
+        return template
+
+    def _trim(self, table: OrderedDict[Any, Any]) -> None:
+        while len(table) > self._size:
+            table.popitem(last=False)
+
+
+def _instantiate(template: _Template, leaves: list[str]) -> Iterator[ox.Quad]:
+    def term(slot: _Slot) -> Any:
+        if slot.leaf < 0:
+            return slot.term
+        value = leaves[slot.leaf]
+        if slot.as_iri:
+            return ox.NamedNode(value)
+        literal = slot.term
+        if literal.language:
+            return ox.Literal(value, language=literal.language)
+        if literal.datatype.value == XSD_STRING:
+            return ox.Literal(value)
+        return ox.Literal(value, datatype=literal.datatype)
+
+    for subject, predicate, obj, graph in template.quads:
+        yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
+
+
+SHAPES = ShapeCache()
+
+
+def to_quads(document: Any, *, use_cache: bool = True) -> list[ox.Quad]:
+    return SHAPES.quads(document) if use_cache else expand_to_quads(document)
+
+
+def canonicalize(document: Any, *, use_cache: bool = True) -> str:
+    """The RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+    return canonical_nquads_of_quads(to_quads(document, use_cache=use_cache))
+
+
+# --- what may be signed -------------------------------------------------------------------------
+
+def find_control_characters(document: Any) -> list[str]:
+    """JSON paths of keys or strings holding a control character (PITFALLS 8)."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _CONTROL_CHARACTERS.search(key):
+                    found.append(f"{path}/{key!r}")
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{path}/{index}")
+        elif isinstance(node, str) and _CONTROL_CHARACTERS.search(node):
+            found.append(path or "/")
+
+    walk(document, "")
+    return found
+
+
+_UNDEFINED_VOCAB = "urn:x-undefined-term:"
+_UNDEFINED_BASE = "https://undefined-relative-iri.invalid/"
+
+
+def find_undefined_terms(document: dict[str, Any]) -> list[str]:
+    """Keys and `type` values that no context defines, and relative identifiers (PITFALLS 1).
+
+    pyld silently drops an undefined key, so the check expands the document once more with a
+    fallback `@vocab` and `@base` appended to its own contexts: whatever lands in those namespaces
+    was undefined. (Appending `@vocab`/`@base` does not redefine a protected term.)
+    """
+    probe = dict(document)
+    probe_context = probe.get("@context")
+    if probe_context is None:
+        return ["@context"]
+    context_list = list(probe_context) if isinstance(probe_context, list) else [probe_context]
+    probe["@context"] = [*context_list, {"@vocab": _UNDEFINED_VOCAB}]
+    try:
+        dataset = jsonld.to_rdf(probe, {"documentLoader": contexts.document_loader,
+                                        "base": _UNDEFINED_BASE})
+    except jsonld.JsonLdError as error:
+        raise CanonicalizationError(f"JSON-LD error: {error}") from error
+    problems: set[str] = set()
+    for triples in dataset.values():
+        for triple in triples:
+            for position in ("subject", "predicate", "object"):
+                node = triple[position]
+                if node["type"] != "IRI":
+                    continue
+                value = node["value"]
+                if value.startswith(_UNDEFINED_VOCAB):
+                    problems.add(value[len(_UNDEFINED_VOCAB):])
+                elif value.startswith(_UNDEFINED_BASE):
+                    problems.add(f"relative IRI {value[len(_UNDEFINED_BASE):]!r}")
+    return sorted(problems)
+
+
+def assert_signable(document: dict[str, Any]) -> None:
+    """Refuse what would be signed differently by a verifier than by us (PITFALLS 1, 4, 8)."""
+    controls = find_control_characters(document)
+    if controls:
+        raise SigningRefused(
+            f"Caractère de contrôle interdit dans le document : {', '.join(controls[:5])}",
+            f"Control character in the document: {', '.join(controls[:5])}",
+            code="sign.control_character")
+    undefined = find_undefined_terms(document)
+    if undefined:
+        raise SigningRefused(
+            f"Terme non défini par les contextes JSON-LD : {', '.join(undefined[:5])}",
+            f"Term not defined by the JSON-LD contexts: {', '.join(undefined[:5])}",
+            code="sign.undefined_term")
+    differing = _differing_ob_terms(document)
+    if differing:
+        raise SigningRefused(
+            f"Terme défini différemment selon les versions du contexte OB 3.0.3 : {', '.join(differing)}",
+            f"Term defined differently across revisions of the OB 3.0.3 context: {', '.join(differing)}",
+            code="sign.unstable_term")
+
+
+def _differing_ob_terms(document: Any) -> list[str]:
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    continue
+                if key in contexts.OB_TERMS_DIFFERING_BETWEEN_REVISIONS:
+                    found.add(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    return sorted(found)
