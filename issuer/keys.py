@@ -1,0 +1,244 @@
+"""The issuer's signing keys: an Ed25519 key (Data Integrity `eddsa-rdfc-2022`, EdDSA JWT) and
+an RSA-2048 key (RS256 VC-JWT, the OB 3.0 baseline, §8.2).
+
+Keys live as PKCS#8 PEM files under `keys/` (mode 0600, folder 0700), encrypted when a
+passphrase is given (`ISSUER_KEY_PASSPHRASE`), or come from the environment
+(`ISSUER_ED25519_PRIVATE_KEY`, `ISSUER_RSA_PRIVATE_KEY`, PEM text). `keys/keys.json` records when
+each key was created and retired: a rotated key stops signing but its public half stays published,
+so every credential issued before still verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from joserfc.jwk import OKPKey, RSAKey
+
+from issuer.errors import IssuerError
+
+Algorithm = Literal["Ed25519", "RSA"]
+ALGORITHMS: tuple[Algorithm, ...] = ("Ed25519", "RSA")
+RSA_KEY_SIZE = 2048
+METADATA_FILE = "keys.json"
+
+
+class KeyStoreError(IssuerError):
+    code = "keys.error"
+
+
+@dataclass(frozen=True)
+class IssuerKey:
+    """One key pair. `kid` is the fragment of its DID URL (`did:web:...#<kid>`)."""
+
+    kid: str
+    algorithm: Algorithm
+    private_key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | None
+    public_key: ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+    created: datetime
+    retired: datetime | None = None
+    source: str = "file"
+
+    @property
+    def active(self) -> bool:
+        return self.retired is None and self.private_key is not None
+
+    def public_bytes(self) -> bytes:
+        """Raw 32 bytes of an Ed25519 public key."""
+        if not isinstance(self.public_key, ed25519.Ed25519PublicKey):
+            raise TypeError("raw public bytes exist only for Ed25519 keys")
+        return self.public_key.public_bytes(serialization.Encoding.Raw,
+                                            serialization.PublicFormat.Raw)
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any]
+        if isinstance(self.public_key, ed25519.Ed25519PublicKey):
+            jwk = OKPKey.import_key(self.public_key).as_dict(private=False)
+        else:
+            jwk = RSAKey.import_key(self.public_key).as_dict(private=False)
+        return {k: v for k, v in jwk.items() if k in ("kty", "crv", "x", "n", "e")}
+
+    def signing_jwk(self) -> OKPKey | RSAKey:
+        if self.private_key is None:
+            raise KeyStoreError("Clé privée absente.", "Private key missing.", code="keys.no_private_key")
+        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
+            return OKPKey.import_key(self.private_key)
+        return RSAKey.import_key(self.private_key)
+
+
+def thumbprint_kid(algorithm: Algorithm, public_key: Any) -> str:
+    """A stable key id from the RFC 7638 thumbprint: the same key always gets the same id."""
+    if algorithm == "Ed25519":
+        thumb = OKPKey.import_key(public_key).thumbprint()
+    else:
+        thumb = RSAKey.import_key(public_key).thumbprint()
+    return f"key-{algorithm.lower()}-{thumb[:16]}"
+
+
+def generate_key(algorithm: Algorithm, *, now: datetime | None = None) -> IssuerKey:
+    private: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+    if algorithm == "Ed25519":
+        private = ed25519.Ed25519PrivateKey.generate()
+    else:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
+    public = private.public_key()
+    return IssuerKey(thumbprint_kid(algorithm, public), algorithm, private, public,
+                     (now or datetime.now(UTC)).replace(microsecond=0))
+
+
+@dataclass
+class KeyStore:
+    """Keys under one folder, plus keys given by the environment."""
+
+    directory: Path
+    passphrase: bytes | None = None
+    environment: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    # -- reading --------------------------------------------------------------------------------
+    def keys(self) -> list[IssuerKey]:
+        """Every known key, active and retired, oldest first."""
+        metadata = self._metadata()
+        found: list[IssuerKey] = []
+        for entry in metadata.get("keys", []):
+            path = self.directory / entry["file"]
+            if not path.exists():
+                continue
+            found.append(self._read_key_file(path, entry))
+        found.extend(self._environment_keys())
+        return sorted(found, key=lambda k: k.created)
+
+    def active_key(self, algorithm: Algorithm) -> IssuerKey:
+        candidates = [k for k in self.keys() if k.algorithm == algorithm and k.active]
+        # A key from the environment wins over files: it is how a deployment injects its secret.
+        candidates.sort(key=lambda k: (k.source == "environment", k.created))
+        if not candidates:
+            raise KeyStoreError(
+                f"Aucune clé {algorithm} active : lancez « issuer init ».",
+                f"No active {algorithm} key: run `issuer init`.", code="keys.missing")
+        return candidates[-1]
+
+    def has_keys(self) -> bool:
+        return any(k.active for k in self.keys())
+
+    # -- writing --------------------------------------------------------------------------------
+    def ensure_keys(self) -> list[IssuerKey]:
+        """Create the missing active keys (idempotent). Returns the keys created."""
+        created = []
+        existing = self.keys()
+        for algorithm in ALGORITHMS:
+            if not any(k.algorithm == algorithm and k.active for k in existing):
+                created.append(self._add(generate_key(algorithm)))
+        return created
+
+    def rotate(self, algorithms: tuple[Algorithm, ...] = ALGORITHMS) -> list[IssuerKey]:
+        """Retire the active file keys of these algorithms and create new ones."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        metadata = self._metadata()
+        for entry in metadata.get("keys", []):
+            if entry["algorithm"] in algorithms and not entry.get("retired"):
+                entry["retired"] = now.isoformat()
+        self._write_metadata(metadata)
+        return [self._add(generate_key(algorithm, now=now)) for algorithm in algorithms]
+
+    def _add(self, key: IssuerKey) -> IssuerKey:
+        self._ensure_directory()
+        file_name = f"{key.kid}.pem"
+        path = self.directory / file_name
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(self.passphrase) if self.passphrase
+            else serialization.NoEncryption())
+        assert key.private_key is not None
+        pem = key.private_key.private_bytes(serialization.Encoding.PEM,
+                                            serialization.PrivateFormat.PKCS8, encryption)
+        # Create with 0600 from the start: the key is never readable by others, even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        metadata = self._metadata()
+        metadata.setdefault("keys", []).append({
+            "kid": key.kid, "algorithm": key.algorithm, "file": file_name,
+            "created": key.created.isoformat(), "retired": None,
+            "encrypted": bool(self.passphrase)})
+        self._write_metadata(metadata)
+        return key
+
+    # -- files ----------------------------------------------------------------------------------
+    def _ensure_directory(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+
+    def _metadata(self) -> dict[str, Any]:
+        path = self.directory / METADATA_FILE
+        if not path.exists():
+            return {"keys": []}
+        try:
+            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise KeyStoreError(f"Fichier {path} illisible : {error}",
+                            f"Cannot read {path}: {error}", code="keys.bad_metadata") from error
+        return data
+
+    def _write_metadata(self, metadata: dict[str, Any]) -> None:
+        self._ensure_directory()
+        path = self.directory / METADATA_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+        os.chmod(temporary, 0o600)
+        temporary.replace(path)
+
+    def _read_key_file(self, path: Path, entry: dict[str, Any]) -> IssuerKey:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyStoreError(
+                f"La clé {path} est lisible par d'autres utilisateurs (mode {mode:o}) : "
+                f"faites « chmod 600 {path} ».",
+                f"Key file {path} is readable by others (mode {mode:o}): run `chmod 600 {path}`.",
+                code="keys.unsafe_permissions")
+        key = self._load_pem(path.read_bytes(), str(path))
+        created = datetime.fromisoformat(entry["created"])
+        retired = datetime.fromisoformat(entry["retired"]) if entry.get("retired") else None
+        algorithm: Algorithm = entry["algorithm"]
+        return IssuerKey(entry["kid"], algorithm, key, key.public_key(), created, retired)
+
+    def _load_pem(self, pem: bytes, origin: str) -> ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+        try:
+            key = serialization.load_pem_private_key(pem, password=self.passphrase)
+        except TypeError as error:  # encrypted without a passphrase, or the reverse
+            raise KeyStoreError(
+                f"La clé {origin} est chiffrée : définissez ISSUER_KEY_PASSPHRASE.",
+                f"Key {origin} is encrypted: set ISSUER_KEY_PASSPHRASE.",
+                code="keys.passphrase_required") from error
+        except ValueError as error:
+            raise KeyStoreError(f"Clé {origin} illisible (phrase secrète erronée ?).",
+                            f"Cannot read key {origin} (wrong passphrase?).",
+                            code="keys.unreadable") from error
+        if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+            raise KeyStoreError(f"Type de clé non pris en charge dans {origin}.",
+                            f"Unsupported key type in {origin}.", code="keys.unsupported")
+        return key
+
+    def _environment_keys(self) -> list[IssuerKey]:
+        keys = []
+        for variable, algorithm in (("ISSUER_ED25519_PRIVATE_KEY", "Ed25519"),
+                                    ("ISSUER_RSA_PRIVATE_KEY", "RSA")):
+            pem = self.environment.get(variable)
+            if not pem:
+                continue
+            private = self._load_pem(pem.encode("utf-8"), variable)
+            public = private.public_key()
+            keys.append(IssuerKey(thumbprint_kid(algorithm, public), algorithm,  # type: ignore[arg-type]
+                                  private, public, datetime.now(UTC).replace(microsecond=0),
+                                  source="environment"))
+        return keys
+
+
+def without_private(key: IssuerKey) -> IssuerKey:
+    return replace(key, private_key=None)

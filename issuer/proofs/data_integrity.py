@@ -1,0 +1,139 @@
+"""Data Integrity proofs with the `eddsa-rdfc-2022` cryptosuite (W3C vc-di-eddsa §3.3).
+
+Signing: canonicalise the proof configuration (the proof options with the document's
+`@context`) and the document without its proof with RDFC-1.0, hash each with SHA-256, sign
+`proofHash || documentHash` with Ed25519, write the signature as base58btc multibase (`z...`).
+
+Verification of the cryptography only lives here; whose key it is (PITFALLS 11), the proof purpose
+and the validity window are the verifier's checks (`issuer.verification`). Legacy proofs that
+use the same transformation are verified too: `eddsa-2022` (the suite's former name) and
+`Ed25519Signature2020`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import base58
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from issuer.canonical import assert_signable, canonicalize
+from issuer.errors import IssuerError
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})
+DATA_INTEGRITY_PROOF = "DataIntegrityProof"
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+
+
+class ProofError(IssuerError):
+    code = "proof.invalid"
+
+
+def format_datetime(moment: datetime) -> str:
+    """XML Schema dateTime in UTC without fractions, as every verifier parses it."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    proof = document.get("proof")
+    if proof is None:
+        return []
+    items = proof if isinstance(proof, list) else [proof]
+    if not all(isinstance(item, dict) for item in items):
+        raise ProofError("La preuve n'est pas un objet JSON.", "The proof is not a JSON object.",
+                         code="proof.malformed")
+    return items
+
+
+def hash_data(unsecured_document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
+    """`SHA-256(canonical proof config) || SHA-256(canonical document)` (vc-di-eddsa §3.3.4-5)."""
+    proof_config = dict(proof_options)
+    proof_config.pop("proofValue", None)
+    proof_config["@context"] = unsecured_document.get("@context")
+    proof_hash = hashlib.sha256(canonicalize(proof_config).encode("utf-8")).digest()
+    document_hash = hashlib.sha256(canonicalize(unsecured_document).encode("utf-8")).digest()
+    return proof_hash + document_hash
+
+
+def unsecured(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "proof"}
+
+
+def create_proof(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKey,
+                 verification_method: str, *, created: datetime | None = None,
+                 proof_purpose: str = "assertionMethod", check: bool = True) -> dict[str, Any]:
+    """A `DataIntegrityProof` over `document` (whose own `proof`, if any, is left out)."""
+    body = unsecured(document)
+    if check:
+        assert_signable(body)
+    options: dict[str, Any] = {
+        "type": DATA_INTEGRITY_PROOF,
+        "cryptosuite": CRYPTOSUITE,
+        "created": format_datetime(created or datetime.now(UTC)),
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+    }
+    signature = private_key.sign(hash_data(body, options))
+    return {**options, "proofValue": "z" + base58.b58encode(signature).decode("ascii")}
+
+
+def sign_document(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKey,
+                  verification_method: str, *, created: datetime | None = None,
+                  proof_purpose: str = "assertionMethod", check: bool = True) -> dict[str, Any]:
+    """A copy of `document` with the new proof added to its `proof` array (PITFALLS 3)."""
+    proof = create_proof(document, private_key, verification_method, created=created,
+                         proof_purpose=proof_purpose, check=check)
+    signed = copy.deepcopy(document)
+    signed["proof"] = [*proofs_of(document), proof]
+    return signed
+
+
+def decode_proof_value(proof: dict[str, Any]) -> bytes:
+    """PITFALLS 12: `proofValue` is base58btc multibase with a `z` prefix and nothing else."""
+    value = proof.get("proofValue")
+    if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
+        raise ProofError("La valeur de la preuve n'est pas en base58btc (préfixe « z »).",
+                         "The proof value is not base58btc multibase (prefix 'z').",
+                         code="proof.bad_encoding")
+    try:
+        signature = base58.b58decode(value[1:])
+    except ValueError as error:
+        raise ProofError("La valeur de la preuve n'est pas du base58 valide.",
+                         "The proof value is not valid base58.", code="proof.bad_encoding") from error
+    if len(signature) != 64:
+        raise ProofError("La signature n'a pas la longueur d'une signature Ed25519.",
+                         "The signature is not 64 bytes long as Ed25519 requires.",
+                         code="proof.bad_encoding")
+    return signature
+
+
+def check_proof_shape(proof: dict[str, Any]) -> None:
+    kind = proof.get("type")
+    suite = proof.get("cryptosuite")
+    if kind == DATA_INTEGRITY_PROOF and (suite == CRYPTOSUITE or suite in LEGACY_CRYPTOSUITES):
+        return
+    if kind == ED25519_SIGNATURE_2020:
+        return
+    raise ProofError(
+        f"Type de preuve non pris en charge : {kind} {suite or ''}".strip(),
+        f"Unsupported proof type: {kind} {suite or ''}".strip(), code="proof.unsupported_type")
+
+
+def verify_proof_signature(document: dict[str, Any], proof: dict[str, Any],
+                           public_key: ed25519.Ed25519PublicKey) -> bool:
+    """True when `proof` is a valid Ed25519 signature of `document` (proofs excluded).
+
+    Raises ProofError for a proof that cannot even be checked (unknown type, bad encoding).
+    """
+    check_proof_shape(proof)
+    signature = decode_proof_value(proof)
+    try:
+        public_key.verify(signature, hash_data(unsecured(document), proof))
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,133 @@
+"""VC-JWT as Open Badges 3.0 §8.2 defines it.
+
+The JWT payload is the credential itself (its members at the top level; VCDM 1.1 tokens wrap it
+in a `vc` claim, read for older badges) plus the registered claims `iss` (issuer id), `jti`
+(credential id), `nbf` (validFrom), `sub` (credentialSubject.id) and `exp` (validUntil, when set).
+The JOSE header holds only `alg`, `kid` (the DID URL of the key), `typ` (PITFALLS 6). RS256 is
+the baseline every OB 3.0 verifier must accept; EdDSA and ES256 are read as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+from issuer.errors import IssuerError
+
+ALGORITHM_FOR_KEY = {"RSA": "RS256", "Ed25519": "EdDSA"}
+ACCEPTED_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+MAX_JWT_LENGTH = 1_000_000
+
+
+class JwtError(IssuerError):
+    code = "jwt.invalid"
+
+
+def _epoch(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(UTC).timestamp())
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The credential without its embedded proof, with the §8.2.4 registered claims added."""
+    claims = {key: value for key, value in credential.items() if key != "proof"}
+    issuer = credential["issuer"]
+    claims["iss"] = issuer["id"] if isinstance(issuer, dict) else issuer
+    claims["jti"] = credential["id"]
+    claims["nbf"] = _epoch(credential["validFrom"])
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, dict) and subject.get("id"):
+        claims["sub"] = subject["id"]
+    if credential.get("validUntil"):
+        claims["exp"] = _epoch(credential["validUntil"])
+    return claims
+
+
+def encode_vc_jwt(credential: dict[str, Any], private_key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
+                  kid: str) -> str:
+    """Sign `credential` as a compact VC-JWT with the key whose DID URL is `kid`."""
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        algorithm, key = "RS256", RSAKey.import_key(private_key)
+    else:
+        algorithm, key = "EdDSA", OKPKey.import_key(private_key)  # type: ignore[assignment]
+    header = {"alg": algorithm, "kid": kid, "typ": "JWT"}
+    payload = json.dumps(jwt_claims(credential), ensure_ascii=False, separators=(",", ":"))
+    return jws.serialize_compact(header, payload.encode("utf-8"), key, algorithms=[algorithm])
+
+
+def _b64_json(part: str, what: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise JwtError(f"En-tête ou contenu du JWT illisible ({what}).",
+                       f"Unreadable JWT {what}.", code="jwt.malformed") from error
+    if not isinstance(value, dict):
+        raise JwtError(f"Le {what} du JWT n'est pas un objet JSON.",
+                       f"The JWT {what} is not a JSON object.", code="jwt.malformed")
+    return value
+
+
+def looks_like_jwt(text: str) -> bool:
+    parts = text.strip().split(".")
+    return len(parts) == 3 and all(parts[:2]) and all(
+        set(p) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for p in parts)
+
+
+def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, payload) of a compact JWS, without checking the signature yet."""
+    token = token.strip()
+    if len(token) > MAX_JWT_LENGTH:
+        raise JwtError("JWT trop volumineux.", "JWT too large.", code="jwt.too_large")
+    if not looks_like_jwt(token):
+        raise JwtError("Ce texte n'est pas un JWT compact (trois parties séparées par des points).",
+                       "This is not a compact JWT (three dot-separated parts).",
+                       code="jwt.malformed")
+    header_part, payload_part, _ = token.split(".")
+    return _b64_json(header_part, "header"), _b64_json(payload_part, "payload")
+
+
+def credential_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The credential a VC-JWT carries: the `vc` claim (VCDM 1.1) or the payload itself."""
+    if isinstance(payload.get("vc"), dict):
+        return dict(payload["vc"])
+    return {key: value for key, value in payload.items() if key not in REGISTERED_CLAIMS}
+
+
+def _jwk_for(public_key: Any) -> RSAKey | OKPKey | ECKey:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return RSAKey.import_key(public_key)
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return OKPKey.import_key(public_key)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return ECKey.import_key(public_key)
+    raise JwtError("Type de clé non pris en charge pour un JWT.", "Unsupported key type for a JWT.",
+                   code="jwt.unsupported_key")
+
+
+def verify_jwt_signature(token: str, public_key: Any) -> bool:
+    """True when the compact JWS `token` is signed by `public_key` with an accepted algorithm.
+
+    `none` and symmetric algorithms are never accepted: the algorithm must match the key type.
+    """
+    header, _ = decode_unverified(token)
+    algorithm = header.get("alg")
+    if algorithm not in ACCEPTED_ALGORITHMS:
+        raise JwtError(f"Algorithme de signature refusé : {algorithm!r}.",
+                       f"Signature algorithm refused: {algorithm!r}.", code="jwt.bad_algorithm")
+    expected = {"RS256": rsa.RSAPublicKey, "EdDSA": ed25519.Ed25519PublicKey,
+                "ES256": ec.EllipticCurvePublicKey}[algorithm]
+    if not isinstance(public_key, expected):
+        return False
+    try:
+        jws.deserialize_compact(token.strip(), _jwk_for(public_key), algorithms=[algorithm])
+    except JoseError:
+        return False
+    return True
