@@ -1,0 +1,588 @@
+"""The City's badge catalogue: badge definitions (YAML) and their artwork, in `badges/`.
+
+Each `badges/*.yaml` file holds a `badges:` list; each badge names its SVG artwork in
+`badges/art/`, next to which a 512×512 PNG rendering of the same name is expected (baked PNG
+badges need a PNG source). Loading checks everything a coordinator could get wrong and says
+which file and which field, in French and English: the catalogue is edited by hand.
+
+Artwork is served to browsers and copied into baked badges, so an SVG must be inert: no DTD or
+entities (PITFALLS 17), no script, event handler, foreign object or external reference.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+from xml.etree.ElementTree import ParseError
+
+import defusedxml.ElementTree as safe_xml
+import yaml
+from defusedxml import DefusedXmlException
+from PIL import Image, UnidentifiedImageError
+
+from issuer.errors import IssuerError
+
+Family = Literal["membership", "event", "skill"]
+ImageKind = Literal["svg", "png"]
+
+CATALOGUE_DIR_ENV = "ISSUER_CATALOGUE_DIR"
+ART_SIZE = 512
+"""Width and height of every badge image, in pixels (SVG viewBox and PNG rendering)."""
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# OB 3.0 §B.1.28: the AchievementType vocabulary "can be extended with new, proprietary terms.
+# The new terms must start with the substring 'ext:'"; the characters are the JSON Schema's.
+_EXTENSION_ACHIEVEMENT_TYPE = re.compile(r"ext:[A-Za-z0-9.\-_]+")
+# PITFALLS 8: C0 controls (except tab, LF, CR) and DEL are refused in signed text fields.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+_FORBIDDEN_SVG_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed"}
+# CSS can reach outside too (fill="url(https://…)", @import in <style>); only url(#local) is inert.
+_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?(?!#)|@import", re.IGNORECASE)
+
+
+class CatalogueError(IssuerError):
+    """The catalogue cannot be read, or names a badge or an edition it does not hold."""
+
+    code = "catalogue.invalid"
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    fr: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        """The English text for an `en*` locale, French otherwise (French comes first)."""
+        return self.en if locale.lower().startswith("en") else self.fr
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role a person held when earning a badge (e.g. speaker at an edition)."""
+
+    slug: str
+    name: LocalizedText
+    aliases: tuple[str, ...] = ()
+    """Other labels a coordinator may type (attendance lists are written by hand)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One edition of a recurring event, e.g. the 7th Petit-déjeuner de l'inclusion numérique."""
+
+    family_slug: str  # the slug of the badge the edition belongs to
+    number: int
+    date: datetime.date
+    theme: LocalizedText
+    venue: str | None
+
+
+@dataclass(frozen=True)
+class BadgeDefinition:
+    """One badge the City issues; becomes the OB 3.0 Achievement of its credentials."""
+
+    slug: str
+    family: Family
+    achievement_type: str  # OB 3.0 AchievementType term
+    name: LocalizedText
+    description: LocalizedText  # Markdown allowed
+    criteria: LocalizedText  # Markdown allowed
+    image: str  # SVG file name under badges/art/
+    tags: tuple[str, ...]
+    validity_years: int | None  # None: never expires
+    roles: tuple[Role, ...]
+    events: tuple[Event, ...]  # editions, for family "event"; ordered by number
+    sectors: tuple[str, ...] = ()  # e.g. the five sectors of the Conseil local du numérique
+    alumni_badge: str | None = None
+    """Slug of the badge that replaces this one when a mandate ends, so that a former member
+    never shows an expired badge (e.g. membre-cln -> ancien-membre-cln)."""
+
+    def role(self, slug: str | None) -> Role | None:
+        """The role named by a slug or by a French or English label, ignoring case, accents,
+        punctuation and inclusive writing ("Intervenante", "intervenant.e" -> intervenant)."""
+        if slug is None:
+            return None
+        key = _fold(slug)
+        return next((role for role in self.roles if key in _role_keys(role)), None)
+
+    def event(self, number: int) -> Event:
+        for event in self.events:
+            if event.number == number:
+                return event
+        known = ", ".join(str(event.number) for event in self.events) or "—"
+        raise CatalogueError(
+            f"Le badge « {self.slug} » n'a pas d'édition n° {number}. Éditions connues : {known}.",
+            f"Badge '{self.slug}' has no edition number {number}. Known editions: {known}.",
+            code="catalogue.unknown_event",
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The loaded catalogue; `directory` is the folder it was read from (holds `art/`)."""
+
+    badges: tuple[BadgeDefinition, ...]
+    directory: Path = field(default_factory=lambda: default_catalogue_dir())
+
+    def badge(self, slug: str) -> BadgeDefinition:
+        for badge in self.badges:
+            if badge.slug == slug:
+                return badge
+        known = ", ".join(badge.slug for badge in self.badges)
+        raise CatalogueError(
+            f"Badge inconnu : « {slug} ». Badges connus : {known}.",
+            f"Unknown badge: '{slug}'. Known badges: {known}.",
+            code="catalogue.unknown_badge",
+        )
+
+    def image_path(self, badge: BadgeDefinition, kind: ImageKind = "svg") -> Path:
+        return self.directory / "art" / f"{Path(badge.image).stem}.{kind}"
+
+
+def default_catalogue_dir() -> Path:
+    """The checkout's `badges/` folder, or the folder named by ISSUER_CATALOGUE_DIR."""
+    configured = os.environ.get(CATALOGUE_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(__file__).resolve().parent.parent / "badges"
+
+
+def load_catalogue(directory: Path | None = None) -> Catalogue:
+    """Read and check every `*.yaml` file of the catalogue folder (default: see
+    `default_catalogue_dir`). Raises CatalogueError naming the file and the field at fault."""
+    directory = directory if directory is not None else default_catalogue_dir()
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise CatalogueError(
+            f"Aucun fichier de badges (*.yaml) dans le dossier {directory}.",
+            f"No badge file (*.yaml) in folder {directory}.",
+            code="catalogue.not_found",
+        )
+    badges: list[BadgeDefinition] = []
+    first_seen: dict[str, Path] = {}
+    for path in files:
+        for badge in _read_badge_file(path):
+            if badge.slug in first_seen:
+                raise CatalogueError(
+                    f"{path} : le badge « {badge.slug} » est déjà défini dans "
+                    f"{first_seen[badge.slug]}.",
+                    f"{path}: badge '{badge.slug}' is already defined in {first_seen[badge.slug]}.",
+                    code="catalogue.duplicate_slug",
+                )
+            first_seen[badge.slug] = path
+            _check_artwork(directory, badge, path)
+            badges.append(badge)
+    for badge in badges:
+        if badge.alumni_badge is not None and badge.alumni_badge not in first_seen:
+            raise _Location(first_seen[badge.slug], f"{badge.slug}.alumni_badge").error(
+                f"aucun badge « {badge.alumni_badge} » dans le catalogue",
+                f"no badge '{badge.alumni_badge}' in the catalogue",
+            )
+    return Catalogue(badges=tuple(badges), directory=directory)
+
+
+# --- reading the YAML files -------------------------------------------------------------------
+
+
+class _CatalogueYamlLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so an impossible date (2023-02-30) is reported
+    with its field instead of failing the whole file inside PyYAML."""
+
+
+_CatalogueYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class _Location:
+    """Where a value sits (file + dotted field), to name both in error messages."""
+
+    file: Path
+    field: str
+
+    def child(self, name: str | int) -> _Location:
+        if isinstance(name, int):
+            return _Location(self.file, f"{self.field}[{name}]")
+        return _Location(self.file, f"{self.field}.{name}" if self.field else name)
+
+    def error(self, problem_fr: str, problem_en: str) -> CatalogueError:
+        return CatalogueError(
+            f"{self.file} : champ « {self.field} » : {problem_fr}.",
+            f"{self.file}: field '{self.field}': {problem_en}.",
+            code="catalogue.invalid_field",
+        )
+
+
+_BADGE_KEYS = {
+    "slug", "family", "achievement_type", "name", "description", "criteria", "image", "tags",
+    "validity_years", "roles", "events", "sectors", "alumni_badge",
+}  # fmt: skip
+_REQUIRED_BADGE_KEYS = _BADGE_KEYS - {"tags", "roles", "events", "sectors", "alumni_badge"}
+
+
+def _read_badge_file(path: Path) -> Iterator[BadgeDefinition]:
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CatalogueYamlLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogueError(
+            f"{path} : fichier illisible ou YAML invalide ({exc}).",
+            f"{path}: unreadable file or invalid YAML ({exc}).",
+            code="catalogue.invalid_yaml",
+        ) from exc
+    root = _Location(path, "")
+    entries = _mapping(document, _Location(path, "(racine / root)"), {"badges"}, {"badges"})
+    for index, entry in enumerate(_list(entries["badges"], root.child("badges"))):
+        yield _parse_badge(entry, root.child("badges").child(index))
+
+
+def _parse_badge(raw: Any, where: _Location) -> BadgeDefinition:
+    entry = _mapping(raw, where, _BADGE_KEYS, _REQUIRED_BADGE_KEYS)
+    slug = _slug(entry["slug"], where.child("slug"))
+    where = _Location(where.file, slug)  # name the badge by its slug from here on
+    family = _family(entry["family"], where.child("family"))
+    achievement_type = _text(entry["achievement_type"], where.child("achievement_type"))
+    if not is_achievement_type(achievement_type):
+        raise where.child("achievement_type").error(
+            f"« {achievement_type} » n'est pas un AchievementType d'Open Badges 3.0 "
+            "(ni une extension « ext:… »)",
+            f"'{achievement_type}' is not an Open Badges 3.0 AchievementType "
+            "(nor an 'ext:…' extension)",
+        )
+    events = tuple(
+        _parse_event(item, slug, where.child("events").child(index))
+        for index, item in enumerate(_list(entry.get("events", []), where.child("events")))
+    )
+    if events and family != "event":
+        raise where.child("events").error(
+            "seuls les badges de la famille « event » ont des éditions",
+            "only badges of family 'event' have editions",
+        )
+    roles = tuple(
+        _parse_role(item, where.child("roles").child(index))
+        for index, item in enumerate(_list(entry.get("roles", []), where.child("roles")))
+    )
+    _check_roles_are_distinct(roles, where.child("roles"))
+    return BadgeDefinition(
+        slug=slug,
+        family=family,
+        achievement_type=achievement_type,
+        name=_localized(entry["name"], where.child("name")),
+        description=_localized(entry["description"], where.child("description")),
+        criteria=_localized(entry["criteria"], where.child("criteria")),
+        image=_image_name(entry["image"], where.child("image")),
+        tags=_texts(entry.get("tags", []), where.child("tags")),
+        validity_years=_validity(entry["validity_years"], where.child("validity_years")),
+        roles=roles,
+        events=_in_edition_order(events, where.child("events")),
+        sectors=_texts(entry.get("sectors", []), where.child("sectors")),
+        alumni_badge=(
+            None
+            if entry.get("alumni_badge") is None
+            else _slug(entry["alumni_badge"], where.child("alumni_badge"))
+        ),
+    )
+
+
+def _parse_role(raw: Any, where: _Location) -> Role:
+    entry = _mapping(raw, where, {"slug", "name", "aliases"}, {"slug", "name"})
+    return Role(
+        slug=_slug(entry["slug"], where.child("slug")),
+        name=_localized(entry["name"], where.child("name")),
+        aliases=_texts(entry.get("aliases", []), where.child("aliases")),
+    )
+
+
+def _parse_event(raw: Any, family_slug: str, where: _Location) -> Event:
+    entry = _mapping(raw, where, {"number", "date", "theme", "venue"}, {"number", "date", "theme"})
+    number = entry["number"]
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise where.child("number").error(
+            "un nombre entier positif est attendu", "a positive whole number is expected"
+        )
+    try:
+        date = datetime.date.fromisoformat(_text(entry["date"], where.child("date")))
+    except ValueError as exc:
+        raise where.child("date").error(
+            f"date invalide, format attendu AAAA-MM-JJ ({exc})",
+            f"invalid date, expected YYYY-MM-DD ({exc})",
+        ) from exc
+    venue = entry.get("venue")
+    return Event(
+        family_slug=family_slug,
+        number=number,
+        date=date,
+        theme=_localized(entry["theme"], where.child("theme")),
+        venue=None if venue is None else _text(venue, where.child("venue")),
+    )
+
+
+def _in_edition_order(events: tuple[Event, ...], where: _Location) -> tuple[Event, ...]:
+    ordered = tuple(sorted(events, key=lambda event: event.number))
+    for before, after in itertools.pairwise(ordered):
+        if before.number == after.number:
+            raise where.error(
+                f"l'édition n° {after.number} apparaît deux fois",
+                f"edition number {after.number} appears twice",
+            )
+        # Editions are numbered in the order they were held: a later number with an earlier
+        # date is a typo in one of the two.
+        if after.date <= before.date:
+            raise where.error(
+                f"l'édition n° {after.number} ({after.date}) n'est pas après "
+                f"l'édition n° {before.number} ({before.date})",
+                f"edition {after.number} ({after.date}) is not after "
+                f"edition {before.number} ({before.date})",
+            )
+    return ordered
+
+
+def _check_roles_are_distinct(roles: tuple[Role, ...], where: _Location) -> None:
+    owner: dict[str, str] = {}
+    for role in roles:
+        for key in _role_keys(role):
+            if owner.setdefault(key, role.slug) != role.slug:
+                raise where.error(
+                    f"les rôles « {owner[key]} » et « {role.slug} » ont un même nom ou alias",
+                    f"roles '{owner[key]}' and '{role.slug}' share a name or alias",
+                )
+
+
+# --- field readers: each checks one value and says where it is wrong --------------------------
+
+
+def _mapping(
+    raw: Any, where: _Location, allowed: set[str], required: set[str]
+) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise where.error("un dictionnaire (clé: valeur) est attendu", "a mapping is expected")
+    unknown = sorted(str(key) for key in raw if key not in allowed)
+    if unknown:
+        raise where.error(
+            f"clé(s) inconnue(s) : {', '.join(unknown)}", f"unknown key(s): {', '.join(unknown)}"
+        )
+    missing = sorted(required - raw.keys())
+    if missing:
+        raise where.child(missing[0]).error("champ obligatoire manquant", "required field missing")
+    return raw
+
+
+def _list(raw: Any, where: _Location) -> list[Any]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise where.error("une liste est attendue", "a list is expected")
+    return raw
+
+
+def _text(raw: Any, where: _Location) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise where.error("un texte non vide est attendu", "a non-empty text is expected")
+    if _CONTROL_CHARACTER.search(raw):
+        raise where.error("caractère de contrôle interdit", "forbidden control character")
+    return raw.strip()
+
+
+def _texts(raw: Any, where: _Location) -> tuple[str, ...]:
+    return tuple(_text(item, where.child(index)) for index, item in enumerate(_list(raw, where)))
+
+
+def _localized(raw: Any, where: _Location) -> LocalizedText:
+    entry = _mapping(raw, where, {"fr", "en"}, {"fr", "en"})
+    return LocalizedText(
+        fr=_text(entry["fr"], where.child("fr")), en=_text(entry["en"], where.child("en"))
+    )
+
+
+def _slug(raw: Any, where: _Location) -> str:
+    value = _text(raw, where)
+    if not _SLUG.fullmatch(value):
+        raise where.error(
+            f"« {value} » : lettres minuscules sans accent, chiffres et tirets seulement",
+            f"'{value}': lowercase ASCII letters, digits and hyphens only",
+        )
+    return value
+
+
+def _family(raw: Any, where: _Location) -> Family:
+    families: tuple[str, ...] = get_args(Family)
+    if raw not in families:
+        listed = ", ".join(families)
+        raise where.error(f"valeur attendue parmi : {listed}", f"expected one of: {listed}")
+    return cast(Family, raw)
+
+
+def _validity(raw: Any, where: _Location) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        raise where.error(
+            "un nombre d'années (entier positif) ou null est attendu",
+            "a number of years (positive whole number) or null is expected",
+        )
+    return raw
+
+
+def _image_name(raw: Any, where: _Location) -> str:
+    value = _text(raw, where)
+    # A bare file name: artwork never comes from outside badges/art/.
+    if Path(value).name != value or value.startswith(".") or not value.endswith(".svg"):
+        raise where.error(
+            "un nom de fichier SVG sans dossier est attendu (ex. : mon-badge.svg)",
+            "an SVG file name without folder is expected (e.g. my-badge.svg)",
+        )
+    return value
+
+
+# --- OB 3.0 AchievementType -------------------------------------------------------------------
+
+
+@cache
+def _standard_achievement_types() -> frozenset[str]:
+    """The AchievementType enumeration of the shipped 1EdTech JSON Schema (single source)."""
+    schema_file = (
+        resources.files("issuer") / "schemas" / "ob_v3p0_achievementcredential_schema.json"
+    )
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    choices = schema["$defs"]["Achievement"]["properties"]["achievementType"]["oneOf"]
+    return frozenset(term for choice in choices for term in choice.get("enum", ()))
+
+
+def is_achievement_type(value: str) -> bool:
+    """True for a term of the OB 3.0 AchievementType vocabulary or an `ext:` extension."""
+    return value in _standard_achievement_types() or bool(
+        _EXTENSION_ACHIEVEMENT_TYPE.fullmatch(value)
+    )
+
+
+# --- artwork ----------------------------------------------------------------------------------
+
+
+def _check_artwork(directory: Path, badge: BadgeDefinition, source: Path) -> None:
+    where = _Location(source, f"{badge.slug}.image")
+    art = directory / "art"
+    svg_path, png_path = art / badge.image, art / f"{Path(badge.image).stem}.png"
+    for path in (svg_path, png_path):
+        if not path.is_file():
+            raise where.error(f"image introuvable : {path}", f"image not found: {path}")
+    problem = _svg_problem(svg_path) or _png_problem(png_path)
+    if problem:
+        raise CatalogueError(
+            f"{source} : champ « {where.field} » : {problem[0]}.",
+            f"{source}: field '{where.field}': {problem[1]}.",
+            code="catalogue.invalid_art",
+        )
+
+
+def _svg_problem(path: Path) -> tuple[str, str] | None:
+    try:
+        root = safe_xml.parse(path, forbid_dtd=True).getroot()
+    except (ParseError, DefusedXmlException) as exc:
+        return (
+            f"{path.name} n'est pas un SVG sûr et valide ({exc})",
+            f"{path.name} is not a safe, well-formed SVG ({exc})",
+        )
+    if root is None or root.tag != f"{{{_SVG_NAMESPACE}}}svg":
+        return f"{path.name} n'est pas une image SVG", f"{path.name} is not an SVG image"
+    title = root.find(f"{{{_SVG_NAMESPACE}}}title")
+    if title is None or not (title.text or "").strip():
+        # RGAA 1.1 / WCAG 1.1.1: the image needs a text alternative.
+        return f"{path.name} n'a pas de <title>", f"{path.name} has no <title>"
+    if root.get("viewBox", "").split() != ["0", "0", str(ART_SIZE), str(ART_SIZE)]:
+        return (
+            f"{path.name} : viewBox « 0 0 {ART_SIZE} {ART_SIZE} » attendu",
+            f"{path.name}: viewBox '0 0 {ART_SIZE} {ART_SIZE}' expected",
+        )
+    for element in root.iter():
+        local_name = _local(str(element.tag))
+        active = (
+            local_name in _FORBIDDEN_SVG_ELEMENTS
+            or bool(_EXTERNAL_URL.search(element.text or ""))
+            or any(
+                _local(name).lower().startswith("on")
+                or (_local(name) == "href" and not value.startswith("#"))
+                or _EXTERNAL_URL.search(value)
+                for name, value in element.attrib.items()
+            )
+        )
+        if active:
+            return (
+                f"{path.name} contient un script ou une référence externe (<{local_name}>)",
+                f"{path.name} holds a script or an external reference (<{local_name}>)",
+            )
+    return None
+
+
+def _png_problem(path: Path) -> tuple[str, str] | None:
+    try:
+        with Image.open(path) as image:  # reads the header only
+            kind, size = image.format, image.size
+    except (OSError, UnidentifiedImageError):
+        kind, size = None, (0, 0)
+    if kind != "PNG" or size != (ART_SIZE, ART_SIZE):
+        return (
+            f"{path.name} doit être une image PNG de {ART_SIZE}×{ART_SIZE} pixels",
+            f"{path.name} must be a {ART_SIZE}×{ART_SIZE} PNG image",
+        )
+    return None
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+# --- role labels ------------------------------------------------------------------------------
+
+# Inclusive writing joins the masculine and feminine forms with a middle dot (conseiller·ère,
+# observateur·rice, intervenant·e); people also type a period, a bullet or brackets. When the
+# suffix replaces the end of the masculine word, this table says which end.
+_INCLUSIVE_POINT = re.compile(r"[·•‧⋅.]")
+_FEMININE_ENDINGS = (("eur", "rice"), ("eur", "euse"), ("er", "ere"), ("f", "ve"), ("x", "se"))
+
+
+def _fold(text: str) -> str:
+    """Case-, accent- and punctuation-free form of a label, for comparison only."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if char.isalnum())
+
+
+def _gender_forms(label: str) -> tuple[str, str]:
+    """The masculine and feminine forms of a label in inclusive writing."""
+    label = re.sub(r"\((\w+)\)", r"·\1", label)  # conseiller(ère) -> conseiller·ère
+    masculine, feminine = [], []
+    for word in label.split():
+        stem, *suffixes = _INCLUSIVE_POINT.split(word)
+        if not suffixes or not suffixes[0]:
+            masculine.append(word)
+            feminine.append(word)
+            continue
+        plural = "".join(suffixes[1:])  # intervenant·e·s
+        masculine.append(stem + plural)
+        feminine.append(_feminine(stem, suffixes[0]) + plural)
+    return " ".join(masculine), " ".join(feminine)
+
+
+def _feminine(stem: str, suffix: str) -> str:
+    for ending, feminine_suffix in _FEMININE_ENDINGS:
+        if _fold(suffix) == feminine_suffix and _fold(stem).endswith(ending):
+            return stem[: -len(ending)] + suffix
+    return stem + suffix
+
+
+def _role_keys(role: Role) -> frozenset[str]:
+    labels = (role.slug, role.name.fr, role.name.en, *role.aliases)
+    keys = {_fold(form) for label in labels for form in (label, *_gender_forms(label))}
+    keys.discard("")
+    return frozenset(keys)
