@@ -1,0 +1,135 @@
+"""Connecting to the database, migrating it, and opening transactional sessions.
+
+SQLite (the default: one file under ISSUER_HOME) and PostgreSQL (`postgresql+psycopg://...`)
+are both supported. The schema comes only from the Alembic migrations shipped in this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: How long a SQLite writer waits for another process's transaction before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Any constant: serialises `migrate()` calls from several processes on one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x0B_AD6E_5001
+
+# Execution option read by the SQLite "begin" hook below.
+_SQLITE_BEGIN = "issuer_sqlite_begin"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite database file at `path` (made absolute)."""
+    return URL.create("sqlite+pysqlite", database=str(Path(path).absolute())).render_as_string()
+
+
+class Database:
+    """One database: its engine, its migrations, and sessions.
+
+    `url` is any SQLAlchemy URL; SQLite and PostgreSQL (psycopg 3) are the supported back ends.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        options: dict[str, Any] = {"echo": echo}
+        if parsed.get_backend_name() == "postgresql":
+            options["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(parsed, **options)
+        if self.engine.dialect.name == "sqlite":
+            _configure_sqlite(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
+        )
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest migration (`alembic upgrade head`); idempotent.
+
+        Runs in one transaction. Several processes may call it at once: SQLite serialises
+        them with its write lock, PostgreSQL with an advisory lock.
+        """
+        config = alembic_config()
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back if it
+        raises.
+
+        On SQLite a session takes the write lock when it starts (`BEGIN IMMEDIATE`), so that
+        two processes issuing at once wait for each other (up to `SQLITE_BUSY_TIMEOUT_MS`)
+        instead of failing with "database is locked" halfway through. Pass `read_only=True`
+        for pages that only read: they never wait for a writer (WAL snapshot), and whatever
+        they change is rolled back, not committed.
+        """
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session:
+            try:
+                yield session
+                # A read-only session is just closed: its transaction ends without a commit,
+                # and the objects it loaded stay readable after the block.
+                if not read_only:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        """Close every pooled connection (tests, and before a process forks)."""
+        self.engine.dispose()
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration pointing at the migrations shipped in this package (works from
+    a checkout and from an installed wheel, without an alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return config
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (see `_on_begin`); this also makes
+        # SAVEPOINT work, which slot reservation relies on.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL itself may have to wait for another writer.
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            # WAL: readers never block the writer nor the other way round. synchronous stays
+            # FULL (the default): an issued credential must survive a power cut, or its status
+            # index could be handed out twice.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that reads, then writes, fails at once with SQLITE_BUSY when
+        # another connection wrote meanwhile: the busy timeout cannot help it. Taking the
+        # write lock up front makes concurrent writers queue instead.
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,346 @@
+"""Queries and writes the service needs, each taking the caller's `Session` (the service owns
+the transaction; nothing here commits).
+
+Issuing one credential, in one transaction (`Database.session()`):
+
+    recipient = find_or_create_recipient(session, email_hash_key=..., email=..., ...)
+    reservation = reserve_credential_row(session, recipient=recipient, idempotency_key=..., ...)
+    if reservation.created:
+        row = reservation.credential      # row.id, row.status_list_id, row.status_index are final
+        ...build and sign the credential with them...
+        row.attach_signed_forms(credential_json=..., credential_jwt=...)
+    # leaving the `with` block commits; an exception rolls the reservation back
+
+Commit once per credential (or a few): a reserved slot is locked until its transaction ends,
+and on PostgreSQL a concurrent transaction that draws the same index waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer.errors import IssuerError, NotFound
+from issuer.status_list import StatusListError, pick_free_index
+from issuer.storage.models import (
+    MIN_STATUS_LIST_LENGTH,
+    AuditEntry,
+    IssuedCredential,
+    Recipient,
+    StatusList,
+    utc_now,
+)
+
+#: A pick strategy: given `is_taken(index)` and the list length, return a free index or
+#: raise StatusListError("status.list_full"). The default draws at random (§2.1).
+IndexPicker = Callable[[Callable[[int], bool], int], int]
+
+# Random probes answered by one indexed lookup each; past this many (the list is filling up)
+# the taken indices are loaded once, since pick_free_index may then scan the whole list.
+_PROBES_BEFORE_BULK_LOAD = 8
+
+# Any constant: on PostgreSQL, serialises the opening of a new status list so that two
+# transactions finding the current list full do not open two.
+_PG_OPEN_LIST_LOCK = 0x0B_AD6E_5002
+
+
+class SlotReservationFailed(IssuerError):
+    """No status list slot could be reserved after repeated collisions (or the row itself
+    cannot be inserted)."""
+
+    code = "storage.slot_reservation_failed"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of `reserve_credential_row`.
+
+    `created` is False when a credential with the same idempotency key already existed (a
+    re-run batch): `credential` is then that earlier, already signed row, untouched.
+    """
+
+    credential: IssuedCredential
+    created: bool
+
+
+def allocate_status_slot(
+    session: Session,
+    *,
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+) -> tuple[int, int]:
+    """A (status_list_id, index) that no committed credential uses, drawn at random in the
+    current list (the oldest one not full).
+
+    Marks a list full and opens the next one (of `list_length` entries; only tests use fewer
+    than 131,072) when no index is left. This only *proposes* a slot: another transaction may
+    take the same one before commit. `reserve_credential_row` inserts it under the unique
+    constraint and retries, which is what makes allocation safe; call that instead.
+    """
+    if list_length <= 0 or list_length % 8:
+        raise ValueError(f"a status list length is a positive multiple of 8, not {list_length}")
+    pick = rng_pick or pick_free_index
+    while True:
+        status_list = _current_list(session) or _open_list(session, list_length)
+        try:
+            index = pick(_taken_probe(session, status_list.id), status_list.length)
+        except StatusListError as error:
+            if error.code != "status.list_full":
+                raise
+            status_list.full = True
+            session.flush()
+            continue
+        return status_list.id, index
+
+
+def reserve_credential_row(
+    session: Session,
+    *,
+    recipient: Recipient,
+    badge_slug: str,
+    achievement_id: str,
+    idempotency_key: str,
+    issued_at: datetime,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    event_number: int | None = None,
+    role: str | None = None,
+    credential_id: str | None = None,
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+    max_attempts: int = 32,
+) -> Reservation:
+    """Insert the row of a credential about to be signed, with its final id and status slot.
+
+    If `idempotency_key` is already stored, returns that credential (`created=False`) and
+    inserts nothing. Otherwise draws a slot (`allocate_status_slot`) and inserts the row in a
+    SAVEPOINT with empty `credential_json` / `credential_jwt`; on a unique-constraint collision
+    (another transaction took the slot, or the same key, meanwhile) the savepoint is rolled
+    back and another slot is drawn. The caller signs, calls `attach_signed_forms` and commits;
+    rolling back releases the slot. `credential_id` defaults to a new UUID.
+    """
+    existing = find_credential_by_idempotency_key(session, idempotency_key)
+    if existing is not None:
+        return Reservation(existing, created=False)
+    credential_id = credential_id or str(uuid.uuid4())
+    last_error: IntegrityError | None = None
+    for _ in range(max_attempts):
+        status_list_id, status_index = allocate_status_slot(
+            session, list_length=list_length, rng_pick=rng_pick
+        )
+        row = IssuedCredential(
+            id=credential_id,
+            recipient_id=recipient.id,
+            badge_slug=badge_slug,
+            achievement_id=achievement_id,
+            event_number=event_number,
+            role=role,
+            idempotency_key=idempotency_key,
+            credential_json="",
+            credential_jwt="",
+            issued_at=issued_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            status_list_id=status_list_id,
+            status_index=status_index,
+            suspended=False,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError as error:
+            last_error = error
+            existing = find_credential_by_idempotency_key(session, idempotency_key)
+            if existing is not None:
+                return Reservation(existing, created=False)
+            continue
+        return Reservation(row, created=True)
+    raise SlotReservationFailed(
+        f"Impossible de réserver une entrée de liste de statut après {max_attempts} essais.",
+        f"Could not reserve a status list entry after {max_attempts} attempts.",
+    ) from last_error
+
+
+def find_credential_by_idempotency_key(session: Session, key: str) -> IssuedCredential | None:
+    """The credential issued under `key` (see `IssuedCredential.idempotency_key`), if any."""
+    return session.scalars(
+        select(IssuedCredential).where(IssuedCredential.idempotency_key == key)
+    ).one_or_none()
+
+
+def get_credential(session: Session, credential_id: str) -> IssuedCredential | None:
+    """The credential whose public id is `credential_id`, if any."""
+    return session.get(IssuedCredential, credential_id)
+
+
+def find_or_create_recipient(
+    session: Session,
+    *,
+    email_hash_key: str,
+    email: str,
+    display_name: str | None,
+    show_name: bool,
+) -> Recipient:
+    """The recipient known by `email_hash_key`, created (with a fresh pseudonymous
+    `subject_id` and `identity_salt`) if there is none.
+
+    An existing recipient is returned as stored: its e-mail, name and `show_name` are not
+    overwritten (updating them is the service's decision). Safe when two transactions create
+    the same person at once: the unique key decides, the loser reads the winner's row.
+    """
+    found = _recipient_by_hash_key(session, email_hash_key)
+    if found is not None:
+        return found
+    recipient = Recipient(
+        id=str(uuid.uuid4()),
+        email_hash_key=email_hash_key,
+        email=email,
+        display_name=display_name,
+        show_name=show_name,
+        subject_id=f"urn:uuid:{uuid.uuid4()}",
+        # OB 3.0 IdentityObject `salt`: 128 random bits, so the hashed e-mail in a credential
+        # cannot be matched against a dictionary of addresses.
+        identity_salt=secrets.token_hex(16),
+    )
+    try:
+        with session.begin_nested():
+            session.add(recipient)
+    except IntegrityError:
+        found = _recipient_by_hash_key(session, email_hash_key)
+        if found is None:
+            raise
+        return found
+    return recipient
+
+
+def erase_recipient(
+    session: Session, recipient_id: str, *, at: datetime | None = None
+) -> Recipient:
+    """GDPR erasure (RGPD art. 17): forget the e-mail, the name and the keyed e-mail hash.
+
+    The recipient row (pseudonymous `subject_id`, `identity_salt`) and their credentials stay:
+    the credentials belong to the holder, and their status must remain publishable.
+    """
+    recipient = session.get(Recipient, recipient_id)
+    if recipient is None:
+        raise NotFound(
+            f"Destinataire inconnu : {recipient_id}.", f"Unknown recipient: {recipient_id}."
+        )
+    recipient.email = None
+    recipient.display_name = None
+    recipient.show_name = False
+    recipient.email_hash_key = None
+    recipient.erased_at = at or utc_now()
+    return recipient
+
+
+def status_bits(
+    session: Session, status_list_id: int, purpose: Literal["revocation", "suspension"]
+) -> list[int]:
+    """The indices whose bit is set in list `status_list_id` for `purpose`, ascending:
+    revoked credentials for "revocation", currently suspended ones for "suspension"."""
+    if purpose == "revocation":
+        is_set = IssuedCredential.revoked_at.is_not(None)
+    elif purpose == "suspension":
+        is_set = IssuedCredential.suspended.is_(True)
+    else:
+        raise ValueError(f"unknown status purpose: {purpose!r}")
+    return list(
+        session.scalars(
+            select(IssuedCredential.status_index)
+            .where(IssuedCredential.status_list_id == status_list_id, is_set)
+            .order_by(IssuedCredential.status_index)
+        )
+    )
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit line. Name people by pseudonymous ids only, never by e-mail or name:
+    the audit log is never rewritten, not even by a GDPR erasure."""
+    session.add(
+        AuditEntry(
+            at=utc_now(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            details_json=None
+            if details is None
+            else json.dumps(details, ensure_ascii=False, sort_keys=True),
+        )
+    )
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _recipient_by_hash_key(session: Session, email_hash_key: str) -> Recipient | None:
+    return session.scalars(
+        select(Recipient).where(Recipient.email_hash_key == email_hash_key)
+    ).one_or_none()
+
+
+def _current_list(session: Session) -> StatusList | None:
+    return session.scalars(
+        select(StatusList).where(StatusList.full.is_(False)).order_by(StatusList.id).limit(1)
+    ).first()
+
+
+def _open_list(session: Session, length: int) -> StatusList:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_OPEN_LIST_LOCK})
+        opened_meanwhile = _current_list(session)
+        if opened_meanwhile is not None:
+            return opened_meanwhile
+    status_list = StatusList(length=length, created_at=utc_now(), full=False)
+    session.add(status_list)
+    session.flush()
+    return status_list
+
+
+def _taken_probe(session: Session, status_list_id: int) -> Callable[[int], bool]:
+    """`is_taken` for pick_free_index: an indexed lookup per probe while the list has room,
+    then (when random draws keep hitting taken indices) one load of every taken index."""
+    probes = 0
+    taken: set[int] | None = None
+
+    def is_taken(index: int) -> bool:
+        nonlocal probes, taken
+        if taken is None and probes >= _PROBES_BEFORE_BULK_LOAD:
+            taken = set(
+                session.scalars(
+                    select(IssuedCredential.status_index).where(
+                        IssuedCredential.status_list_id == status_list_id
+                    )
+                )
+            )
+        if taken is not None:
+            return index in taken
+        probes += 1
+        return bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        IssuedCredential.status_list_id == status_list_id,
+                        IssuedCredential.status_index == index,
+                    )
+                )
+            )
+        )
+
+    return is_taken
