@@ -371,6 +371,7 @@ class ShapeCache:
         self._templates: OrderedDict[Any, _Template] = OrderedDict()
         # raw skeleton -> leaves that must stay fixed for that shape (learnt once)
         self._fixed: OrderedDict[Any, frozenset[int]] = OrderedDict()
+        self._undefined: OrderedDict[Any, list[str]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -379,19 +380,38 @@ class ShapeCache:
         with self._lock:
             self._templates.clear()
             self._fixed.clear()
+            self._undefined.clear()
 
     def quads(self, document: Any) -> list[ox.Quad]:
+        template, leaves, _ = self._resolve(document)
+        return list(_instantiate(template, leaves))
+
+    def undefined_terms(self, document: dict[str, Any]) -> list[str]:
+        """`find_undefined_terms`, computed once per shape: which keys and types are defined
+        depends only on the skeleton, and every leaf that is not a safe absolute IRI in an IRI
+        position is part of the skeleton key."""
+        _, _, key = self._resolve(document)
+        with self._lock:
+            known = self._undefined.get(key)
+        if known is None:
+            known = find_undefined_terms(document)
+            with self._lock:
+                self._undefined[key] = known
+                self._trim(self._undefined)
+        return list(known)
+
+    def _resolve(self, document: Any) -> tuple[_Template, list[str], Any]:
         raw_key, leaves = _skeleton(document, frozenset())
         with self._lock:
             fixed = self._fixed.get(raw_key)
         if fixed is None:
             fixed = self._learn_fixed_leaves(document, raw_key)
         # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed too.
-        template = self._template(document, fixed)
+        template, key = self._template(document, fixed)
         unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
         if unsafe:
-            template = self._template(document, fixed | unsafe)
-        return list(_instantiate(template, leaves))
+            template, key = self._template(document, fixed | unsafe)
+        return template, leaves, key
 
     def _learn_fixed_leaves(self, document: Any, raw_key: Any) -> frozenset[int]:
         fixed: frozenset[int] = frozenset()
@@ -408,20 +428,20 @@ class ShapeCache:
             self._trim(self._fixed)
         return fixed
 
-    def _template(self, document: Any, fixed: frozenset[int]) -> _Template:
+    def _template(self, document: Any, fixed: frozenset[int]) -> tuple[_Template, Any]:
         key, _ = _skeleton(document, fixed)
         with self._lock:
             template = self._templates.get(key)
             if template is not None:
                 self._templates.move_to_end(key)
                 self.hits += 1
-                return template
+                return template, key
         template = _build_template(document, fixed)
         with self._lock:
             self.misses += 1
             self._templates[key] = template
             self._trim(self._templates)
-        return template
+        return template, key
 
     def _trim(self, table: OrderedDict[Any, Any]) -> None:
         while len(table) > self._size:
@@ -525,7 +545,7 @@ def assert_signable(document: dict[str, Any]) -> None:
             f"Caractère de contrôle interdit dans le document : {', '.join(controls[:5])}",
             f"Control character in the document: {', '.join(controls[:5])}",
             code="sign.control_character")
-    undefined = find_undefined_terms(document)
+    undefined = SHAPES.undefined_terms(document)
     if undefined:
         raise SigningRefused(
             f"Terme non défini par les contextes JSON-LD : {', '.join(undefined[:5])}",
