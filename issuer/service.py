@@ -1,0 +1,523 @@
+"""Use cases of the issuer, shared by the CLI, the web app and the tests: set up, issue,
+revoke, suspend, publish. The Open Badges rules live in the core modules; this module joins them
+with the keys, the catalogue and the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from issuer import credential as model
+from issuer.baking import bake_png, bake_svg
+from issuer.canonical import find_control_characters
+from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
+from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
+from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.keys import IssuerKey, KeyStore
+from issuer.proofs.data_integrity import format_datetime, sign_document
+from issuer.proofs.vc_jwt import encode_vc_jwt
+from issuer.settings import Settings
+from issuer.status_list import (
+    StatusBitstring,
+    StatusPurpose,
+    build_status_list_credential,
+    status_list_entry,
+)
+from issuer.storage import models as rows
+from issuer.storage import repositories as repo
+from issuer.storage.db import Database
+
+IDENTITY_SECRET_FILE = "identity-secret"
+CREDENTIAL_JSON_INDENT = 2
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One award to make: who, which badge, in which circumstances."""
+
+    badge_slug: str
+    email: str
+    name: str | None = None
+    event_number: int | None = None
+    role: str | None = None
+    sector: str | None = None
+    show_name: bool = False
+    mandate_start: date | None = None
+
+
+@dataclass(frozen=True)
+class IssuedBadge:
+    credential_id: str
+    url: str
+    credential_json: str
+    credential_jwt: str
+    created: bool               # False: it had been issued before (idempotent re-run)
+
+    @cached_property
+    def credential(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.credential_json)
+        return parsed
+
+
+class IssuerService:
+    """The City's issuer: one per process (keys and catalogue are read once)."""
+
+    def __init__(self, settings: Settings, *, database: Database | None = None,
+                 catalogue: Catalogue | None = None) -> None:
+        self.settings = settings
+        self.database = database or Database(settings.sqlalchemy_url)
+        self._catalogue = catalogue
+        self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes)
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def init(self) -> list[IssuerKey]:
+        """Create keys, identity secret and database once; load the catalogue (idempotent)."""
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        created = self.keystore.ensure_keys()
+        self._identity_secret()
+        self.database.migrate()
+        with self.database.session() as session:
+            self._sync_keys(session)
+            self._sync_catalogue(session)
+            if created:
+                repo.record_audit(session, actor="cli", action="keys.created",
+                                  subject=self.issuer_did,
+                                  details={"kids": [k.kid for k in created]})
+        return created
+
+    def rotate_keys(self) -> list[IssuerKey]:
+        created = self.keystore.rotate()
+        self.__dict__.pop("_keys", None)
+        with self.database.session() as session:
+            self._sync_keys(session)
+            repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
+                              details={"kids": [k.kid for k in created]})
+        return created
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue()
+        return self._catalogue
+
+    @cached_property
+    def _keys(self) -> list[IssuerKey]:
+        return self.keystore.keys()
+
+    def _active(self, algorithm: Literal["Ed25519", "RSA"]) -> IssuerKey:
+        candidates = [k for k in self._keys if k.algorithm == algorithm and k.active]
+        if not candidates:
+            return self.keystore.active_key(algorithm)  # raises the explanatory error
+        candidates.sort(key=lambda k: (k.source == "environment", k.created))
+        return candidates[-1]
+
+    def _identity_secret(self) -> bytes:
+        if self.settings.identity_secret:
+            return self.settings.identity_secret.encode("utf-8")
+        path = self.settings.keys_dir / IDENTITY_SECRET_FILE
+        if not path.exists():
+            self.settings.keys_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text("utf-8").strip().encode("utf-8")
+
+    # -- identity --------------------------------------------------------------------------------
+    @cached_property
+    def issuer_did(self) -> str:
+        if self.settings.did_method == "key":
+            return did_key_for_ed25519(self._active("Ed25519").public_bytes())
+        return did_web_from_url(self.settings.base_url)
+
+    def verification_method(self, key: IssuerKey) -> str:
+        if self.settings.did_method == "key":
+            return f"{self.issuer_did}#{self.issuer_did.removeprefix('did:key:')}"
+        return f"{self.issuer_did}#{key.kid}"
+
+    @property
+    def profile(self) -> model.IssuerProfile:
+        return self.settings.issuer_profile(self.issuer_did)
+
+    def did_document(self) -> dict[str, Any]:
+        """The did:web document: every key, retired ones too, under assertionMethod."""
+        if self.settings.did_method == "key":
+            return DidResolver().resolve(self.issuer_did)
+        return build_did_document(
+            self.issuer_did,
+            ed25519_keys=[(k.kid, k.public_bytes()) for k in self._keys if k.algorithm == "Ed25519"],
+            rsa_keys=[(k.kid, k.public_jwk()) for k in self._keys if k.algorithm == "RSA"])
+
+    def resolver(self) -> DidResolver:
+        """A resolver that knows our own DID document without fetching it."""
+        return DidResolver(local_documents={self.issuer_did: self.did_document()})
+
+    # -- issuing ---------------------------------------------------------------------------------
+    def email_lookup_key(self, email: str) -> str:
+        """Keyed hash to find a person again by e-mail without storing a searchable plain hash."""
+        return hmac.new(self._identity_secret(), model.normalise_email(email).encode("utf-8"),
+                        hashlib.sha256).hexdigest()
+
+    def issue(self, request: IssueRequest, *, actor: str = "cli",
+              now: datetime | None = None) -> IssuedBadge:
+        with self.database.session() as session:
+            return self.issue_in_session(session, request, actor=actor, now=now)
+
+    def issue_many(self, requests: Iterable[IssueRequest], *, actor: str = "cli",
+                   progress: Callable[[IssuedBadge], None] | None = None,
+                   chunk: int = 200) -> list[IssuedBadge]:
+        """Issue a batch, committing every `chunk` credentials: a crash loses at most the current
+        chunk, and re-running finds what was committed (idempotency keys), so nothing is issued
+        twice and nothing is missing."""
+        results: list[IssuedBadge] = []
+        pending = list(requests)
+        for start in range(0, len(pending), chunk):
+            with self.database.session() as session:
+                done = [self.issue_in_session(session, request, actor=actor)
+                        for request in pending[start:start + chunk]]
+            results.extend(done)
+            if progress:
+                for item in done:
+                    progress(item)
+        return results
+
+    def resolve_request(self, request: IssueRequest) -> tuple[BadgeDefinition, Role | None, Event | None]:
+        badge = self.catalogue.badge(request.badge_slug)
+        role = badge.role(request.role) if request.role else (badge.roles[0] if badge.roles else None)
+        if request.role and role is None:
+            known = ", ".join(r.slug for r in badge.roles) or "—"
+            raise InvalidInput(f"Rôle inconnu pour ce badge : « {request.role} » (connus : {known}).",
+                               f"Unknown role for this badge: '{request.role}' (known: {known}).",
+                               code="issue.unknown_role")
+        event = None
+        if badge.family == "event":
+            if request.event_number is None:
+                raise InvalidInput("Ce badge est lié à une édition : précisez --event NUMÉRO.",
+                                   "This badge belongs to an edition: give --event NUMBER.",
+                                   code="issue.event_required")
+            event = badge.event(request.event_number)
+        elif request.event_number is not None:
+            raise InvalidInput("Ce badge n'est pas lié à un événement : retirez --event.",
+                               "This badge is not tied to an event: remove --event.",
+                               code="issue.event_not_expected")
+        if request.sector and badge.sectors and request.sector not in badge.sectors:
+            raise InvalidInput(
+                f"Secteur inconnu : « {request.sector} » (secteurs : {', '.join(badge.sectors)}).",
+                f"Unknown sector: '{request.sector}' (sectors: {', '.join(badge.sectors)}).",
+                code="issue.unknown_sector")
+        return badge, role, event
+
+    def _award(self, badge: BadgeDefinition, role: Role | None, event: Event | None,
+               request: IssueRequest, now: datetime) -> model.Award:
+        if badge.family == "membership" and badge.validity_years:
+            start = request.mandate_start or now.astimezone(model.CITY_TIMEZONE).date()
+            end = model.mandate_end(start, badge.validity_years)
+            valid_from = datetime.combine(start, datetime.min.time(), tzinfo=model.CITY_TIMEZONE)
+            return model.Award(valid_from=valid_from.astimezone(UTC), valid_until=end, role=role,
+                               sector=request.sector, activity_start=start,
+                               activity_end=end.astimezone(model.CITY_TIMEZONE).date())
+        if badge.family == "membership":
+            return model.Award(valid_from=now, role=role, sector=request.sector,
+                               activity_start=request.mandate_start)
+        valid_until = None
+        if badge.validity_years:
+            valid_until = now.replace(year=now.year + badge.validity_years)
+        return model.Award(valid_from=now, valid_until=valid_until, role=role, event=event,
+                           activity_start=event.date if event else None,
+                           activity_end=event.date if event else None)
+
+    def idempotency_key(self, request: IssueRequest, badge: BadgeDefinition, role: Role | None,
+                        event: Event | None, lookup_key: str) -> str:
+        # A person gets one badge per edition and role; a CLN member one per mandate.
+        parts = [badge.slug, str(event.number if event else ""), role.slug if role else "",
+                 lookup_key]
+        if badge.family == "membership":
+            parts.append(request.mandate_start.isoformat() if request.mandate_start else "")
+        return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+    def issue_in_session(self, session: Session, request: IssueRequest, *, actor: str = "cli",
+                         now: datetime | None = None) -> IssuedBadge:
+        badge, role, event = self.resolve_request(request)
+        email = model.normalise_email(request.email)
+        name = (request.name or "").strip() or None
+        if name and find_control_characters(name):
+            raise InvalidInput("Le nom contient des caractères de contrôle.",
+                               "The name contains control characters.", code="recipient.bad_name")
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
+        lookup = self.email_lookup_key(email)
+        recipient = repo.find_or_create_recipient(session, email_hash_key=lookup, email=email,
+                                                  display_name=name, show_name=request.show_name)
+        award = self._award(badge, role, event, request, now)
+        reservation = repo.reserve_credential_row(
+            session, recipient=recipient, badge_slug=badge.slug,
+            achievement_id=model.achievement_url(self.settings.base_url, badge, event),
+            idempotency_key=self.idempotency_key(request, badge, role, event, lookup),
+            issued_at=now, valid_from=award.valid_from, valid_until=award.valid_until,
+            event_number=event.number if event else None, role=role.slug if role else None)
+        row = reservation.credential
+        if not reservation.created:
+            return self._issued(row, created=False)
+        person = model.Recipient(subject_id=recipient.subject_id, email=email,
+                                 salt=recipient.identity_salt,
+                                 display_name=recipient.display_name or name,
+                                 show_name=recipient.show_name or request.show_name)
+        unsigned = model.build_credential(
+            credential_id=row.id, base_url=self.settings.base_url, issuer=self.profile,
+            badge=badge, recipient=person, award=award,
+            status=status_list_entry(self.status_list_url(row.status_list_id, "revocation"),
+                                     row.status_index, "revocation"))
+        credential_json, credential_jwt = self.sign(unsigned, now)
+        row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
+        repo.record_audit(session, actor=actor, action="credential.issued", subject=row.id,
+                          details={"badge": badge.slug, "event": row.event_number,
+                                   "role": row.role})
+        return self._issued(row, created=True)
+
+    def sign(self, unsigned: dict[str, Any], now: datetime) -> tuple[str, str]:
+        """Both signed forms: JSON with an embedded eddsa-rdfc-2022 proof, and the VC-JWT."""
+        ed_key = self._active("Ed25519")
+        assert ed_key.private_key is not None
+        signed = sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
+                               self.verification_method(ed_key), created=now)
+        if self.settings.did_method == "key":
+            jwt_key = ed_key  # did:key names one Ed25519 key: the JWT is EdDSA then.
+        else:
+            jwt_key = self._active("RSA")
+        assert jwt_key.private_key is not None
+        jwt = encode_vc_jwt(unsigned, jwt_key.private_key, self.verification_method(jwt_key))
+        return json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), jwt
+
+    def _issued(self, row: rows.IssuedCredential, *, created: bool) -> IssuedBadge:
+        return IssuedBadge(credential_id=row.id,
+                           url=model.credential_url(self.settings.base_url, row.id),
+                           credential_json=row.credential_json, credential_jwt=row.credential_jwt,
+                           created=created)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def credential(self, credential_id: str) -> IssuedBadge:
+        with self.database.session(read_only=True) as session:
+            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            if row is None or not row.is_signed():
+                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                               f"No badge with id '{credential_id}'.", code="credential.not_found")
+            return self._issued(row, created=False)
+
+    @staticmethod
+    def normalise_credential_id(value: str) -> str:
+        """Accept the bare UUID, a credential URL, or a file name like `<uuid>.json`."""
+        value = value.strip().rstrip("/")
+        value = value.rsplit("/", 1)[-1]
+        for suffix in (".json", ".jwt", ".png", ".svg"):
+            value = value.removesuffix(suffix)
+        return value
+
+    def badge_png(self, badge: BadgeDefinition) -> bytes:
+        return self.catalogue.image_path(badge, "png").read_bytes()
+
+    def baked_png(self, issued: IssuedBadge) -> bytes:
+        badge = self.catalogue.badge(self._badge_slug(issued))
+        return bake_png(self.badge_png(badge), issued.credential)
+
+    def baked_svg(self, issued: IssuedBadge) -> bytes:
+        badge = self.catalogue.badge(self._badge_slug(issued))
+        return bake_svg(self.catalogue.image_path(badge, "svg").read_bytes(), issued.credential)
+
+    def _badge_slug(self, issued: IssuedBadge) -> str:
+        achievement_id = issued.credential["credentialSubject"]["achievement"]["id"]
+        path = achievement_id.removeprefix(self.settings.base_url.rstrip("/") + "/achievements/")
+        return path.split("/", 1)[0]
+
+    # -- status ----------------------------------------------------------------------------------
+    def status_list_url(self, status_list_id: int, purpose: StatusPurpose) -> str:
+        return f"{self.settings.base_url}/status/{status_list_id}/{purpose}"
+
+    def revoke(self, credential_id: str, reason: str, *, actor: str = "cli") -> None:
+        self._change_status(credential_id, "revoke", reason=reason, actor=actor)
+
+    def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli") -> None:
+        self._change_status(credential_id, "suspend", reason=reason, actor=actor)
+
+    def unsuspend(self, credential_id: str, *, actor: str = "cli") -> None:
+        self._change_status(credential_id, "unsuspend", reason=None, actor=actor)
+
+    def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
+                       *, reason: str | None, actor: str) -> None:
+        with self.database.session() as session:
+            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            if row is None:
+                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                               f"No badge with id '{credential_id}'.", code="credential.not_found")
+            now = datetime.now(UTC).replace(microsecond=0)
+            if action == "revoke":
+                if not reason or not reason.strip():
+                    raise InvalidInput("Indiquez le motif de la révocation (--reason).",
+                                       "Give the reason for the revocation (--reason).",
+                                       code="revoke.reason_required")
+                if row.revoked_at is not None:
+                    raise InvalidInput("Ce badge est déjà révoqué.", "This badge is already revoked.",
+                                       code="revoke.already_revoked")
+                row.revoked_at = now
+                row.revocation_reason = reason.strip()
+            elif action == "suspend":
+                if row.revoked_at is not None:
+                    raise InvalidInput("Un badge révoqué ne peut pas être suspendu.",
+                                       "A revoked badge cannot be suspended.",
+                                       code="suspend.revoked")
+                row.suspended = True
+                row.suspended_at = now
+            else:
+                if not row.suspended:
+                    raise InvalidInput("Ce badge n'est pas suspendu.", "This badge is not suspended.",
+                                       code="unsuspend.not_suspended")
+                row.suspended = False
+                row.suspended_at = None
+            repo.record_audit(session, actor=actor, action=f"credential.{action}d"
+                              if action != "unsuspend" else "credential.unsuspended",
+                              subject=row.id, details={"reason": reason} if reason else None)
+
+    def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
+                               *, now: datetime | None = None) -> dict[str, Any]:
+        """The signed BitstringStatusListCredential for one list and purpose (PITFALLS 7, 13)."""
+        with self.database.session(read_only=True) as session:
+            status_list = session.get(rows.StatusList, status_list_id)
+            if status_list is None:
+                raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
+                               f"Unknown status list: {status_list_id}.", code="status.not_found")
+            bits = StatusBitstring(status_list.length)
+            for index in repo.status_bits(session, status_list_id, purpose):
+                bits.set(index, True)
+        unsigned = build_status_list_credential(
+            url=self.status_list_url(status_list_id, purpose), issuer=self.issuer_did,
+            purpose=purpose, bitstring=bits, valid_from=now or datetime.now(UTC))
+        ed_key = self._active("Ed25519")
+        assert ed_key.private_key is not None
+        return sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
+                             self.verification_method(ed_key), created=now)
+
+    def status_list_ids(self) -> list[int]:
+        with self.database.session(read_only=True) as session:
+            return list(session.scalars(select(rows.StatusList.id).order_by(rows.StatusList.id)))
+
+    # -- catalogue and keys in the database ---------------------------------------------------------
+    def achievement_documents(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(path under /achievements/, Achievement JSON) for every badge and edition."""
+        for badge in self.catalogue.badges:
+            events: list[Event | None] = list(badge.events) or [None]
+            for event in events:
+                document = model.build_achievement(badge, base_url=self.settings.base_url,
+                                                   issuer=self.profile, event=event)
+                document = {"@context": list(model.CREDENTIAL_CONTEXT), **document}
+                path = badge.slug if event is None else f"{badge.slug}/{event.number}"
+                yield path, document
+
+    def _sync_catalogue(self, session: Session) -> None:
+        for _path, document in self.achievement_documents():
+            existing = session.get(rows.Achievement, document["id"])
+            text = json.dumps(document, ensure_ascii=False)
+            slug = _path.split("/", 1)[0]
+            if existing is None:
+                session.add(rows.Achievement(id=document["id"], badge_slug=slug, json=text))
+            elif existing.json != text:
+                existing.json = text
+        for badge in self.catalogue.badges:
+            for event in badge.events:
+                found = session.scalars(select(rows.Event).where(
+                    rows.Event.family == badge.slug, rows.Event.number == event.number)).first()
+                if found is None:
+                    session.add(rows.Event(family=badge.slug, number=event.number, date=event.date,
+                                           theme_fr=event.theme.fr, theme_en=event.theme.en,
+                                           venue=event.venue))
+
+    def _sync_keys(self, session: Session) -> None:
+        for key in self.keystore.keys():
+            if key.source != "file":
+                continue
+            stored = session.get(rows.SigningKey, key.kid)
+            if stored is None:
+                session.add(rows.SigningKey(
+                    kid=key.kid, algorithm=key.algorithm, public_jwk=json.dumps(key.public_jwk()),
+                    public_multibase=None if key.algorithm != "Ed25519" else
+                    self.verification_method(key).split("#")[-1] if self.settings.did_method == "key"
+                    else None,
+                    created_at=key.created, retired_at=key.retired, file_name=f"{key.kid}.pem"))
+            elif stored.retired_at != key.retired:
+                stored.retired_at = key.retired
+
+    # -- publishing ------------------------------------------------------------------------------
+    def publish(self, out: Path) -> list[Path]:
+        """Write the static documents a plain web server can host (did.json, profile,
+        achievements, status lists, contexts). Returns the files written."""
+        written: list[Path] = []
+
+        def write(relative: str, document: Any) -> None:
+            path = out / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+            written.append(path)
+
+        if self.settings.did_method == "web":
+            write(_did_document_path(self.issuer_did), self.did_document())
+        write("issuer.json", {"@context": list(model.CREDENTIAL_CONTEXT), **self.profile.to_json()})
+        for path, document in self.achievement_documents():
+            write(f"achievements/{path}.json", document)
+        for status_list_id in self.status_list_ids():
+            for purpose in ("revocation", "suspension"):
+                write(f"status/{status_list_id}/{purpose}.json",
+                      self.status_list_credential(status_list_id, purpose))  # type: ignore[arg-type]
+        for badge in self.catalogue.badges:
+            for kind in ("png", "svg"):
+                target = out / "badges" / f"{badge.slug}.{kind}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())  # type: ignore[arg-type]
+                written.append(target)
+        return written
+
+
+def _did_document_path(did: str) -> str:
+    """Where did:web expects the document, relative to the site root."""
+    segments = did.removeprefix("did:web:").split(":")
+    if len(segments) == 1:
+        return ".well-known/did.json"
+    return "/".join(segments[1:]) + "/did.json"
+
+
+class ServiceError(IssuerError):
+    code = "service.error"
+
+
+def verification_context_for(service: IssuerService, *, untrusted: bool = True,
+                             allow_loopback: bool = False) -> Any:
+    """A VerificationContext that knows the City's own DID document and status lists locally,
+    and fetches anything else with the bounded fetcher (never a private-network target)."""
+    from issuer.fetch import Fetcher
+    from issuer.verification import VerificationContext
+
+    settings = service.settings
+    fetcher = Fetcher(max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout,
+                      allow_loopback=allow_loopback)
+    own_prefix = f"{settings.base_url}/status/"
+
+    def fetch_status_list(url: str) -> dict[str, Any]:
+        if url.startswith(own_prefix):
+            list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
+            if list_id.isdigit() and purpose in ("revocation", "suspension"):
+                return service.status_list_credential(int(list_id), purpose)  # type: ignore[arg-type]
+        document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
+        return document
+
+    known = {service.issuer_did: settings.profile_name, **settings.trusted_issuer_labels}
+    resolver = DidResolver(fetcher, local_documents={service.issuer_did: service.did_document()})
+    return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
+                               known_issuers=known, untrusted=untrusted)

@@ -1,0 +1,126 @@
+"""Settings, from environment variables and an optional TOML settings file.
+
+Precedence: environment, then the settings file (`ISSUER_SETTINGS_FILE`, or `issuer.toml` in
+`ISSUER_HOME`), then defaults. `ISSUER_HOME` (default: the current folder) holds `keys/` and
+`var/` (the SQLite database, published files); set it to move keys and database elsewhere.
+Every setting is listed in README.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from issuer.credential import IssuerProfile
+from issuer.errors import InvalidInput
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def _settings_file_values() -> dict[str, Any]:
+    explicit = os.environ.get("ISSUER_SETTINGS_FILE")
+    path = Path(explicit) if explicit else Path(os.environ.get("ISSUER_HOME", ".")) / "issuer.toml"
+    if not path.exists():
+        if explicit:
+            raise InvalidInput(f"Fichier de réglages introuvable : {path}",
+                               f"Settings file not found: {path}", code="settings.missing_file")
+        return {}
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InvalidInput(f"Fichier de réglages illisible ({path}) : {error}",
+                           f"Unreadable settings file ({path}): {error}",
+                           code="settings.bad_file") from error
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default=Path("."), description="Folder holding keys/ and var/.")
+    base_url: str = Field(default=DEFAULT_BASE_URL,
+                          description="Public URL of the service; the did:web identifier derives from it.")
+    did_method: Literal["web", "key"] = Field(
+        default="web", description="`web` (did:web from the base URL) or `key` (did:key, no domain needed).")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "ISSUER_DATABASE_URL"),
+        description="SQLAlchemy URL; default SQLite in var/issuer.sqlite3.")
+    key_passphrase: str | None = Field(default=None, description="Encrypts the key files at rest.")
+    identity_secret: str | None = Field(
+        default=None, description="Secret to find a recipient by e-mail; default generated in keys/.")
+    trusted_issuers: str = Field(
+        default="", description="Other known issuers: `did:...=Label` entries separated by `;`.")
+    profile_name: str = "Ville de Roubaix"
+    profile_url: str = "https://www.ville-roubaix.fr"
+    profile_email: str = "participation-citoyenne@ville-roubaix.fr"
+    profile_description: str = (
+        "Direction Politique de la ville, Démocratie participative et GUSP — Service Participation "
+        "citoyenne, mission Inclusion numérique et citoyenne.")
+    profile_street_address: str = "17 Grand'Place, CS 70737"
+    profile_postal_code: str = "59066"
+    profile_locality: str = "Roubaix Cedex 1"
+    profile_phone: str | None = None
+    profile_image_url: str | None = None
+    fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
+    fetch_max_bytes: int = Field(default=1_000_000, description="Largest remote document read.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url must start with https:// or http://")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        values = {key: value for key, value in _settings_file_values().items()}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        # Environment wins over the file: pydantic-settings gives init kwargs priority, so only
+        # pass file values the environment does not set.
+        for key in list(values):
+            if key not in overrides and (f"ISSUER_{key.upper()}" in os.environ
+                                         or (key == "database_url" and "DATABASE_URL" in os.environ)):
+                del values[key]
+        return cls(**values)
+
+    # -- derived -------------------------------------------------------------------------------
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def var_dir(self) -> Path:
+        return self.home / "var"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'issuer.sqlite3').resolve()}"
+
+    @property
+    def passphrase_bytes(self) -> bytes | None:
+        return self.key_passphrase.encode("utf-8") if self.key_passphrase else None
+
+    @cached_property
+    def trusted_issuer_labels(self) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for entry in self.trusted_issuers.split(";"):
+            if not entry.strip():
+                continue
+            did, _, label = entry.partition("=")
+            labels[did.strip()] = label.strip() or did.strip()
+        return labels
+
+    def issuer_profile(self, issuer_id: str) -> IssuerProfile:
+        return IssuerProfile(
+            id=issuer_id, name=self.profile_name, url=self.profile_url, email=self.profile_email,
+            description=self.profile_description, street_address=self.profile_street_address,
+            postal_code=self.profile_postal_code, locality=self.profile_locality,
+            phone=self.profile_phone, image_url=self.profile_image_url)
