@@ -1,0 +1,367 @@
+"""The `issuer` command: the contract scripts and other tools rely on.
+
+Exit codes: 0 success; 1 a refusal a person can act on (message on stderr, French first unless
+ISSUER_LANG/LANG says English); 2 unusable input or usage. `issuer verify`: 0 valid, 1 not valid
+(invalid, or status that could not be checked), 2 unreadable input.
+Help texts follow the same language choice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from issuer.errors import IssuerError
+from issuer.i18n import environment_locale, gettext
+
+F = TypeVar("F", bound=Callable[..., Any])
+LOCALE = environment_locale()
+
+
+def _(message: str) -> str:
+    return gettext(message, LOCALE)
+
+
+def _translate_click() -> None:
+    """Click's own words (Usage, Options, Missing option...) go through the same catalogue.
+
+    Click calls the stdlib `gettext` bound at import in each of its modules, which only reads
+    .mo files installed system-wide; rebinding that name is the documented-by-source way in.
+    """
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
+                   click.types):
+        if hasattr(module, "_"):
+            module._ = _  # type: ignore[attr-defined]
+    click.exceptions.ngettext = lambda singular, plural, n: _(singular if n == 1 else plural)  # type: ignore[attr-defined]
+
+
+_translate_click()
+
+
+# Click's messages, listed so the extractor puts them in the catalogue.
+_CLICK_MESSAGES = [
+    _("Usage:"), _("Options"), _("Commands"), _("Show this message and exit."),
+    _("Show the version and exit."), _("Error: {message}"), _("Try '{command} {option}' for help."),
+    _("Missing option"), _("Missing argument"), _("Missing parameter"), _("Missing command."),
+    _("No such command {name!r}."), _("No such option {name!r}."),
+    _("Invalid value for {param_hint}: {message}"), _("Invalid value: {message}"), _("Aborted!"),
+    _("{value!r} is not a valid {number_type}."), _("{name} {filename!r} does not exist."),
+    _("{name} {filename!r} is a directory."), _("{name} {filename!r} is a file."),
+    _("file"), _("path"), _("directory"), _("Missing {param_type}"),
+    _("Option {name!r} does not take a value."), _("Argument {name!r} takes {nargs} values."),
+    _("%(prog)s, version %(version)s"), _("Choose from:\n\t{choices}"),
+    _("Got unexpected extra argument ({args})"), _("Got unexpected extra arguments ({args})"),
+    _("Option {name!r} requires an argument."),
+]
+
+
+def _fail(error: IssuerError, *, exit_code: int = 1) -> None:
+    label = _("Error")
+    click.echo(f"{label} [{error.code}]: {error.message(LOCALE)}", err=True)
+    sys.exit(exit_code)
+
+
+def handles_errors(function: F) -> F:
+    """Turn domain errors into a clear message and exit code 1 (never a traceback)."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except IssuerError as error:
+            _fail(error)
+    return wrapper  # type: ignore[return-value]
+
+
+def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
+    from issuer.service import IssuerService
+    from issuer.settings import Settings
+
+    return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS,
+             help=_("Open Badges 3.0 issuer of the City of Roubaix: create keys, issue, verify, "
+                    "revoke and publish signed badges. Settings come from ISSUER_* environment "
+                    "variables and an optional issuer.toml (see README)."))
+@click.version_option(package_name="roubaix-badges-issuer")
+def main() -> None:
+    pass
+
+
+# -- init ---------------------------------------------------------------------------------------
+@main.command(help=_("Create the issuer keys, the database and the demo catalogue (safe to run "
+                     "again: existing keys and data are kept)."))
+@click.option("--base-url", help=_("Public URL of the service, e.g. https://badges.example.org "
+                                   "(saved in issuer.toml)."))
+@click.option("--did-method", type=click.Choice(["web", "key"]),
+              help=_("Issuer identifier: did:web from the base URL (default) or did:key."))
+@handles_errors
+def init(base_url: str | None, did_method: str | None) -> None:
+    from issuer.settings import Settings
+
+    if base_url or did_method:
+        _save_settings(Settings.load(base_url=base_url).home, base_url=base_url,
+                       did_method=did_method)
+    service = _service(base_url, did_method)
+    created = service.init()
+    for key in created:
+        click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
+    click.echo(_("Issuer: {did}").format(did=service.issuer_did))
+    click.echo(_("Database: {url}").format(url=service.database.url))
+    click.echo(_("Catalogue: {count} badges").format(count=len(service.catalogue.badges)))
+
+
+def _save_settings(home: Path, **values: str | None) -> None:
+    path = home / "issuer.toml"
+    existing = path.read_text("utf-8").splitlines() if path.exists() else []
+    kept = [line for line in existing
+            if line.split("=", 1)[0].strip() not in {k for k, v in values.items() if v}]
+    for key, value in values.items():
+        if value:
+            kept.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(kept) + "\n", "utf-8")
+
+
+# -- badges -------------------------------------------------------------------------------------
+@main.command(help=_("List the badges of the catalogue: slug, name, family, roles."))
+@click.option("--json", "as_json", is_flag=True, help=_("Machine-readable output."))
+@handles_errors
+def badges(as_json: bool) -> None:
+    from issuer.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    lang = LOCALE
+    entries = [{
+        "slug": badge.slug,
+        "name": badge.name.get(lang),
+        "family": badge.family,
+        "achievementType": badge.achievement_type,
+        "roles": [{"slug": role.slug, "name": role.name.get(lang)} for role in badge.roles],
+        "events": [{"number": e.number, "date": e.date.isoformat(), "theme": e.theme.get(lang)}
+                   for e in badge.events],
+    } for badge in catalogue.badges]
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    for entry in entries:
+        roles = ", ".join(r["slug"] for r in entry["roles"]) or "—"
+        click.echo(f"{entry['slug']:<38} {entry['family']:<11} {entry['name']}  [{roles}]")
+        if entry["events"]:
+            click.echo("    " + _("editions: {numbers}").format(
+                numbers=", ".join(str(e["number"]) for e in entry["events"])))
+
+
+# -- issue --------------------------------------------------------------------------------------
+def _write_outputs(service: Any, issued: Any, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / issued.credential_id
+    stem.with_suffix(".json").write_text(issued.credential_json + "\n", "utf-8")
+    stem.with_suffix(".jwt").write_text(issued.credential_jwt + "\n", "utf-8")
+    stem.with_suffix(".png").write_bytes(service.baked_png(issued))
+
+
+@main.command(help=_("Issue one badge; write <uuid>.json (embedded proof), <uuid>.jwt and "
+                     "<uuid>.png (baked) into the output folder and print the credential URL."))
+@click.option("--badge", "badge_slug", required=True, help=_("Badge slug (see `issuer badges`)."))
+@click.option("--email", required=True, help=_("Recipient e-mail (only a salted hash is signed)."))
+@click.option("--name", required=True, help=_("Recipient name."))
+@click.option("--event", "event_number", type=int, help=_("Edition number, for event badges."))
+@click.option("--role", help=_("Role slug or label (e.g. participant, intervenant, conseiller)."))
+@click.option("--sector", help=_("CLN sector (Centre, Est, Ouest, Nord, Sud)."))
+@click.option("--mandate-start", type=click.DateTime(["%Y-%m-%d"]),
+              help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
+@click.option("--show-name/--hide-name", default=False,
+              help=_("Show the name on the badge (only with the recipient's consent)."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder."))
+@handles_errors
+def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
+          sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
+    from issuer.service import IssueRequest
+
+    service = _service()
+    issued = service.issue(IssueRequest(
+        badge_slug=badge_slug, email=email, name=name, event_number=event_number, role=role,
+        sector=sector, show_name=show_name,
+        mandate_start=mandate_start.date() if mandate_start else None))
+    _write_outputs(service, issued, out)
+    if not issued.created:
+        click.echo(_("Already issued: nothing new was signed."), err=True)
+    click.echo(issued.url)
+
+
+@main.command("issue-batch",
+              help=_("Issue a badge to everyone in an attendance list (CSV with a header row: "
+                     "name,email[,role] or nom,courriel[,rôle]). Every line is checked first; "
+                     "running it again issues nothing twice."))
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--badge", "badge_slug", required=True, help=_("Badge slug (see `issuer badges`)."))
+@click.option("--event", "event_number", type=int, help=_("Edition number, for event badges."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder."))
+@click.option("--show-names/--hide-names", default=False,
+              help=_("Show names on the badges when the list has no consent column."))
+@handles_errors
+def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: Path,
+                show_names: bool) -> None:
+    from tqdm import tqdm
+
+    from issuer.attendance import decode_csv_bytes, read_attendance
+    from issuer.service import IssueRequest
+
+    service = _service()
+    badge = service.catalogue.badge(badge_slug)
+    attendance = read_attendance(decode_csv_bytes(csv_file.read_bytes()), badge)
+    if not attendance.ok:
+        click.echo(_("The list has errors; nothing was issued:"), err=True)
+        for problem in attendance.problems:
+            message = problem.message_en if LOCALE == "en" else problem.message_fr
+            click.echo("  " + _("line {line}: {message}").format(line=problem.line, message=message),
+                       err=True)
+        sys.exit(1)
+    requests = [IssueRequest(badge_slug=badge_slug, email=row.email, name=row.name,
+                             event_number=event_number, role=row.role, sector=row.sector,
+                             show_name=show_names if row.show_name is None else row.show_name)
+                for row in attendance.rows]
+    for request in requests:  # refuse the whole list before signing anything
+        service.resolve_request(request)
+    created = 0
+    with tqdm(total=len(requests), unit=_("badge"), file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:
+        def progress(issued: Any) -> None:
+            nonlocal created
+            created += issued.created
+            _write_outputs(service, issued, out)
+            bar.update(1)
+        service.issue_many(requests, progress=progress)
+    click.echo(_("{created} issued, {skipped} already issued, files in {out}").format(
+        created=created, skipped=len(requests) - created, out=out))
+
+
+# -- verify -------------------------------------------------------------------------------------
+@main.command(help=_("Verify a badge: a credential JSON file, a JWT, a baked PNG or SVG, or a URL. "
+                     "Exit code 0 valid, 1 not valid, 2 unreadable input."))
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help=_("Print the full report as JSON."))
+def verify(source: str, as_json: bool) -> None:
+    from issuer.service import verification_context_for
+    from issuer.verification import verify as verify_credential
+
+    try:
+        data = _read_source(source)
+        service = _service()
+        report = verify_credential(data, verification_context_for(service, allow_loopback=True))
+    except IssuerError as error:
+        _fail(error, exit_code=2)
+        return
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.summary(LOCALE))
+        for check in report.checks:
+            message = check.message_en if LOCALE == "en" else check.message_fr
+            click.echo(f"  [{check.outcome:>8}] {check.name}: {message}")
+    if report.unreadable:
+        sys.exit(2)
+    sys.exit(0 if report.verdict == "valid" else 1)
+
+
+def _read_source(source: str) -> bytes:
+    from issuer.errors import InvalidInput
+    from issuer.fetch import Fetcher
+
+    if source.startswith(("https://", "http://")):
+        body, _type = Fetcher(max_bytes=10_000_000, allow_loopback=True).get_bytes(
+            source, accept="application/ld+json, application/json;q=0.9, application/jwt;q=0.8, "
+                           "image/png;q=0.7, image/svg+xml;q=0.7")
+        return body
+    path = Path(source)
+    if source == "-":
+        return sys.stdin.buffer.read()
+    if not path.is_file():
+        raise InvalidInput(f"Fichier introuvable : {source}", f"File not found: {source}",
+                           code="verify.no_such_file")
+    return path.read_bytes()
+
+
+# -- status -------------------------------------------------------------------------------------
+@main.command(help=_("Revoke a badge for good (it then shows as revoked everywhere)."))
+@click.argument("credential_id")
+@click.option("--reason", required=True, help=_("Why the badge is revoked (kept in the audit trail)."))
+@handles_errors
+def revoke(credential_id: str, reason: str) -> None:
+    _service().revoke(credential_id, reason)
+    click.echo(_("Revoked."))
+
+
+@main.command(help=_("Suspend a badge (reversible with `issuer unsuspend`)."))
+@click.argument("credential_id")
+@click.option("--reason", help=_("Why the badge is suspended."))
+@handles_errors
+def suspend(credential_id: str, reason: str | None) -> None:
+    _service().suspend(credential_id, reason)
+    click.echo(_("Suspended."))
+
+
+@main.command(help=_("Lift the suspension of a badge."))
+@click.argument("credential_id")
+@handles_errors
+def unsuspend(credential_id: str) -> None:
+    _service().unsuspend(credential_id)
+    click.echo(_("Suspension lifted."))
+
+
+# -- publish ------------------------------------------------------------------------------------
+@main.command(help=_("Write the static files a web server can host: did.json, the issuer profile, "
+                     "each achievement, each status list credential, badge images."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder (the root of the public site)."))
+@handles_errors
+def publish(out: Path) -> None:
+    written = _service().publish(out)
+    click.echo(_("{count} files written in {out}").format(count=len(written), out=out))
+
+
+# -- keys ---------------------------------------------------------------------------------------
+@main.group(help=_("Issuer keys."))
+def keys() -> None:
+    pass
+
+
+@keys.command("list", help=_("List the keys: id, algorithm, created, retired."))
+@handles_errors
+def keys_list() -> None:
+    service = _service()
+    for key in service.keystore.keys():
+        state = key.retired.date().isoformat() if key.retired else _("active")
+        click.echo(f"{key.kid:<36} {key.algorithm:<8} {key.created.date()} {state}")
+
+
+@keys.command("rotate", help=_("Create new keys and retire the current ones; old public keys stay "
+                               "published so earlier badges still verify."))
+@handles_errors
+def keys_rotate() -> None:
+    service = _service()
+    for key in service.rotate_keys():
+        click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

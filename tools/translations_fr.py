@@ -1,0 +1,41 @@
+"""Helper for `make translations`: merges the template into the French catalogue.
+
+Run: python tools/translations_fr.py — keeps existing French strings, reports missing ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "issuer/locale/messages.pot"
+FRENCH = ROOT / "issuer/locale/fr/LC_MESSAGES/messages.po"
+
+
+def main() -> int:
+    with TEMPLATE.open("rb") as handle:
+        template = read_po(handle)
+    catalog: Catalog
+    if FRENCH.exists():
+        with FRENCH.open("rb") as handle:
+            catalog = read_po(handle, locale="fr")
+        catalog.update(template, no_fuzzy_matching=True)
+    else:
+        catalog = Catalog(locale="fr", project="roubaix-badges-issuer")
+        catalog.update(template)
+    FRENCH.parent.mkdir(parents=True, exist_ok=True)
+    with FRENCH.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True, omit_header=False,
+                 ignore_obsolete=True)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    for message_id in missing:
+        print(f"missing French: {message_id!r}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
