@@ -339,6 +339,27 @@ def publish(out: Path) -> None:
     click.echo(_("{count} files written in {out}").format(count=len(written), out=out))
 
 
+# -- serve --------------------------------------------------------------------------------------
+@main.command(help=_("Run the web service (published documents, badge pages, verification)."))
+@click.option("--host", default="127.0.0.1", show_default=True, help=_("Address to listen on."))
+@click.option("--port", default=8000, show_default=True, type=int, help=_("Port to listen on."))
+@click.option("--proxy-headers/--no-proxy-headers", default=False,
+              help=_("Trust X-Forwarded-Proto/For from a reverse proxy on this machine."))
+@handles_errors
+def serve(host: str, port: int, proxy_headers: bool) -> None:
+    import uvicorn
+
+    from issuer.web import create_app
+
+    service = _service()
+    if not service.keystore.has_keys():
+        service.init()
+    app = create_app(service.settings, service)
+    click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
+    uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers,
+                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, log_level="info")
+
+
 # -- keys ---------------------------------------------------------------------------------------
 @main.group(help=_("Issuer keys."))
 def keys() -> None:

@@ -81,6 +81,7 @@ class IssuerService:
         self.database = database or Database(settings.sqlalchemy_url)
         self._catalogue = catalogue
         self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes)
+        self._status_cache: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
 
     # -- set-up ----------------------------------------------------------------------------------
     def init(self) -> list[IssuerKey]:
@@ -386,6 +387,7 @@ class IssuerService:
             repo.record_audit(session, actor=actor, action=f"credential.{action}d"
                               if action != "unsuspend" else "credential.unsuspended",
                               subject=row.id, details={"reason": reason} if reason else None)
+        self._status_cache.clear()  # after the commit, so no request re-caches the old bits
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
@@ -405,6 +407,20 @@ class IssuerService:
         assert ed_key.private_key is not None
         return sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
                              self.verification_method(ed_key), created=now)
+
+    def cached_status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
+                                      *, ttl: float = 60.0) -> dict[str, Any]:
+        """The signed list, re-signed at most every `ttl` seconds and at once after a change
+        made through this process (the HTTP cache lifetime is the same 60 s)."""
+        import time
+
+        key = (status_list_id, purpose)
+        cached = self._status_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        document = self.status_list_credential(status_list_id, purpose)
+        self._status_cache[key] = (time.monotonic() + ttl, document)
+        return document
 
     def status_list_ids(self) -> list[int]:
         with self.database.session(read_only=True) as session:

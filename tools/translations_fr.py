@@ -1,10 +1,13 @@
 """Helper for `make translations`: merges the template into the French catalogue.
 
-Run: python tools/translations_fr.py — keeps existing French strings, reports missing ones.
+Run: python tools/translations_fr.py — keeps existing French strings, fills missing ones from
+`tools/fr_strings/*.json` (message id -> French, one file per area, easy to review), and reports
+what is still missing (exit code 1).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -28,6 +31,18 @@ def main() -> int:
         catalog = Catalog(locale="fr", project="roubaix-badges-issuer")
         catalog.update(template)
     FRENCH.parent.mkdir(parents=True, exist_ok=True)
+    with FRENCH.open("wb") as handle:
+        write_po(handle, catalog, width=100, sort_output=True, omit_header=False,
+                 ignore_obsolete=True)
+    proposals: dict[str, str] = {}
+    for path in sorted((ROOT / "tools/fr_strings").glob("*.json")):
+        proposals.update(json.loads(path.read_text("utf-8")))
+    for message in catalog:
+        if message.id and not message.string and message.id in proposals:
+            message.string = proposals[message.id]
+        if message.id and message.fuzzy and message.id in proposals:
+            message.string = proposals[message.id]
+            message.flags.discard("fuzzy")
     with FRENCH.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True, omit_header=False,
                  ignore_obsolete=True)

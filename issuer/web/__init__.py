@@ -1,0 +1,6 @@
+"""The public web service (FastAPI, server-rendered Jinja2 pages). Handlers stay thin: the
+rules live in the core and in `issuer.service`."""
+
+from issuer.web.app import create_app
+
+__all__ = ["create_app"]

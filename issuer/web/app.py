@@ -1,0 +1,98 @@
+"""The application factory and the one route table (every URL is findable here)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from issuer.service import IssuerService
+from issuer.settings import Settings
+from issuer.web import views
+from issuer.web.security import SecurityHeaders
+from issuer.web.templating import render
+
+logger = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _routes() -> list[BaseRoute]:
+    documents = views.documents
+    return [
+        Route("/", views.pages.home, name="home"),
+        Route("/accessibilite", views.pages.accessibility, name="accessibility"),
+        Route("/donnees-personnelles", views.pages.privacy, name="privacy"),
+        Route("/.well-known/did.json", documents.did_document, name="did_document"),
+        Route("/issuer", documents.issuer_profile, name="issuer_profile"),
+        Route("/achievements/{slug}", documents.achievement, name="achievement"),
+        Route("/achievements/{slug}/{number:int}", documents.achievement, name="achievement_edition"),
+        Route("/status/{list_id:int}/{purpose}", documents.status_list, name="status_list"),
+        Route("/contexts/{name}", documents.context, name="context"),
+        Route("/badges/{filename}", documents.badge_image, name="badge_image"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None, service: IssuerService | None = None) -> FastAPI:
+    settings = settings or Settings.load()
+    service = service or IssuerService(settings)
+    app = FastAPI(
+        title="Badges numériques — Ville de Roubaix",
+        description="Open Badges 3.0 issuer of the City of Roubaix: published documents and "
+                    "verification of any Open Badges 3.0 credential.",
+        version="0.1.0",
+        routes=_routes(),
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    app.state.service = service
+    app.state.settings = settings
+    for router in views.api_routers():
+        app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        "json" in accept and "text/html" not in accept)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": f"http.{error.status_code}",
+                                       "message": str(error.detail)}},
+                            status_code=error.status_code)
+    template = "errors/404.html" if error.status_code == 404 else "errors/error.html"
+    return render(request, template, {"status": error.status_code, "detail": error.detail},
+                  status_code=error.status_code)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+    return JSONResponse({"error": {"code": "request.invalid",
+                                   "message": "Requête invalide / invalid request",
+                                   "details": [
+                                       {"loc": [str(p) for p in item.get("loc", ())],
+                                        "msg": str(item.get("msg", ""))}
+                                       for item in error.errors()]}},
+                        status_code=422)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    # Never a traceback to a stranger; the log keeps it for the operator.
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": "server.error",
+                                       "message": "Erreur interne / internal error"}},
+                            status_code=500)
+    return render(request, "errors/error.html", {"status": 500, "detail": None}, status_code=500)

@@ -1,0 +1,118 @@
+"""Published documents: the DID document, the issuer profile, achievements, status lists,
+the JSON-LD contexts the credentials use, badge artwork. Each with its media type and cache
+headers (issue #3 item 2)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from issuer import contexts
+from issuer.catalogue import CatalogueError
+from issuer.credential import CREDENTIAL_CONTEXT
+from issuer.errors import NotFound
+from issuer.web.deps import service_of
+from issuer.web.templating import render
+
+JSON_LD = "application/ld+json"
+DID_JSON = "application/did+ld+json"
+# Status lists change when a badge is revoked: verifiers must not keep them long.
+STATUS_CACHE = "public, max-age=60"
+DOCUMENT_CACHE = "public, max-age=3600"
+IMMUTABLE_CACHE = "public, max-age=86400"
+
+
+def json_response(document: Any, *, media_type: str = JSON_LD, cache: str = DOCUMENT_CACHE,
+                  status_code: int = 200) -> Response:
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    return Response(body, status_code=status_code, media_type=media_type,
+                    headers={"cache-control": cache, "access-control-allow-origin": "*"})
+
+
+def wants_html(request: Request) -> bool:
+    """Content negotiation: browsers ask for text/html first; verifiers and scripts for JSON."""
+    accept = request.headers.get("accept", "")
+    if not accept or "*/*" == accept.strip():
+        return False
+    html = accept.find("text/html")
+    json_position = min((i for i in (accept.find("json"),) if i >= 0), default=-1)
+    return html >= 0 and (json_position < 0 or html < json_position)
+
+
+async def did_document(request: Request) -> Response:
+    service = service_of(request)
+    if service.settings.did_method != "web":
+        raise HTTPException(404, "did:web is not used by this issuer")
+    # did:web §3.2: application/did+ld+json; resolvers also accept it as plain JSON.
+    return json_response(service.did_document(), media_type="application/json", cache="public, max-age=300")
+
+
+async def issuer_profile(request: Request) -> Response:
+    service = service_of(request)
+    profile = {"@context": list(CREDENTIAL_CONTEXT), **service.profile.to_json()}
+    if wants_html(request):
+        return render(request, "issuer.html", {"profile": profile, "did": service.issuer_did})
+    return json_response(profile)
+
+
+async def achievement(request: Request) -> Response:
+    service = service_of(request)
+    slug = request.path_params["slug"]
+    number = request.path_params.get("number")
+    try:
+        badge = service.catalogue.badge(slug)
+        event = badge.event(number) if number is not None else None
+    except CatalogueError:
+        raise HTTPException(404, "unknown achievement") from None
+    if badge.family == "event" and event is None:
+        if wants_html(request):
+            return render(request, "achievement.html", {"badge": badge, "event": None, "document": None})
+        raise HTTPException(404, "an event badge has one achievement per edition")
+    from issuer.credential import build_achievement
+    document = {"@context": list(CREDENTIAL_CONTEXT),
+                **build_achievement(badge, base_url=service.settings.base_url,
+                                    issuer=service.profile, event=event)}
+    if wants_html(request):
+        return render(request, "achievement.html", {"badge": badge, "event": event, "document": document})
+    return json_response(document)
+
+
+async def status_list(request: Request) -> Response:
+    service = service_of(request)
+    purpose = request.path_params["purpose"]
+    if purpose not in ("revocation", "suspension"):
+        raise HTTPException(404, "unknown status purpose")
+    try:
+        document = service.cached_status_list_credential(request.path_params["list_id"], purpose)
+    except NotFound:
+        raise HTTPException(404, "unknown status list") from None
+    return json_response(document, cache=STATUS_CACHE)
+
+
+async def context(request: Request) -> Response:
+    name = request.path_params["name"]
+    for pinned in contexts.PINNED.values():
+        if pinned.filename == name:
+            return Response(contexts.context_bytes(pinned.url), media_type=JSON_LD,
+                            headers={"cache-control": IMMUTABLE_CACHE,
+                                     "access-control-allow-origin": "*"})
+    raise HTTPException(404, "unknown context")
+
+
+async def badge_image(request: Request) -> Response:
+    service = service_of(request)
+    filename: str = request.path_params["filename"]
+    slug, _, kind = filename.rpartition(".")
+    if kind not in ("png", "svg"):
+        raise HTTPException(404, "unknown image")
+    try:
+        badge = service.catalogue.badge(slug)
+    except CatalogueError:
+        raise HTTPException(404, "unknown badge") from None
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    return Response(service.catalogue.image_path(badge, kind).read_bytes(), media_type=media,  # type: ignore[arg-type]
+                    headers={"cache-control": DOCUMENT_CACHE})
