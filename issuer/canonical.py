@@ -400,6 +400,26 @@ class ShapeCache:
                 self._trim(self._undefined)
         return list(known)
 
+    def contains(self, document: Any) -> bool:
+        """Whether this document's shape is already templated (nothing is built): its cost is
+        then known and small, so a verifier may canonicalise it without the sandbox."""
+        raw_key, leaves = _skeleton(document, frozenset())
+        with self._lock:
+            fixed = self._fixed.get(raw_key)
+        if fixed is None:
+            return False
+        key, _ = _skeleton(document, fixed)
+        with self._lock:
+            template = self._templates.get(key)
+        if template is None:
+            return False
+        unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
+        if not unsafe:
+            return True
+        key, _ = _skeleton(document, fixed | unsafe)
+        with self._lock:
+            return key in self._templates
+
     def _resolve(self, document: Any) -> tuple[_Template, list[str], Any]:
         raw_key, leaves = _skeleton(document, frozenset())
         with self._lock:

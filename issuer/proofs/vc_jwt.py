@@ -25,6 +25,7 @@ ALGORITHM_FOR_KEY = {"RSA": "RS256", "Ed25519": "EdDSA"}
 ACCEPTED_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 MAX_JWT_LENGTH = 1_000_000
+MAX_HEADER_LENGTH = 8192
 
 
 class JwtError(IssuerError):
@@ -126,8 +127,14 @@ def verify_jwt_signature(token: str, public_key: Any) -> bool:
                 "ES256": ec.EllipticCurvePublicKey}[algorithm]
     if not isinstance(public_key, expected):
         return False
+    # joserfc's default limits refuse a header over 512 bytes: every token carrying an RSA `jwk`
+    # header (the 1EdTech samples) would read as a bad signature. Badges need larger ones.
+    registry = jws.JWSRegistry(algorithms=[algorithm])
+    registry.max_header_length = MAX_HEADER_LENGTH
+    registry.max_payload_length = MAX_JWT_LENGTH
     try:
-        jws.deserialize_compact(token.strip(), _jwk_for(public_key), algorithms=[algorithm])
-    except JoseError:
+        jws.deserialize_compact(token.strip(), _jwk_for(public_key), algorithms=[algorithm],
+                                registry=registry)
+    except (JoseError, ValueError, TypeError):
         return False
     return True
