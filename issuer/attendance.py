@@ -13,6 +13,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 
+from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition
 from issuer.credential import normalise_email
 from issuer.errors import InvalidInput
@@ -90,17 +91,16 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
     if "\x00" in text:
         raise InvalidInput("Ce fichier n'est pas un fichier texte CSV.",
                            "This file is not a CSV text file.", code="attendance.not_csv")
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput("Le fichier est vide.", "The file is empty.",
-                           code="attendance.empty") from None
+    empty = InvalidInput("Le fichier est vide.", "The file is empty.", code="attendance.empty")
+    header_line = next((line for line in text.splitlines() if line.strip()), None)
+    if header_line is None:
+        raise empty
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(header_line))
+    for header in reader:  # blank lines above the header are harmless
+        if any(cell.strip() for cell in header):
+            break
+    else:
+        raise empty
     columns = [_column_for(cell) for cell in header]
     if "name" not in columns or "email" not in columns:
         raise InvalidInput(
@@ -110,7 +110,10 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
             f"found: {', '.join(header)}.", code="attendance.bad_header")
     attendance = Attendance()
     seen: dict[str, int] = {}
-    for line_number, cells in enumerate(reader, start=2):
+    next_line = reader.line_num + 1
+    for cells in reader:
+        # The line where the record starts (a quoted cell may span several lines).
+        line_number, next_line = next_line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
         if len(attendance.rows) + len(attendance.problems) >= MAX_ROWS:
@@ -132,11 +135,30 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
     return attendance
 
 
+def _delimiter(header_line: str) -> str:
+    """The delimiter that splits the header row into the most known column names.
+
+    csv.Sniffer guesses from the data lines and gives up on ragged ones (an empty cell, a missing
+    e-mail): exactly the lists that most need per-line messages. The header is the one line whose
+    content is known. Ties go to `;`, what French spreadsheets write.
+    """
+    def known_columns(delimiter: str) -> int:
+        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(_column_for(cell) is not None for cell in cells)
+
+    return max((";", ",", "\t"), key=known_columns)
+
+
 def _check_line(line: int, values: dict[str, str], badge: BadgeDefinition,
                 seen: dict[str, int]) -> LineProblem | None:
     if not values.get("name"):
         return LineProblem(line, "nom manquant", "missing name")
+    if find_control_characters(values["name"]):
+        return LineProblem(line, "le nom contient des caractères de contrôle",
+                           "the name contains control characters")
     raw_email = values.get("email", "")
+    if not raw_email:
+        return LineProblem(line, "adresse e-mail manquante", "missing e-mail address")
     try:
         email = normalise_email(raw_email)
     except InvalidInput:

@@ -212,10 +212,17 @@ class KeyStore:
         try:
             key = serialization.load_pem_private_key(pem, password=self.passphrase)
         except TypeError as error:  # encrypted without a passphrase, or the reverse
+            if self.passphrase is None:
+                raise KeyStoreError(
+                    f"La clé {origin} est chiffrée : définissez ISSUER_KEY_PASSPHRASE.",
+                    f"Key {origin} is encrypted: set ISSUER_KEY_PASSPHRASE.",
+                    code="keys.passphrase_required") from error
+            # A passphrase that protects nothing would give a false sense of safety: say so.
             raise KeyStoreError(
-                f"La clé {origin} est chiffrée : définissez ISSUER_KEY_PASSPHRASE.",
-                f"Key {origin} is encrypted: set ISSUER_KEY_PASSPHRASE.",
-                code="keys.passphrase_required") from error
+                f"La clé {origin} n'est pas chiffrée alors que ISSUER_KEY_PASSPHRASE est défini : "
+                "retirez la phrase secrète ou chiffrez la clé.",
+                f"Key {origin} is not encrypted although ISSUER_KEY_PASSPHRASE is set: unset the "
+                "passphrase or encrypt the key.", code="keys.not_encrypted") from error
         except ValueError as error:
             raise KeyStoreError(f"Clé {origin} illisible (phrase secrète erronée ?).",
                             f"Cannot read key {origin} (wrong passphrase?).",

@@ -9,18 +9,22 @@ Every setting is listed in README.md (a test keeps the two in step).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from issuer.credential import IssuerProfile
 from issuer.errors import InvalidInput
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+_BASE_URL = re.compile(r"https?://[^/\s?#]+(/[^\s?#]*)?")
+_BASE_URL_RULE_FR = "doit être une adresse en https:// ou http://, sans espace, ? ni #"
+_BASE_URL_RULE_EN = "must be an https:// or http:// address, without spaces, ? or #"
 
 
 def _settings_file_values() -> dict[str, Any]:
@@ -37,6 +41,18 @@ def _settings_file_values() -> dict[str, Any]:
         raise InvalidInput(f"Fichier de réglages illisible ({path}) : {error}",
                            f"Unreadable settings file ({path}): {error}",
                            code="settings.bad_file") from error
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """(French, English): each invalid value with its variable name and the rule it breaks."""
+    french, english = [], []
+    for problem in error.errors():
+        variable = f"ISSUER_{str(problem['loc'][0]).upper()}" if problem["loc"] else "?"
+        rule_en = str(problem.get("ctx", {}).get("error", problem["msg"]))
+        rule_fr = _BASE_URL_RULE_FR if rule_en == _BASE_URL_RULE_EN else rule_en
+        french.append(f"{variable} = {problem.get('input')!r} : {rule_fr}")
+        english.append(f"{variable} = {problem.get('input')!r}: {rule_en}")
+    return "Réglage invalide : " + " ; ".join(french), "Invalid setting: " + "; ".join(english)
 
 
 class Settings(BaseSettings):
@@ -73,8 +89,8 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// or http://")
+        if not _BASE_URL.fullmatch(value):
+            raise ValueError(_BASE_URL_RULE_EN)
         return value
 
     @classmethod
@@ -87,7 +103,12 @@ class Settings(BaseSettings):
             if key not in overrides and (f"ISSUER_{key.upper()}" in os.environ
                                          or (key == "database_url" and "DATABASE_URL" in os.environ)):
                 del values[key]
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            # A person typed these values: name the variable and the rule, never a traceback.
+            message_fr, message_en = _describe(error)
+            raise InvalidInput(message_fr, message_en, code="settings.invalid") from error
 
     # -- derived -------------------------------------------------------------------------------
     @property
