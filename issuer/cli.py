@@ -64,7 +64,7 @@ _CLICK_MESSAGES = [
     _("Option {name!r} does not take a value."), _("Argument {name!r} takes {nargs} values."),
     _("%(prog)s, version %(version)s"), _("Choose from:\n\t{choices}"),
     _("Got unexpected extra argument ({args})"), _("Got unexpected extra arguments ({args})"),
-    _("Option {name!r} requires an argument."),
+    _("Option {name!r} requires an argument."), _("required"), _("default: {default}"),
 ]
 
 
@@ -91,6 +91,17 @@ def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
     from issuer.settings import Settings
 
     return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
+
+
+def _initialised_service() -> Any:
+    """The service, once `issuer init` has created the keys (and the database with them)."""
+    from issuer.keys import KeyStoreError
+
+    service = _service()
+    if not service.keystore.has_keys():
+        raise KeyStoreError("Aucune clé d'émetteur : lancez d'abord « issuer init ».",
+                            "No issuer keys yet: run `issuer init` first.", code="keys.missing")
+    return service
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -129,6 +140,7 @@ def init(base_url: str | None, did_method: str | None) -> None:
 
 
 def _save_settings(home: Path, **values: str | None) -> None:
+    home.mkdir(parents=True, exist_ok=True)  # the first `init` may name a new ISSUER_HOME
     path = home / "issuer.toml"
     existing = path.read_text("utf-8").splitlines() if path.exists() else []
     kept = [line for line in existing
@@ -196,7 +208,7 @@ def issue(badge_slug: str, email: str, name: str, event_number: int | None, role
           sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
     from issuer.service import IssueRequest
 
-    service = _service()
+    service = _initialised_service()
     issued = service.issue(IssueRequest(
         badge_slug=badge_slug, email=email, name=name, event_number=event_number, role=role,
         sector=sector, show_name=show_name,
@@ -218,15 +230,17 @@ def issue(badge_slug: str, email: str, name: str, event_number: int | None, role
               help=_("Output folder."))
 @click.option("--show-names/--hide-names", default=False,
               help=_("Show names on the badges when the list has no consent column."))
+@click.option("--mandate-start", type=click.DateTime(["%Y-%m-%d"]),
+              help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
 @handles_errors
 def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: Path,
-                show_names: bool) -> None:
+                show_names: bool, mandate_start: Any) -> None:
     from tqdm import tqdm
 
     from issuer.attendance import decode_csv_bytes, read_attendance
     from issuer.service import IssueRequest
 
-    service = _service()
+    service = _initialised_service()
     badge = service.catalogue.badge(badge_slug)
     attendance = read_attendance(decode_csv_bytes(csv_file.read_bytes()), badge)
     if not attendance.ok:
@@ -238,7 +252,8 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
         sys.exit(1)
     requests = [IssueRequest(badge_slug=badge_slug, email=row.email, name=row.name,
                              event_number=event_number, role=row.role, sector=row.sector,
-                             show_name=show_names if row.show_name is None else row.show_name)
+                             show_name=show_names if row.show_name is None else row.show_name,
+                             mandate_start=mandate_start.date() if mandate_start else None)
                 for row in attendance.rows]
     for request in requests:  # refuse the whole list before signing anything
         service.resolve_request(request)
@@ -307,7 +322,7 @@ def _read_source(source: str) -> bytes:
 @click.option("--reason", required=True, help=_("Why the badge is revoked (kept in the audit trail)."))
 @handles_errors
 def revoke(credential_id: str, reason: str) -> None:
-    _service().revoke(credential_id, reason)
+    _initialised_service().revoke(credential_id, reason)
     click.echo(_("Revoked."))
 
 
@@ -316,7 +331,7 @@ def revoke(credential_id: str, reason: str) -> None:
 @click.option("--reason", help=_("Why the badge is suspended."))
 @handles_errors
 def suspend(credential_id: str, reason: str | None) -> None:
-    _service().suspend(credential_id, reason)
+    _initialised_service().suspend(credential_id, reason)
     click.echo(_("Suspended."))
 
 
@@ -324,7 +339,7 @@ def suspend(credential_id: str, reason: str | None) -> None:
 @click.argument("credential_id")
 @handles_errors
 def unsuspend(credential_id: str) -> None:
-    _service().unsuspend(credential_id)
+    _initialised_service().unsuspend(credential_id)
     click.echo(_("Suspension lifted."))
 
 
@@ -335,7 +350,7 @@ def unsuspend(credential_id: str) -> None:
               help=_("Output folder (the root of the public site)."))
 @handles_errors
 def publish(out: Path) -> None:
-    written = _service().publish(out)
+    written = _initialised_service().publish(out)
     click.echo(_("{count} files written in {out}").format(count=len(written), out=out))
 
 
@@ -379,7 +394,7 @@ def keys_list() -> None:
                                "published so earlier badges still verify."))
 @handles_errors
 def keys_rotate() -> None:
-    service = _service()
+    service = _initialised_service()
     for key in service.rotate_keys():
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
 
