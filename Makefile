@@ -35,4 +35,4 @@ translations:  ## Re-extract messages and merge them into the French catalogue
 	$(BIN)/python tools/translations_fr.py
 
 clean:  ## Remove the virtualenv and caches (keeps keys/ and var/)
-	rm -rf $(VENV) .pytest_cache tests/interop/node_modules
+	rm -rf $(VENV) .pytest_cache tests/interop/node_modules tests/browser/node_modules

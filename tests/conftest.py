@@ -1,4 +1,4 @@
 """Shared fixtures. Heavier fixtures live in tests/plugins/ (a real PostgreSQL server, the
-third-party JavaScript verifiers)."""
+third-party JavaScript verifiers, a headless browser)."""
 
-pytest_plugins = ["tests.plugins.postgres", "tests.plugins.interop"]
+pytest_plugins = ["tests.plugins.postgres", "tests.plugins.interop", "tests.plugins.browser"]

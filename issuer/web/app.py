@@ -25,6 +25,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def _routes() -> list[BaseRoute]:
     documents = views.documents
+    credentials = views.credentials
     return [
         Route("/", views.pages.home, name="home"),
         Route("/accessibilite", views.pages.accessibility, name="accessibility"),
@@ -36,6 +37,22 @@ def _routes() -> list[BaseRoute]:
         Route("/status/{list_id:int}/{purpose}", documents.status_list, name="status_list"),
         Route("/contexts/{name}", documents.context, name="context"),
         Route("/badges/{filename}", documents.badge_image, name="badge_image"),
+        Route("/verifier", views.verifier.verifier_form, methods=["GET"], name="verifier"),
+        Route("/verifier", views.verifier.verifier_submit, methods=["POST"], name="verifier_submit"),
+        Route("/verify", views.verifier.verifier_form, methods=["GET"], name="verify"),
+        Route("/verify", views.verifier.verifier_submit, methods=["POST"], name="verify_submit"),
+        Route("/credentials/{credential_id}", credentials.credential_page, name="credential"),
+        Route("/credentials/{credential_id}/credential.json", credentials.credential_json,
+              name="credential_json"),
+        Route("/credentials/{credential_id}/credential.jwt", credentials.credential_jwt,
+              name="credential_jwt"),
+        Route("/credentials/{credential_id}/badge.png", credentials.baked_png, name="credential_png"),
+        Route("/credentials/{credential_id}/badge.svg", credentials.baked_svg, name="credential_svg"),
+        Route("/credentials/{credential_id}/preview.png", credentials.preview_png,
+              name="credential_preview"),
+        Route("/credentials/{credential_id}/qr.svg", credentials.qr_code, name="credential_qr"),
+        Route("/credentials/{credential_id}/attestation.pdf", credentials.attestation_pdf,
+              name="credential_attestation"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from issuer.web.views import documents, pages
+from issuer.web.views import credentials, documents, pages, verifier
 
 
 def api_routers() -> list[APIRouter]:
     """JSON APIs described in the OpenAPI document (added by the modules that define them)."""
-    return []
+    from issuer.web import api  # here, not at the top: issuer.web.api imports views.verifier
+
+    return [api.router]
 
 
-__all__ = ["api_routers", "documents", "pages"]
+__all__ = ["api_routers", "credentials", "documents", "pages", "verifier"]

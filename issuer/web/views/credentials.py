@@ -1,0 +1,438 @@
+"""The badge page, `/credentials/{id}`, and what hangs off it (issue #3 item 3): the signed
+forms (JSON, JWT, baked PNG and SVG), the Open Graph preview, the QR code and the printable
+attestation.
+
+The page is what a member shares from a phone and what an employer opens: it shows the badge in
+plain words and the result of a verification run again on every request by
+`issuer.verification` (never a stored or cached "valid": a badge revoked a minute ago shows as
+revoked now; PITFALLS 7). The recipient's name appears only when the credential carries it,
+i.e. when they agreed to show it.
+
+Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
+Handlers are plain functions, so Starlette runs them in its thread pool (database reads,
+signature checks, Pillow and WeasyPrint all block).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from babel.dates import format_date, format_time
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from issuer.attestation import data_uri, render_attestation_pdf
+from issuer.catalogue import BadgeDefinition, CatalogueError, Event
+from issuer.credential import CITY_TIMEZONE
+from issuer.errors import NotFound
+from issuer.i18n import translations
+from issuer.preview import render_preview
+from issuer.qr import qr_svg
+from issuer.service import IssuedBadge, IssuerService, verification_context_for
+from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
+from issuer.storage import repositories as repo
+from issuer.verification import Check, verify
+from issuer.web.deps import service_of
+from issuer.web.locale import babel_locale, request_locale
+from issuer.web.templating import environment, render
+
+logger = logging.getLogger(__name__)
+
+# The ids the service gives (uuid4, lower case); checked before any database access.
+_CREDENTIAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+JSON_LD = "application/ld+json"
+# The signed forms never change; a short lifetime still lets an erased badge disappear soon.
+SIGNED_FORM_CACHE = "public, max-age=300"
+ARTWORK_CACHE = "public, max-age=86400"
+# The page carries a live verification result: no shared or browser cache may replay it.
+LIVE_CACHE = "no-store"
+
+
+# --- hooks and small pure helpers ------------------------------------------------------------
+
+def is_indexable(issued: IssuedBadge) -> bool:
+    """Whether search engines may index this badge page.
+
+    Only with the recipient's consent (GDPR: a badge page found by searching a person's name is
+    a disclosure they did not choose). No consent is recorded yet, so: never. When an opt-in
+    column exists, read it here; the page, the headers and the files all follow this answer.
+    """
+    return False
+
+
+def valid_credential_id(value: str) -> str | None:
+    """The id when `value` is one the service could have issued, else None."""
+    return value if _CREDENTIAL_ID.fullmatch(value) else None
+
+
+def prefers_json(accept: str) -> bool:
+    """Content negotiation for `/credentials/{id}`: HTML by default (browsers, `*/*`), the
+    credential when the client ranks a JSON type above HTML (RFC 9110 §12.5.1 quality values)."""
+    best_json = best_html = 0.0
+    for part in accept.split(",")[:32]:
+        media, _, parameters = part.partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if media.endswith(("/json", "+json")):
+            best_json = max(best_json, quality)
+        elif media in ("text/html", "application/xhtml+xml"):
+            best_html = max(best_html, quality)
+    return best_json > 0 and best_json > best_html
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())  # Python 3.11 reads "Z"
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _city_day(moment: datetime) -> date:
+    """The calendar day in Roubaix: a mandate ending 12 June 23:59:59 Paris time is 21:59 UTC."""
+    return moment.astimezone(CITY_TIMEZONE).date()
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # Catalogue texts use paragraphs, lists and bold. Raw HTML and links stay off: the text is
+    # escaped, and nothing in a badge description can add markup or a link to the page.
+    return MarkdownIt("zero").enable(["emphasis", "list"])
+
+
+def markdown_to_html(text: str) -> Markup:
+    return Markup(_markdown().render(text))  # markdown-it escapes the text (html off)
+
+
+# --- what the page shows ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edition:
+    number: int
+    day: date | None
+    theme: str
+
+
+@dataclass(frozen=True)
+class BadgeFacts:
+    """What a person reads about one issued badge, in the reader's language where the
+    catalogue has it, else as the credential says it (French)."""
+
+    credential_id: str
+    page_url: str
+    name: str                    # the badge's name (no role, no edition)
+    credential_name: str         # the credential's own `name` (badge, edition, role)
+    image_path: str | None       # our artwork, e.g. /badges/membre-cln.svg
+    description: str             # Markdown
+    criteria: str                # Markdown
+    issuer_name: str
+    holder_name: str | None      # only when the credential carries it (the recipient agreed)
+    role: str | None
+    edition: Edition | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class IssuerRecord:
+    """What the City's own database says about the badge's status (dates for the page)."""
+
+    revoked_at: datetime | None
+    suspended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    verdict: str                 # valid | invalid | indeterminate
+    sentence: str                # one plain sentence (VerificationReport.summary)
+    checks: tuple[Check, ...]
+    revoked: bool
+    suspended: bool
+    checked_at: datetime
+
+
+def badge_definition(service: IssuerService,
+                     credential: dict[str, Any]) -> tuple[BadgeDefinition | None, Event | None]:
+    """The catalogue badge (and edition) a credential of ours was issued for, when the
+    catalogue still has it; a retired badge still has its page, from the credential alone."""
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    prefix = service.settings.base_url.rstrip("/") + "/achievements/"
+    achievement_id = achievement.get("id", "") if isinstance(achievement, dict) else ""
+    if not isinstance(achievement_id, str) or not achievement_id.startswith(prefix):
+        return None, None
+    slug, _, number = achievement_id.removeprefix(prefix).partition("/")
+    try:
+        badge = service.catalogue.badge(slug)
+    except CatalogueError:
+        return None, None
+    if not number:
+        return badge, None
+    try:
+        return badge, badge.event(int(number))
+    except (CatalogueError, ValueError):
+        return badge, None
+
+
+def badge_facts(service: IssuerService, issued: IssuedBadge, locale: str) -> BadgeFacts:
+    credential = issued.credential
+    subject = credential.get("credentialSubject", {})
+    achievement = subject.get("achievement", {})
+    badge, event = badge_definition(service, credential)
+    issuer = credential.get("issuer", {})
+    issuer_name = issuer.get("name") if isinstance(issuer, dict) else None
+    role_label = subject.get("role") if isinstance(subject.get("role"), str) else None
+    role = badge.role(role_label) if badge is not None and role_label else None
+    edition = None
+    if event is not None:
+        edition = Edition(event.number, event.date, event.theme.get(locale))
+    elif isinstance(credential.get("evidence"), list) and credential["evidence"]:
+        first = credential["evidence"][0]
+        match = re.search(r"(\d+)$", str(first.get("name", ""))) if isinstance(first, dict) else None
+        if match:
+            edition = Edition(int(match.group(1)), None, str(first.get("description", "")))
+    name = subject.get("name")
+    return BadgeFacts(
+        credential_id=issued.credential_id,
+        page_url=issued.url,
+        name=badge.name.get(locale) if badge else str(achievement.get("name", "")),
+        credential_name=str(credential.get("name") or achievement.get("name", "")),
+        image_path=f"/badges/{badge.slug}.svg" if badge else None,
+        description=badge.description.get(locale) if badge
+        else str(achievement.get("description", "")),
+        criteria=badge.criteria.get(locale) if badge
+        else str(achievement.get("criteria", {}).get("narrative", "")),
+        issuer_name=issuer_name or service.settings.profile_name,
+        holder_name=name.strip() if isinstance(name, str) and name.strip() else None,
+        role=role.name.get(locale) if role else role_label,
+        edition=edition,
+        valid_from=_parse_moment(credential.get("validFrom")),
+        valid_until=_parse_moment(credential.get("validUntil")),
+    )
+
+
+def issuer_record(service: IssuerService, credential_id: str) -> IssuerRecord | None:
+    """Revocation and suspension dates from the database. (A read the service could offer;
+    kept here until it does, so the page can say *when* a badge was revoked.)"""
+    with service.database.session(read_only=True) as session:
+        row = repo.get_credential(session, credential_id)
+        if row is None:
+            return None
+        return IssuerRecord(revoked_at=row.revoked_at,
+                            suspended_at=row.suspended_at if row.suspended else None)
+
+
+def live_status(service: IssuerService, issued: IssuedBadge, locale: str) -> LiveStatus:
+    """Verify the stored credential now, as any verifier would, status lists included.
+
+    The credential comes from our own database, signed by us: it is not a stranger's upload,
+    so it is canonicalised in-process (`untrusted=False`, no sandbox worker)."""
+    checked_at = datetime.now(UTC)
+    try:
+        report = verify(issued.credential_json,
+                        verification_context_for(service, untrusted=False))
+    except Exception:  # a page must say "could not check": never crash, never say valid
+        logger.exception("live verification failed for %s", issued.credential_id)
+        gettext = translations(locale).gettext
+        return LiveStatus("indeterminate",
+                          gettext("The badge could not be checked just now. Please try again "
+                                  "in a moment."), (), False, False, checked_at)
+    return LiveStatus(report.verdict, report.summary(locale), report.checks,
+                      bool(report.revoked), bool(report.suspended), checked_at)
+
+
+def linkedin_url(facts: BadgeFacts) -> str | None:
+    """LinkedIn's "Add to profile" form, filled with the credential's own values."""
+    if facts.valid_from is None:
+        return None
+    return linkedin_add_to_profile_url(
+        name=facts.credential_name, organization_name=facts.issuer_name,
+        issued=_city_day(facts.valid_from),
+        expires=_city_day(facts.valid_until) if facts.valid_until else None,
+        cert_url=facts.page_url, cert_id=facts.credential_id)
+
+
+def share_message(facts: BadgeFacts, locale: str) -> str:
+    """What a member posts with the link: the badge and the issuer, never their own name."""
+    return translations(locale).gettext(
+        "I received the digital badge “%(name)s” (%(issuer)s).") % {
+        "name": facts.name, "issuer": facts.issuer_name}
+
+
+def page_share_links(facts: BadgeFacts, locale: str) -> tuple[ShareLink, ...]:
+    subject = translations(locale).gettext("My digital badge: %(name)s") % {"name": facts.name}
+    return share_links(page_url=facts.page_url, message=share_message(facts, locale),
+                       subject=subject)
+
+
+def _moment_text(moment: datetime, locale: str) -> dict[str, str]:
+    local = moment.astimezone(CITY_TIMEZONE)
+    return {"date": format_date(local.date(), "long", locale=babel_locale(locale)),
+            "time": format_time(local.time(), "short", locale=babel_locale(locale))}
+
+
+# --- request handling -----------------------------------------------------------------------
+
+def _issued(request: Request) -> IssuedBadge:
+    credential_id = valid_credential_id(request.path_params["credential_id"])
+    if credential_id is None:
+        raise HTTPException(404, "unknown badge")
+    try:
+        return service_of(request).credential(credential_id)
+    except NotFound:
+        raise HTTPException(404, "unknown badge") from None
+
+
+def _robots(issued: IssuedBadge) -> dict[str, str]:
+    return {} if is_indexable(issued) else {"x-robots-tag": "noindex"}
+
+
+def _file_stem(service: IssuerService, issued: IssuedBadge) -> str:
+    """`badge-<slug>[-<edition>]-<first 8 characters of the id>`, for downloaded files."""
+    badge, event = badge_definition(service, issued.credential)
+    parts = ["badge"] + ([badge.slug] if badge else []) + ([str(event.number)] if event else [])
+    return "-".join(parts + [issued.credential_id[:8]])
+
+
+def credential_page(request: Request) -> Response:
+    issued = _issued(request)
+    if prefers_json(request.headers.get("accept", "")):
+        # Byte for byte as issued (storage.models.IssuedCredential): never re-serialised.
+        return Response(issued.credential_json.encode("utf-8"), media_type=JSON_LD,
+                        headers={"cache-control": SIGNED_FORM_CACHE, "vary": "Accept",
+                                 "access-control-allow-origin": "*", **_robots(issued)})
+    service = service_of(request)
+    locale = request_locale(request)
+    facts = badge_facts(service, issued, locale)
+    status = live_status(service, issued, locale)
+    record = issuer_record(service, issued.credential_id)
+    gettext = translations(locale).gettext
+    status_lines = []
+    if status.revoked and record and record.revoked_at:
+        status_lines.append(gettext("Revoked on %(date)s.")
+                            % {"date": _moment_text(record.revoked_at, locale)["date"]})
+    if status.suspended and record and record.suspended_at:
+        status_lines.append(gettext("Suspended since %(date)s.")
+                            % {"date": _moment_text(record.suspended_at, locale)["date"]})
+    base_url = service.settings.base_url.rstrip("/")
+    context = {
+        "facts": facts,
+        "status": status,
+        "status_lines": status_lines,
+        "checked": _moment_text(status.checked_at, locale),
+        "description_html": markdown_to_html(facts.description),
+        "criteria_html": markdown_to_html(facts.criteria),
+        "linkedin_url": linkedin_url(facts),
+        "share_links": page_share_links(facts, locale),
+        "share_message": share_message(facts, locale),
+        "indexable": is_indexable(issued),
+        "preview_url": f"{base_url}/credentials/{issued.credential_id}/preview.png",
+        "og_locale": "en_GB" if locale == "en" else "fr_FR",
+    }
+    headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
+               **_robots(issued)}
+    return render(request, "credential.html", context, locale=locale, headers=headers)
+
+
+def credential_json(request: Request) -> Response:
+    issued = _issued(request)
+    return Response(issued.credential_json.encode("utf-8"), media_type=JSON_LD,
+                    headers={"cache-control": SIGNED_FORM_CACHE,
+                             "access-control-allow-origin": "*",
+                             "content-disposition":
+                                 f'inline; filename="{_file_stem(service_of(request), issued)}.json"',
+                             **_robots(issued)})
+
+
+def credential_jwt(request: Request) -> Response:
+    issued = _issued(request)
+    return Response(issued.credential_jwt.encode("ascii"), media_type="application/jwt",
+                    headers={"cache-control": SIGNED_FORM_CACHE,
+                             "access-control-allow-origin": "*", **_robots(issued)})
+
+
+def _baked(request: Request, kind: str) -> Response:
+    issued = _issued(request)
+    service = service_of(request)
+    try:
+        body = service.baked_png(issued) if kind == "png" else service.baked_svg(issued)
+    except CatalogueError:
+        raise HTTPException(404, "this badge's artwork is no longer in the catalogue") from None
+    media = "image/png" if kind == "png" else "image/svg+xml"
+    filename = f"{_file_stem(service, issued)}.{kind}"
+    return Response(body, media_type=media,
+                    headers={"cache-control": SIGNED_FORM_CACHE,
+                             "content-disposition": f'attachment; filename="{filename}"',
+                             **_robots(issued)})
+
+
+def baked_png(request: Request) -> Response:
+    return _baked(request, "png")
+
+
+def baked_svg(request: Request) -> Response:
+    return _baked(request, "svg")
+
+
+def preview_png(request: Request) -> Response:
+    """The Open Graph image: artwork, badge name, issuer; nothing about the recipient."""
+    issued = _issued(request)
+    service = service_of(request)
+    badge, _event = badge_definition(service, issued.credential)
+    if badge is None:
+        raise HTTPException(404, "this badge's artwork is no longer in the catalogue")
+    achievement = issued.credential["credentialSubject"]["achievement"]
+    gettext = translations("fr").gettext  # one image per URL: the page's first language
+    body = render_preview(service.badge_png(badge), str(achievement.get("name") or badge.name.fr),
+                          service.settings.profile_name, gettext("Verifiable digital badge"))
+    return Response(body, media_type="image/png",
+                    headers={"cache-control": ARTWORK_CACHE, **_robots(issued)})
+
+
+def qr_code(request: Request) -> Response:
+    issued = _issued(request)
+    gettext = translations(request_locale(request)).gettext
+    body = qr_svg(issued.url, title=gettext("QR code of the badge page: %(url)s")
+                  % {"url": issued.url})
+    return Response(body, media_type="image/svg+xml",
+                    headers={"cache-control": ARTWORK_CACHE, **_robots(issued)})
+
+
+def attestation_pdf(request: Request) -> Response:
+    issued = _issued(request)
+    service = service_of(request)
+    locale = request_locale(request)
+    facts = badge_facts(service, issued, locale)
+    badge, _event = badge_definition(service, issued.credential)
+    status = live_status(service, issued, locale)
+    description = facts.description.split("\n\n", 1)[0]
+    gettext = translations(locale).gettext
+    html = environment(locale).get_template("attestation.html").render(
+        facts=facts, status=status, checked=_moment_text(status.checked_at, locale),
+        description_html=markdown_to_html(description),
+        artwork=data_uri(service.badge_png(badge), "image/png") if badge else None,
+        qr=data_uri(qr_svg(issued.url), "image/svg+xml"),
+        issuer=service.profile,
+        qr_alt=gettext("QR code of the badge page: %(url)s") % {"url": issued.url})
+    filename = f"attestation-{_file_stem(service, issued).removeprefix('badge-')}.pdf"
+    return Response(render_attestation_pdf(html), media_type="application/pdf",
+                    headers={"cache-control": LIVE_CACHE,
+                             "content-disposition": f'attachment; filename="{filename}"',
+                             **_robots(issued)})
+
