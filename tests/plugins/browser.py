@@ -1,0 +1,280 @@
+"""A real browser against a real server: headless Chromium driven by Playwright, with axe-core.
+
+- `live_server`: the web app (create_app) served by uvicorn on a free loopback port, in a
+  background thread, with its own ISSUER_HOME (keys, SQLite) and one issued demo credential of
+  each badge family. Its base URL is the issuer's base URL, so credential URLs, the did:web
+  identifier and the status lists all point at it.
+- `browser`: one Chromium for the session (the system one: no browser is ever downloaded).
+- `phone_page`: a fresh page in a fresh context (no cookies), 360×740 like a small phone,
+  French browser; `audited_phone_page`, the same with axe-core loaded in every document.
+- `axe_violations(page)`: injects axe-core (tests/browser, pinned in package-lock.json and
+  installed with `npm ci`) and returns the WCAG 2.1 A/AA violations of the page.
+
+Without Chromium (or Playwright, or npm) the browser tests are skipped, except on CI
+(`CI=true`) where a missing browser is an error: the accessibility checks must never silently
+stop running there.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.settings import Settings
+
+BROWSER_DIR: Path = Path(__file__).resolve().parent.parent / "browser"
+NODE_MODULES = BROWSER_DIR / "node_modules"
+AXE_SCRIPT = NODE_MODULES / "axe-core" / "axe.min.js"
+# Written after a successful `npm ci`: the lockfile hash it installed.
+_INSTALL_STAMP = NODE_MODULES / ".roubaix-installed-lock.sha256"
+_INSTALL_LOCK = Path(tempfile.gettempdir()) / "roubaix-badges-browser-npm-ci.lock"
+
+# RGAA 4.1 is based on WCAG 2.1 AA: every A and AA rule of WCAG 2.0 and 2.1.
+WCAG_21_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+PHONE_VIEWPORT = {"width": 360, "height": 740}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# Demo recipients are fictional (domain brief: real residents' names are left out).
+MEMBER_NAME = "Camille Exemple"
+CLN_MANDATE_START = date(2025, 6, 13)      # the public draw and designation of the members
+CLN_ISSUED_AT = datetime(2025, 6, 20, 10, 0, tzinfo=UTC)
+
+
+class BrowserHarnessError(RuntimeError):
+    """The browser harness itself could not be set up (not a failing page, which is a result)."""
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip locally; on CI a missing browser toolchain is a failure, never a silent skip."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run on CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def chromium_executable() -> str | None:
+    """The system Chromium (`CHROMIUM_EXECUTABLE` overrides); never a downloaded one."""
+    explicit = os.environ.get("CHROMIUM_EXECUTABLE")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# -- axe-core ------------------------------------------------------------------------------------
+def _lockfile_digest() -> str:
+    return hashlib.sha256((BROWSER_DIR / "package-lock.json").read_bytes()).hexdigest()
+
+
+def _installed() -> bool:
+    return (AXE_SCRIPT.is_file() and _INSTALL_STAMP.is_file()
+            and _INSTALL_STAMP.read_text().strip() == _lockfile_digest())
+
+
+def ensure_axe() -> Path:
+    """Install tests/browser/node_modules with `npm ci` when missing or stale (else no network);
+    return the path of axe.min.js. A file lock keeps parallel workers from racing."""
+    if _installed():
+        return AXE_SCRIPT
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BrowserHarnessError("npm is not installed: cannot install axe-core (tests/browser)")
+    with _INSTALL_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _installed():
+            return AXE_SCRIPT
+        # --ignore-scripts: axe-core is plain JavaScript with no install script.
+        completed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=BROWSER_DIR, capture_output=True, text=True, timeout=600, check=False,
+        )
+        if completed.returncode != 0:
+            raise BrowserHarnessError(
+                f"npm ci failed in {BROWSER_DIR} ({completed.returncode}):\n"
+                f"{completed.stderr[-4000:]}"
+            )
+        _INSTALL_STAMP.write_text(_lockfile_digest())
+    return AXE_SCRIPT
+
+
+@cache
+def _axe_source() -> str:
+    return ensure_axe().read_text("utf-8")
+
+
+def axe_violations(page: Any, tags: tuple[str, ...] = WCAG_21_AA_TAGS) -> list[dict[str, Any]]:
+    """Run axe-core on the page as it is now; return its violations, each reduced to
+    {"id", "impact", "help", "nodes": [{"target", "summary"}]}.
+
+    `audited_phone_page` has loaded axe-core already; other pages get it here. Either way
+    through the DevTools protocol, not a <script> element: the pages' Content-Security-Policy
+    forbids inline scripts and must stay on while testing.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    result: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {
+                runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
+            });
+            return results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary})),
+            }));
+        }""",
+        list(tags),
+    )
+    return result
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per failing element: rule id, impact, CSS selector, what is wrong."""
+    lines = []
+    for violation in violations:
+        for node in violation["nodes"]:
+            summary = " ".join((node.get("summary") or "").split())
+            lines.append(f"{violation['id']} ({violation['impact']}) at "
+                         f"{' '.join(map(str, node['target']))}: {violation['help']}. {summary}")
+    return "\n".join(lines)
+
+
+# -- the live server -----------------------------------------------------------------------------
+@dataclass
+class LiveServer:
+    """The running app: where it listens, its issuer, and the demo credentials by family."""
+
+    base_url: str
+    service: IssuerService
+    app: Any
+    credentials: dict[str, IssuedBadge] = field(default_factory=dict)
+
+    def url(self, path: str, **query: str) -> str:
+        from urllib.parse import urlencode
+
+        return self.base_url + path + (("?" + urlencode(query)) if query else "")
+
+
+def demo_requests() -> dict[str, IssueRequest]:
+    """One award of each badge family (membership, event, skill)."""
+    return {
+        "membership": IssueRequest(badge_slug="membre-cln", email="camille.exemple@example.org",
+                                   name=MEMBER_NAME, show_name=True, role="conseiller",
+                                   sector="Nord", mandate_start=CLN_MANDATE_START),
+        "event": IssueRequest(badge_slug="petit-dejeuner-inclusion-numerique",
+                              email="dominique.essai@example.org", name="Dominique Essai",
+                              event_number=7, role="participant"),
+        "skill": IssueRequest(badge_slug="mediateur-numerique", email="sacha.demo@example.org",
+                              name="Sacha Démo", show_name=True),
+    }
+
+
+def _loopback_socket() -> socket.socket:
+    # Bound here and handed to uvicorn: no window in which another process takes the port.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    import uvicorn
+
+    from issuer.web import create_app
+
+    sock = _loopback_socket()
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = Settings(home=tmp_path_factory.mktemp("browser-issuer-home"), base_url=base_url,
+                        did_method="web", database_url=None, key_passphrase=None,
+                        identity_secret=None)
+    service = IssuerService(settings)
+    service.init()
+    credentials = {}
+    for family, request in demo_requests().items():
+        # The CLN member is issued a week after the designation: issue and mandate start fall
+        # in the same month, whichever of the two a page shows.
+        now = CLN_ISSUED_AT if family == "membership" else None
+        credentials[family] = service.issue(request, actor="tests", now=now)
+    app = create_app(settings, service)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name="browser-live-server")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise BrowserHarnessError(f"the live server did not start on {base_url}")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(base_url=base_url, service=service, app=app, credentials=credentials)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+# -- the browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_executable()
+    if executable is None:
+        _unavailable("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed")
+    try:
+        ensure_axe()
+    except BrowserHarnessError as error:
+        _unavailable(str(error))
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _phone_context(browser: Any, *, with_axe: bool) -> Any:
+    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="fr-FR", accept_downloads=True)
+    context.set_default_timeout(10_000)
+    if with_axe:
+        # Evaluated by Chromium in every document as it opens (never blocked by the CSP): a
+        # little cheaper than sending the 650 kB script with `evaluate` after each load.
+        context.add_init_script(path=str(ensure_axe()))
+    return context
+
+
+@pytest.fixture()
+def phone_page(browser: Any) -> Iterator[Any]:
+    """A small phone with a French browser; fresh cookies every test."""
+    context = _phone_context(browser, with_axe=False)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def audited_phone_page(browser: Any) -> Iterator[Any]:
+    """`phone_page` with axe-core already loaded in every page it opens."""
+    context = _phone_context(browser, with_axe=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
