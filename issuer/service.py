@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,6 +72,20 @@ class IssuedBadge:
     def credential(self) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(self.credential_json)
         return parsed
+
+
+@dataclass(frozen=True)
+class _PreparedRequest:
+    """An `IssueRequest` checked and resolved against the catalogue, with its keys."""
+
+    request: IssueRequest
+    badge: BadgeDefinition
+    role: Role | None
+    event: Event | None
+    email: str
+    name: str | None
+    lookup_key: str
+    idempotency_key: str
 
 
 class IssuerService:
@@ -178,20 +194,28 @@ class IssuerService:
 
     def issue_many(self, requests: Iterable[IssueRequest], *, actor: str = "cli",
                    progress: Callable[[IssuedBadge], None] | None = None,
-                   chunk: int = 200) -> list[IssuedBadge]:
+                   chunk: int = 200, signing_helpers: int | None = None) -> list[IssuedBadge]:
         """Issue a batch, committing every `chunk` credentials: a crash loses at most the current
         chunk, and re-running finds what was committed (idempotency keys), so nothing is issued
-        twice and nothing is missing."""
+        twice and nothing is missing. Every request is checked before anything is signed.
+
+        Each chunk is one transaction of a few statements, not a few per credential
+        (`_issue_prepared`). A batch of `PARALLEL_SIGNING_MIN_BATCH` requests or more also signs
+        in helper processes, one per spare core (`signing_helpers` overrides the count; 0 signs
+        here only). `progress` is called for each credential once its chunk is committed."""
+        pending = [self._prepare(request) for request in requests]
+        if signing_helpers is None:
+            signing_helpers = default_signing_helpers(len(pending))
         results: list[IssuedBadge] = []
-        pending = list(requests)
-        for start in range(0, len(pending), chunk):
-            with self.database.session() as session:
-                done = [self.issue_in_session(session, request, actor=actor)
-                        for request in pending[start:start + chunk]]
-            results.extend(done)
-            if progress:
-                for item in done:
-                    progress(item)
+        with _SigningPool(self, helpers=signing_helpers) as signer:
+            for start in range(0, len(pending), chunk):
+                with self.database.session() as session:
+                    done = self._issue_prepared(session, pending[start:start + chunk],
+                                                actor=actor, signer=signer)
+                results.extend(done)
+                if progress:
+                    for item in done:
+                        progress(item)
         return results
 
     def resolve_request(self, request: IssueRequest) -> tuple[BadgeDefinition, Role | None, Event | None]:
@@ -250,41 +274,75 @@ class IssuerService:
 
     def issue_in_session(self, session: Session, request: IssueRequest, *, actor: str = "cli",
                          now: datetime | None = None) -> IssuedBadge:
+        return self._issue_prepared(session, [self._prepare(request)], actor=actor, now=now)[0]
+
+    def _prepare(self, request: IssueRequest) -> _PreparedRequest:
+        """Everything about a request that needs neither the database nor the clock; refuses
+        an unusable one (unknown badge, role or edition, bad e-mail, control characters)."""
         badge, role, event = self.resolve_request(request)
         email = model.normalise_email(request.email)
         name = (request.name or "").strip() or None
         if name and find_control_characters(name):
             raise InvalidInput("Le nom contient des caractères de contrôle.",
                                "The name contains control characters.", code="recipient.bad_name")
-        now = (now or datetime.now(UTC)).replace(microsecond=0)
         lookup = self.email_lookup_key(email)
-        recipient = repo.find_or_create_recipient(session, email_hash_key=lookup, email=email,
-                                                  display_name=name, show_name=request.show_name)
-        award = self._award(badge, role, event, request, now)
-        reservation = repo.reserve_credential_row(
-            session, recipient=recipient, badge_slug=badge.slug,
-            achievement_id=model.achievement_url(self.settings.base_url, badge, event),
-            idempotency_key=self.idempotency_key(request, badge, role, event, lookup),
-            issued_at=now, valid_from=award.valid_from, valid_until=award.valid_until,
-            event_number=event.number if event else None, role=role.slug if role else None)
-        row = reservation.credential
-        if not reservation.created:
-            return self._issued(row, created=False)
-        person = model.Recipient(subject_id=recipient.subject_id, email=email,
-                                 salt=recipient.identity_salt,
-                                 display_name=recipient.display_name or name,
-                                 show_name=recipient.show_name or request.show_name)
-        unsigned = model.build_credential(
-            credential_id=row.id, base_url=self.settings.base_url, issuer=self.profile,
-            badge=badge, recipient=person, award=award,
-            status=status_list_entry(self.status_list_url(row.status_list_id, "revocation"),
-                                     row.status_index, "revocation"))
-        credential_json, credential_jwt = self.sign(unsigned, now)
-        row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
-        repo.record_audit(session, actor=actor, action="credential.issued", subject=row.id,
-                          details={"badge": badge.slug, "event": row.event_number,
-                                   "role": row.role})
-        return self._issued(row, created=True)
+        return _PreparedRequest(
+            request=request, badge=badge, role=role, event=event, email=email, name=name,
+            lookup_key=lookup,
+            idempotency_key=self.idempotency_key(request, badge, role, event, lookup))
+
+    def _issue_prepared(self, session: Session, items: list[_PreparedRequest], *, actor: str,
+                        now: datetime | None = None,
+                        signer: _SigningPool | None = None) -> list[IssuedBadge]:
+        """Issue `items` in the caller's transaction: one query for the people, one for the keys
+        already issued, one multi-row insert for the new people, the reserved rows and the
+        audit lines; the unique constraints still decide under concurrency (the repository
+        falls back to one row at a time on a collision)."""
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
+        recipients = repo.find_or_create_recipients(session, [
+            repo.RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
+                                display_name=item.name, show_name=item.request.show_name)
+            for item in items])
+        awards = [self._award(item.badge, item.role, item.event, item.request, now)
+                  for item in items]
+        reservations = repo.reserve_credential_rows(session, [
+            repo.CredentialDraft(
+                recipient=recipients[item.lookup_key], badge_slug=item.badge.slug,
+                achievement_id=model.achievement_url(self.settings.base_url, item.badge,
+                                                     item.event),
+                idempotency_key=item.idempotency_key, issued_at=now,
+                valid_from=award.valid_from, valid_until=award.valid_until,
+                event_number=item.event.number if item.event else None,
+                role=item.role.slug if item.role else None)
+            for item, award in zip(items, awards)])
+        new_rows: list[rows.IssuedCredential] = []
+        unsigned: list[dict[str, Any]] = []
+        audit: list[tuple[str, dict[str, Any] | None]] = []
+        for item, award, reservation in zip(items, awards, reservations):
+            if not reservation.created:
+                continue
+            row = reservation.credential
+            recipient = recipients[item.lookup_key]
+            person = model.Recipient(subject_id=recipient.subject_id, email=item.email,
+                                     salt=recipient.identity_salt,
+                                     display_name=recipient.display_name or item.name,
+                                     show_name=recipient.show_name or item.request.show_name)
+            new_rows.append(row)
+            unsigned.append(model.build_credential(
+                credential_id=row.id, base_url=self.settings.base_url, issuer=self.profile,
+                badge=item.badge, recipient=person, award=award,
+                status=status_list_entry(self.status_list_url(row.status_list_id, "revocation"),
+                                         row.status_index, "revocation")))
+            audit.append((row.id, {"badge": item.badge.slug, "event": row.event_number,
+                                   "role": row.role}))
+        signed = (signer.sign_all(unsigned, now) if signer is not None
+                  else [self.sign(document, now) for document in unsigned])
+        for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True):
+            row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
+        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit)
+        # Built after signing: a request repeated within the batch shares its first one's row.
+        return [self._issued(reservation.credential, created=reservation.created)
+                for reservation in reservations]
 
     def sign(self, unsigned: dict[str, Any], now: datetime) -> tuple[str, str]:
         """Both signed forms: JSON with an embedded eddsa-rdfc-2022 proof, and the VC-JWT."""
@@ -310,7 +368,7 @@ class IssuerService:
     def credential(self, credential_id: str) -> IssuedBadge:
         with self.database.session(read_only=True) as session:
             row = repo.get_credential(session, self.normalise_credential_id(credential_id))
-            if row is None or not row.is_signed():
+            if row is None or not row.is_signed:
                 raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                                f"No badge with id '{credential_id}'.", code="credential.not_found")
             return self._issued(row, created=False)
@@ -501,6 +559,117 @@ class IssuerService:
         return written
 
 
+# -- signing on several cores (large batches) --------------------------------------------------
+
+#: A batch of at least this many requests also signs in helper processes. Starting one costs
+#: about a second (it imports the JSON-LD stack); signing one credential about a millisecond.
+PARALLEL_SIGNING_MIN_BATCH = 2_000
+_MAX_SIGNING_HELPERS = 7
+
+# The IssuerService of a helper process (set by `_start_signing_helper`).
+_helper_service: IssuerService | None = None
+
+
+def default_signing_helpers(batch_size: int) -> int:
+    """Helper processes `issue_many` starts for a batch: one per spare core, for large ones."""
+    if batch_size < PARALLEL_SIGNING_MIN_BATCH:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(cores - 1, _MAX_SIGNING_HELPERS))
+
+
+def _start_signing_helper(settings: Settings) -> None:
+    global _helper_service
+    _helper_service = IssuerService(settings)
+
+
+def _helper_ready() -> bool:
+    return _helper_service is not None
+
+
+def _sign_in_helper(documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+    assert _helper_service is not None, "not a signing helper process"
+    return [_helper_service.sign(document, now) for document in documents]
+
+
+class _SigningPool:
+    """Signs a chunk's credentials here and in `helpers` spawned processes at once.
+
+    A helper is an `IssuerService` built from the same settings, so it reads the same keys and
+    runs the same `sign`. Both proofs are deterministic (Ed25519, RSA PKCS#1 v1.5), so the first
+    credential is signed on both sides and the helpers are used only if the texts are identical.
+    Any failure of a helper (it could not start, it died) falls back to signing here: signing
+    is pure, so the result is the same, only slower.
+    """
+
+    def __init__(self, service: IssuerService, *, helpers: int) -> None:
+        self.service = service
+        self.helpers = helpers
+        self._executor: ProcessPoolExecutor | None = None
+        self._checked = False
+        if helpers > 0:
+            # spawn, not fork: the caller may hold threads (a progress bar, a web server) and
+            # database connections that a forked child must not inherit.
+            self._executor = ProcessPoolExecutor(
+                helpers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_signing_helper, initargs=(service.settings,))
+            try:
+                # Start the helpers now: their imports overlap the first chunk's database work.
+                for _ in range(helpers):
+                    self._executor.submit(_helper_ready)
+            except RuntimeError:
+                # Python refuses to start a process from a script being imported by spawn (a
+                # script without `if __name__ == "__main__":` runs again in each helper): fail
+                # there, with Python's explanation, rather than issue the batch a second time.
+                self._stop()
+                raise
+            except Exception:  # noqa: BLE001 - no process can start here: sign here
+                self._stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def sign_all(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+        """`IssuerService.sign` of each document, in order."""
+        if self._executor is None or len(documents) < 2:
+            return self._sign_here(documents, now)
+        # This process takes an equal share; the helpers the rest, one slice each.
+        local_count = len(documents) // (self.helpers + 1)
+        remote = documents[local_count:]
+        size = -(-len(remote) // self.helpers)
+        try:
+            futures = [self._executor.submit(_sign_in_helper, remote[i:i + size], now)
+                       for i in range(0, len(remote), size)]
+        except Exception:  # noqa: BLE001 - the pool is gone: sign here
+            self._stop()
+            return self._sign_here(documents, now)
+        local = self._sign_here(documents[:local_count], now)
+        try:
+            signed = [pair for future in futures for pair in future.result()]
+            if not self._checked:
+                self._checked = True
+                if signed[0] != self.service.sign(remote[0], now):
+                    raise RuntimeError("a signing helper does not sign as this process does")
+        except Exception:  # noqa: BLE001 - any helper failure: sign here (pure work)
+            self._stop()
+            signed = self._sign_here(remote, now)
+        return local + signed
+
+    def _sign_here(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+        return [self.service.sign(document, now) for document in documents]
+
+
 def _did_document_path(did: str) -> str:
     """Where did:web expects the document, relative to the site root."""
     segments = did.removeprefix("did:web:").split(":")
@@ -526,14 +695,18 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
     own_prefix = f"{settings.base_url}/status/"
 
     def fetch_status_list(url: str) -> dict[str, Any]:
-        if url.startswith(own_prefix):
+        if url.startswith(own_prefix) and service.keystore.has_keys():
             list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
             if list_id.isdigit() and purpose in ("revocation", "suspension"):
                 return service.status_list_credential(int(list_id), purpose)  # type: ignore[arg-type]
         document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
         return document
 
-    known = {service.issuer_did: settings.profile_name, **settings.trusted_issuer_labels}
-    resolver = DidResolver(fetcher, local_documents={service.issuer_did: service.did_document()})
+    known = {**settings.trusted_issuer_labels}
+    local: dict[str, Any] = {}
+    if service.keystore.has_keys():  # `issuer verify` works before `issuer init` too
+        known[service.issuer_did] = settings.profile_name
+        local[service.issuer_did] = service.did_document()
+    resolver = DidResolver(fetcher, local_documents=local)
     return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
                                known_issuers=known, untrusted=untrusted)

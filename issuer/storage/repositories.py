@@ -13,6 +13,10 @@ Issuing one credential, in one transaction (`Database.session()`):
 
 Commit once per credential (or a few): a reserved slot is locked until its transaction ends,
 and on PostgreSQL a concurrent transaction that draws the same index waits for it.
+
+A batch does the same for many credentials at once, with a few statements instead of a few per
+credential (`find_or_create_recipients`, `reserve_credential_rows`, `record_audits`); the unique
+constraints stay the arbiter, and a collision falls back to the one-by-one functions above.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +56,9 @@ _PROBES_BEFORE_BULK_LOAD = 8
 # transactions finding the current list full do not open two.
 _PG_OPEN_LIST_LOCK = 0x0B_AD6E_5002
 
+# Keys per `IN (...)` query: far below SQLite's and PostgreSQL's bound-parameter limits.
+_IN_BATCH = 500
+
 
 class SlotReservationFailed(IssuerError):
     """No status list slot could be reserved after repeated collisions (or the row itself
@@ -72,6 +79,31 @@ class Reservation:
     created: bool
 
 
+@dataclass(frozen=True)
+class RecipientDraft:
+    """A person to find by `email_hash_key`, or to create with these values."""
+
+    email_hash_key: str
+    email: str
+    display_name: str | None
+    show_name: bool
+
+
+@dataclass(frozen=True)
+class CredentialDraft:
+    """The columns of a credential row to reserve (see `reserve_credential_rows`)."""
+
+    recipient: Recipient
+    badge_slug: str
+    achievement_id: str
+    idempotency_key: str
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None = None
+    event_number: int | None = None
+    role: str | None = None
+
+
 def allocate_status_slot(
     session: Session,
     *,
@@ -86,20 +118,36 @@ def allocate_status_slot(
     take the same one before commit. `reserve_credential_row` inserts it under the unique
     constraint and retries, which is what makes allocation safe; call that instead.
     """
+    return allocate_status_slots(session, 1, list_length=list_length, rng_pick=rng_pick)[0]
+
+
+def allocate_status_slots(
+    session: Session,
+    count: int,
+    *,
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+) -> list[tuple[int, int]]:
+    """`count` distinct (status_list_id, index) slots, each as `allocate_status_slot` draws it.
+
+    For a batch, the taken indices of the current list are loaded once rather than probed one
+    query at a time. Like `allocate_status_slot`, this only proposes: the caller inserts under
+    the unique constraint (`reserve_credential_rows`).
+    """
     if list_length <= 0 or list_length % 8:
         raise ValueError(f"a status list length is a positive multiple of 8, not {list_length}")
     pick = rng_pick or pick_free_index
-    while True:
+    slots: list[tuple[int, int]] = []
+    while len(slots) < count:
         status_list = _current_list(session) or _open_list(session, list_length)
-        try:
-            index = pick(_taken_probe(session, status_list.id), status_list.length)
-        except StatusListError as error:
-            if error.code != "status.list_full":
-                raise
+        wanted = count - len(slots)
+        probe = _taken_probe(session, status_list.id, preload=wanted > _PROBES_BEFORE_BULK_LOAD)
+        indices = _draw_indices(pick, probe, status_list.length, wanted)
+        slots.extend((status_list.id, index) for index in indices)
+        if len(indices) < wanted:
             status_list.full = True
             session.flush()
-            continue
-        return status_list.id, index
+    return slots
 
 
 def reserve_credential_row(
@@ -132,28 +180,15 @@ def reserve_credential_row(
     if existing is not None:
         return Reservation(existing, created=False)
     credential_id = credential_id or str(uuid.uuid4())
+    draft = CredentialDraft(
+        recipient=recipient, badge_slug=badge_slug, achievement_id=achievement_id,
+        idempotency_key=idempotency_key, issued_at=issued_at, valid_from=valid_from,
+        valid_until=valid_until, event_number=event_number, role=role,
+    )
     last_error: IntegrityError | None = None
     for _ in range(max_attempts):
-        status_list_id, status_index = allocate_status_slot(
-            session, list_length=list_length, rng_pick=rng_pick
-        )
-        row = IssuedCredential(
-            id=credential_id,
-            recipient_id=recipient.id,
-            badge_slug=badge_slug,
-            achievement_id=achievement_id,
-            event_number=event_number,
-            role=role,
-            idempotency_key=idempotency_key,
-            credential_json="",
-            credential_jwt="",
-            issued_at=issued_at,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            status_list_id=status_list_id,
-            status_index=status_index,
-            suspended=False,
-        )
+        slot = allocate_status_slot(session, list_length=list_length, rng_pick=rng_pick)
+        row = _placeholder_row(draft, credential_id, slot)
         try:
             with session.begin_nested():
                 session.add(row)
@@ -170,11 +205,74 @@ def reserve_credential_row(
     ) from last_error
 
 
+def reserve_credential_rows(
+    session: Session,
+    drafts: Sequence[CredentialDraft],
+    *,
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+) -> list[Reservation]:
+    """`reserve_credential_row` for a batch, one `Reservation` per draft, in order.
+
+    One query finds the keys issued before; the new rows get their slots from
+    `allocate_status_slots` and are inserted together in one SAVEPOINT. If that insert
+    collides (a concurrent transaction took a slot or a key meanwhile), the savepoint is rolled
+    back and every new row is reserved on its own with `reserve_credential_row`, which retries
+    slots and settles keys one by one. A key given twice is reserved once: the later drafts get
+    the same row with `created=False`, as a re-run would.
+    """
+    found = {row.idempotency_key: row for row in find_credentials_by_idempotency_keys(
+        session, [draft.idempotency_key for draft in drafts])}
+    new: dict[str, CredentialDraft] = {}
+    for draft in sorted(drafts, key=lambda draft: draft.idempotency_key):
+        if draft.idempotency_key not in found:
+            new.setdefault(draft.idempotency_key, draft)
+    created: dict[str, Reservation] = {}
+    if new:
+        slots = allocate_status_slots(session, len(new), list_length=list_length,
+                                      rng_pick=rng_pick)
+        rows = [_placeholder_row(draft, str(uuid.uuid4()), slot)
+                for draft, slot in zip(new.values(), slots, strict=True)]
+        try:
+            with session.begin_nested():
+                session.add_all(rows)
+        except IntegrityError:
+            created = {key: reserve_credential_row(
+                session, recipient=draft.recipient, badge_slug=draft.badge_slug,
+                achievement_id=draft.achievement_id, idempotency_key=key,
+                issued_at=draft.issued_at, valid_from=draft.valid_from,
+                valid_until=draft.valid_until, event_number=draft.event_number, role=draft.role,
+                list_length=list_length, rng_pick=rng_pick) for key, draft in new.items()}
+        else:
+            created = {row.idempotency_key: Reservation(row, created=True) for row in rows}
+    reservations: list[Reservation] = []
+    for draft in drafts:
+        key = draft.idempotency_key
+        if key in found:
+            reservations.append(Reservation(found[key], created=False))
+        else:
+            reservations.append(created[key])
+            # Any later draft with this key is a repeat within the batch.
+            found[key] = created[key].credential
+    return reservations
+
+
 def find_credential_by_idempotency_key(session: Session, key: str) -> IssuedCredential | None:
     """The credential issued under `key` (see `IssuedCredential.idempotency_key`), if any."""
     return session.scalars(
         select(IssuedCredential).where(IssuedCredential.idempotency_key == key)
     ).one_or_none()
+
+
+def find_credentials_by_idempotency_keys(
+    session: Session, keys: Iterable[str]
+) -> list[IssuedCredential]:
+    """The credentials issued under any of `keys` (those never used are simply absent)."""
+    found: list[IssuedCredential] = []
+    for batch in _batches(sorted(set(keys))):
+        found.extend(session.scalars(
+            select(IssuedCredential).where(IssuedCredential.idempotency_key.in_(batch))))
+    return found
 
 
 def get_credential(session: Session, credential_id: str) -> IssuedCredential | None:
@@ -200,17 +298,7 @@ def find_or_create_recipient(
     found = _recipient_by_hash_key(session, email_hash_key)
     if found is not None:
         return found
-    recipient = Recipient(
-        id=str(uuid.uuid4()),
-        email_hash_key=email_hash_key,
-        email=email,
-        display_name=display_name,
-        show_name=show_name,
-        subject_id=f"urn:uuid:{uuid.uuid4()}",
-        # OB 3.0 IdentityObject `salt`: 128 random bits, so the hashed e-mail in a credential
-        # cannot be matched against a dictionary of addresses.
-        identity_salt=secrets.token_hex(16),
-    )
+    recipient = _new_recipient(RecipientDraft(email_hash_key, email, display_name, show_name))
     try:
         with session.begin_nested():
             session.add(recipient)
@@ -220,6 +308,45 @@ def find_or_create_recipient(
             raise
         return found
     return recipient
+
+
+def find_or_create_recipients(
+    session: Session, people: Sequence[RecipientDraft]
+) -> dict[str, Recipient]:
+    """`find_or_create_recipient` for a batch: the recipients by `email_hash_key`.
+
+    One query finds the known people; the others are inserted together in one SAVEPOINT (the
+    first draft of a key gives the values, as when issuing one by one). If that insert collides
+    (a concurrent transaction created one of them meanwhile), it is rolled back and each new
+    person goes through `find_or_create_recipient`, where the unique key decides.
+    """
+    wanted: dict[str, RecipientDraft] = {}
+    for person in people:
+        wanted.setdefault(person.email_hash_key, person)
+    found: dict[str, Recipient] = {}
+    for batch in _batches(list(wanted)):
+        for recipient in session.scalars(
+            select(Recipient).where(Recipient.email_hash_key.in_(batch))
+        ):
+            assert recipient.email_hash_key is not None
+            found[recipient.email_hash_key] = recipient
+    # Inserted in key order, as `reserve_credential_rows` does: on PostgreSQL two transactions
+    # inserting overlapping sets then wait for each other in one direction, never in a cycle.
+    missing = [_new_recipient(wanted[key]) for key in sorted(wanted) if key not in found]
+    if not missing:
+        return found
+    try:
+        with session.begin_nested():
+            session.add_all(missing)
+    except IntegrityError:
+        for recipient in missing:
+            person = wanted[recipient.email_hash_key or ""]
+            found[person.email_hash_key] = find_or_create_recipient(
+                session, email_hash_key=person.email_hash_key, email=person.email,
+                display_name=person.display_name, show_name=person.show_name)
+        return found
+    found.update({person.email_hash_key or "": person for person in missing})
+    return found
 
 
 def erase_recipient(
@@ -286,7 +413,75 @@ def record_audit(
     )
 
 
+def record_audits(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entries: Iterable[tuple[str, dict[str, Any] | None]],
+) -> None:
+    """`record_audit` for many subjects at once, as one multi-row INSERT: (subject, details)
+    pairs, with the same rule (pseudonymous ids only)."""
+    at = utc_now()
+    values = [
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details_json": None
+            if details is None
+            else json.dumps(details, ensure_ascii=False, sort_keys=True),
+        }
+        for subject, details in entries
+    ]
+    if values:
+        session.execute(insert(AuditEntry), values)
+
+
 # --- helpers -------------------------------------------------------------------------
+
+
+def _batches(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), _IN_BATCH):
+        yield keys[start : start + _IN_BATCH]
+
+
+def _new_recipient(person: RecipientDraft) -> Recipient:
+    return Recipient(
+        id=str(uuid.uuid4()),
+        email_hash_key=person.email_hash_key,
+        email=person.email,
+        display_name=person.display_name,
+        show_name=person.show_name,
+        subject_id=f"urn:uuid:{uuid.uuid4()}",
+        # OB 3.0 IdentityObject `salt`: 128 random bits, so the hashed e-mail in a credential
+        # cannot be matched against a dictionary of addresses.
+        identity_salt=secrets.token_hex(16),
+    )
+
+
+def _placeholder_row(
+    draft: CredentialDraft, credential_id: str, slot: tuple[int, int]
+) -> IssuedCredential:
+    """The row of a credential not signed yet: final id and slot, empty signed forms."""
+    return IssuedCredential(
+        id=credential_id,
+        recipient_id=draft.recipient.id,
+        badge_slug=draft.badge_slug,
+        achievement_id=draft.achievement_id,
+        event_number=draft.event_number,
+        role=draft.role,
+        idempotency_key=draft.idempotency_key,
+        credential_json="",
+        credential_jwt="",
+        issued_at=draft.issued_at,
+        valid_from=draft.valid_from,
+        valid_until=draft.valid_until,
+        status_list_id=slot[0],
+        status_index=slot[1],
+        suspended=False,
+    )
 
 
 def _recipient_by_hash_key(session: Session, email_hash_key: str) -> Recipient | None:
@@ -313,10 +508,34 @@ def _open_list(session: Session, length: int) -> StatusList:
     return status_list
 
 
-def _taken_probe(session: Session, status_list_id: int) -> Callable[[int], bool]:
+def _draw_indices(
+    pick: IndexPicker, is_taken: Callable[[int], bool], length: int, count: int
+) -> list[int]:
+    """Up to `count` distinct free indices of one list: fewer when it fills up."""
+    drawn: list[int] = []
+    drawn_set: set[int] = set()
+
+    def taken(index: int) -> bool:
+        return index in drawn_set or is_taken(index)
+
+    try:
+        while len(drawn) < count:
+            index = pick(taken, length)
+            drawn.append(index)
+            drawn_set.add(index)
+    except StatusListError as error:
+        if error.code != "status.list_full":
+            raise
+    return drawn
+
+
+def _taken_probe(
+    session: Session, status_list_id: int, *, preload: bool = False
+) -> Callable[[int], bool]:
     """`is_taken` for pick_free_index: an indexed lookup per probe while the list has room,
-    then (when random draws keep hitting taken indices) one load of every taken index."""
-    probes = 0
+    then (when random draws keep hitting taken indices) one load of every taken index. A batch
+    that will probe many times anyway asks for that load at once (`preload`)."""
+    probes = _PROBES_BEFORE_BULK_LOAD if preload else 0
     taken: set[int] | None = None
 
     def is_taken(index: int) -> bool:

@@ -1,0 +1,89 @@
+"""A batch issued end to end, as `issuer issue-batch` does it, in a temporary ISSUER_HOME:
+every request checked first, then `IssuerService.issue_many` (both proofs, rows in SQLite,
+commits by chunk) writing `<uuid>.json`, `<uuid>.jwt` and the baked `<uuid>.png` of each
+credential with the CLI's own `_write_outputs` as its chunk is committed.
+
+The attendance CSV is left out (the CLI reads at most 5,000 lines per list); so are the set-up
+(`issuer init`) and the clean-up. A re-run with the same list is timed too: it must issue
+nothing (idempotency keys) and only rewrite the files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.credentials import BADGE_SLUG, BASE_URL, EDITION
+from issuer.cli import _write_outputs
+from issuer.service import IssuedBadge, IssueRequest, IssuerService, default_signing_helpers
+from issuer.settings import Settings
+from issuer.storage.db import sqlite_url
+from issuer.storage.models import IssuedCredential
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    count: int
+    seconds: float
+    writing_seconds: float      # inside `seconds`: the files (baking included)
+    issued: int
+    files: int
+    rows: int
+    rerun_seconds: float
+    rerun_issued: int
+    signing_helpers: int
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+
+def attendance(count: int, roles: list[str]) -> list[IssueRequest]:
+    return [IssueRequest(badge_slug=BADGE_SLUG, email=f"participant.{n}@example.org",
+                         name=f"Participant·e {n}", event_number=EDITION,
+                         role=roles[n % len(roles)] if roles else None)
+            for n in range(count)]
+
+
+def run_batch(count: int, *, signing_helpers: int | None = None) -> BatchResult:
+    with tempfile.TemporaryDirectory(prefix="issuer-bench-") as folder:
+        home = Path(folder)
+        settings = Settings(home=home, base_url=BASE_URL,
+                            database_url=sqlite_url(home / "var" / "issuer.sqlite3"))
+        service = IssuerService(settings)
+        service.init()
+        roles = [role.slug for role in service.catalogue.badge(BADGE_SLUG).roles]
+        requests = attendance(count, roles)
+        out = home / "out"
+
+        def issue_batch() -> tuple[float, float, int]:
+            writing = 0.0
+            issued = 0
+
+            def progress(item: IssuedBadge) -> None:
+                nonlocal writing, issued
+                issued += item.created
+                start = time.perf_counter()
+                _write_outputs(service, item, out)
+                writing += time.perf_counter() - start
+
+            start = time.perf_counter()
+            for request in requests:  # as the CLI: refuse the whole list before signing
+                service.resolve_request(request)
+            service.issue_many(requests, progress=progress, signing_helpers=signing_helpers)
+            return time.perf_counter() - start, writing, issued
+
+        seconds, writing, issued = issue_batch()
+        files = sum(1 for _ in out.iterdir())
+        with service.database.session(read_only=True) as session:
+            rows = session.scalar(select(func.count()).select_from(IssuedCredential)) or 0
+        rerun_seconds, _, rerun_issued = issue_batch()
+        service.database.dispose()
+    helpers = default_signing_helpers(count) if signing_helpers is None else signing_helpers
+    return BatchResult(count=count, seconds=seconds, writing_seconds=writing, issued=issued,
+                       files=files, rows=rows, rerun_seconds=rerun_seconds,
+                       rerun_issued=rerun_issued, signing_helpers=helpers)
