@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -246,6 +246,29 @@ class _Slot:
 class _Template:
     quads: list[tuple[_Slot, _Slot, _Slot, _Slot]]
     iri_leaves: frozenset[int]     # leaves that sit where an IRI is expected
+    # The same quads as N-Quads text parts, for the fast path: a constant term's text, or how
+    # to write a leaf (`_LITERAL` + suffix, `_IRI`), or a blank node (`_BLANK` + label).
+    parts: list[tuple[Any, Any, Any, Any]] = field(default_factory=list)
+    has_blank_nodes: bool = False
+
+
+_LITERAL, _IRI, _BLANK = 1, 2, 3
+# Marks a blank node in a materialised quad: no N-Quads term text starts with a NUL.
+_BLANK_MARK = "\x00"
+
+
+def _part(slot: _Slot) -> Any:
+    term = slot.term
+    if isinstance(term, ox.DefaultGraph):
+        return None
+    if slot.leaf >= 0:
+        if slot.as_iri:
+            return (_IRI, slot.leaf)
+        suffix = _literal_text(term)[len(_literal_text(ox.Literal(term.value))):]
+        return (_LITERAL, slot.leaf, suffix)
+    if isinstance(term, ox.BlankNode):
+        return (_BLANK, _BLANK_MARK + term.value)
+    return _term_text(term, {})
 
 
 def _skeleton(document: Any, fixed: frozenset[int]) -> tuple[Any, list[str]]:
@@ -326,7 +349,10 @@ def _build_template(document: Any, fixed: frozenset[int]) -> _Template:
     slots = [(_slot(q.subject), _slot(q.predicate), _slot(q.object), _slot(q.graph_name))
              for q in quads]
     iri_leaves = frozenset(s.leaf for quad in slots for s in quad if s.leaf >= 0 and s.as_iri)
-    return _Template(slots, iri_leaves)
+    parts = [tuple(_part(slot) for slot in quad) for quad in slots]
+    has_blank = any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
+                    or isinstance(q.graph_name, ox.BlankNode) for q in quads)
+    return _Template(slots, iri_leaves, parts, has_blank)
 
 
 def _is_safe_iri(value: str) -> bool:
@@ -372,6 +398,7 @@ class ShapeCache:
         # raw skeleton -> leaves that must stay fixed for that shape (learnt once)
         self._fixed: OrderedDict[Any, frozenset[int]] = OrderedDict()
         self._undefined: OrderedDict[Any, list[str]] = OrderedDict()
+        self._signable: OrderedDict[Any, tuple[SigningRefused, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -381,6 +408,7 @@ class ShapeCache:
             self._templates.clear()
             self._fixed.clear()
             self._undefined.clear()
+            self._signable.clear()
 
     def quads(self, document: Any) -> list[ox.Quad]:
         template, leaves, _ = self._resolve(document)
@@ -399,6 +427,33 @@ class ShapeCache:
                 self._undefined[key] = known
                 self._trim(self._undefined)
         return list(known)
+
+    def canonical_form(self, document: Any) -> str:
+        """RDFC-1.0 canonical N-Quads through the shape template, written as text directly."""
+        template, leaves, _ = self._resolve(document)
+        return _canonical_text(template, leaves)
+
+    def signable_canonical_form(self, document: dict[str, Any]) -> str:
+        """`assert_signable` and `canonical_form` with one pass over the document."""
+        template, leaves, key = self._resolve(document)
+        controls = [leaf for leaf in leaves if _CONTROL_CHARACTERS.search(leaf)]
+        if controls:
+            assert_signable(document)  # raises with the JSON paths of the offending strings
+        with self._lock:
+            problems = self._signable.get(key)
+        if problems is None:
+            # keys, types and every structural value are in the key: checked once per shape
+            try:
+                assert_signable(document)
+                problems = ()
+            except SigningRefused as refused:
+                problems = (refused,)
+            with self._lock:
+                self._signable[key] = problems
+                self._trim(self._signable)
+        if problems:
+            raise problems[0]
+        return _canonical_text(template, leaves)
 
     def contains(self, document: Any) -> bool:
         """Whether this document's shape is already templated (nothing is built): its cost is
@@ -427,7 +482,7 @@ class ShapeCache:
         if fixed is None:
             fixed = self._learn_fixed_leaves(document, raw_key)
         # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed too.
-        template, key = self._template(document, fixed)
+        template, key = self._template(document, fixed, raw_key)
         unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
         if unsafe:
             template, key = self._template(document, fixed | unsafe)
@@ -448,8 +503,9 @@ class ShapeCache:
             self._trim(self._fixed)
         return fixed
 
-    def _template(self, document: Any, fixed: frozenset[int]) -> tuple[_Template, Any]:
-        key, _ = _skeleton(document, fixed)
+    def _template(self, document: Any, fixed: frozenset[int],
+                  raw_key: Any = None) -> tuple[_Template, Any]:
+        key = raw_key if raw_key is not None and not fixed else _skeleton(document, fixed)[0]
         with self._lock:
             template = self._templates.get(key)
             if template is not None:
@@ -486,6 +542,62 @@ def _instantiate(template: _Template, leaves: list[str]) -> Iterator[ox.Quad]:
         yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
 
 
+def _canonical_text(template: _Template, leaves: list[str]) -> str:
+    """Canonical N-Quads of a template filled with `leaves`, without building RDF objects.
+
+    Same algorithm as `canonical_nquads_of_quads` (first-degree hashes, pyld when they tie),
+    on text: the template already holds every constant term's N-Quads text.
+    """
+    escaped: dict[int, str] = {}
+
+    def text(part: Any) -> Any:
+        if part is None or part.__class__ is str:
+            return part
+        kind = part[0]
+        if kind == _BLANK:
+            return part[1]
+        index = part[1]
+        if kind == _IRI:
+            return "<" + leaves[index] + ">"
+        value = escaped.get(index)
+        if value is None:
+            value = escaped[index] = '"' + leaves[index].translate(_NQUADS_ESCAPES) + '"'
+        return value + part[2]
+
+    quads = {(text(s), text(p), text(o), text(g)) for s, p, o, g in template.parts}
+    if not template.has_blank_nodes:
+        return "".join(sorted(_line(q, {}) for q in quads))
+    mentions: dict[str, list[tuple[Any, Any, Any, Any]]] = {}
+    for quad in quads:
+        for term in (quad[0], quad[2], quad[3]):
+            if term is not None and term[0] == _BLANK_MARK:
+                listed = mentions.setdefault(term, [])
+                if not listed or listed[-1] is not quad:
+                    listed.append(quad)
+    hashes = {}
+    for node, mentioned in mentions.items():
+        marked = sorted(_line(q, {}, node) for q in mentioned)
+        hashes[node] = hashlib.sha256("".join(marked).encode("utf-8")).hexdigest()
+    if len(set(hashes.values())) < len(hashes):
+        return canonical_nquads_of_quads(list(_instantiate(template, leaves)))
+    labels = {node: f"_:c14n{n}" for n, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return "".join(sorted(_line(q, labels) for q in quads))
+
+
+def _line(quad: tuple[Any, Any, Any, Any], labels: dict[str, str], marked: str | None = None) -> str:
+    def term(value: Any) -> Any:
+        if value is not None and value[0] == _BLANK_MARK:
+            if marked is not None:
+                return "_:a" if value == marked else "_:z"
+            return labels[value]
+        return value
+
+    subject, predicate, obj, graph = quad
+    graph_text = term(graph)
+    tail = " " + graph_text if graph_text is not None else ""
+    return f"{term(subject)} {predicate} {term(obj)}{tail} .\n"
+
+
 SHAPES = ShapeCache()
 
 
@@ -495,7 +607,14 @@ def to_quads(document: Any, *, use_cache: bool = True) -> list[ox.Quad]:
 
 def canonicalize(document: Any, *, use_cache: bool = True) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document."""
-    return canonical_nquads_of_quads(to_quads(document, use_cache=use_cache))
+    if use_cache:
+        return SHAPES.canonical_form(document)
+    return canonical_nquads_of_quads(expand_to_quads(document))
+
+
+def signable_canonical_form(document: dict[str, Any]) -> str:
+    """`assert_signable(document)` then `canonicalize(document)`, sharing the work."""
+    return SHAPES.signable_canonical_form(document)
 
 
 # --- what may be signed -------------------------------------------------------------------------

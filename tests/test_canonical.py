@@ -159,3 +159,19 @@ def test_unknown_context_is_never_fetched() -> None:
 def test_pinned_contexts_match_their_hashes() -> None:
     for url in contexts.PINNED:
         assert contexts.context_bytes(url)  # raises ContextIntegrityError on a mismatch
+
+
+def test_signing_check_is_not_fooled_by_a_shape_seen_before() -> None:
+    """The shape-level verdict is cached; a control character in a new value still counts."""
+    vector = json.loads((OB_VECTOR / "vector.json").read_text("utf-8"))
+    clean = copy.deepcopy(vector["unsignedCredential"])
+    canonical.signable_canonical_form(clean)
+    dirty = copy.deepcopy(clean)
+    dirty["credentialSubject"]["achievement"]["name"] = "Team\x1bwork"
+    with pytest.raises(SigningRefused):
+        canonical.signable_canonical_form(dirty)
+    undefined = copy.deepcopy(clean)
+    undefined["credentialSubject"]["achievement"]["shoeSize"] = "42"
+    with pytest.raises(SigningRefused):
+        canonical.signable_canonical_form(undefined)
+    assert canonical.signable_canonical_form(clean) == _pyld_reference(clean)

@@ -12,7 +12,6 @@ use the same transformation are verified too: `eddsa-2022` (the suite's former n
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,7 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.canonical import assert_signable, canonicalize
+from issuer.canonical import canonicalize, signable_canonical_form
 from issuer.errors import IssuerError
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -50,13 +49,16 @@ def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def hash_data(unsecured_document: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
+def hash_data(unsecured_document: dict[str, Any], proof_options: dict[str, Any], *,
+              canonical_document: str | None = None) -> bytes:
     """`SHA-256(canonical proof config) || SHA-256(canonical document)` (vc-di-eddsa §3.3.4-5)."""
     proof_config = dict(proof_options)
     proof_config.pop("proofValue", None)
     proof_config["@context"] = unsecured_document.get("@context")
+    if canonical_document is None:
+        canonical_document = canonicalize(unsecured_document)
     proof_hash = hashlib.sha256(canonicalize(proof_config).encode("utf-8")).digest()
-    document_hash = hashlib.sha256(canonicalize(unsecured_document).encode("utf-8")).digest()
+    document_hash = hashlib.sha256(canonical_document.encode("utf-8")).digest()
     return proof_hash + document_hash
 
 
@@ -69,8 +71,8 @@ def create_proof(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKe
                  proof_purpose: str = "assertionMethod", check: bool = True) -> dict[str, Any]:
     """A `DataIntegrityProof` over `document` (whose own `proof`, if any, is left out)."""
     body = unsecured(document)
-    if check:
-        assert_signable(body)
+    # One pass: the refusal checks and the canonical form share the document's shape template.
+    canonical_document = signable_canonical_form(body) if check else canonicalize(body)
     options: dict[str, Any] = {
         "type": DATA_INTEGRITY_PROOF,
         "cryptosuite": CRYPTOSUITE,
@@ -78,7 +80,7 @@ def create_proof(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKe
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
-    signature = private_key.sign(hash_data(body, options))
+    signature = private_key.sign(hash_data(body, options, canonical_document=canonical_document))
     return {**options, "proofValue": "z" + base58.b58encode(signature).decode("ascii")}
 
 
@@ -88,9 +90,8 @@ def sign_document(document: dict[str, Any], private_key: ed25519.Ed25519PrivateK
     """A copy of `document` with the new proof added to its `proof` array (PITFALLS 3)."""
     proof = create_proof(document, private_key, verification_method, created=created,
                          proof_purpose=proof_purpose, check=check)
-    signed = copy.deepcopy(document)
-    signed["proof"] = [*proofs_of(document), proof]
-    return signed
+    # A new top-level object; nested values are shared with `document`, which is not changed.
+    return {**document, "proof": [*proofs_of(document), proof]}
 
 
 def decode_proof_value(proof: dict[str, Any]) -> bytes:
