@@ -85,7 +85,7 @@ def main() -> None:
     print(f"Batch of {count:,}, end to end")
     outcome = batch.run_batch(count)
     results.batch = outcome
-    print(f"  {outcome.seconds:.1f} s ({outcome.per_second:,.0f}/s), of which writing the files "
+    print(f"  {outcome.seconds:.1f} s ({outcome.per_second:,.0f}/s), writing the files alone would take "
           f"{outcome.writing_seconds:.1f} s; {outcome.issued:,} issued, {outcome.rows:,} rows, "
           f"{outcome.files:,} files; {outcome.signing_helpers} signing helper process(es)")
     print(f"  again: {outcome.rerun_issued} issued in {outcome.rerun_seconds:.1f} s")

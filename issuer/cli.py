@@ -182,11 +182,9 @@ def badges(as_json: bool) -> None:
 
 # -- issue --------------------------------------------------------------------------------------
 def _write_outputs(service: Any, issued: Any, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / issued.credential_id
-    stem.with_suffix(".json").write_text(issued.credential_json + "\n", "utf-8")
-    stem.with_suffix(".jwt").write_text(issued.credential_jwt + "\n", "utf-8")
-    stem.with_suffix(".png").write_bytes(service.baked_png(issued))
+    from issuer.outputs import write_credential_files
+
+    write_credential_files(service, issued, out)
 
 
 @main.command(help=_("Issue one badge; write <uuid>.json (embedded proof), <uuid>.jwt and "
@@ -238,6 +236,7 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     from tqdm import tqdm
 
     from issuer.attendance import decode_csv_bytes, read_attendance
+    from issuer.outputs import issue_to_folder
     from issuer.service import IssueRequest
 
     service = _initialised_service()
@@ -257,15 +256,10 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
                 for row in attendance.rows]
     for request in requests:  # refuse the whole list before signing anything
         service.resolve_request(request)
-    created = 0
     with tqdm(total=len(requests), unit=_("badge"), file=sys.stderr,
               disable=not sys.stderr.isatty()) as bar:
-        def progress(issued: Any) -> None:
-            nonlocal created
-            created += issued.created
-            _write_outputs(service, issued, out)
-            bar.update(1)
-        service.issue_many(requests, progress=progress)
+        issued = issue_to_folder(service, requests, out, on_written=lambda _item: bar.update(1))
+    created = sum(item.created for item in issued)
     click.echo(_("{created} issued, {skipped} already issued, files in {out}").format(
         created=created, skipped=len(requests) - created, out=out))
 
