@@ -106,6 +106,8 @@ class Recipient(Base):
     identity_salt: Mapped[str] = mapped_column(String)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     erased_at: Mapped[dt.datetime | None]
+    # The recipient asked for their badge pages to be listed by search engines (else noindex).
+    indexable: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
     credentials: Mapped[list[IssuedCredential]] = relationship(
         back_populates="recipient", order_by="IssuedCredential.issued_at"
@@ -236,6 +238,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String)
     subject: Mapped[str] = mapped_column(String)
     details_json: Mapped[str | None] = mapped_column("details", Text)
+    origin: Mapped[str | None] = mapped_column(String)  # client address, when a person acted
 
     @property
     def details(self) -> dict[str, Any] | None:
@@ -246,3 +249,7 @@ class AuditEntry(Base):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_audit_rewrite(mapper: Any, connection: Any, target: AuditEntry) -> None:
     raise PermissionError("the audit log is append-only")
+
+
+# The workspace tables share this metadata (imported last: they build on the classes above).
+from issuer.storage import workspace_models  # noqa: E402,F401

@@ -397,15 +397,18 @@ def record_audit(
     action: str,
     subject: str,
     details: dict[str, Any] | None = None,
+    origin: str | None = None,
 ) -> None:
-    """Append one audit line. Name people by pseudonymous ids only, never by e-mail or name:
-    the audit log is never rewritten, not even by a GDPR erasure."""
+    """Append one audit line (who, what, when, from where). Name people by pseudonymous ids
+    only, never by e-mail or name: the audit log is never rewritten, not even by a GDPR
+    erasure."""
     session.add(
         AuditEntry(
             at=utc_now(),
             actor=actor,
             action=action,
             subject=subject,
+            origin=origin,
             details_json=None
             if details is None
             else json.dumps(details, ensure_ascii=False, sort_keys=True),
@@ -419,6 +422,7 @@ def record_audits(
     actor: str,
     action: str,
     entries: Iterable[tuple[str, dict[str, Any] | None]],
+    origin: str | None = None,
 ) -> None:
     """`record_audit` for many subjects at once, as one multi-row INSERT: (subject, details)
     pairs, with the same rule (pseudonymous ids only)."""
@@ -429,6 +433,7 @@ def record_audits(
             "actor": actor,
             "action": action,
             "subject": subject,
+            "origin": origin,
             "details_json": None
             if details is None
             else json.dumps(details, ensure_ascii=False, sort_keys=True),

@@ -15,7 +15,8 @@ from starlette.staticfiles import StaticFiles
 
 from issuer.service import IssuerService
 from issuer.settings import Settings
-from issuer.web import views
+from issuer.web import admin, views
+from issuer.web.admin.auth import LoginRequired, PermissionDenied
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 
@@ -53,6 +54,8 @@ def _routes() -> list[BaseRoute]:
         Route("/credentials/{credential_id}/qr.svg", credentials.qr_code, name="credential_qr"),
         Route("/credentials/{credential_id}/attestation.pdf", credentials.attestation_pdf,
               name="credential_attestation"),
+        *admin.admin_routes(),
+        *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(PermissionDenied, _permission_denied)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -103,6 +108,19 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
                                         "msg": str(item.get("msg", ""))}
                                        for item in error.errors()]}},
                         status_code=422)
+
+
+async def _login_required(request: Request, error: LoginRequired) -> Response:
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/admin/connexion?suivant={quote(target, safe='')}", status_code=303)
+
+
+async def _permission_denied(request: Request, error: PermissionDenied) -> Response:
+    return render(request, "errors/error.html", {"status": 403, "detail": None}, status_code=403)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:

@@ -1,0 +1,26 @@
+"""The coordinator's workspace under /admin: server-rendered pages, French first.
+
+Each area is one module exposing `routes: list[BaseRoute]`; this package joins them. Handlers
+are plain `def` functions (Starlette runs them in a threadpool, so database work never blocks
+the event loop), start with `user = require_user(request)` (or `role="administrator"`), and
+call the plain functions of `issuer.accounts`, `issuer.events`, `issuer.members`,
+`issuer.recipients`, `issuer.mail` — the rules live there, not here.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from issuer.web.admin import audit, auth, credentials, dashboard, events, mail, members, recipients
+
+
+def admin_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for module in (auth, dashboard, events, credentials, members, recipients, mail, audit):
+        routes.extend(module.routes)
+    return routes
+
+
+def public_claim_routes() -> list[BaseRoute]:
+    """The self-claim page attendees reach from the QR code (no account needed)."""
+    return list(events.public_routes)

@@ -1,0 +1,8 @@
+"""Admin pages: events (see issuer/web/admin/__init__.py for the conventions)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
+public_routes: list[BaseRoute] = []

@@ -1,0 +1,21 @@
+"""Rendering of admin pages: the public `render` with the admin layout's context added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from issuer.web.templating import render
+
+
+def render_admin(request: Request, template: str, context: dict[str, Any] | None = None, *,
+                 user: Any = None, status_code: int = 200) -> HTMLResponse:
+    """Render `templates/admin/<template>` (which extends admin/base.html). Admin pages are
+    never cached and never indexed."""
+    response = render(request, f"admin/{template}", {"user": user, **(context or {})},
+                      status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    response.headers["x-robots-tag"] = "noindex, nofollow"
+    return response
