@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -67,6 +67,9 @@ class IssuedBadge:
     credential_json: str
     credential_jwt: str
     created: bool               # False: it had been issued before (idempotent re-run)
+    # The recipient asked for their badge pages to be listed by search engines (GDPR: only
+    # then is a page found by searching their name).
+    indexable: bool = False
 
     @cached_property
     def credential(self) -> dict[str, Any]:
@@ -371,7 +374,10 @@ class IssuerService:
             if row is None or not row.is_signed:
                 raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                                f"No badge with id '{credential_id}'.", code="credential.not_found")
-            return self._issued(row, created=False)
+            issued = self._issued(row, created=False)
+            recipient = row.recipient
+            indexable = bool(recipient.indexable) and recipient.erased_at is None
+            return replace(issued, indexable=indexable) if indexable else issued
 
     @staticmethod
     def normalise_credential_id(value: str) -> str:

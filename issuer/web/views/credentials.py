@@ -62,10 +62,10 @@ def is_indexable(issued: IssuedBadge) -> bool:
     """Whether search engines may index this badge page.
 
     Only with the recipient's consent (GDPR: a badge page found by searching a person's name is
-    a disclosure they did not choose). No consent is recorded yet, so: never. When an opt-in
-    column exists, read it here; the page, the headers and the files all follow this answer.
+    a disclosure they did not choose): `recipients.indexable`, never for an erased person. The
+    page, the headers and the files all follow this answer.
     """
-    return False
+    return issued.indexable
 
 
 def valid_credential_id(value: str) -> str | None:
