@@ -123,8 +123,10 @@ def main() -> None:
                                    "(saved in issuer.toml)."))
 @click.option("--did-method", type=click.Choice(["web", "key"]),
               help=_("Issuer identifier: did:web from the base URL (default) or did:key."))
+@click.option("--demo", is_flag=True,
+              help=_("Also issue three demo badges to fictional people, to look at."))
 @handles_errors
-def init(base_url: str | None, did_method: str | None) -> None:
+def init(base_url: str | None, did_method: str | None, demo: bool) -> None:
     from issuer.settings import Settings
 
     if base_url or did_method:
@@ -137,6 +139,11 @@ def init(base_url: str | None, did_method: str | None) -> None:
     click.echo(_("Issuer: {did}").format(did=service.issuer_did))
     click.echo(_("Database: {url}").format(url=service.database.url))
     click.echo(_("Catalogue: {count} badges").format(count=len(service.catalogue.badges)))
+    if demo:
+        from issuer.demo import issue_demo_badges
+
+        for issued in issue_demo_badges(service):
+            click.echo(_("Demo badge: {url}").format(url=issued.url))
 
 
 def _save_settings(home: Path, **values: str | None) -> None:

@@ -9,9 +9,14 @@ from issuer.web.deps import service_of
 from issuer.web.templating import render
 
 
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     service = service_of(request)
-    return render(request, "home.html", {"catalogue": service.catalogue})
+    demos = []
+    if service.keystore.has_keys():
+        from issuer.demo import demo_badges
+
+        demos = [(issued.credential_id, issued.credential.get("name", "")) for issued in demo_badges(service)]
+    return render(request, "home.html", {"catalogue": service.catalogue, "demos": demos})
 
 
 async def accessibility(request: Request) -> Response:

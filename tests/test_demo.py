@@ -1,0 +1,34 @@
+"""`issuer init --demo`: a new installation has one badge of each family to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from issuer.cli import main
+from issuer.demo import DEMO_DOMAIN, demo_badges
+from issuer.service import IssuerService, verification_context_for
+from issuer.settings import Settings
+from issuer.verification import verify
+from issuer.web import create_app
+
+
+def test_init_demo_issues_one_badge_per_family_once_and_the_home_page_links_them(
+        tmp_path: Path) -> None:
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(main, ["init", "--demo"], env={"ISSUER_HOME": str(tmp_path)})
+        assert result.exit_code == 0, result.output
+    service = IssuerService(Settings.load(home=tmp_path))
+    badges = demo_badges(service)
+    assert len(badges) == 3
+    assert {b.credential["credentialSubject"]["achievement"]["id"].split("/")[4] for b in badges} == {
+        "membre-cln", "petit-dejeuner-inclusion-numerique", "mediateur-numerique"}
+    for badge in badges:
+        assert DEMO_DOMAIN not in badge.credential_json  # e-mails are hashed, even fictional ones
+        assert verify(badge.credential_json, verification_context_for(service)).verdict == "valid"
+    home = TestClient(create_app(service.settings, service)).get("/")
+    for badge in badges:
+        assert f"/credentials/{badge.credential_id}" in home.text
