@@ -1,0 +1,115 @@
+"""Verify an Open Badges 3.0 credential: one `verify()` returning a report of ordered checks.
+
+Input: a credential as a dict, JSON text, a compact VC-JWT, or a baked PNG / SVG image. The
+report holds one `Check` per step, always in this order, each `passed`, `failed`, `warning`,
+`unknown` or `skipped`, with a stable code and a French and an English message:
+
+1. ``format``       the input could be read (size cap first; JSON, JWT or baked image);
+2. ``context``      the `@context` list is one of the pinned lists we accept (PITFALLS 14);
+3. ``type``         VerifiableCredential + OpenBadgeCredential / AchievementCredential /
+                    EndorsementCredential;
+4. ``schema``       the 1EdTech JSON Schema (VCDM 2.0 credentials only);
+5. ``proof``        every embedded proof verifies, or the JWT signature does (PITFALLS 12);
+6. ``issuer_key``   the signing key is the issuer's own (PITFALLS 11);
+7. ``issuer_known`` the issuer is one the caller knows (e.g. the City), by its id, never by
+                    the name its profile shows;
+8. ``validity``     validFrom / validUntil (issuanceDate / expirationDate for VCDM 1.1);
+9. ``status``       revocation and suspension, read from a status list the issuer signed
+                    (PITFALLS 7, 13).
+
+Verdict: ``invalid`` if any check failed, else ``indeterminate`` if any is unknown, else
+``valid`` (warnings allowed). "Unknown" is never shown as valid: an unreachable status list, a
+key that cannot be tied to the issuer, a key that could not be obtained.
+
+Decisions worth knowing:
+
+- **Keys (PITFALLS 11).** A verification method (or JWT `kid`) that is a DID URL must belong to
+  the issuer's own DID and be listed under `assertionMethod` in that DID's document. A key of
+  another DID fails, even when the signature is mathematically right: a did:key proof on a
+  credential whose issuer is `urn:uuid:…` proves only that *someone* holding that key signed
+  it, and the issuer's embedded profile (signed, so fully known to us) lists no key, so the
+  binding is known to be absent, not merely unknown. An `https://issuer/…#z6Mk…` method (the
+  1EdTech samples) carries its key in the fragment: the signature is checked with it, but
+  nothing offline ties that key to the issuer, so `issuer_key` is "unknown"
+  (`issuer_key.unverifiable`) when the URL is under the issuer's own id, "failed" otherwise. A
+  JWT whose only key is an embedded `jwk` header fails `issuer_key`.
+- **Undefined terms.** The pinned VC 2.0 context has no `@vocab`, so JSON-LD drops a property no
+  context defines and the signature does not cover it: a field could be added to a signed badge
+  without breaking its proof. Such a document fails `proof` (`proof.unsigned_terms`), as it
+  fails in the JavaScript verifiers that run JSON-LD in safe mode (PITFALLS 1).
+- **Hostile input (PITFALLS 9, 16).** Input is capped in size and depth first. With
+  `untrusted=True`, a document whose JSON-LD shape is not already in the canonical shape cache
+  (in practice: not the shape of a credential this process signed) is canonicalised
+  in a worker process (`issuer.sandbox`) killed after `canonicalization_timeout` seconds, with
+  a cap on blank nodes; both give `proof.too_complex`. Our own credentials stay in-process.
+  At most `MAX_PROOFS` proofs and `MAX_STATUS_ENTRIES` status entries are examined, so one
+  document cannot start an unbounded number of costly checks.
+- **Status of the City's credentials.** OB 3.0's JSON Schema allows a single
+  `credentialStatus` object, so a City credential carries only its revocation entry, pointing
+  at `…/status/<n>/revocation`. A sibling list `…/status/<n>/suspension`, same index, holds
+  suspensions. For issuers in `known_issuers` only, when a revocation entry's list URL ends in
+  `/revocation`, the sibling `/suspension` list is read too (unreachable → status unknown).
+  Other issuers' credentials are judged only on the entries they carry. `1EdTechRevocationList`
+  and other status types give "unknown" (`status.unsupported_type`). A status list counts only
+  if it is a `BitstringStatusListCredential` with a Data Integrity proof by the credential's own
+  issuer (PITFALLS 13); otherwise the status is unknown. The status is not looked up at all for
+  a credential whose proof or key already failed.
+- **Clocks.** A validFrom up to `CLOCK_SKEW` ahead of our clock is accepted, for credentials
+  and status lists alike (an issuer building its list on request stamps it with its own "now").
+  validUntil is applied exactly for credentials.
+- **Size.** One cap, `max_input_bytes`, applies to every input, images included (badge
+  artwork is far smaller; a caller verifying large images can raise it).
+
+Modules: `pipeline` (`verify`, the order above), `report` (`Check`, `VerificationReport`),
+`summary` and `wording` (the plain sentence), `messages` (every French / English message),
+`context` (`VerificationContext`), one module per stage: `inputs`, `context_lists`,
+`badge_type`, `proofs` and `jwt` (with `keys`), `issuers`, `validity`, `status`.
+"""
+
+from issuer.verification.badge_type import BADGE_TYPES, ENDORSEMENT_TYPE, BadgeKind
+from issuer.verification.context import VerificationContext
+from issuer.verification.context_lists import (
+    ACCEPTED_CONTEXT_LISTS,
+    CURRENT_OB_VERSION,
+    DATA_INTEGRITY_V1,
+    ED25519_2020_V1,
+    OB_CONTEXT_VERSIONS,
+)
+from issuer.verification.inputs import MAX_JSON_DEPTH
+from issuer.verification.jwt import MAX_RSA_BITS
+from issuer.verification.pipeline import verify
+from issuer.verification.proofs import MAX_PROOFS
+from issuer.verification.report import (
+    CHECK_NAMES,
+    Check,
+    InputFormat,
+    Outcome,
+    Verdict,
+    VerificationReport,
+)
+from issuer.verification.status import MAX_STATUS_ENTRIES
+from issuer.verification.validity import CLOCK_SKEW
+
+__all__ = [
+    "ACCEPTED_CONTEXT_LISTS",
+    "BADGE_TYPES",
+    "CHECK_NAMES",
+    "CLOCK_SKEW",
+    "CURRENT_OB_VERSION",
+    "DATA_INTEGRITY_V1",
+    "ED25519_2020_V1",
+    "ENDORSEMENT_TYPE",
+    "MAX_JSON_DEPTH",
+    "MAX_PROOFS",
+    "MAX_RSA_BITS",
+    "MAX_STATUS_ENTRIES",
+    "OB_CONTEXT_VERSIONS",
+    "BadgeKind",
+    "Check",
+    "InputFormat",
+    "Outcome",
+    "Verdict",
+    "VerificationContext",
+    "VerificationReport",
+    "verify",
+]

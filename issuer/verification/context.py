@@ -1,0 +1,28 @@
+"""`VerificationContext`: what a verification may consult (resolver, status lists, known
+issuers, clock) and the limits it works within."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from issuer.did import DidResolver
+
+
+@dataclass
+class VerificationContext:
+    """What a verification may consult. `fetch_status_list` maps a status list URL to the list
+    credential (JSON), raising on any failure; the caller builds it from a `Fetcher` or from
+    local data. `known_issuers` maps issuer ids (DIDs) to the label shown, e.g.
+    {"did:web:badges.example.org": "Ville de Roubaix"}."""
+
+    resolver: DidResolver
+    fetch_status_list: Callable[[str], dict[str, Any]]
+    known_issuers: Mapping[str, str]
+    now: datetime | None = None
+    untrusted: bool = True
+    max_input_bytes: int = 2_000_000
+    max_blank_nodes: int = 200
+    canonicalization_timeout: float = 5.0

@@ -1,0 +1,155 @@
+"""Reading the input (the `format` check): a dict, JSON text, a compact VC-JWT or a baked
+PNG / SVG image, capped in size before anything looks at the bytes and in depth once parsed
+(PITFALLS 9, 16)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from issuer import baking
+from issuer.proofs import vc_jwt
+from issuer.verification.report import Check, InputFormat, check_from_error, make_check
+
+MAX_JSON_DEPTH = 64
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The input as read: the credential, and for a VC-JWT the token and its decoded parts."""
+
+    input_format: InputFormat
+    format_check: Check
+    credential: dict[str, Any] | None = None
+    token: str | None = None
+    jwt_header: dict[str, Any] | None = None
+    jwt_payload: dict[str, Any] | None = None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two values for one key are read differently by different parsers (first or last wins).
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def _unreadable(code: str, input_format: InputFormat = "unreadable", **details: Any) -> Reading:
+    return Reading(input_format, make_check("format", "failed", code, **details))
+
+
+_CONTAINERS = {
+    "json": ("JSON", "JSON"),
+    "jwt": ("VC-JWT", "VC-JWT"),
+    "png": ("image PNG", "PNG image"),
+    "svg": ("image SVG", "SVG image"),
+}
+
+
+def _read_json_text(text: str, input_format: InputFormat) -> Reading:
+    container = "unreadable" if input_format == "json" else input_format
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    except _DuplicateKey as duplicate:
+        return _unreadable("format.duplicate_key", container, key=duplicate.key[:80])
+    except (ValueError, RecursionError):
+        return _unreadable("format.not_json", container)
+    if not isinstance(value, dict):
+        return _unreadable("format.not_object", container)
+    if _too_deep(value, MAX_JSON_DEPTH):
+        return _unreadable("format.too_deep", container)
+    what_fr, what_en = _CONTAINERS[input_format]
+    if input_format != "json":
+        what_fr, what_en = f"{what_fr} (JSON)", f"{what_en} (JSON)"
+    return Reading(input_format, make_check("format", "passed", "format.read", what_fr=what_fr,
+                                            what_en=what_en), credential=value)
+
+
+def _read_jwt(token: str, input_format: InputFormat) -> Reading:
+    container = "unreadable" if input_format == "jwt" else input_format
+    try:
+        header, payload = vc_jwt.decode_unverified(token)
+    except vc_jwt.JwtError as error:
+        return Reading(container, check_from_error("format", "failed", error))
+    credential = vc_jwt.credential_from_payload(payload)
+    if _too_deep(credential, MAX_JSON_DEPTH):
+        return _unreadable("format.too_deep", container)
+    what_fr, what_en = _CONTAINERS[input_format]
+    if input_format != "jwt":
+        what_fr, what_en = f"{what_fr} (VC-JWT)", f"{what_en} (VC-JWT)"
+    if isinstance(payload.get("vc"), dict):
+        format_check = make_check("format", "warning", "format.jwt_vc_claim")
+    else:
+        format_check = make_check("format", "passed", "format.read", what_fr=what_fr,
+                                  what_en=what_en)
+    return Reading(input_format, format_check, credential=credential, token=token.strip(),
+                   jwt_header=header, jwt_payload=payload)
+
+
+def read_input(data: bytes | str | dict[str, Any], limit: int) -> Reading:
+    """Read `data` with a size cap of `limit` bytes; a failed `format_check` when unreadable."""
+    if isinstance(data, dict):
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            return _unreadable("format.not_json")
+        if len(text.encode("utf-8")) > limit:
+            return _unreadable("format.too_large", limit=limit)
+        return _read_json_text(text, "json")  # a copy, checked like any other input
+    if isinstance(data, str):
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:
+            return _unreadable("format.not_utf8")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+    else:
+        return _unreadable("format.not_json")
+    if len(raw) > limit:  # before anything else looks at the bytes
+        return _unreadable("format.too_large", limit=limit)
+    if not raw.strip():
+        return _unreadable("format.empty")
+    if baking.looks_like_image(raw):
+        image: InputFormat = "png" if raw.startswith(_PNG_SIGNATURE) else "svg"
+        try:
+            baked = baking.extract_baked_credential(raw)
+        except baking.BakingError as error:
+            container: InputFormat = "unreadable" if error.code == "baked.not_an_image" else image
+            return Reading(container, check_from_error("format", "failed", error))
+        if baked.is_jwt:
+            return _read_jwt(baked.payload, baked.image_format)
+        return _read_json_text(baked.payload, baked.image_format)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _unreadable("format.not_utf8")
+    if vc_jwt.looks_like_jwt(text):
+        return _read_jwt(text, "jwt")
+    return _read_json_text(text, "json")

@@ -1,0 +1,121 @@
+"""A VC-JWT's `proof` and `issuer_key` checks (OB 3.0 §8.2): an accepted algorithm, a key
+named by `kid` (tied to the issuer like any verification method) or carried in a `jwk` header
+(never tied to the issuer, PITFALLS 11), the JWS signature, and claims that agree with the
+credential (§8.2.4)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
+
+from issuer.proofs import vc_jwt
+from issuer.verification.context import VerificationContext
+from issuer.verification.inputs import Reading
+from issuer.verification.keys import lookup_key
+from issuer.verification.proofs import ProofResult
+from issuer.verification.report import make_check
+from issuer.verification.validity import parse_datetime
+
+MAX_RSA_BITS = 8192
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+def _public_key_from_header_jwk(jwk: Any) -> Any:
+    if not isinstance(jwk, dict) or _PRIVATE_JWK_MEMBERS & jwk.keys():
+        return None
+    try:
+        key = JWKRegistry.import_key(jwk).raw_value
+    except (JoseError, ValueError, TypeError, KeyError):
+        return None
+    if isinstance(key, rsa.RSAPublicKey) and not 2048 <= key.key_size <= MAX_RSA_BITS:
+        return None
+    return key
+
+
+_KEY_TYPE_FOR_ALGORITHM = {"RS256": rsa.RSAPublicKey, "EdDSA": ed25519.Ed25519PublicKey,
+                           "ES256": ec.EllipticCurvePublicKey}
+
+
+def _jwt_signature_matches(token: str, algorithm: str, public_key: Any) -> bool:
+    """The JWS signature check; the algorithm must match the key type (no `none`, no HMAC)."""
+    if not isinstance(public_key, _KEY_TYPE_FOR_ALGORITHM[algorithm]):
+        return False
+    try:
+        return vc_jwt.verify_jwt_signature(token, public_key)
+    except vc_jwt.JwtError:
+        return False
+
+
+def _epoch_of(value: Any) -> int | None:
+    moment = parse_datetime(value)
+    return None if moment is None else int(moment.timestamp())
+
+
+def _jwt_claim_mismatches(payload: dict[str, Any], credential: dict[str, Any],
+                          issuer_id: str | None, data_model: str | None) -> list[str]:
+    """OB 3.0 §8.2.4: iss, jti, sub, nbf, exp must say what the credential says."""
+    mismatches: list[str] = []
+    if "iss" in payload and payload["iss"] != issuer_id:
+        mismatches.append("iss ≠ issuer.id")
+    if "jti" in payload and "id" in credential and payload["jti"] != credential["id"]:
+        mismatches.append("jti ≠ id")
+    subject = credential.get("credentialSubject")
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    if "sub" in payload and subject_id is not None and payload["sub"] != subject_id:
+        mismatches.append("sub ≠ credentialSubject.id")
+    start_field, end_field = ("issuanceDate", "expirationDate") if data_model == "1.1" else \
+        ("validFrom", "validUntil")
+    for claim, field_name in (("nbf", start_field), ("exp", end_field)):
+        if claim not in payload:
+            continue
+        number = payload[claim]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) \
+                or not math.isfinite(number):
+            mismatches.append(f"{claim} ?")
+        elif _epoch_of(credential.get(field_name)) != int(number):
+            mismatches.append(f"{claim} ≠ {field_name}")
+    return mismatches
+
+
+def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | None,
+              data_model: str | None, context: VerificationContext) -> ProofResult:
+    """The `proof` and `issuer_key` checks of a credential read from a VC-JWT."""
+    header, payload = reading.jwt_header or {}, reading.jwt_payload or {}
+    token = reading.token or ""
+    algorithm = header.get("alg")
+    not_examined = make_check("issuer_key", "skipped", "issuer_key.not_checked")
+    if algorithm not in vc_jwt.ACCEPTED_ALGORITHMS:
+        return ProofResult(make_check("proof", "failed", "proof.jwt_bad_algorithm",
+                                      alg=str(algorithm)[:40]), not_examined)
+    if "crit" in header:
+        return ProofResult(make_check("proof", "failed", "proof.jwt_crit"), not_examined)
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid:
+        if kid.startswith("#") and isinstance(payload.get("iss"), str):
+            kid = payload["iss"] + kid
+        lookup = lookup_key(kid, issuer_id, context.resolver)
+        public_key, binding = lookup.public_key, lookup.binding
+        if public_key is None:
+            assert lookup.key_problem is not None
+            return ProofResult(lookup.key_problem, binding)
+    elif "jwk" in header:
+        # Checked so the report can say the token is intact, but such a key proves nothing
+        # about who issued it (PITFALLS 11), and a `jku` / `x5u` is never fetched (PITFALLS 17).
+        binding = make_check("issuer_key", "failed", "issuer_key.jwk_only")
+        public_key = _public_key_from_header_jwk(header["jwk"])
+        if public_key is None:
+            return ProofResult(make_check("proof", "failed", "proof.jwt_bad_key"), binding)
+    else:
+        return ProofResult(make_check("proof", "failed", "proof.jwt_no_key"),
+                           make_check("issuer_key", "failed", "issuer_key.missing"))
+    if not _jwt_signature_matches(token, algorithm, public_key):
+        return ProofResult(make_check("proof", "failed", "proof.signature_mismatch"), binding)
+    mismatches = _jwt_claim_mismatches(payload, credential, issuer_id, data_model)
+    if mismatches:
+        return ProofResult(make_check("proof", "failed", "proof.jwt_claims_mismatch",
+                                      claims=", ".join(mismatches)), binding)
+    return ProofResult(make_check("proof", "passed", "proof.jwt_ok"), binding)

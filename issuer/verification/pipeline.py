@@ -1,0 +1,97 @@
+"""`verify()`: the checks in `CHECK_NAMES` order, each stage guarded so that an unexpected
+error is reported as "unknown" (never "valid"), and the verdict they add up to."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from issuer.verification.badge_type import check_schema, check_type
+from issuer.verification.context import VerificationContext
+from issuer.verification.context_lists import check_context
+from issuer.verification.inputs import read_input
+from issuer.verification.issuers import check_issuer_known, issuer_of
+from issuer.verification.jwt import check_jwt
+from issuer.verification.proofs import ProofResult, check_embedded_proofs
+from issuer.verification.report import CHECK_NAMES, Check, Verdict, VerificationReport
+from issuer.verification.status import Status, check_status
+from issuer.verification.validity import Validity, check_validity
+
+# The package's logger, named as it was before the verifier was split into modules.
+_LOG = logging.getLogger(__package__)
+
+
+def _skipped(name: str) -> Check:
+    return Check(name, "skipped", f"{name}.not_checked", "Non vérifié : le fichier est illisible.",
+                 "Not checked: the file is unreadable.")
+
+
+def _internal_error(name: str) -> Check:
+    _LOG.exception("verification check %r failed unexpectedly", name)
+    return Check(name, "unknown", f"{name}.internal_error",
+                 "Cette vérification n'a pas pu être menée à bien (erreur interne).",
+                 "This check could not be completed (internal error).")
+
+
+def _verdict(checks: Iterable[Check]) -> Verdict:
+    outcomes = {check.outcome for check in checks}
+    if "failed" in outcomes:
+        return "invalid"
+    if "unknown" in outcomes:
+        return "indeterminate"
+    return "valid"
+
+
+def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> VerificationReport:
+    """Verify a credential (dict, JSON text, VC-JWT, or baked PNG / SVG bytes)."""
+    now = (context.now or datetime.now(UTC)).astimezone(UTC)
+    labels = tuple(dict.fromkeys(context.known_issuers.values()))
+    reading = read_input(data, context.max_input_bytes)
+    credential = reading.credential
+    if credential is None:
+        checks = (reading.format_check, *(_skipped(name) for name in CHECK_NAMES[1:]))
+        return VerificationReport("invalid", checks, reading.input_format, None, None, None,
+                                  False, None, None, None, None, None, None, labels)
+
+    issuer_id, issuer_name = issuer_of(credential)
+    context_result = check_context(credential)
+    type_check, kind = check_type(credential)
+    # The stages below read arbitrary input through several libraries: an unexpected error in
+    # one is logged and reported as "unknown" (never "valid"), not raised at the caller.
+    try:
+        schema_check = check_schema(credential, context_result.data_model, kind)
+    except Exception:  # noqa: BLE001
+        schema_check = _internal_error("schema")
+    try:
+        if reading.token is not None:
+            proofs = check_jwt(reading, credential, issuer_id, context_result.data_model,
+                               context)
+        else:
+            proofs = check_embedded_proofs(credential, issuer_id, context_result.readable,
+                                           context)
+    except Exception:  # noqa: BLE001
+        proofs = ProofResult(_internal_error("proof"), _internal_error("issuer_key"))
+    known_check, label = check_issuer_known(issuer_id, issuer_name, proofs.issuer_key,
+                                            context.known_issuers)
+    try:
+        validity = check_validity(credential, context_result.data_model, now)
+    except Exception:  # noqa: BLE001
+        validity = Validity(_internal_error("validity"), None, None, None)
+    # Status is looked up only for a credential not already shown forged (PITFALLS 17).
+    authentic = proofs.proof.outcome in ("passed", "unknown") \
+        and proofs.issuer_key.outcome in ("passed", "unknown")
+    try:
+        status = check_status(credential, issuer_id, authentic, now, context)
+    except Exception:  # noqa: BLE001
+        status = Status(_internal_error("status"), None, None)
+
+    checks = (reading.format_check, context_result.check, type_check, schema_check, proofs.proof,
+              proofs.issuer_key, known_check, validity.check, status.check)
+    return VerificationReport(
+        verdict=_verdict(checks), checks=checks, input_format=reading.input_format,
+        credential=credential, issuer_id=issuer_id, issuer_name=issuer_name,
+        issuer_known=label is not None, issuer_label=label, revoked=status.revoked,
+        suspended=status.suspended, expired=validity.expired, valid_from=validity.valid_from,
+        valid_until=validity.valid_until, known_issuer_labels=labels)
