@@ -29,7 +29,7 @@ from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catal
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.keys import IssuerKey, KeyStore
-from issuer.proofs.data_integrity import format_datetime, sign_document
+from issuer.proofs.data_integrity import sign_document
 from issuer.proofs.vc_jwt import encode_vc_jwt
 from issuer.settings import Settings
 from issuer.status_list import (

@@ -23,13 +23,6 @@ from joserfc import jwt as joserfc_jwt
 from joserfc.jwk import OKPKey, RSAKey
 from PIL import Image
 
-# the fixtures, imported so this file runs whether or not conftest registers the plugin
-from tests.plugins.interop import (  # noqa: F401
-    digital_bazaar_signer,
-    third_party_verifiers,
-    third_party_verifiers_batch,
-)
-
 pytestmark = pytest.mark.interop
 
 FIXTURES = Path(__file__).parent / "fixtures"
