@@ -1,4 +1,5 @@
 """Shared fixtures. Heavier fixtures live in tests/plugins/ (a real PostgreSQL server, the
 third-party JavaScript verifiers, a headless browser)."""
 
-pytest_plugins = ["tests.plugins.postgres", "tests.plugins.interop", "tests.plugins.browser"]
+pytest_plugins = ["tests.plugins.postgres", "tests.plugins.interop", "tests.plugins.browser",
+                  "tests.plugins.admin"]

@@ -17,6 +17,7 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import admin, views
 from issuer.web.admin.auth import LoginRequired, PermissionDenied
+from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     app.state.settings = settings
     for router in views.api_routers():
         app.include_router(router)
+    app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -1,18 +1,52 @@
-"""Sign-in, sign-out, invitations, and the guard every admin handler calls first.
+"""Sign-in, sign-out, invitations, accounts, and the guard every admin handler calls first.
 
 CONTRACT (other modules rely on it; keep the signatures):
 - `require_user(request, *, role="coordinator") -> User`: the signed-in, enabled user whose
   role is at least `role` (administrator > coordinator). Raises `LoginRequired` (answered with
-  a 303 to /admin/connexion?suivant=<path>) or `PermissionDenied` (403 page).
+  a 303 to /admin/connexion?suivant=<path>) or `PermissionDenied` (403 page). A POST (or any
+  unsafe method) without a session is a `PermissionDenied`: sending the browser to sign in
+  and then back to a POST-only address would only show a "method not allowed" page.
 - `client_origin(request) -> str`: the client address for the audit trail.
+- `form_fields(request) -> FormData`: the submitted form, from a plain `def` handler.
+- `accounts_of(request) -> Accounts`: the app's account service (tests may replace
+  `app.state.accounts` with one on a fake clock).
+
+The session cookie (OWASP Session Management Cheat Sheet): HttpOnly (no script reads it),
+SameSite=Lax (not sent on cross-site POSTs), Secure and `__Host-` prefixed over HTTPS (the
+`__Host-` prefix makes browsers refuse it unless Secure, Path=/ and without Domain, so a
+sibling sub-domain cannot plant one), no Max-Age (it ends with the browser; the server
+enforces idle and absolute expiry anyway).
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.routing import BaseRoute
+from typing import Any
+from urllib.parse import quote, urlsplit
 
+import anyio.from_thread
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from issuer.accounts import (
+    AccountError,
+    AccountLocked,
+    Accounts,
+    InvitationInvalid,
+    role_allows,
+)
+from issuer.errors import IssuerError
 from issuer.storage.workspace_models import User
+from issuer.web.admin.rendering import render_admin
+from issuer.web.deps import service_of, settings_of
+from issuer.web.locale import request_locale
+
+SESSION_COOKIE = "issuer_session"
+SECURE_SESSION_COOKIE = "__Host-issuer_session"
+SIGN_IN_PATH = "/admin/connexion"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class LoginRequired(Exception):
@@ -23,12 +57,268 @@ class PermissionDenied(Exception):
     """Signed in, but the role does not allow this page."""
 
 
-def require_user(request: Request, *, role: str = "coordinator") -> User:  # pragma: no cover
-    raise LoginRequired()  # replaced by the real implementation
+# --- the guard -------------------------------------------------------------------------------
+
+def accounts_of(request: Request) -> Accounts:
+    state = request.app.state
+    accounts: Accounts | None = getattr(state, "accounts", None)
+    if accounts is None:
+        accounts = Accounts(service_of(request).database)
+        state.accounts = accounts
+    return accounts
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(_cookie_name(request))
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user, or None; looked up once per request."""
+    if "admin_user" not in request.scope.setdefault("state", {}):
+        request.state.admin_user = accounts_of(request).session_user(session_token(request))
+    user: User | None = request.state.admin_user
+    return user
+
+
+def require_user(request: Request, *, role: str = "coordinator") -> User:
+    user = current_user(request)
+    if user is None:
+        if request.method in _SAFE_METHODS:
+            raise LoginRequired()
+        raise PermissionDenied()
+    if not role_allows(user.role, role):
+        raise PermissionDenied()
+    return user
 
 
 def client_origin(request: Request) -> str:
+    # Behind a reverse proxy, `issuer serve --proxy-headers` makes this the visitor's address.
     return request.client.host if request.client else "unknown"
 
 
-routes: list[BaseRoute] = []
+def form_fields(request: Request) -> FormData:
+    """The submitted form, read from a plain `def` handler (run in Starlette's threadpool,
+    from where `anyio.from_thread.run` reaches the event loop that owns the request body)."""
+    return anyio.from_thread.run(_read_form, request)
+
+
+async def _read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+def _text(form: FormData, name: str, limit: int = 1024) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+# --- cookie ----------------------------------------------------------------------------------
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _cookie_name(request: Request) -> str:
+    return SECURE_SESSION_COOKIE if _secure(request) else SESSION_COOKIE
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(_cookie_name(request), token, path="/", httponly=True,
+                        secure=_secure(request), samesite="lax")
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(_cookie_name(request), path="/", httponly=True,
+                           secure=_secure(request), samesite="lax")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path of this site under /admin (never another
+    host, a scheme, `//host` or a backslash trick: an open redirect would lend our address to
+    phishing)."""
+    if not target:
+        return "/admin"
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target)
+            or not (parts.path == "/admin" or parts.path.startswith("/admin/"))
+            or parts.path.startswith(SIGN_IN_PATH)):
+        return "/admin"
+    return target
+
+
+def _error_text(request: Request, error: IssuerError) -> str:
+    return error.message(request_locale(request))
+
+
+# --- sign-in / sign-out ----------------------------------------------------------------------
+
+def sign_in_form(request: Request) -> Response:
+    user = current_user(request)
+    target = safe_next(request.query_params.get("suivant"))
+    if user is not None:
+        return RedirectResponse(target, status_code=303)
+    return render_admin(request, "login.html", {"next": target, "email": "", "error": None})
+
+
+def sign_in_submit(request: Request) -> Response:
+    form = form_fields(request)
+    email = _text(form, "email", 320)
+    target = safe_next(_text(form, "suivant", 2048))
+    accounts = accounts_of(request)
+    origin = client_origin(request)
+    try:
+        user = accounts.authenticate(email, _text(form, "password", 4096), origin)
+    except AccountLocked as error:
+        locked = render_admin(request, "login.html",
+                              {"next": target, "email": email, "error": _error_text(request, error)},
+                              status_code=429)
+        locked.headers["retry-after"] = str(error.retry_after)
+        return locked
+    except AccountError as error:
+        return render_admin(request, "login.html",
+                            {"next": target, "email": email, "error": _error_text(request, error)},
+                            status_code=401)
+    # A fresh token at each sign-in (no session fixation); an older session of this browser ends.
+    accounts.end_session(session_token(request))
+    token = accounts.create_session(user, origin=origin,
+                                    user_agent=request.headers.get("user-agent"))
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, token)
+    return response
+
+
+def sign_out(request: Request) -> Response:
+    user = current_user(request)
+    accounts_of(request).end_session(session_token(request),
+                                     actor=user.email if user else None,
+                                     origin=client_origin(request))
+    response = RedirectResponse(SIGN_IN_PATH, status_code=303)
+    clear_session_cookie(request, response)
+    return response
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+def invitation_form(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        invited = accounts_of(request).invitation_user(token)
+    except InvitationInvalid as error:
+        return render_admin(request, "invitation.html",
+                            {"invalid": _error_text(request, error), "invited": None}, status_code=404)
+    return render_admin(request, "invitation.html", {"invited": invited, "invalid": None, "error": None})
+
+
+def invitation_submit(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = form_fields(request)
+    accounts = accounts_of(request)
+    password = _text(form, "password", 4096)
+    try:
+        invited = accounts.invitation_user(token)
+    except InvitationInvalid as error:
+        return render_admin(request, "invitation.html",
+                            {"invalid": _error_text(request, error), "invited": None}, status_code=404)
+    if password != _text(form, "password_confirmation", 4096):
+        return render_admin(request, "invitation.html",
+                            {"invited": invited, "invalid": None,
+                             "error": _error_text(request, _MISMATCH)}, status_code=400)
+    try:
+        user = accounts.accept_invitation(token, password, origin=client_origin(request))
+    except AccountError as error:
+        return render_admin(request, "invitation.html",
+                            {"invited": invited, "invalid": None, "error": _error_text(request, error)},
+                            status_code=400)
+    token_value = accounts.create_session(user, origin=client_origin(request),
+                                          user_agent=request.headers.get("user-agent"))
+    response = RedirectResponse("/admin", status_code=303)
+    set_session_cookie(request, response, token_value)
+    return response
+
+
+_MISMATCH = AccountError("Les deux mots de passe ne sont pas identiques.",
+                         "The two passwords do not match.", code="account.password_mismatch")
+
+
+# --- accounts (administrators only) ----------------------------------------------------------
+
+def accounts_page(request: Request) -> Response:
+    user = require_user(request, role="administrator")
+    return _accounts_page(request, user)
+
+
+def _accounts_page(request: Request, user: User, **context: Any) -> Response:
+    status_code = context.pop("status_code", 200)
+    return render_admin(request, "accounts.html",
+                        {"users": accounts_of(request).list_users(), "invitation_link": None,
+                         "mailed": False, "error": None, "form": {}, **context},
+                        user=user, status_code=status_code)
+
+
+def invite_submit(request: Request) -> Response:
+    user = require_user(request, role="administrator")
+    form = form_fields(request)
+    fields = {"email": _text(form, "email", 320), "name": _text(form, "name", 200),
+              "role": _text(form, "role", 32) or "coordinator"}
+    try:
+        invited, token = accounts_of(request).invite_coordinator(
+            user, fields["email"], fields["name"], role=fields["role"],
+            origin=client_origin(request))
+    except IssuerError as error:
+        return _accounts_page(request, user, error=_error_text(request, error), form=fields,
+                              status_code=400)
+    # The public address (ISSUER_BASE_URL), not the one this request came in by: behind a
+    # reverse proxy they differ, and the link leaves in an e-mail.
+    link = f"{settings_of(request).base_url}/admin/invitation/{quote(token)}"
+    mailed = _queue_invitation_email(request, user, invited, link)
+    # Shown on this response rather than after a redirect: the token exists in clear only
+    # now (the database keeps its hash), so the administrator can also pass the link on.
+    response = _accounts_page(request, user, invitation_link=link, invited=invited, mailed=mailed)
+    if mailed:
+        from issuer.mail import deliver_pending
+
+        # After the response: a slow SMTP server never holds the page (issuer/mail contract).
+        response.background = BackgroundTask(deliver_pending, service_of(request), actor=user.email)
+    return response
+
+
+def _queue_invitation_email(request: Request, by_user: User, invited: User, link: str) -> bool:
+    """Queue the invitation e-mail; False (the page then says to pass the link on by hand)
+    when it cannot be composed."""
+    from issuer.mail import MailError, queue_invitation
+
+    service = service_of(request)
+    try:
+        with service.database.session() as session:
+            queue_invitation(service, session, to=invited.email, display_name=invited.display_name,
+                             invitation_url=link, expires_at=invited.invitation_expires_at
+                             or accounts_of(request).clock(), role=invited.role,
+                             invited_by=by_user.display_name, user_id=invited.id,
+                             locale=request_locale(request), actor=by_user.email,
+                             origin=client_origin(request))
+    except (MailError, OSError):
+        return False
+    return True
+
+
+def disable_submit(request: Request) -> Response:
+    user = require_user(request, role="administrator")
+    try:
+        accounts_of(request).disable(user, request.path_params["user_id"],
+                                     origin=client_origin(request))
+    except IssuerError as error:
+        return _accounts_page(request, user, error=_error_text(request, error), status_code=400)
+    return RedirectResponse("/admin/comptes", status_code=303)
+
+
+routes: list[BaseRoute] = [
+    Route(SIGN_IN_PATH, sign_in_form, methods=["GET"], name="admin_sign_in"),
+    Route(SIGN_IN_PATH, sign_in_submit, methods=["POST"], name="admin_sign_in_submit"),
+    Route("/admin/deconnexion", sign_out, methods=["POST"], name="admin_sign_out"),
+    Route("/admin/invitation/{token}", invitation_form, methods=["GET"], name="admin_invitation"),
+    Route("/admin/invitation/{token}", invitation_submit, methods=["POST"],
+          name="admin_invitation_submit"),
+    Route("/admin/comptes", accounts_page, methods=["GET"], name="admin_accounts"),
+    Route("/admin/comptes/inviter", invite_submit, methods=["POST"], name="admin_accounts_invite"),
+    Route("/admin/comptes/{user_id}/desactiver", disable_submit, methods=["POST"],
+          name="admin_accounts_disable"),
+]
