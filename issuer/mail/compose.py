@@ -1,0 +1,297 @@
+"""Composing the e-mails people receive: a badge's delivery and a coordinator's invitation.
+
+Each message is one stdlib `email.message.EmailMessage` (RFC 5322 + MIME), built with the
+`email.policy.default` policy, which refuses CR/LF in header values (no header injection from a
+name typed in an attendance list). The body is multipart/alternative: plain text first, HTML
+second (RFC 2046 §5.1.4: the last part is the preferred one; text-only readers use the first).
+Each part holds the whole message in the primary language (French unless the person chose
+English), then the same text in the other language, each section marked with its `lang`.
+
+No images, no remote resource, no tracking pixel: only plain links, to our own pages and to
+LinkedIn's documented add-to-profile form (issuer.sharing). Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_time
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from issuer.catalogue import Catalogue, CatalogueError
+from issuer.credential import CITY_TIMEZONE, credential_url
+from issuer.errors import IssuerError
+from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale, translations
+from issuer.settings import Settings
+from issuer.sharing import linkedin_add_to_profile_url
+from issuer.storage.models import IssuedCredential
+
+PRIVACY_PATH = "/donnees-personnelles"
+# C0 controls, DEL and the Unicode line/paragraph separators: never inside a header or a
+# greeting (a name comes from an attendance list anyone could have typed).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+class MailError(IssuerError):
+    """An e-mail that cannot be composed or queued (no address, revoked badge...)."""
+
+    code = "mail.refused"
+
+
+# --- what a badge e-mail says ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edition:
+    number: int
+    day: str           # formatted in the section's language
+    theme: str
+
+
+@dataclass(frozen=True)
+class BadgeMailFacts:
+    """What one language section of a badge e-mail says."""
+
+    holder_name: str | None
+    badge_name: str
+    role: str | None
+    edition: Edition | None
+    valid_until: str | None     # formatted day, for badges that expire (CLN mandates)
+    issuer_name: str
+    page_url: str
+    linkedin_url: str
+    json_url: str
+    png_url: str
+    pdf_url: str
+    privacy_url: str
+    contact_email: str
+
+
+def other_locale(locale: str) -> str:
+    return next(other for other in SUPPORTED_LOCALES if other != locale)
+
+
+def clean_name(value: str | None) -> str | None:
+    """A display name fit for a greeting and a header: control characters out, spaces folded."""
+    if not value:
+        return None
+    cleaned = " ".join(_CONTROL.sub(" ", value).split())
+    return cleaned or None
+
+
+def _city_day(moment: datetime) -> date:
+    return moment.astimezone(CITY_TIMEZONE).date()
+
+
+def _babel(locale: str) -> str:
+    return "en_GB" if locale == "en" else "fr_FR"
+
+
+def badge_mail_facts(settings: Settings, catalogue: Catalogue, credential: IssuedCredential,
+                     locale: str) -> BadgeMailFacts:
+    """The facts of one issued badge, in `locale`, from its stored row and signed JSON.
+
+    The LinkedIn link is built exactly as the badge page builds it (credential `name`, issuer
+    `name`, city-local days of validFrom / validUntil), so both show the same certification."""
+    signed = json.loads(credential.credential_json)
+    issuer = signed.get("issuer", {})
+    issuer_name = ((issuer.get("name") if isinstance(issuer, dict) else None)
+                   or settings.profile_name)
+    try:
+        badge = catalogue.badge(credential.badge_slug)
+    except CatalogueError:  # a retired badge: the credential's own words
+        badge = None
+    achievement = signed.get("credentialSubject", {}).get("achievement", {})
+    badge_name = badge.name.get(locale) if badge else str(achievement.get("name", ""))
+    role = None
+    if credential.role:
+        known = badge.role(credential.role) if badge else None
+        role = known.name.get(locale) if known else credential.role
+    edition = None
+    if badge is not None and credential.event_number is not None:
+        try:
+            event = badge.event(credential.event_number)
+        except CatalogueError:
+            event = None
+        if event is not None:
+            edition = Edition(event.number, format_date(event.date, "long", locale=_babel(locale)),
+                              event.theme.get(locale))
+    page_url = credential_url(settings.base_url, credential.id)
+    linkedin = linkedin_add_to_profile_url(
+        name=str(signed.get("name") or achievement.get("name") or badge_name),
+        organization_name=issuer_name, issued=_city_day(credential.valid_from),
+        expires=_city_day(credential.valid_until) if credential.valid_until else None,
+        cert_url=page_url, cert_id=credential.id)
+    valid_until = (format_date(_city_day(credential.valid_until), "long", locale=_babel(locale))
+                   if credential.valid_until else None)
+    return BadgeMailFacts(
+        holder_name=clean_name(credential.recipient.display_name),
+        badge_name=badge_name, role=role, edition=edition, valid_until=valid_until,
+        issuer_name=issuer_name, page_url=page_url, linkedin_url=linkedin,
+        json_url=f"{page_url}/credential.json", png_url=f"{page_url}/badge.png",
+        pdf_url=f"{page_url}/attestation.pdf",
+        privacy_url=f"{settings.base_url.rstrip('/')}{PRIVACY_PATH}",
+        contact_email=settings.profile_email)
+
+
+# --- templates -------------------------------------------------------------------------------
+
+def templates_dir() -> Path:
+    # Same folder as the web pages (issuer.web.templating); not imported from there, because
+    # the web package imports this one (admin pages) and the CLI must not load the web app.
+    return Path(os.environ.get("ISSUER_TEMPLATES_DIR",
+                               Path(__file__).resolve().parent.parent.parent / "templates"))
+
+
+@cache
+def _environment(locale: str) -> Environment:
+    # Autoescape for .html only: the .txt parts are plain text, and a name is not markup there.
+    env = Environment(loader=FileSystemLoader(templates_dir()),
+                      autoescape=select_autoescape(["html"], default_for_string=False),
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(locale), newstyle=True)
+    env.globals["locale"] = locale
+    return env
+
+
+def _render(template: str, locale: str, context: dict[str, Any]) -> str:
+    return _environment(locale).get_template(template).render(**context)
+
+
+def _bilingual_body(kind: str, primary: str, context_for: dict[str, dict[str, Any]],
+                    subject: str) -> tuple[str, str]:
+    """(plain text, HTML): the `email/<kind>` section in the primary language, then in the
+    other one, wrapped in `email/layout.*`."""
+    order = (primary, other_locale(primary))
+    sections = [(locale, _render(f"email/{kind}.txt", locale, context_for[locale]).strip())
+                for locale in order]
+    html_sections = [(locale, Markup(_render(f"email/{kind}.html", locale, context_for[locale])))
+                     for locale in order]
+    layout = {"subject": subject, "primary": primary, "secondary": order[1]}
+    text = _render("email/layout.txt", primary,
+                   {**layout, "sections": sections,
+                    "other_version_note": _other_version_note(order[1])})
+    html = _render("email/layout.html", primary,
+                   {**layout, "sections": html_sections,
+                    "other_version_note": _other_version_note(order[1])})
+    return text, html
+
+
+def _other_version_note(secondary: str) -> str:
+    # Written in the *second* language, so that its reader sees at once that their version
+    # follows: the message id is English; its French is "Version française ci-dessous".
+    return gettext("English version below.", secondary)
+
+
+# --- messages --------------------------------------------------------------------------------
+
+def sender_address(settings: Settings) -> Address:
+    """ISSUER_MAIL_FROM (`Name <address>` or a bare address), else the issuer profile's."""
+    name, address = parseaddr(settings.mail_from or "")
+    if not address:
+        name, address = settings.profile_name, settings.profile_email
+    return _address(clean_name(name), address)
+
+
+def _address(name: str | None, address: str) -> Address:
+    try:
+        return Address(display_name=name or "", addr_spec=address.strip())
+    except (ValueError, IndexError) as error:  # headerregistry's parser
+        raise MailError(f"Adresse e-mail inutilisable : « {address} ».",
+                        f"Unusable e-mail address: '{address}'.",
+                        code="mail.bad_address") from error
+
+
+def _message(settings: Settings, *, to: Address, subject: str, text: str, html: str,
+             primary: str) -> EmailMessage:
+    message = EmailMessage(policy=default_policy)
+    sender = sender_address(settings)
+    message["Subject"] = _CONTROL.sub(" ", subject)
+    message["From"] = sender
+    message["To"] = to
+    if settings.profile_email and parseaddr(settings.profile_email)[1] != sender.addr_spec:
+        message["Reply-To"] = settings.profile_email
+    message["Date"] = format_datetime(datetime.now().astimezone())
+    message["Message-ID"] = make_msgid(domain=sender.domain or None)
+    # RFC 3834: automatic replies (out-of-office) must not answer this message.
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = f"{primary}, {other_locale(primary)}"
+    message.set_content(text, subtype="plain", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def badge_subject(facts_by_locale: dict[str, BadgeMailFacts], primary: str) -> str:
+    secondary = other_locale(primary)
+    return (gettext("Your digital badge: %(badge)s", primary)
+            % {"badge": facts_by_locale[primary].badge_name}
+            + " / " + gettext("Your digital badge", secondary))
+
+
+def compose_badge_email(settings: Settings, catalogue: Catalogue, credential: IssuedCredential, *,
+                        to: str, locale: str = "fr") -> EmailMessage:
+    """The delivery e-mail of one issued badge, to `to` (the recipient's own address)."""
+    primary = normalise_locale(locale)
+    facts = {lang: badge_mail_facts(settings, catalogue, credential, lang)
+             for lang in SUPPORTED_LOCALES}
+    subject = badge_subject(facts, primary)
+    text, html = _bilingual_body("badge", primary, {lang: {"facts": facts[lang]} for lang in facts},
+                                 subject)
+    return _message(settings, to=_address(facts[primary].holder_name, to), subject=subject,
+                    text=text, html=html, primary=primary)
+
+
+@dataclass(frozen=True)
+class InvitationFacts:
+    display_name: str | None
+    role: str                   # "administrator" / "coordinator", translated in the template
+    invitation_url: str
+    expires_day: str
+    expires_time: str
+    invited_by: str | None
+    issuer_name: str
+    workspace_url: str
+    privacy_url: str
+    contact_email: str
+
+
+def compose_invitation(settings: Settings, *, to: str, display_name: str | None,
+                       invitation_url: str, expires_at: datetime, role: str = "coordinator",
+                       invited_by: str | None = None, locale: str = "fr") -> EmailMessage:
+    """The e-mail inviting a person to the coordinators' workspace: the link where they choose
+    their password, and until when it works. `invitation_url` holds the one-time token: the
+    message is its only copy, so it is never logged or audited."""
+    primary = normalise_locale(locale)
+    base = settings.base_url.rstrip("/")
+
+    def facts(lang: str) -> InvitationFacts:
+        local = expires_at.astimezone(CITY_TIMEZONE)
+        return InvitationFacts(
+            display_name=clean_name(display_name), role=role, invitation_url=invitation_url,
+            expires_day=format_date(local.date(), "long", locale=_babel(lang)),
+            expires_time=format_time(local.time(), "short", locale=_babel(lang)),
+            invited_by=clean_name(invited_by), issuer_name=settings.profile_name,
+            workspace_url=f"{base}/admin", privacy_url=f"{base}{PRIVACY_PATH}",
+            contact_email=settings.profile_email)
+
+    secondary = other_locale(primary)
+    subject = (gettext("Invitation to the digital badges workspace", primary)
+               + " / " + gettext("Invitation to the digital badges workspace", secondary))
+    text, html = _bilingual_body("invitation", primary,
+                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
+                                 subject)
+    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
+                    text=text, html=html, primary=primary)
