@@ -141,6 +141,8 @@ class ClaimRequest(Base):
     name: Mapped[str] = mapped_column(String)
     email: Mapped[str] = mapped_column(String)
     role: Mapped[str | None] = mapped_column(String)
+    # The attendee agreed to show their name on the badge (asked on the claim form).
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     origin: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)

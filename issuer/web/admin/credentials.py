@@ -1,7 +1,188 @@
-"""Admin pages: credentials (see issuer/web/admin/__init__.py for the conventions)."""
+"""Credentials, /admin/badges (issue #4 item 3): issue one badge from a form, and the
+credential's admin page (summary, link to its public page; the revocation form of the registry
+area goes in the template's `credential_actions` block). Conventions: see __init__.py.
+
+Single issuance is `IssuerService.issue_in_session` (the same idempotency key as a list: one
+badge per person, edition and role), with the delivery e-mail queued in the same transaction
+and sent after the answer. Membership badges are not offered here: they carry a mandate and
+the council's rules, so they are issued from the CLN registry.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from issuer.catalogue import BadgeDefinition, CatalogueError
+from issuer.credential import credential_url
+from issuer.errors import InvalidInput, IssuerError
+from issuer.mail import deliver_pending, queue_badge_email
+from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.storage import repositories as repo
+from issuer.storage.workspace_models import Attendance
+from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.events import form_text, local_moment
+from issuer.web.admin.rendering import render_admin
+from issuer.web.deps import service_of
+from issuer.web.locale import request_locale
+
+_CREDENTIAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_FIELDS = ("badge", "edition", "role", "name", "email")
+
+
+@dataclass(frozen=True)
+class CredentialSummary:
+    """What the credential's admin page shows."""
+
+    id: str
+    badge: BadgeDefinition | None
+    badge_slug: str
+    event_number: int | None
+    role: str | None
+    recipient_id: str
+    recipient_name: str | None
+    recipient_email: str | None
+    show_name: bool
+    erased: bool
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    suspended: bool
+    public_url: str
+    events: tuple[tuple[str, int], ...]
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "suspended" if self.suspended else "active"
+
+
+def issuable_badges(service: IssuerService) -> list[BadgeDefinition]:
+    """Badges the form offers: event and skill badges (see the module docstring)."""
+    return [badge for badge in service.catalogue.badges if badge.family in ("event", "skill")]
+
+
+def new_credential_form(request: Request) -> Response:
+    user = require_user(request)
+    return _form_page(request, user, values={}, error=None)
+
+
+def new_credential_submit(request: Request) -> Response:
+    user = require_user(request)
+    service = service_of(request)
+    form = form_fields(request)
+    values = {name: form_text(form, name) for name in _FIELDS}
+    values["show_name"] = "1" if form.get("show_name") == "1" else ""
+    try:
+        issued = _issue_one(service, values, actor=user.email, origin=client_origin(request))
+    except IssuerError as error:
+        return _form_page(request, user, values=values,
+                          error=error.message(request_locale(request)), status_code=400)
+    suffix = "" if issued.created else "?deja=1"
+    response = RedirectResponse(f"/admin/badges/{issued.credential_id}{suffix}", status_code=303)
+    if issued.created:
+        response.background = BackgroundTask(_deliver_emails, service, user.email)
+    return response
+
+
+def credential_page(request: Request) -> Response:
+    user = require_user(request)
+    service = service_of(request)
+    summary = credential_summary(service, request.path_params["credential_id"])
+    if summary is None:
+        raise HTTPException(404)
+    locale = request_locale(request)
+    role_name = None
+    if summary.badge is not None and summary.role:
+        role = summary.badge.role(summary.role)
+        role_name = role.name.get(locale) if role else summary.role
+    return render_admin(request, "credential.html", {
+        "credential": summary, "role_name": role_name,
+        "already": request.query_params.get("deja") == "1",
+        "moment": lambda value: local_moment(value, locale),
+    }, user=user)
+
+
+def credential_summary(service: IssuerService, credential_id: str) -> CredentialSummary | None:
+    if not _CREDENTIAL_ID.fullmatch(credential_id):
+        return None
+    with service.database.session(read_only=True) as session:
+        row = repo.get_credential(session, credential_id)
+        if row is None or not row.is_signed:
+            return None
+        recipient = row.recipient
+        linked = tuple((family, number) for family, number in session.query(
+            Attendance.event_family, Attendance.event_number).filter(
+            Attendance.credential_id == row.id).distinct())
+        try:
+            badge: BadgeDefinition | None = service.catalogue.badge(row.badge_slug)
+        except CatalogueError:
+            badge = None
+        return CredentialSummary(
+            id=row.id, badge=badge, badge_slug=row.badge_slug, event_number=row.event_number,
+            role=row.role, recipient_id=recipient.id, recipient_name=recipient.display_name,
+            recipient_email=recipient.email, show_name=recipient.show_name,
+            erased=recipient.erased_at is not None, issued_at=row.issued_at,
+            valid_from=row.valid_from, valid_until=row.valid_until, revoked_at=row.revoked_at,
+            revocation_reason=row.revocation_reason, suspended=row.suspended,
+            public_url=credential_url(service.settings.base_url, row.id), events=linked)
+
+
+def _issue_one(service: IssuerService, values: dict[str, str], *, actor: str,
+               origin: str) -> IssuedBadge:
+    badge = next((b for b in issuable_badges(service) if b.slug == values["badge"]), None)
+    if badge is None:
+        raise InvalidInput("Choisissez le badge à délivrer.", "Choose the badge to issue.",
+                           code="issue.badge_required")
+    edition = None
+    if badge.family == "event":
+        if not values["edition"].isdigit():
+            raise InvalidInput("Choisissez l'édition de l'événement.",
+                               "Choose the edition of the event.", code="issue.event_required")
+        edition = int(values["edition"])
+    request = IssueRequest(badge_slug=badge.slug, email=values["email"],
+                           name=values["name"] or None, event_number=edition,
+                           role=(values["role"] or None) if badge.roles else None,
+                           show_name=bool(values["show_name"]))
+    with service.database.session() as session:
+        issued = service.issue_in_session(session, request, actor=actor)
+        # The service's own line names the actor; this one says from where (the form).
+        repo.record_audit(session, actor=actor, action="credential.issue_form",
+                     subject=issued.credential_id, details={"created": issued.created},
+                     origin=origin)
+        if issued.created:
+            queue_badge_email(service, session, issued.credential_id, actor=actor, origin=origin)
+    return issued
+
+
+def _deliver_emails(service: IssuerService, actor: str) -> None:
+    deliver_pending(service, actor=actor)
+
+
+def _form_page(request: Request, user: Any, *, values: dict[str, str], error: str | None,
+               status_code: int = 200) -> Response:
+    service = service_of(request)
+    return render_admin(request, "credential_new.html", {
+        "values": values, "error": error, "badges": issuable_badges(service),
+    }, user=user, status_code=status_code)
+
+
+routes: list[BaseRoute] = [
+    Route("/admin/badges/nouveau", new_credential_form, methods=["GET"],
+          name="admin_credential_new"),
+    Route("/admin/badges/nouveau", new_credential_submit, methods=["POST"],
+          name="admin_credential_new_submit"),
+    Route("/admin/badges/{credential_id}", credential_page, methods=["GET"],
+          name="admin_credential"),
+]

@@ -1,0 +1,332 @@
+"""The events pages of the coordinator's workspace (issue #4 items 2–4), driven like a browser:
+sign in through the real form, submit the real forms (their action and hidden fields are read
+from the pages), follow the redirects. Includes the issue's functional test: a list of 50
+attendees uploaded, previewed, confirmed, issued, every credential verified, issued again
+without duplicates — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from issuer import verification
+from issuer.service import IssuerService, verification_context_for
+from issuer.storage import models as rows
+
+BREAKFAST = "petit-dejeuner-inclusion-numerique"
+EVENT = f"/admin/evenements/{BREAKFAST}/10"
+
+
+# -- reading the pages like a browser -------------------------------------------------------------
+
+class _Forms(HTMLParser):
+    """Every <form>: its action, method and the values a browser would send by default."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append({"action": attributes.get("action", ""),
+                               "method": attributes.get("method", "get"), "fields": {}})
+        elif tag == "input" and self.forms and attributes.get("type") == "hidden":
+            self.forms[-1]["fields"][attributes["name"]] = attributes.get("value", "")
+
+
+def form_to(page: str, action_ending: str) -> dict[str, Any]:
+    parser = _Forms()
+    parser.feed(page)
+    found = [form for form in parser.forms if form["action"].endswith(action_ending)]
+    assert found, f"no form posting to …{action_ending}"
+    return found[0]
+
+
+def text_of(page: str) -> str:
+    """The visible text of a page, on one line (tags dropped, entities decoded)."""
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def attendance_csv(count: int, *, start: int = 0) -> bytes:
+    lines = ["Nom;Courriel;Rôle"] + [
+        f"Personne {i};personne{i}@example.org;{'Intervenante' if i % 10 == 0 else ''}"
+        for i in range(start, start + count)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def upload(client: TestClient, event_path: str, data: bytes, name: str = "presences.csv",
+           ) -> Any:
+    page = client.get(event_path).text
+    form = form_to(page, "/presences/apercu")
+    return client.post(form["action"], files={"liste": (name, data, "text/csv")})
+
+
+def confirm(client: TestClient, preview_page: str) -> Any:
+    form = form_to(preview_page, "/presences/confirmer")
+    return client.post(form["action"], data=form["fields"])
+
+
+def issue(client: TestClient, event_path: str) -> Any:
+    form = form_to(client.get(event_path).text, "/delivrer")
+    return client.post(form["action"], data=form["fields"])
+
+
+def stored_credentials(service: IssuerService) -> list[rows.IssuedCredential]:
+    with service.database.session(read_only=True) as session:
+        return list(session.scalars(select(rows.IssuedCredential)))
+
+
+@pytest.fixture
+def admin(admin_app: tuple[FastAPI, IssuerService],
+          signed_in_client: Callable[..., TestClient]) -> tuple[TestClient, IssuerService]:
+    app, service = admin_app
+    return signed_in_client(app), service
+
+
+# -- the functional test of the issue ---------------------------------------------------------------
+
+def test_fifty_attendees_uploaded_previewed_issued_verified_and_never_issued_twice(
+        database_url: str, admin_app_on: Callable[[str], tuple[FastAPI, IssuerService]],
+        signed_in_client: Callable[..., TestClient]) -> None:
+    app, service = admin_app_on(database_url)
+    client = signed_in_client(app)
+
+    preview = upload(client, EVENT, attendance_csv(50))
+    assert preview.status_code == 200
+    assert "Personnes à ajouter : 50" in text_of(preview.text)
+    assert stored_credentials(service) == []
+
+    confirmed = confirm(client, preview.text)
+    assert confirmed.status_code == 303
+    assert "presences=50" in confirmed.headers["location"]
+
+    started = time.perf_counter()
+    issued = issue(client, EVENT)
+    elapsed = time.perf_counter() - started
+    assert issued.status_code == 303
+    assert elapsed < 10, f"issuing 50 badges took {elapsed:.1f} s"  # ~0.5 s here: no progress bar
+    result = text_of(client.get(issued.headers["location"]).text)
+    assert "Badges délivrés maintenant : 50." in result
+    assert "Déjà délivrés avant (jamais deux fois) : 0." in result
+
+    credentials = stored_credentials(service)
+    assert len(credentials) == 50
+    context = verification_context_for(IssuerService(service.settings), untrusted=False)
+    for credential in credentials:
+        report = verification.verify(credential.credential_json.encode("utf-8"), context)
+        assert report.verdict == "valid", report.to_json()
+    speakers = [c for c in credentials if c.role == "intervenant"]
+    assert len(speakers) == 5
+
+    again = issue(client, EVENT)
+    assert "delivres=0&deja=50" in again.headers["location"]
+    assert len(stored_credentials(service)) == 50
+    assert len({c.idempotency_key for c in stored_credentials(service)}) == 50
+
+    # The same list sent again adds nobody.
+    preview = upload(client, EVENT, attendance_csv(50))
+    assert "Déjà sur la liste" in text_of(preview.text)
+    assert "Personne de nouveau sur cette liste." in text_of(preview.text)
+
+
+def test_a_list_with_errors_shows_every_bad_line_in_french_and_stores_nothing(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    data = ("nom;courriel;rôle\n"
+            "Alice;alice@example.org;\n"
+            "Bruno;bruno-at-example.org;\n"
+            "Alice encore;alice@example.org;\n"
+            "Chloé;chloe@example.org;boulanger\n").encode()
+    preview = upload(client, EVENT, data)
+    assert preview.status_code == 422
+    page = text_of(preview.text)
+    assert "Rien n'a été enregistré" in page
+    assert "Ligne 3 : adresse e-mail invalide « bruno-at-example.org »" in page
+    assert "Ligne 4 : doublon de la ligne 2 (alice@example.org)" in page
+    assert "Ligne 5 : rôle inconnu « boulanger »" in page
+    assert 'action="' + EVENT + '/presences/confirmer"' not in preview.text
+    assert "Personne n'est encore sur la liste." in text_of(client.get(EVENT).text)
+
+
+def test_a_spreadsheet_goes_through_the_same_form(admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "E-mail", "Rôle"])
+    sheet.append(["Awa Diallo", "awa@example.org", "Animatrice"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    preview = upload(client, EVENT, buffer.getvalue(), name="presences.xlsx")
+    assert preview.status_code == 200
+    assert "Awa Diallo" in preview.text and "Animateur·rice d&#39;atelier" in preview.text
+    assert confirm(client, preview.text).status_code == 303
+    assert "awa@example.org" in client.get(EVENT).text
+
+
+def test_a_confirmation_is_checked_again_on_the_server(admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    forged = "nom;courriel;rôle\nMallory;not-an-address;\n"
+    refused = client.post(f"{EVENT}/presences/confirmer", data={"liste_verifiee": forged})
+    assert refused.status_code == 422
+    assert "adresse e-mail invalide" in text_of(refused.text)
+
+
+def test_one_person_is_typed_in_and_a_bad_entry_says_why(admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    form = form_to(client.get(EVENT).text, "/presences/ajouter")
+    bad = client.post(form["action"], data={"name": "Awa", "email": "awa@", "role": "participant"})
+    assert bad.status_code == 400
+    assert "Adresse e-mail invalide « awa@ »." in text_of(bad.text)
+    assert 'value="Awa"' in bad.text  # what was typed is kept
+    added = client.post(form["action"], data={"name": "Awa", "email": "awa@example.org",
+                                              "role": "intervenant", "show_name": "1"})
+    assert added.status_code == 303
+    page = text_of(client.get(added.headers["location"]).text)
+    assert "awa@example.org" in page and "Intervenant·e" in page
+
+
+def test_the_cln_installation_session_is_added_from_the_form(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    assert client.get("/admin/evenements/nouveau").status_code == 200
+    created = client.post("/admin/evenements/nouveau", data={
+        "kind": "cln-session", "title_fr": "Séance d'installation du Conseil local du numérique",
+        "title_en": "", "date": "2025-07-11", "venue": "Hôtel de Ville", "badge": ""})
+    assert created.status_code == 303
+    assert created.headers["location"] == "/admin/evenements/seance-cln/1"
+    page = text_of(client.get("/admin/evenements").text)
+    assert "Séance d'installation du Conseil local du numérique" in page
+    assert "Séance du Conseil local du numérique" in page
+    refused = client.post("/admin/evenements/nouveau", data={
+        "kind": "workshop", "title_fr": "Atelier", "date": "11/07/2025"})
+    assert refused.status_code == 400
+    assert "Date illisible" in text_of(refused.text)
+
+
+def test_nobody_reaches_the_events_pages_without_signing_in(
+        admin_app: tuple[FastAPI, IssuerService]) -> None:
+    app, _service = admin_app
+    stranger = TestClient(app, base_url="https://badges.example.org", follow_redirects=False)
+    page = stranger.get(EVENT)
+    assert page.status_code == 303 and page.headers["location"].startswith("/admin/connexion")
+    assert stranger.post(f"{EVENT}/delivrer").status_code == 403
+    assert stranger.get(f"{EVENT}/qr.svg").status_code == 303
+    assert stranger.get("/admin/badges/nouveau").status_code == 303
+
+
+def test_an_unknown_event_is_a_404(admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    assert client.get(f"/admin/evenements/{BREAKFAST}/99").status_code == 404
+
+
+# -- self-claim -----------------------------------------------------------------------------------
+
+def test_self_claim_from_the_qr_code_to_the_approved_badge(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    form = form_to(client.get(EVENT).text, "/reclamation/ouvrir")
+    opened = client.post(form["action"], data={"opens_at": "", "hours": "2"})
+    assert opened.status_code == 303
+    page = client.get(EVENT).text
+    claim_url = re.search(r'<code class="claim-url">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    qr = client.get(f"{EVENT}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    assert claim_url in client.get(f"{EVENT}/ecran").text
+
+    attendee = TestClient(client.app, base_url="https://badges.example.org", follow_redirects=False)
+    path = claim_url.removeprefix("https://badges.example.org")
+    claim_page = attendee.get(path)
+    assert claim_page.status_code == 200
+    assert claim_page.headers["cache-control"] == "no-store"
+    assert "Demander votre badge" in text_of(claim_page.text)
+    sent = attendee.post(path, data={"name": "Awa Diallo", "email": "awa@example.org",
+                                     "role": "intervenant", "show_name": "1"})
+    assert sent.status_code == 303
+    assert "Demande enregistrée" in text_of(attendee.get(sent.headers["location"]).text)
+    assert stored_credentials(service) == []  # nothing without approval
+
+    page = client.get(EVENT).text
+    decide = form_to(page, "/demandes")
+    ids = re.findall(r'name="demande" value="(\d+)"', page)
+    approved = client.post(decide["action"], data={"demande": ids, "decision": "approuver"})
+    assert approved.status_code == 303
+    assert "Badges délivrés maintenant : 1." in text_of(client.get(approved.headers["location"]).text)
+    [credential] = stored_credentials(service)
+    assert credential.role == "intervenant"
+
+    close = form_to(client.get(EVENT).text, "/reclamation/fermer")
+    assert client.post(close["action"]).status_code == 303
+    closed = attendee.get(path)
+    assert closed.status_code == 410
+    assert "ce code QR ne fonctionne plus" in text_of(closed.text)
+    assert attendee.post(path, data={"name": "X", "email": "x@example.org"}).status_code == 410
+    assert client.get(f"{EVENT}/qr.svg").status_code == 404
+
+
+def test_rejected_claims_issue_nothing(admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    client.post(f"{EVENT}/reclamation/ouvrir", data={"hours": "1"})
+    page = client.get(EVENT).text
+    path = re.search(r'<code class="claim-url">https://badges\.example\.org([^<]+)</code>',
+                     page).group(1)  # type: ignore[union-attr]
+    client.post(path, data={"name": "Intrus", "email": "intrus@example.org"})
+    ids = re.findall(r'name="demande" value="(\d+)"', client.get(EVENT).text)
+    rejected = client.post(f"{EVENT}/demandes", data={"demande": ids, "decision": "refuser"})
+    assert "refusees=1" in rejected.headers["location"]
+    assert stored_credentials(service) == []
+
+
+def test_a_claim_form_with_a_bad_address_says_why_in_french(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    client.post(f"{EVENT}/reclamation/ouvrir", data={"hours": "1"})
+    path = re.search(r'<code class="claim-url">https://badges\.example\.org([^<]+)</code>',
+                     client.get(EVENT).text).group(1)  # type: ignore[union-attr]
+    refused = client.post(path, data={"name": "Awa", "email": "awa"})
+    assert refused.status_code == 400
+    assert "Adresse e-mail invalide « awa »." in text_of(refused.text)
+    assert client.get("/reclamer/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+
+
+# -- single issuance --------------------------------------------------------------------------------
+
+def test_one_badge_from_the_form_leads_to_its_admin_page(admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    fields = {"badge": BREAKFAST, "edition": "7", "role": "animateur", "name": "Yann Le Gall",
+              "email": "yann@example.org", "show_name": "1"}
+    issued = client.post("/admin/badges/nouveau", data=fields)
+    assert issued.status_code == 303
+    location = issued.headers["location"]
+    assert re.fullmatch(r"/admin/badges/[0-9a-f-]{36}", location)
+    page = client.get(location).text
+    credential_id = location.rsplit("/", 1)[-1]
+    assert f'href="/credentials/{credential_id}"' in page
+    assert "Yann Le Gall" in page and "Animateur·rice d&#39;atelier" in page
+    again = client.post("/admin/badges/nouveau", data=fields)
+    assert again.headers["location"] == f"{location}?deja=1"
+    assert "rien n'a été délivré deux fois" in text_of(client.get(again.headers["location"]).text)
+    assert len(stored_credentials(service)) == 1
+
+
+def test_the_single_issuance_form_explains_a_missing_edition(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    refused = client.post("/admin/badges/nouveau", data={
+        "badge": BREAKFAST, "edition": "", "name": "Yann", "email": "yann@example.org"})
+    assert refused.status_code == 400
+    assert "Choisissez l'édition de l'événement." in text_of(refused.text)
+    assert stored_credentials(service) == []
+    assert client.get("/admin/badges/00000000-0000-0000-0000-000000000000").status_code == 404
