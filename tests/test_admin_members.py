@@ -1,0 +1,192 @@
+"""The register and people pages, through the real forms of a signed-in coordinator:
+/admin/conseil (add, renew, close, resign), /admin/personnes (search, name, e-mail, export,
+erasure) and /admin/badges/<id>/revoquer."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from issuer import members, recipients
+from issuer.service import IssueRequest, IssuerService
+
+Client = Callable[..., TestClient]
+BREAKFAST = "petit-dejeuner-inclusion-numerique"
+
+
+def member_form(number: int, sector: str = "Nord", start: str = "2025-06-13",
+                **fields: str) -> dict[str, str]:
+    return {"name": f"Membre {number}", "email": f"membre{number}@example.org",
+            "role": "conseiller", "sector": sector, "mandate_start": start, **fields}
+
+
+def page(client: TestClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.text[:500]
+    return str(response.text)
+
+
+def redirect_of(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text[:800]
+    return str(response.headers["location"])
+
+
+def one_mandate(service: IssuerService, email: str) -> members.Mandate:
+    register = members.register(service)
+    return next(m for m in (*register.members, *register.former) if m.email == email)
+
+
+def test_the_register_needs_a_session(admin_app: tuple[FastAPI, IssuerService]) -> None:
+    app, _service = admin_app
+    client = TestClient(app, base_url="https://badges.example.org", follow_redirects=False)
+    response = client.get("/admin/conseil")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/admin/connexion")
+    assert client.post("/admin/conseil", data=member_form(1)).status_code == 403
+
+
+def test_adding_members_through_the_form_counts_seats_and_refuses_the_fifth_in_a_sector(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    for number in range(4):
+        location = redirect_of(client.post("/admin/conseil", data=member_form(number)))
+        assert location.startswith("/admin/conseil?fait=ajoute&mandat=")
+    text = page(client, location)
+    assert "Membre 3" in text and 'role="status"' in text
+    assert re.search(r'<a href="#secteur-nord">Nord</a></th><td>4 / 4</td>', text)
+    refused = client.post("/admin/conseil", data=member_form(5))
+    assert refused.status_code == 400
+    assert "Le secteur Nord a déjà 4 habitant·es" in refused.text
+    assert 'value="membre5@example.org"' in refused.text  # what was typed stays
+    mandate = one_mandate(service, "membre0@example.org")
+    assert service.credential(str(mandate.credential_id)).credential["validUntil"] \
+        == "2027-06-12T21:59:59Z"
+
+
+def test_renewing_through_the_confirmation_page(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1)))
+    mandate = one_mandate(service, "membre1@example.org")
+    confirmation = page(client, f"/admin/conseil/{mandate.id}/renouveler")
+    assert "13 juin 2027" in confirmation and "12 juin 2029" in confirmation
+    redirect_of(client.post(f"/admin/conseil/{mandate.id}/renouveler"))
+    renewal = one_mandate(service, "membre1@example.org")
+    assert renewal.renews == mandate.id and renewal.end == date(2029, 6, 12)
+    again = client.post(f"/admin/conseil/{mandate.id}/renouveler")
+    assert again.status_code == 400 and "déjà été renouvelé" in again.text
+
+
+def test_closing_an_ended_mandate_issues_the_former_member_badge(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, start="2021-03-01")))
+    mandate = one_mandate(service, "membre1@example.org")
+    assert f"/admin/conseil/{mandate.id}/clore" in page(client, "/admin/conseil")
+    location = redirect_of(client.post(f"/admin/conseil/{mandate.id}/clore"))
+    closed = one_mandate(service, "membre1@example.org")
+    assert closed.status == "ended" and closed.alumni_credential_id
+    assert "(2021–2023)" in page(client, location)
+    alumni = service.credential(closed.alumni_credential_id).credential
+    assert alumni["credentialSubject"]["term"] == "Mandat 2021–2023"
+
+
+def test_a_resignation_needs_a_reason_and_revokes_the_badge_everywhere(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1)))
+    mandate = one_mandate(service, "membre1@example.org")
+    path = f"/admin/conseil/{mandate.id}/demission"
+    assert 'name="reason"' in page(client, path)
+    refused = client.post(path, data={"reason": ""})
+    assert refused.status_code == 400 and "motif de la démission" in refused.text
+    redirect_of(client.post(path, data={"reason": "Déménagement"}))
+    public = client.get(f"/credentials/{mandate.credential_id}").text
+    assert "Badge révoqué" in public
+    verdict = client.post("/api/v1/verify", json=service.credential(
+        str(mandate.credential_id)).credential).json()
+    assert verdict["verdict"] == "invalid" and verdict["revoked"] is True
+
+
+def test_revoking_from_the_credential_admin_page(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    issued = service.issue(IssueRequest(BREAKFAST, "revoque@example.org", "Lou Revoque",
+                                        event_number=9))
+    admin_page = page(client, f"/admin/badges/{issued.credential_id}")
+    assert f"/admin/badges/{issued.credential_id}/revoquer" in admin_page
+    form = page(client, f"/admin/badges/{issued.credential_id}/revoquer")
+    assert 'name="reason"' in form and "required" in form
+    refused = client.post(f"/admin/badges/{issued.credential_id}/revoquer", data={"reason": " "})
+    assert refused.status_code == 400 and "motif" in refused.text
+    location = redirect_of(client.post(f"/admin/badges/{issued.credential_id}/revoquer",
+                                       data={"reason": "Émis par erreur"}))
+    assert location == f"/admin/badges/{issued.credential_id}"
+    assert "Émis par erreur" in page(client, location)
+    assert "Badge révoqué" in client.get(f"/credentials/{issued.credential_id}").text
+    assert client.get("/admin/badges/pas-un-id/revoquer").status_code == 404
+
+
+def test_people_search_name_and_email_changes_export_and_erasure(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    first = service.issue(IssueRequest(BREAKFAST, "ines@example.org", "Inès Dupond",
+                                       event_number=9, show_name=True))
+    other = service.issue(IssueRequest(BREAKFAST, "autre@example.org", "Autre Personne",
+                                       event_number=9))
+    results = page(client, "/admin/personnes?q=ines")
+    person_id = re.search(r'/admin/personnes/([0-9a-f-]{36})"', results).group(1)  # type: ignore[union-attr]
+    assert "Inès Dupond" in results and "Autre Personne" not in results
+    assert page(client, "/admin/personnes?q=INES%40example.org").count("Inès Dupond") >= 1
+
+    redirect_of(client.post(f"/admin/personnes/{person_id}/nom", data={"name": "Inès Dupont"}))
+    text = page(client, f"/admin/personnes/{person_id}?fait=nom")
+    assert "Inès Dupont" in text
+
+    location = redirect_of(client.post(f"/admin/personnes/{person_id}/courriel",
+                                       data={"email": "ines.dupont@example.org"}))
+    assert "badges=1" in location
+    person = recipients.person_file(service, person_id)
+    assert {badge.state for badge in person.badges} == {"valid", "superseded"}
+    taken = client.post(f"/admin/personnes/{person_id}/courriel",
+                        data={"email": "autre@example.org"})
+    assert taken.status_code == 400 and "autre personne" in taken.text
+
+    export = client.get(f"/admin/personnes/{person_id}/export.json")
+    assert export.status_code == 200
+    assert export.headers["content-disposition"].startswith("attachment;")
+    document = json.loads(export.text)
+    assert document["recipient"]["email"] == "ines.dupont@example.org"
+    assert {item["id"] for item in document["credentials"]} >= {first.credential_id}
+
+    confirmation = page(client, f"/admin/personnes/{person_id}/effacer")
+    assert 'name="confirm"' in confirmation
+    unconfirmed = client.post(f"/admin/personnes/{person_id}/effacer", data={})
+    assert unconfirmed.status_code == 400
+    redirect_of(client.post(f"/admin/personnes/{person_id}/effacer", data={"confirm": "1"}))
+    assert "Inès" not in page(client, f"/admin/personnes/{person_id}")
+    assert client.get(f"/credentials/{first.credential_id}").status_code == 404
+    assert "Badge authentique" in client.get(f"/credentials/{other.credential_id}").text
+
+
+@pytest.mark.parametrize("path", ["/admin/conseil/00000000-0000-4000-8000-000000000000/clore",
+                                  "/admin/conseil/pas-un-id/renouveler",
+                                  "/admin/personnes/00000000-0000-4000-8000-000000000000",
+                                  "/admin/personnes/pas-un-id/effacer"])
+def test_unknown_mandates_and_people_are_not_found(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client, path: str) -> None:
+    app, _service = admin_app
+    assert signed_in_client(app).get(path).status_code == 404

@@ -1,0 +1,305 @@
+"""The CLN register (issuer.members): the council's rules (20 residents, 4 per sector), the
+membership badge that expires with the mandate, renewal, the former-member badge at the end,
+resignation that every verifier sees."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from issuer import members
+from issuer.errors import IssuerError
+from issuer.members import NewMember, Seat, check_council_rules, peak_occupancy
+from issuer.service import IssuerService, verification_context_for
+from issuer.settings import Settings
+from issuer.status_list import read_status_bit
+from issuer.storage import models as rows
+from issuer.verification import VerificationReport, verify
+from issuer.web import create_app
+
+INSTALLATION = date(2025, 6, 13)      # designation of the first members (domain brief)
+SECTORS = ("Centre", "Est", "Ouest", "Nord", "Sud")
+AFTER_FIRST_MANDATE = datetime(2027, 6, 14, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> IssuerService:
+    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
+    service.init()
+    return service
+
+
+@pytest.fixture
+def service_on(database_url: str, tmp_path: Path) -> IssuerService:
+    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org",
+                                          database_url=database_url))
+    service.init()
+    return service
+
+
+def resident(number: int, sector: str, start: date = INSTALLATION, **fields: object) -> NewMember:
+    values: dict[str, object] = {"name": f"Habitant·e {number}",
+                                 "email": f"habitant{number}@example.org", "role": "conseiller",
+                                 "sector": sector, "mandate_start": start, **fields}
+    return NewMember(**values)  # type: ignore[arg-type]
+
+
+def add(service: IssuerService, member: NewMember) -> members.Mandate:
+    return members.add_member(service, member, actor="coordinatrice@ville-roubaix.example",
+                              origin="192.0.2.10")
+
+
+def fill_council(service: IssuerService) -> None:
+    """20 residents, 4 in each of the 5 sectors."""
+    for number in range(20):
+        add(service, resident(number, SECTORS[number % 5]))
+
+
+def refusal(function: object, *args: object, **kwargs: object) -> IssuerError:
+    with pytest.raises(IssuerError) as caught:
+        function(*args, **kwargs)  # type: ignore[operator]
+    return caught.value
+
+
+def credential_of(service: IssuerService, credential_id: str | None) -> dict[str, object]:
+    assert credential_id is not None
+    parsed: dict[str, object] = json.loads(service.credential(credential_id).credential_json)
+    return parsed
+
+
+def verified(service: IssuerService, credential_id: str | None,
+             at: datetime | None = None) -> VerificationReport:
+    """What any verifier says of the stored badge, now or at `at`."""
+    assert credential_id is not None
+    context = verification_context_for(service, untrusted=False)
+    context.now = at
+    return verify(service.credential(credential_id).credential_json, context)
+
+
+# -- the rules, on their own ---------------------------------------------------------------------
+def test_peak_occupancy_counts_seats_held_on_the_same_day_only() -> None:
+    early = Seat("conseiller", "Nord", date(2025, 1, 1), date(2025, 6, 30))
+    late = Seat("conseiller", "Nord", date(2025, 8, 1), date(2026, 7, 31))
+    assert peak_occupancy([early, late], date(2025, 1, 1), date(2026, 12, 31)) == 1
+    overlapping = Seat("conseiller", "Nord", date(2025, 6, 1), date(2025, 9, 1))
+    assert peak_occupancy([early, late, overlapping], date(2025, 1, 1), date(2026, 12, 31)) == 2
+    assert peak_occupancy([early], date(2025, 7, 1), date(2025, 7, 31)) == 0
+
+
+def test_a_renewal_starting_the_day_after_takes_no_second_seat() -> None:
+    taken = [Seat("conseiller", "Nord", INSTALLATION, date(2027, 6, 12))] * 4
+    check_council_rules(taken, Seat("conseiller", "Nord", date(2027, 6, 13), date(2029, 6, 12)))
+
+
+# -- adding members ------------------------------------------------------------------------------
+def test_membership_badge_is_valid_until_the_last_day_of_the_mandate(service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Nord"))
+    assert (mandate.start, mandate.end) == (INSTALLATION, date(2027, 6, 12))
+    credential = credential_of(service, mandate.credential_id)
+    # 12 June 2027 23:59:59 in Roubaix (summer time) is 21:59:59 UTC.
+    assert credential["validUntil"] == "2027-06-12T21:59:59Z"
+    subject = credential["credentialSubject"]
+    assert isinstance(subject, dict)
+    assert subject["role"] == "Conseiller·ère" and subject["narrative"] == "Secteur Nord"
+    assert verified(service, mandate.credential_id).verdict == "valid"
+
+
+def test_adding_a_member_is_in_the_audit_trail_without_their_name(service: IssuerService) -> None:
+    mandate = add(service, resident(2, "Sud"))
+    with service.database.session(read_only=True) as session:
+        entries = session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.member_added").all()
+    assert [entry.subject for entry in entries] == [mandate.id]
+    assert entries[0].origin == "192.0.2.10"
+    assert "Habitant" not in (entries[0].details_json or "")
+    assert "example.org" not in (entries[0].details_json or "")
+
+
+def test_twenty_first_resident_is_refused_with_a_french_message(service: IssuerService) -> None:
+    fill_council(service)
+    error = refusal(add, service, resident(21, "Nord"))
+    assert error.code == "cln.council_full"
+    assert "déjà 20 habitant·es" in error.message_fr
+    assert "already has 20 residents" in error.message_en
+    # Co-chairs and observers do not take a resident's seat.
+    add(service, NewMember(name="Élue Une", email="elue1@example.org", role="co-presidente",
+                           mandate_start=INSTALLATION))
+    add(service, NewMember(name="Observateur", email="obs@example.org", role="observateur",
+                           mandate_start=INSTALLATION))
+    register = members.register(service, today=date(2025, 9, 1))
+    assert register.residents == 20
+    assert all(count.residents == 4 for count in register.sector_counts)
+
+
+def test_fifth_resident_of_a_sector_is_refused_and_another_sector_is_not(
+        service: IssuerService) -> None:
+    for number in range(4):
+        add(service, resident(number, "Nord"))
+    error = refusal(add, service, resident(5, "nord"))
+    assert error.code == "cln.sector_full"
+    assert "Le secteur Nord a déjà 4 habitant·es" in error.message_fr
+    assert add(service, resident(5, "Sud")).sector == "Sud"
+
+
+def test_a_resident_must_represent_a_known_sector(service: IssuerService) -> None:
+    assert refusal(add, service, resident(1, "")).code == "cln.sector_required"
+    error = refusal(add, service, resident(1, "Lille"))
+    assert error.code == "cln.unknown_sector" and "Centre, Est, Ouest, Nord, Sud" in error.message_fr
+    assert refusal(add, service, resident(1, "Nord", role="trésorier")).code == "cln.unknown_role"
+
+
+def test_only_two_co_chairs_at_a_time(service: IssuerService) -> None:
+    for number in (1, 2):
+        add(service, NewMember(name=f"Élue {number}", email=f"elue{number}@example.org",
+                               role="Co-présidente", mandate_start=INSTALLATION))
+    error = refusal(add, service, NewMember(name="Élue 3", email="elue3@example.org",
+                                            role="co-presidente", mandate_start=INSTALLATION))
+    assert error.code == "cln.co_chairs_full"
+
+
+def test_the_same_person_cannot_hold_two_mandates_at_once(service: IssuerService) -> None:
+    add(service, resident(1, "Nord"))
+    error = refusal(add, service, resident(1, "Sud", start=date(2026, 1, 1)))
+    assert error.code == "cln.already_member" and "renouvelez" in error.message_fr
+
+
+# -- renewal -------------------------------------------------------------------------------------
+def test_renewal_issues_a_badge_valid_until_the_new_end_and_the_old_one_stays_valid(
+        service: IssuerService) -> None:
+    for number in range(4):  # a full sector can still renew its members
+        add(service, resident(number, "Est"))
+    current = members.register(service, today=date(2025, 9, 1)).in_sector("Est")[0]
+    renewal = members.renew_mandate(service, current.id, actor="coordinatrice")
+    assert (renewal.start, renewal.end) == (date(2027, 6, 13), date(2029, 6, 12))
+    assert renewal.renews == current.id and renewal.credential_id != current.credential_id
+    assert credential_of(service, renewal.credential_id)["validUntil"] == "2029-06-12T21:59:59Z"
+    assert verified(service, current.credential_id).verdict == "valid"
+    # The new badge takes over the day the new mandate starts.
+    assert verified(service, renewal.credential_id, at=AFTER_FIRST_MANDATE).verdict == "valid"
+    assert verified(service, current.credential_id, at=AFTER_FIRST_MANDATE).expired
+    error = refusal(members.renew_mandate, service, current.id, actor="coordinatrice")
+    assert error.code == "cln.already_renewed"
+    # The register shows the person once, with the latest mandate.
+    shown = [m for m in members.register(service, today=date(2025, 9, 1)).members
+             if m.email == current.email]
+    assert [m.id for m in shown] == [renewal.id]
+
+
+# -- end of mandate ------------------------------------------------------------------------------
+def test_end_of_mandate_issues_the_former_member_badge_with_its_years(
+        service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Ouest"))
+    early = refusal(members.end_mandate, service, mandate.id, actor="coordinatrice",
+                    now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert early.code == "cln.not_ended_yet" and "12 juin 2027" in early.message_fr
+    ended = members.end_mandate(service, mandate.id, actor="coordinatrice", now=AFTER_FIRST_MANDATE)
+    assert ended.status == "ended" and ended.alumni_credential_id
+    alumni = credential_of(service, ended.alumni_credential_id)
+    subject = alumni["credentialSubject"]
+    assert isinstance(subject, dict)
+    assert subject["achievement"]["name"] == "Ancien·ne membre du Conseil local du numérique"
+    assert subject["term"] == "Mandat 2025–2027"
+    assert "validUntil" not in alumni  # a former member never shows an expired badge
+    assert verified(service, ended.alumni_credential_id, at=AFTER_FIRST_MANDATE).verdict == "valid"
+    # The seat is free again.
+    assert members.register(service, today=date(2027, 7, 1)).residents == 0
+    assert refusal(members.end_mandate, service, mandate.id, actor="x",
+                   now=AFTER_FIRST_MANDATE).code == "cln.not_active"
+
+
+def test_former_member_badge_after_a_renewal_covers_the_whole_membership(
+        service: IssuerService) -> None:
+    first = add(service, resident(1, "Centre"))
+    renewal = members.renew_mandate(service, first.id, actor="coordinatrice")
+    refused = refusal(members.end_mandate, service, first.id, actor="x", now=AFTER_FIRST_MANDATE)
+    assert refused.code == "cln.already_renewed"
+    ended = members.end_mandate(service, renewal.id, actor="coordinatrice",
+                                now=datetime(2029, 6, 20, tzinfo=UTC))
+    assert ended.years == "2025–2029"
+    subject = credential_of(service, ended.alumni_credential_id)["credentialSubject"]
+    assert isinstance(subject, dict) and subject["term"] == "Mandat 2025–2029"
+    assert {m.status for m in members.register(service, today=date(2029, 7, 1)).former} == {"ended"}
+
+
+def test_mandates_ending_within_lists_those_to_renew_or_close(service: IssuerService) -> None:
+    soon = add(service, resident(1, "Nord"))
+    later = add(service, resident(2, "Nord", start=date(2026, 1, 1)))
+    found = members.mandates_ending_within(service, 30, today=date(2027, 5, 20))
+    assert [m.id for m in found] == [soon.id]
+    members.renew_mandate(service, soon.id, actor="coordinatrice")
+    assert members.mandates_ending_within(service, 30, today=date(2027, 5, 20)) == []
+    assert [m.id for m in members.mandates_ending_within(
+        service, 30, today=date(2027, 12, 15))] == [later.id]
+
+
+# -- resignation ---------------------------------------------------------------------------------
+def test_resignation_revokes_the_badge_and_the_public_page_and_verifier_say_so(
+        service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Sud"))
+    assert refusal(members.resign, service, mandate.id, "  ",
+                   actor="coordinatrice").code == "cln.reason_required"
+    resigned = members.resign(service, mandate.id, "Déménagement hors de Roubaix",
+                              actor="coordinatrice", origin="192.0.2.10")
+    assert resigned.status == "resigned"
+    assert resigned.resignation_reason == "Déménagement hors de Roubaix"
+    report = verified(service, mandate.credential_id)
+    assert report.revoked is True and report.verdict == "invalid"
+    credential = credential_of(service, mandate.credential_id)
+    status = credential["credentialStatus"]
+    assert isinstance(status, dict)
+    list_id = int(str(status["statusListCredential"]).rsplit("/", 2)[-2])
+    client = TestClient(create_app(service.settings, service))
+    served = client.get(f"/status/{list_id}/revocation").json()
+    assert read_status_bit(served, status)
+    page = client.get(f"/credentials/{mandate.credential_id}").text
+    assert "Badge révoqué" in page
+    # The seat is free: someone else from the sector can join.
+    for number in range(2, 6):
+        add(service, resident(number, "Sud"))
+
+
+def test_resigning_during_a_renewed_mandate_revokes_the_renewal_too(
+        service: IssuerService) -> None:
+    first = add(service, resident(1, "Est"))
+    renewal = members.renew_mandate(service, first.id, actor="coordinatrice")
+    members.resign(service, renewal.id, "Raisons personnelles", actor="coordinatrice",
+                   now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert verified(service, first.credential_id).revoked is True
+    assert verified(service, renewal.credential_id).revoked is True
+
+
+# -- both databases ------------------------------------------------------------------------------
+def test_two_coordinators_adding_the_last_seat_at_once_fill_it_once(
+        service_on: IssuerService) -> None:
+    for number in range(3):
+        add(service_on, resident(number, "Nord"))
+    errors: list[IssuerError] = []
+    added: list[members.Mandate] = []
+    barrier = threading.Barrier(2)
+
+    def join(number: int) -> None:
+        worker = IssuerService(service_on.settings)
+        barrier.wait()
+        try:
+            added.append(add(worker, resident(number, "Nord")))
+        except IssuerError as error:
+            errors.append(error)
+        finally:
+            worker.database.dispose()
+
+    threads = [threading.Thread(target=join, args=(number,)) for number in (10, 11)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(added) == 1 and [error.code for error in errors] == ["cln.sector_full"]
+    counts = {c.sector: c.residents for c in members.register(
+        service_on, today=date(2025, 9, 1)).sector_counts}
+    assert counts["Nord"] == 4
+    with service_on.database.session(read_only=True) as session:
+        assert session.query(rows.IssuedCredential).count() == 4  # the refused one left nothing
