@@ -400,5 +400,66 @@ def keys_rotate() -> None:
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
 
 
+# -- admin (workspace accounts) -----------------------------------------------------------------
+@main.group(help=_("Accounts of the coordinator's workspace (/admin)."))
+def admin() -> None:
+    pass
+
+
+@admin.command("create", help=_("Create an administrator account of the workspace. The password is "
+                                "asked twice (hidden), or read from ISSUER_ADMIN_PASSWORD in scripts."))
+@click.argument("email")
+@click.option("--name", help=_("Name shown in the workspace (default: the start of the e-mail)."))
+@handles_errors
+def admin_create(email: str, name: str | None) -> None:
+    import os
+
+    from issuer.accounts import Accounts
+
+    password = os.environ.get("ISSUER_ADMIN_PASSWORD")
+    if not password:
+        password = click.prompt(_("Password (at least 12 characters)"), hide_input=True,
+                                confirmation_prompt=_("Repeat the password"))
+    service = _service()
+    service.settings.var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's home
+    service.database.migrate()
+    user = Accounts(service.database).create_administrator(email, name or "", password)
+    click.echo(_("Administrator created: {email}. Sign in at {url}/admin/connexion").format(
+        email=user.email, url=service.settings.base_url))
+
+
+# -- mail ---------------------------------------------------------------------------------------
+@main.group(help=_("E-mails to recipients and coordinators (SMTP settings: ISSUER_SMTP_*)."))
+def mail() -> None:
+    pass
+
+
+@mail.command("retry", help=_("Send the queued e-mails and retry the failed ones that are due "
+                              "(run it from cron every few minutes). Exit code 0 even when some "
+                              "fail: failures are kept, shown in /admin/courriels and retried."))
+@click.option("--limit", type=click.IntRange(min=1), help=_("Send at most this many e-mails."))
+@handles_errors
+def mail_retry(limit: int | None) -> None:
+    from issuer.mail import retry_due
+
+    report = retry_due(_initialised_service(), limit=limit, actor="cli")
+    click.echo(_("{sent} sent, {outbox} written to the outbox, {failed} not delivered").format(
+        sent=len(report.sent), outbox=len(report.outbox), failed=len(report.failed)))
+
+
+# -- purge (personal data past the retention period) -------------------------------------------
+@main.command(help=_("Erase the personal data of badges revoked more than ISSUER_RETENTION_DAYS "
+                     "days ago (run it daily from cron). Status lists do not change."))
+@handles_errors
+def purge() -> None:
+    from issuer.recipients import purge_expired_personal_data
+
+    report = purge_expired_personal_data(_initialised_service())
+    click.echo(_("Purge done (before {cutoff}): people erased: {people}; badges forgotten: "
+                 "{badges}; rejected badge requests deleted: {claims}.").format(
+        people=report.people_erased, badges=report.badges_forgotten,
+        claims=report.claims_deleted, cutoff=report.cutoff.date().isoformat()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

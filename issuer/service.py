@@ -58,6 +58,12 @@ class IssueRequest:
     sector: str | None = None
     show_name: bool = False
     mandate_start: date | None = None
+    # Last day of the membership a former-member badge recognises (its `term`, e.g.
+    # "Mandat 2025–2027"): the end of the last mandate, renewals included.
+    mandate_end: date | None = None
+    # Extra OB 3.0 `Evidence` objects (e.g. the CLN session or workshop attended); a catalogue
+    # edition is added as evidence by the service itself.
+    evidence: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,12 @@ class IssuerService:
         candidates.sort(key=lambda k: (k.source == "environment", k.created))
         return candidates[-1]
 
+    def derived_secret(self, purpose: str) -> bytes:
+        """A secret for one purpose (e.g. "claim-token"), derived from the identity secret so
+        that no two uses share a key."""
+        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode("utf-8"),
+                        hashlib.sha256).digest()
+
     def _identity_secret(self) -> bytes:
         if self.settings.identity_secret:
             return self.settings.identity_secret.encode("utf-8")
@@ -190,13 +202,13 @@ class IssuerService:
         return hmac.new(self._identity_secret(), model.normalise_email(email).encode("utf-8"),
                         hashlib.sha256).hexdigest()
 
-    def issue(self, request: IssueRequest, *, actor: str = "cli",
+    def issue(self, request: IssueRequest, *, actor: str = "cli", origin: str | None = None,
               now: datetime | None = None) -> IssuedBadge:
         with self.database.session() as session:
-            return self.issue_in_session(session, request, actor=actor, now=now)
+            return self.issue_in_session(session, request, actor=actor, origin=origin, now=now)
 
     def issue_many(self, requests: Iterable[IssueRequest], *, actor: str = "cli",
-                   progress: Callable[[IssuedBadge], None] | None = None,
+                   origin: str | None = None, progress: Callable[[IssuedBadge], None] | None = None,
                    chunk: int = 200, signing_helpers: int | None = None) -> list[IssuedBadge]:
         """Issue a batch, committing every `chunk` credentials: a crash loses at most the current
         chunk, and re-running finds what was committed (idempotency keys), so nothing is issued
@@ -214,7 +226,7 @@ class IssuerService:
             for start in range(0, len(pending), chunk):
                 with self.database.session() as session:
                     done = self._issue_prepared(session, pending[start:start + chunk],
-                                                actor=actor, signer=signer)
+                                                actor=actor, origin=origin, signer=signer)
                 results.extend(done)
                 if progress:
                     for item in done:
@@ -255,16 +267,18 @@ class IssuerService:
             valid_from = datetime.combine(start, datetime.min.time(), tzinfo=model.CITY_TIMEZONE)
             return model.Award(valid_from=valid_from.astimezone(UTC), valid_until=end, role=role,
                                sector=request.sector, activity_start=start,
-                               activity_end=end.astimezone(model.CITY_TIMEZONE).date())
+                               activity_end=end.astimezone(model.CITY_TIMEZONE).date(),
+                               evidence=request.evidence)
         if badge.family == "membership":
             return model.Award(valid_from=now, role=role, sector=request.sector,
-                               activity_start=request.mandate_start)
+                               activity_start=request.mandate_start,
+                               activity_end=request.mandate_end, evidence=request.evidence)
         valid_until = None
         if badge.validity_years:
             valid_until = now.replace(year=now.year + badge.validity_years)
         return model.Award(valid_from=now, valid_until=valid_until, role=role, event=event,
                            activity_start=event.date if event else None,
-                           activity_end=event.date if event else None)
+                           activity_end=event.date if event else None, evidence=request.evidence)
 
     def idempotency_key(self, request: IssueRequest, badge: BadgeDefinition, role: Role | None,
                         event: Event | None, lookup_key: str) -> str:
@@ -276,8 +290,9 @@ class IssuerService:
         return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
 
     def issue_in_session(self, session: Session, request: IssueRequest, *, actor: str = "cli",
-                         now: datetime | None = None) -> IssuedBadge:
-        return self._issue_prepared(session, [self._prepare(request)], actor=actor, now=now)[0]
+                         origin: str | None = None, now: datetime | None = None) -> IssuedBadge:
+        return self._issue_prepared(session, [self._prepare(request)], actor=actor, origin=origin,
+                                    now=now)[0]
 
     def _prepare(self, request: IssueRequest) -> _PreparedRequest:
         """Everything about a request that needs neither the database nor the clock; refuses
@@ -295,7 +310,7 @@ class IssuerService:
             idempotency_key=self.idempotency_key(request, badge, role, event, lookup))
 
     def _issue_prepared(self, session: Session, items: list[_PreparedRequest], *, actor: str,
-                        now: datetime | None = None,
+                        origin: str | None = None, now: datetime | None = None,
                         signer: _SigningPool | None = None) -> list[IssuedBadge]:
         """Issue `items` in the caller's transaction: one query for the people, one for the keys
         already issued, one multi-row insert for the new people, the reserved rows and the
@@ -342,7 +357,8 @@ class IssuerService:
                   else [self.sign(document, now) for document in unsigned])
         for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True):
             row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
-        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit)
+        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit,
+                           origin=origin)
         # Built after signing: a request repeated within the batch shares its first one's row.
         return [self._issued(reservation.credential, created=reservation.created)
                 for reservation in reservations]
@@ -408,17 +424,20 @@ class IssuerService:
     def status_list_url(self, status_list_id: int, purpose: StatusPurpose) -> str:
         return f"{self.settings.base_url}/status/{status_list_id}/{purpose}"
 
-    def revoke(self, credential_id: str, reason: str, *, actor: str = "cli") -> None:
-        self._change_status(credential_id, "revoke", reason=reason, actor=actor)
+    def revoke(self, credential_id: str, reason: str, *, actor: str = "cli",
+               origin: str | None = None) -> None:
+        self._change_status(credential_id, "revoke", reason=reason, actor=actor, origin=origin)
 
-    def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli") -> None:
-        self._change_status(credential_id, "suspend", reason=reason, actor=actor)
+    def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli",
+                origin: str | None = None) -> None:
+        self._change_status(credential_id, "suspend", reason=reason, actor=actor, origin=origin)
 
-    def unsuspend(self, credential_id: str, *, actor: str = "cli") -> None:
-        self._change_status(credential_id, "unsuspend", reason=None, actor=actor)
+    def unsuspend(self, credential_id: str, *, actor: str = "cli",
+                  origin: str | None = None) -> None:
+        self._change_status(credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
 
     def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
-                       *, reason: str | None, actor: str) -> None:
+                       *, reason: str | None, actor: str, origin: str | None = None) -> None:
         with self.database.session() as session:
             row = repo.get_credential(session, self.normalise_credential_id(credential_id))
             if row is None:
@@ -450,8 +469,9 @@ class IssuerService:
                 row.suspended_at = None
             repo.record_audit(session, actor=actor, action=f"credential.{action}d"
                               if action != "unsuspend" else "credential.unsuspended",
-                              subject=row.id, details={"reason": reason} if reason else None)
-        self._status_cache.clear()  # after the commit, so no request re-caches the old bits
+                              subject=row.id, details={"reason": reason} if reason else None,
+                              origin=origin)
+        self.forget_status_cache()  # after the commit, so no request re-caches the old bits
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
@@ -485,6 +505,11 @@ class IssuerService:
         document = self.status_list_credential(status_list_id, purpose)
         self._status_cache[key] = (time.monotonic() + ttl, document)
         return document
+
+    def forget_status_cache(self) -> None:
+        """Drop the cached signed status lists: call after committing a status change made
+        outside `revoke`/`suspend`/`unsuspend` (those already do)."""
+        self._status_cache.clear()
 
     def status_list_ids(self) -> list[int]:
         with self.database.session(read_only=True) as session:

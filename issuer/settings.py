@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     profile_image_url: str | None = None
     fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
     fetch_max_bytes: int = Field(default=1_000_000, description="Largest remote document read.")
+    retention_days: int = Field(
+        default=365 * 3, gt=0,
+        description="Days the personal data of a revoked badge is kept before `issuer purge` erases it.")
+    # E-mail delivery (issuer.mail). Without smtp_host, e-mails are written to var/outbox/.
+    smtp_host: str | None = Field(default=None, description="SMTP server; none: e-mails go to var/outbox/.")
+    smtp_port: int | None = Field(default=None, description="SMTP port; default 465 with SSL, 587 with STARTTLS, else 25.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (sent only over TLS or to this machine).")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
+    mail_from: str | None = Field(default=None, description="From address; default the profile name and e-mail.")
 
     @field_validator("base_url")
     @classmethod
