@@ -123,6 +123,8 @@ def _configure_sqlite(engine: Engine) -> None:
             # index could be handed out twice.
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # GDPR erasure: overwrite deleted content instead of leaving it in free pages.
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 
