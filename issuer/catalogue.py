@@ -36,6 +36,8 @@ Family = Literal["membership", "event", "skill"]
 ImageKind = Literal["svg", "png"]
 
 CATALOGUE_DIR_ENV = "ISSUER_CATALOGUE_DIR"
+SKILLS_CATALOGUE_FILE = "skills.yaml"
+"""The seed of the skills catalogue (issuer.skills), kept next to the badge files."""
 ART_SIZE = 512
 """Width and height of every badge image, in pixels (SVG viewBox and PNG rendering)."""
 
@@ -65,6 +67,21 @@ class LocalizedText:
     def get(self, locale: str) -> str:
         """The English text for an `en*` locale, French otherwise (French comes first)."""
         return self.en if locale.lower().startswith("en") else self.fr
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An entry of a skills framework a badge is aligned to (OB 3.0 Appendix B.1, `Alignment`;
+    written into the Achievement by issuer.credential). For the City: a skill of the mediator
+    network's catalogue, as a CASE item (`CFItem`) at the address of the catalogue version the
+    badge was issued under."""
+
+    target_url: str
+    target_name: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_description: str | None = None
+    target_type: str | None = "CFItem"
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,9 @@ class BadgeDefinition:
     alumni_badge: str | None = None
     """Slug of the badge that replaces this one when a mandate ends, so that a former member
     never shows an expired badge (e.g. membre-cln -> ancien-membre-cln)."""
+    alignments: tuple[Alignment, ...] = ()
+    """Skills of the network's catalogue the badge recognises (issue #5; set for the skill
+    badges the coordinator creates, see issuer.skill_badges)."""
 
     def role(self, slug: str | None) -> Role | None:
         """The role named by a slug or by a French or English label, ignoring case, accents,
@@ -163,6 +183,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     `default_catalogue_dir`). Raises CatalogueError naming the file and the field at fault."""
     directory = directory if directory is not None else default_catalogue_dir()
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    # badges/skills.yaml is the skills catalogue (issuer.skills), not a badge file.
+    files = [path for path in files if path.name != SKILLS_CATALOGUE_FILE]
     if not files:
         raise CatalogueError(
             f"Aucun fichier de badges (*.yaml) dans le dossier {directory}.",

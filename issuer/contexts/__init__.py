@@ -22,6 +22,7 @@ DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 JWS_2020_V1 = "https://w3id.org/security/suites/jws-2020/v1"
+SKILLS_CATALOGUE_V1 = "urn:roubaix-badges:context:competences-v1"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ PINNED: dict[str, PinnedContext] = {
                       "b077fa134d909d92c1dcd1c153f2af1b244aeb415967fdc1467d7fc5dd48ac10"),
         PinnedContext(OB_EXTENSIONS, "ob-v3p0-extensions.json",
                       "146f85aa16effd7ca1da8056eb443f53ce1eca8a34186cb062832c0a97d889c3"),
+        # The skills catalogue's own context (schema.org + SKOS terms), served at
+        # {base_url}/contexts/competences-v1.jsonld; keyed by URN as the address depends on
+        # the deployment (issuer/skills/jsonld.py maps it).
+        PinnedContext(SKILLS_CATALOGUE_V1, "competences-v1.jsonld",
+                      "508b98f92efabb530946d51e4f1611f339e562b9b19305fca9c6e7df0b20269c"),
     )
 }
 
