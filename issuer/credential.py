@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from issuer import contexts
-from issuer.catalogue import BadgeDefinition, Event, Role
+from issuer.catalogue import Alignment, BadgeDefinition, Event, Role
 from issuer.errors import InvalidInput
 from issuer.proofs.data_integrity import format_datetime
 
@@ -175,7 +175,27 @@ def build_achievement(badge: BadgeDefinition, *, base_url: str, issuer: IssuerPr
     }
     if badge.tags:
         achievement["tag"] = list(badge.tags)
+    if badge.alignments:
+        achievement["alignment"] = [alignment_json(item) for item in badge.alignments]
     return achievement
+
+
+def alignment_json(alignment: Alignment) -> dict[str, Any]:
+    """An OB 3.0 `Alignment` (Appendix B.1). Every term is defined by the pinned OB 3.0.3
+    context (`alignment` in Achievement's scoped context, the rest in `Alignment`'s), so it is
+    signed, not dropped (PITFALLS 1); `type` is an array (PITFALLS 3) and `targetType` a term of
+    the schema's AlignmentTargetType enumeration (`CFItem`: an item of a CASE framework)."""
+    entry: dict[str, Any] = {"type": ["Alignment"], "targetName": alignment.target_name,
+                             "targetUrl": alignment.target_url}
+    if alignment.target_code:
+        entry["targetCode"] = alignment.target_code
+    if alignment.target_framework:
+        entry["targetFramework"] = alignment.target_framework
+    if alignment.target_type:
+        entry["targetType"] = alignment.target_type
+    if alignment.target_description:
+        entry["targetDescription"] = alignment.target_description
+    return entry
 
 
 def event_evidence(badge: BadgeDefinition, event: Event, base_url: str) -> dict[str, Any]:

@@ -135,9 +135,14 @@ class IssuerService:
 
     @property
     def catalogue(self) -> Catalogue:
+        """The badges of `badges/`, and the skill badges the coordinator created from the
+        skills catalogue (stored in the database, aligned to its current version)."""
         if self._catalogue is None:
             self._catalogue = load_catalogue()
-        return self._catalogue
+        # Imported here: issuer.skill_badges builds on this module.
+        from issuer.skill_badges import with_skill_badges
+
+        return with_skill_badges(self, self._catalogue)
 
     @cached_property
     def _keys(self) -> list[IssuerKey]:

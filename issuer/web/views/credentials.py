@@ -38,6 +38,7 @@ from issuer.preview import render_preview
 from issuer.qr import qr_svg
 from issuer.service import IssuedBadge, IssuerService, verification_context_for
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
+from issuer.skill_badges import aligned_skills
 from issuer.storage import repositories as repo
 from issuer.verification import Check, verify
 from issuer.web.deps import service_of
@@ -344,6 +345,8 @@ def credential_page(request: Request) -> Response:
         "indexable": is_indexable(issued),
         "preview_url": f"{base_url}/credentials/{issued.credential_id}/preview.png",
         "og_locale": "en_GB" if locale == "en" else "fr_FR",
+        # The skills of the catalogue the badge is aligned to, with the version it names.
+        "aligned_skills": aligned_skills(service, issued.credential, locale),
     }
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}
