@@ -253,3 +253,6 @@ def _refuse_audit_rewrite(mapper: Any, connection: Any, target: AuditEntry) -> N
 
 # The workspace tables share this metadata (imported last: they build on the classes above).
 from issuer.storage import workspace_models  # noqa: E402,F401
+from issuer.storage import skills_models  # noqa: E402,F401
+from issuer.storage import skill_badge_models  # noqa: E402,F401
+from issuer.storage import mediator_models  # noqa: E402,F401

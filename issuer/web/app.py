@@ -20,6 +20,8 @@ from issuer.web.admin.auth import LoginRequired, PermissionDenied
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
+from issuer.web.views import skills as skill_pages
+from issuer.web.views import mediators as mediator_pages
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -55,6 +57,27 @@ def _routes() -> list[BaseRoute]:
         Route("/credentials/{credential_id}/qr.svg", credentials.qr_code, name="credential_qr"),
         Route("/credentials/{credential_id}/attestation.pdf", credentials.attestation_pdf,
               name="credential_attestation"),
+        Route("/competences", skill_pages.catalogue_page, name="skills_catalogue"),
+        Route("/competences/catalogue.jsonld", skill_pages.catalogue_jsonld,
+              name="skills_catalogue_jsonld"),
+        Route("/competences/case.json", skill_pages.case_package, name="skills_case_package"),
+        Route("/competences/versions/{number:int}/{code}", skill_pages.skill_version_page,
+              name="skill_version"),
+        Route("/competences/{code}", skill_pages.skill_page, name="skill"),
+        Route("/espace", mediator_pages.space, methods=["GET"], name="mediator_space"),
+        Route("/espace/connexion", mediator_pages.request_link, methods=["POST"],
+              name="mediator_request_link"),
+        Route("/espace/lien/{token}", mediator_pages.link_form, methods=["GET"],
+              name="mediator_link"),
+        Route("/espace/lien/{token}", mediator_pages.link_submit, methods=["POST"],
+              name="mediator_link_submit"),
+        Route("/espace/deconnexion", mediator_pages.sign_out, methods=["POST"],
+              name="mediator_sign_out"),
+        Route("/espace/annuaire", mediator_pages.profile_submit, methods=["POST"],
+              name="mediator_profile"),
+        Route("/espace/annuaire/retrait", mediator_pages.leave_submit, methods=["POST"],
+              name="mediator_leave"),
+        Route("/annuaire", mediator_pages.directory, methods=["GET"], name="directory"),
         *admin.admin_routes(),
         *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

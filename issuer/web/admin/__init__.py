@@ -12,15 +12,19 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from issuer.web.admin import audit, auth, credentials, dashboard, events, mail, members, recipients
+from issuer.web.admin import skill_badges, skills
 
 
 def admin_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for module in (auth, dashboard, events, credentials, members, recipients, mail, audit):
+    # skill_badges before skills: /admin/competences/{code} would take "badges" for a code.
+    for module in (auth, dashboard, events, credentials, members, recipients, mail, audit,
+                   skill_badges, skills):
         routes.extend(module.routes)
     return routes
 
 
 def public_claim_routes() -> list[BaseRoute]:
-    """The self-claim page attendees reach from the QR code (no account needed)."""
-    return list(events.public_routes)
+    """Public pages of workspace areas (no account needed): the self-claim page attendees
+    reach from the QR code, and the evidence files skill badges cite."""
+    return [*events.public_routes, *skill_badges.public_routes]
