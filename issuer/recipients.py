@@ -31,12 +31,16 @@ from sqlalchemy.orm import Session
 
 from issuer import credential as model
 from issuer.canonical import find_control_characters
+from issuer.endorsements import forget_person_endorsements
 from issuer.errors import InvalidInput, NotFound
 from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
 from issuer.mail.transport import outbox_dir
+from issuer.mediators.sign_in import forget_recipient
 from issuer.service import IssueRequest, IssuerService
 from issuer.storage import repositories as repo
+from issuer.storage.endorsement_models import EndorsementRow
+from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 
@@ -402,8 +406,15 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
         records = _personal_records(session, person)
         ids = [row.id for row in person.credentials]
         member_ids = [row.id for row in records.members]
+        directory = session.get(DirectoryProfile, person.id)
+        written = list(session.scalars(select(EndorsementRow).where(
+            EndorsementRow.endorser_id == person.id).order_by(EndorsementRow.requested_at)))
+        received = list(session.scalars(select(EndorsementRow).where(
+            EndorsementRow.endorsed_credential_id.in_(ids)).order_by(EndorsementRow.requested_at)))
+        endorsement_ids = [row.id for row in (*written, *received)]
         audit = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.subject.in_([person.id, *ids, *member_ids])).order_by(AuditEntry.id)))
+            AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids]))
+            .order_by(AuditEntry.id)))
         document = {
             "exported_at": _iso(now),
             "issuer": service.settings.profile_name,
@@ -413,6 +424,12 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
             "claims": [_columns(row) for row in records.claims],
             "cln_members": [_columns(row) for row in records.members],
             "email_messages": [_columns(row) for row in records.messages],
+            "directory_profile": _columns(directory) if directory is not None else None,
+            "endorsements_written": [_columns(row) for row in written],
+            # Another person wrote these: their pseudonymous ids stay out of this export.
+            "endorsements_received": [_columns(row, exclude=("endorser_id",
+                                                             "endorser_credential_id"))
+                                      for row in received],
             "audit_log": [{"at": _iso(entry.at), "actor": entry.actor, "action": entry.action,
                            "subject": entry.subject, "details": entry.details}
                           for entry in audit],
@@ -457,10 +474,13 @@ def erase_person(service: IssuerService, recipient_id: str, *, actor: str,
             if row.revoked_at is None:
                 revoke_in_session(session, row, ERASURE, actor=actor, origin=origin, now=now)
                 revoked.append(row.id)
+        endorsements = forget_person_endorsements(service, session, person.id, actor=actor,
+                                                  origin=origin, now=now)
         forgotten, deleted, files = _erase_personal_data(service, session, person, now)
         repo.record_audit(session, actor=actor, action="recipient.erased", subject=person.id,
                           details={"revoked": revoked, "forgotten": forgotten,
-                                   "deleted": deleted}, origin=origin)
+                                   "deleted": deleted, "endorsements_revoked": endorsements},
+                          origin=origin)
     _remove_files(files)
     forget_cached_status_lists(service)
     return ErasureReport(revoked=tuple(revoked), forgotten=tuple(forgotten), deleted=deleted)
@@ -574,6 +594,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
     deleted = records.counts()
     files = [path for row in records.messages for path in _message_files(service, row)]
     _delete_rows(session, records)
+    # "Mon espace" sign-in links and sessions, and the directory entry (issuer.mediators).
+    forget_recipient(session, person.id)
     forgotten = []
     for row in person.credentials:
         if row.is_signed:

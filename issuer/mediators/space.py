@@ -16,32 +16,23 @@ from issuer.mediators.badges import (
     group_by_domain,
     recipient_badges,
 )
+from issuer import endorsements
+from issuer.endorsements import EndorsementView
 from issuer.mediators.profile import Profile, profile_of
 
 if TYPE_CHECKING:
     from issuer.service import IssuerService
 
 
-# --- endorsements (item 5, a later session) --------------------------------------------------
+# --- endorsements (item 5: issuer.endorsements) ---------------------------------------------
 
-@dataclass(frozen=True)
-class Endorsement:
-    """An approved peer endorsement of one of the person's skill badges (OB 3.0
-    `EndorsementCredential`), as their space lists it."""
-
-    credential_id: str          # the EndorsementCredential
-    page_path: str
-    endorsed_badge_id: str      # the skill badge it endorses
-    endorser_name: str | None   # as the endorser agreed to show it
-    comment: str
-    issued_at: datetime
+#: An endorsement as the space lists it (received: published ones; given: every state).
+Endorsement = EndorsementView
 
 
 def endorsements_received(service: IssuerService, recipient_id: str) -> tuple[Endorsement, ...]:
-    """The person's approved, unrevoked endorsements. None exist yet: peer endorsement (issue
-    #5, item 5) comes in a later session; it only has to return them here, and "Mon espace"
-    lists them (templates/space.html, section "recommandations")."""
-    return ()
+    """The person's published endorsements (approved by the coordination, not revoked)."""
+    return endorsements.endorsements_received(service, recipient_id)
 
 
 # --- "Mon espace" ----------------------------------------------------------------------------
@@ -53,6 +44,7 @@ class MediatorSpace:
     skills_held: tuple[DomainSkills, ...]
     skills_missing: tuple[DomainSkills, ...]
     endorsements: tuple[Endorsement, ...]
+    endorsements_given: tuple[Endorsement, ...]
     profile: Profile
     has_skill_badge: bool       # a valid badge aligned to a skill: may join the directory
 
@@ -72,5 +64,6 @@ def build_space(service: IssuerService, recipient_id: str, *, locale: str = "fr"
         skills_held=group_by_domain(catalogue, held, locale),
         skills_missing=group_by_domain(catalogue, missing, locale),
         endorsements=endorsements_received(service, recipient_id),
+        endorsements_given=endorsements.endorsements_given(service, recipient_id),
         profile=profile_of(service, recipient_id),
         has_skill_badge=bool(held))

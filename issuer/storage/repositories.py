@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import IssuerError, NotFound
 from issuer.status_list import StatusListError, pick_free_index
+from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import (
     MIN_STATUS_LIST_LENGTH,
     AuditEntry,
@@ -47,6 +48,7 @@ from issuer.storage.models import (
 #: A pick strategy: given `is_taken(index)` and the list length, return a free index or
 #: raise StatusListError("status.list_full"). The default draws at random (§2.1).
 IndexPicker = Callable[[Callable[[int], bool], int], int]
+StatusListKind = Literal["credentials", "endorsements"]
 
 # Random probes answered by one indexed lookup each; past this many (the list is filling up)
 # the taken indices are loaded once, since pick_free_index may then scan the whole list.
@@ -109,6 +111,7 @@ def allocate_status_slot(
     *,
     list_length: int = MIN_STATUS_LIST_LENGTH,
     rng_pick: IndexPicker | None = None,
+    kind: StatusListKind = "credentials",
 ) -> tuple[int, int]:
     """A (status_list_id, index) that no committed credential uses, drawn at random in the
     current list (the oldest one not full).
@@ -118,7 +121,8 @@ def allocate_status_slot(
     take the same one before commit. `reserve_credential_row` inserts it under the unique
     constraint and retries, which is what makes allocation safe; call that instead.
     """
-    return allocate_status_slots(session, 1, list_length=list_length, rng_pick=rng_pick)[0]
+    return allocate_status_slots(session, 1, list_length=list_length, rng_pick=rng_pick,
+                                 kind=kind)[0]
 
 
 def allocate_status_slots(
@@ -127,21 +131,24 @@ def allocate_status_slots(
     *,
     list_length: int = MIN_STATUS_LIST_LENGTH,
     rng_pick: IndexPicker | None = None,
+    kind: StatusListKind = "credentials",
 ) -> list[tuple[int, int]]:
     """`count` distinct (status_list_id, index) slots, each as `allocate_status_slot` draws it.
 
     For a batch, the taken indices of the current list are loaded once rather than probed one
     query at a time. Like `allocate_status_slot`, this only proposes: the caller inserts under
-    the unique constraint (`reserve_credential_rows`).
+    the unique constraint (`reserve_credential_rows`). `kind` says whose lists to draw from:
+    badges' ("credentials") or peer endorsements' (`reserve_endorsement_slot`).
     """
     if list_length <= 0 or list_length % 8:
         raise ValueError(f"a status list length is a positive multiple of 8, not {list_length}")
     pick = rng_pick or pick_free_index
     slots: list[tuple[int, int]] = []
     while len(slots) < count:
-        status_list = _current_list(session) or _open_list(session, list_length)
+        status_list = _current_list(session, kind) or _open_list(session, list_length, kind)
         wanted = count - len(slots)
-        probe = _taken_probe(session, status_list.id, preload=wanted > _PROBES_BEFORE_BULK_LOAD)
+        probe = _taken_probe(session, status_list.id, preload=wanted > _PROBES_BEFORE_BULK_LOAD,
+                             kind=kind)
         indices = _draw_indices(pick, probe, status_list.length, wanted)
         slots.extend((status_list.id, index) for index in indices)
         if len(indices) < wanted:
@@ -374,20 +381,53 @@ def status_bits(
     session: Session, status_list_id: int, purpose: Literal["revocation", "suspension"]
 ) -> list[int]:
     """The indices whose bit is set in list `status_list_id` for `purpose`, ascending:
-    revoked credentials for "revocation", currently suspended ones for "suspension"."""
+    revoked credentials for "revocation", currently suspended ones for "suspension" (read
+    from the table of the list's kind: badges or endorsements)."""
+    status_list = session.get(StatusList, status_list_id)
+    table = _slot_table(status_list.kind if status_list is not None else "credentials")
     if purpose == "revocation":
-        is_set = IssuedCredential.revoked_at.is_not(None)
+        is_set = table.revoked_at.is_not(None)
     elif purpose == "suspension":
-        is_set = IssuedCredential.suspended.is_(True)
+        is_set = table.suspended.is_(True)
     else:
         raise ValueError(f"unknown status purpose: {purpose!r}")
     return list(
         session.scalars(
-            select(IssuedCredential.status_index)
-            .where(IssuedCredential.status_list_id == status_list_id, is_set)
-            .order_by(IssuedCredential.status_index)
+            select(table.status_index)
+            .where(table.status_list_id == status_list_id, is_set)
+            .order_by(table.status_index)
         )
     )
+
+
+def reserve_endorsement_slot(
+    session: Session,
+    endorsement: EndorsementRow,
+    *,
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+    max_attempts: int = 32,
+) -> tuple[int, int]:
+    """Give `endorsement` (already in the session) a slot of an endorsements' status list, as
+    `reserve_credential_row` does for a badge: draw, write in a SAVEPOINT, and on a collision
+    with a concurrent transaction (the unique `(status_list_id, status_index)`) draw again."""
+    last_error: IntegrityError | None = None
+    for _ in range(max_attempts):
+        status_list_id, index = allocate_status_slot(
+            session, list_length=list_length, rng_pick=rng_pick, kind="endorsements")
+        try:
+            with session.begin_nested():
+                endorsement.status_list_id = status_list_id
+                endorsement.status_index = index
+                session.flush()
+        except IntegrityError as error:
+            last_error = error
+            continue
+        return status_list_id, index
+    raise SlotReservationFailed(
+        f"Impossible de réserver une entrée de liste de statut après {max_attempts} essais.",
+        f"Could not reserve a status list entry after {max_attempts} attempts.",
+    ) from last_error
 
 
 def record_audit(
@@ -495,19 +535,25 @@ def _recipient_by_hash_key(session: Session, email_hash_key: str) -> Recipient |
     ).one_or_none()
 
 
-def _current_list(session: Session) -> StatusList | None:
+def _slot_table(kind: str) -> Any:
+    """The table whose rows own the indices of a list of this kind."""
+    return EndorsementRow if kind == "endorsements" else IssuedCredential
+
+
+def _current_list(session: Session, kind: StatusListKind = "credentials") -> StatusList | None:
     return session.scalars(
-        select(StatusList).where(StatusList.full.is_(False)).order_by(StatusList.id).limit(1)
+        select(StatusList).where(StatusList.full.is_(False), StatusList.kind == kind)
+        .order_by(StatusList.id).limit(1)
     ).first()
 
 
-def _open_list(session: Session, length: int) -> StatusList:
+def _open_list(session: Session, length: int, kind: StatusListKind = "credentials") -> StatusList:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_OPEN_LIST_LOCK})
-        opened_meanwhile = _current_list(session)
+        opened_meanwhile = _current_list(session, kind)
         if opened_meanwhile is not None:
             return opened_meanwhile
-    status_list = StatusList(length=length, created_at=utc_now(), full=False)
+    status_list = StatusList(length=length, created_at=utc_now(), full=False, kind=kind)
     session.add(status_list)
     session.flush()
     return status_list
@@ -535,22 +581,22 @@ def _draw_indices(
 
 
 def _taken_probe(
-    session: Session, status_list_id: int, *, preload: bool = False
+    session: Session, status_list_id: int, *, preload: bool = False,
+    kind: StatusListKind = "credentials",
 ) -> Callable[[int], bool]:
     """`is_taken` for pick_free_index: an indexed lookup per probe while the list has room,
     then (when random draws keep hitting taken indices) one load of every taken index. A batch
     that will probe many times anyway asks for that load at once (`preload`)."""
     probes = _PROBES_BEFORE_BULK_LOAD if preload else 0
     taken: set[int] | None = None
+    table = _slot_table(kind)
 
     def is_taken(index: int) -> bool:
         nonlocal probes, taken
         if taken is None and probes >= _PROBES_BEFORE_BULK_LOAD:
             taken = set(
                 session.scalars(
-                    select(IssuedCredential.status_index).where(
-                        IssuedCredential.status_list_id == status_list_id
-                    )
+                    select(table.status_index).where(table.status_list_id == status_list_id)
                 )
             )
         if taken is not None:
@@ -560,8 +606,8 @@ def _taken_probe(
             session.scalar(
                 select(
                     exists().where(
-                        IssuedCredential.status_list_id == status_list_id,
-                        IssuedCredential.status_index == index,
+                        table.status_list_id == status_list_id,
+                        table.status_index == index,
                     )
                 )
             )
