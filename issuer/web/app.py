@@ -22,6 +22,7 @@ from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import skills as skill_pages
 from issuer.web.views import mediators as mediator_pages
+from issuer.web.views import endorsements as endorsement_pages
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -78,6 +79,18 @@ def _routes() -> list[BaseRoute]:
         Route("/espace/annuaire/retrait", mediator_pages.leave_submit, methods=["POST"],
               name="mediator_leave"),
         Route("/annuaire", mediator_pages.directory, methods=["GET"], name="directory"),
+        Route("/recommandations/{endorsement_id}", endorsement_pages.endorsement_page,
+              name="endorsement"),
+        Route("/recommandations/{endorsement_id}/credential.json",
+              endorsement_pages.endorsement_json, name="endorsement_json"),
+        Route("/recommandations/{endorsement_id}/credential.jwt",
+              endorsement_pages.endorsement_jwt, name="endorsement_jwt"),
+        Route("/espace/recommander/{credential_id}", endorsement_pages.endorse_form,
+              methods=["GET"], name="mediator_endorse"),
+        Route("/espace/recommander/{credential_id}", endorsement_pages.endorse_submit,
+              methods=["POST"], name="mediator_endorse_submit"),
+        Route("/espace/recommandations/{endorsement_id}/retrait",
+              endorsement_pages.withdraw_submit, methods=["POST"], name="mediator_withdraw"),
         *admin.admin_routes(),
         *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -12,14 +12,14 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from issuer.web.admin import audit, auth, credentials, dashboard, events, mail, members, recipients
-from issuer.web.admin import skill_badges, skills
+from issuer.web.admin import endorsements, skill_badges, skills
 
 
 def admin_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     # skill_badges before skills: /admin/competences/{code} would take "badges" for a code.
     for module in (auth, dashboard, events, credentials, members, recipients, mail, audit,
-                   skill_badges, skills):
+                   skill_badges, skills, endorsements):
         routes.extend(module.routes)
     return routes
 

@@ -38,6 +38,7 @@ from issuer.preview import render_preview
 from issuer.qr import qr_svg
 from issuer.service import IssuedBadge, IssuerService, verification_context_for
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
+from issuer.endorsements import endorsements_of_badge
 from issuer.skill_badges import aligned_skills
 from issuer.storage import repositories as repo
 from issuer.verification import Check, verify
@@ -189,6 +190,12 @@ def badge_definition(service: IssuerService,
         return badge, badge.event(int(number))
     except (CatalogueError, ValueError):
         return badge, None
+
+
+def is_skill_badge(service: IssuerService, credential: dict[str, Any]) -> bool:
+    """A skill badge of the network (catalogue family "skill"): peers may endorse it."""
+    badge, _event = badge_definition(service, credential)
+    return badge is not None and badge.family == "skill"
 
 
 def badge_facts(service: IssuerService, issued: IssuedBadge, locale: str) -> BadgeFacts:
@@ -347,6 +354,9 @@ def credential_page(request: Request) -> Response:
         "og_locale": "en_GB" if locale == "en" else "fr_FR",
         # The skills of the catalogue the badge is aligned to, with the version it names.
         "aligned_skills": aligned_skills(service, issued.credential, locale),
+        # Peer endorsements (issue #5 item 5): skill badges only, published ones only.
+        "endorsable": is_skill_badge(service, issued.credential),
+        "endorsements": endorsements_of_badge(service, issued.credential_id),
     }
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}

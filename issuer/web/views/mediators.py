@@ -43,7 +43,8 @@ SESSION_COOKIE = "issuer_mediator_session"
 SECURE_SESSION_COOKIE = "__Host-issuer_mediator_session"
 PRIVATE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 # What the space says after a change (`?fait=` after the redirect): known values only.
-DONE_MESSAGES = ("link-sent", "joined", "updated", "left", "signed-out")
+DONE_MESSAGES = ("link-sent", "joined", "updated", "left", "signed-out", "endorsement-sent",
+                 "endorsement-withdrawn")
 
 
 # --- clock, cookie, session ------------------------------------------------------------------
