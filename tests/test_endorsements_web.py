@@ -76,6 +76,8 @@ def test_endorsement_from_the_form_to_the_published_credential(
     assert COMMENT not in unescape(browser(app).get(f"/credentials/{badges['camille']}").text)
 
     coordinator = signed_in_client(app)
+    dashboard = unescape(coordinator.get("/admin").text)
+    assert "<strong>1</strong> recommandations à relire" in dashboard
     queue = unescape(coordinator.get("/admin/recommandations").text)
     assert COMMENT in queue and "Sacha E." in queue
     pending = endorsements.moderation_queue(service_of(app))[0]

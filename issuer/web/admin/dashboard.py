@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from issuer.catalogue import Catalogue
+from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, Event, IssuedCredential
 from issuer.storage.workspace_models import (
     Attendance,
@@ -78,6 +79,7 @@ class DashboardSummary:
     sectors: list[tuple[str, int]] = field(default_factory=list)
     recent_actions: list[AuditEntry] = field(default_factory=list)
     pending_claims: int = 0
+    pending_endorsements: int = 0
     failed_emails: list[FailedEmail] = field(default_factory=list)
     failed_email_count: int = 0
 
@@ -143,6 +145,9 @@ def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr"
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(RECENT_ACTIONS)))
     summary.pending_claims = session.scalar(
         select(func.count()).select_from(ClaimRequest).where(ClaimRequest.status == "pending")) or 0
+    summary.pending_endorsements = session.scalar(
+        select(func.count()).select_from(EndorsementRow)
+        .where(EndorsementRow.status == "pending")) or 0
     summary.failed_email_count = session.scalar(
         select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "failed")) or 0
     summary.failed_emails = [
