@@ -247,3 +247,15 @@ def test_malformed_case_upload_is_refused_with_its_reason(
         files={"package": ("p.json", b"not json", "application/json")})
     assert "pas un JSON lisible" in _message(unreadable.text)
     assert skills.current_catalogue(admin_app[1]).version == 1
+
+
+def test_current_skill_page_is_revalidated_so_an_edit_shows_at_once(public: TestClient) -> None:
+    """Found by the browser tests: a five-minute cache kept showing a retired skill as current."""
+    page = public.get("/competences/ACC-01", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-cache"
+    assert "Accept" in page.headers["vary"]
+    version = public.get("/competences/versions/1/ACC-01", headers={"accept": "text/html"})
+    assert version.headers["cache-control"] == "public, max-age=86400"
+    document = public.get("/competences/ACC-01", headers={"accept": "application/ld+json"})
+    assert document.headers["vary"] == "Accept"

@@ -76,7 +76,9 @@ def _skill_response(request: Request, catalogue: SkillCatalogue, code: str, *,
     cache = VERSION_CACHE if versioned else CATALOGUE_CACHE
     if not wants_html(request):
         document = jsonld.skill_document(catalogue, skill, base_url, versioned=versioned)
-        return json_response(document, cache=cache)
+        response = json_response(document, cache=cache)
+        response.headers["vary"] = "Accept"  # the same address serves the HTML page
+        return response
     response = render(request, "competence.html", {
         "catalogue": catalogue, "skill": skill,
         "domain": catalogue.domain(skill.domain_code),
@@ -84,7 +86,10 @@ def _skill_response(request: Request, catalogue: SkillCatalogue, code: str, *,
         "current_url": uris.skill_uri(base_url, skill.code),
         "version_url": uris.skill_version_uri(base_url, catalogue.version, skill.code),
     })
-    response.headers["cache-control"] = cache
+    # The current page changes as soon as the coordinator edits or retires the skill: a
+    # browser or proxy must not show the old text (a version's page never changes).
+    response.headers["cache-control"] = VERSION_CACHE if versioned else "no-cache"
+    response.headers["vary"] = "Accept, Accept-Language, Cookie"
     response.headers["link"] = (
         f'<{uris.skill_uri(base_url, skill.code)}>; rel="alternate"; '
         f'type="{jsonld.JSON_LD_MEDIA_TYPE}"')
