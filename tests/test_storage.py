@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from issuer.storage import (
@@ -355,3 +356,31 @@ def test_erasing_a_recipient_forgets_the_email_but_keeps_the_credentials(db: Dat
         assert kept.recipient_id == recipient_id
         # The keyed hash is gone: the same address now makes a new pseudonymous recipient.
         assert _recipient(session, 3).subject_id != subject_id
+
+
+def test_upgrading_a_database_in_use_to_endorsements_keeps_every_list_a_badge_list(
+        database_url: str) -> None:
+    """Migration 0007 (peer endorsements) on a database already holding status lists and
+    badges: the lists become badge lists, and the migration can be undone and redone."""
+    database = Database(database_url)
+    config = alembic_config()
+    try:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO status_lists (length, created_at, \"full\") "
+                                    "VALUES (131072, CURRENT_TIMESTAMP, false)"))
+        database.migrate()
+        with database.engine.connect() as connection:
+            kinds = connection.execute(text("SELECT kind FROM status_lists")).scalars().all()
+        assert kinds == ["credentials"]
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        database.migrate()
+        with database.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        database.dispose()

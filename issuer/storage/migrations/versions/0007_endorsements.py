@@ -20,9 +20,8 @@ Timestamp = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("status_lists") as batch:
-        batch.add_column(sa.Column("kind", sa.String(16), nullable=False,
-                                   server_default="credentials"))
+    op.add_column("status_lists", sa.Column("kind", sa.String(16), nullable=False,
+                                            server_default="credentials"))
     op.create_index("ix_status_lists_kind", "status_lists", ["kind"])
     op.create_table(
         "endorsements",
@@ -73,5 +72,6 @@ def downgrade() -> None:
     op.drop_index("ix_endorsements_endorsed_credential_id", table_name="endorsements")
     op.drop_table("endorsements")
     op.drop_index("ix_status_lists_kind", table_name="status_lists")
-    with op.batch_alter_table("status_lists") as batch:
-        batch.drop_column("kind")
+    # Not batch mode: on SQLite it copies and drops `status_lists`, which the foreign keys of
+    # `issued_credentials` forbid. SQLite 3.35+ drops a plain column in place.
+    op.execute("ALTER TABLE status_lists DROP COLUMN kind")
