@@ -443,6 +443,25 @@ def forget_person_endorsements(service: IssuerService, session: Session, recipie
     return revoked
 
 
+def forget_revoked_endorsements(session: Session, cutoff: datetime) -> int:
+    """Retention (RGPD art. 5-1-e), in the caller's transaction, for `issuer purge`:
+    endorsements revoked before `cutoff` lose their texts and signed forms (their status bit
+    stays set), and requests rejected before it are deleted. Returns how many were changed."""
+    changed = 0
+    for row in session.scalars(select(EndorsementRow).where(or_(
+            EndorsementRow.revoked_at < cutoff,
+            (EndorsementRow.status == "rejected") & (EndorsementRow.decided_at < cutoff)))):
+        if row.status == "rejected":
+            session.delete(row)
+            changed += 1
+        elif row.credential_json or row.comment:
+            row.comment, row.endorser_name = "", None
+            row.credential_json = row.credential_jwt = ""
+            changed += 1
+    session.flush()
+    return changed
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 def _now(now: datetime | None) -> datetime:
@@ -516,7 +535,7 @@ __all__ = [
     "EndorsementError", "EndorsementNotFound", "EndorsementState", "EndorsementView",
     "SignedEndorsement", "approve_endorsement", "decided_endorsements", "endorsable_badge",
     "endorsements_given", "endorsements_of_badge", "endorsements_received",
-    "forget_person_endorsements", "may_endorse", "moderation_queue", "peer_badge_of",
+    "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse", "moderation_queue", "peer_badge_of",
     "pending_count", "reject_endorsement", "request_endorsement", "revoke_endorsement",
     "signed_endorsement", "withdraw_endorsement"
 ]

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from issuer import credential as model
 from issuer.canonical import find_control_characters
-from issuer.endorsements import forget_person_endorsements
+from issuer.endorsements import forget_person_endorsements, forget_revoked_endorsements
 from issuer.errors import InvalidInput, NotFound
 from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
@@ -502,7 +502,8 @@ def purge_expired_personal_data(service: IssuerService,
     - a person whose badges are all revoked since before the cutoff is erased entirely;
     - otherwise each such badge loses its signed text, e-mails, attendance line and (for a
       closed mandate) its register row, and the person keeps the rest;
-    - claims rejected before the cutoff are deleted.
+    - claims rejected before the cutoff are deleted, and endorsements revoked or rejected
+      before it lose their texts (issuer.endorsements).
     Nothing is revoked here; status lists do not change. Running it twice changes nothing."""
     now = _now(now)
     cutoff = now - timedelta(days=service.settings.retention_days)
@@ -519,6 +520,7 @@ def purge_expired_personal_data(service: IssuerService,
             all_expired = all(row.revoked_at is not None and row.revoked_at < cutoff
                               for row in person.credentials)
             if all_expired and person.erased_at is None:
+                forget_person_endorsements(service, session, person.id, actor="cli", now=now)
                 _forgotten, _deleted, found = _erase_personal_data(service, session, person, now)
                 files += found
                 people += 1
@@ -533,12 +535,14 @@ def purge_expired_personal_data(service: IssuerService,
         if rejected:
             session.execute(delete(ClaimRequest).where(ClaimRequest.id.in_(rejected)))
         claims = len(rejected)
-        if people or badges or claims:
+        endorsements_forgotten = forget_revoked_endorsements(session, cutoff)
+        if people or badges or claims or endorsements_forgotten:
             repo.record_audit(session, actor="cli", action="personal_data.purged",
                               subject="retention",
                               details={"retention_days": service.settings.retention_days,
                                        "people_erased": people, "badges_forgotten": badges,
-                                       "claims_deleted": claims})
+                                       "claims_deleted": claims,
+                                       "endorsements_forgotten": endorsements_forgotten})
     _remove_files(files)
     return PurgeReport(people_erased=people, badges_forgotten=badges, claims_deleted=claims,
                        cutoff=cutoff)

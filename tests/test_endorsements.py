@@ -361,3 +361,19 @@ def test_a_persons_export_holds_the_endorsements_they_wrote_and_received(
     assert [e["id"] for e in written["endorsements_written"]] == [signed.view.id]
     assert [e["id"] for e in received["endorsements_received"]] == [signed.view.id]
     assert "endorser_id" not in received["endorsements_received"][0]
+
+
+def test_retention_forgets_the_texts_of_long_revoked_endorsements(
+        service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
+    from datetime import timedelta
+
+    from issuer.recipients import purge_expired_personal_data
+
+    signed = approved(service, sacha, camille)
+    endorsements.revoke_endorsement(service, signed.view.id, "Signalement", actor=COORDINATOR)
+    later = signed.view.requested_at + timedelta(days=service.settings.retention_days + 1)
+    purge_expired_personal_data(service, now=later)
+    with service.database.session(read_only=True) as session:
+        row = session.get(EndorsementRow, signed.view.id)
+        assert row.comment == "" and row.credential_json == "" and row.revoked_at is not None
+    assert check(service, signed.credential_json)["status"] == "status.revoked"
