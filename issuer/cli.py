@@ -124,7 +124,9 @@ def main() -> None:
 @click.option("--did-method", type=click.Choice(["web", "key"]),
               help=_("Issuer identifier: did:web from the base URL (default) or did:key."))
 @click.option("--demo", is_flag=True,
-              help=_("Also issue three demo badges to fictional people, to look at."))
+              help=_("Also issue demo badges to fictional people, to look at: one of each "
+                     "family, and two mediators of the network with skill badges, listed in "
+                     "the directory, one endorsing the other."))
 @handles_errors
 def init(base_url: str | None, did_method: str | None, demo: bool) -> None:
     from issuer.settings import Settings
@@ -140,10 +142,12 @@ def init(base_url: str | None, did_method: str | None, demo: bool) -> None:
     click.echo(_("Database: {url}").format(url=service.database.url))
     click.echo(_("Catalogue: {count} badges").format(count=len(service.catalogue.badges)))
     if demo:
-        from issuer.demo import issue_demo_badges
+        from issuer.demo import issue_demo_badges, seed_demo_network
 
         for issued in issue_demo_badges(service):
             click.echo(_("Demo badge: {url}").format(url=issued.url))
+        for url in seed_demo_network(service):
+            click.echo(_("Demo skill badge (directory, endorsement): {url}").format(url=url))
 
 
 def _save_settings(home: Path, **values: str | None) -> None:

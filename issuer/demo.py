@@ -30,11 +30,76 @@ def issue_demo_badges(service: IssuerService) -> list[IssuedBadge]:
 
 
 def demo_badges(service: IssuerService) -> list[IssuedBadge]:
-    """The demo badges already issued (none until `issuer init --demo`), in catalogue order."""
-    keys = {service.email_lookup_key(request.email) for request in DEMO_REQUESTS}
+    """The demo badges already issued (none until `issuer init --demo`), in the order issued:
+    one of each family, then the demo mediators' skill badges."""
+    emails = {request.email for request in DEMO_REQUESTS} | {m[1] for m in DEMO_MEDIATORS}
+    keys = {service.email_lookup_key(email) for email in emails}
     with service.database.session(read_only=True) as session:
         ids = session.scalars(
             select(rows.IssuedCredential.id).join(rows.Recipient)
             .where(rows.Recipient.email_hash_key.in_(keys), rows.IssuedCredential.revoked_at.is_(None))
             .order_by(rows.IssuedCredential.issued_at)).all()
     return [service.credential(credential_id) for credential_id in ids]
+
+
+# --- the mediator network, for the directory and the endorsements to show something ---------
+
+DEMO_ACTOR = "demo"
+DEMO_SKILL_BADGES = (("skill", "ACC-01"), ("skill", "CYB-01"))
+DEMO_MEDIATORS = (
+    # (badge slug, e-mail, name, directory entry)
+    ("competence-cyb-01", f"sacha.exemple@{DEMO_DOMAIN}", "Sacha Exemple",
+     ("Sacha E.", "nord", "Médiathèque de quartier (exemple)",
+      "Ateliers « Mallette Cyber » le mercredi après-midi.")),
+    ("competence-acc-01", f"alex.exemple@{DEMO_DOMAIN}", "Alex Exemple",
+     ("Alex E.", "sud", "Centre social (exemple)",
+      "Accueil et aide aux démarches en ligne, le mardi matin.")),
+)
+DEMO_ENDORSEMENT = ("Alex et moi avons accompagné ensemble des habitants sur leurs démarches "
+                    "CAF : accueil patient et explications claires.")
+
+
+def seed_demo_network(service: IssuerService) -> list[str]:
+    """Two fictional mediators with skill badges of the catalogue, both in the directory, and
+    one endorsement between them approved (idempotent). Returns the pages made."""
+    from issuer import endorsements, mediators
+    from issuer.endorsements import EndorsementError
+    from issuer.skill_badges import (
+        SkillBadgeError,
+        SkillEvidence,
+        create_skill_badge,
+        issue_skill_badge,
+    )
+
+    for kind, code in DEMO_SKILL_BADGES:
+        try:
+            create_skill_badge(service, kind, code, actor=DEMO_ACTOR)
+        except SkillBadgeError:
+            pass  # made already (an earlier `init --demo`, or by the coordinator)
+    issued = {}
+    for slug, email, name, (shown, sector, organisation, description) in DEMO_MEDIATORS:
+        badge = issue_skill_badge(
+            service, slug, email=email, name=name, show_name=True, actor=DEMO_ACTOR,
+            given=SkillEvidence(narrative="Exemple de démonstration : badge fictif."),
+            send_email=False)
+        recipient_id = _recipient_of(service, badge.credential_id)
+        mediators.save_profile(service, recipient_id, mediators.ProfileDraft(
+            display_name=shown, sector=sector, organisation=organisation,
+            description=description))
+        issued[name] = (badge, recipient_id)
+    (_sacha_badge, sacha), (alex_badge, _alex) = issued["Sacha Exemple"], issued["Alex Exemple"]
+    pages = [badge.url for badge, _ in issued.values()]
+    try:
+        view = endorsements.request_endorsement(service, sacha, alex_badge.credential_id,
+                                                DEMO_ENDORSEMENT, endorser_name="Sacha E.")
+        endorsements.approve_endorsement(service, view.id, actor=DEMO_ACTOR)
+    except EndorsementError:
+        pass  # endorsed already
+    return pages
+
+
+def _recipient_of(service: IssuerService, credential_id: str) -> str:
+    with service.database.session(read_only=True) as session:
+        row = session.get(rows.IssuedCredential, credential_id)
+        assert row is not None
+        return row.recipient_id

@@ -23,12 +23,32 @@ def test_init_demo_issues_one_badge_per_family_once_and_the_home_page_links_them
         assert result.exit_code == 0, result.output
     service = IssuerService(Settings.load(home=tmp_path))
     badges = demo_badges(service)
-    assert len(badges) == 3
+    assert len(badges) == 5
     assert {b.credential["credentialSubject"]["achievement"]["id"].split("/")[4] for b in badges} == {
-        "membre-cln", "petit-dejeuner-inclusion-numerique", "mediateur-numerique"}
+        "membre-cln", "petit-dejeuner-inclusion-numerique", "mediateur-numerique",
+        "competence-acc-01", "competence-cyb-01"}
     for badge in badges:
         assert DEMO_DOMAIN not in badge.credential_json  # e-mails are hashed, even fictional ones
         assert verify(badge.credential_json, verification_context_for(service)).verdict == "valid"
     home = TestClient(create_app(service.settings, service)).get("/")
     for badge in badges:
         assert f"/credentials/{badge.credential_id}" in home.text
+
+
+def test_init_demo_shows_the_mediator_network_in_the_directory_with_an_endorsement(
+        tmp_path: Path) -> None:
+    from issuer import endorsements
+    from issuer.mediators import DirectoryQuery, build_directory
+
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(main, ["init", "--demo"], env={"ISSUER_HOME": str(tmp_path)})
+        assert result.exit_code == 0, result.output
+    service = IssuerService(Settings.load(home=tmp_path))
+    entries = build_directory(service, DirectoryQuery.from_params(skill=None, domain=None,
+                                                                  sector=None))
+    assert sorted(entry.display_name for entry in entries) == ["Alex E.", "Sacha E."]
+    published = endorsements.decided_endorsements(service)
+    assert [(e.state, e.endorser_name) for e in published] == [("approved", "Sacha E.")]
+    signed = endorsements.signed_endorsement(service, published[0].id)
+    assert signed.credential["type"][1] == "EndorsementCredential"
