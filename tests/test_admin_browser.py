@@ -17,29 +17,25 @@ passes share the session's live server without touching each other's data.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from issuer.accounts import Accounts
-from tests.plugins.admin import fast_hasher
 from tests.plugins.browser import (
+    LAPTOP_VIEWPORT,
     PHONE_VIEWPORT,
+    Account,
     LiveServer,
-    axe_violations,
-    describe_violations,
-    ensure_axe,
+    PageAudit,
+    create_live_account,
+    new_context,
 )
 
 pytestmark = pytest.mark.browser
 
-LAPTOP_VIEWPORT = {"width": 1280, "height": 800}
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
-PASSWORD = "correct horse battery staple"
-_accounts = itertools.count(1)
 
 # The words the flow clicks and reads, per language (the pages' own wording: a change there
 # is a change the coordinator sees).
@@ -105,68 +101,12 @@ PASSES = [
 ]
 
 
-@dataclass
-class PageAudit:
-    """What axe-core and the width check found, page by page, over a whole pass."""
-
-    lang: str
-    width: int
-    findings: list[str] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)
-
-    def check(self, page: Any, name: str) -> None:
-        self.pages.append(name)
-        lang = page.locator("html").get_attribute("lang")
-        if lang != self.lang:
-            self.findings.append(f"[{name}] {page.url}: html lang={lang!r}, not {self.lang!r}")
-        violations = axe_violations(page)
-        if violations:
-            self.findings.append(f"[{name}] {page.url}:\n{describe_violations(violations)}")
-        scroll_width = page.evaluate("() => document.scrollingElement.scrollWidth")
-        if scroll_width > self.width:
-            self.findings.append(f"[{name}] {page.url}: scrolls sideways ({scroll_width} px > "
-                                 f"{self.width} px); widest: {page.evaluate(_WIDEST)}")
-
-
-# The elements that stick out of the viewport (to name them in a failure).
-_WIDEST = """() => [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-        (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
-        ' (' + Math.round(e.getBoundingClientRect().right) + ' px)')"""
-
-
 # -- fixtures -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Account:
-    email: str
-    password: str
-
-
-def create_live_account(server: LiveServer, role: str) -> Account:
-    """An account on the live server's own database (people are invited; tests create them
-    directly, as `issuer admin create` does). Argon2id with test costs: the hash carries its
-    parameters, so the server's own hasher verifies it."""
-    number = next(_accounts)
-    email = f"browser-{role}-{number}@ville-roubaix.example"
-    Accounts(server.service.database, hasher=fast_hasher()).create_user(
-        email, f"{role.title()} {number}", PASSWORD, role=role)
-    return Account(email, PASSWORD)
-
 
 @pytest.fixture(scope="module")
 def administrator(live_server: LiveServer) -> Account:
     # An administrator sees every page a coordinator sees, and the accounts page too.
     return create_live_account(live_server, "administrator")
-
-
-def new_context(browser: Any, viewport: dict[str, int]) -> Any:
-    """A fresh browser (no cookies), French, with axe-core in every page it opens."""
-    context = browser.new_context(viewport=viewport, locale="fr-FR")
-    context.set_default_timeout(10_000)
-    context.add_init_script(path=str(ensure_axe()))
-    return context
 
 
 # -- the keyboard ---------------------------------------------------------------------------------

@@ -26,11 +26,15 @@ import pytest
 
 from issuer.baking import extract_baked_credential
 from tests.plugins.browser import (
+    FOCUSED_ELEMENT,
+    LABEL_FOCUSABLE_ELEMENTS,
     MEMBER_NAME,
     PHONE_VIEWPORT,
+    RECORD_FOCUS,
     LiveServer,
     axe_violations,
     describe_violations,
+    overflowing_elements,
 )
 
 pytestmark = pytest.mark.browser
@@ -116,18 +120,18 @@ def test_public_page_fits_a_phone_and_works_with_the_keyboard(
     scroll_width = page.evaluate("() => document.scrollingElement.scrollWidth")
     assert scroll_width <= PHONE_VIEWPORT["width"], (
         f"{page.url} scrolls sideways at 360 px: {scroll_width} px wide; widest elements: "
-        f"{_overflowing_elements(page)}")
+        f"{overflowing_elements(page)}")
 
     # WCAG 2.4.1 / 2.4.3: the skip link comes first in the Tab order; it is the first stop
     # from the top of a page, on screen once focused. A page reached at an anchor (the
     # verifier's answer, "#resultat") starts the keyboard there instead.
-    expected = page.evaluate(_LABEL_FOCUSABLE_ELEMENTS)
+    expected = page.evaluate(LABEL_FOCUSABLE_ELEMENTS)
     assert next(iter(expected.values()), "").startswith('<a class="skip-link" href="#contenu"'), (
         f"the first focusable element is not the skip link: {list(expected.values())[:1]}")
     assert page.locator("[tabindex]:not([tabindex^='-']):not([tabindex='0'])").count() == 0, (
         "a positive tabindex reorders the keyboard path")
     page.keyboard.press("Tab")
-    first_stop = page.evaluate(_FOCUSED_ELEMENT)
+    first_stop = page.evaluate(FOCUSED_ELEMENT)
     anchor = urlsplit(page.url).fragment
     if anchor:
         assert first_stop["follows"] == anchor or first_stop["inside"] == anchor, (
@@ -139,7 +143,7 @@ def test_public_page_fits_a_phone_and_works_with_the_keyboard(
     # WCAG 2.1.1: from the skip link, Tab reaches every visible link and control (the page
     # records each focus itself: one round trip per key press, not two).
     page.locator(".skip-link").focus()
-    page.evaluate(_RECORD_FOCUS)
+    page.evaluate(RECORD_FOCUS)
     for _ in range(len(expected) + 3):
         page.keyboard.press("Tab")
     order = page.evaluate("() => window.__tabStops")
@@ -150,57 +154,6 @@ def test_public_page_fits_a_phone_and_works_with_the_keyboard(
     page.locator(".skip-link").focus()
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "contenu"
-
-
-# What has the focus: its probe, whether it is the skip link and on screen, and (for pages
-# opened at an anchor) whether it lies inside the anchored element or after it.
-_FOCUSED_ELEMENT = """() => {
-    const e = document.activeElement, r = e.getBoundingClientRect();
-    const anchor = location.hash ? document.getElementById(location.hash.slice(1)) : null;
-    return {probe: e.dataset?.tabProbe ?? null,
-            skipLink: e.matches('a.skip-link[href="#contenu"]'),
-            onScreen: r.width > 0 && r.left >= 0 && r.right <= innerWidth && r.top >= 0,
-            inside: anchor && anchor.contains(e) ? anchor.id : null,
-            follows: anchor && (anchor.compareDocumentPosition(e)
-                                & Node.DOCUMENT_POSITION_FOLLOWING) ? anchor.id : null};
-}"""
-
-
-# From now on, the probe of each element that gets the focus (the skip link, focused already,
-# first); stops at the first one seen twice (Tab wrapped around) or anything unmarked.
-_RECORD_FOCUS = """() => {
-    const stops = [document.activeElement.dataset.tabProbe];
-    let done = false;
-    window.__tabStops = stops;
-    document.addEventListener('focusin', (event) => {
-        const probe = event.target.dataset?.tabProbe;
-        if (done || probe === undefined || stops.includes(probe)) { done = true; return; }
-        stops.push(probe);
-    });
-}"""
-
-
-# Marks every visible link and control with data-tab-probe; returns probe -> description.
-_LABEL_FOCUSABLE_ELEMENTS = """() => {
-    const selector = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]),'
-        + ' select:not([disabled]), textarea:not([disabled]), summary,'
-        + ' [tabindex]:not([tabindex^="-"])';
-    const found = {};
-    document.querySelectorAll(selector).forEach((element, index) => {
-        if (!element.checkVisibility({visibilityProperty: true})) return;
-        if (element.matches('input[type=radio]') && !element.checked
-            && document.querySelector(`input[type=radio][name="${element.name}"]:checked`)) return;
-        element.dataset.tabProbe = String(index);
-        found[String(index)] = element.outerHTML.slice(0, 120);
-    });
-    return found;
-}"""
-
-
-def _overflowing_elements(page: Any) -> list[str]:
-    return page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
-        .slice(0, 5).map(e => e.outerHTML.slice(0, 100))""")
 
 
 # -- the employer flow ---------------------------------------------------------------------------

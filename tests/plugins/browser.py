@@ -10,6 +10,14 @@
 - `axe_violations(page)`: injects axe-core (tests/browser, pinned in package-lock.json and
   installed with `npm ci`) and returns the WCAG 2.1 A/AA violations of the page.
 
+Helpers the browser test modules share (plain names, no fixtures):
+- `new_context(browser, viewport)`: a fresh French browser context with axe-core in every page;
+  `PHONE_VIEWPORT`, `LAPTOP_VIEWPORT`;
+- `PageAudit`: gathers, page after page, what axe-core and the width check find;
+- `create_live_account(server, role)` -> `Account`: a workspace account on the live server;
+- the keyboard probes run in the page: `LABEL_FOCUSABLE_ELEMENTS`, `RECORD_FOCUS`,
+  `FOCUSED_ELEMENT`; `overflowing_elements(page)` names what sticks out sideways.
+
 Without Chromium (or Playwright, or npm) the browser tests are skipped, except on CI
 (`CI=true`) where a missing browser is an error: the accessibility checks must never silently
 stop running there.
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import os
 import shutil
 import socket
@@ -35,6 +44,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from issuer.accounts import Accounts
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 
@@ -48,6 +58,7 @@ _INSTALL_LOCK = Path(tempfile.gettempdir()) / "roubaix-badges-browser-npm-ci.loc
 # RGAA 4.1 is based on WCAG 2.1 AA: every A and AA rule of WCAG 2.0 and 2.1.
 WCAG_21_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 PHONE_VIEWPORT = {"width": 360, "height": 740}
+LAPTOP_VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -153,6 +164,91 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# -- checks in the page: the width, the keyboard -------------------------------------------------
+def overflowing_elements(page: Any) -> list[str]:
+    """The first elements that stick out of the viewport on the right (to name them)."""
+    found: list[str] = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+        .slice(0, 5).map(e => e.outerHTML.slice(0, 100))""")
+    return found
+
+
+# What has the focus: its probe, whether it is the skip link and on screen, and (for pages
+# opened at an anchor) whether it lies inside the anchored element or after it.
+FOCUSED_ELEMENT = """() => {
+    const e = document.activeElement, r = e.getBoundingClientRect();
+    const anchor = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    return {probe: e.dataset?.tabProbe ?? null,
+            skipLink: e.matches('a.skip-link[href="#contenu"]'),
+            onScreen: r.width > 0 && r.left >= 0 && r.right <= innerWidth && r.top >= 0,
+            inside: anchor && anchor.contains(e) ? anchor.id : null,
+            follows: anchor && (anchor.compareDocumentPosition(e)
+                                & Node.DOCUMENT_POSITION_FOLLOWING) ? anchor.id : null};
+}"""
+
+
+# From now on, the probe of each element that gets the focus (the skip link, focused already,
+# first); stops at the first one seen twice (Tab wrapped around) or anything unmarked.
+RECORD_FOCUS = """() => {
+    const stops = [document.activeElement.dataset.tabProbe];
+    let done = false;
+    window.__tabStops = stops;
+    document.addEventListener('focusin', (event) => {
+        const probe = event.target.dataset?.tabProbe;
+        if (done || probe === undefined || stops.includes(probe)) { done = true; return; }
+        stops.push(probe);
+    });
+}"""
+
+
+# Marks every visible link and control with data-tab-probe; returns probe -> description.
+LABEL_FOCUSABLE_ELEMENTS = """() => {
+    const selector = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]),'
+        + ' select:not([disabled]), textarea:not([disabled]), summary,'
+        + ' [tabindex]:not([tabindex^="-"])';
+    const found = {};
+    document.querySelectorAll(selector).forEach((element, index) => {
+        if (!element.checkVisibility({visibilityProperty: true})) return;
+        if (element.matches('input[type=radio]') && !element.checked
+            && document.querySelector(`input[type=radio][name="${element.name}"]:checked`)) return;
+        element.dataset.tabProbe = String(index);
+        found[String(index)] = element.outerHTML.slice(0, 120);
+    });
+    return found;
+}"""
+
+
+@dataclass
+class PageAudit:
+    """What axe-core and the width check found, page by page, over a whole pass."""
+
+    lang: str
+    width: int
+    findings: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+
+    def check(self, page: Any, name: str) -> None:
+        self.pages.append(name)
+        lang = page.locator("html").get_attribute("lang")
+        if lang != self.lang:
+            self.findings.append(f"[{name}] {page.url}: html lang={lang!r}, not {self.lang!r}")
+        violations = axe_violations(page)
+        if violations:
+            self.findings.append(f"[{name}] {page.url}:\n{describe_violations(violations)}")
+        scroll_width = page.evaluate("() => document.scrollingElement.scrollWidth")
+        if scroll_width > self.width:
+            self.findings.append(f"[{name}] {page.url}: scrolls sideways ({scroll_width} px > "
+                                 f"{self.width} px); widest: {page.evaluate(_WIDEST)}")
+
+
+# The elements that stick out of the viewport (to name them in a failure).
+_WIDEST = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+        (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+        ' (' + Math.round(e.getBoundingClientRect().right) + ' px)')"""
+
+
 # -- the live server -----------------------------------------------------------------------------
 @dataclass
 class LiveServer:
@@ -228,6 +324,32 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         sock.close()
 
 
+# -- workspace accounts on the live server -------------------------------------------------------
+LIVE_ACCOUNT_PASSWORD = "correct horse battery staple"
+_accounts = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+
+
+def create_live_account(server: LiveServer, role: str) -> Account:
+    """An account on the live server's own database (people are invited; tests create them
+    directly, as `issuer admin create` does). Argon2id with test costs: the hash carries its
+    parameters, so the server's own hasher verifies it."""
+    # Imported here: tests.plugins.admin is a plugin of its own, loaded after this one (an
+    # import at the top would load it first, before pytest can rewrite its asserts).
+    from tests.plugins.admin import fast_hasher
+
+    number = next(_accounts)
+    email = f"browser-{role}-{number}@ville-roubaix.example"
+    Accounts(server.service.database, hasher=fast_hasher()).create_user(
+        email, f"{role.title()} {number}", LIVE_ACCOUNT_PASSWORD, role=role)
+    return Account(email, LIVE_ACCOUNT_PASSWORD)
+
+
 # -- the browser ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
@@ -248,6 +370,14 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+def new_context(browser: Any, viewport: dict[str, int]) -> Any:
+    """A fresh browser (no cookies), French, with axe-core in every page it opens."""
+    context = browser.new_context(viewport=viewport, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    context.add_init_script(path=str(ensure_axe()))
+    return context
 
 
 def _phone_context(browser: Any, *, with_axe: bool) -> Any:
