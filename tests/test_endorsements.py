@@ -377,3 +377,19 @@ def test_retention_forgets_the_texts_of_long_revoked_endorsements(
         row = session.get(EndorsementRow, signed.view.id)
         assert row.comment == "" and row.credential_json == "" and row.revoked_at is not None
     assert check(service, signed.credential_json)["status"] == "status.revoked"
+
+
+def test_the_plain_sentence_names_an_endorsement_not_a_badge(
+        service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
+    """French agrees in gender: "recommandation" is feminine."""
+    signed = approved(service, sacha, camille)
+    context = verification_context_for(service, untrusted=False)
+    valid = verify(signed.credential_json, context)
+    assert valid.summary("fr").startswith("Recommandation authentique, délivrée par la Ville")
+    assert valid.summary("en").startswith("Authentic endorsement, issued by")
+    endorsements.revoke_endorsement(service, signed.view.id, "Signalement", actor=COORDINATOR)
+    revoked = verify(signed.credential_json, context)
+    assert revoked.summary("fr") == ("Recommandation révoquée : la Ville de Roubaix l'a retirée ; "
+                                     "elle n'est plus valable.")
+    badge = verify(service_row(service, camille.id).credential_json, context)
+    assert badge.summary("fr").startswith("Badge authentique, délivré par la Ville")

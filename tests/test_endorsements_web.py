@@ -88,7 +88,7 @@ def test_endorsement_from_the_form_to_the_published_credential(
     assert COMMENT in badge_page and "Par Sacha E." in badge_page
     page = browser(app).get(f"/recommandations/{pending.id}")
     assert page.status_code == 200 and page.headers["x-robots-tag"] == "noindex"
-    assert "Badge authentique, délivré par la Ville de Roubaix" in unescape(page.text)
+    assert "Recommandation authentique, délivrée par la Ville de Roubaix" in unescape(page.text)
     signed = browser(app).get(f"/recommandations/{pending.id}/credential.json")
     assert signed.headers["content-type"].startswith("application/ld+json")
     credential = json.loads(signed.content)
@@ -118,7 +118,7 @@ def test_a_revoked_endorsement_leaves_the_badge_page_and_its_page_says_revoked(
     assert revoked.status_code == 303
     assert COMMENT not in unescape(browser(app).get(f"/credentials/{badges['camille']}").text)
     page = unescape(browser(app).get(f"/recommandations/{pending.id}").text)
-    assert "Badge révoqué : la Ville de Roubaix l'a retiré" in page
+    assert "Recommandation révoquée : la Ville de Roubaix l'a retirée ; elle n'est plus valable." in page
     # The published status list (what third-party wallets read) has the bit set.
     published = browser(app).get(status_url["statusListCredential"].removeprefix(BASE_URL))
     assert published.status_code == 200

@@ -714,7 +714,7 @@ def test_a_mediator_endorses_a_peers_badge_the_coordinator_publishes_it_and_ever
             link.click()
         assert heading(page) == f"Recommandation du badge « {badge_name} »"
         assert page.locator("main .verdict.valid .verdict-sentence").inner_text().startswith(
-            "Badge authentique")
+            "Recommandation authentique, délivrée par")
         assert page.locator("main blockquote.endorsement-quote").inner_text() == ENDORSEMENT
         assert "Écrite par Lou E." in page.locator("main").inner_text()
         phone.check(page, "endorsement-page")
@@ -727,7 +727,7 @@ def test_a_mediator_endorses_a_peers_badge_the_coordinator_publishes_it_and_ever
     open_page(visitor, live_server, endorsement_path, "en")
     assert heading(visitor) == f"Endorsement of the badge “{badge_name}”"
     assert visitor.locator("main .verdict.valid .verdict-sentence").inner_text().startswith(
-        "Authentic badge")
+        "Authentic endorsement, issued by")
     assert visitor.locator("main blockquote.endorsement-quote").inner_text() == ENDORSEMENT
     english.check(visitor, "endorsement-page-en")
     assert_works_with_the_keyboard(visitor)
