@@ -26,10 +26,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.catalogue import CatalogueError
@@ -187,9 +187,10 @@ def peer_badge_of(service: IssuerService, recipient_id: str, *, now: datetime | 
 
 
 def may_endorse(service: IssuerService, recipient_id: str | None, credential_id: str, *,
-                now: datetime | None = None, checker: BadgeChecker | None = None) -> str | None:
-    """None if `recipient_id` may endorse the badge now, else the reason (French/English
-    through `EndorsementError.message`), for the form page. Never raises for a known badge."""
+                now: datetime | None = None,
+                checker: BadgeChecker | None = None) -> IssuerError | None:
+    """None if `recipient_id` may endorse the badge now, else the error saying why (for the
+    form page, which shows it instead of the form). Never raises for a known badge."""
     if recipient_id is None:
         return None
     try:
@@ -316,11 +317,11 @@ def _decide(session: Session, endorsement_id: str, status: str, *, actor: str,
             now: datetime) -> EndorsementRow:
     # One conditional UPDATE: of two coordinators deciding at once, one wins, the other is
     # told it was decided already (and nothing is issued twice).
-    changed = session.execute(
+    changed = cast(CursorResult[Any], session.execute(
         update(EndorsementRow)
         .where(EndorsementRow.id == endorsement_id, EndorsementRow.status == "pending")
         .values(status=status, decided_at=now, decided_by=actor)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     row = _get(session, endorsement_id)
     if not changed:
         raise EndorsementError("Cette recommandation a déjà été traitée.",

@@ -41,7 +41,6 @@ from issuer.storage import (
 from issuer.storage.db import alembic_config
 from issuer.storage.models import Base
 
-
 ROOT = Path(__file__).resolve().parents[1]
 ISSUED_AT = dt.datetime(2025, 7, 11, 18, 30, tzinfo=dt.timezone.utc)
 CLN_ACHIEVEMENT = "https://badges.ville-roubaix.fr/achievements/membre-cln"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from issuer import endorsements
+from issuer.endorsements import EndorsementView
 from issuer.mediators.badges import (
     BadgeChecker,
     DomainSkills,
@@ -16,8 +18,6 @@ from issuer.mediators.badges import (
     group_by_domain,
     recipient_badges,
 )
-from issuer import endorsements
-from issuer.endorsements import EndorsementView
 from issuer.mediators.profile import Profile, profile_of
 
 if TYPE_CHECKING:

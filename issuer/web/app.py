@@ -20,9 +20,9 @@ from issuer.web.admin.auth import LoginRequired, PermissionDenied
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
-from issuer.web.views import skills as skill_pages
-from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import endorsements as endorsement_pages
+from issuer.web.views import mediators as mediator_pages
+from issuer.web.views import skills as skill_pages
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -11,8 +11,19 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from issuer.web.admin import audit, auth, credentials, dashboard, events, mail, members, recipients
-from issuer.web.admin import endorsements, skill_badges, skills
+from issuer.web.admin import (
+    audit,
+    auth,
+    credentials,
+    dashboard,
+    endorsements,
+    events,
+    mail,
+    members,
+    recipients,
+    skill_badges,
+    skills,
+)
 
 
 def admin_routes() -> list[BaseRoute]:

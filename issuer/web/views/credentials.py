@@ -32,13 +32,13 @@ from starlette.responses import Response
 from issuer.attestation import data_uri, render_attestation_pdf
 from issuer.catalogue import BadgeDefinition, CatalogueError, Event
 from issuer.credential import CITY_TIMEZONE
+from issuer.endorsements import endorsements_of_badge
 from issuer.errors import NotFound
 from issuer.i18n import translations
 from issuer.preview import render_preview
 from issuer.qr import qr_svg
 from issuer.service import IssuedBadge, IssuerService, verification_context_for
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
-from issuer.endorsements import endorsements_of_badge
 from issuer.skill_badges import aligned_skills
 from issuer.storage import repositories as repo
 from issuer.verification import Check, verify
