@@ -428,3 +428,14 @@ def test_share_script_is_served_from_our_origin(client: TestClient) -> None:
     response = client.get("/static/share.js")
     assert response.status_code == 200
     assert "navigator.share" in response.text
+
+
+def test_personal_data_page_says_what_is_kept_for_how_long_and_whom_to_ask(
+        client: TestClient) -> None:
+    page = client.get("/donnees-personnelles")
+    assert page.status_code == 200
+    text = page.text.replace("&#39;", "'")
+    for words in ("Ce qui est gardé, et pourquoi", "L'annuaire du réseau", "Les recommandations",
+                  "effacées 1095 jours plus tard", "pendant 20 minutes", "CNIL"):
+        assert words in text, words
+    assert "mailto:participation-citoyenne@ville-roubaix.fr" in text

@@ -34,3 +34,4 @@ def test_badge_page_is_indexable_when_the_recipient_opted_in(tmp_path: Path) -> 
     page = client.get(f"/credentials/{credential_id}")
     assert "x-robots-tag" not in page.headers
     assert 'content="noindex"' not in page.text
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from issuer.mediators.sign_in import POLICY
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 
@@ -24,4 +25,9 @@ async def accessibility(request: Request) -> Response:
 
 
 async def privacy(request: Request) -> Response:
-    return render(request, "privacy.html")
+    settings = service_of(request).settings
+    return render(request, "privacy.html", {
+        "issuer_name": settings.profile_name, "contact_email": settings.profile_email,
+        "retention_days": settings.retention_days,
+        "link_minutes": int(POLICY.link_lifetime.total_seconds() // 60),
+        "session_hours": int(POLICY.absolute_timeout.total_seconds() // 3600)})
