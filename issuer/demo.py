@@ -92,7 +92,7 @@ def seed_demo_network(service: IssuerService) -> list[str]:
     try:
         view = endorsements.request_endorsement(service, sacha, alex_badge.credential_id,
                                                 DEMO_ENDORSEMENT, endorser_name="Sacha E.")
-        endorsements.approve_endorsement(service, view.id, actor=DEMO_ACTOR)
+        endorsements.approve_endorsement(service, view.id, actor=DEMO_ACTOR, notify=False)
     except EndorsementError:
         pass  # endorsed already
     return pages

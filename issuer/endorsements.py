@@ -230,9 +230,12 @@ def _already(row: EndorsementRow) -> EndorsementError:
 # --- moderating ------------------------------------------------------------------------------
 
 def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: str,
-                        origin: str | None = None, now: datetime | None = None) -> EndorsementView:
+                        origin: str | None = None, now: datetime | None = None,
+                        notify: bool = True) -> EndorsementView:
     """Approve a waiting endorsement: build, sign (both proofs, the City's keys) and store its
-    `EndorsementCredential`, with a slot of the endorsements' status list, in one transaction."""
+    `EndorsementCredential`, with a slot of the endorsements' status list, in one transaction.
+    With `notify`, the e-mail telling the badge's holder is queued in the same transaction:
+    send it with `issuer.mail.deliver_pending` after this returns."""
     now = _now(now)
     with service.database.session() as session:
         row = _decide(session, endorsement_id, "approved", actor=actor, now=now)
@@ -265,6 +268,12 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
         row.issued_at = now
         repo.record_audit(session, actor=actor, action="endorsement.approved", subject=row.id,
                           origin=origin, details={"credential": endorsed.id})
+        if notify:
+            from issuer.endorsement_mail import queue_endorsement_published
+
+            queue_endorsement_published(service, session, row,
+                                        badge_name=_credential_name(endorsed.credential_json),
+                                        actor=actor, origin=origin)
         return _view(service, row)
 
 

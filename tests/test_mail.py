@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -658,3 +659,49 @@ def test_coordinator_reads_and_downloads_an_outbox_message(
         assert client.get("/admin/courriels/not-an-id").status_code == 404
     finally:
         city.database.dispose()
+
+
+# --- the endorsement e-mail (issue #5, item 5) ----------------------------------------------------
+
+def test_the_holder_is_told_by_email_when_a_peers_endorsement_is_published(
+        service: IssuerService, smtp_server: SmtpServer) -> None:
+    from issuer import endorsements
+    from issuer.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
+
+    for code in ("ACC-01", "CYB-01"):
+        create_skill_badge(service, "skill", code, actor="coord@example.org")
+    given = SkillEvidence(narrative="Observé en atelier.")
+    camille = issue_skill_badge(service, "competence-acc-01", email="camille@example.org",
+                                name="Camille Martin", given=given, actor="coord@example.org",
+                                send_email=False)
+    sacha = issue_skill_badge(service, "competence-cyb-01", email="sacha@example.org",
+                              name="Sacha Exemple", given=given, actor="coord@example.org",
+                              send_email=False)
+    with service.database.session(read_only=True) as session:
+        from issuer.storage.models import IssuedCredential
+
+        sacha_id = session.get(IssuedCredential, sacha.credential_id).recipient_id
+    comment = "Camille accueille chaque habitant avec patience, j'en suis témoin."
+    view = endorsements.request_endorsement(service, sacha_id, camille.credential_id, comment,
+                                            endorser_name="Sacha E.")
+    assert smtp_server.received == []  # nothing is sent for a request that waits
+    endorsements.approve_endorsement(service, view.id, actor="coord@example.org")
+    mail.deliver_pending(service)
+
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["camille@example.org"]  # the holder, not the endorser
+    message = received.message
+    assert message["Subject"] == ("Un·e pair·e a recommandé votre badge / "
+                                  "A peer endorsed your badge")
+    text, html = parts(message)
+    for body in (text, unescape(html)):
+        assert body.index("Bonjour Camille Martin") < body.index("Hello Camille Martin")
+        assert "Sacha E., médiatrice ou médiateur numérique du réseau" in body
+        assert comment in body
+        assert f"{BASE_URL}/recommandations/{view.id}" in body
+        assert f"{BASE_URL}/credentials/{camille.credential_id}" in body
+        assert "sacha@example.org" not in body
+    actions = [(entry.action, entry.subject) for entry in audit(service)]
+    # Under the endorsed badge, like its other e-mails (pseudonymous ids only).
+    assert actions[-2:] == [("email.queued", camille.credential_id),
+                            ("email.sent", camille.credential_id)]

@@ -6,12 +6,14 @@ issuer.endorsements'; conventions: see __init__.py.
 
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer import endorsements
 from issuer.errors import IssuerError
+from issuer.mail import deliver_pending
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.events import form_text
 from issuer.web.admin.rendering import render_admin
@@ -67,7 +69,11 @@ def _decide(request: Request, decision: str) -> Response:
         return moderation_page(request, error=error.message(request_locale(request)),
                                status_code=404 if error.code == "not_found" or isinstance(
                                    error, endorsements.EndorsementNotFound) else 400)
-    return RedirectResponse(f"{PAGE}?fait={decision}", status_code=303)
+    response = RedirectResponse(f"{PAGE}?fait={decision}", status_code=303)
+    if decision == "approved":
+        # The holder's e-mail was queued with the approval: sent after the answer.
+        response.background = BackgroundTask(deliver_pending, service, actor=user.email)
+    return response
 
 
 routes: list[BaseRoute] = [
