@@ -444,6 +444,10 @@ class ErasureReport:
     revoked: tuple[str, ...]
     forgotten: tuple[str, ...]          # credentials whose signed text was removed
     deleted: dict[str, int] = field(default_factory=dict)   # table -> rows
+    # Peer endorsements written by the person or about their badges (revoked or deleted), and
+    # whether they have a directory entry (deleted).
+    endorsements: int = 0
+    directory_entry: bool = False
 
 
 def erasure_preview(service: IssuerService, recipient_id: str) -> ErasureReport:
@@ -451,10 +455,15 @@ def erasure_preview(service: IssuerService, recipient_id: str) -> ErasureReport:
     with service.database.session(read_only=True) as session:
         person = _person(session, recipient_id)
         records = _personal_records(session, person)
+        ids = [row.id for row in person.credentials]
+        endorsements = session.scalar(select(func.count()).select_from(EndorsementRow).where(
+            or_(EndorsementRow.endorser_id == person.id,
+                EndorsementRow.endorsed_credential_id.in_(ids)))) or 0
         return ErasureReport(
             revoked=tuple(row.id for row in person.credentials if row.revoked_at is None),
             forgotten=tuple(row.id for row in person.credentials if row.is_signed),
-            deleted=records.counts())
+            deleted=records.counts(), endorsements=int(endorsements),
+            directory_entry=session.get(DirectoryProfile, person.id) is not None)
 
 
 def erase_person(service: IssuerService, recipient_id: str, *, actor: str,

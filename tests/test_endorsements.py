@@ -393,3 +393,13 @@ def test_the_plain_sentence_names_an_endorsement_not_a_badge(
                                      "elle n'est plus valable.")
     badge = verify(service_row(service, camille.id).credential_json, context)
     assert badge.summary("fr").startswith("Badge authentique, délivré par la Ville")
+
+
+def test_the_erasure_preview_says_how_many_endorsements_will_go(
+        service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
+    from issuer.recipients import erasure_preview
+
+    approved(service, sacha, camille)
+    assert erasure_preview(service, sacha.recipient_id).endorsements == 1
+    assert erasure_preview(service, camille.recipient_id).endorsements == 1
+    assert erasure_preview(service, camille.recipient_id).directory_entry is False
