@@ -119,18 +119,10 @@ def request_endorsement(service: IssuerService, endorser_id: str, credential_id:
     now = _now(now)
     text = clean_comment(comment)
     name = clean_endorser_name(endorser_name)
-    checker = checker or _checker(service)
-    target = endorsable_badge(service, credential_id, now=now, checker=checker)
-    if target.recipient_id == endorser_id:
-        raise EndorsementError("Vous ne pouvez pas recommander votre propre badge.",
-                               "You cannot endorse your own badge.", code="endorsement.own_badge")
-    own_badge = peer_badge_of(service, endorser_id, now=now, checker=checker)
+    target, own_badge = _eligible(service, endorser_id, credential_id, now=now,
+                                  checker=checker or _checker(service))
     with service.database.session() as session:
-        row = session.scalars(select(EndorsementRow).where(
-            EndorsementRow.endorser_id == endorser_id,
-            EndorsementRow.endorsed_credential_id == target.id)).first()
-        if row is not None and row.status != "rejected":
-            raise _already(row)
+        row = _earlier_request(session, endorser_id, target.id)
         if row is None:
             row = EndorsementRow(id=str(uuid.uuid4()), endorser_id=endorser_id,
                                  endorsed_credential_id=target.id)
@@ -178,7 +170,8 @@ def peer_badge_of(service: IssuerService, recipient_id: str, *, now: datetime | 
         for row in rows:
             session.expunge(row)
     for row in rows:
-        if _is_skill_badge(service, row.badge_slug) and _state(service, row, now, checker) == "valid":
+        if (_is_skill_badge(service, row.badge_slug)
+                and _state(service, row, now, checker) == "valid"):
             return row.id
     raise EndorsementError(
         "Pour recommander un badge, il faut détenir soi-même un badge de compétences valide du "
@@ -194,21 +187,35 @@ def may_endorse(service: IssuerService, recipient_id: str | None, credential_id:
     if recipient_id is None:
         return None
     try:
-        target = endorsable_badge(service, credential_id, now=now, checker=checker)
-        if target.recipient_id == recipient_id:
-            raise EndorsementError("Vous ne pouvez pas recommander votre propre badge.",
-                                   "You cannot endorse your own badge.",
-                                   code="endorsement.own_badge")
-        peer_badge_of(service, recipient_id, now=now, checker=checker)
+        target, _own_badge = _eligible(service, recipient_id, credential_id, now=_now(now),
+                                       checker=checker)
         with service.database.session(read_only=True) as session:
-            row = session.scalars(select(EndorsementRow).where(
-                EndorsementRow.endorser_id == recipient_id,
-                EndorsementRow.endorsed_credential_id == target.id)).first()
-            if row is not None and row.status != "rejected":
-                raise _already(row)
+            _earlier_request(session, recipient_id, target.id)
     except IssuerError as error:
         return error
     return None
+
+
+def _eligible(service: IssuerService, endorser_id: str, credential_id: str, *, now: datetime,
+              checker: BadgeChecker | None) -> tuple[IssuedCredential, str]:
+    """(the badge to endorse, the endorser's own valid skill badge), or the error saying why
+    this person may not endorse this badge."""
+    target = endorsable_badge(service, credential_id, now=now, checker=checker)
+    if target.recipient_id == endorser_id:
+        raise EndorsementError("Vous ne pouvez pas recommander votre propre badge.",
+                               "You cannot endorse your own badge.", code="endorsement.own_badge")
+    return target, peer_badge_of(service, endorser_id, now=now, checker=checker)
+
+
+def _earlier_request(session: Session, endorser_id: str, badge_id: str) -> EndorsementRow | None:
+    """The person's earlier endorsement of this badge if it may be written again (rejected),
+    None if there is none; EndorsementError if it is waiting, published or revoked."""
+    row = session.scalars(select(EndorsementRow).where(
+        EndorsementRow.endorser_id == endorser_id,
+        EndorsementRow.endorsed_credential_id == badge_id)).first()
+    if row is not None and row.status != "rejected":
+        raise _already(row)
+    return row
 
 
 def _already(row: EndorsementRow) -> EndorsementError:
@@ -377,12 +384,14 @@ def moderation_queue(service: IssuerService) -> tuple[EndorsementView, ...]:
     return _list(service, EndorsementRow.status == "pending", oldest_first=True)
 
 
-def decided_endorsements(service: IssuerService, *, limit: int = 100) -> tuple[EndorsementView, ...]:
+def decided_endorsements(service: IssuerService, *,
+                         limit: int = 100) -> tuple[EndorsementView, ...]:
     """The last endorsements approved or rejected, newest first."""
     return _list(service, EndorsementRow.status != "pending", limit=limit)
 
 
-def endorsements_of_badge(service: IssuerService, credential_id: str) -> tuple[EndorsementView, ...]:
+def endorsements_of_badge(service: IssuerService,
+                          credential_id: str) -> tuple[EndorsementView, ...]:
     """The published (approved, not revoked) endorsements of one badge, for its page."""
     return _list(service, EndorsementRow.endorsed_credential_id == credential_id,
                  EndorsementRow.status == "approved", EndorsementRow.revoked_at.is_(None),
@@ -399,10 +408,6 @@ def endorsements_received(service: IssuerService, recipient_id: str) -> tuple[En
 def endorsements_given(service: IssuerService, recipient_id: str) -> tuple[EndorsementView, ...]:
     """Every endorsement a person wrote, whatever its state, for their space."""
     return _list(service, EndorsementRow.endorser_id == recipient_id)
-
-
-def pending_count(service: IssuerService) -> int:
-    return len(moderation_queue(service))
 
 
 def signed_endorsement(service: IssuerService, endorsement_id: str) -> SignedEndorsement:
@@ -545,7 +550,7 @@ __all__ = [
     "EndorsementError", "EndorsementNotFound", "EndorsementState", "EndorsementView",
     "SignedEndorsement", "approve_endorsement", "decided_endorsements", "endorsable_badge",
     "endorsements_given", "endorsements_of_badge", "endorsements_received",
-    "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse", "moderation_queue", "peer_badge_of",
-    "pending_count", "reject_endorsement", "request_endorsement", "revoke_endorsement",
+    "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse",
+    "moderation_queue", "peer_badge_of", "reject_endorsement", "request_endorsement", "revoke_endorsement",
     "signed_endorsement", "withdraw_endorsement"
 ]

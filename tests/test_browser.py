@@ -26,12 +26,10 @@ import pytest
 
 from issuer.baking import extract_baked_credential
 from tests.plugins.browser import (
-    FOCUSED_ELEMENT,
-    LABEL_FOCUSABLE_ELEMENTS,
     MEMBER_NAME,
     PHONE_VIEWPORT,
-    RECORD_FOCUS,
     LiveServer,
+    assert_works_with_the_keyboard,
     axe_violations,
     describe_violations,
     overflowing_elements,
@@ -122,38 +120,8 @@ def test_public_page_fits_a_phone_and_works_with_the_keyboard(
         f"{page.url} scrolls sideways at 360 px: {scroll_width} px wide; widest elements: "
         f"{overflowing_elements(page)}")
 
-    # WCAG 2.4.1 / 2.4.3: the skip link comes first in the Tab order; it is the first stop
-    # from the top of a page, on screen once focused. A page reached at an anchor (the
-    # verifier's answer, "#resultat") starts the keyboard there instead.
-    expected = page.evaluate(LABEL_FOCUSABLE_ELEMENTS)
-    assert next(iter(expected.values()), "").startswith('<a class="skip-link" href="#contenu"'), (
-        f"the first focusable element is not the skip link: {list(expected.values())[:1]}")
-    assert page.locator("[tabindex]:not([tabindex^='-']):not([tabindex='0'])").count() == 0, (
-        "a positive tabindex reorders the keyboard path")
-    page.keyboard.press("Tab")
-    first_stop = page.evaluate(FOCUSED_ELEMENT)
-    anchor = urlsplit(page.url).fragment
-    if anchor:
-        assert first_stop["follows"] == anchor or first_stop["inside"] == anchor, (
-            f"the first Tab stop is not at #{anchor}: {first_stop}")
-    else:
-        assert first_stop["skipLink"], f"the first Tab stop is not the skip link: {first_stop}"
-        assert first_stop["onScreen"], "the skip link is not on screen when it has the focus"
-
-    # WCAG 2.1.1: from the skip link, Tab reaches every visible link and control (the page
-    # records each focus itself: one round trip per key press, not two).
-    page.locator(".skip-link").focus()
-    page.evaluate(RECORD_FOCUS)
-    for _ in range(len(expected) + 3):
-        page.keyboard.press("Tab")
-    order = page.evaluate("() => window.__tabStops")
-    missing = [description for probe, description in expected.items() if probe not in order]
-    assert not missing, f"not reachable with Tab on {page.url}: {missing}"
-
-    # Following the skip link puts the keyboard in the main content.
-    page.locator(".skip-link").focus()
-    page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.id") == "contenu"
+    # WCAG 2.4.1 / 2.4.3 / 2.1.1: skip link first, Tab reaches every control.
+    assert_works_with_the_keyboard(page)
 
 
 # -- the employer flow ---------------------------------------------------------------------------

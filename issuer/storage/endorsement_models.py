@@ -27,8 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from issuer.storage.models import Base, IssuedCredential, Recipient, utc_now
 
-ENDORSEMENT_STATES = ("pending", "approved", "rejected")
-
 
 class EndorsementRow(Base):
     """One peer endorsement, from request to signed credential.

@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -408,3 +409,36 @@ def audited_phone_page(browser: Any) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def assert_works_with_the_keyboard(page: Any) -> None:
+    """WCAG 2.4.1, 2.4.3, 2.1.1, on every public page: the
+    skip link is the first Tab stop, on screen, and leads to the content (a page reached at
+    an anchor starts the keyboard there instead); no positive tabindex; Tab reaches every
+    visible link and control. Run it on a page as it was opened: it moves the focus."""
+    expected = page.evaluate(LABEL_FOCUSABLE_ELEMENTS)
+    assert next(iter(expected.values()), "").startswith('<a class="skip-link" href="#contenu"'), (
+        f"the first focusable element is not the skip link: {list(expected.values())[:1]}")
+    assert page.locator("[tabindex]:not([tabindex^='-']):not([tabindex='0'])").count() == 0, (
+        "a positive tabindex reorders the keyboard path")
+    page.keyboard.press("Tab")
+    first_stop = page.evaluate(FOCUSED_ELEMENT)
+    anchor = urlsplit(page.url).fragment
+    if anchor:
+        assert first_stop["follows"] == anchor or first_stop["inside"] == anchor, (
+            f"the first Tab stop is not at #{anchor}: {first_stop}")
+    else:
+        assert first_stop["skipLink"], f"the first Tab stop is not the skip link: {first_stop}"
+        assert first_stop["onScreen"], "the skip link is not on screen when it has the focus"
+
+    page.locator(".skip-link").focus()
+    page.evaluate(RECORD_FOCUS)
+    for _ in range(len(expected) + 3):
+        page.keyboard.press("Tab")
+    order = page.evaluate("() => window.__tabStops")
+    missing = [description for probe, description in expected.items() if probe not in order]
+    assert not missing, f"not reachable with Tab on {page.url}: {missing}"
+
+    page.locator(".skip-link").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "contenu"

@@ -247,20 +247,26 @@ def issuer_record(service: IssuerService, credential_id: str) -> IssuerRecord | 
 
 
 def live_status(service: IssuerService, issued: IssuedBadge, locale: str) -> LiveStatus:
-    """Verify the stored credential now, as any verifier would, status lists included.
+    """Verify the stored badge now, as any verifier would, status lists included."""
+    return verify_stored(service, issued.credential_json, locale, name=issued.credential_id,
+                         unavailable=translations(locale).gettext(
+                             "The badge could not be checked just now. Please try again in a "
+                             "moment."))
 
-    The credential comes from our own database, signed by us: it is not a stranger's upload,
-    so it is canonicalised in-process (`untrusted=False`, no sandbox worker)."""
+
+def verify_stored(service: IssuerService, credential_json: str, locale: str, *, name: str,
+                  unavailable: str) -> LiveStatus:
+    """Verify one of our stored credentials (a badge or an endorsement) now.
+
+    It comes from our own database, signed by us: it is not a stranger's upload, so it is
+    canonicalised in-process (`untrusted=False`, no sandbox worker). If verification itself
+    breaks, the page says `unavailable`: it never crashes and never says valid."""
     checked_at = datetime.now(UTC)
     try:
-        report = verify(issued.credential_json,
-                        verification_context_for(service, untrusted=False))
-    except Exception:  # a page must say "could not check": never crash, never say valid
-        logger.exception("live verification failed for %s", issued.credential_id)
-        gettext = translations(locale).gettext
-        return LiveStatus("indeterminate",
-                          gettext("The badge could not be checked just now. Please try again "
-                                  "in a moment."), (), False, False, checked_at)
+        report = verify(credential_json, verification_context_for(service, untrusted=False))
+    except Exception:
+        logger.exception("live verification failed for %s", name)
+        return LiveStatus("indeterminate", unavailable, (), False, False, checked_at)
     return LiveStatus(report.verdict, report.summary(locale), report.checks,
                       bool(report.revoked), bool(report.suspended), checked_at)
 
@@ -339,6 +345,7 @@ def credential_page(request: Request) -> Response:
         status_lines.append(gettext("Suspended since %(date)s.")
                             % {"date": _moment_text(record.suspended_at, locale)["date"]})
     base_url = service.settings.base_url.rstrip("/")
+    endorsable = is_skill_badge(service, issued.credential)
     context = {
         "facts": facts,
         "status": status,
@@ -355,8 +362,9 @@ def credential_page(request: Request) -> Response:
         # The skills of the catalogue the badge is aligned to, with the version it names.
         "aligned_skills": aligned_skills(service, issued.credential, locale),
         # Peer endorsements (issue #5 item 5): skill badges only, published ones only.
-        "endorsable": is_skill_badge(service, issued.credential),
-        "endorsements": endorsements_of_badge(service, issued.credential_id),
+        "endorsable": endorsable,
+        "endorsements": endorsements_of_badge(service, issued.credential_id)
+        if endorsable else (),
     }
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}

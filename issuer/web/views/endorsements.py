@@ -13,9 +13,6 @@ is a POST answered by a 303, checked by the site-wide CSRF guard.
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,8 +22,6 @@ from issuer.endorsement_credential import MAX_COMMENT_LENGTH, MAX_NAME_LENGTH
 from issuer.errors import IssuerError, NotFound
 from issuer.i18n import translations
 from issuer.mediators import SPACE_PATH, BadgeChecker, profile_of
-from issuer.service import verification_context_for
-from issuer.verification import verify
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
@@ -38,11 +33,9 @@ from issuer.web.views.credentials import (
     LiveStatus,
     prefers_json,
     valid_credential_id,
+    verify_stored,
 )
 from issuer.web.views.mediators import PRIVATE_HEADERS, clock_of, signed_in_recipient
-
-logger = logging.getLogger(__name__)
-
 
 # --- the public page -------------------------------------------------------------------------
 
@@ -59,17 +52,11 @@ def _signed(request: Request) -> endorsements.SignedEndorsement:
 def _live_status(request: Request, signed: endorsements.SignedEndorsement,
                  locale: str) -> LiveStatus:
     """Verified now, status list included, as any verifier would (never a stored "valid")."""
-    checked_at = datetime.now(UTC)
-    try:
-        report = verify(signed.credential_json,
-                        verification_context_for(service_of(request), untrusted=False))
-    except Exception:  # say "could not check", never crash and never say valid
-        logger.exception("live verification failed for endorsement %s", signed.view.id)
-        return LiveStatus("indeterminate", translations(locale).gettext(
-            "The endorsement could not be checked just now. Please try again in a moment."),
-            (), False, False, checked_at)
-    return LiveStatus(report.verdict, report.summary(locale), report.checks,
-                      bool(report.revoked), bool(report.suspended), checked_at)
+    return verify_stored(service_of(request), signed.credential_json, locale,
+                         name=f"endorsement {signed.view.id}",
+                         unavailable=translations(locale).gettext(
+                             "The endorsement could not be checked just now. Please try again "
+                             "in a moment."))
 
 
 def endorsement_page(request: Request) -> Response:
@@ -80,8 +67,7 @@ def endorsement_page(request: Request) -> Response:
     locale = request_locale(request)
     return render(request, "endorsement.html",
                   {"endorsement": signed.view, "credential": signed.credential,
-                   "status": _live_status(request, signed, locale),
-                   "checked_at": datetime.now(UTC)},
+                   "status": _live_status(request, signed, locale)},
                   headers={"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                            # Names a person's badge: never indexed.
                            "x-robots-tag": "noindex"})
