@@ -15,6 +15,11 @@ from issuer.verification.summary import summary_sentence
 Outcome = Literal["passed", "failed", "warning", "unknown", "skipped"]
 Verdict = Literal["valid", "invalid", "indeterminate"]
 InputFormat = Literal["json", "jwt", "png", "svg", "unreadable"]
+Standard = Literal["ob3", "ob2"]
+"""Which standard the input was read as: Open Badges 3.0 (a verifiable credential, the default)
+or Open Badges 2.0 (a hosted or signed assertion; `credential` is then the *resolved* assertion:
+the assertion with its `badge` replaced by the fetched BadgeClass object, whose `issuer` is
+replaced by the fetched issuer Profile)."""
 
 CHECK_NAMES = ("format", "context", "type", "schema", "proof", "issuer_key", "issuer_known",
                "validity", "status")
@@ -76,6 +81,7 @@ class VerificationReport:
     valid_until: datetime | None
     known_issuer_labels: tuple[str, ...] = field(default=())
     """Labels of the issuers the verification knew, to say whom an unknown issuer is not."""
+    standard: Standard = "ob3"
 
     @property
     def unreadable(self) -> bool:
@@ -91,6 +97,7 @@ class VerificationReport:
             "verdict": self.verdict,
             "unreadable": self.unreadable,
             "input_format": self.input_format,
+            "standard": self.standard,
             "summary": {"fr": self.summary("fr"), "en": self.summary("en")},
             "checks": [check.to_json() for check in self.checks],
             "issuer": {"id": self.issuer_id, "name": self.issuer_name,
