@@ -475,9 +475,11 @@ class Accounts:
         """Tell the owner once per episode of failures (see issuer.sign_in_throttle)."""
         policy = self.policy.throttle
         now = attempt.at
-        already_told = episode_open(user.sign_in_alert_at, user.last_failed_login_at, now, policy)
+        if not episode_open(user.sign_in_alert_at, user.last_failed_login_at, now, policy):
+            # Failures had stopped long enough: an earlier alert was about another episode.
+            user.sign_in_alert_at = None
         user.last_failed_login_at = now
-        if already_told:
+        if user.sign_in_alert_at is not None:
             return False
         since = now - policy.account_window
         failures = session.execute(
