@@ -440,9 +440,13 @@ def test_behind_the_proxy_an_attacker_failing_at_x_leaves_the_owner_at_y_signing
     dashboard = httpx.get(f"{base_url}/admin", cookies=signed_in.cookies,
                           headers={"x-forwarded-for": OWNER_ADDRESS}, follow_redirects=False)
     assert dashboard.status_code == 200
-    # The attacker, meanwhile, still waits, even with the right password.
+    # The attacker, meanwhile, still waits, even with the right password, and cannot pass for
+    # another address: nginx appends the real peer to a forged X-Forwarded-For
+    # ($proxy_add_x_forwarded_for, docs/DEPLOYMENT.md) and uvicorn believes only that one.
     throttled = _post(base_url, ATTACKER, PASSWORD)
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) == 30
+    forged = _post(base_url, f"{OWNER_ADDRESS}, {ATTACKER}", WRONG)
+    assert forged.status_code == 429
     assert hasher.argon2_calls == before + 6
 
     alert = _wait_for_outbox(service)
