@@ -466,13 +466,23 @@ class Accounts:
                          action="login.failed", subject=user.id if user is not None else "-",
                          details=details, origin=attempt.origin)
             refusal = InvalidCredentials()
+            # Read for every failure, account or not, so that this step takes the same time
+            # whether the typed address has an account.
+            failures = session.execute(
+                select(LoginAttempt.origin, LoginAttempt.at).where(
+                    LoginAttempt.email == attempt.email,
+                    LoginAttempt.at > now - policy.account_window,
+                    LoginAttempt.succeeded.is_(False)).order_by(LoginAttempt.at)).all()
             if user is not None and attempt.password_hash is not None:
-                refusal.owner_alerted = self._maybe_alert(session, user, attempt)
+                refusal.owner_alerted = self._maybe_alert(
+                    session, user, attempt, [(origin, at) for origin, at in failures])
             self._forget_old(session, now)
         raise refusal
 
-    def _maybe_alert(self, session: Session, user: User, attempt: SignInAttempt) -> bool:
-        """Tell the owner once per episode of failures (see issuer.sign_in_throttle)."""
+    def _maybe_alert(self, session: Session, user: User, attempt: SignInAttempt,
+                     failures: list[tuple[str | None, datetime]]) -> bool:
+        """Tell the owner once per episode of failures (see issuer.sign_in_throttle).
+        `failures`: (client, time) of the account's failures within the account window."""
         policy = self.policy.throttle
         now = attempt.at
         if not episode_open(user.sign_in_alert_at, user.last_failed_login_at, now, policy):
@@ -481,11 +491,6 @@ class Accounts:
         user.last_failed_login_at = now
         if user.sign_in_alert_at is not None:
             return False
-        since = now - policy.account_window
-        failures = session.execute(
-            select(LoginAttempt.origin, LoginAttempt.at).where(
-                LoginAttempt.email == attempt.email, LoginAttempt.at > since,
-                LoginAttempt.succeeded.is_(False)).order_by(LoginAttempt.at)).all()
         if not alert_due(len(failures), policy):
             return False
         clients = list(dict.fromkeys(origin or UNKNOWN_CLIENT for origin, _at in failures))
