@@ -195,7 +195,8 @@ async def sign_in_submit(request: Request) -> Response:
     form = await _read_form(request)
     email = _text(form, "email", 320)
     target = safe_next(_text(form, "suivant", 2048))
-    accounts = accounts_of(request)
+    # In the threadpool: the first call builds the service, which hashes its dummy password.
+    accounts = await run_in_threadpool(accounts_of, request)
     origin = client_origin(request)
     try:
         attempt = await run_in_threadpool(accounts.begin_sign_in, email, origin)
