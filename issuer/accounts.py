@@ -1,5 +1,5 @@
 """Accounts of the coordinator's workspace (issue #4 item 1): administrators and coordinators,
-passwords, sign-in with rate limiting and lockout, and browser sessions.
+passwords, sign-in with throttling (issue #10 item 2), and browser sessions.
 
 The rules live here, not in the web pages: `issuer admin create` and /admin call the same
 `Accounts` methods. Every sign-in, success or failure, is written to the audit trail.
@@ -8,12 +8,14 @@ Why each rule:
 - Passwords are hashed with Argon2id (argon2-cffi's `PasswordHasher`, RFC 9106 parameters),
   never stored or logged in clear; a hash made with older parameters is upgraded at sign-in.
 - An unknown e-mail costs the same Argon2 verification as a known one (a dummy hash), and
-  gets the same answer and the same lockout, so neither timing nor messages tell whether an
+  gets the same answers and the same delays, so neither timing nor messages tell whether an
   account exists (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
-- After `max_failures` wrong passwords in a row an account is locked for `lockout`, even for
-  the right password; one address may fail at most `max_failures_per_origin` times per
-  `lockout` window whatever the e-mails (password spraying). Attempts are in the database, so
-  the limits hold across processes.
+- Failed sign-ins slow down the client that fails, never lock the account
+  (issuer.sign_in_throttle has the rules and why): failures are counted per (account,
+  client), the right password from a client that has not failed always gets through, and the
+  owner is told by e-mail once per episode. Whether an attempt may check a password is
+  decided before hashing: a refused attempt costs no Argon2 computation. Attempts are in the
+  database, so the rules hold across processes.
 - Sessions: the browser holds a random token, the database only its SHA-256 (a stolen
   database cannot be replayed as cookies). A session ends after `idle_timeout` without use and
   at the latest `absolute_timeout` after sign-in (OWASP Session Management Cheat Sheet).
@@ -28,19 +30,41 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.sign_in_throttle import (
+    UNKNOWN_CLIENT,
+    FailureCounts,
+    ThrottlePolicy,
+    Wait,
+    alert_due,
+    client_key,
+    delay_after,
+    episode_open,
+    remembered_failures,
+    under_attack,
+    wait_before_attempt,
+)
 from issuer.storage.db import Database
 from issuer.storage.models import utc_now
 from issuer.storage.repositories import record_audit
-from issuer.storage.workspace_models import USER_ROLES, LoginAttempt, User, UserSession
+from issuer.storage.workspace_models import (
+    ANY_ACCOUNT,
+    USER_ROLES,
+    LoginAttempt,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 
 Clock = Callable[[], datetime]
 
@@ -52,13 +76,13 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 ANONYMOUS_ACTOR = "anonymous"
 ATTEMPTS_KEPT = timedelta(days=1)
+#: Client addresses named in the owner's alert (the count says how many more there were).
+ALERT_CLIENTS_SHOWN = 5
 
 
 @dataclass(frozen=True)
 class AccountPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
-    max_failures_per_origin: int = 30
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     idle_timeout: timedelta = timedelta(hours=2)
     absolute_timeout: timedelta = timedelta(hours=12)
     invitation_lifetime: timedelta = timedelta(days=7)
@@ -74,31 +98,43 @@ class AccountError(IssuerError):
 
 
 class InvalidCredentials(AccountError):
+    """Wrong e-mail or password. `owner_alerted`: this failure queued the owner's alert
+    e-mail (the caller then has it delivered, see issuer.mail)."""
+
     code = "account.invalid_credentials"
 
     def __init__(self) -> None:
         super().__init__("Adresse e-mail ou mot de passe incorrect.",
                          "Wrong e-mail address or password.")
+        self.owner_alerted = False
 
 
-class AccountLocked(AccountError):
-    """Too many failures: for this e-mail (`account.locked`) or from this address
-    (`account.too_many_attempts`). `retry_after` is in seconds."""
+class SignInThrottled(AccountError):
+    """This client must wait before its next attempt: it failed on this account
+    (`account.throttled`), or on too many accounts (`account.too_many_attempts`).
+    `retry_after` is in seconds. The account itself is never locked."""
 
-    code = "account.locked"
+    code = "account.throttled"
 
-    def __init__(self, retry_after: int, *, per_origin: bool = False) -> None:
-        minutes = max(1, -(-retry_after // 60))
-        if per_origin:
+    def __init__(self, retry_after: int, *, per_client: bool = False) -> None:
+        wait_fr, wait_en = _wait_words(retry_after)
+        if per_client:
             super().__init__(
-                f"Trop de tentatives de connexion depuis cette adresse. Réessayez dans {minutes} min.",
-                f"Too many sign-in attempts from this address. Try again in {minutes} min.",
+                f"Trop de tentatives de connexion depuis cette adresse. Réessayez dans {wait_fr}.",
+                f"Too many sign-in attempts from this address. Try again in {wait_en}.",
                 code="account.too_many_attempts")
         else:
             super().__init__(
-                f"Trop d'essais infructueux : le compte est bloqué. Réessayez dans {minutes} min.",
-                f"Too many failed attempts: the account is locked. Try again in {minutes} min.")
+                f"Trop d'essais infructueux depuis cet appareil. Réessayez dans {wait_fr}.",
+                f"Too many failed attempts from this device. Try again in {wait_en}.")
         self.retry_after = retry_after
+
+
+def _wait_words(seconds: int) -> tuple[str, str]:
+    if seconds < 60:
+        return f"{seconds} s", f"{seconds} s"
+    minutes = -(-seconds // 60)
+    return f"{minutes} min", f"{minutes} min"
 
 
 class WeakPassword(AccountError):
@@ -160,16 +196,62 @@ def role_allows(role: str, required: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
 
 
+# --- sign-in steps ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An attempt allowed to check a password (see `Accounts.begin_sign_in`)."""
+
+    email: str
+    client: str
+    origin: str | None
+    at: datetime
+    attempt_id: int
+    user_id: str | None
+    password_hash: str | None      # None: no usable account (the dummy hash is checked)
+    failures: int                  # this client's failures on this account, this one included
+    attacked: bool                 # the account is under a distributed attack
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    matched: bool
+    upgraded_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class SignInAlert:
+    """What the owner's alert e-mail says: failures on their account within the account
+    window, since when, and from which clients."""
+
+    user_id: str
+    email: str
+    display_name: str
+    failures: int
+    first_failure_at: datetime
+    at: datetime
+    clients: tuple[str, ...]
+    more_clients: int = 0
+
+
+#: Queues the owner's alert in the given session (issuer.account_mail.queue_sign_in_alert).
+AlertOwner = Callable[[Session, SignInAlert], object]
+
+
 # --- the service -----------------------------------------------------------------------------
 
 class Accounts:
-    """Accounts and sessions on one database. `clock` is injectable (tests move time)."""
+    """Accounts and sessions on one database. `clock` is injectable (tests move time);
+    `alert_owner` queues the e-mail telling an account's owner about failed sign-ins (without
+    it the episode is still audited)."""
 
     def __init__(self, database: Database, *, clock: Clock = utc_now,
-                 policy: AccountPolicy | None = None, hasher: PasswordHasher | None = None) -> None:
+                 policy: AccountPolicy | None = None, hasher: PasswordHasher | None = None,
+                 alert_owner: AlertOwner | None = None) -> None:
         self.database = database
         self.clock = clock
         self.policy = policy or AccountPolicy()
+        self.alert_owner = alert_owner
         # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile.
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
@@ -288,56 +370,178 @@ class Accounts:
             return session.get(User, user_id)
 
     # -- signing in ---------------------------------------------------------------------------
+    # Three steps, so that the web app can hash off its event loop under its own cap
+    # (issuer.web.admin.auth): `begin_sign_in` decides from the database whether this attempt
+    # may check a password at all, and charges it as a failure before any hash, so that
+    # concurrent attempts of one client are counted; `check_password` is the Argon2 work only;
+    # `finish_sign_in` records the outcome. `authenticate` runs the three in a row.
+
     def authenticate(self, email: str, password: str, origin: str | None) -> User:
-        """The account these credentials open, or `InvalidCredentials` / `AccountLocked`.
+        """The account these credentials open, or `InvalidCredentials` / `SignInThrottled`.
         Every outcome is recorded (attempt row and audit line)."""
+        attempt = self.begin_sign_in(email, origin)
+        return self.finish_sign_in(attempt, self.check_password(attempt, password))
+
+    def begin_sign_in(self, email: str, origin: str | None) -> SignInAttempt:
+        """May this client check a password for this e-mail now? `SignInThrottled` (no hash,
+        no password read) when it must wait; otherwise the attempt, already counted as a
+        failure until `finish_sign_in` says otherwise."""
         now = self.clock()
         try:
             email = normalise_email(email)
         except InvalidInput:
-            email = (email or "").strip().lower()[:254]
+            # Counted like any address; never empty, the client's own row has that key.
+            email = (email or "").strip().lower()[:254] or "-"
+        client = client_key(origin)
+        # A read first: a client that must wait takes no write lock (on SQLite every write
+        # transaction takes the database's one lock) and, mostly, writes nothing at all.
+        with self.database.session(read_only=True) as session:
+            pair, own = _throttle_rows(session, email, client)
+            wait = wait_before_attempt(self._counts(session, email, client, pair, own, now), now,
+                                       self.policy.throttle)
+        if wait is not None:
+            self._refuse(email, client, origin, wait, now)
         with self.database.session() as session:
-            user = self._by_email(session, email)
-            subject = user.id if user is not None else "-"
-            actor = user.email if user is not None else ANONYMOUS_ACTOR
-            origin_wait = self._origin_wait(session, origin, now)
-            account_wait = self._account_wait(session, user, email, now)
-            refusal: AccountError
-            if origin_wait or account_wait:
-                # Same Argon2 cost as a real check, so a lock cannot be told apart by timing.
-                self._verify(self._dummy_hash, password)
-                session.add(LoginAttempt(email=email, origin=origin, at=now, succeeded=False))
-                record_audit(session, actor=actor, action="login.refused_locked", subject=subject,
-                             details={"per_origin": bool(origin_wait)}, origin=origin)
-                refusal = AccountLocked(origin_wait or account_wait, per_origin=bool(origin_wait))
-            else:
-                usable_hash = (user.password_hash if user is not None and user.disabled_at is None
-                               else None)
-                # An unknown, disabled or not yet activated account costs the same check.
-                stored_hash = usable_hash or self._dummy_hash
-                matched = self._verify(stored_hash, password) and usable_hash is not None
-                session.add(LoginAttempt(email=email, origin=origin, at=now, succeeded=matched))
-                if matched and user is not None:
-                    user.failed_logins = 0
-                    user.locked_until = None
-                    user.last_login_at = now
-                    if self.hasher.check_needs_rehash(stored_hash):
-                        user.password_hash = self.hasher.hash(password)
-                    record_audit(session, actor=actor, action="login.succeeded", subject=subject,
-                                 origin=origin)
-                    return user
-                details: dict[str, object] = {"known_account": user is not None}
-                if user is not None:
-                    user.failed_logins = (user.failed_logins or 0) + 1
-                    if user.failed_logins >= self.policy.max_failures:
-                        user.locked_until = now + self.policy.lockout
-                        user.failed_logins = 0
-                        details["locked"] = True
-                record_audit(session, actor=actor, action="login.failed", subject=subject,
-                             details=details, origin=origin)
-                refusal = InvalidCredentials()
-        # Raised after the block so that the attempt and the audit line are committed.
+            own = _locked_throttle_row(session, ANY_ACCOUNT, client, now)
+            pair = _locked_throttle_row(session, email, client, now)
+            counts = self._counts(session, email, client, pair, own, now)
+            wait = wait_before_attempt(counts, now, self.policy.throttle)
+            if wait is None:
+                pair.failures = counts.pair_failures + 1
+                pair.last_failure_at = own.last_failure_at = now
+                pair.updated_at = own.updated_at = now
+                row = LoginAttempt(email=email, origin=client, at=now, succeeded=False)
+                session.add(row)
+                session.flush()
+                user = self._by_email(session, email)
+                usable = user is not None and user.disabled_at is None and bool(user.password_hash)
+                return SignInAttempt(
+                    email=email, client=client, origin=origin, at=now, attempt_id=row.id,
+                    user_id=user.id if user is not None else None,
+                    password_hash=user.password_hash if usable and user is not None else None,
+                    failures=pair.failures,
+                    attacked=under_attack(counts.account_failures + 1, self.policy.throttle))
+        # Another request of this client was charged between the read and the lock.
+        self._refuse(email, client, origin, wait, now)
+
+    def check_password(self, attempt: SignInAttempt, password: str) -> PasswordCheck:
+        """The Argon2 verification, and a new hash when the stored one has older parameters.
+        An unknown, disabled or not yet activated account costs the same check against a
+        dummy hash, so timing does not tell whether an account exists."""
+        stored = attempt.password_hash or self._dummy_hash
+        matched = self._verify(stored, password) and attempt.password_hash is not None
+        upgraded = (self.hasher.hash(password[:MAX_PASSWORD_LENGTH])
+                    if matched and self.hasher.check_needs_rehash(stored) else None)
+        return PasswordCheck(matched=matched, upgraded_hash=upgraded)
+
+    def finish_sign_in(self, attempt: SignInAttempt, check: PasswordCheck) -> User:
+        """Record the outcome: the user on success; `InvalidCredentials` otherwise (after the
+        attempt, the audit line and, once per episode, the owner's alert are committed)."""
+        now = attempt.at
+        policy = self.policy.throttle
+        refusal: InvalidCredentials
+        with self.database.session() as session:
+            user = session.get(User, attempt.user_id) if attempt.user_id else None
+            row = session.get(LoginAttempt, attempt.attempt_id)
+            still_usable = (user is not None and user.disabled_at is None
+                            and user.password_hash == attempt.password_hash)
+            if check.matched and still_usable and user is not None:
+                if row is not None:
+                    row.succeeded = True
+                # This client is clean again on this account.
+                session.execute(delete(SignInThrottle).where(
+                    SignInThrottle.email == attempt.email, SignInThrottle.client == attempt.client))
+                user.last_login_at = now
+                if check.upgraded_hash is not None:
+                    user.password_hash = check.upgraded_hash
+                record_audit(session, actor=user.email, action="login.succeeded",
+                             subject=user.id, origin=attempt.origin)
+                return user
+            delay = delay_after(attempt.failures, attacked=attempt.attacked, policy=policy)
+            details: dict[str, object] = {"known_account": user is not None,
+                                          "failures": attempt.failures}
+            if delay:
+                details["wait_seconds"] = int(delay.total_seconds())
+            record_audit(session, actor=user.email if user is not None else ANONYMOUS_ACTOR,
+                         action="login.failed", subject=user.id if user is not None else "-",
+                         details=details, origin=attempt.origin)
+            refusal = InvalidCredentials()
+            # Read for every failure, account or not, so that this step takes the same time
+            # whether the typed address has an account.
+            failures = session.execute(
+                select(LoginAttempt.origin, LoginAttempt.at).where(
+                    LoginAttempt.email == attempt.email,
+                    LoginAttempt.at > now - policy.account_window,
+                    LoginAttempt.succeeded.is_(False)).order_by(LoginAttempt.at)).all()
+            if user is not None and attempt.password_hash is not None:
+                refusal.owner_alerted = self._maybe_alert(
+                    session, user, attempt, [(origin, at) for origin, at in failures])
+            self._forget_old(session, now)
         raise refusal
+
+    def _maybe_alert(self, session: Session, user: User, attempt: SignInAttempt,
+                     failures: list[tuple[str | None, datetime]]) -> bool:
+        """Tell the owner once per episode of failures (see issuer.sign_in_throttle).
+        `failures`: (client, time) of the account's failures within the account window."""
+        policy = self.policy.throttle
+        now = attempt.at
+        if not episode_open(user.sign_in_alert_at, user.last_failed_login_at, now, policy):
+            # Failures had stopped long enough: an earlier alert was about another episode.
+            user.sign_in_alert_at = None
+        user.last_failed_login_at = now
+        if user.sign_in_alert_at is not None:
+            return False
+        if not alert_due(len(failures), policy):
+            return False
+        clients = list(dict.fromkeys(origin or UNKNOWN_CLIENT for origin, _at in failures))
+        alert = SignInAlert(user_id=user.id, email=user.email, display_name=user.display_name,
+                            failures=len(failures), first_failure_at=failures[0][1], at=now,
+                            clients=tuple(clients[:ALERT_CLIENTS_SHOWN]),
+                            more_clients=max(0, len(clients) - ALERT_CLIENTS_SHOWN))
+        user.sign_in_alert_at = now
+        details: dict[str, object] = {"failures": alert.failures, "clients": len(clients)}
+        queued = False
+        if self.alert_owner is not None:
+            try:
+                # A savepoint: a message that cannot be queued must not undo the attempt's
+                # record nor the episode (one alert per episode, even a failed one).
+                with session.begin_nested():
+                    self.alert_owner(session, alert)
+                queued = True
+            except (IssuerError, OSError) as error:
+                details["error"] = getattr(error, "code", type(error).__name__)
+        details["queued"] = queued
+        record_audit(session, actor=ANONYMOUS_ACTOR, action="login.owner_alerted",
+                     subject=user.id, details=details, origin=attempt.origin)
+        return queued
+
+    def _refuse(self, email: str, client: str, origin: str | None, wait: Wait,
+                now: datetime) -> NoReturn:
+        """Refuse an attempt that must wait. Audited once per waiting period of the client
+        (its first refusal after its latest failure), so a flood of refused requests writes
+        one line, not one per request."""
+        email_key = email if wait.reason == "account_client" else ANY_ACCOUNT
+        with self.database.session(read_only=True) as session:
+            row = session.get(SignInThrottle, (email_key, client))
+            first = row is not None and (row.refused_at is None or row.last_failure_at is None
+                                         or row.refused_at < row.last_failure_at)
+        if first:
+            with self.database.session() as session:
+                claimed = session.execute(
+                    update(SignInThrottle).where(
+                        SignInThrottle.email == email_key, SignInThrottle.client == client,
+                        or_(SignInThrottle.refused_at.is_(None),
+                            SignInThrottle.last_failure_at.is_(None),
+                            SignInThrottle.refused_at < SignInThrottle.last_failure_at))
+                    .values(refused_at=now).execution_options(synchronize_session=False))
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    user = self._by_email(session, email)
+                    record_audit(session, actor=ANONYMOUS_ACTOR, action="login.throttled",
+                                 subject=user.id if user is not None else "-",
+                                 details={"reason": wait.reason, "wait_seconds": wait.seconds,
+                                          "known_account": user is not None},
+                                 origin=origin)
+        raise SignInThrottled(wait.seconds, per_client=wait.reason == "client")
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -345,32 +549,32 @@ class Accounts:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def _origin_wait(self, session: Session, origin: str | None, now: datetime) -> int:
-        if origin is None:
-            return 0
-        since = now - self.policy.lockout
-        failures = session.execute(
+    def _counts(self, session: Session, email: str, client: str, pair: SignInThrottle | None,
+                own: SignInThrottle | None, now: datetime) -> FailureCounts:
+        policy = self.policy.throttle
+        client_failures = session.execute(
             select(func.count(), func.min(LoginAttempt.at)).where(
-                LoginAttempt.origin == origin, LoginAttempt.at > since,
+                LoginAttempt.origin == client, LoginAttempt.at > now - policy.client_window,
                 LoginAttempt.succeeded.is_(False))).one()
-        if failures[0] < self.policy.max_failures_per_origin:
-            return 0
-        return _seconds_until(failures[1] + self.policy.lockout, now)
+        account_failures = session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.email == email, LoginAttempt.at > now - policy.account_window,
+                LoginAttempt.succeeded.is_(False))) or 0
+        return FailureCounts(
+            pair_failures=(remembered_failures(pair.failures, pair.last_failure_at, now, policy)
+                           if pair is not None else 0),
+            pair_last_failure_at=pair.last_failure_at if pair is not None else None,
+            client_failures=client_failures[0], client_oldest_failure_at=client_failures[1],
+            account_failures=account_failures)
 
-    def _account_wait(self, session: Session, user: User | None, email: str, now: datetime) -> int:
-        if user is not None:
-            if user.locked_until is not None and user.locked_until > now:
-                return _seconds_until(user.locked_until, now)
-            return 0
-        # No account: lock the address the same way, from the attempts, so that the answers
-        # do not reveal which addresses have an account.
-        attempts = session.scalars(
-            select(LoginAttempt.at).where(LoginAttempt.email == email,
-                                          LoginAttempt.at > now - self.policy.lockout)
-            .order_by(LoginAttempt.at)).all()
-        if len(attempts) < self.policy.max_failures:
-            return 0
-        return _seconds_until(attempts[self.policy.max_failures - 1] + self.policy.lockout, now)
+    def _forget_old(self, session: Session, now: datetime) -> None:
+        """Attempts older than any window that counts them, and clients quiet for longer than
+        the failure memory, are of no use to anyone (the audit trail keeps every sign-in)."""
+        policy = self.policy.throttle
+        kept_since = now - max(ATTEMPTS_KEPT, policy.account_window, policy.client_window)
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < kept_since))
+        session.execute(delete(SignInThrottle).where(
+            SignInThrottle.updated_at < now - max(policy.failure_memory, policy.client_window)))
 
     # -- sessions -----------------------------------------------------------------------------
     def create_session(self, user: User, *, origin: str | None = None,
@@ -385,8 +589,7 @@ class Accounts:
             # Housekeeping: sessions past their end, and attempts older than any window that
             # counts them, are of no use to anyone (the audit trail keeps every sign-in).
             session.execute(delete(UserSession).where(UserSession.expires_at <= now))
-            kept_since = now - max(ATTEMPTS_KEPT, self.policy.lockout)
-            session.execute(delete(LoginAttempt).where(LoginAttempt.at < kept_since))
+            self._forget_old(session, now)
         return token
 
     def session_user(self, token: str | None) -> User | None:
@@ -441,5 +644,22 @@ def _exists(email: str) -> AccountExists:
                          f"An account already exists for {email}.")
 
 
-def _seconds_until(moment: datetime, now: datetime) -> int:
-    return max(1, int((moment - now).total_seconds() + 0.999))
+def _throttle_rows(session: Session, email: str,
+                   client: str) -> tuple[SignInThrottle | None, SignInThrottle | None]:
+    """(this client on this e-mail, this client on any account)."""
+    return (session.get(SignInThrottle, (email, client)),
+            session.get(SignInThrottle, (ANY_ACCOUNT, client)))
+
+
+def _locked_throttle_row(session: Session, email: str, client: str,
+                         now: datetime) -> SignInThrottle:
+    """The row of (email, client), created if missing, locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite's write transaction already holds the database lock).
+    INSERT ... ON CONFLICT DO NOTHING: two first attempts at once cannot both insert it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(SignInThrottle).values(
+        email=email, client=client, failures=0, updated_at=now).on_conflict_do_nothing())
+    return session.scalars(
+        select(SignInThrottle).where(SignInThrottle.email == email, SignInThrottle.client == client)
+        .with_for_update().execution_options(populate_existing=True)).one()

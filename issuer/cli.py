@@ -376,8 +376,20 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
         service.init()
     app = create_app(service.settings, service)
     click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
-    uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, log_level="info")
+    uvicorn.Server(server_config(app, host=host, port=port, proxy_headers=proxy_headers)).run()
+
+
+def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
+                  proxy_headers: bool = False, log_level: str = "info") -> Any:
+    """The uvicorn configuration `issuer serve` runs (the tests serve the app with it too).
+    With `proxy_headers`, X-Forwarded-For/Proto are believed from the reverse proxy on this
+    machine only: the client address the app sees (audit trail, sign-in throttle, rate
+    limits) is then the visitor's, and nobody else can choose it by sending the header."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
+                          forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+                          log_level=log_level)
 
 
 # -- keys ---------------------------------------------------------------------------------------

@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from issuer.accounts import (
     AccountExists,
-    AccountLocked,
     AccountPolicy,
     Accounts,
     InvalidCredentials,
     InvitationInvalid,
+    SignInThrottled,
     WeakPassword,
     check_password_policy,
     token_digest,
 )
+from issuer.sign_in_throttle import ThrottlePolicy
 from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import LoginAttempt, User, UserSession
@@ -133,25 +134,29 @@ def test_wrong_password_is_refused_recorded_and_audited(accounts: Accounts) -> N
     assert attempt.succeeded is False and attempt.origin == ORIGIN
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password_until_the_lock_ends(
+def test_after_five_failures_this_client_waits_longer_each_time_then_signs_in(
         accounts: Accounts, clock: FakeClock) -> None:
     accounts.create_user("coord@ville-roubaix.example", "Coord", PASSWORD)
     for _ in range(5):
         with pytest.raises(InvalidCredentials):
             accounts.authenticate("coord@ville-roubaix.example", "mauvais mot de passe", ORIGIN)
-    with pytest.raises(AccountLocked) as locked:
-        accounts.authenticate("coord@ville-roubaix.example", PASSWORD, ORIGIN)
-    assert locked.value.code == "account.locked"
-    assert 0 < locked.value.retry_after <= 15 * 60
-    assert "bloqué" in locked.value.message("fr")
-    clock.advance(minutes=14, seconds=59)
-    with pytest.raises(AccountLocked):
-        accounts.authenticate("coord@ville-roubaix.example", PASSWORD, "198.51.100.7")
-    clock.advance(seconds=2)
+    waits = []
+    for _ in range(3):
+        with pytest.raises(SignInThrottled) as throttled:
+            accounts.authenticate("coord@ville-roubaix.example", PASSWORD, ORIGIN)
+        waits.append(throttled.value.retry_after)
+        clock.advance(seconds=throttled.value.retry_after)
+        with pytest.raises(InvalidCredentials):
+            accounts.authenticate("coord@ville-roubaix.example", "mauvais mot de passe", ORIGIN)
+    assert waits == [30, 60, 120]
+    assert throttled.value.code == "account.throttled"
+    assert "Réessayez dans 2 min" in throttled.value.message("fr")
+    clock.advance(minutes=4)
     assert accounts.authenticate("coord@ville-roubaix.example", PASSWORD, ORIGIN).email == (
         "coord@ville-roubaix.example")
     actions = [line.action for line in audit_lines(accounts, "login.")]
-    assert actions == ["login.failed"] * 5 + ["login.refused_locked"] * 2 + ["login.succeeded"]
+    assert actions == (["login.failed"] * 5 + ["login.owner_alerted"]
+                       + ["login.throttled", "login.failed"] * 3 + ["login.succeeded"])
 
 
 def test_a_success_resets_the_failure_count(sqlite_accounts: Accounts) -> None:
@@ -174,7 +179,7 @@ def test_unknown_email_gets_the_same_answers_as_a_known_one(sqlite_accounts: Acc
         for _ in range(6):
             try:
                 sqlite_accounts.authenticate(email, "mauvais mot de passe", ORIGIN)
-            except (InvalidCredentials, AccountLocked) as refused:
+            except (InvalidCredentials, SignInThrottled) as refused:
                 answers[email].append(refused.message("fr").split(" Réessayez")[0])
     assert answers["coord@ville-roubaix.example"] == answers["personne@ville-roubaix.example"]
     # The typed address of a stranger never reaches the audit trail.
@@ -185,12 +190,12 @@ def test_unknown_email_gets_the_same_answers_as_a_known_one(sqlite_accounts: Acc
 
 def test_one_address_cannot_try_passwords_on_many_accounts(accounts: Accounts) -> None:
     limited = Accounts(accounts.database, clock=accounts.clock, hasher=accounts.hasher,
-                       policy=AccountPolicy(max_failures_per_origin=6))
+                       policy=AccountPolicy(throttle=ThrottlePolicy(max_failures_per_client=6)))
     limited.create_user("victime@ville-roubaix.example", "V", PASSWORD)
     for number in range(6):
         with pytest.raises(InvalidCredentials):
             limited.authenticate(f"essai{number}@ville-roubaix.example", "mauvais mot de passe", ORIGIN)
-    with pytest.raises(AccountLocked) as refused:
+    with pytest.raises(SignInThrottled) as refused:
         limited.authenticate("victime@ville-roubaix.example", PASSWORD, ORIGIN)
     assert refused.value.code == "account.too_many_attempts"
     # Another address is not held back by this one.

@@ -46,8 +46,10 @@ class User(Base):
     invitation_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invitation_expires_at: Mapped[dt.datetime | None]
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None]
+    # Failed sign-ins and the owner's alert (issuer.sign_in_throttle): the last failure on
+    # this account from any client, and when the owner was last told by e-mail.
+    last_failed_login_at: Mapped[dt.datetime | None]
+    sign_in_alert_at: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
@@ -68,7 +70,9 @@ class UserSession(Base):
 
 
 class LoginAttempt(Base):
-    """Sign-in attempts, for rate limiting and lockout across processes."""
+    """Password checks, counted by the sign-in throttle across processes. Written before the
+    hash as a failure and turned into a success after it (issuer.accounts). `origin` is the
+    client as the throttle counts it (an address, or an IPv6 /64)."""
 
     __tablename__ = "login_attempts"
 
@@ -77,6 +81,27 @@ class LoginAttempt(Base):
     origin: Mapped[str | None] = mapped_column(String, index=True)
     at: Mapped[dt.datetime] = mapped_column(default=utc_now, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SignInThrottle(Base):
+    """The failures of one client on one typed e-mail address (account or not), and when a
+    refusal of that client was last audited. The row whose `email` is empty (ANY_ACCOUNT)
+    belongs to the client itself: its last failure on any account, its last audited refusal.
+    Rows are locked (SELECT ... FOR UPDATE) while an attempt is charged, so concurrent
+    attempts of one client are counted one after the other on PostgreSQL too."""
+
+    __tablename__ = "sign_in_throttles"
+
+    email: Mapped[str] = mapped_column(String, primary_key=True)
+    client: Mapped[str] = mapped_column(String, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failure_at: Mapped[dt.datetime | None]
+    refused_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, index=True)
+
+
+#: The `email` of a client's own row of `sign_in_throttles`.
+ANY_ACCOUNT = ""
 
 
 class EventSchedule(Base):

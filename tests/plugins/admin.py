@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from issuer.account_mail import sign_in_alerts_for
 from issuer.accounts import Accounts
 from issuer.service import IssuerService
 from issuer.settings import Settings
@@ -49,7 +50,8 @@ def build_admin_app(home: Path, database_url: str | None = None) -> tuple[FastAP
     service = IssuerService(settings)
     service.init()
     app = create_app(settings, service)
-    app.state.accounts = Accounts(service.database, hasher=fast_hasher())
+    app.state.accounts = Accounts(service.database, hasher=fast_hasher(),
+                                  alert_owner=sign_in_alerts_for(service))
     return app, service
 
 

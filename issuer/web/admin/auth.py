@@ -11,6 +11,13 @@ CONTRACT (other modules rely on it; keep the signatures):
 - `accounts_of(request) -> Accounts`: the app's account service (tests may replace
   `app.state.accounts` with one on a fake clock).
 
+Sign-in and the event loop (issue #10 item 2). The sign-in form is an `async` handler: the
+throttle decision and the recording run in the threadpool, and the Argon2 check runs in a
+worker thread under the app's `sign_in_hash_limiter`, an anyio CapacityLimiter of
+`HASH_CONCURRENCY` tokens. A request waiting for a token waits on the event loop, holding no
+thread, so a burst of first attempts from many clients queues behind that limit while pages
+keep their threads and a CPU core. A throttled attempt never reaches the hash at all.
+
 The session cookie (OWASP Session Management Cheat Sheet): HttpOnly (no script reads it),
 SameSite=Lax (not sent on cross-site POSTs), Secure and `__Host-` prefixed over HTTPS (the
 `__Host-` prefix makes browsers refuse it unless Secure, Path=/ and without Domain, so a
@@ -20,21 +27,27 @@ enforces idle and absolute expiry anyway).
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import anyio.from_thread
+import anyio.to_thread
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from issuer.account_mail import sign_in_alerts_for
 from issuer.accounts import (
     AccountError,
-    AccountLocked,
     Accounts,
+    InvalidCredentials,
     InvitationInvalid,
+    SignInThrottled,
     role_allows,
 )
 from issuer.errors import IssuerError
@@ -47,6 +60,10 @@ SESSION_COOKIE = "issuer_session"
 SECURE_SESSION_COOKIE = "__Host-issuer_session"
 SIGN_IN_PATH = "/admin/connexion"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Argon2 checks at once: half the cores (at least one), so sign-ins never take every core
+#: from the pages (argon2-cffi releases the GIL while it hashes).
+HASH_CONCURRENCY = max(1, (os.cpu_count() or 2) // 2)
+_LIMITER_LOCK = threading.Lock()
 
 
 class LoginRequired(Exception):
@@ -63,9 +80,24 @@ def accounts_of(request: Request) -> Accounts:
     state = request.app.state
     accounts: Accounts | None = getattr(state, "accounts", None)
     if accounts is None:
-        accounts = Accounts(service_of(request).database)
+        service = service_of(request)
+        accounts = Accounts(service.database, alert_owner=sign_in_alerts_for(service))
         state.accounts = accounts
     return accounts
+
+
+def sign_in_hash_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's one limiter of concurrent password hashes (tests may set
+    `app.state.sign_in_hash_limiter`)."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "sign_in_hash_limiter", None)
+    if limiter is None:
+        with _LIMITER_LOCK:
+            limiter = getattr(state, "sign_in_hash_limiter", None)
+            if limiter is None:
+                limiter = anyio.CapacityLimiter(HASH_CONCURRENCY)
+                state.sign_in_hash_limiter = limiter
+    return limiter
 
 
 def session_token(request: Request) -> str | None:
@@ -159,31 +191,46 @@ def sign_in_form(request: Request) -> Response:
     return render_admin(request, "login.html", {"next": target, "email": "", "error": None})
 
 
-def sign_in_submit(request: Request) -> Response:
-    form = form_fields(request)
+async def sign_in_submit(request: Request) -> Response:
+    form = await _read_form(request)
     email = _text(form, "email", 320)
     target = safe_next(_text(form, "suivant", 2048))
-    accounts = accounts_of(request)
+    # In the threadpool: the first call builds the service, which hashes its dummy password.
+    accounts = await run_in_threadpool(accounts_of, request)
     origin = client_origin(request)
     try:
-        user = accounts.authenticate(email, _text(form, "password", 4096), origin)
-    except AccountLocked as error:
-        locked = render_admin(request, "login.html",
-                              {"next": target, "email": email, "error": _error_text(request, error)},
-                              status_code=429)
-        locked.headers["retry-after"] = str(error.retry_after)
-        return locked
+        attempt = await run_in_threadpool(accounts.begin_sign_in, email, origin)
+        check = await anyio.to_thread.run_sync(accounts.check_password, attempt,
+                                               _text(form, "password", 4096),
+                                               limiter=sign_in_hash_limiter(request))
+        user = await run_in_threadpool(accounts.finish_sign_in, attempt, check)
+    except SignInThrottled as error:
+        throttled = render_admin(request, "login.html",
+                                 {"next": target, "email": email,
+                                  "error": _error_text(request, error)}, status_code=429)
+        throttled.headers["retry-after"] = str(error.retry_after)
+        return throttled
     except AccountError as error:
-        return render_admin(request, "login.html",
-                            {"next": target, "email": email, "error": _error_text(request, error)},
-                            status_code=401)
-    # A fresh token at each sign-in (no session fixation); an older session of this browser ends.
-    accounts.end_session(session_token(request))
-    token = accounts.create_session(user, origin=origin,
-                                    user_agent=request.headers.get("user-agent"))
+        refused = render_admin(request, "login.html",
+                               {"next": target, "email": email, "error": _error_text(request, error)},
+                               status_code=401)
+        if isinstance(error, InvalidCredentials) and error.owner_alerted:
+            from issuer.mail import deliver_pending
+
+            # After the response, like every e-mail of a page (issuer/mail contract).
+            refused.background = BackgroundTask(deliver_pending, service_of(request),
+                                                actor="anonymous")
+        return refused
+    token = await run_in_threadpool(_open_session, request, accounts, user, origin)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, token)
     return response
+
+
+def _open_session(request: Request, accounts: Accounts, user: User, origin: str) -> str:
+    # A fresh token at each sign-in (no session fixation); an older session of this browser ends.
+    accounts.end_session(session_token(request))
+    return accounts.create_session(user, origin=origin, user_agent=request.headers.get("user-agent"))
 
 
 def sign_out(request: Request) -> Response:
