@@ -140,6 +140,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # issuer_key
     "issuer_key.ok": ("La clé de signature est publiée par l'émetteur lui-même ({did}).",
                       "The signing key is published by the issuer itself ({did})."),
+    "issuer_key.bare_did": (
+        "La preuve désigne un DID entier ({method}) au lieu de l'une de ses clés (« did:…#… ») : "
+        "la norme et les portefeuilles refusent cette forme, rien ne désigne la clé de "
+        "l'émetteur.",
+        "The proof names a whole DID ({method}) instead of one of its keys ('did:…#…'): the "
+        "standard and the wallets refuse this form, so nothing names the issuer's key."),
     "issuer_key.unverifiable": (
         "La clé de signature est désignée par une adresse web de l'émetteur ({method}) : rien "
         "ne permet de vérifier qu'elle lui appartient.",
