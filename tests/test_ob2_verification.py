@@ -467,3 +467,13 @@ def test_recipient_matches_hashed_email():
     assert not ob2_recipient_matches({"type": "email", "hashed": True,
                                       "identity": "sha1$abc"}, "a@example.org")
     assert not ob2_recipient_matches(None, EMAIL)
+
+
+def test_no_document_is_fetched_once_the_time_budget_is_spent():
+    from issuer.verification.ob2.documents import Documents
+
+    web = issuer_web()
+    assert Documents(context(web)).get(ISSUER_URL).ok
+    late = Documents(context(web), time_budget=0.0).get(BADGE_URL)
+    assert not late.ok and late.detail_en == "verification time exceeded."
+    assert web.requested == [ISSUER_URL]

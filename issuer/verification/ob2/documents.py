@@ -1,10 +1,13 @@
 """The documents an Open Badges 2.0 assertion names (the assertion at its own `id`, its badge
 class, the issuer profile, the signing key, the revocation list), fetched through the
 context's `fetch_document` (the bounded `Fetcher`: https, public addresses, size and time
-caps; PITFALLS 17, 20), each at most once, and at most `MAX_FETCHES` per verification."""
+caps; PITFALLS 17, 20), each at most once, at most `MAX_FETCHES` per verification, and none
+started once `TIME_BUDGET` seconds have gone (each fetch has its own deadline too), so one
+assertion naming slow servers cannot hold a verification for `MAX_FETCHES` full timeouts."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +17,8 @@ from issuer.verification.context import VerificationContext
 
 MAX_FETCHES = 6
 """Assertion, badge class, issuer profile, key, revocation list: five; one to spare."""
+TIME_BUDGET = 8.0
+"""Seconds after which no further document is fetched for one verification."""
 MAX_DOCUMENT_DEPTH = 64
 """Nesting accepted in a fetched document, as for the input itself."""
 
@@ -63,6 +68,8 @@ class Documents:
 
     context: VerificationContext
     fetched: dict[str, Fetched] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    time_budget: float = TIME_BUDGET
 
     def get(self, url: str) -> Fetched:
         if url in self.fetched:
@@ -82,6 +89,9 @@ class Documents:
         if len(self.fetched) >= MAX_FETCHES:
             return Fetched(url, detail_fr="trop de documents à consulter.",
                            detail_en="too many documents to look up.")
+        if time.monotonic() - self.started > self.time_budget:
+            return Fetched(url, detail_fr="délai de vérification dépassé.",
+                           detail_en="verification time exceeded.")
         try:
             document = fetch(url)
         except IssuerError as error:  # FetchError: refused target, timeout, HTTP status...
