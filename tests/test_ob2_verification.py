@@ -477,3 +477,44 @@ def test_no_document_is_fetched_once_the_time_budget_is_spent():
     late = Documents(context(web), time_budget=0.0).get(BADGE_URL)
     assert not late.ok and late.detail_en == "verification time exceeded."
     assert web.requested == [ISSUER_URL]
+
+
+def test_svg_whose_json_and_verify_address_disagree_is_refused():
+    other = hosted_assertion("https://badges.example.org/assertions/2.json")
+    svg = _svg(f'<openbadges:assertion verify="{HOSTED_URL}"><![CDATA[{json.dumps(other)}]]>'
+               "</openbadges:assertion>")
+    web = issuer_web()
+    report = verify(svg, context(web))
+    assert report.unreadable and report.verdict == "invalid"
+    assert outcomes(report)["format"] == ("failed", "baked.multiple_credentials")
+    assert web.requested == []
+
+
+def test_png_with_an_older_text_chunk_is_read():
+    report = verify(_png_with_chunk(b"openbadges", HOSTED_URL, b"tEXt"), context(issuer_web()))
+    assert report.verdict == "valid", outcomes(report)
+
+
+def test_png_with_a_compressed_assertion_is_refused():
+    png = _png_with_chunk(b"openbadges", HOSTED_URL)
+    # Flip the iTXt compression flag: nothing is ever inflated (PITFALLS 15).
+    start = png.index(b"iTXtopenbadges\x00") + len(b"iTXtopenbadges\x00")
+    data_start = start - len(b"openbadges\x00")
+    chunk_end = png.index(b"IEND") - 4
+    data = bytearray(png[data_start:chunk_end - 4])
+    data[len(b"openbadges\x00")] = 1
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + bytes(data) + \
+        struct.pack(">I", zlib.crc32(b"iTXt" + bytes(data)))
+    rebuilt = png[:data_start - 8] + chunk + png[chunk_end:]
+    report = verify(rebuilt, context(issuer_web()))
+    assert outcomes(report)["format"] == ("failed", "baked.compressed_chunk")
+
+
+def test_a_damaged_image_without_open_badges_2_is_left_to_the_ob3_reader():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    damaged = bytearray(buffer.getvalue())
+    damaged[20] ^= 0xFF  # inside IHDR: its CRC no longer matches
+    report = verify(bytes(damaged), context(issuer_web()))
+    assert report.standard == "ob3"
+    assert outcomes(report)["format"] == ("failed", "baked.corrupt")

@@ -134,8 +134,12 @@ def _from_image(raw: bytes) -> Ob2Input | None:
     image: InputFormat = "png" if raw.startswith(_PNG_SIGNATURE) else "svg"
     try:
         baked = baking.extract_ob2_payload(raw)
-    except baking.BakingError:
-        return None  # the OB 3.0 reader says what is wrong with the image
+    except baking.BakingError as error:  # damaged, or two payloads (PITFALLS 15)
+        marker = b"openbadges\x00" if image == "png" else baking.OB2_SVG_NAMESPACE.encode()
+        if marker not in raw:
+            return None  # no sign of OB 2.0: the OB 3.0 reader says what is wrong
+        container: InputFormat = "unreadable" if error.code == "baked.not_an_image" else image
+        return Ob2Input(container, problem=check_from_error("format", "failed", error))
     if baked is None:
         return None
     try:
