@@ -483,6 +483,70 @@ def bake_svg(svg: bytes | str, credential: dict[str, Any] | str) -> bytes:
     return baked
 
 
+# --- Open Badges 2.0 images (read only) ----------------------------------------------------
+# OB 2.0 Baking: a PNG `iTXt` chunk with keyword `openbadges`, or an SVG
+# `<openbadges:assertion>` element (namespace http://openbadges.org) holding the assertion JSON
+# as text, or a signed assertion (compact JWS) or hosted assertion URL in its `verify`
+# attribute. Read with the same refusals as OB 3.0 (one payload, nothing inflated).
+
+OB2_PNG_KEYWORD = b"openbadges"
+OB2_SVG_NAMESPACE = "http://openbadges.org"
+_OB2_ASSERTION_TAG = f"{{{OB2_SVG_NAMESPACE}}}assertion"
+
+
+def _ob2_chunk_text(chunk: _PngChunk) -> str:
+    """An `openbadges` chunk's text: uncompressed iTXt, or tEXt as older bakers wrote it."""
+    if chunk.type == b"tEXt":
+        text = chunk.data[len(OB2_PNG_KEYWORD) + 1 :]
+        if len(text) > MAX_PAYLOAD_BYTES:
+            raise BakingError.of("baked.too_large", limit=MAX_PAYLOAD_BYTES)
+        return text.decode("latin-1")  # PNG §11.3.4.3: tEXt is Latin-1
+    if chunk.type == b"zTXt":
+        raise BakingError.of("baked.compressed_chunk")
+    renamed = _PngChunk(chunk.type, PNG_KEYWORD + chunk.data[len(OB2_PNG_KEYWORD) :], chunk.raw)
+    return _credential_chunk_text(renamed)
+
+
+def _same_hosted_assertion(url: str, text: str) -> bool:
+    """A hosted assertion's element may carry both its URL (`verify`) and its JSON: one
+    reading only if the JSON is the assertion at that URL."""
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("id") == url
+
+
+def extract_ob2_payload(data: bytes) -> BakedCredential | None:
+    """The Open Badges 2.0 payload baked in a PNG or SVG (assertion JSON, compact JWS or URL,
+    as text), or None when the image carries no OB 2.0 payload. Two payloads are refused."""
+    if data.startswith(_PNG_SIGNATURE):
+        found = [chunk for chunk in _read_png_chunks(data)
+                 if _text_chunk_keyword(chunk) == OB2_PNG_KEYWORD]
+        texts = [_ob2_chunk_text(chunk).strip() for chunk in found]
+        image_format: Literal["png", "svg"] = "png"
+    elif _looks_like_markup(data):
+        if OB2_SVG_NAMESPACE.encode() not in data:
+            return None
+        elements = list(_parse_svg(data).iter(_OB2_ASSERTION_TAG))
+        texts = []
+        for element in elements:
+            verify, text = (element.get("verify") or "").strip(), (element.text or "").strip()
+            if len(element) or (verify and text and not _same_hosted_assertion(verify, text)):
+                raise BakingError.of("baked.multiple_credentials")
+            texts.append(text or verify)
+        image_format = "svg"
+    else:
+        return None
+    if not texts:
+        return None
+    if len(texts) > 1:
+        raise BakingError.of("baked.multiple_credentials")
+    if len(texts[0].encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise BakingError.of("baked.too_large", limit=MAX_PAYLOAD_BYTES)
+    return BakedCredential(image_format, texts[0], is_jwt=bool(_COMPACT_JWS.fullmatch(texts[0])))
+
+
 # --- either format --------------------------------------------------------------------------
 
 

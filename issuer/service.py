@@ -744,5 +744,9 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
         known[service.issuer_did] = settings.profile_name
         local[service.issuer_did] = service.did_document()
     resolver = DidResolver(fetcher, local_documents=local)
+    def fetch_document(url: str) -> Any:  # Open Badges 2.0 documents
+        return fetcher.get_json(url, accept="application/ld+json, application/json")
+
     return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
-                               known_issuers=known, untrusted=untrusted)
+                               known_issuers=known, untrusted=untrusted,
+                               fetch_document=fetch_document)

@@ -6,8 +6,14 @@ verdict and the check that decides it, and why wherever we deliberately differ f
 validator. The recurring reasons:
 
 - KEY_URL: the verification method is `https://<issuer>#z6Mk…`, the key written in the URL
-  fragment. The signature is checked with that key, but nothing offline ties it to the issuer
+  fragment. The signature is checked with that key, but nothing ties it to the issuer
   (PITFALLS 5, 10, 11): `issuer_key` is "unknown", so the verdict is at best indeterminate.
+  Re-examined for issue 9: the wallets' verifiers refuse such a method even when the issuer
+  publishes a controller document listing the key at its id (over HTTP the `#fragment` is
+  not sent, and Digital Bazaar then reads the whole document as the key; verifier-core
+  resolves no https method), so calling it valid would make us disagree with the wallets
+  (tests/test_interop_validator_samples.py). The same key as a did:key issuer's
+  `did:key:z…#z…` is accepted here and by both wallet stacks.
 - PROOF_OBJECT: `proof` is a single object; the OB 3.0 JSON Schema requires an array
   (PITFALLS 3), so the schema check fails.
 - JWK_HEADER: the VC-JWT carries its own key in a `jwk` header: the signature verifies, but
@@ -26,11 +32,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.did import DidResolver
+from issuer.proofs.data_integrity import sign_document
 from issuer.verification import VerificationContext, VerificationReport, verify
 
 CITY = "Ville de Roubaix"
@@ -71,7 +81,8 @@ TABLE: dict[str, Sample] = {
         "valid", True, "invalid", ("issuer_key", "issuer_key.not_issuer"),
         "signed by did:key:z6Mk… while the issuer is urn:uuid:…: the issuer's (signed) profile "
         "lists no key, so the key is known not to be the issuer's, not merely unknown "
-        "(PITFALLS 11)"),
+        "(PITFALLS 11); both wallet stacks refuse it too (and its bare `did:key:z…` method "
+        "even when the issuer is that did:key: issuer_key.bare_did)"),
     "simple-did-web-method.json": Sample(
         "(test @Disabled)", True, "invalid", ("schema", "schema.invalid"),
         f"{PROOF_OBJECT}; its key is also a KEY_URL one",
@@ -179,6 +190,22 @@ TABLE: dict[str, Sample] = {
 }
 
 
+def reissued_by_did_key(bare: bool) -> dict[str, Any]:
+    """simple.json, issued by the did:key of the sample's own (published) key and signed with
+    it: `did:key:z…#z…`, or the bare `did:key:z…` the did-key sample uses."""
+    vector = json.loads((SAMPLES.parent / "test-vectors" / "1edtech-ob-eddsa-rdfc-2022" /
+                         "vector.json").read_text("utf-8"))
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(
+        bytes.fromhex(vector["keyPair"]["privateKeySeedHex32"]))
+    did = f"did:key:{vector['keyPair']['publicKeyMultibase']}"
+    credential = json.loads((SAMPLES / "simple.json").read_text("utf-8"))
+    credential.pop("proof")
+    credential["issuer"] = {**credential["issuer"], "id": did}
+    method = did if bare else f"{did}#{did[len('did:key:'):]}"
+    return sign_document(credential, key, method,
+                         created=datetime(2025, 1, 1, tzinfo=UTC))
+
+
 def _fetch_status_list(url: str) -> dict:
     if url == TESTLIST_URL:
         return json.loads((SAMPLES / "bit-string-list" / "testlist.json").read_text("utf-8"))
@@ -271,3 +298,18 @@ def test_the_sandbox_and_the_in_process_path_give_the_same_reports(reports):
                  "simple-did-key-method.json", "simple_v1.json", "simple-err-type.json"):
         again = verify((SAMPLES / name).read_bytes(), trusted)
         assert again.checks == reports[name].checks, name
+
+
+def test_the_sample_reissued_by_a_did_key_issuer_is_valid():
+    # What the specification and both wallet stacks accept (tests/test_interop_validator_
+    # samples.py): the issuer is the did:key, the proof names `did:key:z…#z…`.
+    report = verify(reissued_by_did_key(bare=False), _context())
+    assert report.verdict == "valid", [(c.name, c.outcome, c.code) for c in report.checks]
+    assert report.check("issuer_key").code == "issuer_key.ok"
+
+
+def test_a_bare_did_key_method_is_not_the_issuers_key_even_when_it_is_the_issuer():
+    report = verify(reissued_by_did_key(bare=True), _context())
+    assert report.check("proof").outcome == "passed"
+    assert report.check("issuer_key").code == "issuer_key.bare_did"
+    assert report.verdict == "invalid"

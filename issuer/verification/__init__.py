@@ -1,4 +1,7 @@
 """Verify an Open Badges 3.0 credential: one `verify()` returning a report of ordered checks.
+Open Badges 2.0 assertions (hosted or signed) go through the same nine checks with their own
+codes (`issuer.verification.ob2`, report `standard="ob2"`); Open Badges 1.x is reported as a
+format not supported, never as forged.
 
 Input: a credential as a dict, JSON text, a compact VC-JWT, or a baked PNG / SVG image. The
 report holds one `Check` per step, always in this order, each `passed`, `failed`, `warning`,
@@ -32,7 +35,9 @@ Decisions worth knowing:
   1EdTech samples) carries its key in the fragment: the signature is checked with it, but
   nothing offline ties that key to the issuer, so `issuer_key` is "unknown"
   (`issuer_key.unverifiable`) when the URL is under the issuer's own id, "failed" otherwise. A
-  JWT whose only key is an embedded `jwk` header fails `issuer_key`.
+  JWT whose only key is an embedded `jwk` header fails `issuer_key`. A bare `did:key:z…`
+  method (no `#key`) names a DID document, not a key: the signature is checked with the key
+  it derives, but `issuer_key` fails (`issuer_key.bare_did`), as the wallets refuse it.
 - **Undefined terms.** The pinned VC 2.0 context has no `@vocab`, so JSON-LD drops a property no
   context defines and the signature does not cover it: a field could be added to a signed badge
   without breaking its proof. Such a document fails `proof` (`proof.unsigned_terms`), as it

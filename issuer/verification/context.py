@@ -16,7 +16,12 @@ class VerificationContext:
     """What a verification may consult. `fetch_status_list` maps a status list URL to the list
     credential (JSON), raising on any failure; the caller builds it from a `Fetcher` or from
     local data. `known_issuers` maps issuer ids (DIDs) to the label shown, e.g.
-    {"did:web:badges.example.org": "Ville de Roubaix"}."""
+    {"did:web:badges.example.org": "Ville de Roubaix"}.
+
+    `fetch_document` maps a URL to the JSON document published there, raising on any failure
+    (the caller builds it from the bounded `Fetcher`): Open Badges 2.0 assertions, badge
+    classes, issuer profiles, keys and revocation lists live at their own addresses. None
+    (the default) fetches nothing: such a badge is then "unknown", never "valid"."""
 
     resolver: DidResolver
     fetch_status_list: Callable[[str], dict[str, Any]]
@@ -26,3 +31,4 @@ class VerificationContext:
     max_input_bytes: int = 2_000_000
     max_blank_nodes: int = 200
     canonicalization_timeout: float = 5.0
+    fetch_document: Callable[[str], Any] | None = None

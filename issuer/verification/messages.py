@@ -140,6 +140,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # issuer_key
     "issuer_key.ok": ("La clé de signature est publiée par l'émetteur lui-même ({did}).",
                       "The signing key is published by the issuer itself ({did})."),
+    "issuer_key.bare_did": (
+        "La preuve désigne un DID entier ({method}) au lieu de l'une de ses clés (« did:…#… ») : "
+        "la norme et les portefeuilles refusent cette forme, rien ne désigne la clé de "
+        "l'émetteur.",
+        "The proof names a whole DID ({method}) instead of one of its keys ('did:…#…'): the "
+        "standard and the wallets refuse this form, so nothing names the issuer's key."),
     "issuer_key.unverifiable": (
         "La clé de signature est désignée par une adresse web de l'émetteur ({method}) : rien "
         "ne permet de vérifier qu'elle lui appartient.",
@@ -236,6 +242,154 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{detail}",
         "Nothing proves that the status list ({url}) was signed by the badge's issuer: {detail}"),
 }
+
+
+# Open Badges 2.0 assertions (`issuer.verification.ob2`): the same nine checks, their own codes.
+_OB2_MESSAGES: dict[str, tuple[str, str]] = {
+    # format
+    "format.ob2_read": ("Badge lu : assertion Open Badges 2.0 {how_fr} ({what_fr}).",
+                        "Badge read: Open Badges 2.0 {how_en} assertion ({what_en})."),
+    "format.unsupported_ob1": (
+        "Ce badge est au format Open Badges 1.x (ou plus ancien), que ce vérificateur ne lit "
+        "pas : cela ne dit rien de son authenticité. Demandez à son émetteur une version "
+        "Open Badges 2.0 ou 3.0.",
+        "This badge is in the Open Badges 1.x (or older) format, which this verifier does not "
+        "read: this says nothing about its authenticity. Ask its issuer for an Open Badges 2.0 "
+        "or 3.0 version."),
+    "format.unsupported_ob2_type": (
+        "Ce document Open Badges 2.0 n'est pas une assertion (type « {kind} ») : seules les "
+        "assertions (badges délivrés) sont vérifiées ici.",
+        "This Open Badges 2.0 document is not an assertion (type '{kind}'): only assertions "
+        "(awarded badges) are verified here."),
+    "format.ob2_bad_url": (
+        "L'image désigne son assertion Open Badges 2.0 par une adresse inutilisable : {url}.",
+        "The image names its Open Badges 2.0 assertion by an unusable address: {url}."),
+    "format.ob2_unreachable": (
+        "L'assertion Open Badges 2.0 que désigne l'image ({url}) n'a pas pu être obtenue : "
+        "{detail_fr}",
+        "The Open Badges 2.0 assertion the image names ({url}) could not be fetched: "
+        "{detail_en}"),
+    "format.ob2_not_assertion": (
+        "L'adresse que désigne l'image ({url}) ne publie pas une assertion Open Badges 2.0.",
+        "The address the image names ({url}) does not publish an Open Badges 2.0 assertion."),
+    # context
+    "context.ob2_ok": ("Contexte JSON-LD Open Badges 2.0 reconnu.",
+                       "Open Badges 2.0 JSON-LD context recognised."),
+    # type
+    "type.ob2_ok": ("Types reconnus : {found_fr}.", "Types recognised: {found_en}."),
+    "type.ob2_wrong": (
+        "{what_fr} n'est pas du type attendu ({expected}) : type « {found} ».",
+        "{what_en} is not of the expected type ({expected}): type '{found}'."),
+    # schema
+    "schema.ob2_ok": ("Propriétés obligatoires d'Open Badges 2.0 présentes ({what_fr}).",
+                      "Open Badges 2.0 required properties present ({what_en})."),
+    "schema.ob2_invalid": (
+        "Propriétés obligatoires d'Open Badges 2.0 absentes ou invalides : {errors}.",
+        "Open Badges 2.0 required properties missing or invalid: {errors}."),
+    # proof
+    "proof.ob2_hosted_ok": (
+        "Assertion confirmée par son émetteur : elle est publiée à sa propre adresse ({url}) et "
+        "correspond au badge présenté.",
+        "Assertion confirmed by its issuer: it is published at its own address ({url}) and "
+        "matches the badge shown."),
+    "proof.ob2_hosted_updated": (
+        "Assertion publiée à sa propre adresse ({url}), dans une version plus récente que celle "
+        "présentée ({fields}) : c'est la version publiée qui est affichée.",
+        "Assertion published at its own address ({url}), in a newer version than the one shown "
+        "({fields}): the published version is the one displayed."),
+    "proof.ob2_hosted_mismatch": (
+        "L'assertion publiée à l'adresse {url} ne correspond pas au badge présenté ({fields}) : "
+        "il a été modifié ou n'a pas été délivré ainsi.",
+        "The assertion published at {url} does not match the badge shown ({fields}): it was "
+        "changed or was not issued this way."),
+    "proof.ob2_hosted_not_url": (
+        "Une assertion hébergée doit avoir pour identifiant son adresse web, pas « {id} ».",
+        "A hosted assertion's identifier must be its web address, not '{id}'."),
+    "proof.ob2_hosted_gone": (
+        "L'émetteur ne publie plus cette assertion ({url} répond « 410 : supprimée »).",
+        "The issuer no longer publishes this assertion ({url} answers '410 Gone')."),
+    "proof.ob2_unreachable": ("Impossible d'obtenir {what_fr} ({url}) : {detail_fr}",
+                              "Could not fetch {what_en} ({url}): {detail_en}"),
+    "proof.ob2_no_verification": (
+        "L'assertion ne dit pas comment la vérifier (propriété verification « hosted » ou "
+        "« signed » attendue).",
+        "The assertion does not say how to verify it ('hosted' or 'signed' verification "
+        "expected)."),
+    "proof.ob2_signature_missing": (
+        "Assertion signée présentée sans sa signature : seul le jeton signé (JWS) peut être "
+        "vérifié.",
+        "Signed assertion shown without its signature: only the signed token (JWS) can be "
+        "verified."),
+    "proof.ob2_signed_ok": (
+        "Signature vérifiée (JWS RS256) : l'assertion n'a pas été modifiée depuis sa signature.",
+        "Signature verified (JWS RS256): the assertion has not been changed since it was "
+        "signed."),
+    "proof.ob2_no_creator": (
+        "L'assertion signée ne désigne pas de clé de signature à une adresse web "
+        "(verification.creator).",
+        "The signed assertion names no signing key at a web address (verification.creator)."),
+    "proof.ob2_bad_key": ("La clé publiée à {url} est inutilisable : {detail_fr}.",
+                          "The key published at {url} cannot be used: {detail_en}."),
+    # issuer_key
+    "issuer_key.ob2_origin": (
+        "L'assertion est publiée sur le domaine de l'émetteur ({origin}).",
+        "The assertion is published on the issuer's domain ({origin})."),
+    "issuer_key.ob2_policy": (
+        "L'assertion est publiée à une adresse que l'émetteur autorise ({rule}).",
+        "The assertion is published at an address the issuer allows ({rule})."),
+    "issuer_key.ob2_other_origin": (
+        "L'assertion est publiée à l'adresse {url}, que l'émetteur ({issuer}) n'autorise pas : "
+        "rien ne la relie à cet émetteur.",
+        "The assertion is published at {url}, which the issuer ({issuer}) does not allow: "
+        "nothing ties it to that issuer."),
+    "issuer_key.ob2_key_ok": (
+        "La clé de signature ({key}) appartient à l'émetteur, qui la publie dans son profil.",
+        "The signing key ({key}) belongs to the issuer, whose profile publishes it."),
+    "issuer_key.ob2_key_not_listed": (
+        "Le profil de l'émetteur ({issuer}) ne publie pas cette clé de signature ({key}) : rien "
+        "ne relie la signature à l'émetteur.",
+        "The issuer's profile ({issuer}) does not publish this signing key ({key}): nothing "
+        "ties the signature to the issuer."),
+    "issuer_key.ob2_key_owner": (
+        "La clé de signature ({key}) se déclare la propriété de {owner}, pas de l'émetteur "
+        "({issuer}).",
+        "The signing key ({key}) states it belongs to {owner}, not to the issuer ({issuer})."),
+    "issuer_key.ob2_issuer_unavailable": (
+        "Le profil de l'émetteur n'a pas pu être consulté : impossible de relier le badge à son "
+        "émetteur. {detail_fr}",
+        "The issuer's profile could not be looked up: the badge cannot be tied to its issuer. "
+        "{detail_en}"),
+    "issuer_key.ob2_no_issuer_url": (
+        "L'émetteur n'a pas d'adresse web ({issuer}) : rien ne permet de relier le badge à lui.",
+        "The issuer has no web address ({issuer}): nothing can tie the badge to it."),
+    # status
+    "status.ob2_revoked": ("Badge révoqué par son émetteur{reason_fr} : il n'est plus valable.",
+                           "Badge revoked by its issuer{reason_en}: it is no longer valid."),
+    "status.ob2_not_revoked": (
+        "Badge non révoqué (liste de révocation de l'émetteur consultée).",
+        "Badge not revoked (the issuer's revocation list was read)."),
+    "status.ob2_hosted_current": (
+        "Badge non révoqué : son émetteur le publie toujours, sans le marquer révoqué.",
+        "Badge not revoked: its issuer still publishes it, not marked revoked."),
+    "status.ob2_no_list": ("L'émetteur ne publie pas de liste de révocation.",
+                           "The issuer publishes no revocation list."),
+    "status.ob2_list_unreachable": (
+        "La liste de révocation de l'émetteur ({url}) n'a pas pu être consultée : impossible de "
+        "savoir si le badge a été révoqué.",
+        "The issuer's revocation list ({url}) could not be fetched: cannot tell whether the "
+        "badge was revoked."),
+    "status.ob2_bad_list": (
+        "Le document publié à {url} n'est pas une liste de révocation lisible : statut non "
+        "vérifié.",
+        "The document published at {url} is not a readable revocation list: status not "
+        "checked."),
+    "status.ob2_no_issuer": (
+        "Le profil de l'émetteur n'a pas pu être lu : sa liste de révocation n'a pas pu être "
+        "consultée.",
+        "The issuer's profile could not be read, so its revocation list could not be looked "
+        "up."),
+}
+MESSAGES.update(_OB2_MESSAGES)
 
 
 def render_message(code: str, details: Mapping[str, Any]) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from issuer.verification.context_lists import check_context
 from issuer.verification.inputs import read_input
 from issuer.verification.issuers import check_issuer_known, issuer_of
 from issuer.verification.jwt import check_jwt
+from issuer.verification.ob2 import read_ob2, verify_ob2
 from issuer.verification.proofs import ProofResult, check_embedded_proofs
 from issuer.verification.report import CHECK_NAMES, Check, Verdict, VerificationReport
 from issuer.verification.status import Status, check_status
@@ -45,9 +46,13 @@ def _verdict(checks: Iterable[Check]) -> Verdict:
 
 
 def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> VerificationReport:
-    """Verify a credential (dict, JSON text, VC-JWT, or baked PNG / SVG bytes)."""
+    """Verify a credential (dict, JSON text, VC-JWT, or baked PNG / SVG bytes), or an Open
+    Badges 2.0 assertion (`issuer.verification.ob2`)."""
     now = (context.now or datetime.now(UTC)).astimezone(UTC)
     labels = tuple(dict.fromkeys(context.known_issuers.values()))
+    ob2_reading = read_ob2(data, context.max_input_bytes)  # Open Badges 2.0 (or older)
+    if ob2_reading is not None:
+        return verify_ob2(ob2_reading, context, now, labels)
     reading = read_input(data, context.max_input_bytes)
     credential = reading.credential
     if credential is None:

@@ -19,7 +19,8 @@ Standard = Literal["ob3", "ob2"]
 """Which standard the input was read as: Open Badges 3.0 (a verifiable credential, the default)
 or Open Badges 2.0 (a hosted or signed assertion; `credential` is then the *resolved* assertion:
 the assertion with its `badge` replaced by the fetched BadgeClass object, whose `issuer` is
-replaced by the fetched issuer Profile)."""
+replaced by the fetched issuer Profile). Older Open Badges documents (0.5, 1.x), read by the same
+reader and reported as a format not supported, are "ob2" too."""
 
 CHECK_NAMES = ("format", "context", "type", "schema", "proof", "issuer_key", "issuer_known",
                "validity", "status")

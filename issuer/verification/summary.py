@@ -29,10 +29,14 @@ class _Words:
 
 
 _BADGE = _Words("Badge", "badge", "le badge", "", "il", "s'il")
+_OB2_BADGE = _Words("Badge Open Badges 2.0", "Open Badges 2.0 badge", "le badge Open Badges 2.0",
+                    "", "il", "s'il")
 _ENDORSEMENT = _Words("Recommandation", "endorsement", "la recommandation", "e", "elle", "si elle")
 
 
 def _words(report: VerificationReport) -> _Words:
+    if report.standard == "ob2":
+        return _OB2_BADGE
     types = (report.credential or {}).get("type")
     types = types if isinstance(types, list) else [types]
     return _ENDORSEMENT if "EndorsementCredential" in types else _BADGE
@@ -45,15 +49,21 @@ def summary_sentence(report: VerificationReport, *, english: bool) -> str:
 
     if report.unreadable:
         check = report.check("format")
+        if check.code.startswith("format.unsupported"):
+            return (f"Unsupported format: {text(check)}" if english
+                    else f"Format non pris en charge : {text(check)}")
+        if check.outcome == "unknown":
+            return (f"Verification incomplete: {text(check)}" if english
+                    else f"Vérification incomplète : {text(check)}")
         return (f"Unreadable file: {text(check)}" if english
                 else f"Fichier illisible : {text(check)}")
     w = _words(report)
-    noun_en, noun_en_cap = w.noun_en, w.noun_en.capitalize()
+    noun_en, noun_en_cap = w.noun_en, w.noun_en[:1].upper() + w.noun_en[1:]
     by_name = {check.name: check for check in report.checks}
     issuer_fr = with_article(report.issuer_label) if report.issuer_label else "son émetteur"
     issuer_en = report.issuer_label or "its issuer"
     if report.verdict == "invalid":
-        if by_name["status"].code == "status.revoked":
+        if by_name["status"].code in ("status.revoked", "status.ob2_revoked"):
             return (f"Revoked {noun_en}: {issuer_en} has withdrawn it; it is no longer valid."
                     if english
                     else f"{w.noun_fr} révoqué{w.e} : {issuer_fr} l'a retiré{w.e} ; "

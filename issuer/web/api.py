@@ -109,6 +109,12 @@ class VerificationReportOut(BaseModel):
                     "the revocation status could not be read), else `valid`.")
     unreadable: bool
     input_format: Literal["json", "jwt", "png", "svg", "unreadable"]
+    standard: Literal["ob3", "ob2"] = Field(
+        description="What the input was read as: `ob3`, an Open Badges 3.0 credential; `ob2`, "
+                    "an Open Badges 2.0 assertion, hosted (fetched from its own id, on its "
+                    "issuer's origin) or signed (RS256 JWS with a key the issuer publishes); "
+                    "`credential` is then the assertion with its badge class and issuer "
+                    "profile inline.")
     summary: Messages = Field(description="One plain sentence for a person.")
     checks: list[CheckOut]
     issuer: IssuerOut

@@ -364,7 +364,11 @@ def verify_submission(service: IssuerService, submission: Submission,
         except IssuerError as error:
             raise VerifierInputError(error.message_fr, error.message_en, code=error.code,
                                      fields=(submission.field,)) from error
-    report = verify(data, verification_context_for(service, untrusted=True, allow_loopback=False))
+    context = verification_context_for(service, untrusted=True, allow_loopback=False)
+    # An Open Badges 2.0 assertion's documents are fetched like the addresses strangers give.
+    context.fetch_document = lambda url: fetcher.get_json(
+        url, accept="application/ld+json, application/json")
+    report = verify(data, context)
     if report.unreadable:
         check = report.check("format")
         raise VerifierInputError(report.summary("fr"), report.summary("en"), code=check.code,
