@@ -14,11 +14,12 @@ and alignment come from the badge, the issuer from `badge.issuer`, the dates fro
 
 **When the claims are facts (`VerifiedClaims.verified`).** Only when the content was signed by
 the issuer exactly as read: the checks `format`, `context`, `type`, `proof` and `issuer_key`
-all *passed*. Then every member the page shows is covered by a signature tied to the issuer
-(unsigned members fail `proof`; swapped contexts fail `context`, PITFALLS 14). The other
-checks say whether the badge is valid *now* (schema, known issuer, dates, status) and do not
-make its content less genuine: a revoked, suspended or expired badge still shows what it
-certified, with its status. A failed or unknown proof or key (tampered, forged, or a key that
+all passed (a warning counts as passed, as in the verdict: e.g. an older context version or
+the VCDM 1.1 JWT form, still signed). Then every member the page shows is covered by a
+signature tied to the issuer (unsigned members fail `proof`; swapped contexts fail `context`,
+PITFALLS 14). The other checks say whether the badge is valid *now* (schema, known issuer,
+dates, status) and do not make its content less genuine: a revoked, suspended or expired badge
+still shows what it certified, with its status. A failed or unknown proof or key (tampered, forged, or a key that
 nothing ties to the issuer) gives `verified = False`: the claims are then only what the file
 *pretends*, shown as such or not at all, never as facts.
 
@@ -151,7 +152,7 @@ def content_is_authentic(report: VerificationReport) -> bool:
     """The content was signed by the issuer as read (see the module docstring)."""
     outcomes = {check.name: check.outcome for check in report.checks}
     return report.credential is not None and all(
-        outcomes.get(name) == "passed" for name in AUTHENTICITY_CHECKS)
+        outcomes.get(name) in ("passed", "warning") for name in AUTHENTICITY_CHECKS)
 
 
 def claims_of(report: VerificationReport) -> VerifiedClaims | None:

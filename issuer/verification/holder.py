@@ -72,15 +72,27 @@ def check_holder(report: VerificationReport, email: str) -> HolderAnswer:
         candidates = _candidates(email)
     except InvalidInput:
         return holder_answer("bad_email")
+    refusal = cannot_check_holder(report)
+    if refusal is not None:
+        return refusal
+    found = any(identity_matches(identity, candidates) for identity in email_identities(report))
+    return holder_answer("match" if found else "no_match")
+
+
+def cannot_check_holder(report: VerificationReport) -> HolderAnswer | None:
+    """Why no address can be compared with this badge (forged, or no e-mail identity), else
+    None: pages offer the form only when this is None."""
     if not content_is_authentic(report):
         return holder_answer("not_authentic")
-    credential = report.credential or {}
-    identities = list(ob2_email_identities(credential) if report.standard == "ob2"
-                      else ob3_email_identities(credential))
-    if not identities:
+    if not email_identities(report):
         return holder_answer("no_email_identity")
-    found = any(identity_matches(identity, candidates) for identity in identities)
-    return holder_answer("match" if found else "no_match")
+    return None
+
+
+def email_identities(report: VerificationReport) -> list[EmailIdentity]:
+    credential = report.credential or {}
+    return list(ob2_email_identities(credential) if report.standard == "ob2"
+                else ob3_email_identities(credential))
 
 
 @dataclass(frozen=True)
