@@ -50,7 +50,7 @@ MAX_ITEMS = 30
 """At most this many skills, and this many evidence entries, are read."""
 
 _EVENT_GENRES = {"événement", "evenement", "event"}
-_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)(;[a-z0-9=.+-]+)*,", re.I)
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)(;[a-z0-9=.+-]+)*,", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
