@@ -188,7 +188,7 @@ def _ob3_claims(credential: dict[str, Any], report: VerificationReport,
         criteria=_text(criteria.get("narrative"), MAX_TEXT),
         image_url=_image_url(achievement.get("image")) or _image_url(credential.get("image")),
         issuer=IssuerClaim(
-            id=_text(issuer, MAX_URL) or _text(issuer_object.get("id"), MAX_URL),
+            id=_identifier(issuer),
             name=_text(issuer_object.get("name"), MAX_NAME),
             url=_web_url(issuer_object.get("url")),
             known=report.issuer_known, label=report.issuer_label),
@@ -231,8 +231,7 @@ def _ob2_claims(assertion: dict[str, Any], report: VerificationReport,
         criteria=criteria_text,
         image_url=_image_url(assertion.get("image")) or _image_url(badge.get("image")),
         issuer=IssuerClaim(
-            id=report.issuer_id or _text(issuer, MAX_URL) or _text(issuer_object.get("id"),
-                                                                   MAX_URL),
+            id=report.issuer_id or _identifier(issuer),
             name=_text(issuer_object.get("name"), MAX_NAME) or report.issuer_name,
             url=_web_url(issuer_object.get("url")),
             known=report.issuer_known, label=report.issuer_label),
@@ -283,6 +282,16 @@ def _text(value: Any, limit: int) -> str | None:
     if not cleaned:
         return None
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1].rstrip() + "…"
+
+
+def _identifier(value: Any) -> str | None:
+    """An issuer given as its id (a string) or as a profile object with a string `id`."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or _CONTROL.search(value):
+        return None
+    value = value.strip()
+    return value if value and len(value) <= MAX_URL else None
 
 
 def _web_url(value: Any) -> str | None:

@@ -167,6 +167,9 @@ def identity_matches(identity: EmailIdentity, candidates: tuple[str, ...]) -> bo
 
 def _candidates(email: str) -> tuple[str, ...]:
     """The forms of the typed address to compare: normalised as at issuance, then as typed."""
-    normalised = normalise_email(email)
     typed = email.strip()
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in typed):
+        raise InvalidInput("Adresse e-mail illisible.", "Unreadable e-mail address.",
+                           code="holder.bad_email")
+    normalised = normalise_email(typed)
     return (normalised,) if typed == normalised else (normalised, typed)
