@@ -110,7 +110,7 @@ def test_skill_badge_claims_list_its_skills_and_evidence(tmp_path: Path) -> None
 
 def test_tampered_achievement_name_gives_claims_that_are_not_facts(
         service: IssuerService, speaker: IssuedBadge) -> None:
-    tampered = speaker.credential
+    tampered = json.loads(speaker.credential_json)
     tampered["credentialSubject"]["achievement"]["name"] = "Diplôme d'ingénieur"
     report = _verify(service, tampered)
     claims = claims_of(report)
@@ -280,12 +280,12 @@ def test_holder_check_says_no_for_another_address(service: IssuerService,
 
 def test_holder_check_refuses_to_answer_for_a_tampered_badge(
         service: IssuerService, speaker: IssuedBadge) -> None:
-    tampered = speaker.credential
+    tampered = json.loads(speaker.credential_json)
     tampered["credentialSubject"]["achievement"]["name"] = "Diplôme d'ingénieur"
     answer = check_holder(_verify(service, tampered), "camille.test@example.org")
     assert answer.outcome == "not_authentic"
     # A forger who writes someone's address in clear gets no "yes" either.
-    forged = speaker.credential
+    forged = json.loads(speaker.credential_json)
     forged["credentialSubject"]["identifier"] = [{
         "type": "IdentityObject", "identityType": "emailAddress", "hashed": False,
         "identityHash": "victime@example.org"}]

@@ -241,8 +241,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "holder.no_match": ("Non, ce badge n'a pas été délivré à cette adresse.",
                         "No, this badge was not issued to this address."),
     "holder.not_authentic": (
-        "Impossible de répondre : ce badge n'est pas authentique, l'adresse qu'il contient ne "
-        "prouve donc rien.",
+        ("Impossible de répondre : ce badge n'est pas authentique, l'adresse qu'il contient ne "
+         "prouve donc rien."),
         "Cannot answer: this badge is not authentic, so the address it holds proves nothing."),
     "holder.no_email_identity": (
         "Impossible de répondre : ce badge ne désigne pas son titulaire par une adresse e-mail.",
