@@ -119,8 +119,8 @@ def test_verifier_shows_the_verified_claims_of_a_valid_badge(
     for fact in (f"Badge {EDITION_NAME}", f"Émetteur Ville de Roubaix {service.issuer_did}",
                  "Émetteur reconnu ici : Ville de Roubaix.", "Titulaire Camille Test",
                  "Rôle Animateur·rice d'atelier",
-                 "Édition ou événement Petit-déjeuner de l'inclusion numérique nº 7 11 octobre "
-                 "2024 — Faire une transition numérique responsable",
+                 ("Édition ou événement Petit-déjeuner de l'inclusion numérique nº 7 11 octobre "
+                  "2024 — Faire une transition numérique responsable"),
                  "Fin de validité Sans date de fin",
                  "État En vigueur : ni révoqué, ni suspendu, ni expiré"):
         assert fact in block, fact
@@ -227,8 +227,8 @@ def test_verifier_result_offers_the_holder_check_carrying_the_badge_again(
     (HOLDER, "Oui, ce badge a été délivré à cette adresse."),
     ("  camille.CLAIMS@EXAMPLE.org ", "Oui, ce badge a été délivré à cette adresse."),
     ("camille.claims@example.com", "Non, ce badge n'a pas été délivré à cette adresse."),
-    ("pas-une-adresse", "Adresse e-mail illisible : tapez l'adresse complète, par exemple "
-                        "nom@exemple.fr."),
+    ("pas-une-adresse", ("Adresse e-mail illisible : tapez l'adresse complète, par exemple "
+                         "nom@exemple.fr.")),
 ])
 def test_verifier_answers_the_holder_check(client: TestClient, issued: IssuedBadge,
                                            typed: str, expected: str) -> None:
