@@ -527,9 +527,10 @@ def test_report_json_is_serialisable_and_stable(credential, published):
     first = verify(credential, context(published)).to_json()
     second = verify(credential, context(published)).to_json()
     assert json.loads(json.dumps(first, ensure_ascii=False)) == first == second
-    assert list(first) == ["verdict", "unreadable", "input_format", "summary", "checks", "issuer",
-                           "revoked", "suspended", "expired", "valid_from", "valid_until",
-                           "credential"]
+    assert list(first) == ["verdict", "unreadable", "input_format", "standard", "summary",
+                           "checks", "issuer", "revoked", "suspended", "expired", "valid_from",
+                           "valid_until", "credential", "claims", "claims_verified"]
+    assert first["claims_verified"] is True and first["claims"]["verified"] is True
     assert [check["name"] for check in first["checks"]] == list(CHECK_NAMES)
     assert set(first["checks"][0]) == {"name", "outcome", "code", "message"}
     assert first["issuer"] == {"id": CITY_DID, "name": CITY, "known": True, "label": CITY}
