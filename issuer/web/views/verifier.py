@@ -1,7 +1,9 @@
 """Verification for anyone (issue #3 item 4): the /verifier page (French, English through the
 locale switch) and its English alias /verify. An employer pastes a credential (JSON or JWT),
 uploads a baked PNG / SVG, or enters the badge's address; the answer is one sentence first,
-then every check.
+then what was verified (`badge_claims`: the claims, as facts only for an authentic badge), the
+"Is this badge theirs?" form, then every check. That form sends the badge again with the
+address (`resubmission_fields`): nothing is kept server-side between the two requests.
 
 Everything here reads what a stranger sends, so each step is bounded (PITFALLS 9, 16, 17):
 the body is read up to a cap (refused while reading, not after); a URL is fetched with the
