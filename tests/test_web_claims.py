@@ -144,6 +144,7 @@ def test_verifier_shows_a_tampered_badge_s_claims_only_as_unverified(
     assert block is not None
     assert block.startswith("Ce que le fichier prétend (non vérifié) La signature ne couvre pas")
     assert TAMPERED_NAME in block
+    assert "reconnu" not in block  # the City's key does not make tampered content the City's
     # The tampered name appears nowhere else on the page but in the form that re-sends it.
     outside = page.replace(re.search(r'<details class="claims unverified">.*?</details>', page,
                                      re.DOTALL).group(0), "")
@@ -196,6 +197,8 @@ def test_api_marks_a_tampered_badge_s_claims_unverified(client: TestClient,
     assert report["verdict"] == "invalid"
     assert report["claims_verified"] is False and report["claims"]["verified"] is False
     assert report["claims"]["name"] == TAMPERED_NAME
+    assert report["claims"]["issuer"]["known"] is False
+    assert report["claims"]["issuer"]["label"] is None
 
 
 def test_openapi_says_what_is_checked_and_describes_the_claims_and_the_holder_check(

@@ -56,6 +56,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class IssuerClaim:
+    """`known` only for authentic content: a tampered badge under a known issuer's key does
+    not come from that issuer as it reads."""
+
     id: str | None
     name: str | None
     url: str | None
@@ -191,7 +194,8 @@ def _ob3_claims(credential: dict[str, Any], report: VerificationReport,
             id=_identifier(issuer),
             name=_text(issuer_object.get("name"), MAX_NAME),
             url=_web_url(issuer_object.get("url")),
-            known=report.issuer_known, label=report.issuer_label),
+            known=verified and report.issuer_known,
+            label=report.issuer_label if verified else None),
         holder_name=_text(subject.get("name"), MAX_NAME),
         role=_text(subject.get("role"), MAX_NAME),
         term=_text(subject.get("term"), MAX_NAME),
@@ -234,7 +238,8 @@ def _ob2_claims(assertion: dict[str, Any], report: VerificationReport,
             id=report.issuer_id or _identifier(issuer),
             name=_text(issuer_object.get("name"), MAX_NAME) or report.issuer_name,
             url=_web_url(issuer_object.get("url")),
-            known=report.issuer_known, label=report.issuer_label),
+            known=verified and report.issuer_known,
+            label=report.issuer_label if verified else None),
         holder_name=None,  # an OB 2.0 recipient is an identity (often hashed), not a name
         role=None,
         term=None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from issuer.verification import VerificationReport
@@ -34,6 +35,10 @@ class ClaimsDisplay:
     image_src: str | None
     holder_refusal: HolderAnswer | None
     """Why the holder check is not offered (forged badge, no e-mail identity), else None."""
+    description_html: Markup | None = None
+    criteria_html: Markup | None = None
+    """The description and criteria as the badge page renders catalogue texts: Markdown
+    paragraphs, lists and emphasis only, everything else escaped, no link."""
 
 
 def image_src(claims: VerifiedClaims | None, base_url: str) -> str | None:
@@ -55,8 +60,15 @@ def image_src(claims: VerifiedClaims | None, base_url: str) -> str | None:
 def claims_display(report: VerificationReport | None, base_url: str) -> ClaimsDisplay:
     if report is None:
         return ClaimsDisplay(None, None, None)
+    # Imported here: the badge page module imports this one.
+    from issuer.web.views.credentials import markdown_to_html
+
     claims = claims_of(report)
-    return ClaimsDisplay(claims, image_src(claims, base_url), cannot_check_holder(report))
+    description = claims.description if claims else None
+    criteria = claims.criteria if claims else None
+    return ClaimsDisplay(claims, image_src(claims, base_url), cannot_check_holder(report),
+                         markdown_to_html(description) if description else None,
+                         markdown_to_html(criteria) if criteria else None)
 
 
 def form_email(form: FormData) -> str | None:

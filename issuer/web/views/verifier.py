@@ -455,6 +455,8 @@ def _page(request: Request, locale: str, state: _PageState, *, status_code: int 
                   "checks": [{"name": c.name, "outcome": c.outcome, "message": c.message(locale)}
                              for c in report.checks],
                   "claims": display.claims, "image_src": display.image_src,
+                  "claims_texts": {"description": display.description_html,
+                                   "criteria": display.criteria_html},
                   "holder_refusal": display.holder_refusal,
                   "holder": state.holder, "resubmission": state.resubmission}
     headers = dict(state.error.headers) if state.error is not None else {}
