@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,15 +41,12 @@ MAX_IDENTITIES = 20
 """At most this many identifiers of a credential are compared."""
 MAX_EMAIL_LENGTH = 254
 
+
 @dataclass(frozen=True)
 class HolderAnswer:
     outcome: HolderOutcome
     message_fr: str
     message_en: str
-
-    @property
-    def matches(self) -> bool:
-        return self.outcome == "match"
 
     def message(self, locale: str = "fr") -> str:
         return self.message_en if locale.lower().startswith("en") else self.message_fr
@@ -135,13 +132,18 @@ def ob2_email_identities(assertion: dict[str, Any]) -> Iterable[EmailIdentity]:
 def _identity(value: Any, hashed: Any, salt: Any) -> EmailIdentity | None:
     if not isinstance(value, str) or not value or len(value) > 512:
         return None
-    if salt is not None and not isinstance(salt, str):
+    if salt is not None and (not isinstance(salt, str) or len(salt) > 512):
         return None
     is_hashed = hashed is True or (hashed is None and "$" in value and "@" not in value)
     return EmailIdentity(value.strip(), is_hashed, salt or "")
 
 
-_DIGESTS = {"sha256": hashlib.sha256, "md5": hashlib.md5}
+# OB 2.0 IdentityObject: `identity` is "sha256$…" or "md5$…" when hashed. MD5 is read, never
+# written, and only to compare with what an issuer already published.
+_DIGESTS: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256,
+    "md5": lambda data: hashlib.md5(data, usedforsecurity=False),
+}
 
 
 def identity_matches(identity: EmailIdentity, candidates: tuple[str, ...]) -> bool:
