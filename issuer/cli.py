@@ -295,12 +295,41 @@ def verify(source: str, as_json: bool) -> None:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(report.summary(LOCALE))
+        _echo_claims(report)
         for check in report.checks:
             message = check.message_en if LOCALE == "en" else check.message_fr
             click.echo(f"  [{check.outcome:>8}] {check.name}: {message}")
     if report.unreadable:
         sys.exit(2)
     sys.exit(0 if report.verdict == "valid" else 1)
+
+
+def _echo_claims(report: Any) -> None:
+    """What the badge says, briefly; headed as unverified unless its content is authentic."""
+    from issuer.verification.claims import claims_of
+    from issuer.verification.wording import english_day, french_day
+
+    claims = claims_of(report)
+    day = english_day if LOCALE == "en" else french_day
+    if claims is None:
+        return
+    click.echo(_("What was verified:") if claims.verified
+               else _("What the file claims (not verified):"))
+    issuer = claims.issuer.name or "?"
+    if claims.issuer.id:
+        issuer = f"{issuer} ({claims.issuer.id})"
+    lines = [(_("Badge"), claims.name), (_("Issuer"), issuer),
+             (_("Holder"), claims.holder_name), (_("Role"), claims.role),
+             (_("Edition or event"), " — ".join(
+                 part for part in (claims.event.name, claims.event.description) if part)
+              if claims.event else None),
+             (_("Issued on"), day(claims.issued) if claims.issued else None),
+             (_("Valid until"), day(claims.valid_until) if claims.valid_until else None),
+             (_("Skills"), ", ".join(f"{skill.name} ({skill.code})" if skill.code else skill.name
+                                     for skill in claims.skills) or None)]
+    for label, value in lines:
+        if value:
+            click.echo(f"  {label}: {value}")
 
 
 def _read_source(source: str) -> bytes:

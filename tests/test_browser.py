@@ -51,6 +51,9 @@ class PublicPage:
     status: int = 200
     submit_credential: bool = False   # the verifier's result: paste a credential and submit
     default_lang: str = "fr"          # /verify is the English address of the verifier
+    tamper: bool = False              # change the badge's name after signing before pasting it
+    holder_email: str | None = None   # then answer "Is this badge theirs?" with this address
+    holder_matches: bool = False      # ...expecting "yes" (else "no")
 
 
 def _fixed(path: str) -> Callable[[LiveServer], str]:
@@ -73,6 +76,12 @@ PAGES = [
     PublicPage("verifier", _fixed("/verifier")),
     PublicPage("verify", _fixed("/verify"), default_lang="en"),
     PublicPage("verifier-result", _fixed("/verifier"), submit_credential=True),
+    # What was verified and "Is this badge theirs?" (issue #9 items 7, 8).
+    PublicPage("verifier-tampered", _fixed("/verifier"), submit_credential=True, tamper=True),
+    PublicPage("verifier-holder", _fixed("/verifier"), submit_credential=True,
+               holder_email=" Camille.Exemple@example.org", holder_matches=True),
+    PublicPage("credential-holder", _credential_page("membership"),
+               holder_email="quelquun@example.org"),
 ]
 LANGUAGES = ("fr", "en")
 
@@ -90,11 +99,29 @@ def open_public_page(page: Any, server: LiveServer, spec: PublicPage, lang: str)
         f"{spec.name}: HTTP {response and response.status}")
     if spec.submit_credential:
         credential = server.credentials["membership"].credential_json
+        if spec.tamper:
+            document = json.loads(credential)
+            document["credentialSubject"]["achievement"]["name"] = "Diplôme d'ingénieur"
+            credential = json.dumps(document, ensure_ascii=False)
         form = page.locator("form", has=page.locator("textarea")).first
         form.locator("textarea").first.fill(credential)
         with page.expect_navigation():
             form.locator("button[type=submit], button:not([type]), input[type=submit]").first.click()
-        assert page.locator("#resultat .verdict.valid").count() == 1, "no verdict on the page"
+        verdict = "invalid" if spec.tamper else "valid"
+        assert page.locator(f"#resultat .verdict.{verdict}").count() == 1, "no verdict on the page"
+        claims = "details.claims.unverified" if spec.tamper else "section.claims.verified"
+        assert page.locator(claims).count() == 1, "the claims are not shown as they should be"
+    if spec.holder_email is not None:
+        form = page.locator("#titulaire form")
+        form.locator("input[type=email]").fill(spec.holder_email)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        answer = page.locator("#holder-answer").inner_text()
+        expected = {("fr", True): "Oui, ce badge a été délivré à cette adresse.",
+                    ("fr", False): "Non, ce badge n'a pas été délivré à cette adresse.",
+                    ("en", True): "Yes, this badge was issued to this address.",
+                    ("en", False): "No, this badge was not issued to this address."}
+        assert answer == expected[lang, spec.holder_matches], answer
     assert page.locator("html").get_attribute("lang") == lang
 
 

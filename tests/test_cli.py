@@ -401,6 +401,33 @@ def test_verify_a_tampered_badge_is_not_valid(issuer: Issuer, out: Path) -> None
     assert report["verdict"] == "invalid"
 
 
+def test_verify_prints_what_was_verified(issuer: Issuer, out: Path) -> None:
+    credential_id = issuer.issue(out, "verify-claims@example.org")
+    result = verify(issuer, out / f"{credential_id}.json")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == "Ce qui a été vérifié :"
+    assert "  Badge: Petit-déjeuner de l'inclusion numérique nº 7 (11 octobre 2024)" in lines
+    assert any(line.startswith("  Émetteur: Ville de Roubaix (did:web:") for line in lines)
+    assert ("  Édition ou événement: Petit-déjeuner de l'inclusion numérique nº 7 — 11 octobre "
+            "2024 — Faire une transition numérique responsable, durable et inclusive") in lines
+    assert not any(line.startswith("  Titulaire") for line in lines)  # name not shown by choice
+
+
+def test_verify_prints_a_tampered_badge_s_claims_as_unverified(issuer: Issuer, out: Path) -> None:
+    credential_id = issuer.issue(out, "verify-claims-tampered@example.org")
+    path = out / f"{credential_id}.json"
+    credential = json.loads(path.read_text("utf-8"))
+    credential["credentialSubject"]["achievement"]["name"] = "Badge d'honneur de la Ville"
+    path.write_text(json.dumps(credential, ensure_ascii=False), "utf-8")
+    result = verify(issuer, path)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert "Ce qui a été vérifié :" not in lines
+    assert lines[1] == "Ce que le fichier prétend (non vérifié) :"
+    assert "  Badge: Badge d'honneur de la Ville" in lines
+
+
 def test_verify_after_revocation_is_not_valid_and_says_revoked(issuer: Issuer,
                                                                out: Path) -> None:
     credential_id = issuer.issue(out, "verify-revoked@example.org")

@@ -529,7 +529,8 @@ def test_report_json_is_serialisable_and_stable(credential, published):
     assert json.loads(json.dumps(first, ensure_ascii=False)) == first == second
     assert list(first) == ["verdict", "unreadable", "input_format", "standard", "summary",
                            "checks", "issuer", "revoked", "suspended", "expired", "valid_from",
-                           "valid_until", "credential"]
+                           "valid_until", "credential", "claims", "claims_verified"]
+    assert first["claims_verified"] is True and first["claims"]["verified"] is True
     assert [check["name"] for check in first["checks"]] == list(CHECK_NAMES)
     assert set(first["checks"][0]) == {"name", "outcome", "code", "message"}
     assert first["issuer"] == {"id": CITY_DID, "name": CITY, "known": True, "label": CITY}

@@ -68,7 +68,9 @@ Decisions worth knowing:
 Modules: `pipeline` (`verify`, the order above), `report` (`Check`, `VerificationReport`),
 `summary` and `wording` (the plain sentence), `messages` (every French / English message),
 `context` (`VerificationContext`), one module per stage: `inputs`, `context_lists`,
-`badge_type`, `proofs` and `jwt` (with `keys`), `issuers`, `validity`, `status`.
+`badge_type`, `proofs` and `jwt` (with `keys`), `issuers`, `validity`, `status`. Read from a
+report: `claims` (what the badge says, facts only when its content is authentic) and `holder`
+("was it issued to this e-mail address?").
 """
 
 from issuer.verification.badge_type import BADGE_TYPES, ENDORSEMENT_TYPE, BadgeKind

@@ -241,6 +241,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rien ne prouve que la liste de statut ({url}) a été signée par l'émetteur du badge : "
         "{detail}",
         "Nothing proves that the status list ({url}) was signed by the badge's issuer: {detail}"),
+    # holder: "is this badge theirs?" (issue #9 item 8, `issuer.verification.holder`)
+    "holder.match": ("Oui, ce badge a été délivré à cette adresse.",
+                     "Yes, this badge was issued to this address."),
+    "holder.no_match": ("Non, ce badge n'a pas été délivré à cette adresse.",
+                        "No, this badge was not issued to this address."),
+    "holder.not_authentic": (
+        ("Impossible de répondre : ce badge n'est pas authentique, l'adresse qu'il contient ne "
+         "prouve donc rien."),
+        "Cannot answer: this badge is not authentic, so the address it holds proves nothing."),
+    "holder.no_email_identity": (
+        "Impossible de répondre : ce badge ne désigne pas son titulaire par une adresse e-mail.",
+        "Cannot answer: this badge does not name its holder by an e-mail address."),
+    "holder.bad_email": (
+        "Adresse e-mail illisible : tapez l'adresse complète, par exemple nom@exemple.fr.",
+        "Unreadable e-mail address: type the full address, for example name@example.org."),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from issuer.errors import IssuerError
+from issuer.verification.claims import claims_of
 from issuer.verification.messages import render_message
 from issuer.verification.summary import summary_sentence
 
@@ -93,7 +94,12 @@ class VerificationReport:
         return next(check for check in self.checks if check.name == name)
 
     def to_json(self) -> dict[str, Any]:
-        """A stable, JSON-serialisable structure (the API's and `issuer verify --json`)."""
+        """A stable, JSON-serialisable structure (the API's and `issuer verify --json`).
+
+        `claims` is what the credential says (`issuer.verification.claims`); `claims_verified`
+        (also `claims.verified`) tells whether it may be shown as fact: only when the content
+        was signed by the issuer as read. Otherwise the claims are only what the file claims."""
+        claims = claims_of(self)
         return {
             "verdict": self.verdict,
             "unreadable": self.unreadable,
@@ -109,6 +115,8 @@ class VerificationReport:
             "valid_from": _iso(self.valid_from),
             "valid_until": _iso(self.valid_until),
             "credential": self.credential,
+            "claims": claims.to_json() if claims is not None else None,
+            "claims_verified": claims is not None and claims.verified,
         }
 
     def summary(self, locale: str = "fr") -> str:

@@ -1,5 +1,7 @@
 """The JSON API, under /api/v1 (issue #3 item 4): `POST /api/v1/verify` verifies any Open
-Badges 3.0 credential and returns the report of `issuer.verification`.
+Badges 3.0 credential and returns the report of `issuer.verification`, with what the badge
+says (`claims`, facts only when `claims_verified`); `POST /api/v1/verify/holder` answers
+whether a badge was issued to an e-mail address (issue #9 items 7, 8).
 
 Answers: 200 with the report whatever the verdict; 400 with a structured error for input that
 cannot be used (empty, unreadable, an address refused or unreachable); 413 past the size cap
@@ -21,7 +23,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from issuer.credential import normalise_email
 from issuer.errors import IssuerError
+from issuer.verification.claims import content_is_authentic
+from issuer.verification.holder import check_holder
 from issuer.web.views.verifier import (
     FORM_OVERHEAD_BYTES,
     MAX_INPUT_BYTES,
@@ -68,6 +73,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "api.not_utf8": (
         "Le JWT envoyé n'est pas du texte UTF-8.",
         "The JWT sent is not UTF-8 text."),
+    "api.bad_holder_request": (
+        ("Objet JSON attendu : « email » (chaîne) et le badge dans « credential » (objet ou "
+         "texte), « jwt » ou « url » (chaîne), sans autre clé ni clé en double."),
+        ("A JSON object was expected: 'email' (a string) and the badge as 'credential' (an "
+         "object or text), 'jwt' or 'url' (a string), with no other or repeated key.")),
+    "holder.bad_email": (
+        "Adresse e-mail illisible : donnez l'adresse complète, par exemple nom@exemple.fr.",
+        "Unreadable e-mail address: give the full address, for example name@example.org."),
 }
 
 
@@ -101,6 +114,70 @@ class IssuerOut(BaseModel):
     label: str | None
 
 
+class IssuerClaimOut(BaseModel):
+    id: str | None = Field(description="The issuer's id as the credential states it (a DID, "
+                                        "or the OB 2.0 Profile's URL).")
+    name: str | None
+    url: str | None = Field(description="http(s) only.")
+    known: bool = Field(description="One of the issuers this service knows, bound to the "
+                                    "signing key.")
+    label: str | None
+
+
+class SkillOut(BaseModel):
+    name: str = Field(description="The alignment's `targetName`.")
+    code: str | None = Field(description="`targetCode`.")
+    url: str | None = Field(description="`targetUrl`, http(s) only.")
+    framework: str | None = Field(description="`targetFramework`.")
+
+
+class EvidenceOut(BaseModel):
+    name: str | None
+    description: str | None
+    narrative: str | None
+    genre: str | None
+    url: str | None = Field(description="The evidence's `id`, http(s) only.")
+
+
+class ClaimStatusOut(BaseModel):
+    revoked: bool | None
+    suspended: bool | None
+    expired: bool | None
+
+
+class ClaimsOut(BaseModel):
+    """What the badge says, read from the credential (OB 3.0) or the resolved assertion, its
+    BadgeClass and Profile (OB 2.0). Every string is bounded in length; URLs are kept only
+    with an http(s) scheme (or `data:image/…` for the image)."""
+
+    verified: bool = Field(description="True only when the content was signed by its issuer "
+                                       "exactly as read (checks format, context, type, proof "
+                                       "and issuer_key passed or warned). False: these are "
+                                       "only what the file claims, not facts.")
+    kind: Literal["badge", "endorsement"]
+    name: str | None = Field(description="The achievement's (OB 2.0: the BadgeClass's) name.")
+    description: str | None
+    criteria: str | None = Field(description="The criteria narrative.")
+    image: str | None = Field(description="http(s) or data:image/… URI.")
+    issuer: IssuerClaimOut
+    holder_name: str | None = Field(description="`credentialSubject.name`, present only when "
+                                                "the holder agreed to show it.")
+    role: str | None = Field(description="`credentialSubject.role`.")
+    term: str | None = Field(description="`credentialSubject.term`, e.g. a mandate.")
+    narrative: str | None = Field(description="`credentialSubject.narrative` (OB 2.0: the "
+                                              "assertion's).")
+    activity_start: str | None = Field(description="ISO 8601, UTC.")
+    activity_end: str | None = Field(description="ISO 8601, UTC.")
+    event: EvidenceOut | None = Field(description="The edition or event: the evidence whose "
+                                                  "`genre` is an event.")
+    issued: str | None = Field(description="ISO 8601, UTC (OB 2.0: `issuedOn`).")
+    valid_from: str | None = Field(description="ISO 8601, UTC.")
+    valid_until: str | None = Field(description="ISO 8601, UTC (OB 2.0: `expires`).")
+    skills: list[SkillOut] = Field(description="OB 3.0 / 2.0 `alignment` of the achievement.")
+    evidence: list[EvidenceOut]
+    status: ClaimStatusOut
+
+
 class VerificationReportOut(BaseModel):
     """The verification report: the verdict, one sentence per language, every check in order."""
 
@@ -124,6 +201,28 @@ class VerificationReportOut(BaseModel):
     valid_from: str | None = Field(description="ISO 8601, UTC.")
     valid_until: str | None = Field(description="ISO 8601, UTC.")
     credential: dict[str, Any] | None = Field(description="The credential as read.")
+    claims: ClaimsOut | None = Field(description="What the badge says; null when unreadable.")
+    claims_verified: bool = Field(description="Whether `claims` may be shown as facts (same "
+                                              "as `claims.verified`; false when unreadable).")
+
+
+class HolderAnswerOut(BaseModel):
+    answer: Literal["match", "no_match", "not_authentic", "no_email_identity"] = Field(
+        description="`match`: issued to this address; `no_match`: not; `not_authentic`: no "
+                    "comparison made, the badge's content is not authentic so its recipient "
+                    "proves nothing; `no_email_identity`: the badge names its holder by no "
+                    "e-mail address.")
+    message: Messages
+
+
+class HolderCheckOut(BaseModel):
+    """The answer and the verdict of the verification it rests on. Nothing else: neither the
+    address, nor the badge's salt or hash."""
+
+    holder: HolderAnswerOut
+    verdict: Literal["valid", "invalid", "indeterminate"]
+    claims_verified: bool
+    summary: Messages
 
 
 class ErrorDetail(BaseModel):
@@ -194,6 +293,25 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
                                       "description": "Seconds to wait."}}},
 }
 
+HOLDER_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "description": (f"The e-mail address and the badge, at most {MAX_INPUT_BYTES} bytes in all. "
+                    "The badge is given as in `POST /api/v1/verify`: `credential` (the JSON "
+                    "object, or its text, or a VC-JWT), `jwt`, or `url`."),
+    "content": {media: {"schema": {
+        "type": "object", "required": ["email"], "additionalProperties": False,
+        "properties": {
+            "email": {"type": "string", "maxLength": 320,
+                      "description": "The address the holder gives. Compared after trimming "
+                                     "and lowering its case, never stored nor logged."},
+            "credential": {"oneOf": [{"type": "object"}, {"type": "string"}]},
+            "jwt": {"type": "string"},
+            "url": {"type": "string", "format": "uri", "maxLength": 2048}}},
+        "example": {"email": "camille@example.org",
+                    "url": "https://badges.example.org/credentials/…"}}
+        for media in JSON_TYPES},
+}
+
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
 
@@ -256,8 +374,14 @@ async def _submission(request: Request, media_type: str) -> Submission:
         "Verifies a credential given as JSON (embedded proof), a compact VC-JWT, a baked PNG or "
         "SVG image, or an address (`{\"url\": …}`), and returns every check: format, JSON-LD "
         "context, type, schema, proof, issuer key, known issuer, validity dates, revocation and "
-        "suspension status. The answer is 200 whatever the verdict. Open to any origin (CORS); "
-        "rate-limited per client."),
+        "suspension status. Open Badges 2.0 assertions are read too (`standard`). With the "
+        "checks comes what the badge says (`claims`): its name, description, criteria and "
+        "image, the issuer (id or DID, name, known here or not), the holder's name when the "
+        "badge shows it, role, edition or event, dates, skills (alignments), evidence and "
+        "status. They are facts only when `claims_verified` is true (the content was signed "
+        "by the issuer as read); a tampered or forged badge's claims come with "
+        "`verified: false` and must not be shown as facts. The answer is 200 whatever the "
+        "verdict. Open to any origin (CORS); rate-limited per client."),
     response_model=None,
     responses=RESPONSES,
     openapi_extra={"requestBody": REQUEST_BODY},
@@ -280,4 +404,84 @@ async def verify_credential(request: Request) -> Response:
 
 @router.options("/verify", include_in_schema=False)
 async def verify_preflight() -> Response:
+    return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _value in pairs]
+    if len(set(keys)) != len(keys):
+        raise _api_error("api.bad_holder_request")
+    return dict(pairs)
+
+
+def _holder_request(body: bytes) -> tuple[Submission, str]:
+    """(the badge, the address) from `{"email": …, "credential" | "jwt" | "url": …}`."""
+    try:
+        value = json.loads(body, object_pairs_hook=_unique_object)
+    except (ValueError, RecursionError):
+        raise _api_error("api.bad_holder_request") from None
+    if not isinstance(value, dict) or len(value) != 2 or not isinstance(value.get("email"), str):
+        raise _api_error("api.bad_holder_request")
+    key = next(name for name in value if name != "email")
+    badge = value[key]
+    if key == "credential" and isinstance(badge, dict):
+        try:
+            badge = json.dumps(badge, ensure_ascii=False, allow_nan=False)
+        except (ValueError, RecursionError):
+            raise _api_error("api.bad_holder_request") from None
+    if key not in ("credential", "jwt", "url") or not isinstance(badge, str):
+        raise _api_error("api.bad_holder_request")
+    submission = Submission("url", badge, is_url=True) if key == "url" \
+        else Submission("credential", badge)
+    return submission, value["email"]
+
+
+@router.post(
+    "/verify/holder",
+    summary="Was this badge issued to this e-mail address?",
+    description=(
+        "Verifies the badge as `POST /api/v1/verify` does, then compares the address with the "
+        "badge's recipient: OB 3.0 `credentialSubject.identifier` (IdentityObject of type "
+        "emailAddress: `sha256$` hash of the address and the salt, or the address itself) or "
+        "OB 2.0 `recipient` (type email; `sha256$` or `md5$`). The address is trimmed and put "
+        "in lower case, as this service does when it issues. An answer is given only for a "
+        "badge whose content is authentic (`not_authentic` otherwise: a forged badge's "
+        "recipient proves nothing). Nothing is stored or logged; the answer holds no hash, "
+        "salt or address. Shares the verification rate limit."),
+    response_model=None,
+    responses={**RESPONSES, 200: {"model": HolderCheckOut, "description": "The answer."},
+               400: {"model": ErrorOut, "description": "Unusable request: not the JSON object "
+                                                       "described, an unreadable address "
+                                                       "(`holder.bad_email`), or a badge that "
+                                                       "cannot be read."}},
+    openapi_extra={"requestBody": HOLDER_REQUEST_BODY},
+)
+async def verify_holder(request: Request) -> Response:
+    try:
+        check_rate_limit(request)
+        if media_type_of(request) not in JSON_TYPES:
+            raise _api_error("api.unsupported_media_type", status=415,
+                             types=", ".join(JSON_TYPES))
+        body = await read_limited_body(request, MAX_INPUT_BYTES + FORM_OVERHEAD_BYTES)
+        submission, email = _holder_request(body)
+        try:
+            normalise_email(email[:400])
+        except IssuerError:  # its message would repeat the address: ours does not
+            raise _api_error("holder.bad_email") from None
+        report = await run_verification(request, submission)
+    except VerifierInputError as error:
+        return _error_response(error, error.status)
+    except IssuerError as error:
+        return _error_response(error, 400)
+    answer = check_holder(report, email)
+    if answer.outcome == "bad_email":
+        return _error_response(_api_error("holder.bad_email"), 400)
+    return JSONResponse({"holder": answer.to_json(), "verdict": report.verdict,
+                         "claims_verified": content_is_authentic(report),
+                         "summary": {"fr": report.summary("fr"), "en": report.summary("en")}},
+                        headers={**CORS_HEADERS, "cache-control": "no-store"})
+
+
+@router.options("/verify/holder", include_in_schema=False)
+async def verify_holder_preflight() -> Response:
     return Response(status_code=204, headers=PREFLIGHT_HEADERS)

@@ -47,6 +47,8 @@ def _routes() -> list[BaseRoute]:
         Route("/verify", views.verifier.verifier_form, methods=["GET"], name="verify"),
         Route("/verify", views.verifier.verifier_submit, methods=["POST"], name="verify_submit"),
         Route("/credentials/{credential_id}", credentials.credential_page, name="credential"),
+        Route("/credentials/{credential_id}", credentials.credential_holder_check,
+              methods=["POST"], name="credential_holder_check"),
         Route("/credentials/{credential_id}/credential.json", credentials.credential_json,
               name="credential_json"),
         Route("/credentials/{credential_id}/credential.jwt", credentials.credential_jwt,

@@ -25,6 +25,7 @@ from typing import Any
 from babel.dates import format_date, format_time
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,10 +42,20 @@ from issuer.service import IssuedBadge, IssuerService, verification_context_for
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
 from issuer.skill_badges import aligned_skills
 from issuer.storage import repositories as repo
-from issuer.verification import Check, verify
+from issuer.verification import Check, VerificationReport, verify
+from issuer.verification.holder import HolderAnswer, check_holder
 from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import environment, render
+from issuer.web.views.badge_claims import claims_display, form_email
+from issuer.web.views.verifier import (
+    FORM_MEDIA_TYPES,
+    VerifierInputError,
+    check_rate_limit,
+    media_type_of,
+    parse_form,
+    read_limited_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +179,7 @@ class LiveStatus:
     revoked: bool
     suspended: bool
     checked_at: datetime
+    report: VerificationReport | None = None   # None when verification itself broke
 
 
 def badge_definition(service: IssuerService,
@@ -268,7 +280,7 @@ def verify_stored(service: IssuerService, credential_json: str, locale: str, *, 
         logger.exception("live verification failed for %s", name)
         return LiveStatus("indeterminate", unavailable, (), False, False, checked_at)
     return LiveStatus(report.verdict, report.summary(locale), report.checks,
-                      bool(report.revoked), bool(report.suspended), checked_at)
+                      bool(report.revoked), bool(report.suspended), checked_at, report)
 
 
 def linkedin_url(facts: BadgeFacts) -> str | None:
@@ -331,6 +343,45 @@ def credential_page(request: Request) -> Response:
         return Response(issued.credential_json.encode("utf-8"), media_type=JSON_LD,
                         headers={"cache-control": SIGNED_FORM_CACHE, "vary": "Accept",
                                  "access-control-allow-origin": "*", **_robots(issued)})
+    return _credential_page(request, issued)
+
+
+HOLDER_FORM_LIMIT = 16 * 1024
+"""The holder check form holds one e-mail field: a larger body is refused while reading."""
+
+
+async def credential_holder_check(request: Request) -> Response:
+    """POST on the badge page: "Is this badge theirs?" (issue #9 item 8). Cross-site posts are
+    refused by the site-wide guard (`issuer.web.admin.csrf`, this path is not exempt); the
+    verification rate limit is shared with the verifier, since each answer verifies the badge
+    again. The address is compared and dropped (see `badge_claims`)."""
+    email = ""
+    refused: VerifierInputError | None = None
+    try:
+        check_rate_limit(request)
+        if media_type_of(request) not in FORM_MEDIA_TYPES:
+            raise VerifierInputError.of("verify.unreadable_form")
+        form = await parse_form(request, await read_limited_body(request, HOLDER_FORM_LIMIT))
+        try:
+            email = form_email(form) or ""
+        finally:
+            await form.close()
+    except VerifierInputError as error:
+        refused = error
+    return await run_in_threadpool(_holder_page, request, email, refused)
+
+
+def _holder_page(request: Request, email: str, refused: VerifierInputError | None) -> Response:
+    issued = _issued(request)
+    if refused is not None:
+        status = refused.status if refused.status in (403, 413, 429) else 400
+        return _credential_page(request, issued, holder_error=refused, status_code=status)
+    return _credential_page(request, issued, holder_email=email)
+
+
+def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str | None = None,
+                     holder_error: VerifierInputError | None = None,
+                     status_code: int = 200) -> Response:
     service = service_of(request)
     locale = request_locale(request)
     facts = badge_facts(service, issued, locale)
@@ -346,9 +397,20 @@ def credential_page(request: Request) -> Response:
                             % {"date": _moment_text(record.suspended_at, locale)["date"]})
     base_url = service.settings.base_url.rstrip("/")
     endorsable = is_skill_badge(service, issued.credential)
+    display = claims_display(status.report, service.settings.base_url)
+    holder: HolderAnswer | None = None
+    if holder_email is not None and status.report is not None:
+        holder = check_holder(status.report, holder_email)
     context = {
         "facts": facts,
         "status": status,
+        # What the signature vouches for, and "Is this badge theirs?" (issue #9 items 7, 8).
+        "claims": display.claims,
+        "claims_image_src": display.image_src,
+        "holder": holder,
+        "holder_refusal": display.holder_refusal if status.report is not None else None,
+        "holder_available": status.report is not None,
+        "holder_error": holder_error.message(locale) if holder_error is not None else None,
         "status_lines": status_lines,
         "checked": _moment_text(status.checked_at, locale),
         "description_html": markdown_to_html(facts.description),
@@ -368,7 +430,10 @@ def credential_page(request: Request) -> Response:
     }
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}
-    return render(request, "credential.html", context, locale=locale, headers=headers)
+    if holder_error is not None:
+        headers.update(holder_error.headers)
+    return render(request, "credential.html", context, locale=locale, headers=headers,
+                  status_code=status_code)
 
 
 def credential_json(request: Request) -> Response:

@@ -1,7 +1,9 @@
 """Verification for anyone (issue #3 item 4): the /verifier page (French, English through the
 locale switch) and its English alias /verify. An employer pastes a credential (JSON or JWT),
 uploads a baked PNG / SVG, or enters the badge's address; the answer is one sentence first,
-then every check.
+then what was verified (`badge_claims`: the claims, as facts only for an authentic badge), the
+"Is this badge theirs?" form, then every check. That form sends the badge again with the
+address (`resubmission_fields`): nothing is kept server-side between the two requests.
 
 Everything here reads what a stranger sends, so each step is bounded (PITFALLS 9, 16, 17):
 the body is read up to a cap (refused while reading, not after); a URL is fetched with the
@@ -18,6 +20,7 @@ else (no browser metadata: curl, scripts) the request goes ahead. The JSON API
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,10 +35,13 @@ from issuer.errors import InvalidInput, IssuerError
 from issuer.fetch import Fetcher
 from issuer.service import IssuerService, verification_context_for
 from issuer.verification import VerificationReport, verify
+from issuer.verification.holder import HolderAnswer, check_holder
+from issuer.verification.inputs import read_input
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale, requested_switch
 from issuer.web.rate_limit import client_key, retry_after_header, verification_limiter
 from issuer.web.templating import render
+from issuer.web.views.badge_claims import claims_display, form_email
 
 MAX_INPUT_BYTES = 2_000_000
 """Largest credential or image accepted; the same cap as VerificationContext.max_input_bytes."""
@@ -410,11 +416,34 @@ def page_locale(request: Request) -> str:
     return request_locale(request)
 
 
+def resubmission_fields(submission: Submission) -> dict[str, str] | None:
+    """The form fields that send the same badge again, for the holder check under a result:
+    the address, or the credential as text (a baked image's JSON or JWT, read again here). The
+    badge is never kept on the server, so the page carries it (issue #9 item 8)."""
+    if submission.is_url or isinstance(submission.data, str):
+        field_name = "url" if submission.is_url else "credential"
+        text = submission.data if isinstance(submission.data, str) else ""
+    else:
+        reading = read_input(submission.data, MAX_INPUT_BYTES)
+        field_name = "credential"
+        if reading.token is not None:
+            text = reading.token
+        elif reading.credential is not None:
+            text = json.dumps(reading.credential, ensure_ascii=False)
+        else:
+            return None
+    if not text or len(text.encode("utf-8")) > MAX_INPUT_BYTES:
+        return None
+    return {field_name: text}
+
+
 @dataclass
 class _PageState:
     values: dict[str, str] = field(default_factory=lambda: {"credential": "", "url": ""})
     error: VerifierInputError | None = None
     report: VerificationReport | None = None
+    holder: HolderAnswer | None = None
+    resubmission: dict[str, str] | None = None
 
 
 def _page(request: Request, locale: str, state: _PageState, *, status_code: int = 200) -> Response:
@@ -425,9 +454,15 @@ def _page(request: Request, locale: str, state: _PageState, *, status_code: int 
     result = None
     if state.report is not None:
         report = state.report
+        display = claims_display(report, service_of(request).settings.base_url)
         result = {"verdict": report.verdict, "summary": report.summary(locale),
                   "checks": [{"name": c.name, "outcome": c.outcome, "message": c.message(locale)}
-                             for c in report.checks]}
+                             for c in report.checks],
+                  "claims": display.claims, "image_src": display.image_src,
+                  "claims_texts": {"description": display.description_html,
+                                   "criteria": display.criteria_html},
+                  "holder_refusal": display.holder_refusal,
+                  "holder": state.holder, "resubmission": state.resubmission}
     headers = dict(state.error.headers) if state.error is not None else {}
     headers["cache-control"] = "no-store"  # a verification result is about one person's badge
     return render(request, "verifier.html",
@@ -466,10 +501,14 @@ async def verifier_submit(request: Request) -> Response:
             state.values = {"credential": credential if len(credential) <= MAX_INPUT_BYTES else "",
                             "url": url if len(url) <= MAX_URL_LENGTH else ""}
             file = await form_file(form, "file")
+            email = form_email(form)
         finally:
             await form.close()
         submission = submission_from_values(credential, file, url)
         state.report = await run_verification(request, submission)
+        state.resubmission = await run_in_threadpool(resubmission_fields, submission)
+        if email is not None:
+            state.holder = check_holder(state.report, email)
     except VerifierInputError as error:
         state.error = error
         # The HTML page answers 400 for everything a person can fix in the form (too large
