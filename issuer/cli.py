@@ -370,6 +370,7 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
     import uvicorn
 
     from issuer.web import create_app
+    from issuer.web.access_log import log_config
 
     service = _service()
     if not service.keystore.has_keys():
@@ -377,7 +378,8 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
     app = create_app(service.settings, service)
     click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
     uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, log_level="info")
+                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, log_level="info",
+                log_config=log_config())
 
 
 # -- keys ---------------------------------------------------------------------------------------
