@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.names import check_person_name
 from issuer.storage.db import Database
 from issuer.storage.models import utc_now
 from issuer.storage.repositories import record_audit
@@ -432,8 +433,9 @@ class Accounts:
 
 
 def _clean_name(name: str, email: str) -> str:
-    cleaned = " ".join((name or "").split())[:200]
-    return cleaned or email.partition("@")[0]
+    """The account's name by the rule of every person's name (issuer.names); the address's
+    local part when none is given."""
+    return check_person_name(name, required=False) or email.partition("@")[0]
 
 
 def _exists(email: str) -> AccountExists:
