@@ -115,11 +115,14 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 client.close()
 
-    def send(self, message: EmailMessage) -> None:
-        """Hand `message` to the server, or raise `DeliveryFailed`."""
+    def send(self, message: EmailMessage, *, to: str) -> None:
+        """Hand `message` to the server for the one recipient `to`, or raise `DeliveryFailed`.
+
+        The envelope recipient is given, not taken from the To header (smtplib would parse
+        it again): whatever a display name holds, the message goes to one address."""
         try:
             client = self._connected()
-            client.send_message(message)
+            client.send_message(message, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as error:
             # One recipient per message: refused means refused for everything.
             code, reply = next(iter(error.recipients.values()))
