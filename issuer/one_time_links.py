@@ -27,15 +27,18 @@ TOKEN_PLACEHOLDER = "{token}"
 HIDDEN_LINK = "[lien personnel masqué / personal link hidden]"
 
 # A token is URL-safe base64, possibly percent-encoded; it ends at whatever cannot be part of
-# a path segment in running text or markup (space, quote, angle bracket, slash, query...).
-_TOKEN = r"[^\s/?#\"'<>()\[\]{}|\\^`]+"
+# a path segment in running text or markup (space, quote, angle bracket, slash, query, an
+# `&` starting the next parameter or an HTML entity...).
+_TOKEN = r"[^\s/?#&;\"'<>()\[\]{}|\\^`]+"
 
 
 def _prefixes_pattern(prefixes: tuple[str, ...]) -> str:
     return "|".join(re.escape(prefix) for prefix in prefixes)
 
 
-_LOGGED = re.compile(rf"^({_prefixes_pattern(PERSONAL_LINK_PREFIXES + SHARED_LINK_PREFIXES)})"
+# Anywhere in the logged text, not only at its start: behind a proxy's root path, or inside a
+# query string (`?suivant=/espace/lien/…`), a token is still a token.
+_LOGGED = re.compile(rf"({_prefixes_pattern(PERSONAL_LINK_PREFIXES + SHARED_LINK_PREFIXES)})"
                      rf"({_TOKEN})")
 # In text: the scheme and host are optional (absolute links in e-mails, relative ones in
 # pages); matching the path prefix alone is enough and catches both.
@@ -46,7 +49,7 @@ _PERSONAL_IN_TEXT = re.compile(rf"(?:https?://[^\s/\"'<>]+)?"
 def loggable_path(path: str) -> str:
     """`path` with the token of a one-time link replaced by `{token}` (the route, not the key):
     `/espace/lien/Ab3…` → `/espace/lien/{token}`; any other path is returned as it is."""
-    return _LOGGED.sub(lambda match: match.group(1) + TOKEN_PLACEHOLDER, path, count=1)
+    return _LOGGED.sub(lambda match: match.group(1) + TOKEN_PLACEHOLDER, path)
 
 
 def has_personal_link(text: str) -> bool:

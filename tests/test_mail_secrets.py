@@ -281,6 +281,9 @@ def test_hiding_personal_links_keeps_the_rest_of_the_text() -> None:
     assert hidden.count(HIDDEN_LINK) == 2
     assert "https://badges.example.org/credentials/urn:uuid:1" in hidden
     assert loggable_path("/reclamer/abc123/enregistree") == "/reclamer/{token}/enregistree"
+    assert (loggable_path("/badges/espace/lien/abc?suivant=/admin/invitation/def&x=1")
+            == "/badges/espace/lien/{token}?suivant=/admin/invitation/{token}&x=1")
+    assert loggable_path("/competences/ACC-01?page=2") == "/competences/ACC-01?page=2"
 
 
 def _token_routes(app: FastAPI) -> list[str]:
