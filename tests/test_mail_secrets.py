@@ -17,6 +17,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -300,3 +301,15 @@ def test_every_route_taking_a_token_is_a_known_one_time_link(
         concrete = path.replace("{token}", "S3cr3t-T0ken_value")
         assert "S3cr3t" not in loggable_path(concrete), path
         assert loggable_path(concrete) == path
+
+
+def test_the_web_reads_the_outbox_only_through_the_reading_rules() -> None:
+    """No page may open an outbox or spool file by itself (and so skip issuer.mail.reading):
+    what the walk above cannot reach, this catches."""
+    web = Path(__file__).resolve().parent.parent / "issuer" / "web"
+    readers = [path.relative_to(web).as_posix() for path in web.rglob("*.py")
+               if re.search(r"outbox_message|outbox_dir|SPOOL_FOLDER|mail-queue|\.eml\b",
+                            path.read_text("utf-8"))]
+    assert readers == ["admin/mail.py"]
+    source = (web / "admin" / "mail.py").read_text("utf-8")
+    assert "outbox_message" not in source and "outbox_dir" not in source
