@@ -106,6 +106,13 @@ def test_the_command_line_refuses_a_bidi_name_in_french(tmp_path: Path,
     assert FRENCH_REFUSAL in result.stderr
     assert not (tmp_path / "out").exists()
 
+    environment["ISSUER_ADMIN_PASSWORD"] = "correct horse battery staple"
+    result = runner.invoke(cli.main, ["admin", "create", "admin@ville-roubaix.example",
+                                      "--name", "Admin\u2069istrateur"],
+                           env=environment, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "U+2069" in result.stderr and FRENCH_REFUSAL in result.stderr
+
 
 # --- the web forms -------------------------------------------------------------------------------
 
