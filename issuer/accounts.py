@@ -41,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.names import check_person_name
 from issuer.sign_in_throttle import (
     UNKNOWN_CLIENT,
     FailureCounts,
@@ -635,8 +636,9 @@ class Accounts:
 
 
 def _clean_name(name: str, email: str) -> str:
-    cleaned = " ".join((name or "").split())[:200]
-    return cleaned or email.partition("@")[0]
+    """The account's name by the rule of every person's name (issuer.names); the address's
+    local part when none is given."""
+    return check_person_name(name, required=False) or email.partition("@")[0]
 
 
 def _exists(email: str) -> AccountExists:

@@ -13,10 +13,10 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 
-from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition
 from issuer.credential import normalise_email
 from issuer.errors import InvalidInput
+from issuer.names import name_problem
 
 MAX_ROWS = 5_000
 MAX_BYTES = 2_000_000
@@ -129,7 +129,7 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
         seen[email] = line_number
         show = values.get("show_name")
         attendance.rows.append(AttendanceRow(
-            line=line_number, name=values["name"], email=email,
+            line=line_number, name=" ".join(values["name"].split()), email=email,
             role=values.get("role") or None, sector=values.get("sector") or None,
             show_name=None if show is None else _plain(show) in _YES))
     return attendance
@@ -153,9 +153,9 @@ def _check_line(line: int, values: dict[str, str], badge: BadgeDefinition,
                 seen: dict[str, int]) -> LineProblem | None:
     if not values.get("name"):
         return LineProblem(line, "nom manquant", "missing name")
-    if find_control_characters(values["name"]):
-        return LineProblem(line, "le nom contient des caractères de contrôle",
-                           "the name contains control characters")
+    problem = name_problem(values["name"])
+    if problem is not None:
+        return LineProblem(line, *problem)
     raw_email = values.get("email", "")
     if not raw_email:
         return LineProblem(line, "adresse e-mail manquante", "missing e-mail address")

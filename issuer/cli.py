@@ -413,12 +413,15 @@ def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
     """The uvicorn configuration `issuer serve` runs (the tests serve the app with it too).
     With `proxy_headers`, X-Forwarded-For/Proto are believed from the reverse proxy on this
     machine only: the client address the app sees (audit trail, sign-in throttle, rate
-    limits) is then the visitor's, and nobody else can choose it by sending the header."""
+    limits) is then the visitor's, and nobody else can choose it by sending the header.
+    The access log names routes, not one-time tokens (`issuer.web.access_log`)."""
     import uvicorn
+
+    from issuer.web.access_log import log_config
 
     return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
                           forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
-                          log_level=log_level)
+                          log_level=log_level, log_config=log_config())
 
 
 # -- keys ---------------------------------------------------------------------------------------

@@ -29,9 +29,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from issuer import credential as model
-from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.names import check_person_name
 from issuer.recipients import fold_for_search as _fold
 from issuer.recipients import forget_cached_status_lists, queue_delivery, revoke_in_session
 from issuer.service import IssueRequest, IssuerService
@@ -465,15 +465,10 @@ def _mandate_years(badge: BadgeDefinition) -> int:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
+    if not " ".join((name or "").split()):
         raise InvalidInput("Indiquez le nom de la personne.", "Give the person's name.",
                            code="cln.name_required")
-    if find_control_characters(cleaned) or len(cleaned) > 200:
-        raise InvalidInput("Le nom contient des caractères non autorisés ou est trop long.",
-                           "The name contains characters that are not allowed or is too long.",
-                           code="recipient.bad_name")
-    return cleaned
+    return check_person_name(name) or ""
 
 
 def _role_slug(badge: BadgeDefinition, value: str) -> str:

@@ -37,6 +37,7 @@ from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
 from issuer.mail.transport import outbox_dir
 from issuer.mediators.sign_in import forget_recipient
+from issuer.names import check_person_name
 from issuer.service import IssueRequest, IssuerService
 from issuer.storage import repositories as repo
 from issuer.storage.endorsement_models import EndorsementRow
@@ -254,14 +255,7 @@ def correct_name(service: IssuerService, recipient_id: str, name: str, *, actor:
                  origin: str | None = None) -> None:
     """Correct how a person is named from now on: their next badges and the register. Badges
     already signed keep the name they were signed with (a signature covers every character)."""
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise InvalidInput("Indiquez le nom de la personne.", "Give the person's name.",
-                           code="recipient.name_required")
-    if len(cleaned) > MAX_NAME_LENGTH or find_control_characters(cleaned):
-        raise InvalidInput("Le nom contient des caractères non autorisés ou est trop long.",
-                           "The name contains characters that are not allowed or is too long.",
-                           code="recipient.bad_name")
+    cleaned = check_person_name(name) or ""
     with service.database.session() as session:
         person = _living_person(session, recipient_id)
         if person.display_name == cleaned:

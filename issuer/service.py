@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
-from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.keys import IssuerKey, KeyStore
+from issuer.names import check_person_name
 from issuer.proofs.data_integrity import sign_document
 from issuer.proofs.vc_jwt import encode_vc_jwt
 from issuer.settings import Settings
@@ -304,10 +304,7 @@ class IssuerService:
         an unusable one (unknown badge, role or edition, bad e-mail, control characters)."""
         badge, role, event = self.resolve_request(request)
         email = model.normalise_email(request.email)
-        name = (request.name or "").strip() or None
-        if name and find_control_characters(name):
-            raise InvalidInput("Le nom contient des caractères de contrôle.",
-                               "The name contains control characters.", code="recipient.bad_name")
+        name = check_person_name(request.name, required=False)
         lookup = self.email_lookup_key(email)
         return _PreparedRequest(
             request=request, badge=badge, role=role, event=event, email=email, name=name,

@@ -388,13 +388,17 @@ def test_an_entry_may_not_carry_an_email_address_or_a_non_https_link(app: FastAP
 
 def test_profile_texts_are_cleaned_before_they_are_shown() -> None:
     draft = mediators.check_profile(ProfileDraft(
-        display_name="  Camille \x07 E. ", sector="nord", organisation="Centre\nsocial",
+        display_name="  Camille \t E. ", sector="nord", organisation="Centre\nsocial",
         description="Ligne 1\r\n\r\n\r\n\r\nLigne 2\x0b", contact_url=" https://ex.org/a "))
     assert draft == ProfileDraft("Camille E.", "nord", "Centre social", "Ligne 1\n\nLigne 2",
                                  "https://ex.org/a")
     with pytest.raises(ProfileInvalid) as refused:
         mediators.check_profile(ProfileDraft("Camille", "nord", description="x" * 601))
     assert refused.value.field == "description"
+    # A name is a person's name (issuer.names): a control character is refused, not cleaned.
+    with pytest.raises(ProfileInvalid) as refused:
+        mediators.check_profile(ProfileDraft("Camille \x07 E.", "nord"))
+    assert refused.value.field == "display_name" and "U+0007" in refused.value.message_fr
 
 
 def test_skill_codes_are_read_only_from_our_own_skill_addresses() -> None:

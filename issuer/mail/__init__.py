@@ -32,6 +32,11 @@ Accounts:
   role="coordinator", invited_by=None, user_id=None, locale="fr", actor="cli", origin=None)
   -> EmailMessage row`; then `deliver_pending(service)` after the commit.
 
+Reading (issue #10 item 1): the web pages read outbox messages only through
+`view_message(service, message_id, *, reader=Reader(actor, role, origin)) -> MessageView` and
+`read_outbox_file(...) -> (row, bytes)`: a message holding a personal link (invitation,
+sign-in) is withheld from a coordinator, and an administrator's reading is audited.
+
 Recipients (GDPR erasure): `erase_messages_to(service, session, address) -> int`.
 Dashboard: `status_counts(session) -> {"queued": n, "sent": n, "failed": n, "outbox": n}`.
 """
@@ -53,12 +58,24 @@ from issuer.mail.delivery import (
     retry_due,
     status_counts,
 )
+from issuer.mail.reading import (
+    MessageView,
+    Reader,
+    SecretWithheld,
+    carries_secret,
+    read_outbox_file,
+    view_message,
+)
 from issuer.mail.transport import DeliveryFailed
 
 __all__ = [
     "DeliveryFailed",
     "DeliveryReport",
     "MailError",
+    "MessageView",
+    "Reader",
+    "SecretWithheld",
+    "carries_secret",
     "compose_badge_email",
     "compose_invitation",
     "deliver_pending",
@@ -68,8 +85,10 @@ __all__ = [
     "outbox_message",
     "queue_badge_email",
     "queue_invitation",
+    "read_outbox_file",
     "resend",
     "resend_message",
     "retry_due",
     "status_counts",
+    "view_message",
 ]

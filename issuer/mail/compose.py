@@ -39,9 +39,11 @@ from issuer.sharing import linkedin_add_to_profile_url
 from issuer.storage.models import IssuedCredential
 
 PRIVACY_PATH = "/donnees-personnelles"
-# C0 controls, DEL and the Unicode line/paragraph separators: never inside a header or a
-# greeting (a name comes from an attendance list anyone could have typed).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# C0 and C1 controls, DEL, the Unicode line/paragraph separators, and the bidi and zero-width
+# formatting characters: never inside a header or a greeting (a name comes from an attendance
+# list anyone could have typed; issuer.names refuses them now, older rows may still hold one).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e"
+                      r"\u2060-\u2069\u061c\ufeff]+")
 
 
 class MailError(IssuerError):

@@ -220,6 +220,7 @@ def _deliver_due(service: IssuerService, *, include_failed: bool, limit: int | N
 class _Claimed:
     message_id: str
     kind: str
+    to_address: str     # the envelope recipient: the row's, never read back from a header
     attempts: int
     message: EmailMessage | None
     problem: DeliveryFailed | None      # could not even be composed: no point retrying
@@ -253,7 +254,7 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
             problem = DeliveryFailed(f"Message impossible à composer : {error!r}",
                                      f"Message could not be composed: {error!r}",
                                      permanent=False, code="mail.compose_failed")
-        return _Claimed(row.id, row.kind, row.attempts, message, problem)
+        return _Claimed(row.id, row.kind, row.to_address, row.attempts, message, problem)
 
 
 def _content(service: IssuerService, session: Session, row: MessageRow) -> EmailMessage:
@@ -297,7 +298,7 @@ def _deliver(service: IssuerService, ids: list[str], *, actor: str, origin: str 
                     outcome = unreachable
                 else:
                     try:
-                        transport.send(claimed.message)
+                        transport.send(claimed.message, to=claimed.to_address)
                     except DeliveryFailed as failure:
                         outcome = failure
                         if failure.code == "mail.smtp_unreachable":

@@ -52,7 +52,8 @@ def smtp_configured(settings: Settings) -> bool:
 def write_outbox(directory: Path, name: str, message: EmailMessage) -> Path:
     """Write `<name>.eml` (RFC 5322 bytes, readable by any mail program), atomically and
     readable by the service's user only: the file holds a person's name and address."""
-    directory.mkdir(parents=True, exist_ok=True)
+    # 0700 as well: with PostgreSQL nothing else makes var/ private (issuer.storage.db).
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / f"{name}.eml"
     partial = directory / f".{name}.eml.partial"
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -114,11 +115,14 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 client.close()
 
-    def send(self, message: EmailMessage) -> None:
-        """Hand `message` to the server, or raise `DeliveryFailed`."""
+    def send(self, message: EmailMessage, *, to: str) -> None:
+        """Hand `message` to the server for the one recipient `to`, or raise `DeliveryFailed`.
+
+        The envelope recipient is given, not taken from the To header (smtplib would parse
+        it again): whatever a display name holds, the message goes to one address."""
         try:
             client = self._connected()
-            client.send_message(message)
+            client.send_message(message, to_addrs=[to])
         except smtplib.SMTPRecipientsRefused as error:
             # One recipient per message: refused means refused for everything.
             code, reply = next(iter(error.recipients.values()))

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from issuer.mediators.badges import BadgeChecker, recipient_badges
 from issuer.mediators.errors import NoSkillBadge, ProfileInvalid
 from issuer.mediators.sign_in import MEDIATOR_ACTOR
+from issuer.names import as_sentences, name_problem
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import Recipient, utc_now
 from issuer.storage.repositories import record_audit
@@ -127,6 +128,9 @@ def check_contact_url(value: str) -> str:
 def check_profile(draft: ProfileDraft) -> ProfileDraft:
     """The draft, cleaned (spaces folded, control characters out); `ProfileInvalid` naming
     the field at fault."""
+    problem = name_problem(draft.display_name or "")
+    if problem is not None:  # checked before _one_line turns a control into a space
+        raise ProfileInvalid(*as_sentences(problem), field="display_name")
     name = _one_line(draft.display_name)
     if not name:
         raise ProfileInvalid("Indiquez le nom à afficher dans l'annuaire.",

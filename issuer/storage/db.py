@@ -2,10 +2,17 @@
 
 SQLite (the default: one file under ISSUER_HOME) and PostgreSQL (`postgresql+psycopg://...`)
 are both supported. The schema comes only from the Alembic migrations shipped in this package.
+
+A SQLite database holds people's names and addresses: its file is created 0600 in a 0700
+folder, and SQLite gives its -wal, -shm and -journal files the database file's own mode
+(unix VFS, `findCreateFileMode`), so they are 0600 too (issue #10, item 7).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +24,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: How long a SQLite writer waits for another process's transaction before giving up.
@@ -108,7 +116,49 @@ def alembic_config() -> Config:
     return config
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for an in-memory or URI-named database)."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" \
+            or name.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(name)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod `path` to `mode` when it allows more and belongs to this user (a shared folder
+    such as /tmp is left alone: the files themselves are still 0600)."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return
+    if stat.S_IMODE(status.st_mode) & ~mode and status.st_uid == os.geteuid():
+        os.chmod(path, mode)
+    elif stat.S_IMODE(status.st_mode) & ~mode:
+        logger.warning("%s is mode %o, not %o (not ours to change)", path,
+                       stat.S_IMODE(status.st_mode), mode)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 in a 0700 folder before SQLite opens it, and tighten an
+    older file, folder or WAL/SHM file made under a looser umask."""
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(folder, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for companion in ("", "-wal", "-shm", "-journal"):
+        _tighten(path.with_name(path.name + companion), 0o600)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    database_file = sqlite_file(engine.url.render_as_string(hide_password=False))
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        if database_file is not None:
+            private_sqlite_file(database_file)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (see `_on_begin`); this also makes
@@ -127,6 +177,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
+        if database_file is not None:  # in case another program made them under its umask
+            for companion in ("-wal", "-shm"):
+                _tighten(database_file.with_name(database_file.name + companion), 0o600)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from issuer.one_time_links import loggable_path
 from issuer.service import IssuerService
 from issuer.settings import Settings
-from issuer.web import admin, views
+from issuer.web import access_log, admin, views
 from issuer.web.admin.auth import LoginRequired, PermissionDenied
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.security import SecurityHeaders
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     )
     app.state.service = service
     app.state.settings = settings
+    access_log.install()  # the access log names routes, not one-time tokens
     for router in views.api_routers():
         app.include_router(router)
     app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
@@ -165,7 +167,8 @@ async def _permission_denied(request: Request, error: PermissionDenied) -> Respo
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     # Never a traceback to a stranger; the log keeps it for the operator.
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    logger.exception("unexpected error on %s %s", request.method,
+                     loggable_path(request.url.path))
     if _wants_json(request):
         return JSONResponse({"error": {"code": "server.error",
                                        "message": "Erreur interne / internal error"}},

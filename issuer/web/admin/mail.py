@@ -97,38 +97,42 @@ def message_page(request: Request) -> Response:
     return _message_page(request, user, _message_id(request))
 
 
+def _reader(request: Request, user: Any) -> mail.Reader:
+    return mail.Reader(actor=user.email, role=user.role, origin=client_origin(request))
+
+
 def _message_page(request: Request, user: Any, message_id: str, *, error: str | None = None,
                   status_code: int = 200) -> Response:
-    service = service_of(request)
+    # issuer.mail.reading decides what this reader may see: a message holding a personal
+    # link (invitation, sign-in) is withheld from a coordinator; an administrator's reading
+    # is audited.
     try:
-        row = mail.get_message(service, message_id)
+        view = mail.view_message(service_of(request), message_id, reader=_reader(request, user))
     except mail.MailError:
         raise HTTPException(404, "unknown message") from None
-    text = None
-    if row.status == "outbox":
-        try:
-            _row, parsed = mail.outbox_message(service, message_id)
-        except mail.MailError:
-            parsed = None
-        body = parsed.get_body(("plain",)) if parsed is not None else None
-        text = body.get_content() if body is not None else None  # type: ignore[union-attr]
     locale = request_locale(request)
     return render_admin(request, "mail_message.html", {
-        "message": row, "text": text, "error": error,
+        "message": view.row, "text": view.text, "secret": view.secret,
+        "withheld": view.withheld, "error": error,
         "resent": request.query_params.get("renvoi"),
         "moment": lambda value: _moment(value, locale),
     }, user=user, status_code=status_code)
 
 
 def outbox_file(request: Request) -> Response:
-    """The `.eml` file itself, to open in a mail program and forward by hand."""
-    require_user(request)
+    """The `.eml` file itself, to open in a mail program and forward by hand (a message with
+    a personal link: administrators only, audited)."""
+    user = require_user(request)
     message_id = _message_id(request)
     try:
-        row, parsed = mail.outbox_message(service_of(request), message_id)
+        row, content = mail.read_outbox_file(service_of(request), message_id,
+                                             reader=_reader(request, user))
+    except mail.SecretWithheld as error:
+        return _message_page(request, user, message_id,
+                             error=error.message(request_locale(request)), status_code=403)
     except mail.MailError:
         raise HTTPException(404, "not in the outbox") from None
-    return Response(parsed.as_bytes(), media_type="message/rfc822", headers={
+    return Response(content, media_type="message/rfc822", headers={
         "content-disposition": f'attachment; filename="{row.id}.eml"',
         "cache-control": "no-store", "x-robots-tag": "noindex, nofollow"})
 
