@@ -439,6 +439,15 @@ class DidResolver:
                          f"The document obtained is not the one of {did}.")
         return document
 
+    def would_fetch(self, did: str) -> bool:
+        """True when resolving `did` would fetch its document (a did:web not known locally):
+        callers use it to fetch only the documents they mean to (PITFALLS 17)."""
+        try:
+            method = _did_method(did)
+        except DidError:
+            return False  # resolve() refuses it without fetching
+        return method == "web" and did not in self._local_documents
+
     def resolve_key(self, verification_method: str, *, purpose: str = "assertionMethod",
                     controller: str | None = None) -> ResolvedKey:
         """The public key of `verification_method` (a DID URL `did:…#fragment`).

@@ -54,6 +54,11 @@ Decisions worth knowing:
   if it is a `BitstringStatusListCredential` with a Data Integrity proof by the credential's own
   issuer (PITFALLS 13); otherwise the status is unknown. The status is not looked up at all for
   a credential whose proof or key already failed.
+- **Fetching (PITFALLS 17).** Before a proof has verified with a key bound to the issuer, the
+  only document fetched is the issuer's own DID document (a did:web issuer): never a key of
+  another DID, a status list, a schema or a profile. A status list is fetched only once
+  `proof` and `issuer_key` both passed; with either "unknown" the status is "unknown"
+  (`status.not_fetched`).
 - **Clocks.** A validFrom up to `CLOCK_SKEW` ahead of our clock is accepted, for credentials
   and status lists alike (an issuer building its list on request stamps it with its own "now").
   validUntil is applied exactly for credentials.

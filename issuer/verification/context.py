@@ -10,6 +10,9 @@ from typing import Any
 
 from issuer.did import DidResolver
 
+MAX_INPUT_BYTES = 2_000_000
+"""The default cap on one input to verify, images included (see `read_input`)."""
+
 
 @dataclass
 class VerificationContext:
@@ -23,6 +26,6 @@ class VerificationContext:
     known_issuers: Mapping[str, str]
     now: datetime | None = None
     untrusted: bool = True
-    max_input_bytes: int = 2_000_000
+    max_input_bytes: int = MAX_INPUT_BYTES
     max_blank_nodes: int = 200
     canonicalization_timeout: float = 5.0

@@ -108,6 +108,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "La clé de signature n'a pas pu être obtenue ({method}) : la signature n'a pas pu être "
         "vérifiée.",
         "The signing key could not be obtained ({method}): the signature could not be checked."),
+    "proof.key_not_fetched": (
+        "La clé de signature ({method}) n'appartient pas à l'émetteur : elle n'a pas été "
+        "demandée à son serveur, et la signature n'a pas été vérifiée.",
+        "The signing key ({method}) is not the issuer's: it was not requested from its server, "
+        "and the signature was not checked."),
     "proof.key_type_mismatch": (
         "La clé de signature n'est pas du type attendu par cette preuve.",
         "The signing key is not of the type this proof requires."),
@@ -192,6 +197,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "This badge publishes no revocation status."),
     "status.not_checked": ("Statut non consulté : le badge n'est pas authentique.",
                            "Status not looked up: the badge is not authentic."),
+    "status.not_fetched": (
+        "Statut non consulté : tant que la signature n'est pas rattachée avec certitude à "
+        "l'émetteur, rien de ce que le badge désigne n'est demandé en ligne.",
+        "Status not looked up: until the signature is tied to the issuer for certain, nothing "
+        "the badge names is requested online."),
     "status.revoked": ("Badge révoqué par son émetteur : il n'est plus valable.",
                        "Badge revoked by its issuer: it is no longer valid."),
     "status.suspended": ("Badge suspendu par son émetteur : il n'est pas valable pour le moment.",

@@ -1,7 +1,7 @@
 """The `status` check (PITFALLS 7, 13): revocation and suspension, read from Bitstring Status
 Lists the credential's own issuer signed, plus the suspension-list convention for known
-issuers (see the package docstring). Nothing is fetched for a credential already shown forged
-(PITFALLS 17)."""
+issuers (see the package docstring). Nothing is fetched for a credential already shown forged,
+nor for one whose proof has not verified with a key bound to its issuer (PITFALLS 17)."""
 
 from __future__ import annotations
 
@@ -109,8 +109,8 @@ def _list_period_problem(status_list: dict[str, Any], url: str, now: datetime) -
     return None
 
 
-def _read_entry(entry: Any, issuer_id: str, now: datetime,
-                context: VerificationContext) -> _EntryReading:
+def _read_entry(entry: Any, issuer_id: str, now: datetime, context: VerificationContext,
+                may_fetch: bool) -> _EntryReading:
     if not isinstance(entry, dict):
         return _EntryReading(make_check("status", "unknown", "status.malformed_entry"), None, None)
     kinds = types_of(entry)
@@ -122,6 +122,8 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime,
     if not isinstance(url, str) or not url:
         return _EntryReading(make_check("status", "unknown", "status.malformed_entry"), purpose,
                              None)
+    if not may_fetch:
+        return _EntryReading(make_check("status", "unknown", "status.not_fetched"), purpose, None)
     try:
         status_list = context.fetch_status_list(url)
     except Exception:  # noqa: BLE001 - whatever the caller's fetch raises: unreachable
@@ -162,8 +164,10 @@ def _status_ok(purposes: set[str]) -> Check:
 
 
 def check_status(credential: dict[str, Any], issuer_id: str | None, authentic: bool,
-                 now: datetime, context: VerificationContext) -> Status:
-    """The `status` check of a credential whose proof and key did not fail (`authentic`)."""
+                 now: datetime, context: VerificationContext, *, may_fetch: bool = True) -> Status:
+    """The `status` check of a credential whose proof and key did not fail (`authentic`).
+    Status lists are fetched only with `may_fetch`: once the proof verified with a key bound to
+    the issuer; otherwise an entry that needs a fetch gives "unknown" (`status.not_fetched`)."""
     if credential.get("credentialStatus") is None:
         return Status(make_check("status", "skipped", "status.none"), None, None)
     if not authentic or issuer_id is None:
@@ -173,7 +177,7 @@ def check_status(credential: dict[str, Any], issuer_id: str | None, authentic: b
     if len(entries) > MAX_STATUS_ENTRIES:
         return Status(make_check("status", "unknown", "status.too_many", count=len(entries)),
                       None, None)
-    readings = [_read_entry(entry, issuer_id, now, context) for entry in entries]
+    readings = [_read_entry(entry, issuer_id, now, context, may_fetch) for entry in entries]
 
     def combined(purpose: str) -> bool | None:
         bits = [r.bit for r in readings if r.purpose == purpose]
