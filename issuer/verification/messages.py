@@ -25,6 +25,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "The content is not a badge (a JSON object was expected)."),
     "format.too_deep": ("Le badge est imbriqué trop profondément pour être vérifié.",
                         "The badge is nested too deeply to be verified."),
+    "format.too_complex": (
+        "Badge refusé : trop complexe pour être vérifié sans risque ({what_fr} : plus de "
+        "{limit}), bien au-delà de tout badge réel.",
+        "Badge refused: too complex to verify safely ({what_en}: more than {limit}), far beyond "
+        "any real badge."),
     "format.duplicate_key": (
         "Le badge contient deux fois la propriété « {key} » : il peut se lire de deux façons.",
         "The badge holds property '{key}' twice, so it can be read two ways."),
@@ -236,6 +241,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.list_not_valid_now": (
         "La liste de statut ({url}) n'est pas valable à cette date : statut non vérifié.",
         "The status list ({url}) is not valid at this time: status not checked."),
+    "status.list_too_complex": (
+        "La liste de statut ({url}) est trop complexe pour être lue sans risque ({what_fr} : "
+        "plus de {limit}) : statut non vérifié.",
+        "The status list ({url}) is too complex to read safely ({what_en}: more than {limit}): "
+        "status not checked."),
     "status.list_unsigned": ("La liste de statut ({url}) n'est pas signée : statut non vérifié.",
                              "The status list ({url}) is not signed: status not checked."),
     "status.list_bad_signature": (
@@ -245,6 +255,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rien ne prouve que la liste de statut ({url}) a été signée par l'émetteur du badge : "
         "{detail}",
         "Nothing proves that the status list ({url}) was signed by the badge's issuer: {detail}"),
+}
+
+# The quantities `issuer.json_cost` limits, as `format.too_complex` names them (French, English).
+COST_QUANTITIES: dict[str, tuple[str, str]] = {
+    "values": ("valeurs JSON", "JSON values"),
+    "objects": ("objets JSON", "JSON objects"),
+    "depth": ("niveaux d'imbrication", "levels of nesting"),
+    "members": ("propriétés", "properties"),
+    "longest_array": ("éléments dans une liste", "items in one array"),
+    "text": ("caractères de texte", "characters of text"),
+    "blank_objects": ("objets sans identifiant", "objects without an identifier"),
+    "repeated_blank_objects": ("objets sans identifiant identiques", "identical objects without "
+                               "an identifier"),
+    "blank_node_labels": ("identifiants de nœuds anonymes « _: »", "'_:' blank node labels"),
+    "contexts": ("contextes JSON-LD", "JSON-LD contexts"),
 }
 
 

@@ -48,7 +48,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     """Verify a credential (dict, JSON text, VC-JWT, or baked PNG / SVG bytes)."""
     now = (context.now or datetime.now(UTC)).astimezone(UTC)
     labels = tuple(dict.fromkeys(context.known_issuers.values()))
-    reading = read_input(data, context.max_input_bytes)
+    reading = read_input(data, context.max_input_bytes, context.cost_limits)
     credential = reading.credential
     if credential is None:
         checks = (reading.format_check, *(_skipped(name) for name in CHECK_NAMES[1:]))

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from issuer.json_cost import first_excess
 from issuer.proofs.data_integrity import ProofError, proofs_of
 from issuer.status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, StatusListError, read_status_bit
 from issuer.verification.badge_type import types_of
 from issuer.verification.context import VerificationContext
 from issuer.verification.issuers import issuer_of
-from issuer.verification.messages import MESSAGES
+from issuer.verification.messages import COST_QUANTITIES, MESSAGES
 from issuer.verification.proofs import MAX_PROOFS, verify_one_proof
 from issuer.verification.report import Check, check_from_error, make_check, worst
 from issuer.verification.validity import CLOCK_SKEW, parse_datetime
@@ -129,6 +130,12 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
     except Exception:  # noqa: BLE001 - whatever the caller's fetch raises: unreachable
         return _EntryReading(make_check("status", "unknown", "status.unreachable", url=url[:200]),
                              purpose, None)
+    excess = first_excess(status_list, context.cost_limits)
+    if excess is not None:  # before anything reads it, like the input (PITFALLS 9, 16)
+        what_fr, what_en = COST_QUANTITIES[excess.quantity]
+        return _EntryReading(make_check("status", "unknown", "status.list_too_complex",
+                                        url=url[:200], what_fr=what_fr, what_en=what_en,
+                                        limit=excess.limit), purpose, None)
     if not isinstance(status_list, dict) or LIST_CREDENTIAL_TYPE not in types_of(status_list):
         return _EntryReading(make_check("status", "unknown", "status.not_a_list", url=url[:200]),
                              purpose, None)
