@@ -63,7 +63,7 @@ def server() -> Iterator[LoggingServer]:
     logging_server: LoggingServer
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             logging_server.requests.append(self.path)
             document = logging_server.documents.get(self.path)
             if document is None:

@@ -266,8 +266,8 @@ COST_QUANTITIES: dict[str, tuple[str, str]] = {
     "longest_array": ("éléments dans une liste", "items in one array"),
     "text": ("caractères de texte", "characters of text"),
     "blank_objects": ("objets sans identifiant", "objects without an identifier"),
-    "repeated_blank_objects": ("objets sans identifiant identiques", "identical objects without "
-                               "an identifier"),
+    "repeated_blank_objects": ("objets sans identifiant identiques",
+                               "identical objects without an identifier"),
     "blank_node_labels": ("identifiants de nœuds anonymes « _: »", "'_:' blank node labels"),
     "contexts": ("contextes JSON-LD", "JSON-LD contexts"),
 }
