@@ -154,6 +154,10 @@ def hostile_inputs() -> Iterator[HostileInput]:
         lambda n: _with_subject_member("result", [[{"id": f"urn:uuid:{i}-{j}",
                                                     "type": ["Result"]} for j in range(10)]
                                                   for i in range(n)]))), too_complex)
+    yield HostileInput("one achievement id repeated 40 times, 100 tags each", _json(
+        _with_subject_member("achievement", [
+            {"id": "urn:uuid:0b7e4c2a-51f3-4d8e-9a6b-3f2d1c0e9b8a", "type": ["Achievement"],
+             "tag": [f"t{i}-{j}" for j in range(100)]} for i in range(40)])), too_complex)
     yield HostileInput("nesting 20 objects deep", _json(_nested(20)), "format.too_deep")
     yield HostileInput("nesting 100,000 deep", b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
                        "format.not_json")
@@ -193,8 +197,12 @@ def costly_but_accepted_inputs() -> Iterator[HostileInput]:
                        _json(_with_subject_member("result", [
                            *_identical_blank_siblings(2, 3)["credentialSubject"]["result"],
                            *_clique(3)["credentialSubject"]["achievement"]["related"]])), read)
-    yield HostileInput("at the limits: 360 named objects in arrays of 180", _json(
+    yield HostileInput("at the limits: 190 named objects in two arrays of 95", _json(
         _with_subject_member("result", [[{"id": f"urn:uuid:{i}-{j}", "type": ["Result"]}
-                                         for j in range(180)] for i in range(2)])), read)
+                                         for j in range(95)] for i in range(2)])), read)
+    yield HostileInput("at the limits: one achievement id repeated, 140 tags in all", _json(
+        _with_subject_member("achievement", [
+            {"id": "urn:uuid:0b7e4c2a-51f3-4d8e-9a6b-3f2d1c0e9b8a", "type": ["Achievement"],
+             "tag": [f"t{i}-{j}" for j in range(70)]} for i in range(2)])), read)
     yield HostileInput("at the limits: a string of 990,000 characters", _json(
         _with_subject_member("name", "a" * 990_000)), read)

@@ -28,14 +28,19 @@ class CostLimits:
 
     values: int = 4_000
     """JSON values of every kind: objects, arrays, strings, numbers, booleans, nulls."""
-    objects: int = 400
+    objects: int = 300
     """JSON objects: pyld processes each one's type-scoped contexts on its own (about 1 ms)."""
     depth: int = 32
     """Nesting of objects and arrays."""
     members: int = 3_000
     """Object members (key-value pairs)."""
     longest_array: int = 200
-    """Items in one array: pyld compares each value of a property with all the others."""
+    """Items in one array."""
+    value_pairs: int = 10_000
+    """Pairs of values one node property holds, summed over properties (n × (n - 1) / 2 for n
+    values): pyld compares each new value of a property with all those before it, and merges
+    the properties of objects that share an `id` (ten objects of one `id` with 100 tags each
+    take seconds)."""
     text: int = 1_000_000
     """Characters of every string and key together (long strings cost little: an image as a
     `data:` URL is a real use)."""
@@ -71,13 +76,34 @@ class _Counter:
     def __init__(self, limits: CostLimits) -> None:
         self.limits = limits
         self.counts = dict.fromkeys(("values", "objects", "members", "text", "blank_objects",
-                                     "repeated_blank_objects", "contexts"), 0)
+                                     "repeated_blank_objects", "contexts", "value_pairs"), 0)
         self.labels: set[str] = set()
+        self.named_values: dict[tuple[str, str], int] = {}
 
     def add(self, quantity: str, amount: int = 1) -> Excess | None:
         self.counts[quantity] += amount
         if self.counts[quantity] > getattr(self.limits, quantity):
             return Excess(quantity, self.counts[quantity], getattr(self.limits, quantity))
+        return None
+
+    def property_values(self, identifier: str | None, node: dict[str, Any]) -> Excess | None:
+        """Adds the value pairs of `node`'s properties; the properties of objects sharing an
+        `id` are one node's, so their values add up before they are paired."""
+        for key, value in node.items():
+            if key in ("@context", "id", "@id"):
+                continue
+            count = len(value) if isinstance(value, list) else 1
+            if identifier is not None:
+                before = self.named_values.get((identifier, key), 0)
+                self.named_values[(identifier, key)] = before + count
+                # (before + count) pairs minus the `before` ones already counted
+                added = (before + count) * (before + count - 1) // 2 - before * (before - 1) // 2
+            else:
+                added = count * (count - 1) // 2
+            if added:
+                excess = self.add("value_pairs", added)
+                if excess:
+                    return excess
         return None
 
     def label(self, value: str) -> Excess | None:
@@ -115,11 +141,15 @@ def first_excess(document: Any, limits: CostLimits = LIMITS) -> Excess | None:
                 return excess
             if not in_context and _is_node_object(node):
                 identifier = node.get("id", node.get("@id"))
-                if not isinstance(identifier, str) or identifier.startswith("_:"):
+                named = isinstance(identifier, str) and not identifier.startswith("_:")
+                if not named:
                     blank_objects.append(node)
                     excess = counter.add("blank_objects")
                     if excess:
                         return excess
+                excess = counter.property_values(identifier if named else None, node)
+                if excess:
+                    return excess
             for key, value in node.items():
                 excess = counter.add("text", len(key))
                 if excess:

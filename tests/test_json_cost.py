@@ -162,3 +162,15 @@ def test_generated_inputs_fit_the_verifier_input_cap():
     assert all(len(h.data) <= MAX_INPUT_BYTES for h in HOSTILE + ACCEPTED)
     assert {h.expected_code for h in HOSTILE} >= {"format.too_complex", "format.too_deep",
                                                   "baked.corrupt"}
+
+
+def test_values_of_objects_sharing_an_id_are_paired_as_one_nodes():
+    # JSON-LD merges objects of one id into one node: pyld then compares every value of a
+    # property with all the others, so 5 × 40 tags under one id cost as 200 in one array.
+    def achievements(ids: list[str]) -> dict[str, Any]:
+        return {"achievement": [{"id": identifier, "tag": [f"t{i}-{j}" for j in range(40)]}
+                                for i, identifier in enumerate(ids)]}
+
+    assert first_excess(achievements([f"urn:uuid:{i}" for i in range(5)])) is None
+    merged = first_excess(achievements(["urn:uuid:same"] * 5))
+    assert merged is not None and merged.quantity == "value_pairs"

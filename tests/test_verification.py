@@ -476,7 +476,8 @@ def _hostile_document(blank_nodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 # The sandbox's time limit and blank-node cap stay behind the cost limits (issuer.json_cost),
 # which refuse these documents up front; the two tests below loosen those limits to reach them.
-_NO_COST_LIMITS = CostLimits(blank_objects=10_000, blank_node_labels=10_000, longest_array=10_000)
+_NO_COST_LIMITS = CostLimits(objects=10_000, blank_objects=10_000, blank_node_labels=10_000,
+                             longest_array=10_000, value_pairs=10**9)
 
 
 def test_hostile_blank_node_clique_is_stopped_by_the_time_limit():

@@ -264,6 +264,7 @@ COST_QUANTITIES: dict[str, tuple[str, str]] = {
     "depth": ("niveaux d'imbrication", "levels of nesting"),
     "members": ("propriétés", "properties"),
     "longest_array": ("éléments dans une liste", "items in one array"),
+    "value_pairs": ("paires de valeurs d'une même propriété", "pairs of values of one property"),
     "text": ("caractères de texte", "characters of text"),
     "blank_objects": ("objets sans identifiant", "objects without an identifier"),
     "repeated_blank_objects": ("objets sans identifiant identiques",
