@@ -174,3 +174,31 @@ def test_values_of_objects_sharing_an_id_are_paired_as_one_nodes():
     assert first_excess(achievements([f"urn:uuid:{i}" for i in range(5)])) is None
     merged = first_excess(achievements(["urn:uuid:same"] * 5))
     assert merged is not None and merged.quantity == "value_pairs"
+
+
+def _media_type(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    return "application/json" if data.lstrip().startswith(b"{") else "application/jwt"
+
+
+def test_the_api_answers_every_hostile_input_with_a_structured_refusal(tmp_path):
+    from starlette.testclient import TestClient
+
+    from issuer.service import IssuerService
+    from issuer.settings import Settings
+    from issuer.web.app import create_app
+    from issuer.web.rate_limit import RateLimiter
+
+    service = IssuerService(Settings(home=tmp_path / "home", base_url="https://badges.example.org"))
+    service.init()
+    app = create_app(service.settings, service)
+    app.state.verification_rate_limiter = RateLimiter(limit=10_000)
+    with TestClient(app, base_url="https://badges.example.org") as client:
+        for hostile in HOSTILE:
+            response = client.post("/api/v1/verify", content=hostile.data,
+                                   headers={"content-type": _media_type(hostile.data)})
+            assert response.status_code == 400, (hostile.name, response.text[:300])
+            error = response.json()["error"]
+            assert error["code"] == hostile.expected_code, hostile.name
+            assert error["message_fr"] != error["message_en"]
