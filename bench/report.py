@@ -130,7 +130,7 @@ def table(results: Results) -> str:
     if hostile is not None:
         raw = _raw_verify_seconds(results)
         normal = hostile.normal_seconds
-        rows.append(("Verify one City credential as the API does (untrusted, sandboxed), 1 process",
+        rows.append(("Verify one City credential as the API does (untrusted), 1 process",
                      f"{normal * 1000:.1f} ms",
                      "—" if raw is None else (f"{ratio(normal / raw)} × one raw Ed25519 verify "
                                               f"({raw * 1e6:.0f} µs)"), "—"))
