@@ -96,14 +96,25 @@ def test_the_citys_credentials_and_published_documents_use_less_than_half_of_eac
     with service.database.session() as session:
         from sqlalchemy import text
 
-        for (credential,) in session.execute(text("select credential_json "
-                                                  "from issued_credentials")):
-            documents[f"credential {len(documents)}"] = json.loads(credential)
+        for table in ("issued_credentials", "endorsements"):
+            for (credential,) in session.execute(text(f"select credential_json from {table} "
+                                                      "where credential_json is not null")):
+                documents[f"{table} {len(documents)}"] = json.loads(credential)
     assert any("did.json" in name for name in documents)
-    assert sum(name.startswith("credential") for name in documents) >= 4
+    assert sum(name.startswith("issued_credentials") for name in documents) >= 4
+    assert any(name.startswith("endorsements") for name in documents)
     over = {name: str(excess) for name, document in documents.items()
             if (excess := first_excess(document, _half(LIMITS))) is not None}
     assert over == {}
+    # A skill badge aligned to a hundred skills (the whole catalogue holds 30) is still read.
+    skill_badge = next(document for document in documents.values()
+                       if document.get("credentialSubject", {}).get("achievement", {})
+                       .get("alignment"))
+    alignment = skill_badge["credentialSubject"]["achievement"]["alignment"][0]
+    skill_badge["credentialSubject"]["achievement"]["alignment"] = [
+        {**alignment, "targetUrl": f"{alignment['targetUrl']}-{n}", "targetCode": f"X-{n:02d}"}
+        for n in range(100)]
+    assert first_excess(skill_badge) is None
 
 
 def test_identical_objects_under_a_named_object_are_not_counted_as_repeated():
