@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from bench.report import Results, command_line, markdown, sentence, table
+from bench.report import Results, command_line, hostile_sentence, markdown, sentence, table
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results.md"
 
@@ -57,7 +57,7 @@ def _isolate_from_the_environment() -> None:
 
 
 def main() -> None:
-    from bench import batch, javascript, parallel
+    from bench import batch, hostile_timing, javascript, parallel
     from bench.timing import timed
     from bench.workloads import LABELS, WORKLOADS
 
@@ -72,6 +72,10 @@ def main() -> None:
         rate = timed(LABELS[name], count, WORKLOADS[name](count))
         results.single[name] = rate
         print("  " + sentence(rate, results.single.get(RAW_FOR.get(name, ""))))
+
+    print("Hostile input, verified as POST /api/v1/verify does (untrusted)")
+    results.hostile = hostile_timing.measure(lambda line: print(line))
+    print("  " + hostile_sentence(results))
 
     if arguments.processes > 1:
         print(f"{arguments.processes} processes at once")

@@ -13,6 +13,7 @@ import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl
 
 from bench.batch import BatchResult
+from bench.hostile_timing import HostileResult
 from bench.javascript import JavaScriptResult
 from bench.timing import Rate, per_second, ratio
 
@@ -21,6 +22,8 @@ TARGET_DI_SIGN = 1_000
 TARGET_DI_VERIFY = 800
 TARGET_JWT_SIGN = 5_000
 TARGET_BATCH = (10_000, 30.0)  # credentials, seconds
+# Issue #9, item 5: every answer of POST /api/v1/verify within this, whatever the body.
+TARGET_HOSTILE_SECONDS = 1.0
 
 
 METHOD = (
@@ -39,6 +42,24 @@ class Results:
     parallel: dict[str, Rate] = field(default_factory=dict)
     batch: BatchResult | None = None
     javascript: JavaScriptResult | None = None
+    hostile: HostileResult | None = None
+
+
+def _raw_verify_seconds(results: Results) -> float | None:
+    raw = results.single.get("raw-ed25519-verify")
+    return None if raw is None else 1 / raw.per_second
+
+
+def hostile_sentence(results: Results) -> str:
+    hostile = results.hostile
+    assert hostile is not None
+    raw = _raw_verify_seconds(results)
+    beside = "" if raw is None else (
+        f"; one raw Ed25519 verify: {raw * 1e6:.0f} µs")
+    return (f"worst of {hostile.inputs} hostile inputs: {hostile.worst_seconds * 1000:.0f} ms "
+            f"({hostile.worst_name}); a genuine City credential: "
+            f"{hostile.normal_seconds * 1000:.1f} ms; a genuine badge of a shape never seen: "
+            f"{hostile.unseen_seconds * 1000:.0f} ms{beside}")
 
 
 def _target(value: float, minimum: float) -> str:
@@ -104,6 +125,24 @@ def table(results: Results) -> str:
                      target))
         again = f"Same batch again (idempotent: {batch.rerun_issued} issued, files rewritten)"
         rows.append((again, f"{batch.rerun_seconds:.1f} s", "—", "—"))
+
+    hostile = results.hostile
+    if hostile is not None:
+        raw = _raw_verify_seconds(results)
+        normal = hostile.normal_seconds
+        rows.append(("Verify one City credential as the API does (untrusted), 1 process",
+                     f"{normal * 1000:.1f} ms",
+                     "—" if raw is None else (f"{ratio(normal / raw)} × one raw Ed25519 verify "
+                                              f"({raw * 1e6:.0f} µs)"), "—"))
+        rows.append(("Verify a badge of a shape never seen (another issuer's), same way",
+                     f"{hostile.unseen_seconds * 1000:.0f} ms",
+                     f"{ratio(hostile.unseen_seconds / normal)} × the City credential", "—"))
+        met = "met" if hostile.worst_seconds < TARGET_HOSTILE_SECONDS else "not met"
+        rows.append((f"Worst of {hostile.inputs} hostile inputs (`bench/hostile.py`), same way",
+                     f"{hostile.worst_seconds * 1000:.0f} ms",
+                     (f"{ratio(hostile.worst_seconds / normal)} × the City credential; "
+                      f"worst: {hostile.worst_name}"),
+                     f"< {TARGET_HOSTILE_SECONDS:g} s: {met}"))
 
     javascript = results.javascript
     if javascript is not None and javascript.signing is not None:

@@ -38,6 +38,9 @@ PNG_KEYWORD = b"openbadgecredential"  # OB 3.0 §5.3.1.1
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_MAX_CHUNK_LENGTH = 2**31 - 1  # PNG §5.3: lengths above this are invalid
+# Reading a chunk costs a few microseconds whatever its size: an image made of 12-byte chunks
+# would take seconds. Real images hold tens of chunks (hundreds of IDAT for a large one).
+MAX_PNG_CHUNKS = 10_000
 _SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 _CREDENTIAL_TAG = f"{{{OB_SVG_NAMESPACE}}}credential"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -197,6 +200,9 @@ def _read_png_chunks(data: bytes) -> list[_PngChunk]:
         if not chunks and chunk_type != b"IHDR":
             raise _corrupt("le PNG ne commence pas par IHDR", "PNG does not start with IHDR")
         chunks.append(_PngChunk(chunk_type, chunk_data, data[position:end]))
+        if len(chunks) > MAX_PNG_CHUNKS:
+            raise _corrupt(f"plus de {MAX_PNG_CHUNKS} blocs PNG",
+                           f"more than {MAX_PNG_CHUNKS} PNG chunks")
         position = end
         if chunk_type == b"IEND":
             break

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a refusal a person can act on (message on stderr, French first unless
 ISSUER_LANG/LANG says English); 2 unusable input or usage. `issuer verify`: 0 valid, 1 not valid
-(invalid, or status that could not be checked), 2 unreadable input.
+(invalid, or status that could not be checked), 2 unreadable input (an
+address refused included: loopback only with `--allow-loopback`, private addresses never).
 Help texts follow the same language choice.
 """
 
@@ -277,18 +278,30 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
 
 # -- verify -------------------------------------------------------------------------------------
 @main.command(help=_("Verify a badge: a credential JSON file, a JWT, a baked PNG or SVG, or a URL. "
-                     "Exit code 0 valid, 1 not valid, 2 unreadable input."))
+                     "Exit code 0 valid, 1 not valid, 2 unreadable input (an address refused "
+                     "included)."))
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help=_("Print the full report as JSON."))
-def verify(source: str, as_json: bool) -> None:
+@click.option("--allow-loopback", is_flag=True,
+              help=_("Local development only: also fetch from this machine (127.0.0.1, ::1, "
+                     "localhost, plain http allowed there): the badge's address, DID documents, "
+                     "status lists. Private network addresses stay refused."))
+def verify(source: str, as_json: bool, allow_loopback: bool) -> None:
+    from issuer.fetch import FetchError
     from issuer.service import verification_context_for
     from issuer.verification import verify as verify_credential
 
     try:
-        data = _read_source(source)
         service = _service()
-        report = verify_credential(data, verification_context_for(service, allow_loopback=True))
+        data = _read_source(source, service, allow_loopback)
+        context = verification_context_for(service, allow_loopback=allow_loopback)
+        report = verify_credential(data, context)
     except IssuerError as error:
+        if isinstance(error, FetchError) and error.code == "fetch.forbidden_target" \
+                and not allow_loopback:
+            click.echo(_("Addresses on this machine or a private network are never fetched; "
+                         "for a development server on this machine, run again with "
+                         "--allow-loopback."), err=True)
         _fail(error, exit_code=2)
         return
     if as_json:
@@ -332,12 +345,15 @@ def _echo_claims(report: Any) -> None:
             click.echo(f"  {label}: {value}")
 
 
-def _read_source(source: str) -> bytes:
+def _read_source(source: str, service: Any, allow_loopback: bool) -> bytes:
+    """The bytes to verify: fetched like the web verifier fetches an address (same bounds,
+    same refusal of private and, unless allowed, loopback addresses), or read from a file."""
     from issuer.errors import InvalidInput
-    from issuer.fetch import Fetcher
+    from issuer.service import badge_fetcher
 
     if source.startswith(("https://", "http://")):
-        body, _type = Fetcher(max_bytes=10_000_000, allow_loopback=True).get_bytes(
+        fetcher = badge_fetcher(service.settings, allow_loopback=allow_loopback)
+        body, _type = fetcher.get_bytes(
             source, accept="application/ld+json, application/json;q=0.9, application/jwt;q=0.8, "
                            "image/png;q=0.7, image/svg+xml;q=0.7")
         return body

@@ -34,6 +34,7 @@ from joserfc.jwk import JWKRegistry
 from issuer.contexts import DID_V1, JWS_2020_V1, MULTIKEY_V1
 from issuer.errors import IssuerError
 from issuer.fetch import Fetcher, FetchError
+from issuer.json_cost import first_excess
 
 # JsonWebKey / publicKeyJwk context. Candidates: Controlled Identifiers 1.0 (W3C Rec., 2025)
 # defines both terms in its single context https://www.w3.org/ns/cid/v1 (§4.2); VC Data
@@ -439,6 +440,15 @@ class DidResolver:
                          f"The document obtained is not the one of {did}.")
         return document
 
+    def would_fetch(self, did: str) -> bool:
+        """True when resolving `did` would fetch its document (a did:web not known locally):
+        callers use it to fetch only the documents they mean to (PITFALLS 17)."""
+        try:
+            method = _did_method(did)
+        except DidError:
+            return False  # resolve() refuses it without fetching
+        return method == "web" and did not in self._local_documents
+
     def resolve_key(self, verification_method: str, *, purpose: str = "assertionMethod",
                     controller: str | None = None) -> ResolvedKey:
         """The public key of `verification_method` (a DID URL `did:…#fragment`).
@@ -476,12 +486,18 @@ class DidResolver:
             )
         url = did_web_document_url(did)
         try:
-            return self._fetcher.get_json(url, accept=_DID_DOCUMENT_ACCEPT)
+            document = self._fetcher.get_json(url, accept=_DID_DOCUMENT_ACCEPT)
         except FetchError as exc:
             if exc.code == "fetch.http_status" and exc.status in (404, 410):
                 raise _error("did.not_found", f"Aucun document DID à {url} pour {did}.",
                              f"No DID document at {url} for {did}.") from exc
             raise
+        excess = first_excess(document)  # a stranger's server wrote it (PITFALLS 9, 16)
+        if excess is not None:
+            raise _error("did.bad_document",
+                         f"Le document DID de {did} est trop complexe pour être lu ({excess}).",
+                         f"The DID document of {did} is too complex to read ({excess}).")
+        return document
 
 
 def _not_listed(method_id: str, why_fr: str, why_en: str) -> DidError:

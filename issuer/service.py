@@ -27,6 +27,7 @@ from issuer.baking import bake_png, bake_svg
 from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.fetch import Fetcher
 from issuer.keys import IssuerKey, KeyStore
 from issuer.names import check_person_name
 from issuer.proofs.data_integrity import sign_document
@@ -715,11 +716,22 @@ class ServiceError(IssuerError):
     code = "service.error"
 
 
+def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Fetcher:
+    """The fetcher for the address of a badge someone asks us to verify, the same for the
+    command line and the web: the verification input cap (a badge is input like a file),
+    `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only when asked (development)."""
+    from issuer.verification.context import MAX_INPUT_BYTES
+
+    return Fetcher(max_bytes=MAX_INPUT_BYTES, timeout=settings.fetch_timeout,
+                   allow_loopback=allow_loopback)
+
+
 def verification_context_for(service: IssuerService, *, untrusted: bool = True,
                              allow_loopback: bool = False) -> Any:
     """A VerificationContext that knows the City's own DID document and status lists locally,
-    and fetches anything else with the bounded fetcher (never a private-network target)."""
-    from issuer.fetch import Fetcher
+    and fetches anything else (DID documents, status lists) with the bounded fetcher:
+    `ISSUER_FETCH_MAX_BYTES`, `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only
+    with `allow_loopback` (development)."""
     from issuer.verification import VerificationContext
 
     settings = service.settings

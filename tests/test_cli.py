@@ -474,9 +474,13 @@ def test_verify_a_badge_by_its_url(issuer: Issuer, out: Path) -> None:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/{credential_id}.json"
-        result = verify(issuer, url)
+        refused = verify(issuer, url)  # this machine's addresses: development only
+        assert refused.exit_code == 2
+        assert "--allow-loopback" in refused.stderr
+        result = verify(issuer, url, "--allow-loopback")
         assert result.exit_code == 0, result.output
-        assert verify(issuer, f"http://127.0.0.1:{server.server_port}/absent.json").exit_code == 2
+        absent = f"http://127.0.0.1:{server.server_port}/absent.json"
+        assert verify(issuer, absent, "--allow-loopback").exit_code == 2
     finally:
         server.shutdown()
         server.server_close()

@@ -28,6 +28,7 @@ from issuer.credential import (
     mandate_end,
 )
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519
+from issuer.json_cost import CostLimits
 from issuer.keys import generate_key
 from issuer.proofs.data_integrity import sign_document
 from issuer.proofs.vc_jwt import encode_vc_jwt, jwt_claims
@@ -473,14 +474,23 @@ def _hostile_document(blank_nodes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# The sandbox's time limit and blank-node cap stay behind the cost limits (issuer.json_cost),
+# which refuse these documents up front; the two tests below loosen those limits to reach them.
+_NO_COST_LIMITS = CostLimits(objects=10_000, blank_objects=10_000, blank_node_labels=10_000,
+                             longest_array=10_000, value_pairs=10**9)
+
+
 def test_hostile_blank_node_clique_is_stopped_by_the_time_limit():
     # 8 blank nodes, each linked to all the others: RDFC-1.0 needs ~40 s in pyld (PITFALLS 16);
     # far below the blank-node cap, so only the time limit can stop it.
     clique = [{"id": f"_:b{i}", "type": ["VerifiableCredential"],
                "credentialSubject": [{"id": f"_:b{j}"} for j in range(8) if j != i]}
               for i in range(8)]
+    refused = verify(_hostile_document(clique), context({}))
+    assert refused.unreadable and refused.checks[0].code == "format.too_complex"
     started = time.monotonic()
-    report = verify(_hostile_document(clique), context({}, canonicalization_timeout=2.0))
+    report = verify(_hostile_document(clique), context({}, canonicalization_timeout=2.0,
+                                                       cost_limits=_NO_COST_LIMITS))
     assert time.monotonic() - started < 10
     assert report.verdict == "invalid"
     assert outcomes(report)["proof"] == ("failed", "proof.too_complex")
@@ -492,8 +502,10 @@ def test_hostile_blank_node_clique_is_stopped_by_the_time_limit():
 
 def test_too_many_blank_nodes_are_refused_before_canonicalisation():
     crowd = [{"type": ["Achievement"], "name": f"n{i}"} for i in range(300)]
+    refused = verify(_hostile_document(crowd), context({}))
+    assert refused.unreadable and refused.checks[0].code == "format.too_complex"
     started = time.monotonic()
-    report = verify(_hostile_document(crowd), context({}))
+    report = verify(_hostile_document(crowd), context({}, cost_limits=_NO_COST_LIMITS))
     assert time.monotonic() - started < 10
     assert outcomes(report)["proof"] == ("failed", "proof.too_complex")
     assert "blank nodes > 200" in report.check("proof").message_en

@@ -42,10 +42,13 @@ Decisions worth knowing:
   context defines and the signature does not cover it: a field could be added to a signed badge
   without breaking its proof. Such a document fails `proof` (`proof.unsigned_terms`), as it
   fails in the JavaScript verifiers that run JSON-LD in safe mode (PITFALLS 1).
-- **Hostile input (PITFALLS 9, 16).** Input is capped in size and depth first. With
-  `untrusted=True`, a document whose JSON-LD shape is not already in the canonical shape cache
-  (in practice: not the shape of a credential this process signed) is canonicalised
-  in a worker process (`issuer.sandbox`) killed after `canonicalization_timeout` seconds, with
+- **Hostile input (PITFALLS 9, 16).** Input is capped in size first, then in cost by a cheap
+  count over its JSON tree (`issuer.json_cost`: depth, values, objects, values per property,
+  blank nodes that look alike, `_:` labels, contexts...), before any JSON-LD work
+  (`format.too_complex`; `format.too_deep` for nesting); fetched status lists and DID documents
+  get the same count. With `untrusted=True`, a document whose JSON-LD shape is not already in
+  the canonical shape cache (in practice: not the shape of a credential this process signed) is
+  canonicalised in a worker process (`issuer.sandbox`) killed after `canonicalization_timeout` seconds, with
   a cap on blank nodes; both give `proof.too_complex`. Our own credentials stay in-process.
   At most `MAX_PROOFS` proofs and `MAX_STATUS_ENTRIES` status entries are examined, so one
   document cannot start an unbounded number of costly checks.
@@ -59,6 +62,11 @@ Decisions worth knowing:
   if it is a `BitstringStatusListCredential` with a Data Integrity proof by the credential's own
   issuer (PITFALLS 13); otherwise the status is unknown. The status is not looked up at all for
   a credential whose proof or key already failed.
+- **Fetching (PITFALLS 17).** Before a proof has verified with a key bound to the issuer, the
+  only document fetched is the issuer's own DID document (a did:web issuer): never a key of
+  another DID, a status list, a schema or a profile. A status list is fetched only once
+  `proof` and `issuer_key` both passed; with either "unknown" the status is "unknown"
+  (`status.not_fetched`).
 - **Clocks.** A validFrom up to `CLOCK_SKEW` ahead of our clock is accepted, for credentials
   and status lists alike (an issuer building its list on request stamps it with its own "now").
   validUntil is applied exactly for credentials.

@@ -9,6 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from issuer.did import DidResolver
+from issuer.json_cost import LIMITS, CostLimits
+
+MAX_INPUT_BYTES = 2_000_000
+"""The default cap on one input to verify, images included (see `read_input`)."""
 
 
 @dataclass
@@ -28,7 +32,10 @@ class VerificationContext:
     known_issuers: Mapping[str, str]
     now: datetime | None = None
     untrusted: bool = True
-    max_input_bytes: int = 2_000_000
+    max_input_bytes: int = MAX_INPUT_BYTES
     max_blank_nodes: int = 200
     canonicalization_timeout: float = 5.0
     fetch_document: Callable[[str], Any] | None = None
+    cost_limits: CostLimits = LIMITS
+    """What a document may hold before any JSON-LD work (`issuer.json_cost`): the input,
+    and every status list fetched."""

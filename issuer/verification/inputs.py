@@ -1,6 +1,6 @@
 """Reading the input (the `format` check): a dict, JSON text, a compact VC-JWT or a baked
-PNG / SVG image, capped in size before anything looks at the bytes and in depth once parsed
-(PITFALLS 9, 16)."""
+PNG / SVG image, capped in size before anything looks at the bytes, then in depth and in cost
+once parsed (`issuer.json_cost`: refused before any JSON-LD work; PITFALLS 9, 16)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from issuer import baking
+from issuer.json_cost import LIMITS, CostLimits, first_excess
 from issuer.proofs import vc_jwt
+from issuer.verification.messages import COST_QUANTITIES
 from issuer.verification.report import Check, InputFormat, check_from_error, make_check
 
-MAX_JSON_DEPTH = 64
+MAX_JSON_DEPTH = LIMITS.depth
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -48,21 +50,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _too_deep(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return False
-
-
 def _unreadable(code: str, input_format: InputFormat = "unreadable", **details: Any) -> Reading:
     return Reading(input_format, make_check("format", "failed", code, **details))
+
+
+def _too_costly(credential: Any, container: InputFormat, limits: CostLimits) -> Reading | None:
+    """A refusal when the credential passes a cost limit (`issuer.json_cost`), else None. The
+    walk stops at the first limit passed, so a huge document costs little more than parsing."""
+    excess = first_excess(credential, limits)
+    if excess is None:
+        return None
+    if excess.quantity == "depth":
+        return _unreadable("format.too_deep", container)
+    what_fr, what_en = COST_QUANTITIES[excess.quantity]
+    return _unreadable("format.too_complex", container, what_fr=what_fr, what_en=what_en,
+                       limit=excess.limit)
 
 
 _CONTAINERS = {
@@ -73,7 +75,7 @@ _CONTAINERS = {
 }
 
 
-def _read_json_text(text: str, input_format: InputFormat) -> Reading:
+def _read_json_text(text: str, input_format: InputFormat, limits: CostLimits) -> Reading:
     container = "unreadable" if input_format == "json" else input_format
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
@@ -83,8 +85,9 @@ def _read_json_text(text: str, input_format: InputFormat) -> Reading:
         return _unreadable("format.not_json", container)
     if not isinstance(value, dict):
         return _unreadable("format.not_object", container)
-    if _too_deep(value, MAX_JSON_DEPTH):
-        return _unreadable("format.too_deep", container)
+    refusal = _too_costly(value, container, limits)
+    if refusal is not None:
+        return refusal
     what_fr, what_en = _CONTAINERS[input_format]
     if input_format != "json":
         what_fr, what_en = f"{what_fr} (JSON)", f"{what_en} (JSON)"
@@ -92,15 +95,16 @@ def _read_json_text(text: str, input_format: InputFormat) -> Reading:
                                             what_en=what_en), credential=value)
 
 
-def _read_jwt(token: str, input_format: InputFormat) -> Reading:
+def _read_jwt(token: str, input_format: InputFormat, limits: CostLimits) -> Reading:
     container = "unreadable" if input_format == "jwt" else input_format
     try:
         header, payload = vc_jwt.decode_unverified(token)
     except vc_jwt.JwtError as error:
         return Reading(container, check_from_error("format", "failed", error))
     credential = vc_jwt.credential_from_payload(payload)
-    if _too_deep(credential, MAX_JSON_DEPTH):
-        return _unreadable("format.too_deep", container)
+    refusal = _too_costly(credential, container, limits)
+    if refusal is not None:
+        return refusal
     what_fr, what_en = _CONTAINERS[input_format]
     if input_format != "jwt":
         what_fr, what_en = f"{what_fr} (VC-JWT)", f"{what_en} (VC-JWT)"
@@ -113,8 +117,10 @@ def _read_jwt(token: str, input_format: InputFormat) -> Reading:
                    jwt_header=header, jwt_payload=payload)
 
 
-def read_input(data: bytes | str | dict[str, Any], limit: int) -> Reading:
-    """Read `data` with a size cap of `limit` bytes; a failed `format_check` when unreadable."""
+def read_input(data: bytes | str | dict[str, Any], limit: int,
+               cost_limits: CostLimits = LIMITS) -> Reading:
+    """Read `data` with a size cap of `limit` bytes and the cost limits of `issuer.json_cost`;
+    a failed `format_check` when unreadable or too costly."""
     if isinstance(data, dict):
         try:
             text = json.dumps(data, ensure_ascii=False, allow_nan=False)
@@ -122,7 +128,7 @@ def read_input(data: bytes | str | dict[str, Any], limit: int) -> Reading:
             return _unreadable("format.not_json")
         if len(text.encode("utf-8")) > limit:
             return _unreadable("format.too_large", limit=limit)
-        return _read_json_text(text, "json")  # a copy, checked like any other input
+        return _read_json_text(text, "json", cost_limits)  # a copy, checked like any other input
     if isinstance(data, str):
         try:
             raw = data.encode("utf-8")
@@ -144,12 +150,12 @@ def read_input(data: bytes | str | dict[str, Any], limit: int) -> Reading:
             container: InputFormat = "unreadable" if error.code == "baked.not_an_image" else image
             return Reading(container, check_from_error("format", "failed", error))
         if baked.is_jwt:
-            return _read_jwt(baked.payload, baked.image_format)
-        return _read_json_text(baked.payload, baked.image_format)
+            return _read_jwt(baked.payload, baked.image_format, cost_limits)
+        return _read_json_text(baked.payload, baked.image_format, cost_limits)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return _unreadable("format.not_utf8")
     if vc_jwt.looks_like_jwt(text):
-        return _read_jwt(text, "jwt")
-    return _read_json_text(text, "json")
+        return _read_jwt(text, "jwt", cost_limits)
+    return _read_json_text(text, "json", cost_limits)

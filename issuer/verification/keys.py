@@ -90,6 +90,11 @@ def _lookup_did_key(method: str, issuer_id: str | None, resolver: DidResolver) -
     else:
         binding = make_check("issuer_key", "failed", "issuer_key.not_issuer", owner=did[:200],
                              issuer=issuer_id[:200])
+    if not owned and resolver.would_fetch(did):
+        # Before a proof has verified, the only document fetched is the issuer's own DID
+        # document (PITFALLS 17): the key of another did:web is never looked up.
+        return KeyLookup(None, make_check("proof", "unknown", "proof.key_not_fetched",
+                                          method=method[:200]), binding)
     try:
         resolved = resolver.resolve_key(method, purpose="assertionMethod")
     except DidError as error:

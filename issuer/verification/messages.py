@@ -25,6 +25,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "The content is not a badge (a JSON object was expected)."),
     "format.too_deep": ("Le badge est imbriqué trop profondément pour être vérifié.",
                         "The badge is nested too deeply to be verified."),
+    "format.too_complex": (
+        "Badge refusé : trop complexe pour être vérifié sans risque ({what_fr} : plus de "
+        "{limit}), bien au-delà de tout badge réel.",
+        "Badge refused: too complex to verify safely ({what_en}: more than {limit}), far beyond "
+        "any real badge."),
     "format.duplicate_key": (
         "Le badge contient deux fois la propriété « {key} » : il peut se lire de deux façons.",
         "The badge holds property '{key}' twice, so it can be read two ways."),
@@ -108,6 +113,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "La clé de signature n'a pas pu être obtenue ({method}) : la signature n'a pas pu être "
         "vérifiée.",
         "The signing key could not be obtained ({method}): the signature could not be checked."),
+    "proof.key_not_fetched": (
+        "La clé de signature ({method}) n'appartient pas à l'émetteur : elle n'a pas été "
+        "demandée à son serveur, et la signature n'a pas été vérifiée.",
+        "The signing key ({method}) is not the issuer's: it was not requested from its server, "
+        "and the signature was not checked."),
     "proof.key_type_mismatch": (
         "La clé de signature n'est pas du type attendu par cette preuve.",
         "The signing key is not of the type this proof requires."),
@@ -198,6 +208,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "This badge publishes no revocation status."),
     "status.not_checked": ("Statut non consulté : le badge n'est pas authentique.",
                            "Status not looked up: the badge is not authentic."),
+    "status.not_fetched": (
+        "Statut non consulté : tant que la signature n'est pas rattachée avec certitude à "
+        "l'émetteur, rien de ce que le badge désigne n'est demandé en ligne.",
+        "Status not looked up: until the signature is tied to the issuer for certain, nothing "
+        "the badge names is requested online."),
     "status.revoked": ("Badge révoqué par son émetteur : il n'est plus valable.",
                        "Badge revoked by its issuer: it is no longer valid."),
     "status.suspended": ("Badge suspendu par son émetteur : il n'est pas valable pour le moment.",
@@ -232,6 +247,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.list_not_valid_now": (
         "La liste de statut ({url}) n'est pas valable à cette date : statut non vérifié.",
         "The status list ({url}) is not valid at this time: status not checked."),
+    "status.list_too_complex": (
+        "La liste de statut ({url}) est trop complexe pour être lue sans risque ({what_fr} : "
+        "plus de {limit}) : statut non vérifié.",
+        "The status list ({url}) is too complex to read safely ({what_en}: more than {limit}): "
+        "status not checked."),
     "status.list_unsigned": ("La liste de statut ({url}) n'est pas signée : statut non vérifié.",
                              "The status list ({url}) is not signed: status not checked."),
     "status.list_bad_signature": (
@@ -256,6 +276,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "holder.bad_email": (
         "Adresse e-mail illisible : tapez l'adresse complète, par exemple nom@exemple.fr.",
         "Unreadable e-mail address: type the full address, for example name@example.org."),
+}
+
+# The quantities `issuer.json_cost` limits, as `format.too_complex` names them (French, English).
+COST_QUANTITIES: dict[str, tuple[str, str]] = {
+    "values": ("valeurs JSON", "JSON values"),
+    "objects": ("objets JSON", "JSON objects"),
+    "depth": ("niveaux d'imbrication", "levels of nesting"),
+    "members": ("propriétés", "properties"),
+    "longest_array": ("éléments dans une liste", "items in one array"),
+    "value_pairs": ("paires de valeurs d'une même propriété", "pairs of values of one property"),
+    "text": ("caractères de texte", "characters of text"),
+    "blank_objects": ("objets sans identifiant", "objects without an identifier"),
+    "repeated_blank_objects": ("objets sans identifiant identiques",
+                               "identical objects without an identifier"),
+    "blank_node_labels": ("identifiants de nœuds anonymes « _: »", "'_:' blank node labels"),
+    "contexts": ("contextes JSON-LD", "JSON-LD contexts"),
 }
 
 

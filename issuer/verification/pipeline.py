@@ -53,7 +53,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     ob2_reading = read_ob2(data, context.max_input_bytes)  # Open Badges 2.0 (or older)
     if ob2_reading is not None:
         return verify_ob2(ob2_reading, context, now, labels)
-    reading = read_input(data, context.max_input_bytes)
+    reading = read_input(data, context.max_input_bytes, context.cost_limits)
     credential = reading.credential
     if credential is None:
         checks = (reading.format_check, *(_skipped(name) for name in CHECK_NAMES[1:]))
@@ -84,11 +84,13 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
         validity = check_validity(credential, context_result.data_model, now)
     except Exception:  # noqa: BLE001
         validity = Validity(_internal_error("validity"), None, None, None)
-    # Status is looked up only for a credential not already shown forged (PITFALLS 17).
-    authentic = proofs.proof.outcome in ("passed", "unknown") \
-        and proofs.issuer_key.outcome in ("passed", "unknown")
+    # Status is read only for a credential not already shown forged, and fetched only once its
+    # proof verified with a key bound to the issuer (PITFALLS 17).
+    outcomes = (proofs.proof.outcome, proofs.issuer_key.outcome)
+    authentic = all(outcome in ("passed", "unknown") for outcome in outcomes)
     try:
-        status = check_status(credential, issuer_id, authentic, now, context)
+        status = check_status(credential, issuer_id, authentic, now, context,
+                              may_fetch=outcomes == ("passed", "passed"))
     except Exception:  # noqa: BLE001
         status = Status(_internal_error("status"), None, None)
 

@@ -1,7 +1,7 @@
 """The `status` check (PITFALLS 7, 13): revocation and suspension, read from Bitstring Status
 Lists the credential's own issuer signed, plus the suspension-list convention for known
-issuers (see the package docstring). Nothing is fetched for a credential already shown forged
-(PITFALLS 17)."""
+issuers (see the package docstring). Nothing is fetched for a credential already shown forged,
+nor for one whose proof has not verified with a key bound to its issuer (PITFALLS 17)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from issuer.json_cost import first_excess
 from issuer.proofs.data_integrity import ProofError, proofs_of
 from issuer.status_list import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, StatusListError, read_status_bit
 from issuer.verification.badge_type import types_of
 from issuer.verification.context import VerificationContext
 from issuer.verification.issuers import issuer_of
-from issuer.verification.messages import MESSAGES
+from issuer.verification.messages import COST_QUANTITIES, MESSAGES
 from issuer.verification.proofs import MAX_PROOFS, verify_one_proof
 from issuer.verification.report import Check, check_from_error, make_check, worst
 from issuer.verification.validity import CLOCK_SKEW, parse_datetime
@@ -109,8 +110,8 @@ def _list_period_problem(status_list: dict[str, Any], url: str, now: datetime) -
     return None
 
 
-def _read_entry(entry: Any, issuer_id: str, now: datetime,
-                context: VerificationContext) -> _EntryReading:
+def _read_entry(entry: Any, issuer_id: str, now: datetime, context: VerificationContext,
+                may_fetch: bool) -> _EntryReading:
     if not isinstance(entry, dict):
         return _EntryReading(make_check("status", "unknown", "status.malformed_entry"), None, None)
     kinds = types_of(entry)
@@ -122,11 +123,19 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime,
     if not isinstance(url, str) or not url:
         return _EntryReading(make_check("status", "unknown", "status.malformed_entry"), purpose,
                              None)
+    if not may_fetch:
+        return _EntryReading(make_check("status", "unknown", "status.not_fetched"), purpose, None)
     try:
         status_list = context.fetch_status_list(url)
     except Exception:  # noqa: BLE001 - whatever the caller's fetch raises: unreachable
         return _EntryReading(make_check("status", "unknown", "status.unreachable", url=url[:200]),
                              purpose, None)
+    excess = first_excess(status_list, context.cost_limits)
+    if excess is not None:  # before anything reads it, like the input (PITFALLS 9, 16)
+        what_fr, what_en = COST_QUANTITIES[excess.quantity]
+        return _EntryReading(make_check("status", "unknown", "status.list_too_complex",
+                                        url=url[:200], what_fr=what_fr, what_en=what_en,
+                                        limit=excess.limit), purpose, None)
     if not isinstance(status_list, dict) or LIST_CREDENTIAL_TYPE not in types_of(status_list):
         return _EntryReading(make_check("status", "unknown", "status.not_a_list", url=url[:200]),
                              purpose, None)
@@ -162,8 +171,10 @@ def _status_ok(purposes: set[str]) -> Check:
 
 
 def check_status(credential: dict[str, Any], issuer_id: str | None, authentic: bool,
-                 now: datetime, context: VerificationContext) -> Status:
-    """The `status` check of a credential whose proof and key did not fail (`authentic`)."""
+                 now: datetime, context: VerificationContext, *, may_fetch: bool = True) -> Status:
+    """The `status` check of a credential whose proof and key did not fail (`authentic`).
+    Status lists are fetched only with `may_fetch`: once the proof verified with a key bound to
+    the issuer; otherwise an entry that needs a fetch gives "unknown" (`status.not_fetched`)."""
     if credential.get("credentialStatus") is None:
         return Status(make_check("status", "skipped", "status.none"), None, None)
     if not authentic or issuer_id is None:
@@ -173,7 +184,7 @@ def check_status(credential: dict[str, Any], issuer_id: str | None, authentic: b
     if len(entries) > MAX_STATUS_ENTRIES:
         return Status(make_check("status", "unknown", "status.too_many", count=len(entries)),
                       None, None)
-    readings = [_read_entry(entry, issuer_id, now, context) for entry in entries]
+    readings = [_read_entry(entry, issuer_id, now, context, may_fetch) for entry in entries]
 
     def combined(purpose: str) -> bool | None:
         bits = [r.bit for r in readings if r.purpose == purpose]

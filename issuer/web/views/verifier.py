@@ -33,7 +33,7 @@ from starlette.responses import Response
 
 from issuer.errors import InvalidInput, IssuerError
 from issuer.fetch import Fetcher
-from issuer.service import IssuerService, verification_context_for
+from issuer.service import IssuerService, badge_fetcher, verification_context_for
 from issuer.verification import VerificationReport, verify
 from issuer.verification.holder import HolderAnswer, check_holder
 from issuer.verification.inputs import read_input
@@ -351,8 +351,7 @@ def remote_fetcher(request: Request) -> Fetcher:
     custom: Fetcher | None = getattr(request.app.state, "verifier_fetcher", None)
     if custom is not None:
         return custom
-    settings = service_of(request).settings
-    return Fetcher(max_bytes=MAX_INPUT_BYTES, timeout=settings.fetch_timeout, allow_loopback=False)
+    return badge_fetcher(service_of(request).settings, allow_loopback=False)
 
 
 def verify_submission(service: IssuerService, submission: Submission,
