@@ -429,7 +429,17 @@ class ShapeCache:
         return list(self._json_ld_safety(document)[1])
 
     def _json_ld_safety(self, document: dict[str, Any]) -> tuple[list[str], list[DroppedMember]]:
-        _, _, key = self._resolve(document)
+        try:
+            _, _, key = self._resolve(document)
+        except Exception:
+            # Not canonicalisable: still name what safe mode drops, if anything (else re-raise)
+            try:
+                dropped = find_dropped_members(document)
+            except ExpansionFailed:
+                dropped = []
+            if dropped:
+                return [], dropped
+            raise
         with self._lock:
             known = self._undefined.get(key)
         if known is None:
@@ -450,7 +460,11 @@ class ShapeCache:
 
     def signable_canonical_form(self, document: dict[str, Any]) -> str:
         """`assert_signable` and `canonical_form` with one pass over the document."""
-        template, leaves, key = self._resolve(document)
+        try:
+            template, leaves, key = self._resolve(document)
+        except Exception:
+            assert_signable(document)  # names what JSON-LD safe mode drops, if that is the cause
+            raise
         controls = [leaf for leaf in leaves if _CONTROL_CHARACTERS.search(leaf)]
         if controls:
             assert_signable(document)  # raises with the JSON paths of the offending strings

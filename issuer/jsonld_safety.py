@@ -207,7 +207,8 @@ class _Walk:
                 if term not in _KEYWORDS and _KEYWORD_LIKE.match(term):
                     self.emit(where, "reserved term")
                     continue
-                if isinstance(definition, str):
+                simple = isinstance(definition, str)  # "term": "iri" means {"@id": "iri"}
+                if simple:
                     definition = {"@id": definition}
                 if not isinstance(definition, dict):
                     continue
@@ -216,7 +217,7 @@ class _Walk:
                     value = definition.get(key)
                     if isinstance(value, str) and value not in _KEYWORDS \
                             and _KEYWORD_LIKE.match(value):
-                        self.emit(_pointer(where, key), reason)
+                        self.emit(where if simple else _pointer(where, key), reason)
                 if "@context" in definition:
                     self.check_local_context(ctx, definition["@context"],
                                              _pointer(where, "@context"))

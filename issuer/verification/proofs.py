@@ -42,14 +42,15 @@ def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: 
     JSON-LD safe mode, canonicalisation and the signature. Returns plain data."""
     body, config = unsecured(document), _proof_config(document, proof)
     try:
+        # safe mode first: a dropped member is named even when the rest cannot be canonicalised
+        unsafe = _unsigned_members(body, config, proof_path)
+        if unsafe is not None:
+            return unsafe
         if max_blank_nodes is not None:
             count = (canonical.blank_node_count(canonical.to_quads(body))
                      + canonical.blank_node_count(canonical.to_quads(config)))
             if count > max_blank_nodes:
                 return ("too_complex", f"{count} blank nodes > {max_blank_nodes}")
-        unsafe = _unsigned_members(body, config, proof_path)
-        if unsafe is not None:
-            return unsafe
         key = ed25519.Ed25519PublicKey.from_public_bytes(public_key)
         return ("verified", verify_proof_signature(document, proof, key))
     except canonical.CanonicalizationError as error:
