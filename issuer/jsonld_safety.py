@@ -12,7 +12,12 @@ emits an event, and `safeEventHandler` (jsonld.js `lib/events.js`) throws on eac
     context processing: reserved term, reserved @id value, reserved @reverse value,
         relative @vocab reference, invalid @language value;
     to RDF: relative subject / predicate / object / graph reference, blank node predicate,
-        rdfDirection not set (any `@direction`: the wallets canonicalise without `rdfDirection`).
+        rdfDirection not set (any `@direction`).
+
+On `@direction`: the eddsa-rdfc-2022 wallets canonicalise with `rdfDirection: i18n-datatype`, so
+for them a direction is signed as a datatype; pyld, without that option, drops it. Either way
+our signature and theirs would not cover the same thing, so any `@direction` is refused (the
+wallets report a signature mismatch for it, `tests/test_interop_safe_mode.py`).
 
 `find_dropped_members` reports the same set, with the jsonld.js code as `reason`, plus one rule
 of ours, `ignored keyword`: a keyword member that expansion keeps but RDF conversion ignores
@@ -96,8 +101,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "relative object reference": ("adresse relative", "relative reference"),
     "relative graph reference": ("graphe relatif", "relative graph name"),
     "blank node predicate": ("propriété anonyme", "blank node property"),
-    "rdfDirection not set": ("sens d'écriture (@direction) non signé",
-                             "text direction (@direction) not signed"),
+    "rdfDirection not set": ("sens d'écriture (@direction) que la signature ne couvre pas",
+                             "text direction (@direction) the signature does not cover"),
     "ignored keyword": ("mot-clé ignoré par la signature", "keyword the signature ignores"),
 }
 

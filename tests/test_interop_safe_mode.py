@@ -1,0 +1,163 @@
+"""JSON-LD safe mode agrees with the wallets (issue 9, item 1; PITFALLS 1, 18).
+
+A credential the City signs, then one member of each form JSON-LD drops is added and the
+credential re-signed with the City's key *bypassing our signer's guard* (`check=False`: the
+canonical form is signed directly), so the signature itself is right. Digital Bazaar
+(`@digitalbazaar/vc`, jsonld.js in safe mode) and the DCC wallets' verifier-core must refuse each
+one, and so must our verifier, naming the member. The untouched credential passes everywhere.
+
+One deliberate difference is kept in a test of its own: a keyword member that expansion keeps but
+RDF ignores (`@index`) passes jsonld.js safe mode; we refuse it, as its text is not signed.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import base58
+import pytest
+
+from issuer.jsonld_safety import DroppedMember
+from issuer.proofs.data_integrity import hash_data, sign_document, unsecured
+from issuer.verification import verify
+from tests.test_verification import (
+    CITY_DID,
+    DID_DOCUMENT,
+    ED_KEY,
+    ED_METHOD,
+    REVOCATION_URL,
+    SUSPENSION_URL,
+    context,
+    lists,
+    unsigned_membership,
+)
+
+pytestmark = [pytest.mark.interop, pytest.mark.filterwarnings("ignore::SyntaxWarning")]
+
+NOW = "2026-01-15T10:00:00Z"
+PUBLISHED = lists()
+
+
+def _resign(credential: dict[str, Any], proof_extra: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """Sign without the guard (`check=False`), optionally with extra members in the proof."""
+    document = sign_document(unsecured(credential), ED_KEY.private_key, ED_METHOD, check=False)
+    if proof_extra:
+        proof = {k: v for k, v in document["proof"][0].items() if k != "proofValue"}
+        proof.update(proof_extra)
+        signature = ED_KEY.private_key.sign(hash_data(unsecured(document), proof))
+        proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
+        document = {**document, "proof": [proof]}
+    return document
+
+
+def _with(path: str, key: str, value: Any) -> dict[str, Any]:
+    credential = unsigned_membership()
+    node: Any = credential
+    for step in path.split("/")[1:]:
+        node = node[int(step)] if isinstance(node, list) else node[step]
+    if isinstance(node, list):
+        node.append(value)
+    else:
+        node[key] = value
+    return credential
+
+
+# name -> (credential with one droppable member, re-signed; the member our verifier must name)
+def _scenarios() -> dict[str, tuple[dict[str, Any], DroppedMember]]:
+    tags = "/credentialSubject/achievement/tag"
+    cases: dict[str, tuple[dict[str, Any], DroppedMember]] = {
+        "undefined term": (_with("/credentialSubject", "mentionSpeciale", "félicitations"),
+                           DroppedMember("/credentialSubject/mentionSpeciale",
+                                         "invalid property")),
+        "keyword-like key": (_with("/credentialSubject/achievement", "@foo", "bar"),
+                             DroppedMember("/credentialSubject/achievement/@foo",
+                                           "invalid property")),
+        "keyword with wrong case": (_with("/issuer", "@Type", "Mairie"),
+                                    DroppedMember("/issuer/@Type", "invalid property")),
+        "empty key": (_with("", "", "vide"), DroppedMember("/", "invalid property")),
+        "undefined type": (_with("/credentialSubject/achievement/type", "", "Diplome"),
+                           DroppedMember("/credentialSubject/achievement/type/1",
+                                         "relative @type reference")),
+        "free-floating value": (_with("/credentialSubject", "@graph", ["isolée"]),
+                                DroppedMember("/credentialSubject/@graph/0",
+                                              "free-floating scalar")),
+        "reserved term in a nested context": (
+            _with("/credentialSubject", "@context", {"@reserved": "https://example.org/r#"}),
+            DroppedMember("/credentialSubject/@context/@reserved", "reserved term")),
+        "null value object": (_with(tags, "", {"@value": None}),
+                              DroppedMember(f"{tags}/5", "null @value value")),
+        # the wallets sign a direction as an i18n datatype (pyld drops it): they report a
+        # signature mismatch rather than a safe-mode error; both refuse
+        "text direction": (_with(tags, "", {"@value": "texte", "@direction": "rtl"}),
+                           DroppedMember(f"{tags}/5/@direction", "rdfDirection not set")),
+        "blank node property": (_with("/credentialSubject", "_:b0", "anonyme"),
+                                DroppedMember("/credentialSubject/_:b0", "blank node predicate")),
+    }
+    # (An invalid language tag is refused too, see tests/test_jsonld_safe_mode.py, but cannot be
+    # signed here: our canonicaliser refuses it before any signature.)
+    scenarios = {name: (_resign(credential), member)
+                 for name, (credential, member) in cases.items()}
+    scenarios["undefined term in the proof"] = (
+        _resign(unsigned_membership(), {"@note": "ajout"}),
+        DroppedMember("/proof/0/@note", "invalid property"))
+    return scenarios
+
+
+SCENARIOS = _scenarios()
+CONTROL = sign_document(unsigned_membership(), ED_KEY.private_key, ED_METHOD)
+INDEXED = _resign(_with("/credentialSubject/achievement", "@index", "texte non signé"))
+DOCUMENTS = {CITY_DID: DID_DOCUMENT, REVOCATION_URL: PUBLISHED[REVOCATION_URL],
+             SUSPENSION_URL: PUBLISHED[SUSPENSION_URL]}
+
+
+@pytest.fixture(scope="module")
+def wallets(third_party_verifiers_batch) -> dict[str, dict[str, Any]]:
+    names = ["control", "@index", *SCENARIOS]
+    credentials = [CONTROL, INDEXED, *(credential for credential, _ in SCENARIOS.values())]
+    results = third_party_verifiers_batch(
+        [{"credential": credential, "documents": DOCUMENTS, "now": NOW}
+         for credential in credentials])
+    return dict(zip(names, results, strict=True))
+
+
+def _proof_check(credential: dict[str, Any]) -> Any:
+    report = verify(credential, context(PUBLISHED))
+    return report, next(check for check in report.checks if check.name == "proof")
+
+
+def test_the_untouched_credential_verifies_everywhere(wallets):
+    assert wallets["control"]["digitalBazaar"]["verified"], wallets["control"]["digitalBazaar"]
+    assert wallets["control"]["verifierCore"]["verified"], wallets["control"]["verifierCore"]
+    assert verify(CONTROL, context(PUBLISHED)).verdict == "valid"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_wallets_and_our_verifier_refuse_a_dropped_member(name, wallets):
+    credential, member = SCENARIOS[name]
+    digital_bazaar, verifier_core = wallets[name]["digitalBazaar"], wallets[name]["verifierCore"]
+    assert not digital_bazaar["verified"] and not digital_bazaar["proofVerified"], digital_bazaar
+    assert not verifier_core["verified"], verifier_core
+    report, proof = _proof_check(credential)
+    assert report.verdict == "invalid"
+    assert (proof.outcome, proof.code) == ("failed", "proof.unsigned_terms"), proof
+    assert member.describe()[1] in proof.message_en, proof.message_en
+
+
+def test_an_index_member_passes_jsonld_safe_mode_but_we_refuse_it(wallets):
+    # jsonld.js keeps `@index` through expansion and its RDF step ignores it without an event:
+    # the wallets verify the badge, yet the text is signed by no one. We refuse it.
+    assert wallets["@index"]["digitalBazaar"]["verified"], wallets["@index"]["digitalBazaar"]
+    _, proof = _proof_check(INDEXED)
+    assert (proof.outcome, proof.code) == ("failed", "proof.unsigned_terms")
+    assert "/credentialSubject/achievement/@index" in proof.message_en
+
+
+def test_scenarios_are_signed_correctly_apart_from_the_dropped_member():
+    # The refusal is about the member, not a broken signature: drop the member and the
+    # signature (made over the canonical form, where the member never was) still verifies.
+    credential, _ = SCENARIOS["keyword-like key"]
+    cleaned = copy.deepcopy(credential)
+    del cleaned["credentialSubject"]["achievement"]["@foo"]
+    assert verify(cleaned, context(PUBLISHED)).verdict == "valid"
