@@ -33,10 +33,13 @@ Decisions worth knowing:
   nothing offline ties that key to the issuer, so `issuer_key` is "unknown"
   (`issuer_key.unverifiable`) when the URL is under the issuer's own id, "failed" otherwise. A
   JWT whose only key is an embedded `jwk` header fails `issuer_key`.
-- **Undefined terms.** The pinned VC 2.0 context has no `@vocab`, so JSON-LD drops a property no
-  context defines and the signature does not cover it: a field could be added to a signed badge
-  without breaking its proof. Such a document fails `proof` (`proof.unsigned_terms`), as it
-  fails in the JavaScript verifiers that run JSON-LD in safe mode (PITFALLS 1).
+- **JSON-LD safe mode (PITFALLS 1, 18).** The pinned VC 2.0 context has no `@vocab`, so JSON-LD
+  drops a property no context defines, and other forms too (keys shaped like keywords, types
+  and identifiers that do not expand, free-floating values...): the signature does not cover
+  them, so a field could be added to a signed badge without breaking its proof. Every such
+  member fails `proof` (`proof.unsigned_terms`, naming its JSON path), as it fails in the
+  JavaScript wallets that run jsonld.js in safe mode (`issuer.jsonld_safety`). A VC-JWT's
+  credential is held to the same check.
 - **Hostile input (PITFALLS 9, 16).** Input is capped in size and depth first. With
   `untrusted=True`, a document whose JSON-LD shape is not already in the canonical shape cache
   (in practice: not the shape of a credential this process signed) is canonicalised
