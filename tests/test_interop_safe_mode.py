@@ -6,6 +6,10 @@ canonical form is signed directly), so the signature itself is right. Digital Ba
 (`@digitalbazaar/vc`, jsonld.js in safe mode) and the DCC wallets' verifier-core must refuse each
 one, and so must our verifier, naming the member. The untouched credential passes everywhere.
 
+And form by form: on generated documents (every droppable form at every depth, and defined
+members with valid values), jsonld.js safe mode itself (`tests/interop/safe-mode.mjs`) refuses
+exactly the documents we refuse, for a reason we name.
+
 One deliberate difference is kept in a test of its own: a keyword member that expansion keeps but
 RDF ignores (`@index`) passes jsonld.js safe mode; we refuse it, as its text is not signed.
 """
@@ -17,10 +21,23 @@ from typing import Any
 
 import base58
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from issuer.jsonld_safety import DroppedMember
+from issuer.jsonld_safety import DroppedMember, find_dropped_members
 from issuer.proofs.data_integrity import hash_data, sign_document, unsecured
 from issuer.verification import verify
+from tests.plugins.interop import INTEROP_DIR, _run_node, _with_pinned
+from tests.test_jsonld_safe_mode import (
+    DEFINED,
+    DROPPABLE,
+    DROPPABLE_ITEMS,
+    NODES,
+    _add,
+    _add_item,
+    _node,
+    _unsigned,
+)
 from tests.test_verification import (
     CITY_DID,
     DID_DOCUMENT,
@@ -161,3 +178,39 @@ def test_scenarios_are_signed_correctly_apart_from_the_dropped_member():
     cleaned = copy.deepcopy(credential)
     del cleaned["credentialSubject"]["achievement"]["@foo"]
     assert verify(cleaned, context(PUBLISHED)).verdict == "valid"
+
+
+# --- the same verdict as jsonld.js safe mode, form by form ------------------------------------------
+
+def _jsonld_js_safe_mode(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """jsonld.js `toRDF` with `safe: true`, as the wallets canonicalise (tests/interop/)."""
+    script = INTEROP_DIR / "safe-mode.mjs"
+    return _run_node(script, _with_pinned({"documents": documents}), 300)["results"]
+
+
+@settings(max_examples=1, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(st.tuples(st.sampled_from(NODES), DROPPABLE), min_size=60, max_size=60),
+       items=st.lists(DROPPABLE_ITEMS, min_size=12, max_size=12),
+       defined=st.lists(st.lists(DEFINED, min_size=1, max_size=3), min_size=8, max_size=8))
+def test_our_safe_mode_gives_jsonld_js_verdict_and_reason(third_party_verifiers, cases, items,
+                                                          defined):
+    documents: list[dict[str, Any]] = []
+    for node, form in cases:
+        documents.append(_unsigned())
+        _add(documents[-1], node, form)
+    for item in items:
+        documents.append(_unsigned())
+        _add_item(documents[-1], item)
+    for additions in defined:
+        documents.append(_unsigned())
+        for node, key, value in additions:
+            _node(documents[-1], node)[key] = value
+    theirs = _jsonld_js_safe_mode(documents)
+    for document, verdict in zip(documents, theirs, strict=True):
+        ours = {member.reason for member in find_dropped_members(document)}
+        strict = ours - {"ignored keyword"}  # our one addition: jsonld.js lets these through
+        if strict:
+            assert not verdict["safe"] and verdict["code"] in strict, (ours, verdict, document)
+        else:
+            assert verdict["safe"], (ours, verdict, document)

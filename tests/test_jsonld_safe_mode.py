@@ -205,7 +205,7 @@ def test_the_signer_refuses_a_dropped_member_and_names_it(node, form):
 
 # --- no false alarm: defined terms with valid values ------------------------------------------------
 
-_DEFINED = st.one_of(
+DEFINED = st.one_of(
     st.builds(lambda text: ("/credentialSubject/achievement", "humanCode", text), _text),
     st.builds(lambda text: ("/credentialSubject/achievement", "fieldOfStudy", text), _text),
     st.builds(lambda text: ("/credentialSubject/achievement", "specialization", text), _text),
@@ -222,7 +222,7 @@ _DEFINED = st.one_of(
 
 
 @settings(CI, max_examples=8)
-@given(additions=st.lists(_DEFINED, min_size=1, max_size=3))
+@given(additions=st.lists(DEFINED, min_size=1, max_size=3))
 def test_defined_members_with_valid_values_never_trip_the_check(additions):
     credential = _unsigned()
     for node, key, value in additions:
