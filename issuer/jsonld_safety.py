@@ -73,7 +73,9 @@ _SIGNED_KEYWORDS = frozenset({"@id", "@type", "@value", "@list", "@set", "@graph
 _RELATIVE_BASE = "https://relative-reference.invalid/x-safe-mode/"
 
 MAX_REPORTED = 20
-"""Dropped members reported at most (the first ones in document order)."""
+"""Dropped members reported at most, in document order (among the first 500 the walk finds)."""
+_MAX_COLLECTED = 500  # a hostile document may drop thousands: enough to say it, no more
+_SHOWN_PATH = 160
 
 REASONS: dict[str, tuple[str, str]] = {
     "invalid property": ("propriété non définie par les contextes",
@@ -122,9 +124,11 @@ class DroppedMember:
     def describe(self) -> tuple[str, str]:
         """(French, English) one-line description, e.g. `/credentialSubject/@foo (…)`."""
         french, english = REASONS.get(self.reason, (self.reason, self.reason))
-        # the root is "/", an empty key is shown as ""
-        shown = "/".join(step or '""' for step in self.path.split("/")[1:])
-        return f"/{shown} ({french})", f"/{shown} ({english})"
+        # the root is "/", an empty key is shown as ""; a path from a stranger is cut short
+        shown = "/" + "/".join(step or '""' for step in self.path.split("/")[1:])
+        if len(shown) > _SHOWN_PATH:
+            shown = shown[:_SHOWN_PATH - 1] + "…"
+        return f"{shown} ({french})", f"{shown} ({english})"
 
 
 def describe_all(members: list[DroppedMember], limit: int = 5) -> tuple[str, str]:
@@ -169,7 +173,8 @@ class _Walk:
     # --- helpers over pyld's active context ---------------------------------------------------
 
     def emit(self, path: str, reason: str) -> None:
-        self.found.setdefault((path, reason), None)
+        if len(self.found) < _MAX_COLLECTED:
+            self.found.setdefault((path, reason), None)
 
     def iri(self, ctx: Any, value: Any, *, vocab: bool = False, base: bool = False) -> Any:
         if value is None:
@@ -538,17 +543,21 @@ def find_dropped_members(document: Any) -> list[DroppedMember]:
     except (TypeError, AttributeError, KeyError, ValueError) as error:
         raise ExpansionFailed(f"JSON-LD error: {type(error).__name__}") from error
     members = [DroppedMember(path, reason) for path, reason in walk.found]
-    return sorted(members, key=lambda member: _order(document, member.path))[:MAX_REPORTED]
+    positions: dict[int, dict[str, int]] = {}
+    return sorted(members, key=lambda member: _order(document, member.path, positions)
+                  )[:MAX_REPORTED]
 
 
-def _order(document: Any, path: str) -> tuple[int, ...]:
+def _order(document: Any, path: str, positions: dict[int, dict[str, int]]) -> tuple[int, ...]:
     """Document order of a JSON Pointer (position of each step among its siblings)."""
     steps: list[int] = []
     node = document
     for raw in path.split("/")[1:]:
         step = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and step in node:
-            steps.append(list(node).index(step))
+            if id(node) not in positions:
+                positions[id(node)] = {key: index for index, key in enumerate(node)}
+            steps.append(positions[id(node)][step])
             node = node[step]
         elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
             steps.append(int(step))
