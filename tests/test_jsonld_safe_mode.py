@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +62,7 @@ PNG = load_catalogue().image_path(load_catalogue().badge("membre-cln"), "png").r
 NODES = ["", "/issuer", "/issuer/address", "/credentialSubject", "/credentialSubject/identifier/0",
          "/credentialSubject/achievement", "/credentialSubject/achievement/criteria",
          "/credentialSubject/achievement/image", "/evidence/0"]
+SPEC_EXAMPLES = Path(__file__).parent / "fixtures" / "spec-examples"
 PROOF = "/proof/0"  # in a JSON credential only: a VC-JWT has no embedded proof
 
 
@@ -273,3 +275,9 @@ def test_our_unmodified_credential_and_the_spec_examples_have_nothing_dropped():
     assert canonical.SHAPES.dropped_members(SIGNED["proof"][0] | {"@context": SIGNED["@context"]}) \
         == []
     assert verify(SIGNED, _trusted()).verdict == "valid"
+    examples = sorted(SPEC_EXAMPLES.glob("*.json"))
+    assert len(examples) >= 8
+    for path in examples:
+        example = json.loads(path.read_text("utf-8"))
+        assert find_dropped_members({k: v for k, v in example.items() if k != "proof"}) == [], \
+            path.name
