@@ -19,8 +19,9 @@ for them a direction is signed as a datatype; pyld, without that option, drops i
 our signature and theirs would not cover the same thing, so any `@direction` is refused (the
 wallets report a signature mismatch for it, `tests/test_interop_safe_mode.py`).
 
-`find_dropped_members` reports the same set, with the jsonld.js code as `reason`, plus one rule
-of ours, `ignored keyword`: a keyword member that expansion keeps but RDF conversion ignores
+`find_dropped_members` reports the same set, with the jsonld.js code as `reason` (and
+`invalid @included value`, a jsonld.js syntax error pyld lets through), plus one rule of ours,
+`ignored keyword`: a keyword member that expansion keeps but RDF conversion ignores
 (`@index`, and `@language` / `@direction` / `@version` / ... outside a value object or context).
 jsonld.js lets that one through; it carries text no signature covers, so we refuse it too.
 
@@ -105,6 +106,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "blank node predicate": ("propriété anonyme", "blank node property"),
     "rdfDirection not set": ("sens d'écriture (@direction) que la signature ne couvre pas",
                              "text direction (@direction) the signature does not cover"),
+    "invalid @included value": ("élément inclus qui n'est pas un objet",
+                                "included member that is not a node object"),
     "ignored keyword": ("mot-clé ignoré par la signature", "keyword the signature ignores"),
 }
 
@@ -376,7 +379,12 @@ class _Walk:
                 out.add("@type")
                 continue
             if expanded == "@included":
-                self.expand(ctx, prop, value, where)
+                included = self.expand(ctx, prop, value, where)
+                for item in included if isinstance(included, list) else [included]:
+                    # jsonld.js refuses (a syntax error) what is not a node object here
+                    if isinstance(item, frozenset) and (
+                            item & {"@value", "@list", "@set"} or item == {"@id"}):
+                        self.emit(where, "invalid @included value")
                 out.add("@included")
                 continue
             if expanded == "@value":
@@ -515,7 +523,9 @@ class _Walk:
             if index_key == "@id":
                 resolved = self.iri(ctx, key, base=True)
                 if key != "@none" and (resolved is None or self.relative(resolved)):
+                    # the node's own triples and the triple pointing at it
                     self.emit(where, "relative subject reference")
+                    self.emit(where, "relative object reference")
             elif index_key == "@type":
                 resolved = self.iri(ctx, key, vocab=True)
                 if resolved != "@none" and (resolved is None or self.relative(resolved)):

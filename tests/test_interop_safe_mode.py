@@ -214,3 +214,74 @@ def test_our_safe_mode_gives_jsonld_js_verdict_and_reason(third_party_verifiers,
             assert not verdict["safe"] and verdict["code"] in strict, (ours, verdict, document)
         else:
             assert verdict["safe"], (ours, verdict, document)
+
+
+# JSON-LD constructs of third-party badges (nested contexts, containers, keywords), added to the
+# achievement's criteria: jsonld.js and we must agree on each.
+V = "https://example.org/v#"
+CONSTRUCTS: dict[str, dict[str, Any]] = {
+    "@id-typed term, relative": {"@context": {"link": {"@id": V + "link", "@type": "@id"}},
+                                 "link": "relative/x"},
+    "@id-typed term, absolute": {"@context": {"link": {"@id": V + "link", "@type": "@id"}},
+                                 "link": "https://x.example/y"},
+    "@id-typed term, keyword-like": {"@context": {"link": {"@id": V + "link", "@type": "@id"}},
+                                     "link": "@foo"},
+    "@vocab-typed term, undefined": {"@context": {"kind": {"@id": V + "kind",
+                                                           "@type": "@vocab"}},
+                                     "kind": "Unknown"},
+    "language map, bad tag": {"@context": {"label": {"@id": V + "label",
+                                                     "@container": "@language"}},
+                              "label": {"fr": "a", "not valid!": "b"}},
+    "language map": {"@context": {"label": {"@id": V + "label", "@container": "@language"}},
+                     "label": {"fr": "a", "en": "b", "@none": "c"}},
+    "id map, relative key": {"@context": {"byid": {"@id": V + "byid", "@container": "@id"}},
+                             "byid": {"rel": {"@type": V + "T"}}},
+    "type map, undefined key": {"@context": {"bytype": {"@id": V + "bytype",
+                                                        "@container": "@type"}},
+                                "bytype": {"Rel": {"@id": "https://x.example/a"}}},
+    "reverse": {"@reverse": {V + "owner": {"@id": "https://x.example/o"}}},
+    "reverse, relative": {"@reverse": {V + "owner": {"@id": "rel"}}},
+    "included node": {"@included": [{"@id": "https://x.example/i", V + "p": "v"}]},
+    "included reference only": {"@included": [{"@id": "https://x.example/i"}]},
+    "nest, undefined inside": {"@context": {"meta": "@nest"}, "meta": {"zzundef": 1}},
+    "nest": {"@context": {"meta": "@nest", "pp": V + "pp"}, "meta": {"pp": 1}},
+    "list with null value object": {"@context": {"lst": {"@id": V + "lst",
+                                                         "@container": "@list"}},
+                                    "lst": [None, "a", {"@value": None}]},
+    "JSON literal": {"@context": {"js": {"@id": V + "js", "@type": "@json"}},
+                     "js": {"@foo": [1, None]}},
+    "graph, reference only": {V + "g": {"@graph": [{"@id": "https://x.example/g"}]}},
+    "graph, empty object": {V + "g": {"@graph": [{}]}},
+    "typed value": {V + "p": {"@value": "x", "@type": "https://x.example/T"}},
+    "nested @vocab": {"@context": {"@vocab": "https://x.example/v#"}, "zzz": "now defined"},
+    "nested @base": {"@context": {"@base": "https://x.example/"}, "@id": "rel"},
+    "null @base": {"@context": {"@base": None, "link": {"@id": V + "link", "@type": "@id"}},
+                   "link": "rel"},
+    "@set": {V + "s": {"@set": ["a", "b"]}},
+    "bad default language": {"@context": {"@language": "x y"}, V + "p": "v"},
+    "reserved @reverse": {"@context": {"rv": {"@reverse": "@bad"}},
+                          "rv": {"@id": "https://x.example/r"}},
+    "term mapped to null": {"@context": {"nn": None}, "nn": "x"},
+    "compact IRI": {"@context": {"ex": "https://x.example/"}, "ex:thing": "v"},
+    "unknown scheme key": {"zz:thing": "v"},
+    "default direction": {"@context": {"@direction": "rtl", "pp": V + "pp"}, "pp": "v"},
+    "aliased @id, relative": {"@context": {"ident": "@id"}, "ident": "rel"},
+}
+
+
+def test_jsonld_constructs_of_other_issuers_get_jsonld_js_verdict(third_party_verifiers):
+    documents = []
+    for members in CONSTRUCTS.values():
+        document = _unsigned()
+        _node(document, "/credentialSubject/achievement/criteria").update(copy.deepcopy(members))
+        documents.append(document)
+    for name, document, verdict in zip(CONSTRUCTS, documents, _jsonld_js_safe_mode(documents),
+                                       strict=True):
+        ours = {member.reason for member in find_dropped_members(document)}
+        strict = ours - {"ignored keyword"}
+        if not strict:
+            assert verdict["safe"], (name, ours, verdict)
+        elif verdict["code"] is None:  # a jsonld.js syntax error, not a safe-mode event
+            assert not verdict["safe"] and "invalid @included value" in strict, (name, verdict)
+        else:
+            assert not verdict["safe"] and verdict["code"] in strict, (name, ours, verdict)
