@@ -34,6 +34,7 @@ from pyld.canon import URDNA2015
 
 from issuer import contexts
 from issuer.errors import SigningRefused
+from issuer.jsonld_safety import DroppedMember, ExpansionFailed, describe_all, find_dropped_members
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -397,7 +398,8 @@ class ShapeCache:
         self._templates: OrderedDict[Any, _Template] = OrderedDict()
         # raw skeleton -> leaves that must stay fixed for that shape (learnt once)
         self._fixed: OrderedDict[Any, frozenset[int]] = OrderedDict()
-        self._undefined: OrderedDict[Any, list[str]] = OrderedDict()
+        self._undefined: OrderedDict[Any, tuple[list[str], list[DroppedMember]]] = \
+            OrderedDict()
         self._signable: OrderedDict[Any, tuple[SigningRefused, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -418,15 +420,38 @@ class ShapeCache:
         """`find_undefined_terms`, computed once per shape: which keys and types are defined
         depends only on the skeleton, and every leaf that is not a safe absolute IRI in an IRI
         position is part of the skeleton key."""
-        _, _, key = self._resolve(document)
+        return list(self._json_ld_safety(document)[0])
+
+    def dropped_members(self, document: dict[str, Any]) -> list[DroppedMember]:
+        """`jsonld_safety.find_dropped_members` (JSON-LD safe mode), once per shape, for the
+        same reason as `undefined_terms`: what expansion drops depends on keys, structural
+        values and the leaves in IRI positions, all in the key."""
+        return list(self._json_ld_safety(document)[1])
+
+    def _json_ld_safety(self, document: dict[str, Any]) -> tuple[list[str], list[DroppedMember]]:
+        try:
+            _, _, key = self._resolve(document)
+        except Exception:
+            # Not canonicalisable: still name what safe mode drops, if anything (else re-raise)
+            try:
+                dropped = find_dropped_members(document)
+            except ExpansionFailed:
+                dropped = []
+            if dropped:
+                return [], dropped
+            raise
         with self._lock:
             known = self._undefined.get(key)
         if known is None:
-            known = find_undefined_terms(document)
+            try:
+                dropped = find_dropped_members(document)
+            except ExpansionFailed as error:
+                raise CanonicalizationError(str(error)) from error
+            known = (find_undefined_terms(document), dropped)
             with self._lock:
                 self._undefined[key] = known
                 self._trim(self._undefined)
-        return list(known)
+        return known
 
     def canonical_form(self, document: Any) -> str:
         """RDFC-1.0 canonical N-Quads through the shape template, written as text directly."""
@@ -435,7 +460,11 @@ class ShapeCache:
 
     def signable_canonical_form(self, document: dict[str, Any]) -> str:
         """`assert_signable` and `canonical_form` with one pass over the document."""
-        template, leaves, key = self._resolve(document)
+        try:
+            template, leaves, key = self._resolve(document)
+        except Exception:
+            assert_signable(document)  # names what JSON-LD safe mode drops, if that is the cause
+            raise
         controls = [leaf for leaf in leaves if _CONTROL_CHARACTERS.search(leaf)]
         if controls:
             assert_signable(document)  # raises with the JSON paths of the offending strings
@@ -684,6 +713,14 @@ def assert_signable(document: dict[str, Any]) -> None:
             f"Caractère de contrôle interdit dans le document : {', '.join(controls[:5])}",
             f"Control character in the document: {', '.join(controls[:5])}",
             code="sign.control_character")
+    # JSON-LD safe mode (PITFALLS 18): every member expansion would drop, by form, with its path
+    dropped = SHAPES.dropped_members(document)
+    if dropped:
+        members_fr, members_en = describe_all(dropped)
+        raise SigningRefused(
+            f"Élément ignoré par JSON-LD, donc non couvert par la signature : {members_fr}",
+            f"Member JSON-LD ignores, so not covered by the signature: {members_en}",
+            code="sign.undefined_term")
     undefined = SHAPES.undefined_terms(document)
     if undefined:
         raise SigningRefused(

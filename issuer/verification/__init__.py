@@ -38,10 +38,13 @@ Decisions worth knowing:
   JWT whose only key is an embedded `jwk` header fails `issuer_key`. A bare `did:key:z…`
   method (no `#key`) names a DID document, not a key: the signature is checked with the key
   it derives, but `issuer_key` fails (`issuer_key.bare_did`), as the wallets refuse it.
-- **Undefined terms.** The pinned VC 2.0 context has no `@vocab`, so JSON-LD drops a property no
-  context defines and the signature does not cover it: a field could be added to a signed badge
-  without breaking its proof. Such a document fails `proof` (`proof.unsigned_terms`), as it
-  fails in the JavaScript verifiers that run JSON-LD in safe mode (PITFALLS 1).
+- **JSON-LD safe mode (PITFALLS 1, 18).** The pinned VC 2.0 context has no `@vocab`, so JSON-LD
+  drops a property no context defines, and other forms too (keys shaped like keywords, types
+  and identifiers that do not expand, free-floating values...): the signature does not cover
+  them, so a field could be added to a signed badge without breaking its proof. Every such
+  member fails `proof` (`proof.unsigned_terms`, naming its JSON path), as it fails in the
+  JavaScript wallets that run jsonld.js in safe mode (`issuer.jsonld_safety`). A VC-JWT's
+  credential is held to the same check.
 - **Hostile input (PITFALLS 9, 16).** Input is capped in size first, then in cost by a cheap
   count over its JSON tree (`issuer.json_cost`: depth, values, objects, values per property,
   blank nodes that look alike, `_:` labels, contexts...), before any JSON-LD work

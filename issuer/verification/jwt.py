@@ -16,7 +16,7 @@ from issuer.proofs import vc_jwt
 from issuer.verification.context import VerificationContext
 from issuer.verification.inputs import Reading
 from issuer.verification.keys import lookup_key
-from issuer.verification.proofs import ProofResult
+from issuer.verification.proofs import ProofResult, check_json_ld_safety
 from issuer.verification.report import make_check
 from issuer.verification.validity import parse_datetime
 
@@ -82,8 +82,14 @@ def _jwt_claim_mismatches(payload: dict[str, Any], credential: dict[str, Any],
 
 
 def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | None,
-              data_model: str | None, context: VerificationContext) -> ProofResult:
-    """The `proof` and `issuer_key` checks of a credential read from a VC-JWT."""
+              data_model: str | None, context: VerificationContext,
+              contexts_readable: bool = True) -> ProofResult:
+    """The `proof` and `issuer_key` checks of a credential read from a VC-JWT.
+
+    The JWS covers the JSON bytes, but what a reader is shown is the JSON-LD credential: a
+    member JSON-LD drops means nothing under the credential's contexts, and the wallets refuse
+    it in an embedded-proof credential; so the same safe-mode check applies (PITFALLS 18),
+    when the contexts can be read (else the `context` check has already failed)."""
     header, payload = reading.jwt_header or {}, reading.jwt_payload or {}
     token = reading.token or ""
     algorithm = header.get("alg")
@@ -118,4 +124,8 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
     if mismatches:
         return ProofResult(make_check("proof", "failed", "proof.jwt_claims_mismatch",
                                       claims=", ".join(mismatches)), binding)
+    if contexts_readable:
+        unsafe = check_json_ld_safety(credential, context)
+        if unsafe is not None:
+            return ProofResult(unsafe, binding)
     return ProofResult(make_check("proof", "passed", "proof.jwt_ok"), binding)

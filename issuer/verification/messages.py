@@ -125,10 +125,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Document trop complexe à vérifier sans risque ({detail}) : refusé.",
         "Document too complex to verify safely ({detail}): refused."),
     "proof.unsigned_terms": (
-        "Des champs du badge ne sont pas couverts par la signature (termes non définis : "
-        "{terms}) : ils ont pu être ajoutés après coup.",
-        "Some fields of the badge are not covered by the signature (undefined terms: "
-        "{terms}): they may have been added afterwards."),
+        "Des éléments du badge ne sont pas couverts par la signature, car JSON-LD les ignore : "
+        "{members_fr}. Ils ont pu être ajoutés après coup ; les portefeuilles numériques "
+        "refusent aussi ce badge.",
+        "Some members of the badge are not covered by the signature, as JSON-LD ignores them: "
+        "{members_en}. They may have been added afterwards; digital wallets refuse this badge "
+        "too."),
     "proof.canonicalization_failed": (
         "Le badge ne peut pas être mis en forme pour vérifier sa signature : {detail}.",
         "The badge cannot be put in canonical form to check its signature: {detail}."),

@@ -72,7 +72,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     try:
         if reading.token is not None:
             proofs = check_jwt(reading, credential, issuer_id, context_result.data_model,
-                               context)
+                               context, context_result.readable)
         else:
             proofs = check_embedded_proofs(credential, issuer_id, context_result.readable,
                                            context)

@@ -11,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer import canonical
+from issuer.jsonld_safety import DroppedMember, describe_all
 from issuer.proofs.data_integrity import (
     ProofError,
     check_proof_shape,
@@ -36,20 +37,20 @@ def _proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, 
 
 
 def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: bytes,
-                   max_blank_nodes: int | None) -> tuple[Any, ...]:
+                   max_blank_nodes: int | None, proof_path: str = "/proof") -> tuple[Any, ...]:
     """The costly part of checking one proof, runnable in a sandbox worker: blank-node cap,
-    undefined terms, canonicalisation and the signature. Returns plain data."""
+    JSON-LD safe mode, canonicalisation and the signature. Returns plain data."""
     body, config = unsecured(document), _proof_config(document, proof)
     try:
+        # safe mode first: a dropped member is named even when the rest cannot be canonicalised
+        unsafe = _unsigned_members(body, config, proof_path)
+        if unsafe is not None:
+            return unsafe
         if max_blank_nodes is not None:
             count = (canonical.blank_node_count(canonical.to_quads(body))
                      + canonical.blank_node_count(canonical.to_quads(config)))
             if count > max_blank_nodes:
                 return ("too_complex", f"{count} blank nodes > {max_blank_nodes}")
-        undefined = sorted(set(canonical.SHAPES.undefined_terms(body))
-                           | set(canonical.SHAPES.undefined_terms(config)))
-        if undefined:
-            return ("unsigned_terms", undefined[:10])
         key = ed25519.Ed25519PublicKey.from_public_bytes(public_key)
         return ("verified", verify_proof_signature(document, proof, key))
     except canonical.CanonicalizationError as error:
@@ -62,6 +63,58 @@ def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: 
         return ("canonicalization", type(error).__name__)
 
 
+def _unsigned_members(body: dict[str, Any], config: dict[str, Any] | None,
+                      proof_path: str = "/proof") -> tuple[Any, ...] | None:
+    """JSON-LD safe mode (PITFALLS 1, 18) on what the signature covers: the document without
+    its proofs and, for an embedded proof, the proof's configuration (checked apart, as the
+    wallets do). `("unsigned_terms", French list, English list)` when something is dropped;
+    paths in the configuration are given from the document (`/proof/0/…`)."""
+    dropped = list(canonical.SHAPES.dropped_members(body))
+    if config is not None:
+        for member in canonical.SHAPES.dropped_members(config):
+            if not member.path.startswith("/@context"):  # the body's own context, seen above
+                member = DroppedMember(proof_path + member.path, member.reason)
+            if member not in dropped:
+                dropped.append(member)
+    if not dropped:
+        # the older check (a fallback @vocab), kept as a second net
+        undefined = sorted(set(canonical.SHAPES.undefined_terms(body)) | (
+            set(canonical.SHAPES.undefined_terms(config)) if config is not None else set()))
+        dropped = [DroppedMember(term, "invalid property") for term in undefined]
+    if not dropped:
+        return None
+    return ("unsigned_terms", *describe_all(dropped))
+
+
+def _safety_job(document: dict[str, Any]) -> tuple[Any, ...]:
+    """JSON-LD safe mode alone (a VC-JWT's credential), runnable in a sandbox worker."""
+    try:
+        return _unsigned_members(document, None) or ("safe",)
+    except canonical.CanonicalizationError as error:
+        return ("canonicalization", str(error)[:200])
+    except RecursionError:
+        return ("too_complex", "nesting")
+    except Exception as error:  # noqa: BLE001 - pyld on odd JSON-LD
+        return ("canonicalization", type(error).__name__)
+
+
+def check_json_ld_safety(document: dict[str, Any], context: VerificationContext) -> Check | None:
+    """The `proof` check's safe-mode part for a credential whose signature is not over
+    JSON-LD (a VC-JWT): None when nothing is dropped, else the failed check. Bounded like
+    canonicalisation: a shape not seen before runs in a sandbox worker under the time limit."""
+    try:
+        if not context.untrusted or _shape_is_cached(document):
+            reply = _safety_job(document)
+        else:
+            reply = run_with_time_limit(_safety_job, document,
+                                        timeout=context.canonicalization_timeout)
+    except TimeLimitExceeded:
+        reply = ("too_complex", f"> {context.canonicalization_timeout:g} s")
+    except (MemoryError, WorkerFailed):
+        reply = ("too_complex", "memory")
+    return None if reply[0] == "safe" else _check_of_reply(reply)
+
+
 def _shape_is_cached(document: Any) -> bool:
     """A cached shape is one this process canonicalised before (our own credentials): its cost
     is known and small, so it may run in-process without the sandbox."""
@@ -71,17 +124,28 @@ def _shape_is_cached(document: Any) -> bool:
         return False
 
 
+def _proof_path(document: dict[str, Any], proof: dict[str, Any]) -> str:
+    """JSON Pointer of `proof` in `document`, to name a member of it in a message."""
+    proofs = document.get("proof")
+    if isinstance(proofs, list):
+        for index, item in enumerate(proofs):
+            if item is proof:
+                return f"/proof/{index}"
+    return "/proof"
+
+
 def _check_signature(document: dict[str, Any], proof: dict[str, Any],
                      public_key: ed25519.Ed25519PublicKey, context: VerificationContext) -> Check:
     raw = public_key.public_bytes_raw()
+    proof_path = _proof_path(document, proof)
     cap = context.max_blank_nodes if context.untrusted else None
     in_process = not context.untrusted or (
         _shape_is_cached(unsecured(document)) and _shape_is_cached(_proof_config(document, proof)))
     try:
         if in_process:
-            reply = _signature_job(document, proof, raw, cap)
+            reply = _signature_job(document, proof, raw, cap, proof_path)
         else:
-            reply = run_with_time_limit(_signature_job, document, proof, raw, cap,
+            reply = run_with_time_limit(_signature_job, document, proof, raw, cap, proof_path,
                                         timeout=context.canonicalization_timeout)
     except TimeLimitExceeded:
         reply = ("too_complex", f"> {context.canonicalization_timeout:g} s")
@@ -92,6 +156,10 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any],
             return make_check("proof", "unknown", "proof.internal")
         # The worker died on this document: its memory cap, most likely.
         reply = ("too_complex", "memory")
+    return _check_of_reply(reply)
+
+
+def _check_of_reply(reply: tuple[Any, ...]) -> Check:
     kind = reply[0]
     if kind == "verified":
         return make_check("proof", "passed", "proof.ok") if reply[1] else \
@@ -99,7 +167,8 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any],
     if kind == "too_complex":
         return make_check("proof", "failed", "proof.too_complex", detail=reply[1])
     if kind == "unsigned_terms":
-        return make_check("proof", "failed", "proof.unsigned_terms", terms=", ".join(reply[1]))
+        return make_check("proof", "failed", "proof.unsigned_terms", members_fr=reply[1],
+                          members_en=reply[2])
     if kind == "proof_error":
         return Check("proof", "failed", reply[1], reply[2], reply[3])
     return make_check("proof", "failed", "proof.canonicalization_failed", detail=reply[1])
