@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -157,3 +158,126 @@ def test_no_file_cites_a_rule_file_outside_the_repository() -> None:
         for why, pattern in FORBIDDEN.items() if pattern.search(line))
     assert not offending, ("cite docs/VERIFICATION.md rule numbers (e.g. \"VERIFICATION.md R7\") "
                            "instead:\n" + "\n".join(offending))
+
+
+# -- docs/ARCHITECTURE.md: every module listed, the layer rule holds ----------------------------
+
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+# Alembic revision scripts: `alembic history` lists them, one per schema change.
+NOT_MODULES = ("storage/migrations/versions/",)
+
+
+def package_paths() -> list[str]:
+    """Every module (`verification/ob2/signed.py`) and package (`verification/ob2/`) of issuer/,
+    by its path inside issuer/."""
+    paths = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(NOT_MODULES) or relative == "__init__.py":
+            continue
+        if path.name == "__init__.py":
+            paths.append(relative.removesuffix("__init__.py"))
+        else:
+            paths.append(relative)
+    folders = {path.relative_to(PACKAGE).parent.as_posix() + "/"
+               for path in PACKAGE.rglob("*.py") if path.parent != PACKAGE}
+    return sorted(set(paths) | {folder for folder in folders if not folder.startswith(NOT_MODULES)})
+
+
+def test_architecture_lists_every_module_and_package() -> None:
+    text = ARCHITECTURE.read_text("utf-8")
+    paths = package_paths()
+    assert "canonical.py" in paths and "verification/ob2/" in paths and "web/admin/auth.py" in paths
+    missing = [path for path in paths
+               if not re.search(r"(?<![\w/.-])" + re.escape(path) + r"(?![\w-])", text)]
+    assert not missing, f"docs/ARCHITECTURE.md does not list: {', '.join(missing)}"
+
+
+def module_name(path: Path) -> str:
+    parts = path.with_suffix("").relative_to(ROOT).parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_names(path: Path) -> set[str]:
+    """Absolute names of what a module imports (relative imports resolved), at any depth in it:
+    imports inside functions count too."""
+    name = module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package[:len(package) - node.level + 1], *filter(None, [base])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.fixture(scope="module")
+def import_graph() -> dict[str, set[str]]:
+    """issuer module -> the issuer modules and outside packages it imports."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")
+               if "versions" not in path.parts}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in imported_names(path):
+            if imported.split(".")[0] != "issuer":
+                targets.add(imported.split(".")[0])
+                continue
+            parts = imported.split(".")  # `from issuer.web import app`: the longest module
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            targets.add(".".join(parts))
+        graph[name] = targets - {name}
+    return graph
+
+
+CORE = ("canonical", "jsonld_safety", "json_cost", "contexts", "schema", "proofs", "credential",
+        "endorsement_credential", "status_list", "baking", "did", "fetch", "sandbox", "keys",
+        "catalogue", "names", "errors", "verification")
+FRAMEWORKS = {"fastapi", "starlette", "jinja2", "uvicorn", "sqlalchemy", "alembic", "psycopg"}
+ABOVE_CORE = ("issuer.storage", "issuer.web", "issuer.service", "issuer.cli")
+# Web modules that still query the database themselves. They predate the layer rule; this list
+# may only shrink (issue 11 moves their queries into domain services).
+WEB_MODULES_WITH_QUERIES = {
+    "issuer.web.admin.audit", "issuer.web.admin.auth", "issuer.web.admin.credentials",
+    "issuer.web.admin.dashboard", "issuer.web.admin.members", "issuer.web.admin.recipients",
+    "issuer.web.admin.skills", "issuer.web.views.credentials", "issuer.web.views.mediators"}
+
+
+def test_the_core_imports_no_web_framework_and_no_database(
+        import_graph: dict[str, set[str]]) -> None:
+    text = ARCHITECTURE.read_text("utf-8")
+    for name in CORE:  # the rule as ARCHITECTURE.md states it names the same modules
+        assert f"`{name}`" in text or f"`{name}/`" in text, name
+    core = [module for module in import_graph
+            if module.removeprefix("issuer.").split(".")[0] in CORE]
+    assert "issuer.verification.ob2.signed" in core
+    breaches = []
+    for start in core:
+        seen, todo = {start}, [start]
+        while todo:
+            module = todo.pop()
+            for target in import_graph[module]:
+                if target in FRAMEWORKS or target.startswith(ABOVE_CORE):
+                    breaches.append(f"{start} (through {module}) imports {target}")
+                elif target in import_graph and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+    assert not breaches, "\n".join(sorted(set(breaches)))
+
+
+def test_web_and_cli_leave_queries_to_domain_services(import_graph: dict[str, set[str]]) -> None:
+    querying = {module for module, targets in import_graph.items()
+                if (module.startswith("issuer.web") or module == "issuer.cli")
+                and any(target == "sqlalchemy" or target.startswith("issuer.storage")
+                        for target in targets)}
+    assert not querying - WEB_MODULES_WITH_QUERIES, (
+        f"call a domain service instead of querying: {sorted(querying - WEB_MODULES_WITH_QUERIES)}")
+    assert not WEB_MODULES_WITH_QUERIES - querying, (
+        "no longer queries the database: remove from WEB_MODULES_WITH_QUERIES: "
+        f"{sorted(WEB_MODULES_WITH_QUERIES - querying)}")
