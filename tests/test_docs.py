@@ -115,7 +115,7 @@ def defined_rules() -> dict[int, str]:
     numbers = [int(match.group(1)) for match in headings]
     assert len(numbers) == len(set(numbers)), f"a rule number is defined twice: {sorted(numbers)}"
     ends = [match.start() for match in headings[1:]] + [len(text)]
-    return {int(match.group(1)): text[match.start():end] for match, end in zip(headings, ends)}
+    return {int(match.group(1)): text[match.start():end] for match, end in zip(headings, ends, strict=True)}
 
 
 def cited_rules(text: str) -> list[int]:
