@@ -115,7 +115,8 @@ def defined_rules() -> dict[int, str]:
     numbers = [int(match.group(1)) for match in headings]
     assert len(numbers) == len(set(numbers)), f"a rule number is defined twice: {sorted(numbers)}"
     ends = [match.start() for match in headings[1:]] + [len(text)]
-    return {int(match.group(1)): text[match.start():end] for match, end in zip(headings, ends, strict=True)}
+    return {int(match.group(1)): text[match.start():end]
+            for match, end in zip(headings, ends, strict=True)}
 
 
 def cited_rules(text: str) -> list[int]:
@@ -281,3 +282,28 @@ def test_web_and_cli_leave_queries_to_domain_services(import_graph: dict[str, se
     assert not WEB_MODULES_WITH_QUERIES - querying, (
         "no longer queries the database: remove from WEB_MODULES_WITH_QUERIES: "
         f"{sorted(WEB_MODULES_WITH_QUERIES - querying)}")
+
+
+# -- docs/DEPLOYMENT.md: the commands it gives exist; every periodic one has its cron line -------
+
+def help_text(command_line: str) -> str:
+    command: click.Command = cli.main
+    for name in command_line.split()[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command.help or ""
+
+
+def test_deployment_names_only_commands_that_exist_and_schedules_the_periodic_ones() -> None:
+    text = (ROOT / "docs" / "DEPLOYMENT.md").read_text("utf-8")
+    commands = set(command_lines(cli.main))
+    named = {"issuer " + " ".join(match.split()) for match in re.findall(
+        r"(?:badges-issuer|bin/issuer|`issuer) ((?:(?:db|keys|mail|admin)\s+)?[a-z][a-z-]*)", text)}
+    assert {"issuer db upgrade", "issuer purge", "issuer mail retry"} <= named
+    assert not named - commands, f"DEPLOYMENT.md names: {sorted(named - commands)}"
+    cron = text.split("```cron", 1)[1].split("```", 1)[0]
+    periodic = [line for line in sorted(commands) if "cron" in help_text(line)]
+    assert "issuer purge" in periodic and "issuer mail retry" in periodic
+    unscheduled = [line for line in periodic
+                   if line.replace("issuer", "badges-issuer", 1) not in cron]
+    assert not unscheduled, f"no cron line in DEPLOYMENT.md for: {unscheduled}"
