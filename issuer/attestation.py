@@ -5,7 +5,7 @@ can check it is still valid.
 The HTML comes from `templates/attestation.html`, rendered by the caller in the reader's
 language. Rendering is offline: WeasyPrint may read `data:` URIs only (the artwork and the QR
 code are passed inline), never a file or a network address, so nothing a credential says can
-make the server fetch anything (PITFALLS 17).
+make the server fetch anything (VERIFICATION.md R17).
 """
 
 from __future__ import annotations

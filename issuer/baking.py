@@ -6,7 +6,7 @@ credential as JSON (embedded proof) or a compact JWS (VC-JWT). SVG: an
 the `<svg>` start tag, holding the JSON in CDATA, or the JWS in its `verify` attribute.
 
 Extraction reads images strangers upload, so it refuses anything ambiguous or costly
-(PITFALLS 15, 17): two payloads, a compressed or `tEXt`/`zTXt` payload (nothing is ever
+(VERIFICATION.md R15, R17): two payloads, a compressed or `tEXt`/`zTXt` payload (nothing is ever
 inflated), bad CRCs, truncated data, XML entities, inputs beyond fixed size caps.
 
 Everything here works on bytes in memory; no file or network I/O.
@@ -207,7 +207,7 @@ def _read_png_chunks(data: bytes) -> list[_PngChunk]:
         if chunk_type == b"IEND":
             break
     # Bytes after IEND are ignored by image decoders; a payload hidden there would be read by
-    # some badge tools and not others (PITFALLS 15).
+    # some badge tools and not others (VERIFICATION.md R15).
     if position != len(data):
         raise _corrupt("données après la fin du PNG", "data after the end of the PNG")
     return chunks
@@ -286,7 +286,7 @@ def extract_from_png(data: bytes) -> BakedCredential:
     texts = [_credential_chunk_text(chunk) for chunk in found]
     if not texts:
         raise BakingError.of("baked.no_credential")
-    if len(texts) > 1:  # OB 3.0 §5.3.1.1: MUST NOT appear more than once (PITFALLS 15)
+    if len(texts) > 1:  # OB 3.0 §5.3.1.1: MUST NOT appear more than once (VERIFICATION.md R15)
         raise BakingError.of("baked.multiple_credentials")
     return _read_payload(texts[0], "png")
 
@@ -296,7 +296,7 @@ def extract_from_png(data: bytes) -> BakedCredential:
 
 def _parse_svg(data: bytes) -> Any:
     """The root element, parsed by defusedxml: entity declarations and external references are
-    refused (billion laughs, XXE; PITFALLS 17). A DOCTYPE naming the SVG 1.1 DTD is allowed
+    refused (billion laughs, XXE; VERIFICATION.md R17). A DOCTYPE naming the SVG 1.1 DTD is allowed
     (the official samples carry one); expat never fetches it."""
     _check_image_size(data)
     try:
@@ -318,7 +318,7 @@ def extract_from_svg(data: bytes) -> BakedCredential:
     elements = list(_parse_svg(data).iter(_CREDENTIAL_TAG))
     if not elements:
         raise BakingError.of("baked.no_credential")
-    if len(elements) > 1:  # OB 3.0 §5.3.2.1: "There MUST be only one" (PITFALLS 15)
+    if len(elements) > 1:  # OB 3.0 §5.3.2.1: "There MUST be only one" (VERIFICATION.md R15)
         raise BakingError.of("baked.multiple_credentials")
     element = elements[0]
     jwt = element.get("verify")

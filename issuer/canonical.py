@@ -2,8 +2,8 @@
 
 The work is split between two well-kept libraries:
 - pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`);
-- pyoxigraph labels blank nodes with RDFC-1.0 and serialises N-Quads (PITFALLS 8: its output is
-  not sorted; the canonical form is the sorted lines).
+- pyoxigraph labels blank nodes with RDFC-1.0 and serialises N-Quads (VERIFICATION.md R8: its output
+  is not sorted; the canonical form is the sorted lines).
 
 Why a shape cache (written here because no library offers it): expanding JSON-LD is the costly
 step (context processing, term selection) and it gives the same RDF *shape* for every credential of
@@ -43,8 +43,9 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # An absolute IRI as JSON-LD keeps it unchanged (RFC 3987 scheme, no characters that make pyld
 # or a verifier reject or rewrite it).
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
-# C0 controls but LF and CR, and DEL (PITFALLS 8). Tab is refused too: canonical N-Quads writers
-# disagree on it (raw in RDF 1.2 canonical form, `\t` in pyoxigraph), and no credential needs it.
+# C0 controls but LF and CR, and DEL (VERIFICATION.md R8). Tab is refused too: canonical
+# N-Quads writers disagree on it (raw in RDF 1.2 canonical form, `\t` in pyoxigraph), and no
+# credential needs it.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 
 # Keys of a JSON object whose string value shapes the RDF rather than fill it.
@@ -649,7 +650,7 @@ def signable_canonical_form(document: dict[str, Any]) -> str:
 # --- what may be signed -------------------------------------------------------------------------
 
 def find_control_characters(document: Any) -> list[str]:
-    """JSON paths of keys or strings holding a control character (PITFALLS 8)."""
+    """JSON paths of keys or strings holding a control character (VERIFICATION.md R8)."""
     found: list[str] = []
 
     def walk(node: Any, path: str) -> None:
@@ -673,7 +674,8 @@ _UNDEFINED_BASE = "https://undefined-relative-iri.invalid/"
 
 
 def find_undefined_terms(document: dict[str, Any]) -> list[str]:
-    """Keys and `type` values that no context defines, and relative identifiers (PITFALLS 1).
+    """Keys and `type` values that no context defines, and relative identifiers
+    (VERIFICATION.md R1).
 
     pyld silently drops an undefined key, so the check expands the document once more with a
     fallback `@vocab` and `@base` appended to its own contexts: whatever lands in those namespaces
@@ -706,14 +708,16 @@ def find_undefined_terms(document: dict[str, Any]) -> list[str]:
 
 
 def assert_signable(document: dict[str, Any]) -> None:
-    """Refuse what would be signed differently by a verifier than by us (PITFALLS 1, 4, 8)."""
+    """Refuse what would be signed differently by a verifier than by us
+    (VERIFICATION.md R1, R4, R8)."""
     controls = find_control_characters(document)
     if controls:
         raise SigningRefused(
             f"Caractère de contrôle interdit dans le document : {', '.join(controls[:5])}",
             f"Control character in the document: {', '.join(controls[:5])}",
             code="sign.control_character")
-    # JSON-LD safe mode (PITFALLS 18): every member expansion would drop, by form, with its path
+    # JSON-LD safe mode (VERIFICATION.md R18): every member expansion would drop, by form,
+    # with its path
     dropped = SHAPES.dropped_members(document)
     if dropped:
         members_fr, members_en = describe_all(dropped)

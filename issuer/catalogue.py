@@ -6,7 +6,7 @@ badges need a PNG source). Loading checks everything a coordinator could get wro
 which file and which field, in French and English: the catalogue is edited by hand.
 
 Artwork is served to browsers and copied into baked badges, so an SVG must be inert: no DTD or
-entities (PITFALLS 17), no script, event handler, foreign object or external reference.
+entities (VERIFICATION.md R17), no script, event handler, foreign object or external reference.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # OB 3.0 §B.1.28: the AchievementType vocabulary "can be extended with new, proprietary terms.
 # The new terms must start with the substring 'ext:'"; the characters are the JSON Schema's.
 _EXTENSION_ACHIEVEMENT_TYPE = re.compile(r"ext:[A-Za-z0-9.\-_]+")
-# PITFALLS 8: C0 controls (except tab, LF, CR) and DEL are refused in signed text fields.
+# VERIFICATION.md R8: C0 controls (except tab, LF, CR) and DEL are refused in signed text fields.
 _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 _FORBIDDEN_SVG_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed"}

@@ -416,12 +416,23 @@ def serve(host: str, port: int, proxy_headers: bool) -> None:
 
     from issuer.web import create_app
 
-    service = _service()
-    if not service.keystore.has_keys():
-        service.init()
+    service = service_to_serve()
     app = create_app(service.settings, service)
     click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
     uvicorn.Server(server_config(app, host=host, port=port, proxy_headers=proxy_headers)).run()
+
+
+def service_to_serve() -> Any:
+    """The service `issuer serve` runs, its database at the latest migration: SQLite is
+    migrated here, PostgreSQL must have been (`issuer db upgrade`), or `DatabaseNotReady` says
+    which command to run (`Database.prepare_for_serving`). First start: keys are created."""
+    service = _service()
+    applied = service.database.prepare_for_serving()
+    if applied:
+        click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))
+    if not service.keystore.has_keys():
+        service.init()
+    return service
 
 
 def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
@@ -438,6 +449,26 @@ def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
     return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
                           forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
                           log_level=log_level, log_config=log_config())
+
+
+# -- db -----------------------------------------------------------------------------------------
+@main.group(help=_("The database: its schema migrations."))
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help=_("Apply the pending migrations of the database schema (back up the "
+                              "database first, see docs/DEPLOYMENT.md). Safe to run again."))
+@handles_errors
+def db_upgrade() -> None:
+    service = _service()
+    service.settings.var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's home
+    applied = service.database.upgrade()
+    if applied:
+        click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))
+    else:
+        click.echo(_("The database is up to date (revision {revision}).").format(
+            revision=", ".join(service.database.schema_state().current)))
 
 
 # -- keys ---------------------------------------------------------------------------------------

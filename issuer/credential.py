@@ -183,8 +183,9 @@ def build_achievement(badge: BadgeDefinition, *, base_url: str, issuer: IssuerPr
 def alignment_json(alignment: Alignment) -> dict[str, Any]:
     """An OB 3.0 `Alignment` (Appendix B.1). Every term is defined by the pinned OB 3.0.3
     context (`alignment` in Achievement's scoped context, the rest in `Alignment`'s), so it is
-    signed, not dropped (PITFALLS 1); `type` is an array (PITFALLS 3) and `targetType` a term of
-    the schema's AlignmentTargetType enumeration (`CFItem`: an item of a CASE framework)."""
+    signed, not dropped (VERIFICATION.md R1); `type` is an array (VERIFICATION.md R3) and
+    `targetType` a term of the schema's AlignmentTargetType enumeration (`CFItem`: an item of a CASE
+    framework)."""
     entry: dict[str, Any] = {"type": ["Alignment"], "targetName": alignment.target_name,
                              "targetUrl": alignment.target_url}
     if alignment.target_code:

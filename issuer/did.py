@@ -9,7 +9,7 @@
   P-256 (`zDn…`, multicodec 0x1200) is read as well.
 - did:jwk (did-jwk spec): base64url of the JWK's JSON; one JsonWebKey2020 method `#0`.
 
-Resolving a key checks what PITFALLS 11 asks: the key must be listed by the DID's own
+Resolving a key checks what VERIFICATION.md R11 asks: the key must be listed by the DID's own
 document, under the proof purpose asked for, and controlled by that DID.
 """
 
@@ -83,7 +83,7 @@ class DidError(IssuerError):
     - ``did.not_found``: no document for this DID;
     - ``did.bad_document``: the document is not a DID document for this DID;
     - ``did.key_not_listed``: the key is not listed by the DID's own document for the purpose,
-      or belongs to another DID (PITFALLS 11);
+      or belongs to another DID (VERIFICATION.md R11);
     - ``did.bad_key``: key material we cannot read or will not use.
     """
 
@@ -303,7 +303,7 @@ def build_did_document(did: str, *, ed25519_keys: Sequence[tuple[str, bytes]],
 
     Ed25519 keys are written as Multikey + publicKeyMultibase, RSA keys as JsonWebKey +
     publicKeyJwk: the two forms the wallet verifiers accept, never Multikey with
-    publicKeyJwk (PITFALLS 5). Keys are (fragment, public key bytes) and (fragment, public
+    publicKeyJwk (VERIFICATION.md R5). Keys are (fragment, public key bytes) and (fragment, public
     JWK); the first Ed25519 key comes first.
     """
     _did_method(did)
@@ -442,7 +442,7 @@ class DidResolver:
 
     def would_fetch(self, did: str) -> bool:
         """True when resolving `did` would fetch its document (a did:web not known locally):
-        callers use it to fetch only the documents they mean to (PITFALLS 17)."""
+        callers use it to fetch only the documents they mean to (VERIFICATION.md R17)."""
         try:
             method = _did_method(did)
         except DidError:
@@ -456,7 +456,7 @@ class DidResolver:
         The DID's own document must define the method (absolute or relative `#fragment` id,
         in `verificationMethod` or embedded in a relationship), reference it under `purpose`,
         and name that DID as its controller. `controller`, when given (the credential's
-        issuer), must be that DID: a key of any other DID is refused (PITFALLS 11).
+        issuer), must be that DID: a key of any other DID is refused (VERIFICATION.md R11).
         """
         did, fragment = _split_did_url(verification_method)
         method_id = f"{did}#{fragment}"
@@ -492,7 +492,7 @@ class DidResolver:
                 raise _error("did.not_found", f"Aucun document DID à {url} pour {did}.",
                              f"No DID document at {url} for {did}.") from exc
             raise
-        excess = first_excess(document)  # a stranger's server wrote it (PITFALLS 9, 16)
+        excess = first_excess(document)  # a stranger's server wrote it (VERIFICATION.md R9, R16)
         if excess is not None:
             raise _error("did.bad_document",
                          f"Le document DID de {did} est trop complexe pour être lu ({excess}).",
@@ -552,7 +552,8 @@ def _find_verification_method(document: dict, method_id: str) -> tuple[dict | No
 
 
 def _public_key_of(method: dict) -> tuple[KeyType, PublicKey]:
-    """Key material of a verification method, as the wallet verifiers read it (PITFALLS 5)."""
+    """Key material of a verification method, as the wallet verifiers read it
+    (VERIFICATION.md R5)."""
     method_type = method.get("type")
     materials = [m for m in ("publicKeyMultibase", "publicKeyJwk", "publicKeyBase58")
                  if m in method]

@@ -9,7 +9,7 @@ Why not a key per mediator:
 - mediators have no keys and no wallet that could sign; a key the server generated and held
   for each of them ("custodial" did:key) would be controlled by the same server as the City's
   key, so it would prove nothing more, while every wallet would report an *unknown issuer*;
-- a status list counts only if the credential's own issuer signed it (PITFALLS 13): revoking
+- a status list counts only if the credential's own issuer signed it (VERIFICATION.md R13): revoking
   an endorsement would need one signed list per mediator;
 - what a verifier can rely on is exactly what happened: the City, which checked that the
   endorser holds a valid skill badge of the network and moderated the text, attests this
@@ -22,8 +22,9 @@ endorsement stays tied to that one award, and the badge's signed text is not tou
 
 Every term used is defined by the pinned VC 2.0 and OB 3.0.3 contexts (`EndorsementSubject`,
 `endorsementComment`, `Evidence`, `narrative`), so the JavaScript verifiers sign the same
-triples (PITFALLS 1); `type`, `evidence` and `credentialSchema` are arrays (PITFALLS 3); none of
-the terms that differ between the revisions of context-3.0.3 appears (PITFALLS 4).
+triples (VERIFICATION.md R1); `type`, `evidence` and `credentialSchema` are arrays
+(VERIFICATION.md R3); none of the terms that differ between the revisions of context-3.0.3
+appears (VERIFICATION.md R4).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ ENDORSEMENTS_PATH = "/recommandations"
 MIN_COMMENT_LENGTH = 10
 MAX_COMMENT_LENGTH = 1000
 MAX_NAME_LENGTH = 120
-# C0 controls except tab, LF, CR, and DEL: refused in every signed text (PITFALLS 8).
+# C0 controls except tab, LF, CR, and DEL: refused in every signed text (VERIFICATION.md R8).
 _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -51,7 +51,7 @@ ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
 _FILE_NAME = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
                         r"\.(pdf|png|jpg)")
 # An IRI a JSON-LD processor keeps as is: a malformed `id` would be dropped or rewritten
-# against a base and so signed differently by a verifier (PITFALLS 1).
+# against a base and so signed differently by a verifier (VERIFICATION.md R1).
 _LINK = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 
 
@@ -172,7 +172,7 @@ def parse_file_name(name: str) -> tuple[str, str] | None:
 
 
 def _refuse_control_characters(text: str, what_fr: str, what_en: str) -> None:
-    if find_control_characters(text):  # PITFALLS 8
+    if find_control_characters(text):  # VERIFICATION.md R8
         raise EvidenceRefused(f"Caractère de contrôle interdit dans {what_fr}.",
                               f"Forbidden control character in {what_en}.",
                               code="evidence.control_character")

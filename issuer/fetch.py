@@ -1,7 +1,7 @@
 """Bounded HTTP(S) fetching for verification: DID documents, issuer profiles, status lists.
 
 Whatever we fetch is named by a stranger (a credential someone uploads), so every fetch is
-bounded (PITFALLS 16, 17):
+bounded (VERIFICATION.md R16, R17):
 
 - **Targets.** `https` only; plain `http` only to a loopback address and only when the
   fetcher was built with `allow_loopback=True` (development, tests). The host name is
@@ -19,7 +19,7 @@ bounded (PITFALLS 16, 17):
   through the same checks before any connection.
 - **Size.** The body is streamed and reading stops past `max_bytes` (a declared
   Content-Length beyond it is refused before reading). We ask for `identity` encoding and
-  refuse compressed answers: no inflating of unbounded data (PITFALLS 15).
+  refuse compressed answers: no inflating of unbounded data (VERIFICATION.md R15).
 - **Time.** One overall deadline per fetch, not only per-read timeouts: DNS resolution runs
   in a worker with the time left as its limit; every blocking step of a hop (connect, TLS
   handshake, send, each read) is limited to the time left when the hop began; the deadline
@@ -64,7 +64,7 @@ class FetchError(IssuerError):
     """A fetch that was refused or failed. `code` says why:
 
     - ``fetch.forbidden_target``: not https, a private / loopback / link-local... address,
-      credentials in the URL (PITFALLS 17);
+      credentials in the URL (VERIFICATION.md R17);
     - ``fetch.too_large``: the body is larger than allowed;
     - ``fetch.timeout``: the overall deadline passed;
     - ``fetch.http_status``: the server answered with an error status (`status` holds it);

@@ -2,8 +2,8 @@
 
 Expanding JSON-LD and canonicalising RDF (RDFC-1.0) cost far more than reading JSON: pyld's
 expansion grows with the number of members and embedded contexts, and RDFC-1.0 is exponential in
-the number of blank nodes that look alike (PITFALLS 9, 16: a "poison graph" of a few blank nodes
-that reference each other, or many identical objects without `id`, keeps a canonicaliser busy
+the number of blank nodes that look alike (VERIFICATION.md R9, R16: a "poison graph" of a few blank
+nodes that reference each other, or many identical objects without `id`, keeps a canonicaliser busy
 for minutes). One walk over the parsed JSON, stopping at the first limit passed, counts what
 drives those costs; a document over any limit is refused before it reaches pyld.
 

@@ -1,9 +1,10 @@
 """JSON-LD "safe mode": every member of a document that JSON-LD would drop, with its JSON path.
 
 What a JSON-LD processor drops is not in the RDF, so a Data Integrity signature does not cover it,
-yet a displayer reading the JSON shows it (PITFALLS 1, 18). The JavaScript wallets run Digital
-Bazaar's jsonld.js in *safe mode*: every expansion or RDF step that would drop or mangle a member
-emits an event, and `safeEventHandler` (jsonld.js `lib/events.js`) throws on each of these codes:
+yet a displayer reading the JSON shows it (VERIFICATION.md R1, R18). The JavaScript wallets run
+Digital Bazaar's jsonld.js in *safe mode*: every expansion or RDF step that would drop or mangle a
+member emits an event, and `safeEventHandler` (jsonld.js `lib/events.js`) throws on each of these
+codes:
 
     expansion: invalid property, free-floating scalar, empty object, object with only @id,
         object with only @value, object with only @list, object with only @language,

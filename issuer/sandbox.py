@@ -1,9 +1,10 @@
 """Run a function in a worker process that is killed when it overruns a hard time limit.
 
-Why a process (PITFALLS 9, 16): RDFC-1.0 canonicalisation is exponential in the worst case, and
-pyld needed tens of seconds on a few hostile blank nodes (a clique of 8 takes ~40 s). Pure Python
-code cannot be interrupted from another thread, and `signal.alarm` works only in the main thread
-of the main interpreter (not in a web server's worker threads); a process can always be killed.
+Why a process (VERIFICATION.md R9, R16): RDFC-1.0 canonicalisation is exponential in the worst case,
+and pyld needed tens of seconds on a few hostile blank nodes (a clique of 8 takes ~40 s). Pure
+Python code cannot be interrupted from another thread, and `signal.alarm` works only in the main
+thread of the main interpreter (not in a web server's worker threads); a process can always be
+killed.
 
 Design choices:
 - **Persistent workers**, reused from call to call: a worker keeps its imports and its own

@@ -478,7 +478,8 @@ class IssuerService:
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
-        """The signed BitstringStatusListCredential for one list and purpose (PITFALLS 7, 13)."""
+        """The signed BitstringStatusListCredential for one list and purpose
+        (VERIFICATION.md R7, R13)."""
         with self.database.session(read_only=True) as session:
             status_list = session.get(rows.StatusList, status_list_id)
             if status_list is None:

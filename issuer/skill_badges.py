@@ -54,7 +54,7 @@ SKILL_BADGE_IMAGE = "mediateur-numerique.svg"
 SKILL_ACHIEVEMENT_TYPE = "Competency"
 MAX_CRITERIA_LENGTH = 4000
 _SLUG_PREFIX: dict[SkillBadgeKind, str] = {"skill": "competence", "domain": "domaine"}
-_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PITFALLS 8
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # VERIFICATION.md R8
 _VERSION_IN_URI = re.compile(r"/versions/([0-9]+)/")
 
 

@@ -28,7 +28,7 @@ from issuer.errors import IssuerError
 # §2.2 / §6.1: the uncompressed bitstring MUST be at least 16 KB, i.e. 131,072 entries.
 MINIMUM_LIST_LENGTH = 131_072
 # Largest list we agree to inflate when reading someone else's list (2,097,152 bits =
-# 256 KB uncompressed). PITFALLS 15: never inflate unbounded data.
+# 256 KB uncompressed). VERIFICATION.md R15: never inflate unbounded data.
 DEFAULT_MAX_LIST_LENGTH = 16 * MINIMUM_LIST_LENGTH
 
 StatusPurpose = Literal["revocation", "suspension"]
@@ -125,7 +125,7 @@ class StatusBitstring:
         cls, encoded_list: str, *, max_length: int = DEFAULT_MAX_LIST_LENGTH
     ) -> StatusBitstring:
         """§3.4 Bitstring Expansion, refusing anything that would inflate beyond
-        `max_length` bits (PITFALLS 15) without ever holding more than that in memory.
+        `max_length` bits (VERIFICATION.md R15) without ever holding more than that in memory.
 
         The "u" multibase prefix is optional on input: StatusList2021 lists carried bare
         base64url. The two cannot be confused, as GZIP data always encodes to "H4s...".
@@ -223,9 +223,9 @@ def build_status_list_credential(
     ttl: timedelta | None = None,
 ) -> dict[str, Any]:
     """An UNSIGNED BitstringStatusListCredential (§2.2); the caller adds a Data Integrity
-    proof (PITFALLS 7: wallets read only DI-signed JSON-LD lists).
+    proof (VERIFICATION.md R7: wallets read only DI-signed JSON-LD lists).
 
-    Only the VC 2.0 context: it defines every term used here (PITFALLS 1, 14).
+    Only the VC 2.0 context: it defines every term used here (VERIFICATION.md R1, R14).
     `ttl`, if given, tells verifiers how long to cache the list (§2.2 credentialSubject.ttl,
     in milliseconds); align the HTTP Cache-Control header with it when publishing.
     """
@@ -268,9 +268,9 @@ def read_status_bit(
 ) -> bool:
     """§3.2 Validate, from the entry's point of view: True when the entry's bit is set
     (revoked, or suspended). Raises StatusListError when the status cannot be read; a
-    caller must then report "status unknown", never "valid" (PITFALLS 7).
+    caller must then report "status unknown", never "valid" (VERIFICATION.md R7).
 
-    The list credential's proof and the issuer binding (PITFALLS 13) are checked by the
+    The list credential's proof and the issuer binding (VERIFICATION.md R13) are checked by the
     caller before this. Pass `now` to also refuse a list outside its validity period.
     """
     if not isinstance(entry, Mapping):
@@ -424,7 +424,7 @@ def _too_short(length: int) -> StatusListError:
 
 
 def _status_list_subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
-    # PITFALLS 14: accept exactly the shape we publish, VC 2.0 context only.
+    # VERIFICATION.md R14: accept exactly the shape we publish, VC 2.0 context only.
     context = credential.get("@context")
     if context not in (VC_V2_CONTEXT, [VC_V2_CONTEXT]):
         raise _malformed_list(

@@ -1,5 +1,5 @@
 """Baked badges (OB 3.0 §5.3): the official validator's samples, bake/extract round trips, and
-the hostile images a public verification page must refuse (PITFALLS 15, 17)."""
+the hostile images a public verification page must refuse (VERIFICATION.md R15, R17)."""
 
 from __future__ import annotations
 

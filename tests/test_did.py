@@ -1,5 +1,5 @@
 """DIDs and key encodings: did:web both ways, did:key with the W3C test vector key, did:jwk,
-our DID document and key resolution with the PITFALLS 5 / 11 refusals."""
+our DID document and key resolution with the VERIFICATION.md R5 / R11 refusals."""
 
 from __future__ import annotations
 
@@ -263,7 +263,7 @@ def test_private_rsa_jwk_is_never_published() -> None:
     assert refused.value.code == "did.bad_key"
 
 
-# -- refusals (PITFALLS 5, 11) ----------------------------------------------------------------
+# -- refusals (VERIFICATION.md R5, R11) ------------------------------------------------------------
 
 def _document_with(method: dict, **relationships: list) -> dict:
     return {"@context": ["https://www.w3.org/ns/did/v1"], "id": OUR_DID,

@@ -257,7 +257,7 @@ def test_certificate_for_another_name_is_refused(tls_server: tuple[LoopbackServe
     assert refused.code == "fetch.failed"
 
 
-# -- targets refused before any connection (PITFALLS 17) ---------------------------------
+# -- targets refused before any connection (VERIFICATION.md R17) ---------------------------------
 
 @pytest.mark.parametrize("url", [
     "https://10.0.0.1/.well-known/did.json",

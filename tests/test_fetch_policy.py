@@ -1,4 +1,4 @@
-"""Never fetch what a stranger names (issue 9, item 4; PITFALLS 17).
+"""Never fetch what a stranger names (issue 9, item 4; VERIFICATION.md R17).
 
 A logging HTTP server on loopback records every request. Loopback is allowed for these tests
 only (`allow_loopback=True`, `issuer verify --allow-loopback`), through the same context the

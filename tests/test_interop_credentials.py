@@ -7,7 +7,7 @@ verify them offline through tests/plugins/interop.py, with the documents the Cit
 
 Every verification of this file runs in one Node process (`verdicts`, a batch): scenarios are
 built once per module, tests read their verdict by name. See tests/interop/README.md for the
-fields of a verdict and shared/spec/PITFALLS.md for why each check matters.
+fields of a verdict and docs/VERIFICATION.md for why each check matters.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def _assert_genuine(verdict: dict[str, Any]) -> None:
     db, core, jose = verdict["digitalBazaar"], verdict["verifierCore"], verdict["jose"]
     assert db["verified"] is True, db["error"]
     [status] = db["statuses"]
-    # PITFALLS 7: `verified` ignores the bit; the list must be verified and the bit read
+    # VERIFICATION.md R7: `verified` ignores the bit; the list must be verified and the bit read
     assert status["purpose"] == "revocation"
     assert (status["value"], status["listVerified"]) == (False, True)
     assert core["verified"] is True, core["errors"]
@@ -321,7 +321,7 @@ def test_vc_jwt_with_tampered_payload_fails_in_jose(verdicts, scenario):
     assert "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" in jose["error"]
 
 
-# --- revocation (PITFALLS 7: read the bit) ---------------------------------------------------
+# --- revocation (VERIFICATION.md R7: read the bit) ------------------------------------------------
 
 def test_revoked_credential_is_reported_revoked_once_the_list_is_republished(verdicts):
     before = verdicts["revoked, list before revocation"]

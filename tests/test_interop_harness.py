@@ -3,7 +3,7 @@ on official samples, on credentials Digital Bazaar signs itself, and on tampered
 
 These tests pin what the harness reports, so the credentials our own code signs can later be
 checked with it (tests/plugins/interop.py). Expected outcomes of the official samples:
-tests/fixtures/validator/EXPECTED.md; library behaviour: shared/spec/PITFALLS.md.
+tests/fixtures/validator/EXPECTED.md; library behaviour: docs/VERIFICATION.md.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def test_official_jwt_sample_verifies_with_its_embedded_key_only(third_party_ver
     assert result["verified"] is True, result["error"]
     assert result["header"]["alg"] == "RS256"
     assert result["key"]["source"] == "embedded-jwk"
-    # a key carried by the token itself says nothing about who issued it (PITFALLS 11)
+    # a key carried by the token itself says nothing about who issued it (VERIFICATION.md R11)
     assert result["key"]["boundToIssuer"] is False
     assert 'missing "sub"' in result["problems"]
     assert result["conformant"] is False
@@ -280,7 +280,7 @@ def test_revoked_did_web_credential_is_reported_revoked(third_party_verifiers, p
                                    documents=published["documents"], now=NOW)
 
     db = result["digitalBazaar"]
-    # PITFALLS 7: the library's own verdict ignores the bit; the harness reads it
+    # VERIFICATION.md R7: the library's own verdict ignores the bit; the harness reads it
     assert db["verified"] is True
     assert db["statuses"][0]["value"] is True and db["statuses"][0]["listVerified"] is True
     core = result["verifierCore"]

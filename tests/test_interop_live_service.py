@@ -9,7 +9,7 @@ as a wallet would: each family's credential (JSON by content negotiation and fro
 bytes go to Digital Bazaar, verifier-core and jose (tests/interop/README.md).
 
 Why Python fetches and hands the documents over instead of letting Node fetch them: the harness
-has no network mode at all (every socket connection throws, PITFALLS 17), and a did:web DID
+has no network mode at all (every socket connection throws, VERIFICATION.md R17), and a did:web DID
 resolves to an `https://` URL (did:web spec, "Read (Resolve)"): the did:web drivers of both
 stacks, and the harness's own `didWebDocumentUrl`, would ask for
 `https://127.0.0.1:<port>/.well-known/did.json`, which a plain-HTTP loopback server cannot
@@ -147,7 +147,8 @@ def _assert_verified_and_not_revoked(verdict: dict[str, Any]) -> None:
     db, core = verdict["digitalBazaar"], verdict["verifierCore"]
     assert db["verified"] is True, db["error"]
     [status] = db["statuses"]
-    # PITFALLS 7: Digital Bazaar's verdict ignores the bit; the list must verify, the bit be 0
+    # VERIFICATION.md R7: Digital Bazaar's verdict ignores the bit; the list must verify,
+    # the bit be 0
     assert (status["purpose"], status["value"], status["listVerified"]) == (
         "revocation", False, True)
     assert core["verified"] is True, core["errors"]
@@ -233,7 +234,7 @@ def test_revoked_award_is_reported_revoked_from_the_list_served_after(verdicts, 
 
     assert fetched["after"][url] != fetched["before"][url]   # re-signed, not the cached copy
     db = verdict["digitalBazaar"]
-    assert db["verified"] is True, db["error"]                # PITFALLS 7: the bit is apart
+    assert db["verified"] is True, db["error"]                # VERIFICATION.md R7: the bit is apart
     [status] = db["statuses"]
     assert (status["value"], status["listVerified"]) == (True, True)
     core = verdict["verifierCore"]

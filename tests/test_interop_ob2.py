@@ -116,7 +116,8 @@ DIFFERENCES = {
     "signed with a key whose owner is someone else": (
         "the validator checks only that the issuer lists the key; OB 2.0 asks for the "
         "two-way link (CryptographicKey `owner` = the issuer, Profile `publicKey` = the key), "
-        "and a key its own document gives to someone else is not the issuer's (PITFALLS 11)"),
+        "and a key its own document gives to someone else is not the issuer's "
+        "(VERIFICATION.md R11)"),
 }
 """Case -> why our verdict differs from the validator's."""
 

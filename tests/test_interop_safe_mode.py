@@ -1,4 +1,4 @@
-"""JSON-LD safe mode agrees with the wallets (issue 9, item 1; PITFALLS 1, 18).
+"""JSON-LD safe mode agrees with the wallets (issue 9, item 1; VERIFICATION.md R1, R18).
 
 A credential the City signs, then one member of each form JSON-LD drops is added and the
 credential re-signed with the City's key *bypassing our signer's guard* (`check=False`: the

@@ -4,7 +4,7 @@ item 4): Digital Bazaar (`@digitalbazaar/vc` + eddsa-rdfc-2022), the DCC wallets
 (VC-JWT), offline, through tests/plugins/interop.py.
 
 The alignment terms are defined by the OB 3.0 context, so the JavaScript verifiers (JSON-LD
-safe mode, PITFALLS 1) sign the same triples as we do; a changed alignment breaks the proof.
+safe mode, VERIFICATION.md R1) sign the same triples as we do; a changed alignment breaks the proof.
 """
 
 from __future__ import annotations

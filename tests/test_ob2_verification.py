@@ -497,7 +497,7 @@ def test_png_with_an_older_text_chunk_is_read():
 
 def test_png_with_a_compressed_assertion_is_refused():
     png = _png_with_chunk(b"openbadges", HOSTED_URL)
-    # Flip the iTXt compression flag: nothing is ever inflated (PITFALLS 15).
+    # Flip the iTXt compression flag: nothing is ever inflated (VERIFICATION.md R15).
     start = png.index(b"iTXtopenbadges\x00") + len(b"iTXtopenbadges\x00")
     data_start = start - len(b"openbadges\x00")
     chunk_end = png.index(b"IEND") - 4

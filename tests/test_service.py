@@ -404,7 +404,7 @@ def test_did_document_lists_ed25519_multikey_and_rsa_jsonwebkey_for_assertion(
     methods = {method["type"]: method for method in document["verificationMethod"]}
     assert set(methods) == {"Multikey", "JsonWebKey"}
     assert methods["Multikey"]["publicKeyMultibase"].startswith("z6Mk")
-    assert "publicKeyJwk" not in methods["Multikey"]  # PITFALLS 5
+    assert "publicKeyJwk" not in methods["Multikey"]  # VERIFICATION.md R5
     assert methods["JsonWebKey"]["publicKeyJwk"]["kty"] == "RSA"
     assert "d" not in methods["JsonWebKey"]["publicKeyJwk"]
     assert set(document["assertionMethod"]) == {m["id"] for m in methods.values()}

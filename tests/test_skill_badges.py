@@ -86,7 +86,7 @@ def _domain_definition() -> Any:
 @pytest.mark.parametrize("context_file", ["ob-v3p0-context-3.0.3.json",
                                           "ob-v3p0-context-3.0.3.current-2026.json"])
 def test_alignment_terms_are_defined_by_both_revisions_of_the_ob_context(context_file):
-    # PITFALLS 4: wallets hold the 2024 copy, contexts.json maps the URL to the 2026 one
+    # VERIFICATION.md R4: wallets hold the 2024 copy, contexts.json maps the URL to the 2026 one
     path = Path(contexts.__file__).parent / context_file
     context = json.loads(path.read_text("utf-8"))["@context"]
     assert "alignment" in context["Achievement"]["@context"]
@@ -97,7 +97,7 @@ def test_alignment_terms_are_defined_by_both_revisions_of_the_ob_context(context
 def test_skill_badge_credential_has_no_undefined_term_and_keeps_the_alignment_when_expanded():
     credential = _credential_for(_domain_definition())
 
-    assert_signable(credential)  # refuses any term a context does not define (PITFALLS 1)
+    assert_signable(credential)  # refuses any term a context does not define (VERIFICATION.md R1)
     assert SHAPES.undefined_terms(credential) == []
     expanded = jsonld.expand(credential, {"documentLoader": contexts.document_loader})
     text = json.dumps(expanded)

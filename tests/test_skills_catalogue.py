@@ -244,7 +244,7 @@ def test_addresses_are_stable_and_versioned() -> None:
 
 def _expanded_without_loss(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Expand with the pinned context only; compacting back must give the document again
-    (a term no context defines would be dropped: PITFALLS 1)."""
+    (a term no context defines would be dropped: VERIFICATION.md R1)."""
     options = {"documentLoader": skills_jsonld.document_loader(BASE_URL)}
     expanded = jsonld.expand(document, options)
     compacted = jsonld.compact(expanded, document["@context"], options)

@@ -7,7 +7,8 @@ validator. The recurring reasons:
 
 - KEY_URL: the verification method is `https://<issuer>#z6Mk…`, the key written in the URL
   fragment. The signature is checked with that key, but nothing ties it to the issuer
-  (PITFALLS 5, 10, 11): `issuer_key` is "unknown", so the verdict is at best indeterminate.
+  (VERIFICATION.md R5, R10, R11): `issuer_key` is "unknown", so the verdict is at best
+  indeterminate.
   Re-examined for issue 9: the wallets' verifiers refuse such a method even when the issuer
   publishes a controller document listing the key at its id (over HTTP the `#fragment` is
   not sent, and Digital Bazaar then reads the whole document as the key; verifier-core
@@ -15,17 +16,17 @@ validator. The recurring reasons:
   (tests/test_interop_validator_samples.py). The same key as a did:key issuer's
   `did:key:z…#z…` is accepted here and by both wallet stacks.
 - PROOF_OBJECT: `proof` is a single object; the OB 3.0 JSON Schema requires an array
-  (PITFALLS 3), so the schema check fails.
+  (VERIFICATION.md R3), so the schema check fails.
 - JWK_HEADER: the VC-JWT carries its own key in a `jwk` header: the signature verifies, but
-  such a key proves nothing about the issuer (PITFALLS 11).
+  such a key proves nothing about the issuer (VERIFICATION.md R11).
 
 Status lists: the bit-string-list samples are signed with a KEY_URL key, so their proof is not
-tied to the issuer and their status list is never fetched (`status.not_fetched`, PITFALLS 17).
-Their `statusListCredential` URL is still mapped to `testlist.json`, which would not be trusted
-either: that list declares the id `https://example.com/credentials/status/3`, not the URL the
-entry names (`status.list_mismatch`), the sample's `statusListIndex` is the JSON number 23 where
-the spec requires a base-10 string, and the list is signed with a KEY_URL key, so its signer
-cannot be tied to the issuer (PITFALLS 13).
+tied to the issuer and their status list is never fetched (`status.not_fetched`,
+VERIFICATION.md R17). Their `statusListCredential` URL is still mapped to `testlist.json`, which
+would not be trusted either: that list declares the id `https://example.com/credentials/status/3`,
+not the URL the entry names (`status.list_mismatch`), the sample's `statusListIndex` is the JSON
+number 23 where the spec requires a base-10 string, and the list is signed with a KEY_URL key, so
+its signer cannot be tied to the issuer (VERIFICATION.md R13).
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ TESTLIST_URL = ("https://raw.githubusercontent.com/1EdTech/digital-credentials-p
                 "refs/heads/main/inspector-vc/src/test/resources/ob30/bit-string-list/testlist")
 
 KEY_URL = ("key named by an https URL with the key in its fragment: the signature verifies, but "
-           "nothing ties the key to the issuer offline (PITFALLS 5, 10, 11)")
-PROOF_OBJECT = "`proof` is one object; the OB 3.0 JSON Schema requires an array (PITFALLS 3)"
+           "nothing ties the key to the issuer offline (VERIFICATION.md R5, R10, R11)")
+PROOF_OBJECT = ("`proof` is one object; the OB 3.0 JSON Schema requires an array "
+                "(VERIFICATION.md R3)")
 JWK_HEADER = ("the JWT's only key is its own `jwk` header: the signature verifies but proves "
-              "nothing about the issuer (PITFALLS 11)")
+              "nothing about the issuer (VERIFICATION.md R11)")
 STATUS_SAMPLE = ("the status list is not fetched for a proof not tied to the issuer "
-                 "(PITFALLS 17): status unknown, never 'valid'; testlist.json, served at the "
-                 "entry's URL, would not count either (it says it is another list, "
-                 "https://example.com/credentials/status/3, PITFALLS 7, 13)")
+                 "(VERIFICATION.md R17): status unknown, never 'valid'; testlist.json, served at "
+                 "the entry's URL, would not count either (it says it is another list, "
+                 "https://example.com/credentials/status/3, VERIFICATION.md R7, R13)")
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ TABLE: dict[str, Sample] = {
         "valid", True, "invalid", ("issuer_key", "issuer_key.not_issuer"),
         "signed by did:key:z6Mk… while the issuer is urn:uuid:…: the issuer's (signed) profile "
         "lists no key, so the key is known not to be the issuer's, not merely unknown "
-        "(PITFALLS 11); both wallet stacks refuse it too (and its bare `did:key:z…` method "
-        "even when the issuer is that did:key: issuer_key.bare_did)"),
+        "(VERIFICATION.md R11); both wallet stacks refuse it too (and its bare `did:key:z…` "
+        "method even when the issuer is that did:key: issuer_key.bare_did)"),
     "simple-did-web-method.json": Sample(
         "(test @Disabled)", True, "invalid", ("schema", "schema.invalid"),
         f"{PROOF_OBJECT}; its key is also a KEY_URL one",
@@ -109,7 +111,7 @@ TABLE: dict[str, Sample] = {
         "invalid only because the inline credentialSchema URL 404s", True, "indeterminate",
         ("issuer_key", "issuer_key.unverifiable"),
         "we never fetch credentialSchema (the shipped schema passes); KEY_URL; and "
-        "1EdTechRevocationList is not read, so the status is unknown (PITFALLS 7)",
+        "1EdTechRevocationList is not read, so the status is unknown (VERIFICATION.md R7)",
         also={"schema": "schema.ok", "status": "status.unsupported_type"}),
     "complete_v1.json": Sample(
         "invalid only because the inline credentialSchema URL 404s", None, "invalid",
@@ -130,7 +132,7 @@ TABLE: dict[str, Sample] = {
         ("proof", "proof.key_unavailable"),
         "offline, the issuer's did:web document cannot be read, so neither the key nor the "
         "signature can be checked; 1EdTechRevocationList is not read, so the status is "
-        "unknown, never 'valid' (PITFALLS 7)",
+        "unknown, never 'valid' (VERIFICATION.md R7)",
         also={"issuer_key": "issuer_key.unavailable", "status": "status.unsupported_type"}),
     "bit-string-list/credential-status-revoked.json": Sample(
         "invalid: revoked (BitstringStatusListProbe)", True, "invalid",
@@ -280,7 +282,7 @@ def test_signature_outcome_matches_the_offline_reference(name, reports):
 
 
 def test_no_sample_is_reported_valid(reports):
-    # None of them is signed with a key its issuer is known to publish (PITFALLS 11).
+    # None of them is signed with a key its issuer is known to publish (VERIFICATION.md R11).
     assert [name for name, report in reports.items() if report.verdict == "valid"] == []
 
 

@@ -160,7 +160,7 @@ def test_tampered_name_fails_the_signature_check(credential, published):
 
 
 def test_a_field_no_context_defines_is_refused_as_unsigned(credential, published):
-    # Dropped by JSON-LD, so the signature still matches: it must not pass (PITFALLS 1).
+    # Dropped by JSON-LD, so the signature still matches: it must not pass (VERIFICATION.md R1).
     added = {**json.loads(json.dumps(credential)), "mentionSpeciale": "avec les félicitations"}
     report = verify(added, context(published))
     assert outcomes(report)["proof"] == ("failed", "proof.unsigned_terms")
@@ -481,8 +481,8 @@ _NO_COST_LIMITS = CostLimits(objects=10_000, blank_objects=10_000, blank_node_la
 
 
 def test_hostile_blank_node_clique_is_stopped_by_the_time_limit():
-    # 8 blank nodes, each linked to all the others: RDFC-1.0 needs ~40 s in pyld (PITFALLS 16);
-    # far below the blank-node cap, so only the time limit can stop it.
+    # 8 blank nodes, each linked to all the others: RDFC-1.0 needs ~40 s in pyld
+    # (VERIFICATION.md R16); far below the blank-node cap, so only the time limit can stop it.
     clique = [{"id": f"_:b{i}", "type": ["VerifiableCredential"],
                "credentialSubject": [{"id": f"_:b{j}"} for j in range(8) if j != i]}
               for i in range(8)]

@@ -1,8 +1,8 @@
 """The JSON-LD context documents this issuer ships, pinned by SHA-256.
 
-Nothing is ever fetched over the network (PITFALLS 8, 17): a context URL that is not listed
-here is refused. Each file is a byte-exact copy of the published document (see
-`shared/spec/SOURCES.md`); the hash check at load time catches an accidental edit.
+Nothing is ever fetched over the network (VERIFICATION.md R4, R17): a context URL that is not
+listed here is refused. Each file is a byte-exact copy of the document published at its URL
+(`PINNED` below: URL, file, SHA-256); the hash check at load time catches an accidental edit.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class PinnedContext:
     sha256: str
 
 
-# The 2026 revision of context-3.0.3 (a superset of the 2024 one, PITFALLS 4) is what the URL
-# serves today; the 2024 copy is kept under its own key so signing can check that a document
+# The 2026 revision of context-3.0.3 (a superset of the 2024 one, VERIFICATION.md R4) is what the
+# URL serves today; the 2024 copy is kept under its own key so signing can check that a document
 # canonicalises identically under both (wallets ship the 2024 copy).
 OB_V3P0_2024_KEY = "urn:roubaix-badges:context:ob-v3p0-context-3.0.3-2024"
 
@@ -93,7 +93,7 @@ PINNED: dict[str, PinnedContext] = {
 }
 
 # Terms whose definitions differ between the 2024 and 2026 copies of context-3.0.3
-# (PITFALLS 4): a credential signed with an embedded proof must not use them.
+# (VERIFICATION.md R4): a credential signed with an embedded proof must not use them.
 OB_TERMS_DIFFERING_BETWEEN_REVISIONS = frozenset({"awardedDate", "inLanguage", "jti", "endorsementJwt"})
 
 

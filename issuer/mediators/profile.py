@@ -43,7 +43,7 @@ MAX_NAME_LENGTH = 120
 MAX_ORGANISATION_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 600
 MAX_CONTACT_URL_LENGTH = 500
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")  # PITFALLS 8
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")  # VERIFICATION.md R8
 _CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 # An address as people write one. This guards against a mistake ("write to me at ..."), not
 # against someone set on spelling one out ("a at b dot fr").

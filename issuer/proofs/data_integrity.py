@@ -4,9 +4,9 @@ Signing: canonicalise the proof configuration (the proof options with the docume
 `@context`) and the document without its proof with RDFC-1.0, hash each with SHA-256, sign
 `proofHash || documentHash` with Ed25519, write the signature as base58btc multibase (`z...`).
 
-Verification of the cryptography only lives here; whose key it is (PITFALLS 11), the proof purpose
-and the validity window are the verifier's checks (`issuer.verification`). Legacy proofs that
-use the same transformation are verified too: `eddsa-2022` (the suite's former name) and
+Verification of the cryptography only lives here; whose key it is (VERIFICATION.md R11), the proof
+purpose and the validity window are the verifier's checks (`issuer.verification`). Legacy proofs
+that use the same transformation are verified too: `eddsa-2022` (the suite's former name) and
 `Ed25519Signature2020`.
 """
 
@@ -87,7 +87,7 @@ def create_proof(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKe
 def sign_document(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKey,
                   verification_method: str, *, created: datetime | None = None,
                   proof_purpose: str = "assertionMethod", check: bool = True) -> dict[str, Any]:
-    """A copy of `document` with the new proof added to its `proof` array (PITFALLS 3)."""
+    """A copy of `document` with the new proof added to its `proof` array (VERIFICATION.md R3)."""
     proof = create_proof(document, private_key, verification_method, created=created,
                          proof_purpose=proof_purpose, check=check)
     # A new top-level object; nested values are shared with `document`, which is not changed.
@@ -95,7 +95,8 @@ def sign_document(document: dict[str, Any], private_key: ed25519.Ed25519PrivateK
 
 
 def decode_proof_value(proof: dict[str, Any]) -> bytes:
-    """PITFALLS 12: `proofValue` is base58btc multibase with a `z` prefix and nothing else."""
+    """`proofValue` is base58btc multibase with a `z` prefix and nothing else
+    (VERIFICATION.md R12)."""
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
         raise ProofError("La valeur de la preuve n'est pas en base58btc (préfixe « z »).",

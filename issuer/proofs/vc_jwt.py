@@ -3,8 +3,8 @@
 The JWT payload is the credential itself (its members at the top level; VCDM 1.1 tokens wrap it
 in a `vc` claim, read for older badges) plus the registered claims `iss` (issuer id), `jti`
 (credential id), `nbf` (validFrom), `sub` (credentialSubject.id) and `exp` (validUntil, when set).
-The JOSE header holds only `alg`, `kid` (the DID URL of the key), `typ` (PITFALLS 6). RS256 is
-the baseline every OB 3.0 verifier must accept; EdDSA and ES256 are read as well.
+The JOSE header holds only `alg`, `kid` (the DID URL of the key), `typ` (VERIFICATION.md R6). RS256
+is the baseline every OB 3.0 verifier must accept; EdDSA and ES256 are read as well.
 """
 
 from __future__ import annotations

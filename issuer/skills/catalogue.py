@@ -30,7 +30,7 @@ CROSSWALK_RELATIONS: tuple[str, ...] = get_args(CrosswalkRelation)
 DOMAIN_CODE = re.compile(r"[A-Z][A-Z0-9]{1,7}")
 #: A skill code: its domain's code, a hyphen, two or three digits (e.g. "ACC-01").
 SKILL_CODE = re.compile(r"([A-Z][A-Z0-9]{1,7})-([0-9]{2,3})")
-_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PITFALLS 8
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # VERIFICATION.md R8
 _URI = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 4000

@@ -4,8 +4,8 @@ Vocabulary: schema.org `DefinedTermSet` (the catalogue, and each domain, `isPart
 `DefinedTerm` (a skill, `inDefinedTermSet` its domain, `termCode` its code), with SKOS
 `exactMatch` / `relatedMatch` for crosswalks and `owl:deprecated` for a retired entry. Every
 term is defined by the context we ship, `issuer/contexts/competences-v1.jsonld` (pinned by
-SHA-256, PITFALLS 1 and 17), published at `{base}/contexts/competences-v1.jsonld`: nothing is
-left to an `@vocab`, so a JSON-LD processor drops no term (tests/test_skills_catalogue.py
+SHA-256, VERIFICATION.md R1 and R17), published at `{base}/contexts/competences-v1.jsonld`: nothing
+is left to an `@vocab`, so a JSON-LD processor drops no term (tests/test_skills_catalogue.py
 checks the expansion).
 """
 

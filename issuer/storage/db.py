@@ -3,6 +3,10 @@
 SQLite (the default: one file under ISSUER_HOME) and PostgreSQL (`postgresql+psycopg://...`)
 are both supported. The schema comes only from the Alembic migrations shipped in this package.
 
+At start, `issuer serve` brings a SQLite database to the latest migration itself, and refuses to
+start on PostgreSQL while migrations are pending, naming `issuer db upgrade`
+(`Database.prepare_for_serving`; the reasons are in docs/DEPLOYMENT.md, "Upgrades").
+
 A SQLite database holds people's names and addresses: its file is created 0600 in a 0700
 folder, and SQLite gives its -wal, -shm and -journal files the database file's own mode
 (unix VFS, `findCreateFileMode`), so they are 0600 too (issue #10, item 7).
@@ -15,14 +19,19 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from issuer.errors import IssuerError
 
 logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -35,6 +44,30 @@ _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
 
 # Execution option read by the SQLite "begin" hook below.
 _SQLITE_BEGIN = "issuer_sqlite_begin"
+
+
+class DatabaseNotReady(IssuerError):
+    """The database schema is not the one this version of the code needs, and `issuer serve`
+    will not change it: `code` says why (`database.empty`, `database.migrations_pending`,
+    `database.unknown_revision`) and the message names the command to run."""
+
+    code = "database.not_ready"
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against the migrations shipped with this code."""
+
+    current: tuple[str, ...]
+    """The revisions the database is at (empty: no schema yet)."""
+    pending: tuple[str, ...]
+    """Migrations to apply, oldest first."""
+    unknown: tuple[str, ...]
+    """Revisions in the database that this code does not ship: a newer version migrated it."""
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending and not self.unknown
 
 
 def sqlite_url(path: Path) -> str:
@@ -80,6 +113,70 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def schema_state(self) -> SchemaState:
+        """Compare the revision recorded in the database (`alembic_version`) with the
+        migrations shipped in this package. Reads only."""
+        script = ScriptDirectory.from_config(alembic_config())
+        with self.engine.connect() as connection:
+            current = tuple(MigrationContext.configure(connection).get_current_heads())
+        known = {revision.revision for revision in script.walk_revisions()}
+        unknown = tuple(revision for revision in current if revision not in known)
+        if unknown:
+            return SchemaState(current, (), unknown)
+        # From the newest down to (not including) the current revisions; reversed: oldest first.
+        pending = tuple(reversed([revision.revision for revision in
+                                  script.iterate_revisions("heads", current or "base")
+                                  if revision.revision not in current]))
+        return SchemaState(current, pending, ())
+
+    @property
+    def migrates_at_start(self) -> bool:
+        """SQLite: yes. One file on one machine, used by one `issuer serve` process and the
+        commands of the same installation: no older code runs against it while it changes.
+        PostgreSQL: no, see `prepare_for_serving`."""
+        return self.engine.dialect.name == "sqlite"
+
+    def upgrade(self) -> tuple[str, ...]:
+        """`issuer db upgrade`: apply the pending migrations, return them (oldest first).
+        A database migrated by a newer version of the code is refused, not touched."""
+        state = self.schema_state()
+        if state.unknown:
+            raise _newer_schema(state)
+        if state.pending:
+            self.migrate()
+        return state.pending
+
+    def prepare_for_serving(self) -> tuple[str, ...]:
+        """What `issuer serve` does before it listens; returns the migrations it applied.
+
+        SQLite: pending migrations are applied. PostgreSQL: the service refuses to start while
+        migrations are pending (`DatabaseNotReady`, naming `issuer db upgrade`): several
+        processes or machines may share the database, some still running the previous version,
+        and a migration there is a step someone decides, after a backup, not a side effect of
+        the first process that restarts. Either way, a database migrated by a newer version of
+        the code is refused (after a rollback of the code without restoring the backup).
+        """
+        state = self.schema_state()
+        if state.unknown:
+            raise _newer_schema(state)
+        if not state.pending:
+            return ()
+        if self.migrates_at_start:
+            return self.upgrade()
+        if not state.current:
+            raise DatabaseNotReady(
+                "La base de données est vide : lancez « issuer init » (clés, tables, "
+                "catalogue), puis démarrez le service.",
+                "The database is empty: run `issuer init` (keys, tables, catalogue), then "
+                "start the service.", code="database.empty")
+        raise DatabaseNotReady(
+            f"La base de données n'est pas à jour : {len(state.pending)} migration(s) en "
+            f"attente ({', '.join(state.pending)}). Sauvegardez-la, lancez « issuer db upgrade », "
+            "puis redémarrez le service.",
+            f"The database is not up to date: {len(state.pending)} pending migration(s) "
+            f"({', '.join(state.pending)}). Back it up, run `issuer db upgrade`, then restart "
+            "the service.", code="database.migrations_pending")
+
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back if it
@@ -106,6 +203,17 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""
         self.engine.dispose()
+
+
+def _newer_schema(state: SchemaState) -> DatabaseNotReady:
+    revisions = ", ".join(state.unknown)
+    return DatabaseNotReady(
+        "La base de données a été migrée par une version plus récente de l'application "
+        f"(révision {revisions}, inconnue de celle-ci) : installez cette version, ou restaurez "
+        "la sauvegarde faite avant la mise à jour (docs/DEPLOYMENT.md).",
+        f"The database was migrated by a newer version of the application (revision "
+        f"{revisions}, unknown to this one): install that version, or restore the backup made "
+        "before the upgrade (docs/DEPLOYMENT.md).", code="database.unknown_revision")
 
 
 def alembic_config() -> Config:

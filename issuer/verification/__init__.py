@@ -8,17 +8,17 @@ report holds one `Check` per step, always in this order, each `passed`, `failed`
 `unknown` or `skipped`, with a stable code and a French and an English message:
 
 1. ``format``       the input could be read (size cap first; JSON, JWT or baked image);
-2. ``context``      the `@context` list is one of the pinned lists we accept (PITFALLS 14);
+2. ``context``      the `@context` list is one of the pinned lists we accept (VERIFICATION.md R14);
 3. ``type``         VerifiableCredential + OpenBadgeCredential / AchievementCredential /
                     EndorsementCredential;
 4. ``schema``       the 1EdTech JSON Schema (VCDM 2.0 credentials only);
-5. ``proof``        every embedded proof verifies, or the JWT signature does (PITFALLS 12);
-6. ``issuer_key``   the signing key is the issuer's own (PITFALLS 11);
+5. ``proof``        every embedded proof verifies, or the JWT signature does (VERIFICATION.md R12);
+6. ``issuer_key``   the signing key is the issuer's own (VERIFICATION.md R11);
 7. ``issuer_known`` the issuer is one the caller knows (e.g. the City), by its id, never by
                     the name its profile shows;
 8. ``validity``     validFrom / validUntil (issuanceDate / expirationDate for VCDM 1.1);
 9. ``status``       revocation and suspension, read from a status list the issuer signed
-                    (PITFALLS 7, 13).
+                    (VERIFICATION.md R7, R13).
 
 Verdict: ``invalid`` if any check failed, else ``indeterminate`` if any is unknown, else
 ``valid`` (warnings allowed). "Unknown" is never shown as valid: an unreachable status list, a
@@ -26,8 +26,8 @@ key that cannot be tied to the issuer, a key that could not be obtained.
 
 Decisions worth knowing:
 
-- **Keys (PITFALLS 11).** A verification method (or JWT `kid`) that is a DID URL must belong to
-  the issuer's own DID and be listed under `assertionMethod` in that DID's document. A key of
+- **Keys (VERIFICATION.md R11).** A verification method (or JWT `kid`) that is a DID URL must belong
+  to the issuer's own DID and be listed under `assertionMethod` in that DID's document. A key of
   another DID fails, even when the signature is mathematically right: a did:key proof on a
   credential whose issuer is `urn:uuid:…` proves only that *someone* holding that key signed
   it, and the issuer's embedded profile (signed, so fully known to us) lists no key, so the
@@ -38,15 +38,15 @@ Decisions worth knowing:
   JWT whose only key is an embedded `jwk` header fails `issuer_key`. A bare `did:key:z…`
   method (no `#key`) names a DID document, not a key: the signature is checked with the key
   it derives, but `issuer_key` fails (`issuer_key.bare_did`), as the wallets refuse it.
-- **JSON-LD safe mode (PITFALLS 1, 18).** The pinned VC 2.0 context has no `@vocab`, so JSON-LD
-  drops a property no context defines, and other forms too (keys shaped like keywords, types
+- **JSON-LD safe mode (VERIFICATION.md R1, R18).** The pinned VC 2.0 context has no `@vocab`, so
+  JSON-LD drops a property no context defines, and other forms too (keys shaped like keywords, types
   and identifiers that do not expand, free-floating values...): the signature does not cover
   them, so a field could be added to a signed badge without breaking its proof. Every such
   member fails `proof` (`proof.unsigned_terms`, naming its JSON path), as it fails in the
   JavaScript wallets that run jsonld.js in safe mode (`issuer.jsonld_safety`). A VC-JWT's
   credential is held to the same check.
-- **Hostile input (PITFALLS 9, 16).** Input is capped in size first, then in cost by a cheap
-  count over its JSON tree (`issuer.json_cost`: depth, values, objects, values per property,
+- **Hostile input (VERIFICATION.md R9, R16).** Input is capped in size first, then in cost by a
+  cheap count over its JSON tree (`issuer.json_cost`: depth, values, objects, values per property,
   blank nodes that look alike, `_:` labels, contexts...), before any JSON-LD work
   (`format.too_complex`; `format.too_deep` for nesting); fetched status lists and DID documents
   get the same count. With `untrusted=True`, a document whose JSON-LD shape is not already in
@@ -63,10 +63,10 @@ Decisions worth knowing:
   Other issuers' credentials are judged only on the entries they carry. `1EdTechRevocationList`
   and other status types give "unknown" (`status.unsupported_type`). A status list counts only
   if it is a `BitstringStatusListCredential` with a Data Integrity proof by the credential's own
-  issuer (PITFALLS 13); otherwise the status is unknown. The status is not looked up at all for
-  a credential whose proof or key already failed.
-- **Fetching (PITFALLS 17).** Before a proof has verified with a key bound to the issuer, the
-  only document fetched is the issuer's own DID document (a did:web issuer): never a key of
+  issuer (VERIFICATION.md R13); otherwise the status is unknown. The status is not looked up at all
+  for a credential whose proof or key already failed.
+- **Fetching (VERIFICATION.md R17).** Before a proof has verified with a key bound to the issuer,
+  the only document fetched is the issuer's own DID document (a did:web issuer): never a key of
   another DID, a status list, a schema or a profile. A status list is fetched only once
   `proof` and `issuer_key` both passed; with either "unknown" the status is "unknown"
   (`status.not_fetched`).

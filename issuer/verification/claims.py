@@ -17,7 +17,7 @@ the issuer exactly as read: the checks `format`, `context`, `type`, `proof` and 
 all passed (a warning counts as passed, as in the verdict: e.g. an older context version or
 the VCDM 1.1 JWT form, still signed). Then every member the page shows is covered by a
 signature tied to the issuer (unsigned members fail `proof`; swapped contexts fail `context`,
-PITFALLS 14). The other checks say whether the badge is valid *now* (schema, known issuer,
+VERIFICATION.md R14). The other checks say whether the badge is valid *now* (schema, known issuer,
 dates, status) and do not make its content less genuine: a revoked, suspended or expired badge
 still shows what it certified, with its status. A failed or unknown proof or key (tampered, forged, or a key that
 nothing ties to the issuer) gives `verified = False`: the claims are then only what the file

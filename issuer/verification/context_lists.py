@@ -1,4 +1,4 @@
-"""The `context` check (PITFALLS 14): the `@context` list must be one of the pinned lists we
+"""The `context` check (VERIFICATION.md R14): the `@context` list must be one of the pinned lists we
 accept, every entry a context we hold locally (never downloaded), and only then may the
 document be canonicalised."""
 

@@ -1,6 +1,6 @@
 """Reading the input (the `format` check): a dict, JSON text, a compact VC-JWT or a baked
 PNG / SVG image, capped in size before anything looks at the bytes, then in depth and in cost
-once parsed (`issuer.json_cost`: refused before any JSON-LD work; PITFALLS 9, 16)."""
+once parsed (`issuer.json_cost`: refused before any JSON-LD work; VERIFICATION.md R9, R16)."""
 
 from __future__ import annotations
 

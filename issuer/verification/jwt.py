@@ -1,6 +1,6 @@
 """A VC-JWT's `proof` and `issuer_key` checks (OB 3.0 §8.2): an accepted algorithm, a key
 named by `kid` (tied to the issuer like any verification method) or carried in a `jwk` header
-(never tied to the issuer, PITFALLS 11), the JWS signature, and claims that agree with the
+(never tied to the issuer, VERIFICATION.md R11), the JWS signature, and claims that agree with the
 credential (§8.2.4)."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
 
     The JWS covers the JSON bytes, but what a reader is shown is the JSON-LD credential: a
     member JSON-LD drops means nothing under the credential's contexts, and the wallets refuse
-    it in an embedded-proof credential; so the same safe-mode check applies (PITFALLS 18),
+    it in an embedded-proof credential; so the same safe-mode check applies (VERIFICATION.md R18),
     when the contexts can be read (else the `context` check has already failed)."""
     header, payload = reading.jwt_header or {}, reading.jwt_payload or {}
     token = reading.token or ""
@@ -110,7 +110,8 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
             return ProofResult(lookup.key_problem, binding)
     elif "jwk" in header:
         # Checked so the report can say the token is intact, but such a key proves nothing
-        # about who issued it (PITFALLS 11), and a `jku` / `x5u` is never fetched (PITFALLS 17).
+        # about who issued it (VERIFICATION.md R11), and a `jku` / `x5u` is never fetched
+        # (VERIFICATION.md R17).
         binding = make_check("issuer_key", "failed", "issuer_key.jwk_only")
         public_key = _public_key_from_header_jwk(header["jwk"])
         if public_key is None:

@@ -1,4 +1,4 @@
-"""Who signed (PITFALLS 11): the public key a verification method (or JWT `kid`) names, and
+"""Who signed (VERIFICATION.md R11): the public key a verification method (or JWT `kid`) names, and
 whether that key is the issuer's own, i.e. listed under `assertionMethod` in the issuer's DID
 document (the `issuer_key` check). The package docstring explains each case."""
 
@@ -92,7 +92,7 @@ def _lookup_did_key(method: str, issuer_id: str | None, resolver: DidResolver) -
                              issuer=issuer_id[:200])
     if not owned and resolver.would_fetch(did):
         # Before a proof has verified, the only document fetched is the issuer's own DID
-        # document (PITFALLS 17): the key of another did:web is never looked up.
+        # document (VERIFICATION.md R17): the key of another did:web is never looked up.
         return KeyLookup(None, make_check("proof", "unknown", "proof.key_not_fetched",
                                           method=method[:200]), binding)
     try:

@@ -85,7 +85,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     except Exception:  # noqa: BLE001
         validity = Validity(_internal_error("validity"), None, None, None)
     # Status is read only for a credential not already shown forged, and fetched only once its
-    # proof verified with a key bound to the issuer (PITFALLS 17).
+    # proof verified with a key bound to the issuer (VERIFICATION.md R17).
     outcomes = (proofs.proof.outcome, proofs.issuer_key.outcome)
     authentic = all(outcome in ("passed", "unknown") for outcome in outcomes)
     try:

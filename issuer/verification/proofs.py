@@ -1,7 +1,7 @@
 """Embedded Data Integrity proofs (the `proof` check of a JSON credential, and of a status
-list): every proof must verify (PITFALLS 12). Canonicalising a document whose shape this
+list): every proof must verify (VERIFICATION.md R12). Canonicalising a document whose shape this
 process has not seen runs in a sandbox worker under a time limit and a blank-node cap
-(PITFALLS 9, 16); see the package docstring."""
+(VERIFICATION.md R9, R16); see the package docstring."""
 
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: 
 
 def _unsigned_members(body: dict[str, Any], config: dict[str, Any] | None,
                       proof_path: str = "/proof") -> tuple[Any, ...] | None:
-    """JSON-LD safe mode (PITFALLS 1, 18) on what the signature covers: the document without
-    its proofs and, for an embedded proof, the proof's configuration (checked apart, as the
+    """JSON-LD safe mode (VERIFICATION.md R1, R18) on what the signature covers: the document
+    without its proofs and, for an embedded proof, the proof's configuration (checked apart, as the
     wallets do). `("unsigned_terms", French list, English list)` when something is dropped;
     paths in the configuration are given from the document (`/proof/0/…`)."""
     dropped = list(canonical.SHAPES.dropped_members(body))
@@ -227,6 +227,6 @@ def check_embedded_proofs(document: dict[str, Any], issuer_id: str | None, conte
         if binding is not None:
             bindings.append(binding)
         if outcome.outcome == "failed":
-            break  # every proof must verify (PITFALLS 12): one failure settles it
+            break  # every proof must verify (VERIFICATION.md R12): one failure settles it
     return ProofResult(worst(outcomes) or make_check("proof", "failed", "proof.missing"),
                        worst(bindings) or not_examined)

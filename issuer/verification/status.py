@@ -1,7 +1,7 @@
-"""The `status` check (PITFALLS 7, 13): revocation and suspension, read from Bitstring Status
-Lists the credential's own issuer signed, plus the suspension-list convention for known
+"""The `status` check (VERIFICATION.md R7, R13): revocation and suspension, read from Bitstring
+Status Lists the credential's own issuer signed, plus the suspension-list convention for known
 issuers (see the package docstring). Nothing is fetched for a credential already shown forged,
-nor for one whose proof has not verified with a key bound to its issuer (PITFALLS 17)."""
+nor for one whose proof has not verified with a key bound to its issuer (VERIFICATION.md R17)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def _status_entries(credential: dict[str, Any], issuer_id: str,
 def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str,
                            context: VerificationContext) -> Check | None:
     """None when the list is the issuer's own, signed with a Data Integrity proof that
-    verifies; else the "unknown" status check saying why not (PITFALLS 13)."""
+    verifies; else the "unknown" status check saying why not (VERIFICATION.md R13)."""
     list_issuer, _ = issuer_of(status_list)
     if list_issuer != issuer_id:
         return make_check("status", "unknown", "status.list_wrong_issuer", url=url[:200],
@@ -131,7 +131,7 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
         return _EntryReading(make_check("status", "unknown", "status.unreachable", url=url[:200]),
                              purpose, None)
     excess = first_excess(status_list, context.cost_limits)
-    if excess is not None:  # before anything reads it, like the input (PITFALLS 9, 16)
+    if excess is not None:  # before anything reads it, like the input (VERIFICATION.md R9, R16)
         what_fr, what_en = COST_QUANTITIES[excess.quantity]
         return _EntryReading(make_check("status", "unknown", "status.list_too_complex",
                                         url=url[:200], what_fr=what_fr, what_en=what_en,
@@ -178,7 +178,7 @@ def check_status(credential: dict[str, Any], issuer_id: str | None, authentic: b
     if credential.get("credentialStatus") is None:
         return Status(make_check("status", "skipped", "status.none"), None, None)
     if not authentic or issuer_id is None:
-        # Never fetch what a forged or broken credential names (PITFALLS 17).
+        # Never fetch what a forged or broken credential names (VERIFICATION.md R17).
         return Status(make_check("status", "skipped", "status.not_checked"), None, None)
     entries = _status_entries(credential, issuer_id, context.known_issuers)
     if len(entries) > MAX_STATUS_ENTRIES:

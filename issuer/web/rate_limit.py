@@ -1,6 +1,6 @@
 """Per-client rate limiting of the public verification endpoints (POST /verifier, POST
 /api/v1/verify): each verification may fetch documents and canonicalise JSON-LD, which costs
-far more than serving a page (PITFALLS 9, 16).
+far more than serving a page (VERIFICATION.md R9, R16).
 
 A sliding-window log per client, kept in memory by the one process serving the app.
 

@@ -3,8 +3,8 @@
 Our credentials must verify outside our own code: `tests/interop/verify.mjs` runs Digital
 Bazaar's `@digitalbazaar/vc` stack, the DCC wallets' `@digitalcredentials/verifier-core` and
 `jose` on a credential and/or a VC-JWT, with every document they may ask for given in the request
-(nothing is fetched: PITFALLS 17). The pinned JSON-LD contexts (issuer.contexts) and the OB JSON
-Schemas (issuer/schemas) are added to every request, as the public web would serve them.
+(nothing is fetched: VERIFICATION.md R17). The pinned JSON-LD contexts (issuer.contexts) and the
+OB JSON Schemas (issuer/schemas) are added to every request, as the public web would serve them.
 
 Usage in a test::
 

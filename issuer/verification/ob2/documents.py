@@ -1,7 +1,7 @@
 """The documents an Open Badges 2.0 assertion names (the assertion at its own `id`, its badge
 class, the issuer profile, the signing key, the revocation list), fetched through the
 context's `fetch_document` (the bounded `Fetcher`: https, public addresses, size and time
-caps; PITFALLS 17, 20), each at most once, at most `MAX_FETCHES` per verification, and none
+caps; VERIFICATION.md R17, R20), each at most once, at most `MAX_FETCHES` per verification, and none
 started once `TIME_BUDGET` seconds have gone (each fetch has its own deadline too), so one
 assertion naming slow servers cannot hold a verification for `MAX_FETCHES` full timeouts."""
 

@@ -134,7 +134,7 @@ def _from_image(raw: bytes) -> Ob2Input | None:
     image: InputFormat = "png" if raw.startswith(_PNG_SIGNATURE) else "svg"
     try:
         baked = baking.extract_ob2_payload(raw)
-    except baking.BakingError as error:  # damaged, or two payloads (PITFALLS 15)
+    except baking.BakingError as error:  # damaged, or two payloads (VERIFICATION.md R15)
         marker = b"openbadges\x00" if image == "png" else baking.OB2_SVG_NAMESPACE.encode()
         if marker not in raw:
             return None  # no sign of OB 2.0: the OB 3.0 reader says what is wrong
@@ -146,7 +146,7 @@ def _from_image(raw: bytes) -> Ob2Input | None:
         baking.extract_baked_credential(raw)
     except baking.BakingError:
         pass
-    else:  # an OB 3.0 credential too: two payloads, none to trust (PITFALLS 15)
+    else:  # an OB 3.0 credential too: two payloads, none to trust (VERIFICATION.md R15)
         return Ob2Input(image, problem=check_from_error(
             "format", "failed", baking.BakingError.of("baked.multiple_credentials")))
     payload = baked.payload

@@ -2,8 +2,8 @@
 marked `revoked: true` where it is served, a signed one marked `revoked`, and the issuer
 profile's `revocationList` (a `RevocationList` whose `revokedAssertions` name assertion ids,
 as strings or objects with `id` and `revocationReason`). Nothing is fetched for an assertion
-already shown forged (PITFALLS 17); an unreadable list means "unknown", never "valid"
-(PITFALLS 7)."""
+already shown forged (VERIFICATION.md R17); an unreadable list means "unknown", never "valid"
+(VERIFICATION.md R7)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 names and the official validator checks), whose payload is the assertion. The key is the
 `CryptographicKey` published at `verification.creator`; it counts as the issuer's only when
 its `owner` is the issuer and the issuer's own profile, read from the issuer's address, lists
-it under `publicKey` (PITFALLS 11). The key is fetched before anything else the assertion
-names; the badge class and profile only once the signature holds (PITFALLS 17).
+it under `publicKey` (VERIFICATION.md R11). The key is fetched before anything else the assertion
+names; the badge class and profile only once the signature holds (VERIFICATION.md R17).
 
 PyJWT checks the signature (`PyJWS`: a JWS, not a JWT, so no claim is interpreted)."""
 

@@ -5,7 +5,7 @@ attestation.
 The page is what a member shares from a phone and what an employer opens: it shows the badge in
 plain words and the result of a verification run again on every request by
 `issuer.verification` (never a stored or cached "valid": a badge revoked a minute ago shows as
-revoked now; PITFALLS 7). The recipient's name appears only when the credential carries it,
+revoked now; VERIFICATION.md R7). The recipient's name appears only when the credential carries it,
 i.e. when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.

@@ -5,7 +5,7 @@ then what was verified (`badge_claims`: the claims, as facts only for an authent
 "Is this badge theirs?" form, then every check. That form sends the badge again with the
 address (`resubmission_fields`): nothing is kept server-side between the two requests.
 
-Everything here reads what a stranger sends, so each step is bounded (PITFALLS 9, 16, 17):
+Everything here reads what a stranger sends, so each step is bounded (VERIFICATION.md R9, R16, R17):
 the body is read up to a cap (refused while reading, not after); a URL is fetched with the
 bounded `Fetcher` (https only, never a private or loopback address, size and time limits), or
 resolved locally when it names one of this service's own credentials; `verify()` runs in the
@@ -332,7 +332,7 @@ def _own_credential(service: IssuerService, credential_id: str, form: OwnForm) -
 def badge_at(url: str, service: IssuerService, fetcher: Fetcher,
              field_name: InputField = "url") -> str | bytes:
     """The credential an address leads to: read from our own database for this service's
-    badges, fetched within bounds otherwise (PITFALLS 17: https, public addresses only)."""
+    badges, fetched within bounds otherwise (VERIFICATION.md R17: https, public addresses only)."""
     url = _normalised_url(url, field_name)
     try:
         own = own_credential_reference(url, service.settings.base_url)

@@ -4,8 +4,8 @@
  * Ed25519Multikey, @digitalbazaar/vc-bitstring-status-list for `credentialStatus`.
  *
  * Contexts come from the npm context packages these libraries ship with (what a wallet holds,
- * e.g. the 2024 copy of OB context-3.0.3, PITFALLS 4); the pinned copies from issuer/contexts
- * only fill in URLs no package provides.
+ * e.g. the 2024 copy of OB context-3.0.3, VERIFICATION.md R4); the pinned copies from
+ * issuer/contexts only fill in URLs no package provides.
  */
 import * as vc from '@digitalbazaar/vc';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
@@ -82,7 +82,7 @@ function statusEntries(credential) {
 }
 
 /**
- * Read every status bit (PITFALLS 7: `vc.verifyCredential` reports a revoked credential as
+ * Read every status bit (VERIFICATION.md R7: `vc.verifyCredential` reports a revoked credential as
  * verified). First as the library intends, verifying the status list credential and its
  * issuer; when that fails, read the bit anyway so a test sees both facts, flagged unverified.
  */

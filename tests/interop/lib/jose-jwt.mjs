@@ -2,9 +2,9 @@
  * VC-JWT (OB 3.0 §8.2) checked with `jose`, the JOSE library most JavaScript verifiers use.
  *
  * The key comes from the `kid` (a DID URL, or an HTTPS URL of a controller document) resolved
- * against the request's documents, never from a URL the token names (PITFALLS 17). A token that
- * carries only a `jwk` header is still checked with that key so a test can see the signature,
- * but `key.boundToIssuer` is then false (PITFALLS 11).
+ * against the request's documents, never from a URL the token names (VERIFICATION.md R17). A token
+ * that carries only a `jwk` header is still checked with that key so a test can see the signature,
+ * but `key.boundToIssuer` is then false (VERIFICATION.md R11).
  */
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import {decodeJwt, decodeProtectedHeader, importJWK, jwtVerify} from 'jose';

@@ -2,10 +2,10 @@
  * The only "web" the third-party verifiers see: the documents of one request, plus the pinned
  * public resources (JSON-LD contexts, JSON Schemas) the Python side hands over.
  *
- * Nothing is ever fetched (PITFALLS 17). `globalThis.fetch` is replaced because the libraries
- * under test fetch on their own (verifier-core's document loader, the did:web drivers through
- * ky, the schema check, the issuer registry client); answering from memory is the only way to
- * run them unmodified and offline. Every URL asked for is recorded so a test can see what a
+ * Nothing is ever fetched (VERIFICATION.md R17). `globalThis.fetch` is replaced because the
+ * libraries under test fetch on their own (verifier-core's document loader, the did:web drivers
+ * through ky, the schema check, the issuer registry client); answering from memory is the only way
+ * to run them unmodified and offline. Every URL asked for is recorded so a test can see what a
  * verifier tried to reach.
  */
 
