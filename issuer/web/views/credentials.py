@@ -3,9 +3,10 @@ forms (JSON, JWT, baked PNG and SVG), the Open Graph preview, the QR code and th
 attestation.
 
 The page is what a member shares from a phone and what an employer opens: it shows the badge in
-plain words and the result of a verification run again on every request by
-`issuer.verification` (never a stored or cached "valid": a badge revoked a minute ago shows as
-revoked now; PITFALLS 7). The recipient's name appears only when the credential carries it,
+plain words and the result of `issuer.verification` for the stored credential as things stand
+at this request: the status is read from the database on every view, and a verification is
+reused only while its text, the keys, its status and its validity dates are unchanged
+(`issuer.own_verification`), so a badge revoked a second ago shows as revoked now (PITFALLS 7). The recipient's name appears only when the credential carries it,
 i.e. when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
@@ -35,13 +36,14 @@ from issuer.credential import CITY_TIMEZONE
 from issuer.endorsements import endorsements_of_badge
 from issuer.errors import NotFound
 from issuer.i18n import translations
+from issuer.own_verification import CredentialKind, verify_own
 from issuer.preview import render_preview
 from issuer.qr import qr_svg
-from issuer.service import IssuedBadge, IssuerService, verification_context_for
+from issuer.service import IssuedBadge, IssuerService
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
 from issuer.skill_badges import aligned_skills
 from issuer.storage import repositories as repo
-from issuer.verification import Check, verify
+from issuer.verification import Check
 from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import environment, render
@@ -247,25 +249,27 @@ def issuer_record(service: IssuerService, credential_id: str) -> IssuerRecord | 
 
 
 def live_status(service: IssuerService, issued: IssuedBadge, locale: str) -> LiveStatus:
-    """Verify the stored badge now, as any verifier would, status lists included."""
-    return verify_stored(service, issued.credential_json, locale, name=issued.credential_id,
+    """The stored badge verified as any verifier would, status lists included."""
+    return verify_stored(service, "badge", issued.credential_id, issued.credential_json, locale,
                          unavailable=translations(locale).gettext(
                              "The badge could not be checked just now. Please try again in a "
                              "moment."))
 
 
-def verify_stored(service: IssuerService, credential_json: str, locale: str, *, name: str,
-                  unavailable: str) -> LiveStatus:
-    """Verify one of our stored credentials (a badge or an endorsement) now.
+def verify_stored(service: IssuerService, kind: CredentialKind, credential_id: str,
+                  credential_json: str, locale: str, *, unavailable: str) -> LiveStatus:
+    """One of our stored credentials (a badge or an endorsement) verified with its status as
+    the database holds it now (`issuer.own_verification.verify_own`: reused only while
+    nothing it depends on changed).
 
     It comes from our own database, signed by us: it is not a stranger's upload, so it is
     canonicalised in-process (`untrusted=False`, no sandbox worker). If verification itself
     breaks, the page says `unavailable`: it never crashes and never says valid."""
     checked_at = datetime.now(UTC)
     try:
-        report = verify(credential_json, verification_context_for(service, untrusted=False))
+        report = verify_own(service, kind, credential_id, credential_json)
     except Exception:
-        logger.exception("live verification failed for %s", name)
+        logger.exception("live verification failed for %s %s", kind, credential_id)
         return LiveStatus("indeterminate", unavailable, (), False, False, checked_at)
     return LiveStatus(report.verdict, report.summary(locale), report.checks,
                       bool(report.revoked), bool(report.suspended), checked_at)
