@@ -305,10 +305,13 @@ def verify(source: str, as_json: bool) -> None:
 
 def _read_source(source: str) -> bytes:
     from issuer.errors import InvalidInput
-    from issuer.fetch import Fetcher
+    from issuer.service import bounded_fetcher
+    from issuer.settings import Settings
 
     if source.startswith(("https://", "http://")):
-        body, _type = Fetcher(max_bytes=10_000_000, allow_loopback=True).get_bytes(
+        # The same bounds as the service: ISSUER_FETCH_TIMEOUT and ISSUER_FETCH_MAX_BYTES.
+        fetcher = bounded_fetcher(Settings.load(), allow_loopback=True)
+        body, _type = fetcher.get_bytes(
             source, accept="application/ld+json, application/json;q=0.9, application/jwt;q=0.8, "
                            "image/png;q=0.7, image/svg+xml;q=0.7")
         return body

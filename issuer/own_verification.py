@@ -193,31 +193,34 @@ def _certain(report: VerificationReport, version: StatusVersion) -> bool:
 
 
 def verify_own(service: IssuerService, kind: CredentialKind, credential_id: str,
-               credential_text: str) -> VerificationReport:
+               credential_text: str, *, status: StatusVersion | None = None
+               ) -> tuple[VerificationReport, StatusVersion | None]:
     """`verify()` of our stored `credential_text` (its JSON or JWT), from the cache when
-    nothing it depends on changed. Raises whatever `verify` raises."""
+    nothing it depends on changed, and the status its row had (None: no such row). `status`
+    is the row's status when the caller has just read it with the text (in this request);
+    otherwise it is read here. Raises whatever `verify` raises."""
     from issuer.service import verification_context_for
 
     cache = service.own_verifications
-    version = status_version(service, kind, credential_id)
+    version = status if status is not None else status_version(service, kind, credential_id)
     key = (kind, credential_id, hashlib.sha256(credential_text.encode("utf-8")).digest(),
            version, service.keystore.generation())
     now = datetime.now(UTC)
     if version is not None:
         found = cache.lookup(key, now)
         if found is not None:
-            return found
+            return found, version
     with cache.computing(key):
         if version is not None:
             found = cache.lookup(key, now)
             if found is not None:
-                return found
+                return found, version
         # Ours, read from our database: canonicalised in-process (no sandbox worker).
         report = verify(credential_text, verification_context_for(service, untrusted=False))
         if version is not None and _certain(report, version) \
                 and status_version(service, kind, credential_id) == version:
             cache.store(key, report, fresh_until(report, now))
-    return report
+    return report, version
 
 
 def _claimed_id(data: str) -> str | None:

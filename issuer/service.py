@@ -30,7 +30,7 @@ from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catal
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.keys import IssuerKey, KeyStore
-from issuer.own_verification import OwnVerificationCache
+from issuer.own_verification import OwnVerificationCache, StatusVersion
 from issuer.proofs.data_integrity import sign_document
 from issuer.proofs.vc_jwt import encode_vc_jwt
 from issuer.settings import Settings
@@ -78,6 +78,8 @@ class IssuedBadge:
     # The recipient asked for their badge pages to be listed by search engines (GDPR: only
     # then is a page found by searching their name).
     indexable: bool = False
+    # Its revocation and suspension as the database said when it was read (`credential`).
+    status: StatusVersion | None = None
 
     @cached_property
     def credential(self) -> dict[str, Any]:
@@ -418,7 +420,8 @@ class IssuerService:
             issued = self._issued(row, created=False)
             recipient = row.recipient
             indexable = bool(recipient.indexable) and recipient.erased_at is None
-            return replace(issued, indexable=indexable) if indexable else issued
+            status = StatusVersion(row.revoked_at, bool(row.suspended), row.suspended_at)
+            return replace(issued, indexable=indexable, status=status)
 
     @staticmethod
     def normalise_credential_id(value: str) -> str:
@@ -770,6 +773,19 @@ class ServiceError(IssuerError):
     code = "service.error"
 
 
+def bounded_fetcher(settings: Settings, *, allow_loopback: bool = False,
+                    max_bytes: int | None = None) -> Any:
+    """The `Fetcher` every caller uses, CLI and web alike: `ISSUER_FETCH_TIMEOUT` is its one
+    deadline per fetch, `ISSUER_FETCH_MAX_BYTES` its largest body (`max_bytes` may only lower
+    it, e.g. to a caller's own input cap)."""
+    from issuer.fetch import Fetcher
+
+    limit = settings.fetch_max_bytes if max_bytes is None else min(max_bytes,
+                                                                   settings.fetch_max_bytes)
+    return Fetcher(max_bytes=limit, timeout=settings.fetch_timeout,
+                   allow_loopback=allow_loopback)
+
+
 def verification_context_for(service: IssuerService, *, untrusted: bool = True,
                              allow_loopback: bool = False) -> Any:
     """A VerificationContext that knows the City's own DID document and status lists locally,
@@ -778,12 +794,10 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
     Public keys only: the DID document comes from `KeyStore.public_keys()` (no private key
     file is opened), our status lists from `current_status_list_credential` (the bits read
     now; signed again only when they changed)."""
-    from issuer.fetch import Fetcher
     from issuer.verification import VerificationContext
 
     settings = service.settings
-    fetcher = Fetcher(max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout,
-                      allow_loopback=allow_loopback)
+    fetcher = bounded_fetcher(settings, allow_loopback=allow_loopback)
     own_prefix = f"{settings.base_url}/status/"
     has_keys = service.keystore.has_keys()  # `issuer verify` works before `issuer init` too
 
