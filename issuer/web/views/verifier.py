@@ -374,19 +374,30 @@ class VerificationSlots:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._semaphore = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self._in_use = 0
+        self._lock = threading.Lock()
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return self._in_use
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Held for one live verification; raises `verify.busy` at once when all are taken."""
-        if self._semaphore is None or not self._semaphore.acquire(blocking=False):
+        with self._lock:
+            free = self._in_use < self.limit
+            if free:
+                self._in_use += 1
+        if not free:
             seconds = str(BUSY_RETRY_SECONDS)
             raise VerifierInputError.of("verify.busy", status=503, seconds=seconds,
                                         headers={"retry-after": seconds})
         try:
             yield
         finally:
-            self._semaphore.release()
+            with self._lock:
+                self._in_use -= 1
 
 
 LIVE_VERIFICATIONS = VerificationSlots(MAX_CONCURRENT_VERIFICATIONS)
