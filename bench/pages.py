@@ -9,7 +9,8 @@ than the server) and the very next view must show it revoked.
 
 Beside the page figures: the raw verification of the same stored credential in this process,
 without any cache (`verify()` with the service's verification context), i.e. what each view
-cost before verifications of our own credentials were cached.
+cost before verifications of our own credentials were cached; and the server's own CPU time
+per view (Linux `/proc`), which does not depend on what else the machine is running.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class PageLoadResult:
     raw_verification: float      # seconds, one uncached verification in this process
     revoked_on_next_view: bool
     revoked_view: float          # seconds, the view right after the revocation
+    server_cpu_per_view: float | None = None   # seconds of the server process's CPU
 
     @property
     def views_per_second(self) -> float:
@@ -77,6 +79,15 @@ def _raw_verification_seconds(service: IssuerService, credential_json: str) -> f
         if report.verdict != "valid":
             raise RuntimeError(f"the bench badge does not verify: {report.summary('en')}")
     return (time.perf_counter() - start) / RAW_VERIFICATIONS
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
@@ -142,7 +153,9 @@ def run_page_load(concurrent: int = CONCURRENT) -> PageLoadResult:
         try:
             _wait_until_up(base_url, server)
             httpx.get(page, timeout=60.0)  # the first view of a fresh process (imports, caches)
+            cpu_before = _cpu_seconds(server.pid)
             latencies, errors, wall = asyncio.run(_views(page, concurrent))
+            cpu_after = _cpu_seconds(server.pid)
             service.revoke(issued.credential_id, "bench: revoked between two views")
             start = time.perf_counter()
             after = httpx.get(page, timeout=60.0)
@@ -159,4 +172,6 @@ def run_page_load(concurrent: int = CONCURRENT) -> PageLoadResult:
     return PageLoadResult(
         views=concurrent, errors=errors, p50=statistics.median(latencies),
         p99=_percentile(latencies, 0.99), slowest=max(latencies), wall=wall,
-        raw_verification=raw, revoked_on_next_view=revoked, revoked_view=revoked_view)
+        raw_verification=raw, revoked_on_next_view=revoked, revoked_view=revoked_view,
+        server_cpu_per_view=None if cpu_before is None or cpu_after is None
+        else (cpu_after - cpu_before) / concurrent)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
@@ -413,7 +413,9 @@ class IssuerService:
     # -- reading ---------------------------------------------------------------------------------
     def credential(self, credential_id: str) -> IssuedBadge:
         with self.database.session(read_only=True) as session:
-            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            # One query: the badge page reads this on every view, recipient included.
+            row = session.get(rows.IssuedCredential, self.normalise_credential_id(credential_id),
+                              options=[joinedload(rows.IssuedCredential.recipient)])
             if row is None or not row.is_signed:
                 raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                                f"No badge with id '{credential_id}'.", code="credential.not_found")
