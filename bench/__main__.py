@@ -1,5 +1,6 @@
-"""`python -m bench [--quick] [--batch N] [--processes N] [--js]`: print the figures, then the
-Markdown table, also written to bench/results.md (not after --quick, unless --out says where)."""
+"""`python -m bench [--quick] [--batch N] [--processes N] [--js] [--pages | --pages-only]`:
+print the figures, then the Markdown table, also written to bench/results.md (not after
+--quick or --pages-only, unless --out says where)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--js", action="store_true",
                         help="also time Digital Bazaar's JavaScript signer (needs Node and "
                              "tests/interop/node_modules)")
+    parser.add_argument("--pages", action="store_true",
+                        help="also load one badge page with 200 concurrent views against "
+                             "`issuer serve` on loopback (bench/pages.py)")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="only the badge page under load")
     parser.add_argument("--out", type=Path,
                         help="where to write the Markdown results (default bench/results.md; "
                              "a --quick run writes them only when this is given)")
@@ -56,6 +62,16 @@ def _isolate_from_the_environment() -> None:
             del os.environ[name]
 
 
+def _page_load(results: Results) -> None:
+    from bench.pages import CONCURRENT, run_page_load
+    from bench.report import page_lines
+
+    print(f"Badge page under load ({CONCURRENT} concurrent views, `issuer serve` on loopback)")
+    results.pages = run_page_load()
+    for line in page_lines(results.pages):
+        print("  " + line)
+
+
 def main() -> None:
     from bench import batch, hostile_timing, javascript, parallel
     from bench.timing import timed
@@ -65,6 +81,15 @@ def main() -> None:
     _isolate_from_the_environment()
     pick = 1 if arguments.quick else 0
     results = Results()
+
+    if arguments.pages_only:
+        _page_load(results)
+        print()
+        print(table(results))
+        if arguments.out is not None:
+            arguments.out.write_text(markdown(results, command=command_line()), "utf-8")
+            print(f"\nWritten to {arguments.out}")
+        return
 
     print("Single process")
     for name, counts in ITERATIONS.items():
@@ -104,6 +129,9 @@ def main() -> None:
             print("  " + sentence(js.signing, results.single.get("raw-ed25519-sign")))
             print(f"  one sign.mjs run: {js.one_process_seconds:.2f} s; verified by us: "
                   f"{js.verified_by_us}")
+
+    if arguments.pages:
+        _page_load(results)
 
     print()
     print(table(results))

@@ -15,6 +15,7 @@ from cryptography.hazmat.backends.openssl.backend import backend as openssl
 from bench.batch import BatchResult
 from bench.hostile_timing import HostileResult
 from bench.javascript import JavaScriptResult
+from bench.pages import PageLoadResult
 from bench.timing import Rate, per_second, ratio
 
 # Issue #2, item 11: what this issuer aims at on a 2-core machine.
@@ -24,6 +25,8 @@ TARGET_JWT_SIGN = 5_000
 TARGET_BATCH = (10_000, 30.0)  # credentials, seconds
 # Issue #9, item 5: every answer of POST /api/v1/verify within this, whatever the body.
 TARGET_HOSTILE_SECONDS = 1.0
+# Issue #10, item 3: one badge page under 200 concurrent views.
+TARGET_PAGE_P99 = 1.0  # seconds
 
 
 METHOD = (
@@ -43,6 +46,7 @@ class Results:
     batch: BatchResult | None = None
     javascript: JavaScriptResult | None = None
     hostile: HostileResult | None = None
+    pages: PageLoadResult | None = None
 
 
 def _raw_verify_seconds(results: Results) -> float | None:
@@ -154,6 +158,9 @@ def table(results: Results) -> str:
         rows.append(("Digital Bazaar sign (JavaScript), 1 process",
                      per_second(javascript.signing.per_second), beside, "—"))
 
+    if results.pages is not None:
+        rows.extend(page_rows(results.pages))
+
     for key, label in (("raw-ed25519-sign", "Raw Ed25519 sign"),
                        ("raw-ed25519-verify", "Raw Ed25519 verify"),
                        ("raw-rsa-sign", "Raw RSA-2048 sign"),
@@ -170,6 +177,38 @@ def table(results: Results) -> str:
              "|---|---:|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
+
+
+def page_lines(pages: PageLoadResult) -> list[str]:
+    """The printed figures of the badge page under load."""
+    cpu = (f", server CPU {pages.server_cpu_per_view * 1000:.1f} ms per view"
+           if pages.server_cpu_per_view is not None else "")
+    return [
+        (f"{pages.views} concurrent views of one badge page: p50 {pages.p50:.2f} s, "
+        f"p99 {pages.p99:.2f} s, slowest {pages.slowest:.2f} s, {pages.errors} errors, "
+        f"{pages.views_per_second:,.0f} views/s{cpu}"),
+        (f"one verification of that badge without cache: {pages.raw_verification * 1000:.1f} ms "
+        f"(× {pages.views} = {pages.raw_verification * pages.views:.1f} s)"),
+        (f"revoked from another process, next view: "
+        f"{'shows revoked' if pages.revoked_on_next_view else 'STILL SHOWS VALID'} "
+        f"({pages.revoked_view:.2f} s)"),
+    ]
+
+
+def page_rows(pages: PageLoadResult) -> list[tuple[str, str, str, str]]:
+    met = pages.p99 < TARGET_PAGE_P99 and pages.errors == 0
+    cpu = (f"; server CPU {pages.server_cpu_per_view * 1000:.1f} ms per view"
+           if pages.server_cpu_per_view is not None else "")
+    return [
+        (f"Badge page, {pages.views} concurrent views (`issuer serve`, HTTP on loopback)",
+         f"p50 {pages.p50:.2f} s, p99 {pages.p99:.2f} s, {pages.errors} errors",
+         f"one verification without cache {pages.raw_verification * 1000:.1f} ms{cpu}",
+         f"p99 < {TARGET_PAGE_P99:g} s, 0 errors: {'met' if met else 'not met'}"),
+        ("Same page, next view after `issuer revoke`",
+         "revoked" if pages.revoked_on_next_view else "still valid",
+         f"{pages.revoked_view:.2f} s", "the change on the next view: "
+         + ("met" if pages.revoked_on_next_view else "not met")),
+    ]
 
 
 def machine() -> str:

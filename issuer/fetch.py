@@ -20,12 +20,22 @@ bounded (VERIFICATION.md R16, R17):
 - **Size.** The body is streamed and reading stops past `max_bytes` (a declared
   Content-Length beyond it is refused before reading). We ask for `identity` encoding and
   refuse compressed answers: no inflating of unbounded data (VERIFICATION.md R15).
-- **Time.** One overall deadline per fetch, not only per-read timeouts: DNS resolution runs
-  in a worker with the time left as its limit; every blocking step of a hop (connect, TLS
-  handshake, send, each read) is limited to the time left when the hop began; the deadline
-  is checked again once the headers arrive and after every chunk of the body, so a server
-  trickling one byte at a time is cut off too. httpx offers no hook between the steps of one
-  request, so a fetch can overrun `timeout` by a small multiple at worst, never unboundedly.
+- **Time.** One deadline per fetch, `timeout` seconds after it starts, for everything: DNS,
+  connect, TLS handshake, sending, the response headers and the body, over every redirect.
+  A per-read timeout is not enough: a server sending its headers one byte every half second
+  never lets a read time out (one such fetch lived 113 s with a 5 s timeout). So the
+  connection runs on `_DeadlineBackend`, httpcore's own socket backend wrapped so that each
+  blocking socket call gets the time left until the deadline as its timeout, and fails at
+  once when none is left: the fetch ends within the deadline plus one scheduling delay,
+  whatever the server does, in the calling thread, with no extra thread and nothing left
+  running. (Rejected: a worker thread abandoned at the deadline keeps its socket and its
+  thread until the server stops; an async client under `anyio.fail_after` would mean an event
+  loop per fetch inside the threadpool workers that call us.) DNS resolution, which has no
+  timeout of its own, runs in a worker with the time left as its limit. A `transport` given
+  by the caller (tests, mocks) is only checked between steps.
+- **Concurrency.** At most `MAX_CONCURRENT_FETCHES` fetches at once in the process; one more
+  is refused at once (`fetch.busy`), never queued, so strangers' documents can hold only a
+  bounded share of the threads that also serve the pages.
 - **No ambient authority.** No cookies, no credentials (a URL with user:password is
   refused), no proxies or .netrc from the environment: requests go straight to the
   transport, never through an `httpx.Client`, which would keep a cookie jar across redirect
@@ -37,6 +47,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +56,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 
 from issuer.errors import IssuerError
@@ -59,6 +72,39 @@ HostResolver = Callable[[str, int], Sequence[str]]
 # getaddrinfo() has no timeout of its own: it runs here so the caller can stop waiting.
 _DNS_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch-dns")
 
+MAX_CONCURRENT_FETCHES = 16
+"""Outbound fetches at once in this process (`OUTBOUND`); beyond, a fetch is refused."""
+
+
+class FetchSlots:
+    """A process-wide cap on fetches in progress: `take()` never waits."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        self.limit = limit
+        self._in_use = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._in_use >= self.limit:
+                return False
+            self._in_use += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._in_use = max(0, self._in_use - 1)
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return self._in_use
+
+
+OUTBOUND = FetchSlots(MAX_CONCURRENT_FETCHES)
+
 
 class FetchError(IssuerError):
     """A fetch that was refused or failed. `code` says why:
@@ -69,6 +115,7 @@ class FetchError(IssuerError):
     - ``fetch.timeout``: the overall deadline passed;
     - ``fetch.http_status``: the server answered with an error status (`status` holds it);
     - ``fetch.bad_json``: the body is not JSON;
+    - ``fetch.busy``: `MAX_CONCURRENT_FETCHES` fetches already in progress (try again later);
     - ``fetch.failed``: anything else (name not found, TLS failure, too many redirects...).
     """
 
@@ -160,7 +207,8 @@ class Fetcher:
 
     def __init__(self, *, max_bytes: int = 1_000_000, timeout: float = 5.0,
                  allow_loopback: bool = False, transport: httpx.BaseTransport | None = None,
-                 resolver: HostResolver | None = None) -> None:
+                 resolver: HostResolver | None = None, tls: ssl.SSLContext | None = None,
+                 slots: FetchSlots | None = None) -> None:
         if max_bytes <= 0 or timeout <= 0:
             raise ValueError("max_bytes and timeout must be positive")
         self.max_bytes = max_bytes
@@ -168,6 +216,8 @@ class Fetcher:
         self.allow_loopback = allow_loopback
         self._transport = transport
         self._resolver = resolver or _system_resolver
+        self._tls = tls  # None: the default trust store (certifi, as httpx)
+        self._slots = slots or OUTBOUND
 
     # -- public API -------------------------------------------------------------------------
 
@@ -185,12 +235,22 @@ class Fetcher:
     def get_bytes(self, url: str, *, accept: str = "*/*") -> tuple[bytes, str]:
         """The body and its Content-Type (empty string when the server sent none)."""
         deadline = time.monotonic() + self.timeout
-        if self._transport is not None:
-            return self._follow(url, accept, deadline, self._transport)
-        # A fresh transport without keep-alive: a pooled TLS connection, verified for one
-        # host name, is never reused for another name that resolves to the same address.
-        with httpx.HTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0)) as t:
-            return self._follow(url, accept, deadline, t)
+        if not self._slots.take():
+            raise _error(
+                "fetch.busy",
+                f"Trop de documents sont déjà demandés à d'autres sites ; {url} n'a pas été "
+                "demandé. Réessayez dans un instant.",
+                f"Too many documents are being fetched from other sites already; {url} was not "
+                "fetched. Try again in a moment.")
+        try:
+            if self._transport is not None:
+                return self._follow(url, accept, deadline, self._transport)
+            # A fresh transport without keep-alive: a pooled TLS connection, verified for one
+            # host name, is never reused for another name that resolves to the same address.
+            with _DeadlineTransport(deadline, self._tls or _default_tls()) as transport:
+                return self._follow(url, accept, deadline, transport)
+        finally:
+            self._slots.give_back()
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -326,6 +386,92 @@ class Fetcher:
             raise _error("fetch.failed", f"Lecture interrompue depuis {url} : {exc}",
                          f"Reading from {url} failed: {exc}") from exc
         return b"".join(chunks)
+
+
+# -- one deadline at the socket -----------------------------------------------------------------
+
+_TLS_LOCK = threading.Lock()
+_TLS: ssl.SSLContext | None = None
+
+
+def _default_tls() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi), built once: loading the CA bundle costs
+    milliseconds, and an SSLContext may be shared by threads."""
+    global _TLS
+    with _TLS_LOCK:
+        if _TLS is None:
+            _TLS = httpx.create_ssl_context()
+        return _TLS
+
+
+def _time_left(deadline: float, timeout: float | None,
+               error: type[httpcore.TimeoutException]) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the fetch deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every blocking call ends by the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(self._deadline, timeout,
+                                                      httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(self._deadline, timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        # The handshake is one blocking call: CPython bounds it as a whole by this timeout.
+        inner = self._inner.start_tls(ssl_context, server_hostname,
+                                      _time_left(self._deadline, timeout,
+                                                 httpcore.ConnectTimeout))
+        return _DeadlineStream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's synchronous socket backend, every call bounded by one deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _time_left(self._deadline, timeout, httpcore.ConnectTimeout),
+            local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, min(seconds, self._deadline - time.monotonic())))
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport on `_DeadlineBackend`, without keep-alive or retries. httpx has no
+    parameter for the network backend, so the connection pool it builds is replaced by the
+    same pool on ours (tests/test_fetch.py's trickling servers fail if that ever stops
+    working)."""
+
+    def __init__(self, deadline: float, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, retries=0,
+                         limits=httpx.Limits(max_keepalive_connections=0))
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls, max_keepalive_connections=0, retries=0, http1=True, http2=False,
+            network_backend=_DeadlineBackend(deadline))
 
 
 def _timeout(url: str) -> FetchError:

@@ -6,6 +6,14 @@ passphrase is given (`ISSUER_KEY_PASSPHRASE`), or come from the environment
 (`ISSUER_ED25519_PRIVATE_KEY`, `ISSUER_RSA_PRIVATE_KEY`, PEM text). `keys/keys.json` records when
 each key was created and retired: a rotated key stops signing but its public half stays published,
 so every credential issued before still verifies.
+
+Reading is cached (issue #10, item 3): parsing the RSA private key costs tens of milliseconds,
+and verifying a badge needs public keys only. `keys.json` records each key's public half
+(`public_key`, SubjectPublicKeyInfo PEM), so `public_keys()` never opens a private key file
+(entries written before it existed fall back to the private file, once). Both views are kept in
+memory and re-read only when `generation()` changes: a `stat` of the folder and of `keys.json`
+(inode, size, modification time), which a rotation by another process (`issuer keys rotate`)
+always changes, because `keys.json` is replaced by a new file.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -50,6 +59,11 @@ class IssuerKey:
     @property
     def active(self) -> bool:
         return self.retired is None and self.private_key is not None
+
+    @property
+    def current(self) -> bool:
+        """Not retired: the key that signs (or, read from public material, would sign)."""
+        return self.retired is None
 
     def public_bytes(self) -> bytes:
         """Raw 32 bytes of an Ed25519 public key."""
@@ -94,26 +108,72 @@ def generate_key(algorithm: Algorithm, *, now: datetime | None = None) -> Issuer
                      (now or datetime.now(UTC)).replace(microsecond=0))
 
 
+Generation = tuple[tuple[int, int] | None, tuple[int, int, int] | None]
+
+
 @dataclass
 class KeyStore:
-    """Keys under one folder, plus keys given by the environment."""
+    """Keys under one folder, plus keys given by the environment. Thread-safe."""
 
     directory: Path
     passphrase: bytes | None = None
     environment: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                  compare=False)
+    _private: tuple[Generation, list[IssuerKey]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    _public: tuple[Generation, list[IssuerKey]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    _environment_cache: list[IssuerKey] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     # -- reading --------------------------------------------------------------------------------
+    def generation(self) -> Generation:
+        """Changes whenever the key files may have: cheap (two `stat` calls), so callers can
+        ask on every request and keep whatever they derived from the keys until it changes."""
+        return (_stat_of(self.directory, with_size=False),
+                _stat_of(self.directory / METADATA_FILE))  # type: ignore[return-value]
+
     def keys(self) -> list[IssuerKey]:
-        """Every known key, active and retired, oldest first."""
-        metadata = self._metadata()
-        found: list[IssuerKey] = []
-        for entry in metadata.get("keys", []):
-            path = self.directory / entry["file"]
-            if not path.exists():
-                continue
-            found.append(self._read_key_file(path, entry))
-        found.extend(self._environment_keys())
-        return sorted(found, key=lambda k: k.created)
+        """Every known key with its private half, active and retired, oldest first (for
+        signing; verification needs only `public_keys()`)."""
+        generation = self.generation()
+        cached = self._private
+        if cached is not None and cached[0] == generation:
+            return list(cached[1])
+        with self._lock:
+            metadata = self._metadata()
+            found: list[IssuerKey] = []
+            for entry in metadata.get("keys", []):
+                path = self.directory / entry["file"]
+                if not path.exists():
+                    continue
+                found.append(self._read_key_file(path, entry))
+            found.extend(self._environment_keys())
+            ordered = sorted(found, key=lambda k: k.created)
+            self._private = (generation, ordered)
+        return list(ordered)
+
+    def public_keys(self) -> list[IssuerKey]:
+        """Every known key without its private half, oldest first: what DID documents and
+        verification use. Opens no private key file for keys whose public half is recorded
+        in `keys.json` (every key created since it is; older ones are read once)."""
+        generation = self.generation()
+        cached = self._public
+        if cached is not None and cached[0] == generation:
+            return list(cached[1])
+        with self._lock:
+            metadata = self._metadata()
+            found: list[IssuerKey] = []
+            for entry in metadata.get("keys", []):
+                path = self.directory / entry["file"]
+                if not path.exists():
+                    continue
+                found.append(self._public_key_of(path, entry))
+            found.extend(without_private(key) for key in self._environment_keys())
+            ordered = sorted(found, key=lambda k: k.created)
+            self._public = (generation, ordered)
+        return list(ordered)
 
     def active_key(self, algorithm: Algorithm) -> IssuerKey:
         candidates = [k for k in self.keys() if k.algorithm == algorithm and k.active]
@@ -126,7 +186,8 @@ class KeyStore:
         return candidates[-1]
 
     def has_keys(self) -> bool:
-        return any(k.active for k in self.keys())
+        """Whether a current (not retired) key exists; reads public material only."""
+        return any(k.current for k in self.public_keys())
 
     # -- writing --------------------------------------------------------------------------------
     def ensure_keys(self) -> list[IssuerKey]:
@@ -166,7 +227,7 @@ class KeyStore:
         metadata.setdefault("keys", []).append({
             "kid": key.kid, "algorithm": key.algorithm, "file": file_name,
             "created": key.created.isoformat(), "retired": None,
-            "encrypted": bool(self.passphrase)})
+            "encrypted": bool(self.passphrase), "public_key": _public_pem(key.public_key)})
         self._write_metadata(metadata)
         return key
 
@@ -203,10 +264,38 @@ class KeyStore:
                 f"Key file {path} is readable by others (mode {mode:o}): run `chmod 600 {path}`.",
                 code="keys.unsafe_permissions")
         key = self._load_pem(path.read_bytes(), str(path))
+        recorded = entry.get("public_key")
+        if recorded is not None and recorded != _public_pem(key.public_key()):
+            # Publishing one key and signing with another would make every new badge fail.
+            raise KeyStoreError(
+                f"La clé {path} ne correspond pas à la clé publique inscrite dans "
+                f"{METADATA_FILE}.",
+                f"Key {path} does not match the public key recorded in {METADATA_FILE}.",
+                code="keys.mismatch")
         created = datetime.fromisoformat(entry["created"])
         retired = datetime.fromisoformat(entry["retired"]) if entry.get("retired") else None
         algorithm: Algorithm = entry["algorithm"]
         return IssuerKey(entry["kid"], algorithm, key, key.public_key(), created, retired)
+
+    def _public_key_of(self, path: Path, entry: dict[str, Any]) -> IssuerKey:
+        recorded = entry.get("public_key")
+        if not isinstance(recorded, str):
+            # An entry written before public halves were recorded: read its file, once.
+            return without_private(self._read_key_file(path, entry))
+        try:
+            public = serialization.load_pem_public_key(recorded.encode("ascii"))
+        except (ValueError, UnicodeError) as error:
+            raise KeyStoreError(f"Clé publique de {entry.get('kid')} illisible dans {METADATA_FILE}.",
+                                f"Unreadable public key of {entry.get('kid')} in {METADATA_FILE}.",
+                                code="keys.bad_metadata") from error
+        if not isinstance(public, ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
+            raise KeyStoreError(f"Type de clé non pris en charge pour {entry.get('kid')}.",
+                                f"Unsupported key type for {entry.get('kid')}.",
+                                code="keys.unsupported")
+        created = datetime.fromisoformat(entry["created"])
+        retired = datetime.fromisoformat(entry["retired"]) if entry.get("retired") else None
+        algorithm: Algorithm = entry["algorithm"]
+        return IssuerKey(entry["kid"], algorithm, None, public, created, retired)
 
     def _load_pem(self, pem: bytes, origin: str) -> ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
         try:
@@ -233,6 +322,12 @@ class KeyStore:
         return key
 
     def _environment_keys(self) -> list[IssuerKey]:
+        # The environment does not change under a running process: parsed once.
+        if self._environment_cache is None:
+            self._environment_cache = self._read_environment_keys()
+        return list(self._environment_cache)
+
+    def _read_environment_keys(self) -> list[IssuerKey]:
         keys = []
         for variable, algorithm in (("ISSUER_ED25519_PRIVATE_KEY", "Ed25519"),
                                     ("ISSUER_RSA_PRIVATE_KEY", "RSA")):
@@ -249,3 +344,18 @@ class KeyStore:
 
 def without_private(key: IssuerKey) -> IssuerKey:
     return replace(key, private_key=None)
+
+
+def _public_pem(public_key: Any) -> str:
+    return public_key.public_bytes(serialization.Encoding.PEM,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+
+def _stat_of(path: Path, *, with_size: bool = True) -> tuple[int, ...] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    if with_size:
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
+    return (found.st_ino, found.st_mtime_ns)

@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,16 +21,16 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
 from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
-from issuer.fetch import Fetcher
 from issuer.keys import IssuerKey, KeyStore
 from issuer.names import check_person_name
+from issuer.own_verification import OwnVerificationCache, StatusVersion
 from issuer.proofs.data_integrity import sign_document
 from issuer.proofs.vc_jwt import encode_vc_jwt
 from issuer.settings import Settings
@@ -77,6 +78,8 @@ class IssuedBadge:
     # The recipient asked for their badge pages to be listed by search engines (GDPR: only
     # then is a page found by searching their name).
     indexable: bool = False
+    # Its revocation and suspension as the database said when it was read (`credential`).
+    status: StatusVersion | None = None
 
     @cached_property
     def credential(self) -> dict[str, Any]:
@@ -108,6 +111,13 @@ class IssuerService:
         self._catalogue = catalogue
         self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes)
         self._status_cache: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
+        # when its bits or the keys change (`current_status_list_credential`).
+        self._signed_lists: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._signing_lock = threading.Lock()
+        self._did_document: tuple[Any, dict[str, Any]] | None = None
+        # Verifications of our own stored credentials (issuer.own_verification).
+        self.own_verifications = OwnVerificationCache()
 
     # -- set-up ----------------------------------------------------------------------------------
     def init(self) -> list[IssuerKey]:
@@ -126,8 +136,7 @@ class IssuerService:
         return created
 
     def rotate_keys(self) -> list[IssuerKey]:
-        created = self.keystore.rotate()
-        self.__dict__.pop("_keys", None)
+        created = self.keystore.rotate()  # the key store notices the new files by itself
         with self.database.session() as session:
             self._sync_keys(session)
             repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
@@ -145,12 +154,15 @@ class IssuerService:
 
         return with_skill_badges(self, self._catalogue)
 
-    @cached_property
-    def _keys(self) -> list[IssuerKey]:
-        return self.keystore.keys()
-
     def _active(self, algorithm: Literal["Ed25519", "RSA"]) -> IssuerKey:
-        candidates = [k for k in self._keys if k.algorithm == algorithm and k.active]
+        """The signing key (private half included): read from its file once, and again only
+        after the key files change (`KeyStore.generation`), e.g. a rotation by the CLI."""
+        return self.keystore.active_key(algorithm)
+
+    def _current_public(self, algorithm: Literal["Ed25519", "RSA"]) -> IssuerKey:
+        """The public half of the current key of `algorithm`, chosen as `_active` chooses."""
+        candidates = [k for k in self.keystore.public_keys()
+                      if k.algorithm == algorithm and k.current]
         if not candidates:
             return self.keystore.active_key(algorithm)  # raises the explanatory error
         candidates.sort(key=lambda k: (k.source == "environment", k.created))
@@ -177,7 +189,7 @@ class IssuerService:
     @cached_property
     def issuer_did(self) -> str:
         if self.settings.did_method == "key":
-            return did_key_for_ed25519(self._active("Ed25519").public_bytes())
+            return did_key_for_ed25519(self._current_public("Ed25519").public_bytes())
         return did_web_from_url(self.settings.base_url)
 
     def verification_method(self, key: IssuerKey) -> str:
@@ -190,13 +202,22 @@ class IssuerService:
         return self.settings.issuer_profile(self.issuer_did)
 
     def did_document(self) -> dict[str, Any]:
-        """The did:web document: every key, retired ones too, under assertionMethod."""
+        """The did:web document: every key, retired ones too, under assertionMethod. Built
+        from public keys only, once per key generation; the caller must not modify it."""
+        generation = self.keystore.generation()
+        cached = self._did_document
+        if cached is not None and cached[0] == generation:
+            return cached[1]
         if self.settings.did_method == "key":
-            return DidResolver().resolve(self.issuer_did)
-        return build_did_document(
-            self.issuer_did,
-            ed25519_keys=[(k.kid, k.public_bytes()) for k in self._keys if k.algorithm == "Ed25519"],
-            rsa_keys=[(k.kid, k.public_jwk()) for k in self._keys if k.algorithm == "RSA"])
+            document = DidResolver().resolve(self.issuer_did)
+        else:
+            keys = self.keystore.public_keys()
+            document = build_did_document(
+                self.issuer_did,
+                ed25519_keys=[(k.kid, k.public_bytes()) for k in keys if k.algorithm == "Ed25519"],
+                rsa_keys=[(k.kid, k.public_jwk()) for k in keys if k.algorithm == "RSA"])
+        self._did_document = (generation, document)
+        return document
 
     def resolver(self) -> DidResolver:
         """A resolver that knows our own DID document without fetching it."""
@@ -389,14 +410,17 @@ class IssuerService:
     # -- reading ---------------------------------------------------------------------------------
     def credential(self, credential_id: str) -> IssuedBadge:
         with self.database.session(read_only=True) as session:
-            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            # One query: the badge page reads this on every view, recipient included.
+            row = session.get(rows.IssuedCredential, self.normalise_credential_id(credential_id),
+                              options=[joinedload(rows.IssuedCredential.recipient)])
             if row is None or not row.is_signed:
                 raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                                f"No badge with id '{credential_id}'.", code="credential.not_found")
             issued = self._issued(row, created=False)
             recipient = row.recipient
             indexable = bool(recipient.indexable) and recipient.erased_at is None
-            return replace(issued, indexable=indexable) if indexable else issued
+            status = StatusVersion(row.revoked_at, bool(row.suspended), row.suspended_at)
+            return replace(issued, indexable=indexable, status=status)
 
     @staticmethod
     def normalise_credential_id(value: str) -> str:
@@ -478,16 +502,45 @@ class IssuerService:
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
-        """The signed BitstringStatusListCredential for one list and purpose
-        (VERIFICATION.md R7, R13)."""
+        """The signed BitstringStatusListCredential for one list and purpose (VERIFICATION.md R7, R13),
+        signed now (`now`, when given, is its validFrom and the proof's `created`)."""
+        length, indices = self._status_bits(status_list_id, purpose)
+        return self._sign_status_list(status_list_id, purpose, length, indices, now)
+
+    def current_status_list_credential(self, status_list_id: int,
+                                       purpose: StatusPurpose) -> dict[str, Any]:
+        """The signed list with the bits the database holds now, from any process. Reading
+        the bits is one indexed query; the list is signed again only when they, or the keys,
+        changed since the last signature (signing costs a canonicalisation and the private
+        key). What verifying our own badges reads (`verification_context_for`)."""
+        length, indices = self._status_bits(status_list_id, purpose)
+        source = (length, hashlib.sha256(repr(indices).encode("ascii")).digest(),
+                  self.keystore.generation())
+        key = (status_list_id, purpose)
+        cached = self._signed_lists.get(key)
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        with self._signing_lock:  # one signature when many requests miss at once
+            cached = self._signed_lists.get(key)
+            if cached is not None and cached[0] == source:
+                return cached[1]
+            document = self._sign_status_list(status_list_id, purpose, length, indices, None)
+            self._signed_lists[key] = (source, document)
+        return document
+
+    def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
         with self.database.session(read_only=True) as session:
             status_list = session.get(rows.StatusList, status_list_id)
             if status_list is None:
                 raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
                                f"Unknown status list: {status_list_id}.", code="status.not_found")
-            bits = StatusBitstring(status_list.length)
-            for index in repo.status_bits(session, status_list_id, purpose):
-                bits.set(index, True)
+            return status_list.length, repo.status_bits(session, status_list_id, purpose)
+
+    def _sign_status_list(self, status_list_id: int, purpose: StatusPurpose, length: int,
+                          indices: list[int], now: datetime | None) -> dict[str, Any]:
+        bits = StatusBitstring(length)
+        for index in indices:
+            bits.set(index, True)
         unsigned = build_status_list_credential(
             url=self.status_list_url(status_list_id, purpose), issuer=self.issuer_did,
             purpose=purpose, bitstring=bits, valid_from=now or datetime.now(UTC))
@@ -498,21 +551,23 @@ class IssuerService:
 
     def cached_status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                       *, ttl: float = 60.0) -> dict[str, Any]:
-        """The signed list, re-signed at most every `ttl` seconds and at once after a change
-        made through this process (the HTTP cache lifetime is the same 60 s)."""
+        """The published list (`/status/<n>/<purpose>`): the bits are read again at most every
+        `ttl` seconds and at once after a change made through this process (the HTTP cache
+        lifetime is the same 60 s); signed again only when they changed."""
         import time
 
         key = (status_list_id, purpose)
         cached = self._status_cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        document = self.status_list_credential(status_list_id, purpose)
+        document = self.current_status_list_credential(status_list_id, purpose)
         self._status_cache[key] = (time.monotonic() + ttl, document)
         return document
 
     def forget_status_cache(self) -> None:
         """Drop the cached signed status lists: call after committing a status change made
-        outside `revoke`/`suspend`/`unsuspend` (those already do)."""
+        outside `revoke`/`suspend`/`unsuspend` (those already do). Verifications of our own
+        badges do not depend on it: they read the bits from the database each time."""
         self._status_cache.clear()
 
     def status_list_ids(self) -> list[int]:
@@ -717,14 +772,26 @@ class ServiceError(IssuerError):
     code = "service.error"
 
 
-def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Fetcher:
+def bounded_fetcher(settings: Settings, *, allow_loopback: bool = False,
+                    max_bytes: int | None = None) -> Any:
+    """The `Fetcher` every caller uses, CLI and web alike: `ISSUER_FETCH_TIMEOUT` is its one
+    deadline per fetch, `ISSUER_FETCH_MAX_BYTES` its largest body (`max_bytes` may only lower
+    it, e.g. to a caller's own input cap)."""
+    from issuer.fetch import Fetcher
+
+    limit = settings.fetch_max_bytes if max_bytes is None else min(max_bytes,
+                                                                   settings.fetch_max_bytes)
+    return Fetcher(max_bytes=limit, timeout=settings.fetch_timeout,
+                   allow_loopback=allow_loopback)
+
+
+def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Any:
     """The fetcher for the address of a badge someone asks us to verify, the same for the
     command line and the web: the verification input cap (a badge is input like a file),
     `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only when asked (development)."""
     from issuer.verification.context import MAX_INPUT_BYTES
 
-    return Fetcher(max_bytes=MAX_INPUT_BYTES, timeout=settings.fetch_timeout,
-                   allow_loopback=allow_loopback)
+    return bounded_fetcher(settings, allow_loopback=allow_loopback, max_bytes=MAX_INPUT_BYTES)
 
 
 def verification_context_for(service: IssuerService, *, untrusted: bool = True,
@@ -732,25 +799,30 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
     """A VerificationContext that knows the City's own DID document and status lists locally,
     and fetches anything else (DID documents, status lists) with the bounded fetcher:
     `ISSUER_FETCH_MAX_BYTES`, `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only
-    with `allow_loopback` (development)."""
+    with `allow_loopback` (development).
+
+    Public keys only: the DID document comes from `KeyStore.public_keys()` (no private key
+    file is opened), our status lists from `current_status_list_credential` (the bits read
+    now; signed again only when they changed)."""
     from issuer.verification import VerificationContext
 
     settings = service.settings
-    fetcher = Fetcher(max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout,
-                      allow_loopback=allow_loopback)
+    fetcher = bounded_fetcher(settings, allow_loopback=allow_loopback)
     own_prefix = f"{settings.base_url}/status/"
+    has_keys = service.keystore.has_keys()  # `issuer verify` works before `issuer init` too
 
     def fetch_status_list(url: str) -> dict[str, Any]:
-        if url.startswith(own_prefix) and service.keystore.has_keys():
+        if url.startswith(own_prefix) and has_keys:
             list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
             if list_id.isdigit() and purpose in ("revocation", "suspension"):
-                return service.status_list_credential(int(list_id), purpose)  # type: ignore[arg-type]
+                return service.current_status_list_credential(
+                    int(list_id), purpose)  # type: ignore[arg-type]
         document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
         return document
 
     known = {**settings.trusted_issuer_labels}
     local: dict[str, Any] = {}
-    if service.keystore.has_keys():  # `issuer verify` works before `issuer init` too
+    if has_keys:
         known[service.issuer_did] = settings.profile_name
         local[service.issuer_did] = service.did_document()
     resolver = DidResolver(fetcher, local_documents=local)

@@ -4,13 +4,13 @@ catalogue each badge is aligned to, and whether it is valid.
 - **Skills come from the credentials themselves**: the OB 3.0 `alignment` entries of the
   achievement (`targetUrl` = the skill's address under /competences, current or versioned,
   see issuer.skills.uris), i.e. what the City signed, never a copy kept beside it.
-- **"Valid" means verified now**: `issuer.verification.verify` runs on the stored credential
-  (proof, issuer key, validity, revocation and suspension read from the signed status lists),
-  as on the public badge page. Cost: building and signing a status list takes ~35 ms, so
-  `BadgeChecker` builds each list once per request (memoised by URL) and never keeps it
-  longer: a revocation shows at the next page view. Each badge then costs ~2 ms (measured on
-  the development machine): ~0.5 s for a directory of 200 badges. Badges whose stored row is
-  already revoked, suspended or expired are not verified at all (`stored_state`).
+- **"Valid" means verified with the status as it is now**: `issuer.verification.verify` runs
+  on the stored credential (proof, issuer key, validity, revocation and suspension read from
+  the signed status lists), as on the public badge page, through
+  `issuer.own_verification.verify_own`: the badge's status is read from the database at each
+  request and a verification is reused only while nothing it depends on changed, so a
+  revocation shows at the next page view. Badges whose stored row is already revoked,
+  suspended or expired are not verified at all (`stored_state`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
@@ -86,24 +86,12 @@ class HeldBadge:
 
 
 class BadgeChecker:
-    """`issuer.verification.verify` on the City's own stored credentials, for one request.
-
-    The signed status lists are built once per request (memoised by URL) and never kept
-    longer: the first badge costs ~70 ms (two lists signed), each further one ~2 ms. Our own
-    credentials are canonicalised in-process (`untrusted=False`), as on the badge page."""
+    """`issuer.own_verification.verify_own` on the City's own stored credentials, for one
+    request (each badge's state is memoised for the request). Our own credentials are
+    canonicalised in-process (`untrusted=False`), as on the badge page."""
 
     def __init__(self, service: IssuerService) -> None:
-        from issuer.service import verification_context_for
-
-        base = verification_context_for(service, untrusted=False)
-        lists: dict[str, dict[str, Any]] = {}
-
-        def fetch_status_list(url: str) -> dict[str, Any]:
-            if url not in lists:
-                lists[url] = base.fetch_status_list(url)
-            return lists[url]
-
-        self.context = replace(base, fetch_status_list=fetch_status_list)
+        self.service = service
         self._states: dict[str, BadgeState] = {}
 
     def state(self, credential_id: str, credential_json: str) -> BadgeState:
@@ -112,10 +100,10 @@ class BadgeChecker:
         return self._states[credential_id]
 
     def _verify(self, credential_id: str, credential_json: str) -> BadgeState:
-        from issuer.verification import verify
+        from issuer.own_verification import verify_own
 
         try:
-            report = verify(credential_json, self.context)
+            report, _status = verify_own(self.service, "badge", credential_id, credential_json)
         except Exception:  # never list a badge that could not be checked
             logger.exception("verification failed for %s", credential_id)
             return "unverified"

@@ -6,7 +6,8 @@ whether a badge was issued to an e-mail address (issue #9 items 7, 8).
 Answers: 200 with the report whatever the verdict; 400 with a structured error for input that
 cannot be used (empty, unreadable, an address refused or unreachable); 413 past the size cap
 (refused while reading the body); 415 for other media types; 429 past the rate limit (with
-Retry-After). Errors are `{"error": {"code", "message_fr", "message_en"}}`.
+Retry-After); 503 when the process already runs its share of live verifications of other
+issuers' badges (with Retry-After; `issuer.web.views.verifier`). Errors are `{"error": {"code", "message_fr", "message_en"}}`.
 
 CORS: open for reading, to any origin (`Access-Control-Allow-Origin: *`, preflight answered).
 Verification is public, changes no state, reads no cookie and authenticates nobody, so a page
@@ -289,6 +290,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorOut, "description": "Unsupported media type."},
     429: {"model": ErrorOut, "description": "Too many verifications from this client; see the "
                                             "Retry-After header (seconds).",
+          "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                      "description": "Seconds to wait."}}},
+    503: {"model": ErrorOut, "description": "Too many live verifications in progress on the "
+                                            "service (`verify.busy`); see the Retry-After header "
+                                            "(seconds).",
           "headers": {"Retry-After": {"schema": {"type": "integer"},
                                       "description": "Seconds to wait."}}},
 }

@@ -3,9 +3,10 @@ forms (JSON, JWT, baked PNG and SVG), the Open Graph preview, the QR code and th
 attestation.
 
 The page is what a member shares from a phone and what an employer opens: it shows the badge in
-plain words and the result of a verification run again on every request by
-`issuer.verification` (never a stored or cached "valid": a badge revoked a minute ago shows as
-revoked now; VERIFICATION.md R7). The recipient's name appears only when the credential carries it,
+plain words and the result of `issuer.verification` for the stored credential as things stand
+at this request: the status is read from the database on every view, and a verification is
+reused only while its text, the keys, its status and its validity dates are unchanged
+(`issuer.own_verification`), so a badge revoked a second ago shows as revoked now (VERIFICATION.md R7). The recipient's name appears only when the credential carries it,
 i.e. when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
@@ -19,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -36,13 +37,13 @@ from issuer.credential import CITY_TIMEZONE
 from issuer.endorsements import endorsements_of_badge
 from issuer.errors import NotFound
 from issuer.i18n import translations
+from issuer.own_verification import CredentialKind, StatusVersion, verify_own
 from issuer.preview import render_preview
 from issuer.qr import qr_svg
-from issuer.service import IssuedBadge, IssuerService, verification_context_for
+from issuer.service import IssuedBadge, IssuerService
 from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
 from issuer.skill_badges import aligned_skills
-from issuer.storage import repositories as repo
-from issuer.verification import Check, VerificationReport, verify
+from issuer.verification import Check, VerificationReport
 from issuer.verification.holder import HolderAnswer, check_holder
 from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
@@ -130,8 +131,14 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("zero").enable(["emphasis", "list"])
 
 
+@lru_cache(maxsize=256)
+def _rendered_markdown(text: str) -> str:
+    # The same few catalogue texts on every badge page: rendered once each (a pure function).
+    return _markdown().render(text)
+
+
 def markdown_to_html(text: str) -> Markup:
-    return Markup(_markdown().render(text))  # markdown-it escapes the text (html off)
+    return Markup(_rendered_markdown(text))  # markdown-it escapes the text (html off)
 
 
 # --- what the page shows ----------------------------------------------------------------------
@@ -164,14 +171,6 @@ class BadgeFacts:
 
 
 @dataclass(frozen=True)
-class IssuerRecord:
-    """What the City's own database says about the badge's status (dates for the page)."""
-
-    revoked_at: datetime | None
-    suspended_at: datetime | None
-
-
-@dataclass(frozen=True)
 class LiveStatus:
     verdict: str                 # valid | invalid | indeterminate
     sentence: str                # one plain sentence (VerificationReport.summary)
@@ -180,6 +179,9 @@ class LiveStatus:
     suspended: bool
     checked_at: datetime
     report: VerificationReport | None = None   # None when verification itself broke
+    # What the City's own database says (dates for the page), read with the status.
+    revoked_at: datetime | None = None
+    suspended_at: datetime | None = None
 
 
 def badge_definition(service: IssuerService,
@@ -247,40 +249,36 @@ def badge_facts(service: IssuerService, issued: IssuedBadge, locale: str) -> Bad
     )
 
 
-def issuer_record(service: IssuerService, credential_id: str) -> IssuerRecord | None:
-    """Revocation and suspension dates from the database. (A read the service could offer;
-    kept here until it does, so the page can say *when* a badge was revoked.)"""
-    with service.database.session(read_only=True) as session:
-        row = repo.get_credential(session, credential_id)
-        if row is None:
-            return None
-        return IssuerRecord(revoked_at=row.revoked_at,
-                            suspended_at=row.suspended_at if row.suspended else None)
-
-
 def live_status(service: IssuerService, issued: IssuedBadge, locale: str) -> LiveStatus:
-    """Verify the stored badge now, as any verifier would, status lists included."""
-    return verify_stored(service, issued.credential_json, locale, name=issued.credential_id,
+    """The stored badge verified as any verifier would, status lists included."""
+    return verify_stored(service, "badge", issued.credential_id, issued.credential_json, locale,
                          unavailable=translations(locale).gettext(
                              "The badge could not be checked just now. Please try again in a "
-                             "moment."))
+                             "moment."), status=issued.status)
 
 
-def verify_stored(service: IssuerService, credential_json: str, locale: str, *, name: str,
-                  unavailable: str) -> LiveStatus:
-    """Verify one of our stored credentials (a badge or an endorsement) now.
+def verify_stored(service: IssuerService, kind: CredentialKind, credential_id: str,
+                  credential_json: str, locale: str, *, unavailable: str,
+                  status: StatusVersion | None = None) -> LiveStatus:
+    """One of our stored credentials (a badge or an endorsement) verified with its status as
+    the database holds it now (`issuer.own_verification.verify_own`: reused only while
+    nothing it depends on changed).
 
     It comes from our own database, signed by us: it is not a stranger's upload, so it is
     canonicalised in-process (`untrusted=False`, no sandbox worker). If verification itself
     breaks, the page says `unavailable`: it never crashes and never says valid."""
     checked_at = datetime.now(UTC)
     try:
-        report = verify(credential_json, verification_context_for(service, untrusted=False))
+        report, version = verify_own(service, kind, credential_id, credential_json,
+                                     status=status)
     except Exception:
-        logger.exception("live verification failed for %s", name)
+        logger.exception("live verification failed for %s %s", kind, credential_id)
         return LiveStatus("indeterminate", unavailable, (), False, False, checked_at)
     return LiveStatus(report.verdict, report.summary(locale), report.checks,
-                      bool(report.revoked), bool(report.suspended), checked_at, report)
+                      bool(report.revoked), bool(report.suspended), checked_at, report,
+                      revoked_at=version.revoked_at if version else None,
+                      suspended_at=version.suspended_at if version and version.suspended
+                      else None)
 
 
 def linkedin_url(facts: BadgeFacts) -> str | None:
@@ -386,15 +384,14 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
     locale = request_locale(request)
     facts = badge_facts(service, issued, locale)
     status = live_status(service, issued, locale)
-    record = issuer_record(service, issued.credential_id)
     gettext = translations(locale).gettext
     status_lines = []
-    if status.revoked and record and record.revoked_at:
+    if status.revoked and status.revoked_at:
         status_lines.append(gettext("Revoked on %(date)s.")
-                            % {"date": _moment_text(record.revoked_at, locale)["date"]})
-    if status.suspended and record and record.suspended_at:
+                            % {"date": _moment_text(status.revoked_at, locale)["date"]})
+    if status.suspended and status.suspended_at:
         status_lines.append(gettext("Suspended since %(date)s.")
-                            % {"date": _moment_text(record.suspended_at, locale)["date"]})
+                            % {"date": _moment_text(status.suspended_at, locale)["date"]})
     base_url = service.settings.base_url.rstrip("/")
     endorsable = is_skill_badge(service, issued.credential)
     display = claims_display(status.report, service.settings.base_url)

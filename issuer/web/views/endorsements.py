@@ -51,9 +51,10 @@ def _signed(request: Request) -> endorsements.SignedEndorsement:
 
 def _live_status(request: Request, signed: endorsements.SignedEndorsement,
                  locale: str) -> LiveStatus:
-    """Verified now, status list included, as any verifier would (never a stored "valid")."""
-    return verify_stored(service_of(request), signed.credential_json, locale,
-                         name=f"endorsement {signed.view.id}",
+    """Verified as any verifier would, status list included, with its status as the database
+    holds it now (a verification is reused only while nothing it depends on changed)."""
+    return verify_stored(service_of(request), "endorsement", signed.view.id,
+                         signed.credential_json, locale,
                          unavailable=translations(locale).gettext(
                              "The endorsement could not be checked just now. Please try again "
                              "in a moment."))

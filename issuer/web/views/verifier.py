@@ -11,6 +11,13 @@ bounded `Fetcher` (https only, never a private or loopback address, size and tim
 resolved locally when it names one of this service's own credentials; `verify()` runs in the
 threadpool with the untrusted settings, so the event loop never waits on it.
 
+Load (issue #10, items 3 and 4): an input that is byte for byte one of our stored credentials
+(its JSON or JWT, pasted, posted or named by its address) is answered by
+`issuer.own_verification.verify_own`, cached by credential and status. Anything else is
+verified live, at most `MAX_CONCURRENT_VERIFICATIONS` at once in the process: each may wait
+on other sites for several fetch deadlines, in one of the threadpool's 40 threads, which the
+pages need too; one more is refused at once (503, `verify.busy`, Retry-After).
+
 CSRF: the form changes no state, but a cross-site POST is refused like Datasette and Go's
 `http.CrossOriginProtection` do, from headers rather than tokens: `Sec-Fetch-Site` when the
 browser sends it (only `same-origin` and `none` pass), else `Origin` (must be our own origin),
@@ -21,7 +28,9 @@ else (no browser metadata: curl, scripts) the request goes ahead. The JSON API
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
@@ -33,7 +42,8 @@ from starlette.responses import Response
 
 from issuer.errors import InvalidInput, IssuerError
 from issuer.fetch import Fetcher
-from issuer.service import IssuerService, badge_fetcher, verification_context_for
+from issuer.own_verification import own_stored_credential, verify_own
+from issuer.service import IssuerService, bounded_fetcher, verification_context_for
 from issuer.verification import VerificationReport, verify
 from issuer.verification.holder import HolderAnswer, check_holder
 from issuer.verification.inputs import read_input
@@ -55,6 +65,10 @@ REMOTE_ACCEPT = ("application/ld+json, application/json;q=0.9, application/jwt;q
                  "image/png;q=0.7, image/svg+xml;q=0.7")
 FILE_ACCEPT = ".png,.svg,image/png,image/svg+xml"
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_CONCURRENT_VERIFICATIONS = 8
+"""Live verifications of other issuers' badges at once, well below the 40 threads Starlette
+runs blocking handlers in: the pages always find threads."""
+BUSY_RETRY_SECONDS = 5
 
 InputField = Literal["credential", "file", "url"]
 INPUT_FIELDS: tuple[InputField, ...] = ("credential", "file", "url")
@@ -95,6 +109,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "verify.rate_limited": (
         "Trop de vérifications en peu de temps. Réessayez dans {seconds} secondes.",
         "Too many checks in a short time. Try again in {seconds} seconds."),
+    "verify.busy": (
+        ("Le service vérifie déjà beaucoup de badges en ce moment. Réessayez dans {seconds} "
+         "secondes."),
+        "The service is checking many badges right now. Try again in {seconds} seconds."),
 }
 
 
@@ -346,40 +364,94 @@ def badge_at(url: str, service: IssuerService, fetcher: Fetcher,
 
 
 def remote_fetcher(request: Request) -> Fetcher:
-    """The fetcher for addresses strangers give: never loopback, whatever the settings say.
-    `app.state.verifier_fetcher` replaces it (tests, a deployment with its own resolver)."""
+    """The fetcher for addresses strangers give: never loopback, whatever the settings say;
+    the settings' deadline and size (capped at our input size). `app.state.verifier_fetcher`
+    replaces it (tests, a deployment with its own resolver)."""
     custom: Fetcher | None = getattr(request.app.state, "verifier_fetcher", None)
     if custom is not None:
         return custom
-    return badge_fetcher(service_of(request).settings, allow_loopback=False)
+    fetcher: Fetcher = bounded_fetcher(service_of(request).settings, allow_loopback=False,
+                                       max_bytes=MAX_INPUT_BYTES)
+    return fetcher
+
+
+class VerificationSlots:
+    """The cap on live verifications in progress (`MAX_CONCURRENT_VERIFICATIONS`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._in_use = 0
+        self._lock = threading.Lock()
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return self._in_use
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Held for one live verification; raises `verify.busy` at once when all are taken."""
+        with self._lock:
+            free = self._in_use < self.limit
+            if free:
+                self._in_use += 1
+        if not free:
+            seconds = str(BUSY_RETRY_SECONDS)
+            raise VerifierInputError.of("verify.busy", status=503, seconds=seconds,
+                                        headers={"retry-after": seconds})
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_use -= 1
+
+
+LIVE_VERIFICATIONS = VerificationSlots(MAX_CONCURRENT_VERIFICATIONS)
 
 
 def verify_submission(service: IssuerService, submission: Submission,
                       fetcher: Fetcher) -> VerificationReport:
     """Blocking (database, network, canonicalisation): call through `run_in_threadpool`.
     Raises IssuerError for an address that cannot be used, VerifierInputError for an input
-    `verify()` could not read at all."""
+    `verify()` could not read at all, or `verify.busy` when too many live verifications run."""
     data: str | bytes = submission.data
-    if submission.is_url:
-        assert isinstance(data, str)
-        try:
-            data = badge_at(data, service, fetcher, submission.field)
-        except VerifierInputError:
-            raise
-        except IssuerError as error:
-            raise VerifierInputError(error.message_fr, error.message_en, code=error.code,
-                                     fields=(submission.field,)) from error
-    context = verification_context_for(service, untrusted=True, allow_loopback=False)
-    # An Open Badges 2.0 assertion's documents are fetched like the addresses strangers give.
-    context.fetch_document = lambda url: fetcher.get_json(
-        url, accept="application/ld+json, application/json")
-    report = verify(data, context)
+    own = None if submission.is_url else own_stored_credential(service, data)
+    if own is None:
+        with LIVE_VERIFICATIONS.slot():
+            if submission.is_url:
+                assert isinstance(data, str)
+                data = _badge_for_submission(data, service, fetcher, submission.field)
+                own = own_stored_credential(service, data)
+            if own is None:
+                context = verification_context_for(service, untrusted=True,
+                                                   allow_loopback=False)
+                # An Open Badges 2.0 assertion's documents are fetched like the addresses
+                # strangers give.
+                context.fetch_document = lambda url: fetcher.get_json(
+                    url, accept="application/ld+json, application/json")
+                report = verify(data, context)
+    if own is not None:
+        report, _status = verify_own(service, *own)
     if report.unreadable:
         check = report.check("format")
         raise VerifierInputError(report.summary("fr"), report.summary("en"), code=check.code,
                                  status=413 if check.code == "format.too_large" else 400,
                                  fields=(submission.field,), report=report)
     return report
+
+
+def _badge_for_submission(url: str, service: IssuerService, fetcher: Fetcher,
+                          field_name: InputField) -> str | bytes:
+    try:
+        return badge_at(url, service, fetcher, field_name)
+    except VerifierInputError:
+        raise
+    except IssuerError as error:
+        busy = error.code == "fetch.busy"
+        seconds = str(BUSY_RETRY_SECONDS)
+        raise VerifierInputError(error.message_fr, error.message_en, code=error.code,
+                                 fields=(field_name,), status=503 if busy else 400,
+                                 headers={"retry-after": seconds} if busy else None) from error
 
 
 async def run_verification(request: Request, submission: Submission) -> VerificationReport:
@@ -512,7 +584,7 @@ async def verifier_submit(request: Request) -> Response:
         state.error = error
         # The HTML page answers 400 for everything a person can fix in the form (too large
         # included); refusals that are not about the form keep their own status.
-        status = error.status if error.status in (403, 429) else 400
+        status = error.status if error.status in (403, 429, 503) else 400
         return _page(request, locale, state, status_code=status)
     return _page(request, locale, state)
 
