@@ -131,14 +131,14 @@ def test_the_cli_fetches_within_the_same_settings(home: Path, trickle: TrickleSe
     monkeypatch.setenv("ISSUER_FETCH_TIMEOUT", "1.5")
     runner = CliRunner()
     started = time.monotonic()
-    result = runner.invoke(cli.main, ["verify", f"{trickle.url}/credential.json"])
+    result = runner.invoke(cli.main, ["verify", "--allow-loopback", f"{trickle.url}/credential.json"])
     elapsed = time.monotonic() - started
     assert result.exit_code == 2, result.output
     assert "Délai dépassé" in result.output or "Timed out" in result.output
     assert elapsed <= 1.5 + slack(1.5)
 
     monkeypatch.setenv("ISSUER_FETCH_MAX_BYTES", "1000")
-    result = runner.invoke(cli.main, ["verify", f"{trickle.url}/big"])
+    result = runner.invoke(cli.main, ["verify", "--allow-loopback", f"{trickle.url}/big"])
     assert result.exit_code == 2
     assert "1000" in result.output  # "… dépasse la taille permise (1000 octets)"
 
