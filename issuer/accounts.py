@@ -383,7 +383,8 @@ class Accounts:
         attempt = self.begin_sign_in(email, origin)
         return self.finish_sign_in(attempt, self.check_password(attempt, password))
 
-    def begin_sign_in(self, email: str, origin: str | None) -> SignInAttempt:
+    # RET503: both paths that fall through end in `_refuse`, which always raises (NoReturn).
+    def begin_sign_in(self, email: str, origin: str | None) -> SignInAttempt:  # noqa: RET503
         """May this client check a password for this e-mail now? `SignInThrottled` (no hash,
         no password read) when it must wait; otherwise the attempt, already counted as a
         failure until `finish_sign_in` says otherwise."""

@@ -91,7 +91,8 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
         unknown = _find_cause(error, contexts.UnknownContext)
         if unknown is not None:
             raise CanonicalizationError(f"unknown JSON-LD context: {unknown.url}") from error
-        raise CanonicalizationError(f"JSON-LD error: {error.type if hasattr(error, 'type') else error}") from error
+        kind = error.type if hasattr(error, "type") else error
+        raise CanonicalizationError(f"JSON-LD error: {kind}") from error
     quads: list[ox.Quad] = []
     for graph_name, triples in dataset.items():
         graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph

@@ -253,7 +253,7 @@ def did_web_from_url(base_url: str) -> str:
     if port is not None and port != default_port:
         netloc += f":{port}"
     segments = [_did_segment(s) for s in parts.path.split("/") if s]
-    return ":".join(["did:web", quote(netloc, safe="")] + segments)
+    return ":".join(["did:web", quote(netloc, safe=""), *segments])
 
 
 def did_web_document_url(did: str) -> str:

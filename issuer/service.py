@@ -43,7 +43,7 @@ from issuer.storage import models as rows
 from issuer.storage import repositories as repo
 from issuer.storage.db import Database
 
-IDENTITY_SECRET_FILE = "identity-secret"
+IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
 
 
@@ -159,7 +159,7 @@ class IssuerService:
     def derived_secret(self, purpose: str) -> bytes:
         """A secret for one purpose (e.g. "claim-token"), derived from the identity secret so
         that no two uses share a key."""
-        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode("utf-8"),
+        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode(),
                         hashlib.sha256).digest()
 
     def _identity_secret(self) -> bytes:
@@ -335,11 +335,11 @@ class IssuerService:
                 valid_from=award.valid_from, valid_until=award.valid_until,
                 event_number=item.event.number if item.event else None,
                 role=item.role.slug if item.role else None)
-            for item, award in zip(items, awards)])
+            for item, award in zip(items, awards, strict=True)])
         new_rows: list[rows.IssuedCredential] = []
         unsigned: list[dict[str, Any]] = []
         audit: list[tuple[str, dict[str, Any] | None]] = []
-        for item, award, reservation in zip(items, awards, reservations):
+        for item, award, reservation in zip(items, awards, reservations, strict=True):
             if not reservation.created:
                 continue
             row = reservation.credential
@@ -372,10 +372,8 @@ class IssuerService:
         assert ed_key.private_key is not None
         signed = sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
                                self.verification_method(ed_key), created=now)
-        if self.settings.did_method == "key":
-            jwt_key = ed_key  # did:key names one Ed25519 key: the JWT is EdDSA then.
-        else:
-            jwt_key = self._active("RSA")
+        # did:key names one Ed25519 key: the JWT is EdDSA then.
+        jwt_key = ed_key if self.settings.did_method == "key" else self._active("RSA")
         assert jwt_key.private_key is not None
         jwt = encode_vc_jwt(unsigned, jwt_key.private_key, self.verification_method(jwt_key))
         return json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), jwt

@@ -54,7 +54,7 @@ def catalogue_page(request: Request) -> Response:
     catalogue = skills.current_catalogue(service_of(request))
     done = request.query_params.get("fait")
     return render_admin(request, "skills.html", {
-        "catalogue": catalogue, "done": done if done else None,
+        "catalogue": catalogue, "done": done or None,
         "done_code": request.query_params.get("code", ""),
     }, user=user)
 

@@ -131,7 +131,7 @@ def _markdown() -> MarkdownIt:
 
 
 def markdown_to_html(text: str) -> Markup:
-    return Markup(_markdown().render(text))  # markdown-it escapes the text (html off)
+    return Markup(_markdown().render(text))  # noqa: S704 - markdown-it escapes it (html off)
 
 
 # --- what the page shows ----------------------------------------------------------------------
@@ -333,7 +333,7 @@ def _file_stem(service: IssuerService, issued: IssuedBadge) -> str:
     """`badge-<slug>[-<edition>]-<first 8 characters of the id>`, for downloaded files."""
     badge, event = badge_definition(service, issued.credential)
     parts = ["badge"] + ([badge.slug] if badge else []) + ([str(event.number)] if event else [])
-    return "-".join(parts + [issued.credential_id[:8]])
+    return "-".join([*parts, issued.credential_id[:8]])
 
 
 def credential_page(request: Request) -> Response:
