@@ -103,8 +103,11 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
         else:
             graph = ox.NamedNode(graph_name)
         for triple in triples:
-            quads.append(ox.Quad(_rdf_term(triple["subject"]), _rdf_term(triple["predicate"]),
-                                 _rdf_term(triple["object"]), graph))
+            subject, predicate = _rdf_term(triple["subject"]), _rdf_term(triple["predicate"])
+            if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+                # pyld's toRdf never yields these (RDF has no literal subject): refuse, not crash.
+                raise CanonicalizationError("JSON-LD error: a literal subject or predicate")
+            quads.append(ox.Quad(subject, predicate, _rdf_term(triple["object"]), graph))
     return quads
 
 

@@ -45,7 +45,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from issuer.errors import IssuerError
 
@@ -126,7 +126,7 @@ def _worker_main(connection: Connection, memory_headroom: int | None) -> None:
 def _rebuild_error(parts: tuple[Any, ...]) -> BaseException:
     kind = parts[0]
     if kind == "pickled":
-        return parts[1]
+        return cast(BaseException, parts[1])
     if kind == "issuer_error":
         _, module, qualname, code, message_fr, message_en = parts
         cls: type[IssuerError] = IssuerError
@@ -165,7 +165,7 @@ class _Worker:
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        return bool(self._process.is_alive())
 
     def call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
              timeout: float) -> tuple[Any, ...]:
@@ -228,7 +228,7 @@ class Sandbox:
                 raise
             self._idle.put(worker)
         if reply[0] == "ok":
-            return reply[1]  # type: ignore[no-any-return]
+            return cast(T, reply[1])
         raise _rebuild_error(reply[1])
 
     def _idle_worker(self) -> _Worker | None:

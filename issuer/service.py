@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
-from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
+from issuer.catalogue import (
+    BadgeDefinition,
+    Catalogue,
+    Event,
+    ImageKind,
+    Role,
+    load_catalogue,
+)
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.fetch import Fetcher
@@ -417,7 +424,7 @@ class IssuerService:
         return bake_svg(self.catalogue.image_path(badge, "svg").read_bytes(), issued.credential)
 
     def _badge_slug(self, issued: IssuedBadge) -> str:
-        achievement_id = issued.credential["credentialSubject"]["achievement"]["id"]
+        achievement_id: str = issued.credential["credentialSubject"]["achievement"]["id"]
         path = achievement_id.removeprefix(self.settings.base_url.rstrip("/") + "/achievements/")
         return path.split("/", 1)[0]
 
@@ -578,15 +585,17 @@ class IssuerService:
         write("issuer.json", {"@context": list(model.CREDENTIAL_CONTEXT), **self.profile.to_json()})
         for path, document in self.achievement_documents():
             write(f"achievements/{path}.json", document)
+        purposes: tuple[StatusPurpose, ...] = ("revocation", "suspension")
         for status_list_id in self.status_list_ids():
-            for purpose in ("revocation", "suspension"):
+            for purpose in purposes:
                 write(f"status/{status_list_id}/{purpose}.json",
-                      self.status_list_credential(status_list_id, purpose))  # type: ignore[arg-type]
+                      self.status_list_credential(status_list_id, purpose))
+        kinds: tuple[ImageKind, ...] = ("png", "svg")
         for badge in self.catalogue.badges:
-            for kind in ("png", "svg"):
+            for kind in kinds:
                 target = out / "badges" / f"{badge.slug}.{kind}"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())  # type: ignore[arg-type]
+                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
                 written.append(target)
         return written
 
