@@ -63,9 +63,11 @@ from issuer.storage.workspace_models import (
     USER_ROLES,
     LoginAttempt,
     SignInThrottle,
-    User,
     UserSession,
 )
+
+# The account, as the web layer sees it (re-exported: pages type the signed-in user with it).
+from issuer.storage.workspace_models import User as User
 
 Clock = Callable[[], datetime]
 

@@ -217,7 +217,7 @@ def find_people(service: IssuerService, query: str, *,
         counts = dict(session.execute(
             select(IssuedCredential.recipient_id, func.count())
             .where(IssuedCredential.recipient_id.in_(ids))
-            .group_by(IssuedCredential.recipient_id)).tuples())
+            .group_by(IssuedCredential.recipient_id)).tuples().all())
         people = {person.id: person for person in session.scalars(
             select(Recipient).where(Recipient.id.in_(ids)))}
         return [PersonSummary(id=pid, display_name=people[pid].display_name,

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from issuer.accounts import User
 from issuer.errors import InvalidInput, IssuerError
 from issuer.skills import service as skills
 from issuer.skills.catalogue import (
@@ -32,7 +33,6 @@ from issuer.skills.catalogue import (
     SkillNotFound,
 )
 from issuer.skills.edits import DomainDraft, SkillDraft
-from issuer.storage.workspace_models import User
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
