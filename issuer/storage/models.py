@@ -259,10 +259,10 @@ def _refuse_audit_rewrite(mapper: Any, connection: Any, target: AuditEntry) -> N
 
 
 # The workspace tables share this metadata (imported last: they build on the classes above).
-from issuer.storage import (  # noqa: E402
-    endorsement_models,  # noqa: F401
-    mediator_models,  # noqa: F401
-    skill_badge_models,  # noqa: F401
-    skills_models,  # noqa: F401
-    workspace_models,  # noqa: F401
-)
+# isort: off
+from issuer.storage import workspace_models  # noqa: E402,F401
+from issuer.storage import skills_models  # noqa: E402,F401
+from issuer.storage import skill_badge_models  # noqa: E402,F401
+from issuer.storage import mediator_models  # noqa: E402,F401
+from issuer.storage import endorsement_models  # noqa: E402,F401
+# isort: on
