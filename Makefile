@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help serve test setup bench translations clean
+.PHONY: help serve test lint setup bench translations clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,9 +23,14 @@ serve: setup  ## Set up and run the service (SQLite, generated keys, demo catalo
 	$(BIN)/issuer init --demo
 	$(BIN)/issuer serve --host $(HOST) --port $(PORT)
 
-test: setup  ## Set up and run the whole test suite (PostgreSQL, Node verifiers, Chromium)
+test: setup  ## Set up and run the whole test suite, gates included (tests/test_gates.py)
 	./scripts/system-packages.sh
 	$(BIN)/pytest
+
+lint: setup  ## Run the gates alone: ruff, mypy, import-linter (config in pyproject.toml)
+	$(BIN)/ruff check issuer tests bench tools
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup  ## Print the benchmark figures (python -m bench)
 	$(BIN)/python -m bench
@@ -35,4 +40,4 @@ translations:  ## Re-extract messages and merge them into the French catalogue
 	$(BIN)/python tools/translations_fr.py
 
 clean:  ## Remove the virtualenv and caches (keeps keys/ and var/)
-	rm -rf $(VENV) .pytest_cache tests/interop/node_modules tests/browser/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/interop/node_modules tests/browser/node_modules

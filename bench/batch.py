@@ -29,7 +29,8 @@ from issuer.storage.models import IssuedCredential
 class BatchResult:
     count: int
     seconds: float
-    writing_seconds: float      # the files alone (baking included) written in series; the batch overlaps them with signing
+    # the files alone (baking included) written in series; the batch overlaps them with signing
+    writing_seconds: float
     issued: int
     files: int
     rows: int

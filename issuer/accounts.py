@@ -63,9 +63,11 @@ from issuer.storage.workspace_models import (
     USER_ROLES,
     LoginAttempt,
     SignInThrottle,
-    User,
     UserSession,
 )
+
+# The account, as the web layer sees it (re-exported: pages type the signed-in user with it).
+from issuer.storage.workspace_models import User as User
 
 Clock = Callable[[], datetime]
 
@@ -383,7 +385,8 @@ class Accounts:
         attempt = self.begin_sign_in(email, origin)
         return self.finish_sign_in(attempt, self.check_password(attempt, password))
 
-    def begin_sign_in(self, email: str, origin: str | None) -> SignInAttempt:
+    # RET503: both paths that fall through end in `_refuse`, which always raises (NoReturn).
+    def begin_sign_in(self, email: str, origin: str | None) -> SignInAttempt:  # noqa: RET503
         """May this client check a password for this e-mail now? `SignInThrottled` (no hash,
         no password read) when it must wait; otherwise the attempt, already counted as a
         failure until `finish_sign_in` says otherwise."""

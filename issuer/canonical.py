@@ -92,7 +92,8 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
         unknown = _find_cause(error, contexts.UnknownContext)
         if unknown is not None:
             raise CanonicalizationError(f"unknown JSON-LD context: {unknown.url}") from error
-        raise CanonicalizationError(f"JSON-LD error: {error.type if hasattr(error, 'type') else error}") from error
+        kind = error.type if hasattr(error, "type") else error
+        raise CanonicalizationError(f"JSON-LD error: {kind}") from error
     quads: list[ox.Quad] = []
     for graph_name, triples in dataset.items():
         graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -103,8 +104,11 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
         else:
             graph = ox.NamedNode(graph_name)
         for triple in triples:
-            quads.append(ox.Quad(_rdf_term(triple["subject"]), _rdf_term(triple["predicate"]),
-                                 _rdf_term(triple["object"]), graph))
+            subject, predicate = _rdf_term(triple["subject"]), _rdf_term(triple["predicate"])
+            if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+                # pyld's toRdf never yields these (RDF has no literal subject): refuse, not crash.
+                raise CanonicalizationError("JSON-LD error: a literal subject or predicate")
+            quads.append(ox.Quad(subject, predicate, _rdf_term(triple["object"]), graph))
     return quads
 
 

@@ -257,7 +257,9 @@ _REQUIRED_BADGE_KEYS = _BADGE_KEYS - {"tags", "roles", "events", "sectors", "alu
 
 def _read_badge_file(path: Path) -> Iterator[BadgeDefinition]:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CatalogueYamlLoader)
+        # S506: _CatalogueYamlLoader is a SafeLoader (minus the timestamp resolver).
+        document = yaml.load(path.read_text(encoding="utf-8"),
+                             Loader=_CatalogueYamlLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(
             f"{path} : fichier illisible ou YAML invalide ({exc}).",

@@ -46,7 +46,10 @@ def _translate_click() -> None:
                    click.types):
         if hasattr(module, "_"):
             module._ = _  # type: ignore[attr-defined]
-    click.exceptions.ngettext = lambda singular, plural, n: _(singular if n == 1 else plural)  # type: ignore[attr-defined]
+    def ngettext(msgid1: str, msgid2: str, n: int) -> str:
+        return _(msgid1 if n == 1 else msgid2)
+
+    click.exceptions.ngettext = ngettext  # type: ignore[attr-defined]  # imported, not exported
 
 
 _translate_click()
@@ -172,7 +175,7 @@ def badges(as_json: bool) -> None:
 
     catalogue = load_catalogue()
     lang = LOCALE
-    entries = [{
+    entries: list[dict[str, Any]] = [{
         "slug": badge.slug,
         "name": badge.name.get(lang),
         "family": badge.family,

@@ -158,8 +158,8 @@ def build_achievement(badge: BadgeDefinition, *, base_url: str, issuer: IssuerPr
     """
     description = badge.description.fr.strip()
     if event is not None:
-        description = f"{description}\n\nÉdition nº {event.number} du {french_date(event.date)} : " \
-                      f"« {event.theme.fr} »."
+        description = (f"{description}\n\nÉdition nº {event.number} du {french_date(event.date)} : "
+                       f"« {event.theme.fr} ».")
         if event.venue:
             description += f" Lieu : {event.venue}."
     achievement: dict[str, Any] = {

@@ -7,6 +7,7 @@ reach anyone, and the names are fictional (domain brief: no real residents in de
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 from sqlalchemy import select
@@ -72,10 +73,9 @@ def seed_demo_network(service: IssuerService) -> list[str]:
     )
 
     for kind, code in DEMO_SKILL_BADGES:
-        try:
+        # Made already (an earlier `init --demo`, or by the coordinator).
+        with contextlib.suppress(SkillBadgeError):
             create_skill_badge(service, kind, code, actor=DEMO_ACTOR)
-        except SkillBadgeError:
-            pass  # made already (an earlier `init --demo`, or by the coordinator)
     issued = {}
     for slug, email, name, (shown, sector, organisation, description) in DEMO_MEDIATORS:
         badge = issue_skill_badge(

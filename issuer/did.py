@@ -253,7 +253,7 @@ def did_web_from_url(base_url: str) -> str:
     if port is not None and port != default_port:
         netloc += f":{port}"
     segments = [_did_segment(s) for s in parts.path.split("/") if s]
-    return ":".join(["did:web", quote(netloc, safe="")] + segments)
+    return ":".join(["did:web", quote(netloc, safe=""), *segments])
 
 
 def did_web_document_url(did: str) -> str:
@@ -298,7 +298,7 @@ def _public_rsa_jwk(fragment: str, jwk: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_did_document(did: str, *, ed25519_keys: Sequence[tuple[str, bytes]],
-                       rsa_keys: Sequence[tuple[str, dict]]) -> dict:
+                       rsa_keys: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """The DID document listing our keys, each under assertionMethod and authentication.
 
     Ed25519 keys are written as Multikey + publicKeyMultibase, RSA keys as JsonWebKey +
@@ -336,7 +336,7 @@ def build_did_document(did: str, *, ed25519_keys: Sequence[tuple[str, bytes]],
     }
 
 
-def did_key_document(did: str) -> dict:
+def did_key_document(did: str) -> dict[str, Any]:
     """did:key document creation (did-method-key §"Document Creation Algorithm"), Multikey
     form, without the derived X25519 key agreement key (we never encrypt)."""
     if _did_method(did) != "key":
@@ -356,7 +356,7 @@ def did_key_document(did: str) -> dict:
     }
 
 
-def did_jwk_document(did: str) -> dict:
+def did_jwk_document(did: str) -> dict[str, Any]:
     """did:jwk Read operation: decode the JWK, refuse a private one, build the document with
     the single method `#0`; `use` "sig" drops keyAgreement, "enc" keeps only keyAgreement."""
     if _did_method(did) != "jwk":
@@ -413,11 +413,11 @@ class DidResolver:
     """
 
     def __init__(self, fetcher: Fetcher | None = None, *,
-                 local_documents: Mapping[str, dict] | None = None) -> None:
+                 local_documents: Mapping[str, dict[str, Any]] | None = None) -> None:
         self._fetcher = fetcher
         self._local_documents = dict(local_documents or {})
 
-    def resolve(self, did: str) -> dict:
+    def resolve(self, did: str) -> dict[str, Any]:
         method = _did_method(did)
         if did in self._local_documents:
             document = copy.deepcopy(self._local_documents[did])
@@ -511,7 +511,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _method_definitions(document: dict) -> Iterator[tuple[str | None, Any]]:
+def _method_definitions(document: dict[str, Any]) -> Iterator[tuple[str | None, Any]]:
     """(relationship or None for `verificationMethod`, entry) for every entry."""
     for entry in _as_list(document.get("verificationMethod")):
         yield None, entry
@@ -520,7 +520,8 @@ def _method_definitions(document: dict) -> Iterator[tuple[str | None, Any]]:
             yield relationship, entry
 
 
-def _find_verification_method(document: dict, method_id: str) -> tuple[dict | None, set[str]]:
+def _find_verification_method(document: dict[str, Any],
+                              method_id: str) -> tuple[dict[str, Any] | None, set[str]]:
     """The method whose absolute id is `method_id`, and the relationships referencing it (by
     id or embedded). Two different definitions of one id make the document ambiguous."""
     document_id = document["id"]
@@ -531,7 +532,7 @@ def _find_verification_method(document: dict, method_id: str) -> tuple[dict | No
             return document_id + reference
         return reference
 
-    definitions: list[dict] = []
+    definitions: list[dict[str, Any]] = []
     purposes: set[str] = set()
     for relationship, entry in _method_definitions(document):
         if isinstance(entry, dict):
@@ -551,7 +552,7 @@ def _find_verification_method(document: dict, method_id: str) -> tuple[dict | No
     return (definitions[0] if definitions else None), purposes
 
 
-def _public_key_of(method: dict) -> tuple[KeyType, PublicKey]:
+def _public_key_of(method: dict[str, Any]) -> tuple[KeyType, PublicKey]:
     """Key material of a verification method, as the wallet verifiers read it
     (VERIFICATION.md R5)."""
     method_type = method.get("type")

@@ -29,9 +29,9 @@ from issuer import attendance as attendance_lists
 from issuer.attendance import MAX_ROWS, LineProblem, decode_csv_bytes, read_attendance
 from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition, CatalogueError, LocalizedText, Role
+from issuer.credential import french_date
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.mail import MailError, queue_badge_email
-from issuer.credential import french_date
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.storage import models as rows
 from issuer.storage.repositories import record_audit

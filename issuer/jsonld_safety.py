@@ -195,7 +195,8 @@ class _Walk:
         return JsonLdProcessor.get_context_value(ctx, key, kind)
 
     def container(self, ctx: Any, key: Any) -> list[Any]:
-        return JsonLdProcessor.arrayify(self.term(ctx, key, "@container") or [])
+        containers: list[Any] = JsonLdProcessor.arrayify(self.term(ctx, key, "@container") or [])
+        return containers
 
     def process_context(self, ctx: Any, local: Any, path: str, **flags: Any) -> Any:
         self.check_local_context(ctx, local, path)

@@ -23,13 +23,13 @@ import re
 PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/")
 #: Path prefixes of shared links: issuer.claims.CLAIM_PATH.
 SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/",)
-TOKEN_PLACEHOLDER = "{token}"
+TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 - a template placeholder
 HIDDEN_LINK = "[lien personnel masqué / personal link hidden]"
 
 # A token is URL-safe base64, possibly percent-encoded; it ends at whatever cannot be part of
 # a path segment in running text or markup (space, quote, angle bracket, slash, query, an
 # `&` starting the next parameter or an HTML entity...).
-_TOKEN = r"[^\s/?#&;\"'<>()\[\]{}|\\^`]+"
+_TOKEN = r"[^\s/?#&;\"'<>()\[\]{}|\\^`]+"  # noqa: S105 - a pattern
 
 
 def _prefixes_pattern(prefixes: tuple[str, ...]) -> str:

@@ -21,7 +21,7 @@ def write_credential_files(service: IssuerService, issued: IssuedBadge, out: Pat
 
 
 def issue_to_folder(service: IssuerService, requests: Sequence[IssueRequest], out: Path, *,
-                    on_written: Callable[[IssuedBadge], None] | None = None,
+                    on_written: Callable[[IssuedBadge], object] | None = None,
                     signing_helpers: int | None = None) -> list[IssuedBadge]:
     """Issue a batch and write each badge's files as its chunk is committed.
 
@@ -36,7 +36,8 @@ def issue_to_folder(service: IssuerService, requests: Sequence[IssueRequest], ou
         def progress(issued: IssuedBadge) -> None:
             job = writers.submit(write_credential_files, service, issued, out)
             if on_written is not None:
-                job.add_done_callback(lambda _done, item=issued: on_written(item))
+                notify = on_written
+                job.add_done_callback(lambda _done: notify(issued))
             pending.append(job)
 
         issued = service.issue_many(requests, progress=progress, signing_helpers=signing_helpers)

@@ -214,10 +214,10 @@ def find_people(service: IssuerService, query: str, *,
                 if needle in fold_for_search(name or "")][:limit]
         if not ids:
             return []
-        counts = {person_id: count for person_id, count in session.execute(
+        counts = dict(session.execute(
             select(IssuedCredential.recipient_id, func.count())
             .where(IssuedCredential.recipient_id.in_(ids))
-            .group_by(IssuedCredential.recipient_id))}
+            .group_by(IssuedCredential.recipient_id)).tuples().all())
         people = {person.id: person for person in session.scalars(
             select(Recipient).where(Recipient.id.in_(ids)))}
         return [PersonSummary(id=pid, display_name=people[pid].display_name,

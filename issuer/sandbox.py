@@ -46,7 +46,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from issuer.errors import IssuerError
 
@@ -95,7 +95,7 @@ def _transferable_error(error: BaseException) -> tuple[Any, ...]:
         return ("issuer_error", kind.__module__, kind.__qualname__, error.code,
                 error.message_fr, error.message_en)
     try:
-        pickle.loads(pickle.dumps(error))
+        pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, round-tripped
     except Exception:  # noqa: BLE001 - anything unpicklable is sent as text
         return ("text", f"{type(error).__name__}: {error}")
     return ("pickled", error)
@@ -127,7 +127,7 @@ def _worker_main(connection: Connection, memory_headroom: int | None) -> None:
 def _rebuild_error(parts: tuple[Any, ...]) -> BaseException:
     kind = parts[0]
     if kind == "pickled":
-        return parts[1]
+        return cast(BaseException, parts[1])
     if kind == "issuer_error":
         _, module, qualname, code, message_fr, message_en = parts
         cls: type[IssuerError] = IssuerError
@@ -166,7 +166,7 @@ class _Worker:
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        return bool(self._process.is_alive())
 
     def call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
              timeout: float) -> tuple[Any, ...]:
@@ -229,7 +229,7 @@ class Sandbox:
                 raise
             self._idle.put(worker)
         if reply[0] == "ok":
-            return reply[1]  # type: ignore[no-any-return]
+            return cast(T, reply[1])
         raise _rebuild_error(reply[1])
 
     def _idle_worker(self) -> _Worker | None:

@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
-from issuer.catalogue import BadgeDefinition, Catalogue, Event, Role, load_catalogue
+from issuer.catalogue import (
+    BadgeDefinition,
+    Catalogue,
+    Event,
+    ImageKind,
+    Role,
+    load_catalogue,
+)
 from issuer.did import DidResolver, build_did_document, did_key_for_ed25519, did_web_from_url
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.keys import IssuerKey, KeyStore
@@ -44,7 +51,7 @@ from issuer.storage import models as rows
 from issuer.storage import repositories as repo
 from issuer.storage.db import Database
 
-IDENTITY_SECRET_FILE = "identity-secret"
+IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
 
 
@@ -171,7 +178,7 @@ class IssuerService:
     def derived_secret(self, purpose: str) -> bytes:
         """A secret for one purpose (e.g. "claim-token"), derived from the identity secret so
         that no two uses share a key."""
-        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode("utf-8"),
+        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode(),
                         hashlib.sha256).digest()
 
     def _identity_secret(self) -> bytes:
@@ -356,11 +363,11 @@ class IssuerService:
                 valid_from=award.valid_from, valid_until=award.valid_until,
                 event_number=item.event.number if item.event else None,
                 role=item.role.slug if item.role else None)
-            for item, award in zip(items, awards)])
+            for item, award in zip(items, awards, strict=True)])
         new_rows: list[rows.IssuedCredential] = []
         unsigned: list[dict[str, Any]] = []
         audit: list[tuple[str, dict[str, Any] | None]] = []
-        for item, award, reservation in zip(items, awards, reservations):
+        for item, award, reservation in zip(items, awards, reservations, strict=True):
             if not reservation.created:
                 continue
             row = reservation.credential
@@ -393,10 +400,8 @@ class IssuerService:
         assert ed_key.private_key is not None
         signed = sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
                                self.verification_method(ed_key), created=now)
-        if self.settings.did_method == "key":
-            jwt_key = ed_key  # did:key names one Ed25519 key: the JWT is EdDSA then.
-        else:
-            jwt_key = self._active("RSA")
+        # did:key names one Ed25519 key: the JWT is EdDSA then.
+        jwt_key = ed_key if self.settings.did_method == "key" else self._active("RSA")
         assert jwt_key.private_key is not None
         jwt = encode_vc_jwt(unsigned, jwt_key.private_key, self.verification_method(jwt_key))
         return json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), jwt
@@ -443,7 +448,7 @@ class IssuerService:
         return bake_svg(self.catalogue.image_path(badge, "svg").read_bytes(), issued.credential)
 
     def _badge_slug(self, issued: IssuedBadge) -> str:
-        achievement_id = issued.credential["credentialSubject"]["achievement"]["id"]
+        achievement_id: str = issued.credential["credentialSubject"]["achievement"]["id"]
         path = achievement_id.removeprefix(self.settings.base_url.rstrip("/") + "/achievements/")
         return path.split("/", 1)[0]
 
@@ -636,15 +641,17 @@ class IssuerService:
         write("issuer.json", {"@context": list(model.CREDENTIAL_CONTEXT), **self.profile.to_json()})
         for path, document in self.achievement_documents():
             write(f"achievements/{path}.json", document)
+        purposes: tuple[StatusPurpose, ...] = ("revocation", "suspension")
         for status_list_id in self.status_list_ids():
-            for purpose in ("revocation", "suspension"):
+            for purpose in purposes:
                 write(f"status/{status_list_id}/{purpose}.json",
-                      self.status_list_credential(status_list_id, purpose))  # type: ignore[arg-type]
+                      self.status_list_credential(status_list_id, purpose))
+        kinds: tuple[ImageKind, ...] = ("png", "svg")
         for badge in self.catalogue.badges:
-            for kind in ("png", "svg"):
+            for kind in kinds:
                 target = out / "badges" / f"{badge.slug}.{kind}"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())  # type: ignore[arg-type]
+                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
                 written.append(target)
         return written
 

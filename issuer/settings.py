@@ -89,12 +89,16 @@ class Settings(BaseSettings):
         description="Days the personal data of a revoked badge is kept before `issuer purge` erases it.")
     # E-mail delivery (issuer.mail). Without smtp_host, e-mails are written to var/outbox/.
     smtp_host: str | None = Field(default=None, description="SMTP server; none: e-mails go to var/outbox/.")
-    smtp_port: int | None = Field(default=None, description="SMTP port; default 465 with SSL, 587 with STARTTLS, else 25.")
-    smtp_username: str | None = Field(default=None, description="SMTP login (sent only over TLS or to this machine).")
+    smtp_port: int | None = Field(
+        default=None, description="SMTP port; default 465 with SSL, 587 with STARTTLS, else 25.")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login (sent only over TLS or to this machine).")
     smtp_password: str | None = Field(default=None, description="SMTP password.")
     smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
-    smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
-    mail_from: str | None = Field(default=None, description="From address; default the profile name and e-mail.")
+    smtp_ssl: bool = Field(
+        default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
+    mail_from: str | None = Field(
+        default=None, description="From address; default the profile name and e-mail.")
 
     @field_validator("base_url")
     @classmethod
@@ -106,7 +110,7 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        values = {key: value for key, value in _settings_file_values().items()}
+        values = dict(_settings_file_values())
         values.update({k: v for k, v in overrides.items() if v is not None})
         # Environment wins over the file: pydantic-settings gives init kwargs priority, so only
         # pass file values the environment does not set.

@@ -104,7 +104,8 @@ def delay_after(failures: int, *, attacked: bool, policy: ThrottlePolicy) -> tim
     if failures < max(free, 1):
         return timedelta(0)
     # Capped exponent: 2**30 first delays exceed any sensible maximum already.
-    return min(policy.first_delay * 2 ** min(failures - max(free, 1), 30), policy.max_delay)
+    factor: int = 2 ** min(failures - max(free, 1), 30)
+    return min(policy.first_delay * factor, policy.max_delay)
 
 
 def wait_before_attempt(counts: FailureCounts, now: datetime,

@@ -431,7 +431,7 @@ def issued_counts(service: IssuerService) -> dict[str, int]:
             select(IssuedCredential.badge_slug, func.count())
             .join(SkillBadgeRow, SkillBadgeRow.slug == IssuedCredential.badge_slug)
             .group_by(IssuedCredential.badge_slug)).all()
-    return {slug: count for slug, count in rows}
+    return dict(rows)
 
 
 def _badge(row: SkillBadgeRow) -> SkillBadge:

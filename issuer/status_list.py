@@ -19,7 +19,7 @@ import re
 import secrets
 import zlib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -383,7 +383,7 @@ def _check_list_url(url: str) -> None:
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("datetimes must be timezone-aware")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _xsd_datetime(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from issuer.accounts import (
+    AccountError,
     AccountExists,
     AccountPolicy,
     Accounts,
@@ -311,7 +312,7 @@ def test_invitation_expires_after_seven_days(sqlite_accounts: Accounts, clock: F
 
 def test_only_an_administrator_invites(sqlite_accounts: Accounts) -> None:
     coordinator = sqlite_accounts.create_user("coord@ville-roubaix.example", "Coord", PASSWORD)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(AccountError) as refused:
         sqlite_accounts.invite_coordinator(coordinator, "autre@ville-roubaix.example", "Autre")
     assert getattr(refused.value, "code", "") == "account.forbidden"
 

@@ -40,7 +40,7 @@ def _never_connect(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"no connection may be made, yet {request.url} was requested")
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(service: IssuerService) -> Iterator[TestClient]:
     app = create_app(service.settings, service)
     app.state.verification_rate_limiter = RateLimiter(limit=10_000)

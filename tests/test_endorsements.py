@@ -147,7 +147,7 @@ def test_one_endorsement_per_peer_and_badge(service: IssuerService, camille: Iss
     assert twice.value.code == "endorsement.already_pending"
 
 
-@pytest.mark.parametrize("comment, code", [
+@pytest.mark.parametrize(("comment", "code"), [
     ("Bien.", "endorsement.comment_too_short"),
     ("x" * 1001, "endorsement.comment_too_long"),
     ("Très bonne médiatrice\x07 vraiment.", "endorsement.control_characters"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ ACTOR = "coordination@ville-roubaix.example"
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IssuerService]:
-    yield _service(tmp_path, monkeypatch, None)
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IssuerService:
+    return _service(tmp_path, monkeypatch, None)
 
 
 def _service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

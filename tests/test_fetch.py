@@ -4,6 +4,7 @@ no test sends traffic outside loopback, and none asks the system resolver about 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -55,13 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.server.requests.append({"path": self.path, "headers": dict(self.headers)})
         path, _, query = self.path.partition("?")
-        try:
+        # The fetcher hangs up on purpose (too large, too slow).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self._route(path, query)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            pass  # the fetcher hung up on purpose (too large, too slow)
 
     def _route(self, path: str, query: str) -> None:
         if path == "/.well-known/did.json":
@@ -209,7 +209,7 @@ def test_connection_goes_to_the_checked_address_under_the_asked_name(
 def _self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())

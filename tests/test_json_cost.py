@@ -123,9 +123,9 @@ def test_identical_objects_under_a_named_object_are_not_counted_as_repeated():
     alignment = {"type": ["Alignment"], "targetName": "x", "targetUrl": "https://example.org/x"}
     named = {"id": "urn:uuid:1", "alignment": [dict(alignment) for _ in range(50)]}
     assert first_excess(named) is None
-    assert str(first_excess({"result": [dict(named, id=None)]})) == \
-        f"repeated_blank_objects {LIMITS.repeated_blank_objects + 1} > " \
-        f"{LIMITS.repeated_blank_objects}"
+    assert str(first_excess({"result": [dict(named, id=None)]})) == (
+        f"repeated_blank_objects {LIMITS.repeated_blank_objects + 1} > "
+        f"{LIMITS.repeated_blank_objects}")
 
 
 def test_context_definitions_are_counted_as_contexts_not_as_blank_objects():

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -123,7 +122,7 @@ class Walk:
 
 
 @pytest.fixture
-def outbox_app(admin_app: tuple[FastAPI, IssuerService]) -> Iterator[tuple[FastAPI, IssuerService]]:
+def outbox_app(admin_app: tuple[FastAPI, IssuerService]) -> tuple[FastAPI, IssuerService]:
     """Outbox mode (the fixture's settings have no SMTP server): one badge e-mail, one
     invitation of a new administrator, one sign-in link of a mediator."""
     app, city = admin_app
@@ -133,7 +132,7 @@ def outbox_app(admin_app: tuple[FastAPI, IssuerService]) -> Iterator[tuple[FastA
     with city.database.session() as session:
         mail.queue_badge_email(city, session, issued.credential_id)
     mail.deliver_pending(city)
-    yield app, city
+    return app, city
 
 
 def invite_administrator(app: FastAPI, signed_in_client: Any) -> TestClient:

@@ -278,7 +278,7 @@ def test_the_space_counts_only_valid_badges(app: FastAPI) -> None:
 # --- the directory ---------------------------------------------------------------------------
 
 @pytest.fixture
-def network(app: FastAPI) -> Iterator[dict[str, TestClient]]:
+def network(app: FastAPI) -> dict[str, TestClient]:
     """Camille (ACC-01, sector Nord), Sacha (domain DEM, sector Sud), Dominique (CYB-01, whole
     city), all listed."""
     award(app, "competence-acc-01", CAMILLE, "Camille Exemple")
@@ -290,7 +290,7 @@ def network(app: FastAPI) -> Iterator[dict[str, TestClient]]:
     join(clients["sacha"], display_name="Sacha E.", sector="sud", organisation="Médiathèque",
          contact_url="https://mediatheque.example.org/contact")
     join(clients["dominique"], display_name="Dominique E.", sector="ville")
-    yield clients
+    return clients
 
 
 def test_opting_in_lists_the_mediator_searchable_by_skill_domain_and_sector(
@@ -508,7 +508,7 @@ def _latest_link(service: IssuerService, address: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", ("fr", "en"))
+@pytest.mark.parametrize("lang", ["fr", "en"])
 def test_space_and_directory_pages_pass_axe_on_a_phone(
         audited_phone_page: Any, mediator_server: tuple[str, IssuerService], lang: str) -> None:
     from tests.plugins.browser import axe_violations, describe_violations

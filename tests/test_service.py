@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,9 @@ def make_service(home: Path, **settings: Any) -> IssuerService:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IssuerService]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
     """One issuer for the module: each test uses its own recipients."""
-    yield make_service(tmp_path_factory.mktemp("issuer-home"))
+    return make_service(tmp_path_factory.mktemp("issuer-home"))
 
 
 def breakfast(email: str, event: int = 7, **fields: Any) -> IssueRequest:

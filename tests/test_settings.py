@@ -4,7 +4,6 @@ ISSUER_HOME moves keys and database; a wrong value is refused with the variable'
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,13 @@ from issuer.settings import DEFAULT_BASE_URL, Settings
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No ISSUER_* variable from the developer's shell; ISSUER_HOME is a fresh folder."""
     for variable in list(os.environ):
         if variable.startswith("ISSUER_") or variable == "DATABASE_URL":
             monkeypatch.delenv(variable)
     monkeypatch.setenv("ISSUER_HOME", str(tmp_path))
-    yield tmp_path
+    return tmp_path
 
 
 def write_settings_file(home: Path, text: str) -> Path:
@@ -186,7 +185,8 @@ def test_no_passphrase_means_unencrypted_keys() -> None:
 def test_trusted_issuers_are_did_equals_label_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "ISSUER_TRUSTED_ISSUERS",
-        " did:web:badges.lille.fr = Ville de Lille ;did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH;;"
+        " did:web:badges.lille.fr = Ville de Lille ;"
+        "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH;;"
         "did:web:mednum.example.org=La MedNum ")
     assert Settings.load().trusted_issuer_labels == {
         "did:web:badges.lille.fr": "Ville de Lille",

@@ -202,8 +202,7 @@ def test_creating_a_badge_and_editing_its_criteria_are_audited(service):
 
 def _issue(service: IssuerService, slug: str, email: str = "mediatrice@example.org",
            **evidence: Any) -> Any:
-    given = SkillEvidence(**({"narrative": "Accueille chaque mardi à la médiathèque."}
-                             if not evidence else evidence))
+    given = SkillEvidence(**(evidence or {"narrative": "Accueille chaque mardi à la médiathèque."}))
     return skill_badges.issue_skill_badge(service, slug, email=email, name="Camille Exemple",
                                           given=given, actor="coord@example.org",
                                           send_email=False)
@@ -242,7 +241,7 @@ def test_evidence_is_required(service):
     assert error.value.code == "evidence.required"
 
 
-@pytest.mark.parametrize("name, data, code", [
+@pytest.mark.parametrize(("name", "data", "code"), [
     ("page.html", b"<html><script>alert(1)</script></html>", "evidence.file_type"),
     ("image.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "evidence.file_type"),
     ("empty.pdf", b"", "evidence.empty_file"),

@@ -149,7 +149,7 @@ def _phone_browser(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def visitor(_phone_browser: Any) -> Any:
     """A 360 px phone with a French browser and axe-core in every page, nothing stored
     (cookies cleared: signed out, no language chosen). One page for the module's public

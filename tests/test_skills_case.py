@@ -38,6 +38,7 @@ from issuer.skills.catalogue import (
     Bilingual,
     LevelDescriptor,
     SkillCatalogue,
+    SkillCatalogueError,
     load_skill_catalogue,
 )
 from issuer.skills.edits import SkillDraft
@@ -188,7 +189,8 @@ def test_export_then_import_gives_the_same_catalogue() -> None:
 def test_round_trip_through_two_services(service: IssuerService, tmp_path: Path) -> None:
     other = IssuerService(Settings.load(home=tmp_path / "other", base_url=BASE_URL))
     other.init()
-    skills.add_skill(other, SkillDraft("ORI-03", "ORI", Bilingual("Tenir à jour la carte", "Keep the map up to date"),
+    skills.add_skill(other, SkillDraft("ORI-03", "ORI",
+                                       Bilingual("Tenir à jour la carte", "Keep the map up to date"),
                                        Bilingual("Signaler les changements.", "Report changes.")),
                      actor=AUTHOR, note="Ajout")
     skills.retire_skill(other, "RES-02", actor=AUTHOR, note="Retrait")
@@ -222,7 +224,7 @@ def test_foreign_package_extends_the_catalogue_in_one_version(service: IssuerSer
 
 def test_importing_the_current_export_changes_nothing(service: IssuerService) -> None:
     package = build_case_package(skills.current_catalogue(service), BASE_URL)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(SkillCatalogueError) as refused:
         skills.import_case_package(service, package, actor=AUTHOR, note="Deux fois")
     assert getattr(refused.value, "code", "") == "skills.no_change"
 

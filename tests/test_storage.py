@@ -42,7 +42,7 @@ from issuer.storage.db import alembic_config
 from issuer.storage.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
-ISSUED_AT = dt.datetime(2025, 7, 11, 18, 30, tzinfo=dt.timezone.utc)
+ISSUED_AT = dt.datetime(2025, 7, 11, 18, 30, tzinfo=dt.UTC)
 CLN_ACHIEVEMENT = "https://badges.ville-roubaix.fr/achievements/membre-cln"
 
 
@@ -127,14 +127,14 @@ def test_signed_credential_text_is_stored_byte_for_byte(db: Database) -> None:
 
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
-    with pytest.raises(StatementError, match="naive datetime"):
-        with db.session() as session:
-            recipient = _recipient(session)
-            reserve_credential_row(
-                session, recipient=recipient, badge_slug="membre-cln",
-                achievement_id=CLN_ACHIEVEMENT, idempotency_key="n" * 64,
-                issued_at=dt.datetime(2025, 7, 11), valid_from=ISSUED_AT,
-            )
+    # PT012: the row is refused when the session flushes, as the block ends.
+    with pytest.raises(StatementError, match="naive datetime"), db.session() as session:  # noqa: PT012
+        recipient = _recipient(session)
+        reserve_credential_row(
+            session, recipient=recipient, badge_slug="membre-cln",
+            achievement_id=CLN_ACHIEVEMENT, idempotency_key="n" * 64,
+            issued_at=dt.datetime(2025, 7, 11), valid_from=ISSUED_AT,  # noqa: DTZ001 - refused
+        )
 
 
 def test_rerunning_a_batch_finds_the_credential_by_its_idempotency_key(db: Database) -> None:
@@ -152,18 +152,17 @@ def test_rerunning_a_batch_finds_the_credential_by_its_idempotency_key(db: Datab
 def test_the_database_refuses_a_second_row_with_the_same_idempotency_key(db: Database) -> None:
     with db.session() as session:
         original = _reserve(session, _recipient(session), "b" * 64).credential
-    with pytest.raises(IntegrityError):
-        with db.session() as session:
-            session.add(
-                IssuedCredential(
-                    id="00000000-0000-4000-8000-000000000001",
-                    recipient_id=original.recipient_id, badge_slug="membre-cln",
-                    achievement_id=CLN_ACHIEVEMENT, idempotency_key="b" * 64,
-                    credential_json="{}", credential_jwt="x.y.z", issued_at=ISSUED_AT,
-                    valid_from=ISSUED_AT, status_list_id=original.status_list_id,
-                    status_index=original.status_index + 1,
-                )
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(
+            IssuedCredential(
+                id="00000000-0000-4000-8000-000000000001",
+                recipient_id=original.recipient_id, badge_slug="membre-cln",
+                achievement_id=CLN_ACHIEVEMENT, idempotency_key="b" * 64,
+                credential_json="{}", credential_jwt="x.y.z", issued_at=ISSUED_AT,
+                valid_from=ISSUED_AT, status_list_id=original.status_list_id,
+                status_index=original.status_index + 1,
             )
+        )
 
 
 def test_a_slot_taken_meanwhile_is_retried_with_another_index(db: Database) -> None:
@@ -179,10 +178,9 @@ def test_a_slot_taken_meanwhile_is_retried_with_another_index(db: Database) -> N
 
 
 def test_a_rolled_back_reservation_frees_its_slot(db: Database) -> None:
-    with pytest.raises(RuntimeError):
-        with db.session() as session:
-            _reserve(session, _recipient(session), "e" * 64, rng_pick=_picker(3))
-            raise RuntimeError("signing failed")
+    with pytest.raises(RuntimeError), db.session() as session:  # noqa: PT012 - a failed signing
+        _reserve(session, _recipient(session), "e" * 64, rng_pick=_picker(3))
+        raise RuntimeError("signing failed")
     with db.session() as session:
         row = _reserve(session, _recipient(session), "e" * 64, rng_pick=_picker(3)).credential
         assert row.status_index == 3
@@ -215,7 +213,7 @@ def test_two_threads_reserving_at_once_get_distinct_slots(db: Database, list_len
         try:
             start.wait()
             results[worker] = _reserve_many(db.url, worker, 200, list_length)
-        except BaseException as error:  # surfaced below, in the test's thread
+        except BaseException as error:  # noqa: BLE001 - surfaced below, in the test's thread
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in (1, 2)]
@@ -260,7 +258,7 @@ def test_two_sqlite_processes_issuing_at_once_never_hit_a_locked_database(
         for w in (1, 2)
     ]
     outputs = [worker.communicate(timeout=120) for worker in workers]
-    for worker, (_, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, stderr
     slots = {tuple(slot) for stdout, _ in outputs for slot in json.loads(stdout)}
     assert len(slots) == 200
@@ -279,7 +277,7 @@ def test_a_full_list_rolls_over_to_a_new_one(db: Database) -> None:
         assert [(status_list.length, status_list.full) for status_list in lists] == [
             (64, True), (64, True), (64, False)
         ]
-        for status_list, used in zip(lists, (64, 64, 22)):
+        for status_list, used in zip(lists, (64, 64, 22), strict=True):
             indices = session.scalars(
                 select(IssuedCredential.status_index).where(
                     IssuedCredential.status_list_id == status_list.id
@@ -330,10 +328,10 @@ def test_audit_rows_are_appended_and_never_rewritten(db: Database) -> None:
             ("credential.revoke", None),
         ]
         assert entries[0].at.tzinfo is not None
-    with pytest.raises(PermissionError):
-        with db.session() as session:
-            entry = session.scalars(select(AuditEntry)).first()
-            entry.action = "rewritten"
+    # PT012: the rewrite is refused when the session flushes, as the block ends.
+    with pytest.raises(PermissionError), db.session() as session:  # noqa: PT012
+        entry = session.scalars(select(AuditEntry)).first()
+        entry.action = "rewritten"
     with db.session(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 2
 

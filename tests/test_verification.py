@@ -7,8 +7,8 @@ import base64
 import json
 import time
 from dataclasses import replace
-from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import base58

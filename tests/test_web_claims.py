@@ -44,7 +44,7 @@ def issued(service: IssuerService) -> IssuedBadge:
                                       show_name=True, event_number=7, role="animateur"))
 
 
-@pytest.fixture()
+@pytest.fixture
 def tampered(issued: IssuedBadge) -> str:
     credential = json.loads(issued.credential_json)
     credential["credentialSubject"]["achievement"]["name"] = TAMPERED_NAME
@@ -55,7 +55,7 @@ def _never_connect(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"no connection may be made, yet {request.url} was requested")
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(service: IssuerService) -> Iterator[TestClient]:
     app = create_app(service.settings, service)
     app.state.verification_rate_limiter = RateLimiter(limit=10_000)

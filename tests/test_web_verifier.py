@@ -61,12 +61,12 @@ class RecordingTransport(httpx.BaseTransport):
                               headers={"content-type": "application/ld+json"})
 
 
-@pytest.fixture()
+@pytest.fixture
 def transport() -> RecordingTransport:
     return RecordingTransport()
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(service: IssuerService, transport: RecordingTransport) -> Iterator[TestClient]:
     app = create_app(service.settings, service)
     app.state.verification_rate_limiter = RateLimiter(limit=10_000)
@@ -347,7 +347,7 @@ def _stranger_requests() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-@pytest.mark.parametrize("description,request_arguments", _stranger_requests(),
+@pytest.mark.parametrize(("description", "request_arguments"), _stranger_requests(),
                          ids=[name for name, _ in _stranger_requests()])
 def test_nothing_a_stranger_sends_gives_a_server_error(client: TestClient, description: str,
                                                        request_arguments: dict[str, Any]) -> None:

@@ -31,12 +31,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
     return service
 
 
-@pytest.fixture()
+@pytest.fixture
 def web() -> Web:
     return issuer_web()
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(service: IssuerService, web: Web) -> Iterator[TestClient]:
     app = create_app(service.settings, service)
     app.state.verification_rate_limiter = RateLimiter(limit=10_000)

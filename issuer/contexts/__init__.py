@@ -123,7 +123,8 @@ def context_bytes(url: str) -> bytes:
 
 @cache
 def _context_document(url: str) -> dict[str, Any]:
-    return json.loads(context_bytes(url))
+    document: dict[str, Any] = json.loads(context_bytes(url))
+    return document
 
 
 def context_document(url: str) -> dict[str, Any]:

@@ -67,7 +67,8 @@ MAX_ATTEMPTS = 12
 
 def retry_delay(attempts: int) -> timedelta:
     """Wait before the next try, after `attempts` failed ones (exponential, capped)."""
-    return min(RETRY_FIRST_DELAY * 2 ** min(max(attempts - 1, 0), 16), RETRY_MAX_DELAY)
+    factor: int = 2 ** min(max(attempts - 1, 0), 16)
+    return min(RETRY_FIRST_DELAY * factor, RETRY_MAX_DELAY)
 
 
 @dataclass

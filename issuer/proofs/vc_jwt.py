@@ -33,7 +33,7 @@ class JwtError(IssuerError):
 
 
 def _epoch(timestamp: str) -> int:
-    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(UTC).timestamp())
+    return int(datetime.fromisoformat(timestamp).astimezone(UTC).timestamp())
 
 
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 import jsonschema
 
+from issuer.credential import CITY_TIMEZONE
 from issuer.skills.catalogue import (
     Bilingual,
     Crosswalk,
@@ -287,7 +288,7 @@ def check_case_package(package: Any) -> dict[str, Any]:
 def read_case_package(package: Any, *, today: dt.date | None = None) -> CaseContent:
     """Domains and skills of a CASE package (checked first)."""
     package = check_case_package(package)
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(CITY_TIMEZONE).date()
     document = package["CFDocument"]
     items: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(package.get("CFItems", ())):

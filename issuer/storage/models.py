@@ -51,7 +51,7 @@ MIN_STATUS_LIST_LENGTH = 131_072
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -69,7 +69,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime refused (give a time zone): {value!r}")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(
@@ -78,13 +78,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime()}
+    type_annotation_map = {dt.datetime: UTCDateTime()}  # noqa: RUF012 - read by SQLAlchemy
 
 
 class Recipient(Base):
@@ -259,8 +259,10 @@ def _refuse_audit_rewrite(mapper: Any, connection: Any, target: AuditEntry) -> N
 
 
 # The workspace tables share this metadata (imported last: they build on the classes above).
+# isort: off
 from issuer.storage import workspace_models  # noqa: E402,F401
 from issuer.storage import skills_models  # noqa: E402,F401
 from issuer.storage import skill_badge_models  # noqa: E402,F401
 from issuer.storage import mediator_models  # noqa: E402,F401
 from issuer.storage import endorsement_models  # noqa: E402,F401
+# isort: on

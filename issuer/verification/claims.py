@@ -19,9 +19,9 @@ the VCDM 1.1 JWT form, still signed). Then every member the page shows is covere
 signature tied to the issuer (unsigned members fail `proof`; swapped contexts fail `context`,
 VERIFICATION.md R14). The other checks say whether the badge is valid *now* (schema, known issuer,
 dates, status) and do not make its content less genuine: a revoked, suspended or expired badge
-still shows what it certified, with its status. A failed or unknown proof or key (tampered, forged, or a key that
-nothing ties to the issuer) gives `verified = False`: the claims are then only what the file
-*pretends*, shown as such or not at all, never as facts.
+still shows what it certified, with its status. A failed or unknown proof or key (tampered,
+forged, or a key that nothing ties to the issuer) gives `verified = False`: the claims are
+then only what the file *pretends*, shown as such or not at all, never as facts.
 
 Everything here is a stranger's JSON: each value is type-checked, each string cut to a bound,
 each list to a length, and a URL is kept only with an `http`, `https` (or, for an image, a

@@ -32,7 +32,7 @@ def parse_datetime(value: Any) -> datetime | None:
     if fraction is not None and len(fraction) > 6:  # Python reads at most microseconds
         text = text.replace(f".{fraction}", f".{fraction[:6]}")
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # reads a final "Z" since Python 3.11
         moment.astimezone(CITY_TIMEZONE).timestamp()  # shown in City time, compared in UTC
     except (ValueError, OverflowError):
         return None

@@ -30,10 +30,11 @@ class OneTimeTokenFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) > _PATH_ARGUMENT \
-                and isinstance(args[_PATH_ARGUMENT], str):
-            record.args = (*args[:_PATH_ARGUMENT], loggable_path(args[_PATH_ARGUMENT]),
-                           *args[_PATH_ARGUMENT + 1:])
+        if isinstance(args, tuple) and len(args) > _PATH_ARGUMENT:
+            path = args[_PATH_ARGUMENT]
+            if isinstance(path, str):
+                record.args = (*args[:_PATH_ARGUMENT], loggable_path(path),
+                               *args[_PATH_ARGUMENT + 1:])
         return True
 
 

@@ -167,8 +167,8 @@ async def _permission_denied(request: Request, error: PermissionDenied) -> Respo
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     # Never a traceback to a stranger; the log keeps it for the operator.
-    logger.exception("unexpected error on %s %s", request.method,
-                     loggable_path(request.url.path))
+    logger.error("unexpected error on %s %s", request.method, loggable_path(request.url.path),
+                 exc_info=error)
     if _wants_json(request):
         return JSONResponse({"error": {"code": "server.error",
                                        "message": "Erreur interne / internal error"}},

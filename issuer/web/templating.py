@@ -15,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from issuer.i18n import translations
-from issuer.web.locale import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE, babel_locale, request_locale, requested_switch
+from issuer.web.locale import (
+    LOCALE_COOKIE,
+    LOCALE_COOKIE_MAX_AGE,
+    babel_locale,
+    request_locale,
+    requested_switch,
+)
 
 
 def templates_dir() -> Path:
@@ -39,7 +45,8 @@ def _format_date(value: date | datetime | None, locale: str, style: str) -> str:
         return ""
     if isinstance(value, datetime):
         from zoneinfo import ZoneInfo
-        return format_date(value.astimezone(ZoneInfo("Europe/Paris")).date(), style, locale=babel_locale(locale))
+        return format_date(value.astimezone(ZoneInfo("Europe/Paris")).date(), style,
+                           locale=babel_locale(locale))
     return format_date(value, style, locale=babel_locale(locale))
 
 

@@ -391,7 +391,7 @@ def _phone_context(browser: Any, *, with_axe: bool) -> Any:
     return context
 
 
-@pytest.fixture()
+@pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     """A small phone with a French browser; fresh cookies every test."""
     context = _phone_context(browser, with_axe=False)
@@ -401,7 +401,7 @@ def phone_page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def audited_phone_page(browser: Any) -> Iterator[Any]:
     """`phone_page` with axe-core already loaded in every page it opens."""
     context = _phone_context(browser, with_axe=True)

@@ -159,7 +159,7 @@ def run_third_party_verifiers(
     *,
     credential: Mapping[str, Any] | None = None,
     jwt: str | None = None,
-    documents: Mapping[str, Any] = {},  # noqa: B006 - never mutated
+    documents: Mapping[str, Any] = {},
     now: str | None = None,
     registries: Sequence[Mapping[str, Any]] = (),
     timeout: float = 120,
@@ -205,7 +205,7 @@ def sign_with_digital_bazaar(
     verification_method: str,
     controller: str,
     created: str | None = None,
-    documents: Mapping[str, Any] = {},  # noqa: B006 - never mutated
+    documents: Mapping[str, Any] = {},
     timeout: float = 60,
 ) -> dict[str, Any]:
     """Sign `credential` (DataIntegrityProof eddsa-rdfc-2022) with Digital Bazaar's libraries

@@ -17,7 +17,13 @@ from issuer.verification.ob2.reading import Ob2Input, generation, types_of
 from issuer.verification.ob2.revocation import Revocation, check_revocation
 from issuer.verification.ob2.signed import check_signed
 from issuer.verification.ob2.structure import check_context, check_schema, check_types
-from issuer.verification.report import CHECK_NAMES, Check, VerificationReport, make_check
+from issuer.verification.report import (
+    CHECK_NAMES,
+    Check,
+    Verdict,
+    VerificationReport,
+    make_check,
+)
 from issuer.verification.validity import Validity
 
 _LOG = logging.getLogger(__package__)
@@ -46,7 +52,7 @@ def _internal_error(name: str) -> Check:
 def _unread(reading: Ob2Input, format_check: Check, labels: tuple[str, ...]) -> VerificationReport:
     unsupported = format_check.outcome != "failed"
     checks = (format_check, *(_not_checked(name, unsupported) for name in CHECK_NAMES[1:]))
-    verdict = "invalid" if format_check.outcome == "failed" else "indeterminate"
+    verdict: Verdict = "invalid" if format_check.outcome == "failed" else "indeterminate"
     return VerificationReport(verdict, checks, reading.input_format, None, None, None, False,
                               None, None, None, None, None, None, labels, standard="ob2")
 

@@ -179,8 +179,8 @@ def read_ob2(data: bytes | str | dict[str, Any], limit: int) -> Ob2Input | None:
         raw = bytes(data)
     else:
         return None
-    if len(raw) > limit or b"openbadges" not in raw and not _COMPACT_JWS.fullmatch(
-            raw.strip().decode("ascii", errors="replace")) and b'"verify"' not in raw:
+    if len(raw) > limit or (b"openbadges" not in raw and not _COMPACT_JWS.fullmatch(
+            raw.strip().decode("ascii", errors="replace")) and b'"verify"' not in raw):
         return None
     if baking.looks_like_image(raw):
         return _from_image(raw)

@@ -48,10 +48,10 @@ from issuer.accounts import (
     InvalidCredentials,
     InvitationInvalid,
     SignInThrottled,
+    User,
     role_allows,
 )
 from issuer.errors import IssuerError
-from issuer.storage.workspace_models import User
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of, settings_of
 from issuer.web.locale import request_locale

@@ -22,10 +22,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer import members
+from issuer.accounts import User
 from issuer.errors import IssuerError, NotFound
 from issuer.mail import deliver_pending
 from issuer.service import IssuerService
-from issuer.storage.workspace_models import User
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from issuer.accounts import User
 from issuer.errors import InvalidInput, IssuerError
 from issuer.skills import service as skills
 from issuer.skills.catalogue import (
@@ -32,7 +33,6 @@ from issuer.skills.catalogue import (
     SkillNotFound,
 )
 from issuer.skills.edits import DomainDraft, SkillDraft
-from issuer.storage.workspace_models import User
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
@@ -54,7 +54,7 @@ def catalogue_page(request: Request) -> Response:
     catalogue = skills.current_catalogue(service_of(request))
     done = request.query_params.get("fait")
     return render_admin(request, "skills.html", {
-        "catalogue": catalogue, "done": done if done else None,
+        "catalogue": catalogue, "done": done or None,
         "done_code": request.query_params.get("code", ""),
     }, user=user)
 

@@ -138,7 +138,7 @@ def _rendered_markdown(text: str) -> str:
 
 
 def markdown_to_html(text: str) -> Markup:
-    return Markup(_rendered_markdown(text))  # markdown-it escapes the text (html off)
+    return Markup(_rendered_markdown(text))  # noqa: S704 - markdown-it escapes it (html off)
 
 
 # --- what the page shows ----------------------------------------------------------------------
@@ -331,7 +331,7 @@ def _file_stem(service: IssuerService, issued: IssuedBadge) -> str:
     """`badge-<slug>[-<edition>]-<first 8 characters of the id>`, for downloaded files."""
     badge, event = badge_definition(service, issued.credential)
     parts = ["badge"] + ([badge.slug] if badge else []) + ([str(event.number)] if event else [])
-    return "-".join(parts + [issued.credential_id[:8]])
+    return "-".join([*parts, issued.credential_id[:8]])
 
 
 def credential_page(request: Request) -> Response:

@@ -36,7 +36,7 @@ def json_response(document: Any, *, media_type: str = JSON_LD, cache: str = DOCU
 def wants_html(request: Request) -> bool:
     """Content negotiation: browsers ask for text/html first; verifiers and scripts for JSON."""
     accept = request.headers.get("accept", "")
-    if not accept or "*/*" == accept.strip():
+    if not accept or accept.strip() == "*/*":
         return False
     html = accept.find("text/html")
     json_position = min((i for i in (accept.find("json"),) if i >= 0), default=-1)

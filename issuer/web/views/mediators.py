@@ -14,7 +14,7 @@ absolute expiry), like the workspace's (see issuer.web.admin.auth for the reason
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -33,7 +33,6 @@ from issuer.mediators import (
     TooManyRequests,
 )
 from issuer.skills.service import current_catalogue
-from issuer.storage.models import utc_now
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
@@ -49,9 +48,13 @@ DONE_MESSAGES = ("link-sent", "joined", "updated", "left", "signed-out", "endors
 
 # --- clock, cookie, session ------------------------------------------------------------------
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def clock_of(request: Request) -> Callable[[], datetime]:
     """`app.state.mediator_clock` when a test set one, else the real clock."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "mediator_clock", utc_now)
+    clock: Callable[[], datetime] = getattr(request.app.state, "mediator_clock", _utc_now)
     return clock
 
 

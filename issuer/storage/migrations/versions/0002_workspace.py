@@ -190,7 +190,7 @@ def downgrade() -> None:
     for table in ("email_messages", "cln_members", "claim_requests", "attendances",
                   "event_schedules", "login_attempts", "user_sessions", "users"):
         op.drop_table(table)
-    with op.batch_alter_table("audit_log") as table:
-        table.drop_column("origin")
-    with op.batch_alter_table("recipients") as table:
-        table.drop_column("indexable")
+    with op.batch_alter_table("audit_log") as batch:
+        batch.drop_column("origin")
+    with op.batch_alter_table("recipients") as batch:
+        batch.drop_column("indexable")
