@@ -356,6 +356,7 @@ def _read_source(source: str, service: Any, allow_loopback: bool) -> bytes:
 
     if source.startswith(("https://", "http://")):
         fetcher = badge_fetcher(service.settings, allow_loopback=allow_loopback)
+        body: bytes
         body, _type = fetcher.get_bytes(
             source, accept="application/ld+json, application/json;q=0.9, application/jwt;q=0.8, "
                            "image/png;q=0.7, image/svg+xml;q=0.7")

@@ -347,8 +347,9 @@ def without_private(key: IssuerKey) -> IssuerKey:
 
 
 def _public_pem(public_key: Any) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    pem: bytes = public_key.public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pem.decode("ascii")
 
 
 def _stat_of(path: Path, *, with_size: bool = True) -> tuple[int, ...] | None:

@@ -265,7 +265,7 @@ def test_public_keys_are_recorded_beside_the_private_ones(home: Path) -> None:
     assert all(entry["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
                for entry in metadata["keys"])
     store = KeyStore(home / "keys", environment={})
-    assert [k.kid for k in store.public_keys()] == [k.kid for k in store.keys()]  # noqa: SIM118
+    assert [k.kid for k in store.public_keys()] == [k.kid for k in store.keys()]
     assert all(k.private_key is None for k in store.public_keys())
 
 

@@ -7,7 +7,8 @@ Answers: 200 with the report whatever the verdict; 400 with a structured error f
 cannot be used (empty, unreadable, an address refused or unreachable); 413 past the size cap
 (refused while reading the body); 415 for other media types; 429 past the rate limit (with
 Retry-After); 503 when the process already runs its share of live verifications of other
-issuers' badges (with Retry-After; `issuer.web.views.verifier`). Errors are `{"error": {"code", "message_fr", "message_en"}}`.
+issuers' badges (with Retry-After; `issuer.web.views.verifier`). Errors are
+`{"error": {"code", "message_fr", "message_en"}}`.
 
 CORS: open for reading, to any origin (`Access-Control-Allow-Origin: *`, preflight answered).
 Verification is public, changes no state, reads no cookie and authenticates nobody, so a page

@@ -6,8 +6,9 @@ The page is what a member shares from a phone and what an employer opens: it sho
 plain words and the result of `issuer.verification` for the stored credential as things stand
 at this request: the status is read from the database on every view, and a verification is
 reused only while its text, the keys, its status and its validity dates are unchanged
-(`issuer.own_verification`), so a badge revoked a second ago shows as revoked now (VERIFICATION.md R7). The recipient's name appears only when the credential carries it,
-i.e. when they agreed to show it.
+(`issuer.own_verification`), so a badge revoked a second ago shows as revoked now
+(VERIFICATION.md R7). The recipient's name appears only when the credential carries it, i.e.
+when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
 Handlers are plain functions, so Starlette runs them in its thread pool (database reads,
@@ -134,7 +135,8 @@ def _markdown() -> MarkdownIt:
 @lru_cache(maxsize=256)
 def _rendered_markdown(text: str) -> str:
     # The same few catalogue texts on every badge page: rendered once each (a pure function).
-    return _markdown().render(text)
+    rendered: str = _markdown().render(text)
+    return rendered
 
 
 def markdown_to_html(text: str) -> Markup:
