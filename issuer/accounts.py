@@ -26,7 +26,6 @@ Why each rule:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -66,6 +65,7 @@ from issuer.storage.workspace_models import (
     User,
     UserSession,
 )
+from issuer.tokens import new_token, token_digest
 
 Clock = Callable[[], datetime]
 
@@ -188,11 +188,6 @@ def check_password_policy(password: str, email: str) -> None:
                            "The password must not be your e-mail address.")
 
 
-def token_digest(token: str) -> str:
-    """What the database keeps of a session or invitation token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def role_allows(role: str, required: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
 
@@ -297,7 +292,7 @@ class Accounts:
         if role not in USER_ROLES:
             raise InvalidInput(f"Rôle inconnu : {role}", f"Unknown role: {role}", code="account.bad_role")
         email = normalise_email(email)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock()
         with self.database.session() as session:
             user = self._by_email(session, email)
@@ -581,7 +576,7 @@ class Accounts:
     def create_session(self, user: User, *, origin: str | None = None,
                        user_agent: str | None = None) -> str:
         """A new session for `user`; returns the token for the cookie (never stored)."""
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock()
         with self.database.session() as session:
             session.add(UserSession(token_hash=token_digest(token), user_id=user.id, created_at=now,

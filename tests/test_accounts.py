@@ -21,12 +21,12 @@ from issuer.accounts import (
     SignInThrottled,
     WeakPassword,
     check_password_policy,
-    token_digest,
 )
 from issuer.sign_in_throttle import ThrottlePolicy
 from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import LoginAttempt, User, UserSession
+from issuer.tokens import token_digest
 from tests.plugins.admin import fast_hasher
 
 PASSWORD = "un mot de passe assez long"
