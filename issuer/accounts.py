@@ -39,6 +39,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from issuer.credential import normalise_email
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.names import check_person_name
 from issuer.sign_in_throttle import (
@@ -158,17 +159,6 @@ class InvitationInvalid(AccountError):
 
 
 # --- pure rules ------------------------------------------------------------------------------
-
-def normalise_email(email: str) -> str:
-    """The stored form of an account e-mail (trimmed, lower case); refuses what is plainly not
-    an address."""
-    value = (email or "").strip().lower()
-    local, at, domain = value.partition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in value) or len(value) > 254:
-        raise InvalidInput(f"Adresse e-mail invalide : {email!r}", f"Invalid e-mail address: {email!r}",
-                           code="account.bad_email")
-    return value
-
 
 def check_password_policy(password: str, email: str) -> None:
     """At least 12 characters (NIST SP 800-63B §3.1.1.2 asks 8 at least; a shared workspace
