@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from issuer.contexts import DID_V1, JWS_2020_V1, MULTIKEY_V1
 from issuer.errors import IssuerError
-from issuer.fetch import Fetcher, FetchError
+from issuer.fetch import Fetcher, FetchError, is_loopback
 from issuer.json_cost import first_excess
 from issuer.jwk import PRIVATE_JWK_MEMBERS, JwkError, public_key_from_jwk
 
@@ -199,15 +199,6 @@ def _split_did_url(did_url: object) -> tuple[str, str]:
     return did, fragment
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_web_host(host: str, value: str) -> str:
     """A lower-case DNS name, or a loopback IP address (did:web forbids IP addresses; we
     accept loopback ones for development)."""
@@ -218,7 +209,7 @@ def _checked_web_host(host: str, value: str) -> str:
         if _DNS_NAME.fullmatch(host) is None:
             raise _malformed(value, "nom d'hôte invalide", "invalid host name") from None
         return host
-    if not address.is_loopback:
+    if not is_loopback(address):
         raise _malformed(value, "did:web n'admet pas d'adresse IP", "did:web allows no IP address")
     return host
 
@@ -242,7 +233,7 @@ def did_web_from_url(base_url: str) -> str:
         raise _malformed(base_url, "URL de base attendue (sans requête, fragment ni identifiants)",
                          "a base URL is expected (no query, fragment or credentials)")
     host = _checked_web_host(parts.hostname, base_url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback_host(host)):
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
         raise _malformed(base_url, "https attendu (http seulement en boucle locale)",
                          "https expected (http only on loopback)")
     default_port = 443 if parts.scheme == "https" else 80
@@ -276,7 +267,7 @@ def did_web_document_url(did: str) -> str:
                 or any(c in decoded for c in "/\\?#")):
             raise _malformed(did, f"segment de chemin invalide {segment!r}",
                              f"invalid path segment {segment!r}")
-    scheme = "http" if _is_loopback_host(host) else "https"
+    scheme = "http" if is_loopback(host) else "https"
     authority = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     path = "/".join(segments) + "/did.json" if segments else ".well-known/did.json"
     return f"{scheme}://{authority}/{path}"
