@@ -37,27 +37,27 @@ class JwkError(IssuerError):
     code = "jwk.invalid"
 
 
-def _writer(key: PublicKey | PrivateKey) -> type[RSAAlgorithm | OKPAlgorithm | ECAlgorithm]:
+def _to_jwk(key: PublicKey | PrivateKey) -> dict[str, Any]:
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
-        return RSAAlgorithm
+        return RSAAlgorithm.to_jwk(key, as_dict=True)
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
-        return OKPAlgorithm
+        return OKPAlgorithm.to_jwk(key, as_dict=True)
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
-        return ECAlgorithm
+        return ECAlgorithm.to_jwk(key, as_dict=True)
     raise JwkError("Type de clé non pris en charge pour une JWK.", "Unsupported key type for a JWK.",
                    code="jwk.unsupported")
 
 
 def private_jwk(private_key: PrivateKey) -> dict[str, Any]:
     """The whole JWK of a private key (never published; used to sign)."""
-    return dict(_writer(private_key).to_jwk(private_key, as_dict=True))  # type: ignore[arg-type]
+    return dict(_to_jwk(private_key))
 
 
 def public_jwk(key: PublicKey | PrivateKey) -> dict[str, Any]:
     """The public JWK of `key` (of its public half for a private key): the key-type members
     only, no `key_ops` or private member."""
-    public = key.public_key() if not isinstance(key, PublicKey) else key
-    jwk = _writer(public).to_jwk(public, as_dict=True)  # type: ignore[arg-type]
+    public = key if isinstance(key, PublicKey) else key.public_key()
+    jwk = _to_jwk(public)
     return {name: jwk[name] for name in _PUBLIC_MEMBERS if name in jwk}
 
 
