@@ -26,7 +26,6 @@ Why each rule:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from issuer.credential import normalise_email
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.names import check_person_name
 from issuer.sign_in_throttle import (
@@ -68,6 +68,7 @@ from issuer.storage.workspace_models import (
 
 # The account, as the web layer sees it (re-exported: pages type the signed-in user with it).
 from issuer.storage.workspace_models import User as User
+from issuer.tokens import new_token, token_digest
 
 Clock = Callable[[], datetime]
 
@@ -161,17 +162,6 @@ class InvitationInvalid(AccountError):
 
 # --- pure rules ------------------------------------------------------------------------------
 
-def normalise_email(email: str) -> str:
-    """The stored form of an account e-mail (trimmed, lower case); refuses what is plainly not
-    an address."""
-    value = (email or "").strip().lower()
-    local, at, domain = value.partition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in value) or len(value) > 254:
-        raise InvalidInput(f"Adresse e-mail invalide : {email!r}", f"Invalid e-mail address: {email!r}",
-                           code="account.bad_email")
-    return value
-
-
 def check_password_policy(password: str, email: str) -> None:
     """At least 12 characters (NIST SP 800-63B §3.1.1.2 asks 8 at least; a shared workspace
     deserves more), at most 1024, and not the account's e-mail or its local part."""
@@ -188,11 +178,6 @@ def check_password_policy(password: str, email: str) -> None:
     if lowered in {email, email.partition("@")[0]}:
         raise WeakPassword("Le mot de passe ne doit pas être votre adresse e-mail.",
                            "The password must not be your e-mail address.")
-
-
-def token_digest(token: str) -> str:
-    """What the database keeps of a session or invitation token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def role_allows(role: str, required: str) -> bool:
@@ -299,7 +284,7 @@ class Accounts:
         if role not in USER_ROLES:
             raise InvalidInput(f"Rôle inconnu : {role}", f"Unknown role: {role}", code="account.bad_role")
         email = normalise_email(email)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock()
         with self.database.session() as session:
             user = self._by_email(session, email)
@@ -584,7 +569,7 @@ class Accounts:
     def create_session(self, user: User, *, origin: str | None = None,
                        user_agent: str | None = None) -> str:
         """A new session for `user`; returns the token for the cookie (never stored)."""
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock()
         with self.database.session() as session:
             session.add(UserSession(token_hash=token_digest(token), user_id=user.id, created_at=now,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -35,7 +34,6 @@ from issuer.errors import IssuerError
 Family = Literal["membership", "event", "skill"]
 ImageKind = Literal["svg", "png"]
 
-CATALOGUE_DIR_ENV = "ISSUER_CATALOGUE_DIR"
 SKILLS_CATALOGUE_FILE = "skills.yaml"
 """The seed of the skills catalogue (issuer.skills), kept next to the badge files."""
 ART_SIZE = 512
@@ -172,9 +170,12 @@ class Catalogue:
 
 def default_catalogue_dir() -> Path:
     """The checkout's `badges/` folder, or the folder named by ISSUER_CATALOGUE_DIR."""
-    configured = os.environ.get(CATALOGUE_DIR_ENV, "").strip()
+    # Imported here: the settings module imports the credential model, which imports this one.
+    from issuer.settings import environment_values
+
+    configured = environment_values("catalogue_dir")
     if configured:
-        return Path(configured).expanduser()
+        return Path(configured[0]).expanduser()
     return Path(__file__).resolve().parent.parent / "badges"
 
 

@@ -42,6 +42,7 @@ from issuer.events import (
 from issuer.service import IssuerService
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import Attendance, ClaimRequest, EventSchedule
+from issuer.tokens import token_digest
 
 CLAIM_PATH = "/reclamer"
 MAX_WINDOW = timedelta(days=7)
@@ -147,7 +148,7 @@ def open_claim_window(service: IssuerService, event: EventView, *, opens_at: dat
     token = claim_token(service, event, opens_at)
     with service.database.session() as session:
         schedule = _schedule(session, event)
-        schedule.claim_token_hash = _token_hash(token)
+        schedule.claim_token_hash = token_digest(token)
         schedule.claim_opens_at = opens_at
         schedule.claim_closes_at = closes_at
         record_audit(session, actor=actor, action="claims.window_opened", subject=event.key,
@@ -259,7 +260,7 @@ def find_claim_window(service: IssuerService, token: str,
         raise ClaimNotFound()
     with service.database.session(read_only=True) as session:
         schedule = session.scalars(select(EventSchedule).where(
-            EventSchedule.claim_token_hash == _token_hash(token))).first()
+            EventSchedule.claim_token_hash == token_digest(token))).first()
     if schedule is None:
         raise ClaimNotFound()
     event = get_event(service, schedule.family, schedule.number)
@@ -309,10 +310,6 @@ def submit_claim(service: IssuerService, token: str, *, name: str, email: str,
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
 
 def _schedule(session: Session, event: EventView) -> EventSchedule:
     schedule = session.get(EventSchedule, (event.family, event.number))

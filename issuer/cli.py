@@ -511,15 +511,13 @@ def admin() -> None:
 @click.option("--name", help=_("Name shown in the workspace (default: the start of the e-mail)."))
 @handles_errors
 def admin_create(email: str, name: str | None) -> None:
-    import os
-
     from issuer.accounts import Accounts
 
-    password = os.environ.get("ISSUER_ADMIN_PASSWORD")
+    service = _service()
+    password = service.settings.admin_password
     if not password:
         password = click.prompt(_("Password (at least 12 characters)"), hide_input=True,
                                 confirmation_prompt=_("Repeat the password"))
-    service = _service()
     service.settings.var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's home
     service.database.migrate()
     user = Accounts(service.database).create_administrator(email, name or "", password)

@@ -104,10 +104,14 @@ class Award:
 
 
 def normalise_email(email: str) -> str:
-    cleaned = email.strip().lower()
+    """The one stored and compared form of an e-mail address, for recipients (and so their
+    IdentityHash, §B.1.11), coordinators' accounts, mediators and mail: trimmed, lower case;
+    refuses what is plainly not an address (at most 254 characters, RFC 5321 §4.5.3.1.3)."""
+    cleaned = (email or "").strip().lower()
     if not _EMAIL.match(cleaned) or len(cleaned) > 254:
-        raise InvalidInput(f"Adresse e-mail invalide : « {email.strip()} ».",
-                           f"Invalid e-mail address: '{email.strip()}'.", code="recipient.bad_email")
+        raise InvalidInput(f"Adresse e-mail invalide : « {(email or '').strip()} ».",
+                           f"Invalid e-mail address: '{(email or '').strip()}'.",
+                           code="recipient.bad_email")
     return cleaned
 
 

@@ -28,13 +28,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 import base58
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc.errors import JoseError
-from joserfc.jwk import JWKRegistry
 
 from issuer.contexts import DID_V1, JWS_2020_V1, MULTIKEY_V1
 from issuer.errors import IssuerError
-from issuer.fetch import Fetcher, FetchError
+from issuer.fetch import Fetcher, FetchError, is_loopback
 from issuer.json_cost import first_excess
+from issuer.jwk import PRIVATE_JWK_MEMBERS, JwkError, public_key_from_jwk
 
 # JsonWebKey / publicKeyJwk context. Candidates: Controlled Identifiers 1.0 (W3C Rec., 2025)
 # defines both terms in its single context https://www.w3.org/ns/cid/v1 (§4.2); VC Data
@@ -56,8 +55,6 @@ WALLET_DID_DOCUMENT_MAX_BYTES = 8192
 
 _ED25519_MULTICODEC = b"\xed\x01"  # ed25519-pub, varint of 0xed
 _P256_MULTICODEC = b"\x80\x24"  # p256-pub, varint of 0x1200 (compressed point)
-# JWK members of the "Private" class in the IANA JOSE registry (RFC 7517 §8.1.1, RFC 7518).
-_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MIN_RSA_BITS = 2048
 
 # DID Core §3.1 syntax.
@@ -160,15 +157,15 @@ def _public_key_from_jwk(jwk: object) -> tuple[KeyType, PublicKey]:
     """OKP Ed25519, RSA (2048 bits or more) or EC P-256 public JWK -> key object."""
     if not isinstance(jwk, dict):
         raise _bad_key("publicKeyJwk n'est pas un objet JSON", "publicKeyJwk is not a JSON object")
-    if _PRIVATE_JWK_MEMBERS & jwk.keys():
+    if PRIVATE_JWK_MEMBERS & jwk.keys():
         raise _bad_key("la JWK contient des éléments privés", "the JWK contains private members")
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if (kty, crv) not in (("OKP", "Ed25519"), ("EC", "P-256")) and kty != "RSA":
         raise _bad_key(f"JWK {kty}/{crv} non prise en charge (Ed25519, P-256 ou RSA attendu)",
                        f"unsupported JWK {kty}/{crv} (Ed25519, P-256 or RSA expected)")
     try:
-        key = JWKRegistry.import_key(jwk).raw_value
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        key = public_key_from_jwk(jwk)
+    except JwkError as exc:
         raise _bad_key("JWK illisible", "unreadable JWK") from exc
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "Ed25519", key
@@ -202,15 +199,6 @@ def _split_did_url(did_url: object) -> tuple[str, str]:
     return did, fragment
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _checked_web_host(host: str, value: str) -> str:
     """A lower-case DNS name, or a loopback IP address (did:web forbids IP addresses; we
     accept loopback ones for development)."""
@@ -221,7 +209,7 @@ def _checked_web_host(host: str, value: str) -> str:
         if _DNS_NAME.fullmatch(host) is None:
             raise _malformed(value, "nom d'hôte invalide", "invalid host name") from None
         return host
-    if not address.is_loopback:
+    if not is_loopback(address):
         raise _malformed(value, "did:web n'admet pas d'adresse IP", "did:web allows no IP address")
     return host
 
@@ -245,7 +233,7 @@ def did_web_from_url(base_url: str) -> str:
         raise _malformed(base_url, "URL de base attendue (sans requête, fragment ni identifiants)",
                          "a base URL is expected (no query, fragment or credentials)")
     host = _checked_web_host(parts.hostname, base_url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback_host(host)):
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
         raise _malformed(base_url, "https attendu (http seulement en boucle locale)",
                          "https expected (http only on loopback)")
     default_port = 443 if parts.scheme == "https" else 80
@@ -279,7 +267,7 @@ def did_web_document_url(did: str) -> str:
                 or any(c in decoded for c in "/\\?#")):
             raise _malformed(did, f"segment de chemin invalide {segment!r}",
                              f"invalid path segment {segment!r}")
-    scheme = "http" if _is_loopback_host(host) else "https"
+    scheme = "http" if is_loopback(host) else "https"
     authority = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     path = "/".join(segments) + "/did.json" if segments else ".well-known/did.json"
     return f"{scheme}://{authority}/{path}"
@@ -370,7 +358,7 @@ def did_jwk_document(did: str) -> dict[str, Any]:
         raise _malformed(did, "JWK illisible", "unreadable JWK") from exc
     if not isinstance(jwk, dict) or not isinstance(jwk.get("kty"), str):
         raise _malformed(did, "JWK illisible", "unreadable JWK")
-    if _PRIVATE_JWK_MEMBERS & jwk.keys():
+    if PRIVATE_JWK_MEMBERS & jwk.keys():
         raise _bad_key("la JWK contient des éléments privés", "the JWK contains private members")
     method_id = f"{did}#0"
     use = jwk.get("use")

@@ -139,6 +139,23 @@ def _forbidden(url: str, why_fr: str, why_en: str) -> FetchError:
     )
 
 
+def is_loopback(host: str | IPAddress) -> bool:
+    """True for this machine: `localhost`, 127.0.0.0/8, ::1, and an IPv4-mapped IPv6 address
+    carrying a loopback IPv4 one (::ffff:127.0.0.1 reaches 127.0.0.1). The one test the
+    project uses (fetching, did:web, SMTP without TLS); a name other than `localhost` is not
+    judged here: the fetcher resolves it and judges every address it gets."""
+    if isinstance(host, str):
+        if host.lower() == "localhost":
+            return True
+        try:
+            host = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+        except ValueError:
+            return False
+    if isinstance(host, ipaddress.IPv6Address) and host.ipv4_mapped is not None:
+        host = host.ipv4_mapped
+    return host.is_loopback
+
+
 def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool:
     """True when `address` may be connected to: a public unicast address, or a loopback
     address when `allow_loopback`. `is_global` alone is not enough: Python counts multicast
@@ -146,7 +163,7 @@ def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         # ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it carries.
         address = address.ipv4_mapped
-    if address.is_loopback:
+    if is_loopback(address):
         return allow_loopback
     return address.is_global and not (address.is_multicast or address.is_reserved
                                       or address.is_unspecified or address.is_link_local)
@@ -309,7 +326,7 @@ class Fetcher:
             if not address_allowed(address, allow_loopback=self.allow_loopback):
                 raise _forbidden(url, f"adresse non publique {address}",
                                  f"non-public address {address}")
-        if parsed.scheme == "http" and not all(a.is_loopback for a in addresses):
+        if parsed.scheme == "http" and not all(is_loopback(a) for a in addresses):
             raise _forbidden(url, "http non chiffré hors boucle locale",
                              "plain http outside loopback")
         return _CheckedTarget(parsed, addresses[0])

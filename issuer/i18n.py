@@ -8,13 +8,14 @@ forget. `make translations` (see README) re-extracts the ids from the code and t
 from __future__ import annotations
 
 import io
-import os
 from functools import cache
 from importlib import resources
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from issuer.settings import environment_values
 
 SUPPORTED_LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -31,9 +32,8 @@ def normalise_locale(value: str | None) -> str:
 
 def environment_locale() -> str:
     """The locale of a command-line session: ISSUER_LANG, then the usual POSIX variables."""
-    for variable in ("ISSUER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable)
-        if value and value not in ("C", "POSIX", "C.UTF-8"):
+    for value in environment_values("lang"):
+        if value not in ("C", "POSIX", "C.UTF-8"):
             return normalise_locale(value)
     return DEFAULT_LOCALE
 

@@ -30,8 +30,9 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from joserfc.jwk import OKPKey, RSAKey
+from jwt import PyJWK
 
+from issuer import jwk
 from issuer.errors import IssuerError
 
 Algorithm = Literal["Ed25519", "RSA"]
@@ -73,28 +74,17 @@ class IssuerKey:
                                             serialization.PublicFormat.Raw)
 
     def public_jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any]
-        if isinstance(self.public_key, ed25519.Ed25519PublicKey):
-            jwk = OKPKey.import_key(self.public_key).as_dict(private=False)
-        else:
-            jwk = RSAKey.import_key(self.public_key).as_dict(private=False)
-        return {k: v for k, v in jwk.items() if k in ("kty", "crv", "x", "n", "e")}
+        return jwk.public_jwk(self.public_key)
 
-    def signing_jwk(self) -> OKPKey | RSAKey:
+    def signing_jwk(self) -> PyJWK:
         if self.private_key is None:
             raise KeyStoreError("Clé privée absente.", "Private key missing.", code="keys.no_private_key")
-        if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
-            return OKPKey.import_key(self.private_key)
-        return RSAKey.import_key(self.private_key)
+        return PyJWK(jwk.private_jwk(self.private_key))
 
 
 def thumbprint_kid(algorithm: Algorithm, public_key: Any) -> str:
     """A stable key id from the RFC 7638 thumbprint: the same key always gets the same id."""
-    if algorithm == "Ed25519":
-        thumb = OKPKey.import_key(public_key).thumbprint()
-    else:
-        thumb = RSAKey.import_key(public_key).thumbprint()
-    return f"key-{algorithm.lower()}-{thumb[:16]}"
+    return f"key-{algorithm.lower()}-{jwk.thumbprint(public_key)[:16]}"
 
 
 def generate_key(algorithm: Algorithm, *, now: datetime | None = None) -> IssuerKey:

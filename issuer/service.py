@@ -116,7 +116,8 @@ class IssuerService:
         self.settings = settings
         self.database = database or Database(settings.sqlalchemy_url)
         self._catalogue = catalogue
-        self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes)
+        self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes,
+                                 environment=settings.private_key_environment)
         self._status_cache: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
         # when its bits or the keys change (`current_status_list_credential`).
@@ -155,7 +156,8 @@ class IssuerService:
         """The badges of `badges/`, and the skill badges the coordinator created from the
         skills catalogue (stored in the database, aligned to its current version)."""
         if self._catalogue is None:
-            self._catalogue = load_catalogue()
+            folder = self.settings.catalogue_dir
+            self._catalogue = load_catalogue(folder.expanduser() if folder else None)
         # Imported here: issuer.skill_badges builds on this module.
         from issuer.skill_badges import with_skill_badges
 

@@ -22,6 +22,7 @@ from issuer.credential import IssuerProfile
 from issuer.errors import InvalidInput
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _BASE_URL = re.compile(r"https?://[^/\s?#]+(/[^\s?#]*)?")
 _BASE_URL_RULE_FR = "doit être une adresse en https:// ou http://, sans espace, ? ni #"
 _BASE_URL_RULE_EN = "must be an https:// or http:// address, without spaces, ? or #"
@@ -41,6 +42,24 @@ def _settings_file_values() -> dict[str, Any]:
         raise InvalidInput(f"Fichier de réglages illisible ({path}) : {error}",
                            f"Unreadable settings file ({path}): {error}",
                            code="settings.bad_file") from error
+
+
+def environment_values(field_name: str) -> list[str]:
+    """The values the environment gives one setting, its variables in order of precedence,
+    empty ones left out; read without building (and so without checking) the whole Settings.
+    For what is needed before the settings can be checked or where no Settings is at hand:
+    the command line's language (so that a bad setting is refused in the person's language),
+    the catalogue and templates folders, the database of the migration tool."""
+    alias = Settings.model_fields[field_name].validation_alias
+    names = [str(choice) for choice in alias.choices] if isinstance(alias, AliasChoices) \
+        else [f"ISSUER_{field_name.upper()}"]
+    return [value for name in names if (value := os.environ.get(name, "").strip())]
+
+
+def templates_dir() -> Path:
+    """The Jinja2 pages and e-mails (`ISSUER_TEMPLATES_DIR`, else the checkout's templates/)."""
+    configured = environment_values("templates_dir")
+    return Path(configured[0]) if configured else DEFAULT_TEMPLATES_DIR
 
 
 def _describe(error: ValidationError) -> tuple[str, str]:
@@ -99,6 +118,16 @@ class Settings(BaseSettings):
         default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
     mail_from: str | None = Field(
         default=None, description="From address; default the profile name and e-mail.")
+    # Read by the environment alone (`environment_values`), before or without the whole Settings.
+    catalogue_dir: Path | None = Field(default=None, description="The badge catalogue folder.")
+    templates_dir: Path | None = Field(default=None, description="The Jinja2 pages and e-mails.")
+    lang: str | None = Field(
+        default=None, validation_alias=AliasChoices("ISSUER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"),
+        description="Language of the command line; then the POSIX locale variables.")
+    admin_password: str | None = Field(
+        default=None, description="Password for `issuer admin create` (else asked twice).")
+    ed25519_private_key: str | None = Field(default=None, description="PEM Ed25519 key.")
+    rsa_private_key: str | None = Field(default=None, description="PEM RSA key.")
 
     @field_validator("base_url")
     @classmethod
@@ -143,6 +172,13 @@ class Settings(BaseSettings):
     @property
     def passphrase_bytes(self) -> bytes | None:
         return self.key_passphrase.encode("utf-8") if self.key_passphrase else None
+
+    @property
+    def private_key_environment(self) -> dict[str, str]:
+        """The PEM keys given as settings, under the names the key store knows them by."""
+        given = {"ISSUER_ED25519_PRIVATE_KEY": self.ed25519_private_key,
+                 "ISSUER_RSA_PRIVATE_KEY": self.rsa_private_key}
+        return {name: pem for name, pem in given.items() if pem}
 
     @cached_property
     def trusted_issuer_labels(self) -> dict[str, str]:

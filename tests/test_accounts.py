@@ -22,12 +22,14 @@ from issuer.accounts import (
     SignInThrottled,
     WeakPassword,
     check_password_policy,
-    token_digest,
 )
+from issuer.credential import normalise_email
+from issuer.errors import InvalidInput
 from issuer.sign_in_throttle import ThrottlePolicy
 from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import LoginAttempt, User, UserSession
+from issuer.tokens import token_digest
 from tests.plugins.admin import fast_hasher
 
 PASSWORD = "un mot de passe assez long"
@@ -113,6 +115,25 @@ def test_a_second_account_for_the_same_email_is_refused(sqlite_accounts: Account
 
 
 # --- sign-in, lockout ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("email", ["camille@@ville-roubaix.fr", "camille@ville.r",
+                                   "camille<x>@ville-roubaix.fr", "camille;x@ville-roubaix.fr"])
+def test_accounts_refuse_the_addresses_recipients_refuse(sqlite_accounts: Accounts,
+                                                          email: str) -> None:
+    # One rule for every e-mail address (issuer.credential.normalise_email): these were once
+    # accepted for an account although a badge could never be sent to them.
+    with pytest.raises(InvalidInput) as refused:
+        sqlite_accounts.create_user(email, "Camille", PASSWORD)
+    assert refused.value.code == "recipient.bad_email"
+
+
+def test_account_email_is_stored_in_the_recipients_form(sqlite_accounts: Accounts) -> None:
+    user = sqlite_accounts.create_user("  Camille.Martin@Ville-Roubaix.FR ", "Camille", PASSWORD)
+    assert user.email == normalise_email(" Camille.Martin@Ville-Roubaix.FR") \
+        == "camille.martin@ville-roubaix.fr"
+    assert sqlite_accounts.authenticate("CAMILLE.MARTIN@ville-roubaix.fr", PASSWORD,
+                                        ORIGIN).id == user.id
+
 
 def test_right_password_signs_in_and_is_audited(accounts: Accounts) -> None:
     user = accounts.create_user("coord@ville-roubaix.example", "Coord", PASSWORD)

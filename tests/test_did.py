@@ -9,8 +9,7 @@ from pathlib import Path
 
 import base58
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from joserfc.jwk import RSAKey
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from issuer.did import (
     WALLET_DID_DOCUMENT_MAX_BYTES,
@@ -23,6 +22,7 @@ from issuer.did import (
     ed25519_from_multibase,
     ed25519_multibase,
 )
+from issuer.jwk import private_jwk, public_jwk
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"
 KEY_PAIR = json.loads((VECTORS / "keyPair.json").read_text())
@@ -37,7 +37,7 @@ P256_DID_JWK = (
 
 @pytest.fixture(scope="module")
 def rsa_public_jwk() -> dict:
-    return RSAKey.generate_key(2048).as_dict(private=False)
+    return public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 def _raw(public_key: ed25519.Ed25519PublicKey) -> bytes:
@@ -257,9 +257,9 @@ def test_document_with_ed25519_keys_only_names_no_jwk_context() -> None:
 
 
 def test_private_rsa_jwk_is_never_published() -> None:
-    private_jwk = RSAKey.generate_key(2048).as_dict(private=True)
+    private = private_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     with pytest.raises(DidError) as refused:
-        build_did_document(OUR_DID, ed25519_keys=[], rsa_keys=[("rsa-1", private_jwk)])
+        build_did_document(OUR_DID, ed25519_keys=[], rsa_keys=[("rsa-1", private)])
     assert refused.value.code == "did.bad_key"
 
 

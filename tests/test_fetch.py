@@ -31,7 +31,7 @@ from issuer.did import (
     did_web_from_url,
     ed25519_from_multibase,
 )
-from issuer.fetch import Fetcher, FetchError, address_allowed
+from issuer.fetch import Fetcher, FetchError, address_allowed, is_loopback
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"
 PUBLIC_KEY = ed25519_from_multibase(json.loads((VECTORS / "keyPair.json").read_text())
@@ -394,3 +394,32 @@ def test_loopback_is_allowed_only_on_request() -> None:
     assert address_allowed(ipaddress.ip_address("127.0.0.1"), allow_loopback=True)
     assert address_allowed(ipaddress.ip_address("::1"), allow_loopback=True)
     assert not address_allowed(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
+
+
+# -- the one loopback test (fetching, did:web, SMTP without TLS) ---------------------------------
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("localhost", True), ("LocalHost", True), ("127.0.0.1", True), ("127.8.9.10", True),
+    ("::1", True), ("[::1]", True), ("::ffff:127.0.0.1", True),
+    ("10.0.0.1", False), ("::ffff:10.0.0.1", False), ("0.0.0.0", False), ("::", False),
+    ("localhost.example.org", False), ("badges.ville-roubaix.fr", False), ("", False),
+])
+def test_loopback_means_this_machine_whatever_the_spelling(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+    if host.strip("[]") and (host[0].isdigit() or ":" in host):
+        assert is_loopback(ipaddress.ip_address(host.strip("[]"))) is loopback
+
+
+def test_plain_http_to_an_ipv4_mapped_loopback_address_is_loopback() -> None:
+    # ::ffff:127.0.0.1 reaches 127.0.0.1: allowed as loopback, so plain http is too (it was
+    # once allowed as an address and then refused as "plain http outside loopback").
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert ipaddress.ip_address(request.url.host).ipv4_mapped == ipaddress.ip_address("127.0.0.1")
+        return httpx.Response(200, stream=httpx.ByteStream(b'{"id": "did:web:mapped.test"}'),
+                              headers={"Content-Type": "application/json"})
+    fetcher = Fetcher(allow_loopback=True, transport=httpx.MockTransport(answer),
+                      resolver=lambda host, port: ["::ffff:127.0.0.1"])
+    assert fetcher.get_json("http://mapped.test/did.json") == {"id": "did:web:mapped.test"}
+    refused = Fetcher(transport=httpx.MockTransport(_never_connect),
+                      resolver=lambda host, port: ["::ffff:127.0.0.1"])
+    assert _refusal(refused, "https://mapped.test/did.json").code == "fetch.forbidden_target"

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from joserfc import jws
-from joserfc.jwk import OKPKey
 
 from issuer.catalogue import load_catalogue
 from issuer.credential import CITY_TIMEZONE, Award, IssuerProfile, Recipient, build_credential
@@ -209,9 +208,8 @@ def test_jwt_naming_keys_on_the_server_fetches_nothing(server, service):
     for header in ({"kid": f"{server.did}#key-1"},
                    {"kid": f"{issuer_did}#{issuer_did[8:]}", "jku": f"{server.base_url}/key",
                     "x5u": f"{server.base_url}/key"}):
-        token = jws.serialize_compact({"alg": "EdDSA", "typ": "JWT", **header},
-                                      json.dumps(claims).encode(), OKPKey.import_key(OTHER_KEY),
-                                      algorithms=["EdDSA"])
+        token = jwt.PyJWS().encode(json.dumps(claims).encode(), OTHER_KEY, algorithm="EdDSA",
+                                   headers={"typ": "JWT", **header})
         report = verify(token, _context(service))
         assert report.verdict == "invalid", _outcomes(report)
     assert server.requests == []

@@ -26,12 +26,7 @@ import pytest
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 
-pytestmark = [
-    pytest.mark.interop,
-    # joserfc warns that RFC 9864 deprecates "EdDSA" for "Ed25519" when the did:key issuer signs
-    # its VC-JWT; deployed verifiers know "EdDSA" (see tests/test_interop_harness.py)
-    pytest.mark.filterwarnings("ignore:EdDSA is deprecated"),
-]
+pytestmark = pytest.mark.interop
 
 BASE_URL = "https://badges.example.org"
 DID_WEB = "did:web:badges.example.org"

@@ -9,6 +9,7 @@ import os
 import stat
 from pathlib import Path
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -20,6 +21,7 @@ from issuer.keys import (
     generate_key,
     thumbprint_kid,
 )
+from issuer.proofs.vc_jwt import verify_jwt_signature
 from issuer.service import IssuerService
 from issuer.settings import Settings
 
@@ -270,3 +272,13 @@ def test_ensure_keys_after_rotation_creates_nothing(store: KeyStore) -> None:
 
 def test_generated_keys_are_distinct() -> None:
     assert generate_key("Ed25519").kid != generate_key("Ed25519").kid
+
+
+def test_signing_jwk_signs_what_the_public_key_verifies(store: KeyStore) -> None:
+    store.ensure_keys()
+    for algorithm in ("RSA", "Ed25519"):
+        key = store.active_key(algorithm)
+        signing = key.signing_jwk()
+        token = jwt.PyJWS().encode(b'{"iss":"x"}', signing, headers={"kid": key.kid})
+        assert jwt.get_unverified_header(token)["alg"] == ("RS256" if algorithm == "RSA" else "EdDSA")
+        assert verify_jwt_signature(token, key.public_key)

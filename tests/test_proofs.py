@@ -9,8 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 import base58
+import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from issuer.keys import generate_key
 from issuer.proofs import data_integrity as di
@@ -146,6 +147,57 @@ def test_jwt_alg_none_and_hmac_are_refused() -> None:
 def test_jwt_signed_with_rsa_does_not_verify_with_an_ed25519_key() -> None:
     token = vc_jwt.encode_vc_jwt(CREDENTIAL, generate_key("RSA").private_key, "k")  # type: ignore[arg-type]
     assert not vc_jwt.verify_jwt_signature(token, generate_key("Ed25519").public_key)
+
+
+def test_eddsa_jwt_verifies_with_the_ed25519_key_only() -> None:
+    key = generate_key("Ed25519")
+    token = vc_jwt.encode_vc_jwt(CREDENTIAL, key.private_key, "did:web:x#key-ed")  # type: ignore[arg-type]
+    assert vc_jwt.decode_unverified(token)[0] == {"alg": "EdDSA", "kid": "did:web:x#key-ed",
+                                                  "typ": "JWT"}
+    assert vc_jwt.verify_jwt_signature(token, key.public_key)
+    assert not vc_jwt.verify_jwt_signature(token, generate_key("Ed25519").public_key)
+    assert not vc_jwt.verify_jwt_signature(token, generate_key("RSA").public_key)
+
+
+def _es256_token(private_key: ec.EllipticCurvePrivateKey) -> str:
+    payload = json.dumps(vc_jwt.jwt_claims(CREDENTIAL)).encode()
+    # Signed by hand: PyJWT itself refuses an ES256 signature with a key off P-256.
+    signing_input = ".".join(
+        jwt.utils.base64url_encode(part).decode() for part in
+        (json.dumps({"alg": "ES256", "kid": "k", "typ": "JWT"}).encode(), payload))
+    es256 = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256)
+    signature = es256.sign(signing_input.encode(), private_key)
+    return f"{signing_input}.{jwt.utils.base64url_encode(signature).decode()}"
+
+
+def test_es256_jwt_verifies_with_a_p256_key_only() -> None:
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    token = _es256_token(p256)
+    assert vc_jwt.verify_jwt_signature(token, p256.public_key())
+    assert not vc_jwt.verify_jwt_signature(token, ec.generate_private_key(ec.SECP256R1()).public_key())
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    assert not vc_jwt.verify_jwt_signature(_es256_token(p384), p384.public_key())
+
+
+def test_jwt_signature_check_leaves_time_to_the_validity_check() -> None:
+    """PyJWT would refuse a token past `exp` or before `nbf`; this check judges only the
+    signature (the verifier's validity check says "expired" with its own clock skew)."""
+    key = generate_key("RSA")
+    past = {**CREDENTIAL, "validFrom": "2001-01-01T00:00:00Z", "validUntil": "2002-01-01T00:00:00Z"}
+    future = {**CREDENTIAL, "validFrom": "2099-01-01T00:00:00Z"}
+    for credential in (past, future):
+        token = vc_jwt.encode_vc_jwt(credential, key.private_key, "k")  # type: ignore[arg-type]
+        assert vc_jwt.verify_jwt_signature(token, key.public_key)
+
+
+@pytest.mark.parametrize("alg", [["RS256"], {"a": 1}, None, 1])
+def test_jwt_alg_that_is_not_a_string_is_refused(alg: object) -> None:
+    def part(value: dict) -> str:
+        return jwt.utils.base64url_encode(json.dumps(value).encode()).decode()
+    with pytest.raises(vc_jwt.JwtError) as error:
+        vc_jwt.verify_jwt_signature(f"{part({'alg': alg})}.{part({'iss': 'x'})}.c2ln",
+                                    generate_key("RSA").public_key)
+    assert error.value.code == "jwt.bad_algorithm"
 
 
 def test_vcdm_1_1_jwt_reads_the_vc_claim() -> None:

@@ -4,13 +4,18 @@ ISSUER_HOME moves keys and database; a wrong value is refused with the variable'
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
+from issuer.catalogue import default_catalogue_dir
 from issuer.errors import InvalidInput
+from issuer.i18n import environment_locale
+from issuer.keys import generate_key
 from issuer.service import IssuerService
-from issuer.settings import DEFAULT_BASE_URL, Settings
+from issuer.settings import DEFAULT_BASE_URL, DEFAULT_TEMPLATES_DIR, Settings, templates_dir
 
 
 @pytest.fixture(autouse=True)
@@ -207,3 +212,52 @@ def test_issuer_profile_is_the_city_with_its_address() -> None:
     assert profile["name"] == "Ville de Roubaix"
     assert profile["address"]["postalCode"] == "59066"
     assert profile["address"]["addressCountryCode"] == "FR"
+
+
+# --- the environment is read in one place --------------------------------------------------------
+
+def test_no_module_but_the_settings_reads_the_environment() -> None:
+    package = Path(__file__).resolve().parent.parent / "issuer"
+    readers = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                     if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text("utf-8"))
+                     and path.name != "settings.py")
+    # keys.py: the key store's default environment, for a KeyStore built without Settings
+    # (the service passes Settings.private_key_environment).
+    assert readers == ["keys.py"]
+
+
+def test_command_line_language_skips_the_c_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert environment_locale() == "en"
+    monkeypatch.setenv("ISSUER_LANG", "fr")
+    assert environment_locale() == "fr"
+    assert Settings().lang == "fr"
+
+
+def test_folders_come_from_their_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert templates_dir() == DEFAULT_TEMPLATES_DIR
+    monkeypatch.setenv("ISSUER_TEMPLATES_DIR", str(tmp_path / "pages"))
+    monkeypatch.setenv("ISSUER_CATALOGUE_DIR", str(tmp_path / "badges"))
+    assert templates_dir() == tmp_path / "pages"
+    assert default_catalogue_dir() == tmp_path / "badges"
+    assert Settings().catalogue_dir == tmp_path / "badges"
+
+
+def test_private_keys_given_in_the_settings_file_reach_the_key_store(
+        clean_environment: Path) -> None:
+    key = generate_key("Ed25519")
+    assert key.private_key is not None
+    pem = key.private_key.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+    write_settings_file(clean_environment, 'ed25519_private_key = """' + pem + '"""\n')
+    service = IssuerService(Settings.load())
+    assert service.keystore.active_key("Ed25519").kid == key.kid
+
+
+def test_admin_password_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISSUER_ADMIN_PASSWORD", "un mot de passe assez long")
+    assert Settings().admin_password == "un mot de passe assez long"

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import base58
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from joserfc import jws
-from joserfc.jwk import RSAKey
 
 from issuer.baking import bake_png, bake_svg
 from issuer.catalogue import load_catalogue
@@ -316,20 +315,16 @@ def test_jwt_with_tampered_payload_is_invalid(token, published):
 def test_jwt_whose_claims_disagree_with_the_credential_is_invalid(published):
     claims = jwt_claims(unsigned_membership())
     claims["jti"] = f"{BASE_URL}/credentials/another-one"
-    key = RSAKey.import_key(RSA_KEY.private_key)
-    forged = jws.serialize_compact({"alg": "RS256", "kid": RSA_METHOD, "typ": "JWT"},
-                                   json.dumps(claims).encode(), key, algorithms=["RS256"])
+    forged = jwt.PyJWS().encode(json.dumps(claims).encode(), RSA_KEY.private_key,
+                                algorithm="RS256", headers={"kid": RSA_METHOD, "typ": "JWT"})
     report = verify(forged, context(published))
     assert outcomes(report)["proof"] == ("failed", "proof.jwt_claims_mismatch")
 
 
 def test_jwt_with_only_a_jwk_header_is_not_bound_to_the_issuer(published):
-    key = RSAKey.import_key(RSA_KEY.private_key)
-    header = {"alg": "RS256", "typ": "JWT", "jwk": key.as_dict(private=False)}
+    header = {"typ": "JWT", "jwk": RSA_KEY.public_jwk()}
     payload = json.dumps(jwt_claims(unsigned_membership())).encode()
-    registry = jws.JWSRegistry(algorithms=["RS256"])
-    registry.max_header_length = 4096
-    token = jws.serialize_compact(header, payload, key, algorithms=["RS256"], registry=registry)
+    token = jwt.PyJWS().encode(payload, RSA_KEY.private_key, algorithm="RS256", headers=header)
     report = verify(token, context(published))
     assert report.verdict == "invalid"
     assert outcomes(report)["proof"][0] == "passed"  # intact, but signed by whom?
@@ -352,6 +347,42 @@ def test_jwt_with_alg_none_is_refused(token, published):
     report = verify(unsigned, context(published))
     assert report.verdict == "invalid"
     assert outcomes(report)["proof"] == ("failed", "proof.jwt_bad_algorithm")
+
+
+def test_expired_jwt_is_judged_by_our_validity_check_not_by_the_jwt_library(token, published):
+    # PyJWT would refuse a token past its `exp` on its own; the signature check leaves time to
+    # the validity check, so the report says "expired" with its date, not "bad signature".
+    report = verify(token, context(published, now=datetime(2027, 6, 13, 8, tzinfo=UTC)))
+    assert outcomes(report)["proof"] == ("passed", "proof.jwt_ok")
+    assert outcomes(report)["validity"] == ("failed", "validity.expired")
+    assert report.summary("en") == "Expired badge: it was valid until 12 June 2027."
+
+
+def test_jwt_not_yet_valid_is_judged_by_our_validity_check(token, published):
+    report = verify(token, context(published, now=datetime(2025, 6, 1, tzinfo=UTC)))
+    assert outcomes(report)["proof"] == ("passed", "proof.jwt_ok")
+    assert outcomes(report)["validity"] == ("failed", "validity.not_yet_valid")
+
+
+@pytest.mark.parametrize("alg", [["RS256"], {"RS256": 1}, 256, None])
+def test_jwt_whose_alg_is_not_a_string_is_refused(token, published, alg):
+    _, payload, signature = token.split(".")
+    forged = f"{_b64(json.dumps({'alg': alg, 'kid': RSA_METHOD}).encode())}.{payload}.{signature}"
+    report = verify(forged, context(published))
+    assert report.verdict == "invalid"
+    assert outcomes(report)["proof"] == ("failed", "proof.jwt_bad_algorithm")
+
+
+def test_jwt_header_jwk_is_never_the_authority_even_beside_a_jku(published):
+    stranger = ed25519.Ed25519PrivateKey.generate()
+    header = {"typ": "JWT", "jku": "https://attacker.example/keys.json",
+              "jwk": {"kty": "OKP", "crv": "Ed25519",
+                      "x": _b64(stranger.public_key().public_bytes_raw())}}
+    payload = json.dumps(jwt_claims(unsigned_membership())).encode()
+    token = jwt.PyJWS().encode(payload, stranger, algorithm="EdDSA", headers=header)
+    report = verify(token, context(published))
+    assert report.verdict == "invalid"
+    assert outcomes(report)["issuer_key"] == ("failed", "issuer_key.jwk_only")
 
 
 # --- look-alike issuers ---------------------------------------------------------------------------

@@ -14,7 +14,6 @@ LinkedIn's documented add-to-profile form (issuer.sharing). Nothing here sends a
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +22,6 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -34,7 +32,7 @@ from issuer.catalogue import Catalogue, CatalogueError
 from issuer.credential import CITY_TIMEZONE, credential_url
 from issuer.errors import IssuerError
 from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale, translations
-from issuer.settings import Settings
+from issuer.settings import Settings, templates_dir
 from issuer.sharing import linkedin_add_to_profile_url
 from issuer.storage.models import IssuedCredential
 
@@ -148,13 +146,6 @@ def badge_mail_facts(settings: Settings, catalogue: Catalogue, credential: Issue
 
 
 # --- templates -------------------------------------------------------------------------------
-
-def templates_dir() -> Path:
-    # Same folder as the web pages (issuer.web.templating); not imported from there, because
-    # the web package imports this one (admin pages) and the CLI must not load the web app.
-    return Path(os.environ.get("ISSUER_TEMPLATES_DIR",
-                               Path(__file__).resolve().parent.parent.parent / "templates"))
-
 
 @cache
 def _environment(locale: str) -> Environment:

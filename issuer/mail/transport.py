@@ -11,7 +11,6 @@ the settings is enough for the queue to drain.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import smtplib
 import ssl
@@ -22,6 +21,7 @@ from types import TracebackType
 from typing import Self
 
 from issuer.errors import IssuerError
+from issuer.fetch import is_loopback
 from issuer.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30
@@ -63,15 +63,6 @@ def write_outbox(directory: Path, name: str, message: EmailMessage) -> Path:
         os.fsync(handle.fileno())
     os.replace(partial, path)
     return path
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -181,7 +172,7 @@ class SmtpTransport:
             if settings.starttls:
                 client.starttls(context=context)
             if settings.username:
-                if not (settings.implicit_tls or settings.starttls or _is_loopback(settings.host)):
+                if not (settings.implicit_tls or settings.starttls or is_loopback(settings.host)):
                     # A password must not cross the network in clear text.
                     raise DeliveryFailed(
                         "Connexion SMTP sans chiffrement : le mot de passe n'est pas envoyé. "

@@ -22,8 +22,6 @@ Why each rule:
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -43,6 +41,7 @@ from issuer.storage.mediator_models import (
 )
 from issuer.storage.models import IssuedCredential, Recipient, utc_now
 from issuer.storage.repositories import record_audit
+from issuer.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
     from issuer.service import IssuerService
@@ -72,12 +71,7 @@ class SignInPolicy:
 POLICY = SignInPolicy()
 
 
-# --- tokens ----------------------------------------------------------------------------------
-
-def token_digest(token: str) -> str:
-    """What the database keeps of a sign-in link or session token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
+# --- links -----------------------------------------------------------------------------------
 
 def sign_in_link_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}{SIGN_IN_LINK_PATH}/{quote(token, safe='')}"
@@ -141,7 +135,7 @@ def send_sign_in_link(service: IssuerService, address: str, *, locale: str = "fr
             IssuedCredential.recipient_id == recipient.id, IssuedCredential.credential_json != ""))
         if not has_badge:
             return None
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         expires_at = now + policy.link_lifetime
         session.add(MediatorSignInToken(token_hash=token_digest(token), recipient_id=recipient.id,
                                         created_at=now, expires_at=expires_at))
@@ -188,7 +182,7 @@ def open_sign_in_link(service: IssuerService, token: str, *, origin: str | None 
         recipient = session.get(Recipient, row.recipient_id) if row is not None else None
         if recipient is None or recipient.erased_at is not None:
             raise SignInLinkInvalid()
-        session_token = secrets.token_urlsafe(32)
+        session_token = new_token()
         session.add(MediatorSession(token_hash=token_digest(session_token),
                                     recipient_id=recipient.id, created_at=now, last_seen_at=now,
                                     expires_at=now + policy.absolute_timeout))

@@ -5,6 +5,11 @@ in a `vc` claim, read for older badges) plus the registered claims `iss` (issuer
 (credential id), `nbf` (validFrom), `sub` (credentialSubject.id) and `exp` (validUntil, when set).
 The JOSE header holds only `alg`, `kid` (the DID URL of the key), `typ` (VERIFICATION.md R6). RS256
 is the baseline every OB 3.0 verifier must accept; EdDSA and ES256 are read as well.
+
+PyJWT signs and checks the JWS (`PyJWS`, limited to those three algorithms, so never `none` nor
+HMAC). It is used as a JWS, not a JWT: it interprets no claim (no `exp` / `nbf` check of its
+own); the verifier compares the claims with the credential and judges the validity period
+itself, with its own clock skew and messages.
 """
 
 from __future__ import annotations
@@ -14,10 +19,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from issuer.errors import IssuerError
 
@@ -25,7 +28,8 @@ ALGORITHM_FOR_KEY = {"RSA": "RS256", "Ed25519": "EdDSA"}
 ACCEPTED_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 MAX_JWT_LENGTH = 1_000_000
-MAX_HEADER_LENGTH = 8192
+# Only our three algorithms are registered: `none` and HMAC cannot even be named.
+_JWS = jwt.PyJWS(algorithms=sorted(ACCEPTED_ALGORITHMS))
 
 
 class JwtError(IssuerError):
@@ -54,13 +58,11 @@ def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
 def encode_vc_jwt(credential: dict[str, Any], private_key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
                   kid: str) -> str:
     """Sign `credential` as a compact VC-JWT with the key whose DID URL is `kid`."""
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        algorithm, key = "RS256", RSAKey.import_key(private_key)
-    else:
-        algorithm, key = "EdDSA", OKPKey.import_key(private_key)  # type: ignore[assignment]
-    header = {"alg": algorithm, "kid": kid, "typ": "JWT"}
+    algorithm = "RS256" if isinstance(private_key, rsa.RSAPrivateKey) else "EdDSA"
     payload = json.dumps(jwt_claims(credential), ensure_ascii=False, separators=(",", ":"))
-    return jws.serialize_compact(header, payload.encode("utf-8"), key, algorithms=[algorithm])
+    # The header is exactly {alg, kid, typ} (§8.2.3, VERIFICATION.md R6): PyJWS adds `alg` and `typ`.
+    return _JWS.encode(payload.encode("utf-8"), private_key, algorithm=algorithm,
+                       headers={"kid": kid, "typ": "JWT"})
 
 
 def _b64_json(part: str, what: str) -> dict[str, Any]:
@@ -102,15 +104,14 @@ def credential_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in payload.items() if key not in REGISTERED_CLAIMS}
 
 
-def _jwk_for(public_key: Any) -> RSAKey | OKPKey | ECKey:
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return RSAKey.import_key(public_key)
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
-        return OKPKey.import_key(public_key)
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return ECKey.import_key(public_key)
-    raise JwtError("Type de clé non pris en charge pour un JWT.", "Unsupported key type for a JWT.",
-                   code="jwt.unsupported_key")
+def _key_fits(algorithm: str, public_key: Any) -> bool:
+    """The key type the algorithm needs (and P-256 for ES256): a key never chooses another."""
+    if algorithm == "RS256":
+        return isinstance(public_key, rsa.RSAPublicKey)
+    if algorithm == "EdDSA":
+        return isinstance(public_key, ed25519.Ed25519PublicKey)
+    return isinstance(public_key, ec.EllipticCurvePublicKey) \
+        and isinstance(public_key.curve, ec.SECP256R1)
 
 
 def verify_jwt_signature(token: str, public_key: Any) -> bool:
@@ -120,21 +121,13 @@ def verify_jwt_signature(token: str, public_key: Any) -> bool:
     """
     header, _ = decode_unverified(token)
     algorithm = header.get("alg")
-    if algorithm not in ACCEPTED_ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in ACCEPTED_ALGORITHMS:
         raise JwtError(f"Algorithme de signature refusé : {algorithm!r}.",
                        f"Signature algorithm refused: {algorithm!r}.", code="jwt.bad_algorithm")
-    expected = {"RS256": rsa.RSAPublicKey, "EdDSA": ed25519.Ed25519PublicKey,
-                "ES256": ec.EllipticCurvePublicKey}[algorithm]
-    if not isinstance(public_key, expected):
+    if not _key_fits(algorithm, public_key):
         return False
-    # joserfc's default limits refuse a header over 512 bytes: every token carrying an RSA `jwk`
-    # header (the 1EdTech samples) would read as a bad signature. Badges need larger ones.
-    registry = jws.JWSRegistry(algorithms=[algorithm])
-    registry.max_header_length = MAX_HEADER_LENGTH
-    registry.max_payload_length = MAX_JWT_LENGTH
     try:
-        jws.deserialize_compact(token.strip(), _jwk_for(public_key), algorithms=[algorithm],
-                                registry=registry)
-    except (JoseError, ValueError, TypeError):
+        _JWS.decode_complete(token.strip(), key=public_key, algorithms=[algorithm])
+    except (jwt.PyJWTError, ValueError, TypeError):
         return False
     return True

@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc.errors import JoseError
-from joserfc.jwk import JWKRegistry
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from issuer.jwk import JwkError, public_key_from_jwk
 from issuer.proofs import vc_jwt
 from issuer.verification.context import VerificationContext
 from issuer.verification.inputs import Reading
@@ -21,29 +20,20 @@ from issuer.verification.report import make_check
 from issuer.verification.validity import parse_datetime
 
 MAX_RSA_BITS = 8192
-_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 def _public_key_from_header_jwk(jwk: Any) -> Any:
-    if not isinstance(jwk, dict) or _PRIVATE_JWK_MEMBERS & jwk.keys():
-        return None
     try:
-        key = JWKRegistry.import_key(jwk).raw_value
-    except (JoseError, ValueError, TypeError, KeyError):
+        key = public_key_from_jwk(jwk)
+    except JwkError:
         return None
     if isinstance(key, rsa.RSAPublicKey) and not 2048 <= key.key_size <= MAX_RSA_BITS:
         return None
     return key
 
 
-_KEY_TYPE_FOR_ALGORITHM = {"RS256": rsa.RSAPublicKey, "EdDSA": ed25519.Ed25519PublicKey,
-                           "ES256": ec.EllipticCurvePublicKey}
-
-
-def _jwt_signature_matches(token: str, algorithm: str, public_key: Any) -> bool:
+def _jwt_signature_matches(token: str, public_key: Any) -> bool:
     """The JWS signature check; the algorithm must match the key type (no `none`, no HMAC)."""
-    if not isinstance(public_key, _KEY_TYPE_FOR_ALGORITHM[algorithm]):
-        return False
     try:
         return vc_jwt.verify_jwt_signature(token, public_key)
     except vc_jwt.JwtError:
@@ -94,7 +84,7 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
     token = reading.token or ""
     algorithm = header.get("alg")
     not_examined = make_check("issuer_key", "skipped", "issuer_key.not_checked")
-    if algorithm not in vc_jwt.ACCEPTED_ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in vc_jwt.ACCEPTED_ALGORITHMS:
         return ProofResult(make_check("proof", "failed", "proof.jwt_bad_algorithm",
                                       alg=str(algorithm)[:40]), not_examined)
     if "crit" in header:
@@ -119,7 +109,7 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
     else:
         return ProofResult(make_check("proof", "failed", "proof.jwt_no_key"),
                            make_check("issuer_key", "failed", "issuer_key.missing"))
-    if not _jwt_signature_matches(token, algorithm, public_key):
+    if not _jwt_signature_matches(token, public_key):
         return ProofResult(make_check("proof", "failed", "proof.signature_mismatch"), binding)
     mismatches = _jwt_claim_mismatches(payload, credential, issuer_id, data_model)
     if mismatches:

@@ -3,10 +3,8 @@ every coordinator- or user-provided text is escaped)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
@@ -15,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from issuer.i18n import translations
+from issuer.settings import templates_dir
 from issuer.web.locale import (
     LOCALE_COOKIE,
     LOCALE_COOKIE_MAX_AGE,
@@ -22,11 +21,6 @@ from issuer.web.locale import (
     request_locale,
     requested_switch,
 )
-
-
-def templates_dir() -> Path:
-    return Path(os.environ.get("ISSUER_TEMPLATES_DIR",
-                               Path(__file__).resolve().parent.parent.parent / "templates"))
 
 
 @cache

@@ -2,16 +2,16 @@
 
 `Database.migrate()` hands over an open connection in `config.attributes["connection"]`. From
 the command line (`alembic -c issuer/storage/alembic.ini ...`, for writing new migrations) the
-URL comes from DATABASE_URL, else from `sqlalchemy.url` in the ini file.
+URL comes from DATABASE_URL (or ISSUER_DATABASE_URL, as in the settings), else from
+`sqlalchemy.url` in the ini file.
 """
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from issuer.settings import environment_values
 from issuer.storage.models import Base
 
 target_metadata = Base.metadata
@@ -30,7 +30,8 @@ def _run(connection: Connection) -> None:
 
 
 def _url_from_environment() -> str:
-    url = os.environ.get("DATABASE_URL") or context.config.get_main_option("sqlalchemy.url")
+    configured = environment_values("database_url")
+    url = configured[0] if configured else context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise SystemExit("Set DATABASE_URL (or sqlalchemy.url in alembic.ini).")
     return url
