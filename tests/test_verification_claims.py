@@ -160,9 +160,14 @@ def test_hostile_values_are_typed_bounded_and_unsafe_urls_dropped(service: Issue
         "credentialSubject": [{"name": "\u0000Eve\u0007", "role": {"fr": "Rôle"},
                                "achievement": {"name": "N" * 5_000, "description": "d" * 50_000,
                                                "image": {"id": "data:text/html,<script>"},
-                                               "alignment": [{"targetName": "Cyber",
-                                                              "targetUrl": "https://ok.example/a b"},
-                                                             "junk", {"targetName": None}] * 40}}],
+                                               # distinct items: identical objects without
+                                               # an id are refused earlier (json_cost)
+                                               "alignment": [
+                                                   item for n in range(40) for item in (
+                                                       {"targetName": "Cyber",
+                                                        "targetUrl": f"https://ok.example/a b{n}"},
+                                                       "junk", {"targetName": None,
+                                                                "targetCode": f"c{n}"})]}}],
         "evidence": {"id": "ftp://x.example/", "name": 7, "narrative": "n"},
     }
     claims = claims_of(_verify(service, credential))
