@@ -305,6 +305,37 @@ def test_numbers_every_implementation_writes_alike(number: float, literal: str) 
     assert _pyld_reference(document) == expected == pyoxigraph_canonical_form(document)
 
 
+@pytest.mark.parametrize("number, json_ld, oxigraph", [
+    (7.205759403792149e16, '"72057594037921488"^^', '"72057594037921490"^^'),
+    (100.54941554539863, '"1.005494155453986E2"^^', '"1.0054941554539863E2"^^'),
+])
+def test_difference_pyoxigraph_writes_doubles_with_shortest_digits(
+        number: float, json_ld: str, oxigraph: str) -> None:
+    """Known difference: JSON-LD toRdf writes a double with 16 significant digits
+    (`toExponential(15)`) and an integral one below 1e21 with its exact value (`toFixed(0)`),
+    in pyld as in jsonld.js; pyoxigraph writes the shortest digits that read back the same
+    double. They differ for doubles needing 17 digits and for integral ones above 2**53. We
+    follow JSON-LD (the wallets)."""
+    document = {"@context": {"ex": "http://example.org/"}, "@id": "ex:s", "ex:n": number}
+    ours = canonical.canonicalize(document)
+    assert json_ld in ours
+    assert ours == canonical.canonicalize(document, use_cache=False) == _pyld_reference(document)
+    assert oxigraph in pyoxigraph_canonical_form(document)
+
+
+def test_difference_pyoxigraph_keeps_a_string_typed_double_as_written() -> None:
+    """Known difference: JSON-LD 1.1 toRdf converts only *numbers* typed xsd:double, and so
+    does pyoxigraph ("1.50" stays); pyld and jsonld.js (the wallets) rewrite the string too
+    ("1.5E0"). We follow the wallets."""
+    document = {"@context": {"ex": "http://example.org/",
+                             "score": {"@id": "ex:score",
+                                       "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+                "@id": "ex:s", "score": "1.50"}
+    assert '"1.5E0"^^' in canonical.canonicalize(document)
+    assert canonical.canonicalize(document) == _pyld_reference(document)
+    assert '"1.50"^^' in pyoxigraph_canonical_form(document)
+
+
 def test_difference_sort_order_of_the_wallets() -> None:
     """Known difference (PITFALLS 19): rdf-canonize sorts by UTF-16 code units, RDFC-1.0, pyld
     and pyoxigraph by code point. We canonicalise by code point, compute the wallets' order when
