@@ -14,7 +14,24 @@ that came out are kept as a template, and each later document of that shape only
 own leaves into the template before RDFC-1.0 runs. A leaf whose value could expand differently from
 its placeholder (an identifier that is not an absolute IRI, a blank node label, a term in an
 `@vocab` position such as `proofPurpose`) is moved into the skeleton, so the shortcut never changes
-the result: `tests/test_canonical.py` compares it with the full path on every sample.
+the result: `tests/test_canonical.py` compares it with the full path on every sample, and
+`tests/test_canonical_differential.py` with the full path, pyld and pyoxigraph on generated
+documents.
+
+The proven subset of the shape cache (`_is_safe_iri`, `_slot`, `_refuse_embedded`): a leaf is
+substituted only where it lands whole as a literal of a datatype pyld does not rewrite (not
+xsd:double, not rdf:JSON), or as an IRI that is absolute, accepted by pyoxigraph, free of anything
+rdf-canonize would escape, and neither a term nor a compact IRI of any context in play (pinned
+or written in the document). Every other leaf is fixed into the skeleton and expanded by the
+full path.
+
+One text for every implementation: literals are written in the RDFC-1.0 canonical N-Quads form,
+as rdf-canonize (the wallets) writes them (`_NQUADS_ESCAPES`); JSON numbers that pyld and
+jsonld.js would write as different literals are refused (`number_problem`); errors of either
+library become `CanonicalizationError`. Where pyld, pyoxigraph and rdf-canonize differ among
+themselves, `tests/test_canonical.py` lists each difference with a test. Sort order: RDFC-1.0
+(code points) here; `utf16_order_canonical_form` gives the wallets' order (UTF-16 code units,
+PITFALLS 19) when it differs, and the signer refuses such documents (`assert_one_sort_order`).
 """
 
 from __future__ import annotations
