@@ -155,13 +155,13 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
             raise CanonicalizationError(f"unknown JSON-LD context: {unknown.url}") from error
         raise CanonicalizationError(
             f"JSON-LD error: {error.type if hasattr(error, 'type') else error}") from error
-    except Exception as error:  # noqa: BLE001 - pyld on input it does not expect (see above)
+    except Exception as error:  # pyld on input it does not expect (see above)
         raise CanonicalizationError(f"JSON-LD error: {type(error).__name__}") from error
     try:
         return _dataset_quads(dataset)
     except (CanonicalizationError, _UnsafeTemplate):
         raise
-    except Exception as error:  # noqa: BLE001 - pyoxigraph's ValueError, a lone surrogate...
+    except Exception as error:  # pyoxigraph's ValueError, a lone surrogate...
         raise CanonicalizationError(f"not valid RDF: {str(error)[:120]}") from error
 
 
@@ -186,7 +186,7 @@ def _dataset_quads(dataset: dict[str, Any]) -> list[ox.Quad]:
 _MAX_EXACT_INTEGER = 2 ** 53
 
 
-def number_problem(value: int | float) -> str | None:
+def number_problem(value: float) -> str | None:
     """Why pyld (JSON-LD 1.1 toRdf) and jsonld.js (the wallets) would write this JSON number as
     different RDF literals, or None when they agree (booleans always agree).
 
@@ -398,7 +398,7 @@ def _labels_from_pyld(quads: list[ox.Quad], key: Any) -> dict[str, str]:
     labeller = _Rdfc10Labels(key)
     try:
         labeller.main(dataset, {"format": "application/n-quads"})
-    except Exception as error:  # noqa: BLE001 - pyld on input it does not expect, RecursionError
+    except Exception as error:  # pyld on input it does not expect, RecursionError
         raise CanonicalizationError(f"RDFC-1.0 error: {type(error).__name__}") from error
     return {old[2:]: new[2:] for old, new in labeller.canonical_issuer.existing.items()}
 

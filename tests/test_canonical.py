@@ -259,8 +259,7 @@ def test_difference_pyoxigraph_labels_tied_blank_nodes_otherwise() -> None:
     ours = canonical.canonicalize(document)
     assert ours == _pyld_reference(document)
     assert ours != pyoxigraph_canonical_form(document)
-    assert sorted(ours.splitlines())[0] == sorted(pyoxigraph_canonical_form(document)
-                                                  .splitlines())[0]
+    assert min(ours.splitlines()) == min(pyoxigraph_canonical_form(document).splitlines())
 
 
 # Known differences in numbers: jsonld.js (the wallets) and pyld (JSON-LD 1.1 toRdf) write these
