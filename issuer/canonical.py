@@ -650,7 +650,12 @@ class ShapeCache:
         with self._lock:
             known = self._undefined.get(key)
         if known is None:
-            known = find_undefined_terms(document)
+            try:
+                known = find_undefined_terms(document)
+            except CanonicalizationError:
+                raise
+            except Exception as error:  # pyld on input it does not expect: our refusal
+                raise CanonicalizationError(f"JSON-LD error: {type(error).__name__}") from error
             with self._lock:
                 self._undefined[key] = known
                 self._trim(self._undefined)
@@ -771,7 +776,10 @@ def _instantiate(template: _Template, leaves: list[str]) -> Iterator[ox.Quad]:
         return ox.Literal(value, datatype=literal.datatype)
 
     for subject, predicate, obj, graph in template.quads:
-        yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
+        try:
+            yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
+        except ValueError as error:  # pyoxigraph refuses a leaf (a lone surrogate)
+            raise CanonicalizationError(f"not valid RDF: {str(error)[:120]}") from error
 
 
 def _canonical_text(template: _Template, leaves: list[str]) -> str:
@@ -796,11 +804,12 @@ def _canonical_text(template: _Template, leaves: list[str]) -> str:
             value = escaped[index] = '"' + leaves[index].translate(_NQUADS_ESCAPES) + '"'
         return value + part[2]
 
+    # Every other term was checked by pyoxigraph when the template was built; a leaf holding a
+    # lone surrogate is not UTF-8: UnicodeEncodeError, refused like on the full path.
+    "".join(leaves).encode("utf-8")
     quads = {(text(s), text(p), text(o), text(g)) for s, p, o, g in template.parts}
     if not template.has_blank_nodes:
-        result = "".join(sorted(_line(q, {}) for q in quads))
-        result.encode("utf-8")  # a lone surrogate: UnicodeEncodeError, as the hashing paths
-        return result
+        return "".join(sorted(_line(q, {}) for q in quads))
     mentions: dict[str, list[tuple[Any, Any, Any, Any]]] = {}
     for quad in quads:
         for term in (quad[0], quad[2], quad[3]):

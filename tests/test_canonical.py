@@ -431,6 +431,17 @@ def test_library_errors_become_canonicalization_errors(document: dict) -> None:
         canonical.canonicalize(document, use_cache=False)
     with pytest.raises(canonical.CanonicalizationError):
         canonical.canonicalize(document)
+    with pytest.raises(canonical.CanonicalizationError):
+        canonical.to_quads(document)
+
+
+def test_lone_surrogate_in_a_known_shape_is_refused_on_every_path() -> None:
+    clean = _ob_document()
+    canonical.canonicalize(clean)  # the shape is templated
+    dirty = {**clean, "name": "Team\udc00"}
+    for call in (canonical.canonicalize, canonical.to_quads, canonical.signable_canonical_form):
+        with pytest.raises((canonical.CanonicalizationError, SigningRefused)):
+            call(dirty)
 
 
 def test_deep_nesting_is_refused_not_raised() -> None:
