@@ -1,9 +1,12 @@
 """JSON-LD to canonical N-Quads (RDFC-1.0), fast for documents of a known shape.
 
-The work is split between two well-kept libraries:
-- pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`);
-- pyoxigraph labels blank nodes with RDFC-1.0 and serialises N-Quads (PITFALLS 8: its output is
-  not sorted; the canonical form is the sorted lines).
+The work is split between two well-kept libraries and a little code here:
+- pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`), and runs the
+  N-degree step of RDFC-1.0 when blank nodes tie on their first-degree hash;
+- pyoxigraph holds the RDF terms and checks them (IRIs, language tags);
+- the first-degree hashes, the labels and the N-Quads text are written here, because neither
+  library writes them as RDFC-1.0 and the wallets do (`_NQUADS_ESCAPES`,
+  `canonical_nquads_of_quads`).
 
 Why a shape cache (written here because no library offers it): expanding JSON-LD is the costly
 step (context processing, term selection) and it gives the same RDF *shape* for every credential of
@@ -31,7 +34,7 @@ jsonld.js would write as different literals are refused (`number_problem`); erro
 library become `CanonicalizationError`. Where pyld, pyoxigraph and rdf-canonize differ among
 themselves, `tests/test_canonical.py` lists each difference with a test. Sort order: RDFC-1.0
 (code points) here; `utf16_order_canonical_form` gives the wallets' order (UTF-16 code units,
-PITFALLS 19) when it differs, and the signer refuses such documents (`assert_one_sort_order`).
+`issuer.sort_order`) when it differs, and the signer refuses such documents (`assert_one_sort_order`).
 """
 
 from __future__ import annotations
@@ -63,8 +66,9 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # An absolute IRI as JSON-LD keeps it unchanged (RFC 3987 scheme, no characters that make pyld
 # or a verifier reject or rewrite it).
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
-# C0 controls but LF and CR, and DEL (PITFALLS 8). Tab is refused too: canonical N-Quads writers
-# disagree on it (raw in RDF 1.2 canonical form, `\t` in pyoxigraph), and no credential needs it.
+# C0 controls but LF and CR, and DEL (PITFALLS 8). Tab is refused too: RDFC-1.0, rdf-canonize 4
+# and 5, pyld and pyoxigraph write `\t`, but rdf-canonize 3 (still in some wallets' dependency
+# trees) writes it raw, and no credential needs it.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 
 # Keys of a JSON object whose string value shapes the RDF rather than fill it.
@@ -862,7 +866,7 @@ def signable_canonical_form(document: dict[str, Any]) -> str:
     return SHAPES.signable_canonical_form(document)
 
 
-# --- the wallets' sort order (PITFALLS 19) ------------------------------------------------------
+# --- the wallets' sort order (issuer.sort_order) ------------------------------------------------------
 
 @_refusing_odd_input
 def utf16_order_canonical_form(document: Any, canonical_form: str | None = None) -> str | None:

@@ -6,8 +6,8 @@ badges need a PNG source). Loading checks everything a coordinator could get wro
 which file and which field, in French and English: the catalogue is edited by hand.
 
 Texts that one credential carries side by side as values of one property (the `tags`) must
-not sort differently in the wallets' UTF-16 order and in RDFC-1.0's code point order (PITFALLS 19,
-`issuer.sort_order`): the signer would refuse every credential of that badge, so the catalogue
+not sort differently in the wallets' UTF-16 order and in RDFC-1.0's code point order
+(`issuer.sort_order`): the signer would refuse every credential of that badge, so the catalogue
 is refused at load, naming the two tags. Other texts of a badge never meet in one sort.
 
 Artwork is served to browsers and copied into baked badges, so an SVG must be inert: no DTD or
@@ -393,7 +393,7 @@ def _check_roles_are_distinct(roles: tuple[Role, ...], where: _Location) -> None
 def _check_one_sort_order(texts: tuple[str, ...], where: _Location) -> None:
     """Sibling values of one property are written as N-Quads lines that differ only in the text:
     two that compare differently by code point and by UTF-16 unit make every credential
-    carrying both unverifiable in one kind of verifier (PITFALLS 19)."""
+    carrying both unverifiable in one kind of verifier (`issuer.sort_order`)."""
     for first, second in itertools.combinations(range(len(texts)), 2):
         if sort_order.compare_differently(texts[first], texts[second]):
             raise CatalogueError(

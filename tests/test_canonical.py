@@ -336,7 +336,7 @@ def test_difference_pyoxigraph_keeps_a_string_typed_double_as_written() -> None:
 
 
 def test_difference_sort_order_of_the_wallets() -> None:
-    """Known difference (PITFALLS 19): rdf-canonize sorts by UTF-16 code units, RDFC-1.0, pyld
+    """Known difference (`issuer.sort_order`): rdf-canonize sorts by UTF-16 code units, RDFC-1.0, pyld
     and pyoxigraph by code point. We canonicalise by code point, compute the wallets' order when
     it differs, and the signer refuses such a document."""
     document = {**_ob_document()}

@@ -319,7 +319,7 @@ def test_edition_dates_are_real_dates(catalogue: Catalogue) -> None:
     assert catalogue.badge(PETIT_DEJEUNER).event(7).date == datetime.date(2024, 10, 11)
 
 
-# --- PITFALLS 19: tags the wallets and RDFC-1.0 would sort differently --------------------------
+# --- sort order (issuer.sort_order): tags the wallets and RDFC-1.0 would sort differently --------------------------
 
 
 def test_tags_sorted_differently_by_the_wallets_are_refused_at_load(catalogue_copy: Path) -> None:

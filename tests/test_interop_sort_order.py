@@ -1,4 +1,4 @@
-"""The wallets' sort order (issue #9, item 3; PITFALLS 19), against the wallets themselves.
+"""The wallets' sort order (issue #9, item 3; `issuer.sort_order`), against the wallets themselves.
 
 rdf-canonize, in verifier-core and in Digital Bazaar's stack, sorts canonical N-Quads by UTF-16
 code units where RDFC-1.0 says code points. An achievement whose two `tags` are "🎉 fête" and

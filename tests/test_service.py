@@ -287,7 +287,7 @@ def test_name_with_control_characters_is_refused(service: IssuerService) -> None
 
 def test_tags_the_wallets_would_sort_differently_are_refused_at_issuance(
         tmp_path: Path) -> None:
-    """PITFALLS 19: a badge defined outside the YAML check (a catalogue built in code, as the
+    """A badge defined outside the YAML check (a catalogue built in code, as the
     skill badges are) still never yields a credential whose two sort orders differ."""
     seed = load_catalogue()
     badges = tuple(dataclasses.replace(badge, tags=("🎉 fête", "ﬁ fête"))

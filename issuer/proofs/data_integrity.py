@@ -4,7 +4,7 @@ Signing: canonicalise the proof configuration (the proof options with the docume
 `@context`) and the document without its proof with RDFC-1.0, hash each with SHA-256, sign
 `proofHash || documentHash` with Ed25519, write the signature as base58btc multibase (`z...`).
 
-Sort order (PITFALLS 19): RDFC-1.0 sorts N-Quads by code point, the wallets' rdf-canonize by
+Sort order (`issuer.sort_order`): RDFC-1.0 sorts N-Quads by code point, the wallets' rdf-canonize by
 UTF-16 code unit; the two differ only for a few texts (an emoji beside `ﬁ`, private use,
 full-width forms). The signer refuses a document whose two orders differ
 (`canonical.assert_one_sort_order`), so every credential it signs verifies in both kinds of
@@ -114,7 +114,7 @@ def create_proof(document: dict[str, Any], private_key: ed25519.Ed25519PrivateKe
     config = proof_configuration(body, options)
     canonical_config = canonicalize(config)
     if check:
-        # PITFALLS 19: only a document whose two sort orders agree verifies everywhere.
+        # Only a document whose two sort orders agree verifies everywhere.
         assert_one_sort_order(body, canonical_document)
         assert_one_sort_order(config, canonical_config)
     signature = private_key.sign(hash_data(body, options, canonical_document=canonical_document,
@@ -176,7 +176,7 @@ def verify_proof_signature(document: dict[str, Any], proof: dict[str, Any],
 def verify_proof_signature_order(document: dict[str, Any], proof: dict[str, Any],
                                  public_key: ed25519.Ed25519PublicKey) -> SortOrder | None:
     """Which canonical order `proof` signs ("code_point": RDFC-1.0; "utf16": rdf-canonize's,
-    PITFALLS 19), or None when the signature matches neither.
+    `issuer.sort_order`), or None when the signature matches neither.
 
     The UTF-16 order form is computed only when it differs from the RDFC-1.0 one, which one
     scan of the canonical text settles, so a usual credential costs one verification.

@@ -97,7 +97,7 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any],
     if kind == "verified":
         if not reply[1]:
             return make_check("proof", "failed", "proof.signature_mismatch")
-        # PITFALLS 19: signed over the wallets' UTF-16 order of the same quads; said so.
+        # Signed over the wallets' UTF-16 order of the same quads; said so.
         return make_check("proof", "passed",
                           "proof.ok_utf16_order" if reply[2] == "utf16" else "proof.ok")
     if kind == "too_complex":
