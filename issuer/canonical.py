@@ -150,7 +150,7 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
     pyoxigraph's ValueError on an IRI or a language tag it rejects, deep recursion) becomes a
     CanonicalizationError: this issuer's own refusal, never an escaping exception.
     """
-    _refuse_ambiguous_numbers(document)
+    python_only = _refuse_ambiguous_numbers(document)
     try:
         dataset = jsonld.to_rdf(document, {"documentLoader": contexts.document_loader})
     except jsonld.JsonLdError as error:
@@ -162,7 +162,10 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
     except Exception as error:  # pyld on input it does not expect (see above)
         raise CanonicalizationError(f"JSON-LD error: {type(error).__name__}") from error
     try:
-        return _dataset_quads(dataset)
+        quads = _dataset_quads(dataset)
+        if python_only:
+            _refuse_python_only_doubles(quads, python_only)
+        return quads
     except (CanonicalizationError, _UnsafeTemplate):
         raise
     except Exception as error:  # pyoxigraph's ValueError, a lone surrogate...
@@ -232,7 +235,10 @@ def _tie_problem(value: float) -> str | None:
     return None
 
 
-def _refuse_ambiguous_numbers(document: Any) -> None:
+def _refuse_ambiguous_numbers(document: Any) -> set[str]:
+    """Refuse the JSON numbers of `number_problem`; return the xsd:double forms of the strings
+    only Python reads as numbers (see `_refuse_python_only_doubles`)."""
+    python_only: set[str] = set()
     stack = [document]
     while stack:
         node = stack.pop()
@@ -240,10 +246,44 @@ def _refuse_ambiguous_numbers(document: Any) -> None:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+        elif isinstance(node, str):
+            if "_" in node or not node.isascii():
+                double = _python_only_double(node)
+                if double is not None:
+                    python_only.add(double)
         elif isinstance(node, int | float):
             problem = number_problem(node)
             if problem is not None:
                 raise CanonicalizationError(problem)
+    return python_only
+
+
+# What JavaScript's parseFloat reads in full; Python's float() also reads "1_5" and other
+# scripts' digits ("١٢"), which parseFloat reads as 1 and NaN.
+_JAVASCRIPT_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
+                                 re.ASCII)
+
+
+def _python_only_double(text: str) -> str | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or _JAVASCRIPT_DECIMAL.fullmatch(text):
+        return None
+    # pyld's canonical xsd:double form (JSON-LD toRdf), as jsonld.js writes it
+    return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
+
+
+def _refuse_python_only_doubles(quads: list[ox.Quad], forms: set[str]) -> None:
+    """pyld and jsonld.js rewrite a string typed xsd:double into a number's canonical form, with
+    `float()` and `parseFloat()`; for the strings only Python reads ("1_5"), the two differ."""
+    for quad in quads:
+        term = quad.object
+        if (isinstance(term, ox.Literal) and term.datatype.value == XSD_DOUBLE
+                and term.value in forms):
+            raise CanonicalizationError(
+                f"xsd:double read differently by JSON-LD implementations: {term.value}")
 
 
 def _find_cause(error: BaseException, kind: type[BaseException]) -> Any:

@@ -424,6 +424,12 @@ def _utf16_reference(document: dict) -> str:
                  id="xsd:double string without a canonical form"),
     pytest.param({"@context": 5, "name": "x"}, id="context that is a number"),
     pytest.param({"@context": {"ex": "http://example.org/"}, "@id": "ex:s",
+                  "ex:p": {"@value": "1_5", "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+                 id="xsd:double string Python reads as 15, JavaScript as 1"),
+    pytest.param({"@context": {"ex": "http://example.org/"}, "@id": "ex:s",
+                  "ex:p": {"@value": "١٢", "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+                 id="xsd:double string in Arabic-Indic digits, NaN in JavaScript"),
+    pytest.param({"@context": {"ex": "http://example.org/"}, "@id": "ex:s",
                   "ex:p": {"@list": 5, "@value": 1}}, id="invalid value object"),
 ])
 def test_library_errors_become_canonicalization_errors(document: dict) -> None:
