@@ -129,6 +129,10 @@ def _rdf_term(node: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     datatype = node.get("datatype", XSD_STRING)
     if datatype == XSD_STRING:
         return ox.Literal(node["value"])
+    if datatype == XSD_DOUBLE and node["value"] == "-0.0E0":
+        # jsonld.js writes negative zero as "0.0E0" (`toExponential` drops its sign), pyld
+        # keeps the sign: the wallets' form.
+        return ox.Literal("0.0E0", datatype=ox.NamedNode(datatype))
     if datatype == XSD_DOUBLE and not _CANONICAL_DOUBLE.match(node["value"]):
         if node["value"].startswith(_PLACEHOLDER):
             # a leaf pyld would rewrite (a string typed xsd:double): outside the shape cache
@@ -757,16 +761,22 @@ class ShapeCache:
 
     def _resolve(self, document: Any) -> tuple[_Template, list[str], Any]:
         raw_key, leaves = _skeleton(document, frozenset())
-        with self._lock:
-            fixed = self._fixed.get(raw_key)
-        if fixed is None:
-            fixed = self._learn_fixed_leaves(document, raw_key)
-        # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed too.
-        template, key = self._template(document, fixed, raw_key)
-        unsafe = {leaf for leaf in template.iri_leaves
-                  if not _is_safe_iri(leaves[leaf], template.inline_terms)}
-        if unsafe:
-            template, key = self._template(document, fixed | unsafe)
+        try:
+            with self._lock:
+                fixed = self._fixed.get(raw_key)
+            if fixed is None:
+                fixed = self._learn_fixed_leaves(document, raw_key)
+            # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed.
+            template, key = self._template(document, fixed, raw_key)
+            unsafe = {leaf for leaf in template.iri_leaves
+                      if not _is_safe_iri(leaves[leaf], template.inline_terms)}
+            if unsafe:
+                template, key = self._template(document, fixed | unsafe)
+        except CanonicalizationError:
+            # A refusal of the placeholder document may not be the document's own (a value
+            # refused in a node the real document drops): expand the document itself, every
+            # leaf fixed, which gives exactly the full path's outcome.
+            template, key = self._template(document, frozenset(range(len(leaves))))
         return template, leaves, key
 
     def _learn_fixed_leaves(self, document: Any, raw_key: Any) -> frozenset[int]:

@@ -307,6 +307,7 @@ def test_numbers_every_implementation_writes_alike(number: float, literal: str) 
 @pytest.mark.parametrize("number, json_ld, oxigraph", [
     (7.205759403792149e16, '"72057594037921488"^^', '"72057594037921490"^^'),
     (100.54941554539863, '"1.005494155453986E2"^^', '"1.0054941554539863E2"^^'),
+    (2.2250738585e-313, '"2.225073858521778E-313"^^', '"2.2250738585E-313"^^'),
 ])
 def test_difference_pyoxigraph_writes_doubles_with_shortest_digits(
         number: float, json_ld: str, oxigraph: str) -> None:
@@ -483,6 +484,28 @@ def test_compact_iri_through_an_inline_prefix_is_not_substituted() -> None:
         variant = {**base, "credentialSubject": {"id": subject}}
         assert canonical.canonicalize(variant) == canonical.canonicalize(variant, use_cache=False)
         assert canonical.canonicalize(variant) == _pyld_reference(variant), subject
+
+
+def test_negative_zero_double_is_written_as_the_wallets_write_it() -> None:
+    """jsonld.js: `(-0).toExponential(15)` has no sign ("0.0E0"); pyld writes "-0.0E0"."""
+    context = {"ex": "http://example.org/",
+               "score": {"@id": "ex:score", "@type": "http://www.w3.org/2001/XMLSchema#double"}}
+    for value in (-0.0, "-0", "-0.0"):
+        document = {"@context": context, "@id": "ex:s", "score": value}
+        expected = ('<http://example.org/s> <http://example.org/score> '
+                    '"0.0E0"^^<http://www.w3.org/2001/XMLSchema#double> .\n')
+        assert canonical.canonicalize(document, use_cache=False) == expected
+        assert canonical.canonicalize(document) == expected
+
+
+def test_a_value_refused_in_a_dropped_node_does_not_refuse_the_cached_path() -> None:
+    """The template is built from placeholders: a node the real document drops (its `@id` is
+    relative) is kept there, with a value that cannot be written. Same outcome as the full path."""
+    context = {"ex": "http://example.org/",
+               "score": {"@id": "ex:score", "@type": "http://www.w3.org/2001/XMLSchema#double"}}
+    document = {"@context": context, "@id": " ", "score": ""}
+    full = canonical.canonicalize(document, use_cache=False)
+    assert canonical.canonicalize(document) == full
 
 
 def test_string_typed_double_is_not_substituted() -> None:

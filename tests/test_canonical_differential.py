@@ -70,7 +70,9 @@ def _agreed_everywhere(number: float) -> bool:
         return False
     if number.is_integer():
         return abs(number) <= 2 ** 53
-    return len(repr(abs(number)).split("e")[0].replace(".", "").strip("0")) <= 16
+    sixteen = f"{abs(number):.15e}".split("e")[0].replace(".", "").rstrip("0")
+    shortest = repr(abs(number)).split("e")[0].replace(".", "").strip("0")
+    return sixteen == shortest
 
 
 numbers = st.one_of(
