@@ -486,8 +486,9 @@ def test_compact_iri_through_an_inline_prefix_is_not_substituted() -> None:
         assert canonical.canonicalize(variant) == _pyld_reference(variant), subject
 
 
-def test_negative_zero_double_is_written_as_the_wallets_write_it() -> None:
-    """jsonld.js: `(-0).toExponential(15)` has no sign ("0.0E0"); pyld writes "-0.0E0"."""
+def test_difference_pyld_signs_a_negative_zero_double() -> None:
+    """Known difference: jsonld.js writes negative zero typed xsd:double as "0.0E0"
+    (`(-0).toExponential(15)` has no sign), pyld as "-0.0E0". We follow jsonld.js."""
     context = {"ex": "http://example.org/",
                "score": {"@id": "ex:score", "@type": "http://www.w3.org/2001/XMLSchema#double"}}
     for value in (-0.0, "-0", "-0.0"):
@@ -496,6 +497,7 @@ def test_negative_zero_double_is_written_as_the_wallets_write_it() -> None:
                     '"0.0E0"^^<http://www.w3.org/2001/XMLSchema#double> .\n')
         assert canonical.canonicalize(document, use_cache=False) == expected
         assert canonical.canonicalize(document) == expected
+        assert '"-0.0E0"^^' in _pyld_reference(document)
 
 
 def test_a_value_refused_in_a_dropped_node_does_not_refuse_the_cached_path() -> None:

@@ -2,7 +2,8 @@
 shape cache, the full path, pyld and pyoxigraph give the same canonical N-Quads byte for byte,
 apart from the differences listed (and demonstrated one by one) in tests/test_canonical.py:
 
-- pyld writes control characters other than HT, LF, CR raw (RDFC-1.0 escapes them);
+- pyld writes control characters other than HT, LF, CR raw (RDFC-1.0 escapes them), and a
+  negative zero typed xsd:double as "-0.0E0" (jsonld.js: "0.0E0");
 - pyoxigraph escapes U+FFFE and U+FFFF, keeps `@direction` (RDF 1.2), keeps a string typed
   xsd:double as written (pyld and jsonld.js rewrite it), writes doubles with their shortest
   round-trip digits (JSON-LD: 16 significant digits, or the exact integer), and labels blank nodes whose first-degree hashes tie otherwise.
@@ -33,7 +34,9 @@ from pyld import jsonld
 from issuer import canonical, contexts
 from tests.canonical_references import pyld_canonical_form, pyoxigraph_canonical_form
 
-EXAMPLES = int(os.environ.get("CANON_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("CANON_FUZZ_EXAMPLES", "40"))
+# A long run (CANON_FUZZ_EXAMPLES) must not hit the suite's per-test timeout.
+pytestmark = pytest.mark.timeout(max(600, EXAMPLES))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -251,6 +254,7 @@ def _accepted_by_the_verifier(document: Any) -> bool:
         return False
 
 
+_NEGATIVE_ZERO = '"-0.0E0"^^'
 _DOUBLE_STRING = re.compile(f'"([^"]*)"\\^\\^<{XSD}double>')
 
 
@@ -270,7 +274,11 @@ def _assert_same_as_references(document: Any, ours: str) -> None:
     if not _accepted_by_the_verifier(document):
         return
     if not _PYLD_RAW.search(_strings_in(document)):
-        assert ours == pyld_canonical_form(document)
+        pyld = pyld_canonical_form(document)
+        if _NEGATIVE_ZERO in pyld:  # listed difference: jsonld.js writes it unsigned
+            assert _masked(ours) == _masked(pyld.replace(_NEGATIVE_ZERO, '"0.0E0"^^'))
+        else:
+            assert ours == pyld
     try:
         oxigraph = pyoxigraph_canonical_form(document)
     except (SyntaxError, ValueError):
@@ -281,6 +289,7 @@ def _assert_same_as_references(document: Any, ours: str) -> None:
     normalised = re.sub(r"\\u(FFF[EF])", lambda m: chr(int(m.group(1), 16)), oxigraph)
     normalised = re.sub(r'(@[a-zA-Z0-9-]+?)--(ltr|rtl) ', r"\1 ", normalised)
     normalised = _DOUBLE_STRING.sub(_as_json_ld_double, normalised)
+    normalised = normalised.replace(_NEGATIVE_ZERO, '"0.0E0"^^')
     assert _masked(ours) == _masked(normalised)
 
 
