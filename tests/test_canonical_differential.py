@@ -245,9 +245,26 @@ def _strings_in(node: Any) -> str:
     return node if isinstance(node, str) else ""
 
 
+_ABSOLUTE_OR_BLANK = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|_:)")
+
+
+def _ids(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["@id"]] if isinstance(node.get("@id"), str) else []
+        return found + [i for key, value in node.items() if key != "@context"
+                        for i in _ids(value)]
+    if isinstance(node, list):
+        return [i for item in node for i in _ids(item)]
+    return []
+
+
 def _accepted_by_the_verifier(document: Any) -> bool:
     """The verifier refuses undefined terms and relative identifiers before comparing a
-    signature (PITFALLS 1: pyld resolves them against a made-up base, others drop them)."""
+    signature (PITFALLS 1: pyld resolves them against a made-up base, others drop them; a node
+    whose `@id` is relative, such as ":", is dropped by pyld and jsonld.js with its lists, while
+    pyoxigraph keeps the list nodes; safe mode refuses it)."""
+    if not all(_ABSOLUTE_OR_BLANK.match(i) for i in _ids(document)):
+        return False
     try:
         return not canonical.find_undefined_terms(document)
     except canonical.CanonicalizationError:
