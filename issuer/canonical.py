@@ -1,9 +1,12 @@
 """JSON-LD to canonical N-Quads (RDFC-1.0), fast for documents of a known shape.
 
-The work is split between two well-kept libraries:
-- pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`);
-- pyoxigraph labels blank nodes with RDFC-1.0 and serialises N-Quads (VERIFICATION.md R8: its output
-  is not sorted; the canonical form is the sorted lines).
+The work is split between two well-kept libraries and a little code here:
+- pyld turns JSON-LD into RDF (with the pinned contexts only: `issuer.contexts`), and runs the
+  N-degree step of RDFC-1.0 when blank nodes tie on their first-degree hash;
+- pyoxigraph holds the RDF terms and checks them (IRIs, language tags);
+- the first-degree hashes, the labels and the N-Quads text are written here, because neither
+  library writes them as RDFC-1.0 and the wallets do (`_NQUADS_ESCAPES`,
+  `canonical_nquads_of_quads`).
 
 Why a shape cache (written here because no library offers it): expanding JSON-LD is the costly
 step (context processing, term selection) and it gives the same RDF *shape* for every credential of
@@ -14,45 +17,90 @@ that came out are kept as a template, and each later document of that shape only
 own leaves into the template before RDFC-1.0 runs. A leaf whose value could expand differently from
 its placeholder (an identifier that is not an absolute IRI, a blank node label, a term in an
 `@vocab` position such as `proofPurpose`) is moved into the skeleton, so the shortcut never changes
-the result: `tests/test_canonical.py` compares it with the full path on every sample.
+the result: `tests/test_canonical.py` compares it with the full path on every sample, and
+`tests/test_canonical_differential.py` with the full path, pyld and pyoxigraph on generated
+documents.
+
+The proven subset of the shape cache (`_is_safe_iri`, `_slot`, `_refuse_embedded`): a leaf is
+substituted only where it lands whole as a literal of a datatype pyld does not rewrite (not
+xsd:double, not rdf:JSON), or as an IRI that is absolute, accepted by pyoxigraph, free of anything
+rdf-canonize would escape, and neither a term nor a compact IRI of any context in play (pinned
+or written in the document). Every other leaf is fixed into the skeleton and expanded by the
+full path.
+
+One text for every implementation: literals are written in the RDFC-1.0 canonical N-Quads form,
+as rdf-canonize (the wallets) writes them (`_NQUADS_ESCAPES`); JSON numbers that pyld and
+jsonld.js would write as different literals are refused (`number_problem`); errors of either
+library become `CanonicalizationError`. Where pyld, pyoxigraph and rdf-canonize differ among
+themselves, `tests/test_canonical.py` lists each difference with a test. Sort order: RDFC-1.0
+(code points) here; `utf16_order_canonical_form` gives the wallets' order (UTF-16 code units,
+`issuer.sort_order`) when it differs, and the signer refuses such documents (`assert_one_sort_order`).
 """
 
 from __future__ import annotations
 
+import decimal
+import functools
 import hashlib
+import math
 import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from pyld import jsonld
 from pyld.canon import URDNA2015
 
-from issuer import contexts
+from issuer import contexts, sort_order
 from issuer.errors import SigningRefused
 from issuer.jsonld_safety import DroppedMember, ExpansionFailed, describe_all, find_dropped_members
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 # An absolute IRI as JSON-LD keeps it unchanged (RFC 3987 scheme, no characters that make pyld
 # or a verifier reject or rewrite it).
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
-# C0 controls but LF and CR, and DEL (VERIFICATION.md R8). Tab is refused too: canonical
-# N-Quads writers disagree on it (raw in RDF 1.2 canonical form, `\t` in pyoxigraph), and no
-# credential needs it.
+# C0 controls but LF and CR, and DEL (VERIFICATION.md R8). Tab is refused too: RDFC-1.0, rdf-canonize 4
+# and 5, pyld and pyoxigraph write `\t`, but rdf-canonize 3 (still in some wallets' dependency
+# trees) writes it raw, and no credential needs it.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 
 # Keys of a JSON object whose string value shapes the RDF rather than fill it.
 _STRUCTURAL_KEYS = frozenset({"@context", "type", "@type", "@language", "@direction",
                               "@container", "@base", "@vocab", "@version"})
 
+# Characters the JSON-LD and N-Quads implementations write differently (see `_NQUADS_ESCAPES`):
+# U+FFFE and U+FFFF (noncharacters), raw in rdf-canonize and pyld, `\uFFFE` in pyoxigraph.
+_DIFFERENTLY_WRITTEN = re.compile("[\ufffe\uffff]")
+# What the signer refuses in any string (checked leaf by leaf on a cached shape).
+_REFUSED_IN_SIGNED_TEXT = re.compile(f"{_CONTROL_CHARACTERS.pattern}|{_DIFFERENTLY_WRITTEN.pattern}")
+
 _TEMPLATE_CACHE_SIZE = 256
+
+_Result = TypeVar("_Result")
+
+
+def _refusing_odd_input(function: Callable[..., _Result]) -> Callable[..., _Result]:
+    """Errors Python itself raises on odd input become this issuer's refusal: a document nested
+    deeper than the interpreter's stack, a string holding a lone surrogate (not UTF-8)."""
+
+    @functools.wraps(function)
+    def refusing(*args: Any, **kwargs: Any) -> _Result:
+        try:
+            return function(*args, **kwargs)
+        except RecursionError as error:
+            raise CanonicalizationError("document nested too deeply") from error
+        except UnicodeError as error:
+            raise CanonicalizationError("text that is not valid Unicode") from error
+
+    return refusing
 
 
 class CanonicalizationError(Exception):
@@ -70,6 +118,7 @@ _PLACEHOLDER = _placeholder_prefix()
 # --- JSON-LD to RDF (the slow, general path) -------------------------------------------------
 
 def _rdf_term(node: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """pyld's term as a pyoxigraph term; pyoxigraph checks IRIs and language tags (ValueError)."""
     kind = node["type"]
     if kind == "IRI":
         return ox.NamedNode(node["value"])
@@ -81,19 +130,54 @@ def _rdf_term(node: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     datatype = node.get("datatype", XSD_STRING)
     if datatype == XSD_STRING:
         return ox.Literal(node["value"])
+    if datatype == XSD_DOUBLE and node["value"] == "-0.0E0":
+        # jsonld.js writes negative zero as "0.0E0" (`toExponential` drops its sign), pyld
+        # keeps the sign: the wallets' form.
+        return ox.Literal("0.0E0", datatype=ox.NamedNode(datatype))
+    if datatype == XSD_DOUBLE and not _CANONICAL_DOUBLE.match(node["value"]):
+        if node["value"].startswith(_PLACEHOLDER):
+            # a leaf pyld would rewrite (a string typed xsd:double): outside the shape cache
+            raise _UnsafeTemplate({int(node["value"][len(_PLACEHOLDER):])})
+        # pyld keeps a string it cannot read as a number ("abc", "INF"); jsonld.js writes NaN
+        # or Infinity: no agreed form, so no agreed signature.
+        raise CanonicalizationError(f"xsd:double value without a canonical form: "
+                                    f"{node['value'][:40]!r}")
     return ox.Literal(node["value"], datatype=ox.NamedNode(datatype))
 
 
+_CANONICAL_DOUBLE = re.compile(r"^-?[0-9]\.[0-9]+E-?[0-9]+$")
+
+
 def expand_to_quads(document: Any) -> list[ox.Quad]:
-    """JSON-LD to RDF with pyld and the pinned contexts (never the network)."""
+    """JSON-LD to RDF with pyld and the pinned contexts (never the network).
+
+    Every error of either library (pyld's JsonLdError or any other exception on odd input,
+    pyoxigraph's ValueError on an IRI or a language tag it rejects, deep recursion) becomes a
+    CanonicalizationError: this issuer's own refusal, never an escaping exception.
+    """
+    python_only = _refuse_ambiguous_numbers(document)
     try:
         dataset = jsonld.to_rdf(document, {"documentLoader": contexts.document_loader})
     except jsonld.JsonLdError as error:
         unknown = _find_cause(error, contexts.UnknownContext)
         if unknown is not None:
             raise CanonicalizationError(f"unknown JSON-LD context: {unknown.url}") from error
-        kind = error.type if hasattr(error, "type") else error
-        raise CanonicalizationError(f"JSON-LD error: {kind}") from error
+        raise CanonicalizationError(
+            f"JSON-LD error: {error.type if hasattr(error, 'type') else error}") from error
+    except Exception as error:  # pyld on input it does not expect (see above)
+        raise CanonicalizationError(f"JSON-LD error: {type(error).__name__}") from error
+    try:
+        quads = _dataset_quads(dataset)
+        if python_only:
+            _refuse_python_only_doubles(quads, python_only)
+        return quads
+    except (CanonicalizationError, _UnsafeTemplate):
+        raise
+    except Exception as error:  # pyoxigraph's ValueError, a lone surrogate...
+        raise CanonicalizationError(f"not valid RDF: {str(error)[:120]}") from error
+
+
+def _dataset_quads(dataset: dict[str, Any]) -> list[ox.Quad]:
     quads: list[ox.Quad] = []
     for graph_name, triples in dataset.items():
         graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -110,6 +194,104 @@ def expand_to_quads(document: Any) -> list[ox.Quad]:
                 raise CanonicalizationError("JSON-LD error: a literal subject or predicate")
             quads.append(ox.Quad(subject, predicate, _rdf_term(triple["object"]), graph))
     return quads
+
+
+# --- numbers: where JSON-LD implementations write one JSON number differently ---------------
+
+_MAX_EXACT_INTEGER = 2 ** 53
+
+
+def number_problem(value: float) -> str | None:
+    """Why pyld (JSON-LD 1.1 toRdf) and jsonld.js (the wallets) would write this JSON number as
+    different RDF literals, or None when they agree (booleans always agree).
+
+    - an integer beyond 2**53 that no double holds: JavaScript reads it rounded;
+    - a non-integral number below 1e-6 written with one significant digit (1e-7): jsonld.js
+      tests for a "." in `String(value)` and writes "0"^^xsd:integer, pyld an xsd:double;
+    - a double whose 16-significant-digit rounding is an exact tie: `toExponential(15)` rounds
+      half up, Python half to even;
+    - NaN and infinities (Python's JSON reader accepts them; JSON does not).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) <= _MAX_EXACT_INTEGER:
+            return None
+        try:
+            exact = int(float(value)) == value
+        except OverflowError:
+            exact = False
+        if not exact:
+            return f"integer {str(value)[:30]} beyond the precision of a JSON number in JavaScript"
+        return None if abs(value) < 1e21 else _tie_problem(float(value))
+    if not math.isfinite(value):
+        return f"number {value!r} is not JSON"
+    if value.is_integer() and abs(value) < 1e21:
+        return None
+    if abs(value) < 1e-6:
+        mantissa = repr(abs(value)).split("e")[0].replace(".", "").strip("0")
+        if len(mantissa) < 2:
+            return f"number {value!r} is read as an integer by jsonld.js"
+    return _tie_problem(value)
+
+
+def _tie_problem(value: float) -> str | None:
+    digits = decimal.Decimal(value).as_tuple().digits
+    significant = "".join(map(str, digits)).strip("0")
+    if len(significant) == 17 and significant.endswith("5"):
+        return f"number {value!r} rounds differently in JavaScript (tie at 16 digits)"
+    return None
+
+
+def _refuse_ambiguous_numbers(document: Any) -> set[str]:
+    """Refuse the JSON numbers of `number_problem`; return the xsd:double forms of the strings
+    only Python reads as numbers (see `_refuse_python_only_doubles`)."""
+    python_only: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            if "_" in node or not node.isascii():
+                double = _python_only_double(node)
+                if double is not None:
+                    python_only.add(double)
+        elif isinstance(node, int | float):
+            problem = number_problem(node)
+            if problem is not None:
+                raise CanonicalizationError(problem)
+    return python_only
+
+
+# What JavaScript's parseFloat reads in full; Python's float() also reads "1_5" and other
+# scripts' digits ("١٢"), which parseFloat reads as 1 and NaN.
+_JAVASCRIPT_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
+                                 re.ASCII)
+
+
+def _python_only_double(text: str) -> str | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or _JAVASCRIPT_DECIMAL.fullmatch(text):
+        return None
+    # pyld's canonical xsd:double form (JSON-LD toRdf), as jsonld.js writes it
+    return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
+
+
+def _refuse_python_only_doubles(quads: list[ox.Quad], forms: set[str]) -> None:
+    """pyld and jsonld.js rewrite a string typed xsd:double into a number's canonical form, with
+    `float()` and `parseFloat()`; for the strings only Python reads ("1_5"), the two differ."""
+    for quad in quads:
+        term = quad.object
+        if (isinstance(term, ox.Literal) and term.datatype.value == XSD_DOUBLE
+                and term.value in forms):
+            raise CanonicalizationError(
+                f"xsd:double read differently by JSON-LD implementations: {term.value}")
 
 
 def _find_cause(error: BaseException, kind: type[BaseException]) -> Any:
@@ -129,8 +311,11 @@ def _find_cause(error: BaseException, kind: type[BaseException]) -> Any:
     return None
 
 
-def canonical_nquads_of_quads(quads: Iterable[ox.Quad]) -> str:
+def canonical_nquads_of_quads(quads: Iterable[ox.Quad], *, utf16_order: bool = False) -> str:
     """RDFC-1.0 canonical N-Quads of a set of quads (sorted lines, each ending in LF).
+
+    `utf16_order` sorts by UTF-16 code units instead of code points, both the lines hashed for
+    each blank node and the output: what rdf-canonize computes (`issuer.sort_order`).
 
     Most documents have blank nodes that are told apart by their first-degree hash (RDFC-1.0
     §4.6): their canonical labels follow from sorting those hashes, computed here. When two blank
@@ -147,13 +332,17 @@ def canonical_nquads_of_quads(quads: Iterable[ox.Quad]) -> str:
                 mentions = blank_quads.setdefault(term.value, [])
                 if not mentions or mentions[-1] is not quad:
                     mentions.append(quad)
+    key = sort_order.utf16_key if utf16_order else None
     if not blank_quads:
-        return "".join(sorted({_nquad(q, {}) for q in unique}))
-    hashes = {label: _first_degree_hash(label, mentioned) for label, mentioned in blank_quads.items()}
+        return "".join(sorted({_nquad(q, {}) for q in unique}, key=key))
+    hashes = {label: _first_degree_hash(label, mentioned, key)
+              for label, mentioned in blank_quads.items()}
     if len(set(hashes.values())) < len(hashes):
-        return _canonicalize_with_pyld(unique)
-    labels = {label: f"c14n{n}" for n, label in enumerate(sorted(hashes, key=hashes.__getitem__))}
-    return "".join(sorted({_nquad(q, labels) for q in unique}))
+        labels = _labels_from_pyld(unique, key)
+    else:
+        labels = {label: f"c14n{n}"
+                  for n, label in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return "".join(sorted({_nquad(q, labels) for q in unique}, key=key))
 
 
 def _term_text(term: Any, labels: dict[str, str]) -> str:
@@ -164,12 +353,22 @@ def _term_text(term: Any, labels: dict[str, str]) -> str:
     return f"<{term.value}>"
 
 
-_NQUADS_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r"})
+# Canonical N-Quads literals (RDFC-1.0 §4.3 writes the canonical N-Quads form of RDF 1.2
+# N-Triples §"Canonical form"): BS, HT, LF, FF, CR, `"` and `\` as ECHAR; the other C0 controls
+# and DEL as UCHAR `\u00XX` (upper-case hex); every other character as itself. This is exactly
+# what rdf-canonize 4 and 5 write (the wallets). Where implementations differ:
+# - pyld writes BS, FF, VT, the other C0 controls and DEL raw (only `\t \n \r " \\` escaped);
+# - pyoxigraph also escapes U+FFFE and U+FFFF (not XML 1.1 `Char`), rdf-canonize writes them raw,
+#   like this table; the signer refuses them (`find_differently_written_characters`).
+# tests/test_canonical.py lists each difference.
+_NQUADS_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]}
+_NQUADS_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r",
+                        0x22: '\\"', 0x5C: "\\\\"})
 
 
 def _literal_text(literal: ox.Literal) -> str:
-    """Canonical N-Quads literal (RDFC-1.0 §4.3 / rdf-canonize): only `"`, `\\`, LF and CR are
-    escaped. Written here rather than taken from pyoxigraph, which also escapes tab."""
+    """Canonical N-Quads literal (see `_NQUADS_ESCAPES`). Written here rather than taken from
+    pyoxigraph, which escapes U+FFFE and U+FFFF unlike the wallets."""
     text = '"' + literal.value.translate(_NQUADS_ESCAPES) + '"'
     if literal.language:
         return f"{text}@{literal.language}"
@@ -184,12 +383,10 @@ def _nquad(quad: ox.Quad, labels: dict[str, str]) -> str:
             f"{_term_text(quad.object, labels)}{tail} .\n")
 
 
-def _first_degree_hash(label: str, mentioned: list[ox.Quad]) -> str:
+def _first_degree_hash(label: str, mentioned: list[ox.Quad], key: Any = None) -> str:
     """RDFC-1.0 §4.6 Hash First Degree Quads: the node itself is _:a, any other blank node _:z."""
-    lines = []
-    for quad in mentioned:
-        lines.append(_nquad_marked(quad, label))
-    return hashlib.sha256("".join(sorted(lines)).encode("utf-8")).hexdigest()
+    lines = [_nquad_marked(quad, label) for quad in mentioned]
+    return hashlib.sha256("".join(sorted(lines, key=key)).encode("utf-8")).hexdigest()
 
 
 def _nquad_marked(quad: ox.Quad, label: str) -> str:
@@ -203,9 +400,48 @@ def _nquad_marked(quad: ox.Quad, label: str) -> str:
     return f"{text(quad.subject)} {text(quad.predicate)} {text(quad.object)}{tail} .\n"
 
 
-def _canonicalize_with_pyld(quads: list[ox.Quad]) -> str:
-    # The dataset is handed over as pyld's own structure: pyld's N-Quads *parser* mangles
-    # escaped backslashes (`\\\\n` comes back as a newline), so text is never round-tripped.
+class _Rdfc10Labels(URDNA2015):  # type: ignore[misc]
+    """pyld's RDFC-1.0 (its N-degree step) with this module's N-Quads writer in the first-degree
+    hashes, and the sort order asked for: pyld writes some characters unlike RDFC-1.0 and the
+    wallets (`_NQUADS_ESCAPES`), which would change the hashes, hence the labels."""
+
+    def __init__(self, key: Any) -> None:
+        super().__init__()
+        self._key = key
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        info = self.blank_node_info[id_]
+        if "hash" not in info:
+            lines = [_pyld_line(quad, id_) for quad in info["quads"]]
+            info["hash"] = hashlib.sha256(
+                "".join(sorted(lines, key=self._key)).encode("utf-8")).hexdigest()
+        return str(info["hash"])
+
+
+def _pyld_line(quad: dict[str, Any], marked: str) -> str:
+    def text(node: dict[str, Any] | None) -> str | None:
+        if node is None:
+            return None
+        if node["type"] == "blank node":
+            return "_:a" if node["value"] == marked else "_:z"
+        if node["type"] == "IRI":
+            return f"<{node['value']}>"
+        literal = _rdf_term(node)
+        assert isinstance(literal, ox.Literal)  # neither an IRI nor a blank node
+        return _literal_text(literal)
+
+    graph = text(quad.get("name"))
+    tail = "" if graph is None else " " + graph
+    return (f"{text(quad['subject'])} {text(quad['predicate'])} {text(quad['object'])}"
+            f"{tail} .\n")
+
+
+def _labels_from_pyld(quads: list[ox.Quad], key: Any) -> dict[str, str]:
+    """Canonical blank node labels when first-degree hashes tie (the N-degree step, in pyld).
+
+    The dataset is handed over as pyld's own structure: pyld's N-Quads *parser* mangles
+    escaped backslashes (`\\\\n` comes back as a newline), so text is never round-tripped.
+    """
     dataset: dict[str, list[dict[str, Any]]] = {}
     for quad in quads:
         graph = quad.graph_name
@@ -213,8 +449,12 @@ def _canonicalize_with_pyld(quads: list[ox.Quad]) -> str:
         dataset.setdefault(name, []).append({"subject": _pyld_term(quad.subject),
                                              "predicate": _pyld_term(quad.predicate),
                                              "object": _pyld_term(quad.object)})
-    result: str = URDNA2015().main(dataset, {"format": "application/n-quads"})
-    return result
+    labeller = _Rdfc10Labels(key)
+    try:
+        labeller.main(dataset, {"format": "application/n-quads"})
+    except Exception as error:  # pyld on input it does not expect, RecursionError
+        raise CanonicalizationError(f"RDFC-1.0 error: {type(error).__name__}") from error
+    return {old[2:]: new[2:] for old, new in labeller.canonical_issuer.existing.items()}
 
 
 def _pyld_term(term: Any) -> dict[str, str]:
@@ -252,6 +492,7 @@ class _Slot:
 class _Template:
     quads: list[tuple[_Slot, _Slot, _Slot, _Slot]]
     iri_leaves: frozenset[int]     # leaves that sit where an IRI is expected
+    inline_terms: frozenset[str]   # terms the document's own contexts define (maybe prefixes)
     # The same quads as N-Quads text parts, for the fast path: a constant term's text, or how
     # to write a leaf (`_LITERAL` + suffix, `_IRI`), or a blank node (`_BLANK` + label).
     parts: list[tuple[Any, Any, Any, Any]] = field(default_factory=list)
@@ -358,14 +599,47 @@ def _build_template(document: Any, fixed: frozenset[int]) -> _Template:
     parts = [tuple(_part(slot) for slot in quad) for quad in slots]
     has_blank = any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
                     or isinstance(q.graph_name, ox.BlankNode) for q in quads)
-    return _Template(slots, iri_leaves, parts, has_blank)
+    return _Template(slots, iri_leaves, _inline_terms(document), parts, has_blank)
 
 
-def _is_safe_iri(value: str) -> bool:
+def _inline_terms(document: Any) -> frozenset[str]:
+    """Terms defined by the contexts written inside the document (embedded, nested, scoped)."""
+    names: set[str] = set()
+
+    def collect(node: Any, in_context: bool) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if in_context and not key.startswith("@"):
+                    names.add(key)
+                collect(value, in_context or key == "@context")
+        elif isinstance(node, list):
+            for item in node:
+                collect(item, in_context)
+
+    collect(document, False)
+    return frozenset(names)
+
+
+def _is_safe_iri(value: str, inline_terms: frozenset[str] = frozenset()) -> bool:
+    """Whether a leaf in an IRI position may be substituted into a template (the proven subset).
+
+    It must come out of JSON-LD expansion unchanged, as the placeholder did, and be an IRI every
+    path writes alike: an absolute IRI (`_ABSOLUTE_IRI`: nothing rdf-canonize would escape),
+    that pyoxigraph accepts (the full path refuses what it rejects), whose scheme is not a term
+    of a context in play (`xsd:string` or an inline prefix would expand) and that is not a term
+    itself. Any other leaf is fixed into the skeleton and expanded by the full path.
+    """
     if not _ABSOLUTE_IRI.match(value):
         return False
-    # A compact IRI such as `xsd:string` or `schema:name` would expand through a context prefix.
-    return value.split(":", 1)[0] not in _context_terms()
+    scheme = value.split(":", 1)[0]
+    terms = _context_terms()
+    if scheme in terms or value in terms or scheme in inline_terms or value in inline_terms:
+        return False
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 _TERMS_LOCK = threading.Lock()
@@ -417,10 +691,12 @@ class ShapeCache:
             self._undefined.clear()
             self._signable.clear()
 
+    @_refusing_odd_input
     def quads(self, document: Any) -> list[ox.Quad]:
         template, leaves, _ = self._resolve(document)
         return list(_instantiate(template, leaves))
 
+    @_refusing_odd_input
     def undefined_terms(self, document: dict[str, Any]) -> list[str]:
         """`find_undefined_terms`, computed once per shape: which keys and types are defined
         depends only on the skeleton, and every leaf that is not a safe absolute IRI in an IRI
@@ -452,17 +728,25 @@ class ShapeCache:
                 dropped = find_dropped_members(document)
             except ExpansionFailed as error:
                 raise CanonicalizationError(str(error)) from error
-            known = (find_undefined_terms(document), dropped)
+            try:
+                undefined = find_undefined_terms(document)
+            except CanonicalizationError:
+                raise
+            except Exception as error:  # pyld on input it does not expect: our refusal
+                raise CanonicalizationError(f"JSON-LD error: {type(error).__name__}") from error
+            known = (undefined, dropped)
             with self._lock:
                 self._undefined[key] = known
                 self._trim(self._undefined)
         return known
 
+    @_refusing_odd_input
     def canonical_form(self, document: Any) -> str:
         """RDFC-1.0 canonical N-Quads through the shape template, written as text directly."""
         template, leaves, _ = self._resolve(document)
         return _canonical_text(template, leaves)
 
+    @_refusing_odd_input
     def signable_canonical_form(self, document: dict[str, Any]) -> str:
         """`assert_signable` and `canonical_form` with one pass over the document."""
         try:
@@ -470,7 +754,7 @@ class ShapeCache:
         except Exception:
             assert_signable(document)  # names what JSON-LD safe mode drops, if that is the cause
             raise
-        controls = [leaf for leaf in leaves if _CONTROL_CHARACTERS.search(leaf)]
+        controls = [leaf for leaf in leaves if _REFUSED_IN_SIGNED_TEXT.search(leaf)]
         if controls:
             assert_signable(document)  # raises with the JSON paths of the offending strings
         with self._lock:
@@ -502,7 +786,8 @@ class ShapeCache:
             template = self._templates.get(key)
         if template is None:
             return False
-        unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
+        unsafe = {leaf for leaf in template.iri_leaves
+                  if not _is_safe_iri(leaves[leaf], template.inline_terms)}
         if not unsafe:
             return True
         key, _ = _skeleton(document, fixed | unsafe)
@@ -511,15 +796,22 @@ class ShapeCache:
 
     def _resolve(self, document: Any) -> tuple[_Template, list[str], Any]:
         raw_key, leaves = _skeleton(document, frozenset())
-        with self._lock:
-            fixed = self._fixed.get(raw_key)
-        if fixed is None:
-            fixed = self._learn_fixed_leaves(document, raw_key)
-        # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed too.
-        template, key = self._template(document, fixed, raw_key)
-        unsafe = {leaf for leaf in template.iri_leaves if not _is_safe_iri(leaves[leaf])}
-        if unsafe:
-            template, key = self._template(document, fixed | unsafe)
+        try:
+            with self._lock:
+                fixed = self._fixed.get(raw_key)
+            if fixed is None:
+                fixed = self._learn_fixed_leaves(document, raw_key)
+            # Leaves in IRI positions must be safe absolute IRIs for this document, else fixed.
+            template, key = self._template(document, fixed, raw_key)
+            unsafe = {leaf for leaf in template.iri_leaves
+                      if not _is_safe_iri(leaves[leaf], template.inline_terms)}
+            if unsafe:
+                template, key = self._template(document, fixed | unsafe)
+        except CanonicalizationError:
+            # A refusal of the placeholder document may not be the document's own (a value
+            # refused in a node the real document drops): expand the document itself, every
+            # leaf fixed, which gives exactly the full path's outcome.
+            template, key = self._template(document, frozenset(range(len(leaves))))
         return template, leaves, key
 
     def _learn_fixed_leaves(self, document: Any, raw_key: Any) -> frozenset[int]:
@@ -573,7 +865,10 @@ def _instantiate(template: _Template, leaves: list[str]) -> Iterator[ox.Quad]:
         return ox.Literal(value, datatype=literal.datatype)
 
     for subject, predicate, obj, graph in template.quads:
-        yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
+        try:
+            yield ox.Quad(term(subject), term(predicate), term(obj), term(graph))
+        except ValueError as error:  # pyoxigraph refuses a leaf (a lone surrogate)
+            raise CanonicalizationError(f"not valid RDF: {str(error)[:120]}") from error
 
 
 def _canonical_text(template: _Template, leaves: list[str]) -> str:
@@ -598,6 +893,9 @@ def _canonical_text(template: _Template, leaves: list[str]) -> str:
             value = escaped[index] = '"' + leaves[index].translate(_NQUADS_ESCAPES) + '"'
         return value + part[2]
 
+    # Every other term was checked by pyoxigraph when the template was built; a leaf holding a
+    # lone surrogate is not UTF-8: UnicodeEncodeError, refused like on the full path.
+    "".join(leaves).encode("utf-8")
     quads = {(text(s), text(p), text(o), text(g)) for s, p, o, g in template.parts}
     if not template.has_blank_nodes:
         return "".join(sorted(_line(q, {}) for q in quads))
@@ -635,10 +933,12 @@ def _line(quad: tuple[Any, Any, Any, Any], labels: dict[str, str], marked: str |
 SHAPES = ShapeCache()
 
 
+@_refusing_odd_input
 def to_quads(document: Any, *, use_cache: bool = True) -> list[ox.Quad]:
     return SHAPES.quads(document) if use_cache else expand_to_quads(document)
 
 
+@_refusing_odd_input
 def canonicalize(document: Any, *, use_cache: bool = True) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD document."""
     if use_cache:
@@ -649,6 +949,82 @@ def canonicalize(document: Any, *, use_cache: bool = True) -> str:
 def signable_canonical_form(document: dict[str, Any]) -> str:
     """`assert_signable(document)` then `canonicalize(document)`, sharing the work."""
     return SHAPES.signable_canonical_form(document)
+
+
+# --- the wallets' sort order (issuer.sort_order) ------------------------------------------------------
+
+@_refusing_odd_input
+def utf16_order_canonical_form(document: Any, canonical_form: str | None = None) -> str | None:
+    """The canonical N-Quads as rdf-canonize computes them (UTF-16 code unit order in every
+    sort, `issuer.sort_order`) when they differ from RDFC-1.0's code point order; None when both
+    orders give the same text, which one scan of `canonical_form` settles for nearly every
+    document. A verifier accepts a signature over either (issuer.proofs.data_integrity)."""
+    text = canonicalize(document) if canonical_form is None else canonical_form
+    if not sort_order.orders_may_differ(text):
+        return None
+    variant = canonical_nquads_of_quads(to_quads(document), utf16_order=True)
+    return None if variant == text else variant
+
+
+def assert_one_sort_order(document: Any, canonical_form: str) -> None:
+    """Refuse to sign a document whose canonical form differs in the two orders.
+
+    Why refuse rather than sign in the wallets' order: a signature over the UTF-16 order fails
+    in every verifier that follows RDFC-1.0 (pyld, pyoxigraph, this issuer's own standard
+    path), and one over the code point order fails in the wallets. Only a credential whose two
+    orders agree verifies everywhere; the message names the strings to change.
+    """
+    if utf16_order_canonical_form(document, canonical_form) is None:
+        return
+    characters = sort_order.conflicting_characters(canonical_form.splitlines())
+    paths = (_paths_of_strings(document, lambda text: any(c in text for c in characters))
+             or _paths_of_strings(document, sort_order.has_conflict_class_characters))
+    listed = ", ".join(paths[:6])
+    raise SigningRefused(
+        f"Ces textes seraient classés dans un ordre différent par les portefeuilles et par la "
+        f"norme RDFC-1.0, et la signature serait refusée par les uns ou par les autres : "
+        f"{listed}. Retirez l'emoji, ou le caractère spécial (ligature comme « ﬁ », zone à usage "
+        f"privé, forme pleine chasse, U+FFFD), de l'un de ces textes.",
+        f"These texts would be sorted in a different order by the wallets and by the RDFC-1.0 "
+        f"standard, so one or the other would reject the signature: {listed}. Remove the "
+        f"emoji, or the special character (a ligature such as 'ﬁ', private use, full-width "
+        f"form, U+FFFD), from one of these texts.",
+        code="sign.sort_order_ambiguous")
+
+
+def _paths_of_strings(document: Any, matches: Callable[[str], bool]) -> list[str]:
+    """JSON paths (`/a/0/b`) of the keys and strings of `document` for which `matches` holds."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if matches(key):
+                    found.append(f"{path}/{key!r}")
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{path}/{index}")
+        elif isinstance(node, str) and matches(node):
+            found.append(path or "/")
+
+    walk(document, "")
+    return found
+
+
+def find_differently_written_characters(document: Any) -> list[str]:
+    """JSON paths of strings holding a character the canonical N-Quads writers disagree on
+    (U+FFFE, U+FFFF: `_NQUADS_ESCAPES`)."""
+    return _paths_of_strings(document, lambda text: bool(_DIFFERENTLY_WRITTEN.search(text)))
+
+
+def _assert_written_alike(document: Any) -> None:
+    found = find_differently_written_characters(document)
+    if found:
+        raise SigningRefused(
+            f"Caractère non valide (U+FFFE ou U+FFFF) dans le document : {', '.join(found[:5])}",
+            f"Invalid character (U+FFFE or U+FFFF) in the document: {', '.join(found[:5])}",
+            code="sign.noncharacter")
 
 
 # --- what may be signed -------------------------------------------------------------------------
@@ -720,6 +1096,7 @@ def assert_signable(document: dict[str, Any]) -> None:
             f"Caractère de contrôle interdit dans le document : {', '.join(controls[:5])}",
             f"Control character in the document: {', '.join(controls[:5])}",
             code="sign.control_character")
+    _assert_written_alike(document)
     # JSON-LD safe mode (VERIFICATION.md R18): every member expansion would drop, by form,
     # with its path
     dropped = SHAPES.dropped_members(document)

@@ -5,6 +5,11 @@ Each `badges/*.yaml` file holds a `badges:` list; each badge names its SVG artwo
 badges need a PNG source). Loading checks everything a coordinator could get wrong and says
 which file and which field, in French and English: the catalogue is edited by hand.
 
+Texts that one credential carries side by side as values of one property (the `tags`) must
+not sort differently in the wallets' UTF-16 order and in RDFC-1.0's code point order
+(`issuer.sort_order`): the signer would refuse every credential of that badge, so the catalogue
+is refused at load, naming the two tags. Other texts of a badge never meet in one sort.
+
 Artwork is served to browsers and copied into baked badges, so an SVG must be inert: no DTD or
 entities (VERIFICATION.md R17), no script, event handler, foreign object or external reference.
 """
@@ -29,6 +34,7 @@ import yaml
 from defusedxml import DefusedXmlException
 from PIL import Image, UnidentifiedImageError
 
+from issuer import sort_order
 from issuer.errors import IssuerError
 
 Family = Literal["membership", "event", "skill"]
@@ -300,6 +306,8 @@ def _parse_badge(raw: Any, where: _Location) -> BadgeDefinition:
         for index, item in enumerate(_list(entry.get("roles", []), where.child("roles")))
     )
     _check_roles_are_distinct(roles, where.child("roles"))
+    tags = _texts(entry.get("tags", []), where.child("tags"))
+    _check_one_sort_order(tags, where.child("tags"))
     return BadgeDefinition(
         slug=slug,
         family=family,
@@ -308,7 +316,7 @@ def _parse_badge(raw: Any, where: _Location) -> BadgeDefinition:
         description=_localized(entry["description"], where.child("description")),
         criteria=_localized(entry["criteria"], where.child("criteria")),
         image=_image_name(entry["image"], where.child("image")),
-        tags=_texts(entry.get("tags", []), where.child("tags")),
+        tags=tags,
         validity_years=_validity(entry["validity_years"], where.child("validity_years")),
         roles=roles,
         events=_in_edition_order(events, where.child("events")),
@@ -383,6 +391,29 @@ def _check_roles_are_distinct(roles: tuple[Role, ...], where: _Location) -> None
                     f"les rôles « {owner[key]} » et « {role.slug} » ont un même nom ou alias",
                     f"roles '{owner[key]}' and '{role.slug}' share a name or alias",
                 )
+
+
+def _check_one_sort_order(texts: tuple[str, ...], where: _Location) -> None:
+    """Sibling values of one property are written as N-Quads lines that differ only in the text:
+    two that compare differently by code point and by UTF-16 unit make every credential
+    carrying both unverifiable in one kind of verifier (`issuer.sort_order`)."""
+    for first, second in itertools.combinations(range(len(texts)), 2):
+        if sort_order.compare_differently(texts[first], texts[second]):
+            raise CatalogueError(
+                f"{where.file} : champs « {where.child(first).field} » et "
+                f"« {where.child(second).field} » (« {texts[first]} », « {texts[second]} ») : "
+                "ces deux textes seraient classés dans un ordre différent par les portefeuilles et "
+                "par la norme RDFC-1.0, et la signature du badge serait refusée par les uns ou les "
+                "autres. Retirez l'emoji, ou le caractère spécial (ligature comme « ﬁ », zone à "
+                "usage privé, forme pleine chasse), de l'un des deux.",
+                f"{where.file}: fields '{where.child(first).field}' and "
+                f"'{where.child(second).field}' ('{texts[first]}', '{texts[second]}'): these two "
+                "texts would be sorted in a different order by the wallets and by the RDFC-1.0 "
+                "standard, so one or the other would reject the badge's signature. Remove the "
+                "emoji, or the special character (a ligature such as 'ﬁ', private use, full-width "
+                "form), from one of them.",
+                code="catalogue.sort_order_ambiguous",
+            )
 
 
 # --- field readers: each checks one value and says where it is wrong --------------------------

@@ -317,3 +317,27 @@ def test_svg_with_a_doctype_is_refused(catalogue_copy: Path) -> None:
 
 def test_edition_dates_are_real_dates(catalogue: Catalogue) -> None:
     assert catalogue.badge(PETIT_DEJEUNER).event(7).date == datetime.date(2024, 10, 11)
+
+
+# --- sort order (issuer.sort_order): tags the wallets and RDFC-1.0 would sort differently ---
+
+
+def test_tags_sorted_differently_by_the_wallets_are_refused_at_load(catalogue_copy: Path) -> None:
+    # "🎉 fête" against "ﬁ fête": they first differ at U+1F389 against U+FB01, which code points
+    # put after and UTF-16 units (a D83C surrogate) before.
+    _edit(catalogue_copy / "mediateur-numerique.yaml",
+          "tags: [Roubaix, médiation numérique,", "tags: [Roubaix, 🎉 fête, ﬁ fête, médiation numérique,")
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue(catalogue_copy)
+    assert error.value.code == "catalogue.sort_order_ambiguous"
+    assert "mediateur-numerique.tags[1]" in error.value.message_fr
+    assert "mediateur-numerique.tags[2]" in error.value.message_en
+    assert "🎉 fête" in error.value.message_en and "ﬁ fête" in error.value.message_fr
+
+
+def test_emoji_and_ligature_that_never_meet_in_one_sort_are_accepted(catalogue_copy: Path) -> None:
+    # An emoji in one tag and `ﬁ` in another that differ earlier ("f" against "ﬁ") sort alike.
+    _edit(catalogue_copy / "mediateur-numerique.yaml",
+          "tags: [Roubaix, médiation numérique,", "tags: [Roubaix, fête 🎉, ﬁnale, médiation numérique,")
+    badge = load_catalogue(catalogue_copy).badge("mediateur-numerique")
+    assert "fête 🎉" in badge.tags and "ﬁnale" in badge.tags

@@ -5,6 +5,7 @@ revocation and suspension, the DID document, did:key mode and key rotation."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from datetime import date
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from issuer.baking import extract_baked_credential
-from issuer.catalogue import CatalogueError
+from issuer.catalogue import Catalogue, CatalogueError, load_catalogue
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.proofs.data_integrity import verify_proof_signature
 from issuer.proofs.vc_jwt import decode_unverified, verify_jwt_signature
@@ -281,6 +282,24 @@ def test_bad_email_is_refused(service: IssuerService, email: str) -> None:
 def test_name_with_control_characters_is_refused(service: IssuerService) -> None:
     request = IssueRequest(badge_slug=MEDIATOR, email="ctrl@example.org", name="Zoé\x1bLefebvre")
     assert error_of(service.issue, request).code == "recipient.bad_name"
+
+
+def test_tags_the_wallets_would_sort_differently_are_refused_at_issuance(
+        tmp_path: Path) -> None:
+    """A badge defined outside the YAML check (a catalogue built in code, as the
+    skill badges are) still never yields a credential whose two sort orders differ."""
+    seed = load_catalogue()
+    badges = tuple(dataclasses.replace(badge, tags=("🎉 fête", "ﬁ fête"))
+                   if badge.slug == MEDIATOR else badge for badge in seed.badges)
+    service = IssuerService(
+        Settings(home=tmp_path, base_url=BASE_URL, did_method="web", database_url=None,
+                 key_passphrase=None),
+        catalogue=Catalogue(badges=badges, directory=seed.directory))
+    service.init()
+    error = error_of(service.issue, IssueRequest(badge_slug=MEDIATOR, email="tags@example.org"))
+    assert error.code == "sign.sort_order_ambiguous"
+    assert "/credentialSubject/achievement/tag/0" in error.message_fr
+    assert "/credentialSubject/achievement/tag/1" in error.message_en
 
 
 # -- privacy ----------------------------------------------------------------------------------------------

@@ -82,6 +82,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # proof
     "proof.ok": ("Signature vérifiée : le badge n'a pas été modifié depuis sa signature.",
                  "Signature verified: the badge has not been changed since it was signed."),
+    "proof.ok_utf16_order": (
+        ("Signature vérifiée : le badge n'a pas été modifié depuis sa signature. Elle porte sur "
+         "les données triées comme le font les portefeuilles JavaScript (unités UTF-16), et non "
+         "dans l'ordre de la norme RDFC-1.0 : certains vérificateurs conformes à la norme la "
+         "refuseront."),
+        ("Signature verified: the badge has not been changed since it was signed. It covers the "
+         "data sorted as the JavaScript wallets sort it (UTF-16 code units), not in the order of "
+         "the RDFC-1.0 standard: some verifiers that follow the standard will reject it.")),
     "proof.jwt_ok": (
         "Signature du jeton vérifiée : le badge n'a pas été modifié depuis sa signature.",
         "Token signature verified: the badge has not been changed since it was signed."),

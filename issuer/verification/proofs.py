@@ -18,7 +18,7 @@ from issuer.proofs.data_integrity import (
     decode_proof_value,
     proofs_of,
     unsecured,
-    verify_proof_signature,
+    verify_proof_signature_order,
 )
 from issuer.sandbox import TimeLimitExceeded, WorkerFailed, run_with_time_limit
 from issuer.verification.context import VerificationContext
@@ -52,7 +52,8 @@ def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: 
             if count > max_blank_nodes:
                 return ("too_complex", f"{count} blank nodes > {max_blank_nodes}")
         key = ed25519.Ed25519PublicKey.from_public_bytes(public_key)
-        return ("verified", verify_proof_signature(document, proof, key))
+        order = verify_proof_signature_order(document, proof, key)
+        return ("verified", order is not None, order)
     except canonical.CanonicalizationError as error:
         return ("canonicalization", str(error)[:200])
     except ProofError as error:
@@ -162,8 +163,11 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any],
 def _check_of_reply(reply: tuple[Any, ...]) -> Check:
     kind = reply[0]
     if kind == "verified":
-        return make_check("proof", "passed", "proof.ok") if reply[1] else \
-            make_check("proof", "failed", "proof.signature_mismatch")
+        if not reply[1]:
+            return make_check("proof", "failed", "proof.signature_mismatch")
+        # Signed over the wallets' UTF-16 order of the same quads; said so.
+        return make_check("proof", "passed",
+                          "proof.ok_utf16_order" if reply[2] == "utf16" else "proof.ok")
     if kind == "too_complex":
         return make_check("proof", "failed", "proof.too_complex", detail=reply[1])
     if kind == "unsigned_terms":
