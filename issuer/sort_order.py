@@ -4,8 +4,9 @@ RDFC-1.0 sorts N-Quads lines (and the lines hashed for each blank node) by code 
 JavaScript canonicaliser the wallets use, rdf-canonize (verifier-core, Digital Bazaar), calls
 `Array.prototype.sort()`, which compares UTF-16 code units (rdf-canonize 3 to 5;
 w3c/rdf-canon#18). The two comparisons of two strings disagree only where the strings first
-differ at a character above U+FFFF (written as a surrogate pair, D800–DBFF first) against one in U+E000–U+FFFF (private use, `ﬁ` U+FB01,
-full-width forms, U+FFFD): code points put the astral character last, code units first.
+differ at a character above U+FFFF (written as a surrogate pair, D800–DBFF first) against one
+in U+E000–U+FFFF (private use, `ﬁ` U+FB01, full-width forms, U+FFFD): code points put the
+astral character last, code units first.
 
 Pure functions on text, shared by the canonicaliser, the signer and the catalogue checks.
 """
