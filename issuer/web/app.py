@@ -9,15 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import admin, views
-from issuer.web.admin.auth import LoginRequired, PermissionDenied
+from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user, session_token
+from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
 from issuer.web.admin.csrf import CrossSiteRequestGuard
+from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
@@ -38,8 +42,8 @@ def _routes() -> list[BaseRoute]:
         Route("/.well-known/did.json", documents.did_document, name="did_document"),
         Route("/issuer", documents.issuer_profile, name="issuer_profile"),
         Route("/achievements/{slug}", documents.achievement, name="achievement"),
-        Route("/achievements/{slug}/{number:int}", documents.achievement, name="achievement_edition"),
-        Route("/status/{list_id:int}/{purpose}", documents.status_list, name="status_list"),
+        Route("/achievements/{slug}/{number:dbint}", documents.achievement, name="achievement_edition"),
+        Route("/status/{list_id:dbint}/{purpose}", documents.status_list, name="status_list"),
         Route("/contexts/{name}", documents.context, name="context"),
         Route("/badges/{filename}", documents.badge_image, name="badge_image"),
         Route("/verifier", views.verifier.verifier_form, methods=["GET"], name="verifier"),
@@ -62,7 +66,7 @@ def _routes() -> list[BaseRoute]:
         Route("/competences/catalogue.jsonld", skill_pages.catalogue_jsonld,
               name="skills_catalogue_jsonld"),
         Route("/competences/case.json", skill_pages.case_package, name="skills_case_package"),
-        Route("/competences/versions/{number:int}/{code}", skill_pages.skill_version_page,
+        Route("/competences/versions/{number:dbint}/{code}", skill_pages.skill_version_page,
               name="skill_version"),
         Route("/competences/{code}", skill_pages.skill_page, name="skill"),
         Route("/espace", mediator_pages.space, methods=["GET"], name="mediator_space"),
@@ -113,6 +117,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     for router in views.api_routers():
         app.include_router(router)
     app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
+    app.add_middleware(BodyLimits, signed_in=_signed_in, refusal=_too_large)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -128,14 +133,35 @@ def _wants_json(request: Request) -> bool:
         "json" in accept and "text/html" not in accept)
 
 
+async def _signed_in(scope: Scope) -> bool:
+    """A valid coordinator session, looked up before the body is read (and kept in the
+    request state, so the handler's `require_user` does not look it up again)."""
+    request = Request(scope)
+    if not session_token(request):
+        return False
+    return await run_in_threadpool(current_user, request) is not None
+
+
+async def _too_large(scope: Scope, limit: BodyLimit, cap: int) -> Response:
+    request = Request(scope)
+    if _wants_json(request):
+        return JSONResponse(json_refusal(limit, cap), status_code=413)
+    message_fr, message_en = too_large_messages(cap)
+    message = message_en if request_locale(request) == "en" else message_fr
+    return render(request, "errors/too_large.html", {"status": 413, "message": message},
+                  status_code=413)
+
+
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    # The exception's headers go out with the answer: `Allow` on a 405 (RFC 9110 §15.5.6).
+    headers = dict(error.headers or {})
     if _wants_json(request):
         return JSONResponse({"error": {"code": f"http.{error.status_code}",
                                        "message": str(error.detail)}},
-                            status_code=error.status_code)
+                            status_code=error.status_code, headers=headers)
     template = "errors/404.html" if error.status_code == 404 else "errors/error.html"
     return render(request, template, {"status": error.status_code, "detail": error.detail},
-                  status_code=error.status_code)
+                  status_code=error.status_code, headers=headers)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:

@@ -110,6 +110,8 @@ def _render_event(request: Request, user: Any, service: IssuerService, event: Ev
         "claim_state": event.claim_state(now),
         "claim_url": claims.current_claim_url(service, event, now),
         "pending": claims.pending_claims(service, event) if event.pending_claims else [],
+        "pending_by_client": (claims.pending_by_client(service, event)
+                              if event.pending_claims else []),
         "result": result, "error": error, "entry": entry or {},
         "upload_accept": UPLOAD_ACCEPT, "max_megabytes": MAX_BYTES // 1_000_000,
         "opens_default": opens_default.strftime("%Y-%m-%dT%H:%M"),
@@ -285,6 +287,16 @@ def claims_decide(request: Request) -> Response:
     raise HTTPException(400)
 
 
+def claims_reject_client(request: Request) -> Response:
+    """Reject every waiting request sent from one client address (a flood), in one click."""
+    user = require_user(request)
+    event = _event(request)
+    client = form_text(form_fields(request), "client", limit=100)
+    rejected = claims.reject_claims_from_client(service_of(request), event, client,
+                                                actor=user.email, origin=client_origin(request))
+    return _redirect_to_event(event, {"refusees": rejected}, "demandes")
+
+
 # -- the public claim page ----------------------------------------------------------------------
 
 def claim_form(request: Request) -> Response:
@@ -316,7 +328,7 @@ def claim_submit(request: Request) -> Response:
         return _claim_message(request, error, status_code=404)
     except (claims.ClaimWindowClosed, claims.ClaimWindowNotOpen) as error:
         return _claim_message(request, error, status_code=410)
-    except claims.ClaimLimitReached as error:
+    except (claims.ClaimLimitReached, claims.ClaimEmailLimitReached) as error:
         response = _claim_message(request, error, status_code=429)
         response.headers["retry-after"] = "60"
         return response
@@ -447,7 +459,7 @@ def _message(request: Request, french: str, english: str) -> str:
     return english if request_locale(request) == "en" else french
 
 
-_EVENT = "/admin/evenements/{family}/{number:int}"
+_EVENT = "/admin/evenements/{family}/{number:dbint}"
 
 routes: list[BaseRoute] = [
     Route("/admin/evenements", events_page, methods=["GET"], name="admin_events"),
@@ -469,6 +481,8 @@ routes: list[BaseRoute] = [
     Route(f"{_EVENT}/qr.svg", claim_qr, methods=["GET"], name="admin_claim_qr"),
     Route(f"{_EVENT}/ecran", claim_screen, methods=["GET"], name="admin_claim_screen"),
     Route(f"{_EVENT}/demandes", claims_decide, methods=["POST"], name="admin_claims_decide"),
+    Route(f"{_EVENT}/demandes/origine", claims_reject_client, methods=["POST"],
+          name="admin_claims_reject_client"),
 ]
 
 public_routes: list[BaseRoute] = [
