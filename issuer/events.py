@@ -29,9 +29,9 @@ from issuer import attendance as attendance_lists
 from issuer.attendance import MAX_ROWS, LineProblem, decode_csv_bytes, read_attendance
 from issuer.canonical import find_control_characters
 from issuer.catalogue import BadgeDefinition, CatalogueError, LocalizedText, Role
+from issuer.credential import french_date
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.mail import MailError, queue_badge_email
-from issuer.credential import french_date
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.storage import models as rows
 from issuer.storage.repositories import record_audit
@@ -340,6 +340,9 @@ def check_attendee(service: IssuerService, event: EventView, *, name: str, email
         problem = preview.problems[0]
         raise InvalidInput(_capitalised(problem.message_fr) + ".",
                            _capitalised(problem.message_en) + ".", code="attendance.bad_entry")
+    if not (preview.attendees or preview.already_recorded):  # a blank line: nothing to read
+        raise InvalidInput("Indiquez le nom et l'adresse e-mail.",
+                           "Enter the name and the e-mail address.", code="attendance.empty_entry")
     found = (preview.attendees or preview.already_recorded)[0]
     return replace(found, line=0, show_name=show_name), bool(preview.already_recorded)
 

@@ -57,7 +57,7 @@ def concrete_path(route: Route) -> str:
 
 
 def method_of(route: Route) -> str:
-    return sorted(set(route.methods or ()) & BODY_METHODS)[0]
+    return min(set(route.methods or ()) & BODY_METHODS)
 
 
 class HandlerCalls:

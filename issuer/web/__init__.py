@@ -5,6 +5,6 @@ from issuer.web import paths
 
 paths.register()  # before any module builds its routes: they use `{name:dbint}`
 
-from issuer.web.app import create_app  # noqa: E402
+from issuer.web.app import create_app
 
 __all__ = ["create_app"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -19,8 +19,8 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import admin, views
 from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user, session_token
-from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
 from issuer.web.admin.csrf import CrossSiteRequestGuard
+from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
 from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render

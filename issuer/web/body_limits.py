@@ -201,7 +201,7 @@ class BodyLimits:
             cap = ANONYMOUS_ADMIN_BYTES
         scope.setdefault("state", {})["body_limit"] = limit
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > cap:
+        if declared is not None and declared.strip().isdecimal() and int(declared) > cap:
             await self._refuse(scope, send, limit, cap)
             return
 

@@ -37,6 +37,7 @@ from issuer.service import IssuerService
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
+from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
 
@@ -213,13 +214,13 @@ def claim_open_submit(request: Request) -> Response:
     form = form_fields(request)
     try:
         opens_at = _parse_local_datetime(form_text(form, "opens_at")) or datetime.now(UTC)
-        hours = int(form_text(form, "hours") or DEFAULT_CLAIM_HOURS)
+        hours = bounded_int(form_text(form, "hours") or str(DEFAULT_CLAIM_HOURS), minimum=1,
+                            maximum=int(claims.MAX_WINDOW.total_seconds() // 3600),
+                            code="claim.bad_duration", message_fr="Durée illisible.",
+                            message_en="Unreadable duration.")
         claims.open_claim_window(service, event, opens_at=opens_at,
                                  closes_at=opens_at + timedelta(hours=hours), actor=user.email,
                                  origin=client_origin(request))
-    except ValueError:
-        return _render_event(request, user, service, event, status_code=400,
-                             error=_message(request, "Durée illisible.", "Unreadable duration."))
     except IssuerError as error:
         return _render_event(request, user, service, event,
                              error=error.message(request_locale(request)), status_code=400)
@@ -266,7 +267,7 @@ def claims_decide(request: Request) -> Response:
     event = _event(request)
     form = form_fields(request)
     ids = [int(value) for value in form.getlist("demande") if isinstance(value, str)
-           and value.isdigit()]
+           and value.isascii() and value.isdigit() and len(value) <= 9]
     decision = form_text(form, "decision")
     origin = client_origin(request)
     try:
@@ -403,7 +404,7 @@ _RESULT_KEYS = ("delivres", "deja", "courriels", "presences", "ajoute", "approuv
 def _result_from_query(request: Request) -> dict[str, int] | None:
     """The counts of the change just made (post/redirect/get carries them in the address)."""
     found = {key: int(value) for key in _RESULT_KEYS
-             if (value := request.query_params.get(key, "")).isdigit() and len(value) < 7}
+             if (value := request.query_params.get(key, "")).isdecimal() and len(value) < 7}
     return found or None
 
 
@@ -429,23 +430,18 @@ def form_text(form: FormData, name: str, *, limit: int = 1_000) -> str:
 
 
 def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("Date illisible : choisissez-la dans le calendrier (AAAA-MM-JJ).",
-                           "Unreadable date: pick it in the calendar (YYYY-MM-DD).",
-                           code="event.bad_date") from None
+    return bounded_date(value, code="event.bad_date",
+                        message_fr="Date illisible : choisissez-la dans le calendrier (AAAA-MM-JJ).",
+                        message_en="Unreadable date: pick it in the calendar (YYYY-MM-DD).")
 
 
 def _parse_local_datetime(value: str) -> datetime | None:
     """A `datetime-local` field, in City time (the coordinator's clock in Roubaix)."""
     if not value:
         return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=CITY_TIMEZONE).astimezone(UTC)
-    except ValueError:
-        raise InvalidInput("Heure de début illisible.", "Unreadable start time.",
-                           code="claim.bad_start") from None
+    return bounded_local_datetime(value, CITY_TIMEZONE, code="claim.bad_start",
+                                  message_fr="Heure de début illisible.",
+                                  message_en="Unreadable start time.")
 
 
 def local_moment(value: datetime | None, locale: str) -> str:
