@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -24,12 +24,15 @@ from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_larg
 from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
+from issuer.web.views.api_docs import api_docs as api_docs_page
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import skills as skill_pages
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_NEXT_LENGTH = 2_000
+"""Longest address the sign-in page is asked to return to (`suivant`)."""
 
 
 def _routes() -> list[BaseRoute]:
@@ -38,6 +41,7 @@ def _routes() -> list[BaseRoute]:
     return [
         Route("/", views.pages.home, name="home"),
         Route("/accessibilite", views.pages.accessibility, name="accessibility"),
+        Route("/api/docs", api_docs_page, methods=["GET"], name="api_docs"),
         Route("/donnees-personnelles", views.pages.privacy, name="privacy"),
         Route("/.well-known/did.json", documents.did_document, name="did_document"),
         Route("/issuer", documents.issuer_profile, name="issuer_profile"),
@@ -110,7 +114,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
                     "verification of any Open Badges 3.0 credential.",
         version="0.1.0",
         routes=_routes(),
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        # /api/docs is our own page (views/api_docs.py): Swagger UI's CDN script is refused.
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     app.state.service = service
     app.state.settings = settings
@@ -133,6 +138,23 @@ def _wants_json(request: Request) -> bool:
         "json" in accept and "text/html" not in accept)
 
 
+_HTTP_MESSAGES = {
+    400: ("Requête invalide.", "Bad request."),
+    403: ("Accès refusé.", "Forbidden."),
+    404: ("Adresse introuvable.", "Not found."),
+    405: ("Méthode non permise à cette adresse (voir l'en-tête Allow).",
+          "Method not allowed at this address (see the Allow header)."),
+}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some route of the table accepts at this request's address."""
+    return [method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL
+                   for route in routes)]
+
+
 async def _signed_in(scope: Scope) -> bool:
     """A valid coordinator session, looked up before the body is read (and kept in the
     request state, so the handler's `require_user` does not look it up again)."""
@@ -153,11 +175,19 @@ async def _too_large(scope: Scope, limit: BodyLimit, cap: int) -> Response:
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-    # The exception's headers go out with the answer: `Allow` on a 405 (RFC 9110 §15.5.6).
-    headers = dict(error.headers or {})
+    # The exception's headers go out with the answer: `Allow` on a 405 (RFC 9110 §15.5.6),
+    # listing every method of the address (Starlette names only the first route's).
+    headers = {name.lower(): value for name, value in (error.headers or {}).items()}
+    if error.status_code == 405 and (allowed := allowed_methods(request.app.routes,
+                                                                request.scope)):
+        headers["allow"] = ", ".join(allowed)
     if _wants_json(request):
+        message_fr, message_en = _HTTP_MESSAGES.get(error.status_code,
+                                                    (str(error.detail), str(error.detail)))
+        # The shape of every API error (ErrorOut in the OpenAPI document), plus `message`.
         return JSONResponse({"error": {"code": f"http.{error.status_code}",
-                                       "message": str(error.detail)}},
+                                       "message": str(error.detail),
+                                       "message_fr": message_fr, "message_en": message_en}},
                             status_code=error.status_code, headers=headers)
     template = "errors/404.html" if error.status_code == 404 else "errors/error.html"
     return render(request, template, {"status": error.status_code, "detail": error.detail},
@@ -180,6 +210,8 @@ async def _login_required(request: Request, error: LoginRequired) -> Response:
     from starlette.responses import RedirectResponse
 
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if len(target) > MAX_NEXT_LENGTH:  # no address that long is ours to come back to
+        return RedirectResponse("/admin/connexion", status_code=303)
     return RedirectResponse(f"/admin/connexion?suivant={quote(target, safe='')}", status_code=303)
 
 
