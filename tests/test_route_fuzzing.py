@@ -31,7 +31,7 @@ from tests.plugins.admin import BASE_URL
 from tests.route_table import served_routes
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = int(os.environ.get("ISSUER_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("ISSUER_FUZZ_EXAMPLES", "4"))
 FIELD_NAMES = sorted(set(re.findall(
     r'name="([a-z_]+)"', "".join(p.read_text("utf-8") for p in (ROOT / "templates").rglob("*.html"))
 )) - {"viewport", "robots"})
