@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -100,3 +101,20 @@ def test_swagger_ui_and_its_cdn_are_gone(client: TestClient) -> None:
     assert "cdn.jsdelivr.net" not in page and "swagger-ui" not in page
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
+
+
+@pytest.mark.browser
+def test_api_docs_in_a_browser_breaks_no_policy_and_calls_no_other_site(phone_page: Any,
+                                                                        live_server: Any) -> None:
+    page = phone_page
+    violations: list[str] = []
+    elsewhere: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if message.type == "error" else None)
+    page.on("request", lambda request: elsewhere.append(request.url)
+            if not request.url.startswith(live_server.base_url) else None)
+    response = page.goto(live_server.base_url + "/api/docs")
+    assert response is not None and response.status == 200
+    assert "content-security-policy" in response.headers
+    assert page.locator("h2", has_text="POST /api/v1/verify").count() == 1
+    assert violations == [] and elsewhere == []

@@ -73,6 +73,7 @@ PAGES = [
     PublicPage("verifier", _fixed("/verifier")),
     PublicPage("verify", _fixed("/verify"), default_lang="en"),
     PublicPage("verifier-result", _fixed("/verifier"), submit_credential=True),
+    PublicPage("api-docs", _fixed("/api/docs")),
 ]
 LANGUAGES = ("fr", "en")
 
