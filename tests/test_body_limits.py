@@ -163,6 +163,15 @@ def test_refusal_is_a_french_page_for_people_and_json_for_the_api(app: FastAPI) 
     assert api.json()["error"]["max_bytes"] == body_limits.VERIFICATION.max_bytes
 
 
+@pytest.mark.parametrize("declared", ["9" * 5_000, "99999999999999999999"])
+def test_an_absurd_declared_length_is_413_not_an_error(app: FastAPI, declared: str) -> None:
+    client = TestClient(app, base_url=BASE_URL, raise_server_exceptions=False)
+    for path in ("/reclamer/" + "A" * 22, "/api/v1/verify", "/verifier"):
+        response = client.post(path, content=b"{}", headers={"content-length": declared,
+                                                             "content-type": "application/json"})
+        assert response.status_code == 413, path
+
+
 # -- chunked bodies: counted as they arrive -------------------------------------------------------
 
 def drive(app: FastAPI, method: str, path: str, *, total: int, cookie: str | None = None,

@@ -24,10 +24,10 @@ from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_larg
 from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
-from issuer.web.views.api_docs import api_docs as api_docs_page
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import skills as skill_pages
+from issuer.web.views.api_docs import api_docs as api_docs_page
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"

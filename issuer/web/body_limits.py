@@ -200,8 +200,9 @@ class BodyLimits:
         if limit.signed_in and not await self.signed_in(scope):
             cap = ANONYMOUS_ADMIN_BYTES
         scope.setdefault("state", {})["body_limit"] = limit
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.strip().isdecimal() and int(declared) > cap:
+        declared = Headers(scope=scope).get("content-length", "").strip()
+        # More than 18 digits is more than any cap (and int() of thousands of digits raises).
+        if declared.isdecimal() and (len(declared) > 18 or int(declared) > cap):
             await self._refuse(scope, send, limit, cap)
             return
 
@@ -247,12 +248,12 @@ class BodyLimits:
 
 
 def too_large_messages(cap: int) -> tuple[str, str]:
-    size = f"{cap / 1_000_000:.2g}".replace(".", ",")
-    size_en = f"{cap / 1_000_000:.2g}"
+    """The refusal in French and English, the cap in the unit a person reads best."""
     if cap < 1_000_000:
         size, size_en = f"{cap // KIB} Kio", f"{cap // KIB} KiB"
     else:
-        size, size_en = f"{size} Mo", f"{size_en} MB"
+        megabytes = f"{cap / 1_000_000:.2g}"
+        size, size_en = f"{megabytes.replace('.', ',')} Mo", f"{megabytes} MB"
     return (f"Envoi trop volumineux : cette adresse accepte au plus {size}.",
             f"Request too large: this address accepts at most {size_en}.")
 
