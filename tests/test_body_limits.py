@@ -299,3 +299,17 @@ def test_unlisted_cap_is_the_smallest_public_one() -> None:
     kinds: list[BodyLimit] = list(ROUTE_LIMITS.values())
     assert UNLISTED.max_bytes <= min(kind.max_bytes for kind in kinds)
 
+
+
+def test_each_handler_s_own_cap_fits_under_its_route_s_cap() -> None:
+    """The handlers keep their precise messages (a form page, a JSON code): the table's cap
+    is never below what the handler itself accepts."""
+    from issuer.attendance import MAX_BYTES
+    from issuer.evidence import MAX_FILE_BYTES
+    from issuer.web.admin.skills import MAX_PACKAGE_BYTES
+    from issuer.web.views.verifier import FORM_OVERHEAD_BYTES, MAX_INPUT_BYTES
+
+    assert MAX_INPUT_BYTES + FORM_OVERHEAD_BYTES <= body_limits.VERIFICATION.max_bytes
+    assert MAX_BYTES < body_limits.ATTENDANCE.max_bytes
+    assert MAX_FILE_BYTES < body_limits.EVIDENCE.max_bytes
+    assert MAX_PACKAGE_BYTES < body_limits.CASE_IMPORT.max_bytes
