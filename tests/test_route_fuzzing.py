@@ -247,3 +247,20 @@ def test_deeply_nested_json_is_refused_not_a_server_error(
         verified = client.post("/api/v1/verify", content=body,
                                headers={"content-type": "application/json"})
         assert verified.status_code < 500
+
+
+@pytest.mark.postgres
+def test_no_server_error_on_postgresql(postgres_server: Any,
+                                       admin_app_on: Callable[[str], tuple[FastAPI, IssuerService]],
+                                       signed_in_client: Callable[..., TestClient]) -> None:
+    """PostgreSQL is stricter than SQLite (32-bit `integer` columns, no NUL in text): the same
+    requests, as a visitor and as a coordinator."""
+    _name, url = postgres_server.create_database()
+    app, _service = admin_app_on(url)
+    visitor = TestClient(app, base_url=BASE_URL, follow_redirects=False,
+                         raise_server_exceptions=False)
+    check_every_route(visitor, routes_with_methods(app))
+    coordinator = signed_in_client(app)
+    coordinator._transport.raise_server_exceptions = False  # type: ignore[attr-defined]
+    check_every_route(coordinator, [(m, p) for m, p in routes_with_methods(app)
+                                    if p not in NOT_FOR_THE_COORDINATOR])
