@@ -10,8 +10,13 @@ the coordinator's screen asks for it (the QR image is drawn again on every page 
 being stored. Opening a new window gives a new token; after the window the address only
 answers that it is over.
 
-Submissions are capped per client address and per event; the cap is generous because a whole
-room often shares one address (the venue's Wi-Fi).
+Submissions are capped per client address within the window (in all and per minute) and per
+e-mail address; the per-client cap is generous because a whole room often shares one address
+(the venue's Wi-Fi). A flood from a few addresses must not lock real attendees out (issue #10
+item 7): past `MAX_PENDING_PER_EVENT` waiting requests, only clients that already hold
+`FLOOD_SHARE` of them are refused, everyone else still gets in up to the hard ceiling
+`HARD_MAX_PENDING_PER_EVENT`; and the coordinator sees the waiting requests counted per client
+and rejects all of one client's at once (`reject_claims_from_client`, audited).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,9 +54,15 @@ CLAIM_PATH = "/reclamer"
 MAX_WINDOW = timedelta(days=7)
 #: Requests one client address may send for one event, in all and per minute: a room of about
 #: 50 people behind one Wi-Fi address must get through, a script must not fill the queue.
-CLAIMS_PER_ORIGIN_PER_EVENT = 150
+CLAIMS_PER_ORIGIN_PER_WINDOW = 150
 CLAIMS_PER_ORIGIN_PER_MINUTE = 40
+#: Requests for one e-mail address within one window (a rejected request may be sent again).
+CLAIMS_PER_EMAIL_PER_WINDOW = 3
+#: Waiting requests past which a client already holding `FLOOD_SHARE` of them is refused.
 MAX_PENDING_PER_EVENT = 500
+FLOOD_SHARE = 20
+#: Waiting requests past which everyone is refused (the queue's memory and the page's size).
+HARD_MAX_PENDING_PER_EVENT = 1_000
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 # claim_requests.show_name (the attendee's consent to show their name) is asked for in the
 # schema; until it exists the consent is not kept and the name stays hidden (the safe default).
@@ -102,6 +114,17 @@ class ClaimLimitReached(ClaimError):
             "adressez-vous à l'équipe qui organise l'événement.",
             "Too many requests from this network. Try again in a minute, or contact the team "
             "that organised the event.")
+
+
+class ClaimEmailLimitReached(ClaimError):
+    code = "claim.too_many_for_email"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Trop de demandes pour cette adresse e-mail. Adressez-vous à l'équipe qui organise "
+            "l'événement.",
+            "Too many requests for this e-mail address. Contact the team that organised the "
+            "event.")
 
 
 @dataclass(frozen=True)
@@ -209,6 +232,46 @@ def pending_claims(service: IssuerService, event: EventView) -> list[ClaimView]:
                 for c in found]
 
 
+@dataclass(frozen=True)
+class ClientCount:
+    """Waiting requests sent from one client address (a flood shows as one large count)."""
+
+    client: str
+    pending: int
+
+
+def pending_by_client(service: IssuerService, event: EventView) -> list[ClientCount]:
+    """Waiting requests counted per client address, the largest first."""
+    with service.database.session(read_only=True) as session:
+        rows = session.execute(
+            select(ClaimRequest.origin, func.count()).where(
+                ClaimRequest.event_family == event.family,
+                ClaimRequest.event_number == event.number, ClaimRequest.status == "pending")
+            .group_by(ClaimRequest.origin))
+        counts = [ClientCount(client=origin or "", pending=int(n)) for origin, n in rows]
+    return sorted(counts, key=lambda item: (-item.pending, item.client))
+
+
+def reject_claims_from_client(service: IssuerService, event: EventView, client: str, *,
+                              actor: str, origin: str | None = None) -> int:
+    """Reject every waiting request sent from `client` (nothing is issued); audited with the
+    client and the count. Returns how many were rejected."""
+    with service.database.session() as session:
+        claims = list(session.scalars(select(ClaimRequest).where(
+            ClaimRequest.event_family == event.family, ClaimRequest.event_number == event.number,
+            ClaimRequest.status == "pending",
+            ClaimRequest.origin == client if client else ClaimRequest.origin.is_(None))
+            .with_for_update()))
+        now = datetime.now(UTC)
+        for claim in claims:
+            claim.status, claim.decided_at, claim.decided_by = "rejected", now, actor
+        if claims:
+            record_audit(session, actor=actor, action="claims.rejected_from_client",
+                         subject=event.key, details={"client": client, "count": len(claims)},
+                         origin=origin)
+        return len(claims)
+
+
 def approve_claims(service: IssuerService, event: EventView, claim_ids: Sequence[int], *,
                    actor: str, origin: str | None = None) -> IssuanceResult:
     """Approve pending requests: each becomes an attendance and receives its badge."""
@@ -285,17 +348,8 @@ def submit_claim(service: IssuerService, token: str, *, name: str, email: str,
     with service.database.session() as session:
         same_event = (ClaimRequest.event_family == event.family,
                       ClaimRequest.event_number == event.number)
-        if origin is not None:
-            from_origin = select(func.count()).where(*same_event, ClaimRequest.origin == origin)
-            if ((session.scalar(from_origin) or 0) >= CLAIMS_PER_ORIGIN_PER_EVENT
-                    or (session.scalar(from_origin.where(
-                        ClaimRequest.created_at > now - timedelta(minutes=1))) or 0)
-                    >= CLAIMS_PER_ORIGIN_PER_MINUTE):
-                raise ClaimLimitReached()
-        if (session.scalar(select(func.count()).where(*same_event,
-                                                      ClaimRequest.status == "pending")) or 0
-                ) >= MAX_PENDING_PER_EVENT:
-            raise ClaimLimitReached()
+        _check_caps(session, same_event, window_start=event.claim_opens_at or now, now=now,
+                    origin=origin, email=attendee.email)
         asked_before = session.scalars(select(ClaimRequest.id).where(
             *same_event, ClaimRequest.email == attendee.email,
             ClaimRequest.status.in_(("pending", "approved")))).first()
@@ -307,6 +361,32 @@ def submit_claim(service: IssuerService, token: str, *, name: str, email: str,
                                  role=attendee.role.slug, status="pending", origin=origin,
                                  created_at=now, **extra))
     return ClaimReceipt(event=event, created=True)
+
+
+def _check_caps(session: Session, same_event: tuple[Any, ...], *, window_start: datetime,
+                now: datetime, origin: str | None, email: str) -> None:
+    """The flood caps of the module docstring; raises ClaimLimitReached or
+    ClaimEmailLimitReached."""
+    in_window = (*same_event, ClaimRequest.created_at >= window_start)
+    count = select(func.count()).select_from(ClaimRequest)
+    if (session.scalar(count.where(*in_window, ClaimRequest.email == email)) or 0
+            ) >= CLAIMS_PER_EMAIL_PER_WINDOW:
+        raise ClaimEmailLimitReached()
+    waiting = session.scalar(count.where(*same_event, ClaimRequest.status == "pending")) or 0
+    if waiting >= HARD_MAX_PENDING_PER_EVENT:
+        raise ClaimLimitReached()
+    if origin is None:
+        return
+    from_origin = count.where(*in_window, ClaimRequest.origin == origin)
+    if ((session.scalar(from_origin) or 0) >= CLAIMS_PER_ORIGIN_PER_WINDOW
+            or (session.scalar(from_origin.where(
+                ClaimRequest.created_at > now - timedelta(minutes=1))) or 0)
+            >= CLAIMS_PER_ORIGIN_PER_MINUTE):
+        raise ClaimLimitReached()
+    if waiting >= MAX_PENDING_PER_EVENT and (session.scalar(count.where(
+            *same_event, ClaimRequest.status == "pending", ClaimRequest.origin == origin)) or 0
+            ) >= FLOOD_SHARE:
+        raise ClaimLimitReached()
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -340,6 +340,9 @@ def check_attendee(service: IssuerService, event: EventView, *, name: str, email
         problem = preview.problems[0]
         raise InvalidInput(_capitalised(problem.message_fr) + ".",
                            _capitalised(problem.message_en) + ".", code="attendance.bad_entry")
+    if not (preview.attendees or preview.already_recorded):  # a blank line: nothing to read
+        raise InvalidInput("Indiquez le nom et l'adresse e-mail.",
+                           "Enter the name and the e-mail address.", code="attendance.empty_entry")
     found = (preview.attendees or preview.already_recorded)[0]
     return replace(found, line=0, show_name=show_name), bool(preview.already_recorded)
 

@@ -61,7 +61,8 @@ def sample_path(route: Route) -> str:
     """The route's path with each parameter filled in (an int where the route wants one)."""
     path = route.path
     for name, convertor in route.param_convertors.items():
-        value = "1" if type(convertor).__name__ in {"IntegerConvertor", "FloatConvertor"} else "x"
+        value = "1" if type(convertor).__name__ in {"IntegerConvertor", "FloatConvertor",
+                                                    "DatabaseIntegerConvertor"} else "x"
         path = re.sub(r"\{" + name + r"(:[^}]*)?\}", value, path)
     return path
 

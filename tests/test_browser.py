@@ -82,6 +82,7 @@ PAGES = [
                holder_email=" Camille.Exemple@example.org", holder_matches=True),
     PublicPage("credential-holder", _credential_page("membership"),
                holder_email="quelquun@example.org"),
+    PublicPage("api-docs", _fixed("/api/docs")),
 ]
 LANGUAGES = ("fr", "en")
 

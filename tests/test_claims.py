@@ -168,9 +168,9 @@ def test_requests_from_one_address_are_capped(service: IssuerService,
                                origin="203.0.113.5").created
 
 
-def test_the_total_per_address_and_event_is_capped(service: IssuerService,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(claims, "CLAIMS_PER_ORIGIN_PER_EVENT", 2)
+def test_the_total_per_address_and_window_is_capped(service: IssuerService,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(claims, "CLAIMS_PER_ORIGIN_PER_WINDOW", 2)
     token = open_window(service)
     for i in range(2):
         claims.submit_claim(service, token, name=f"P{i}", email=f"p{i}@example.org", origin="o")

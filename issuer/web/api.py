@@ -19,6 +19,7 @@ cost. No `Allow-Credentials`: browsers then never attach cookies to such calls.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -72,6 +73,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "api.not_an_image": (
         "Le contenu envoyé comme image n'est ni un PNG ni un SVG.",
         "The content sent as an image is neither a PNG nor an SVG."),
+    "api.not_a_jwt": (
+        ("Le contenu envoyé comme JWT n'est pas un JWT compact (trois parties base64url "
+         "séparées par des points). Un badge JSON s'envoie en application/json."),
+        ("The content sent as a JWT is not a compact JWT (three base64url parts separated by "
+         "dots). A JSON badge is sent as application/json.")),
+    "api.not_an_object": (
+        "Le corps JSON doit être un objet : le badge, ou {{\"url\": …}}, ou {{\"jwt\": …}}.",
+        "The JSON body must be an object: the badge, or {{\"url\": …}}, or {{\"jwt\": …}}."),
     "api.not_utf8": (
         "Le JWT envoyé n'est pas du texte UTF-8.",
         "The JWT sent is not UTF-8 text."),
@@ -240,10 +249,13 @@ class ErrorOut(BaseModel):
 
 
 _CREDENTIAL_SCHEMA: dict[str, Any] = {
-    "oneOf": [
+    # anyOf, not oneOf: any JSON object is read as a credential (the report then says what it
+    # lacks, e.g. `context.missing`), so `{"url": …}` is both an Address and an object.
+    "anyOf": [
         {"type": "object", "title": "OpenBadgeCredential",
-         "description": "An Open Badges 3.0 credential with an embedded proof.",
-         "required": ["@context", "type"], "additionalProperties": True},
+         "description": "An Open Badges 3.0 credential with an embedded proof. Any JSON object "
+                        "is read as one: the report says what it lacks (answer 200).",
+         "additionalProperties": True},
         {"type": "object", "title": "Address", "required": ["url"],
          "properties": {"url": {"type": "string", "format": "uri", "maxLength": 2048}},
          "additionalProperties": False,
@@ -254,8 +266,10 @@ _CREDENTIAL_SCHEMA: dict[str, Any] = {
          "properties": {"jwt": {"type": "string"}}, "additionalProperties": False,
          "description": "A compact VC-JWT."},
     ]}
+COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _JWT_SCHEMA = {"type": "string", "description": "A compact VC-JWT (header.payload.signature).",
-               "example": "eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLiJ9.eyJ...In0.c2lnbmF0dXJl"}
+               "pattern": r"^\s*[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\s*$",
+               "example": "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJkaWQ6d2ViOmV4YW1wbGUub3JnIn0.c2lnbmF0dXJl"}
 _IMAGE_SCHEMA = {"type": "string", "format": "binary",
                  "description": "A baked badge image (OB 3.0 §5.3)."}
 
@@ -287,6 +301,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Input that cannot be used: empty, unreadable, an "
                                             "address refused or unreachable.",
           "content": {"application/json": {"example": _ERROR_EXAMPLE}}},
+    405: {"model": ErrorOut, "description": "Method not allowed (only POST and OPTIONS).",
+          "headers": {"Allow": {"schema": {"type": "string"},
+                                "description": "The methods this address accepts."}}},
     413: {"model": ErrorOut, "description": f"Body larger than {MAX_INPUT_BYTES} bytes."},
     415: {"model": ErrorOut, "description": "Unsupported media type."},
     429: {"model": ErrorOut, "description": "Too many verifications from this client; see the "
@@ -338,7 +355,9 @@ def _json_submission(body: bytes) -> Submission:
         value = json.loads(body)
     except (ValueError, RecursionError):
         return Submission("credential", body)
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("url", "jwt"):
+    if not isinstance(value, dict):
+        raise _api_error("api.not_an_object")
+    if len(value) == 1 and next(iter(value)) in ("url", "jwt"):
         key, inner = next(iter(value.items()))
         if not isinstance(inner, str):
             raise _api_error("api.bad_wrapper")
@@ -354,9 +373,14 @@ async def _submission(request: Request, media_type: str) -> Submission:
         return _json_submission(body)
     if media_type in JWT_TYPES:
         try:
-            return Submission("credential", body.decode("utf-8-sig").strip())
+            text = body.decode("utf-8-sig").strip()
         except UnicodeDecodeError:
             raise _api_error("api.not_utf8") from None
+        # The media type is a promise about the body (the OpenAPI document says so): a JSON
+        # badge sent as a JWT is refused, not guessed at.
+        if not COMPACT_JWT.fullmatch(text):
+            raise _api_error("api.not_a_jwt")
+        return Submission("credential", text)
     if media_type in IMAGE_TYPES:
         expected_png = media_type == "image/png"
         stripped = body.removeprefix(b"\xef\xbb\xbf").lstrip()

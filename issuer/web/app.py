@@ -8,25 +8,32 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from issuer.one_time_links import loggable_path
 from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import access_log, admin, views
-from issuer.web.admin.auth import LoginRequired, PermissionDenied
+from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user, session_token
 from issuer.web.admin.csrf import CrossSiteRequestGuard
+from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
+from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import skills as skill_pages
+from issuer.web.views.api_docs import api_docs as api_docs_page
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_NEXT_LENGTH = 2_000
+"""Longest address the sign-in page is asked to return to (`suivant`)."""
 
 
 def _routes() -> list[BaseRoute]:
@@ -35,12 +42,13 @@ def _routes() -> list[BaseRoute]:
     return [
         Route("/", views.pages.home, name="home"),
         Route("/accessibilite", views.pages.accessibility, name="accessibility"),
+        Route("/api/docs", api_docs_page, methods=["GET"], name="api_docs"),
         Route("/donnees-personnelles", views.pages.privacy, name="privacy"),
         Route("/.well-known/did.json", documents.did_document, name="did_document"),
         Route("/issuer", documents.issuer_profile, name="issuer_profile"),
         Route("/achievements/{slug}", documents.achievement, name="achievement"),
-        Route("/achievements/{slug}/{number:int}", documents.achievement, name="achievement_edition"),
-        Route("/status/{list_id:int}/{purpose}", documents.status_list, name="status_list"),
+        Route("/achievements/{slug}/{number:dbint}", documents.achievement, name="achievement_edition"),
+        Route("/status/{list_id:dbint}/{purpose}", documents.status_list, name="status_list"),
         Route("/contexts/{name}", documents.context, name="context"),
         Route("/badges/{filename}", documents.badge_image, name="badge_image"),
         Route("/verifier", views.verifier.verifier_form, methods=["GET"], name="verifier"),
@@ -65,7 +73,7 @@ def _routes() -> list[BaseRoute]:
         Route("/competences/catalogue.jsonld", skill_pages.catalogue_jsonld,
               name="skills_catalogue_jsonld"),
         Route("/competences/case.json", skill_pages.case_package, name="skills_case_package"),
-        Route("/competences/versions/{number:int}/{code}", skill_pages.skill_version_page,
+        Route("/competences/versions/{number:dbint}/{code}", skill_pages.skill_version_page,
               name="skill_version"),
         Route("/competences/{code}", skill_pages.skill_page, name="skill"),
         Route("/espace", mediator_pages.space, methods=["GET"], name="mediator_space"),
@@ -109,7 +117,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
                     "verification of any Open Badges 3.0 credential.",
         version="0.1.0",
         routes=_routes(),
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        # /api/docs is our own page (views/api_docs.py): Swagger UI's CDN script is refused.
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     app.state.service = service
     app.state.settings = settings
@@ -117,6 +126,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     for router in views.api_routers():
         app.include_router(router)
     app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
+    app.add_middleware(BodyLimits, signed_in=_signed_in, refusal=_too_large)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -132,14 +142,60 @@ def _wants_json(request: Request) -> bool:
         "json" in accept and "text/html" not in accept)
 
 
-async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+_HTTP_MESSAGES = {
+    400: ("Requête invalide.", "Bad request."),
+    403: ("Accès refusé.", "Forbidden."),
+    404: ("Adresse introuvable.", "Not found."),
+    405: ("Méthode non permise à cette adresse (voir l'en-tête Allow).",
+          "Method not allowed at this address (see the Allow header)."),
+}
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some route of the table accepts at this request's address."""
+    return [method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL
+                   for route in routes)]
+
+
+async def _signed_in(scope: Scope) -> bool:
+    """A valid coordinator session, looked up before the body is read (and kept in the
+    request state, so the handler's `require_user` does not look it up again)."""
+    request = Request(scope)
+    if not session_token(request):
+        return False
+    return await run_in_threadpool(current_user, request) is not None
+
+
+async def _too_large(scope: Scope, limit: BodyLimit, cap: int) -> Response:
+    request = Request(scope)
     if _wants_json(request):
+        return JSONResponse(json_refusal(limit, cap), status_code=413)
+    message_fr, message_en = too_large_messages(cap)
+    message = message_en if request_locale(request) == "en" else message_fr
+    return render(request, "errors/too_large.html", {"status": 413, "message": message},
+                  status_code=413)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    # The exception's headers go out with the answer: `Allow` on a 405 (RFC 9110 §15.5.6),
+    # listing every method of the address (Starlette names only the first route's).
+    headers = {name.lower(): value for name, value in (error.headers or {}).items()}
+    if error.status_code == 405 and (allowed := allowed_methods(request.app.routes,
+                                                                request.scope)):
+        headers["allow"] = ", ".join(allowed)
+    if _wants_json(request):
+        message_fr, message_en = _HTTP_MESSAGES.get(error.status_code,
+                                                    (str(error.detail), str(error.detail)))
+        # The shape of every API error (ErrorOut in the OpenAPI document), plus `message`.
         return JSONResponse({"error": {"code": f"http.{error.status_code}",
-                                       "message": str(error.detail)}},
-                            status_code=error.status_code)
+                                       "message": str(error.detail),
+                                       "message_fr": message_fr, "message_en": message_en}},
+                            status_code=error.status_code, headers=headers)
     template = "errors/404.html" if error.status_code == 404 else "errors/error.html"
     return render(request, template, {"status": error.status_code, "detail": error.detail},
-                  status_code=error.status_code)
+                  status_code=error.status_code, headers=headers)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -158,6 +214,8 @@ async def _login_required(request: Request, error: LoginRequired) -> Response:
     from starlette.responses import RedirectResponse
 
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if len(target) > MAX_NEXT_LENGTH:  # no address that long is ours to come back to
+        return RedirectResponse("/admin/connexion", status_code=303)
     return RedirectResponse(f"/admin/connexion?suivant={quote(target, safe='')}", status_code=303)
 
 

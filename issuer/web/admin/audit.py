@@ -24,10 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from issuer.errors import InvalidInput
 from issuer.storage.models import AuditEntry
 from issuer.web.admin.auth import require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
+from issuer.web.forms import bounded_date
 from issuer.web.locale import babel_locale, request_locale
 
 PAGE_SIZE = 50
@@ -65,8 +67,8 @@ class AuditFilters:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
-            except ValueError:
+                return bounded_date(raw, code="audit.bad_date", message_fr="", message_en="")
+            except InvalidInput:
                 invalid.append(name)
                 return None
 

@@ -53,6 +53,7 @@ from issuer.accounts import (
 )
 from issuer.errors import IssuerError
 from issuer.web.admin.rendering import render_admin
+from issuer.web.body_limits import form_limits
 from issuer.web.deps import service_of, settings_of
 from issuer.web.locale import request_locale
 
@@ -135,7 +136,9 @@ def form_fields(request: Request) -> FormData:
 
 
 async def _read_form(request: Request) -> FormData:
-    return await request.form()
+    # python-multipart's bounds (fields, files, part size) from the route's entry in the
+    # body-limit table; the body itself is already capped while it is read (body_limits).
+    return await request.form(**form_limits(request))
 
 
 def _text(form: FormData, name: str, limit: int = 1024) -> str:

@@ -32,6 +32,7 @@ from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.events import form_text, local_moment
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
+from issuer.web.forms import bounded_int
 from issuer.web.locale import request_locale
 
 _CREDENTIAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -147,10 +148,10 @@ def _issue_one(service: IssuerService, values: dict[str, str], *, actor: str,
                            code="issue.badge_required")
     edition = None
     if badge.family == "event":
-        if not values["edition"].isdigit():
-            raise InvalidInput("Choisissez l'édition de l'événement.",
-                               "Choose the edition of the event.", code="issue.event_required")
-        edition = int(values["edition"])
+        edition = bounded_int(values["edition"], minimum=1, maximum=10_000,
+                              code="issue.event_required",
+                              message_fr="Choisissez l'édition de l'événement.",
+                              message_en="Choose the edition of the event.")
     request = IssueRequest(badge_slug=badge.slug, email=values["email"],
                            name=values["name"] or None, event_number=edition,
                            role=(values["role"] or None) if badge.roles else None,

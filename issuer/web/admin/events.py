@@ -37,6 +37,7 @@ from issuer.service import IssuerService
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
+from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
 
@@ -110,6 +111,8 @@ def _render_event(request: Request, user: Any, service: IssuerService, event: Ev
         "claim_state": event.claim_state(now),
         "claim_url": claims.current_claim_url(service, event, now),
         "pending": claims.pending_claims(service, event) if event.pending_claims else [],
+        "pending_by_client": (claims.pending_by_client(service, event)
+                              if event.pending_claims else []),
         "result": result, "error": error, "entry": entry or {},
         "upload_accept": UPLOAD_ACCEPT, "max_megabytes": MAX_BYTES // 1_000_000,
         "opens_default": opens_default.strftime("%Y-%m-%dT%H:%M"),
@@ -211,13 +214,13 @@ def claim_open_submit(request: Request) -> Response:
     form = form_fields(request)
     try:
         opens_at = _parse_local_datetime(form_text(form, "opens_at")) or datetime.now(UTC)
-        hours = int(form_text(form, "hours") or DEFAULT_CLAIM_HOURS)
+        hours = bounded_int(form_text(form, "hours") or str(DEFAULT_CLAIM_HOURS), minimum=1,
+                            maximum=int(claims.MAX_WINDOW.total_seconds() // 3600),
+                            code="claim.bad_duration", message_fr="Durée illisible.",
+                            message_en="Unreadable duration.")
         claims.open_claim_window(service, event, opens_at=opens_at,
                                  closes_at=opens_at + timedelta(hours=hours), actor=user.email,
                                  origin=client_origin(request))
-    except ValueError:
-        return _render_event(request, user, service, event, status_code=400,
-                             error=_message(request, "Durée illisible.", "Unreadable duration."))
     except IssuerError as error:
         return _render_event(request, user, service, event,
                              error=error.message(request_locale(request)), status_code=400)
@@ -264,7 +267,7 @@ def claims_decide(request: Request) -> Response:
     event = _event(request)
     form = form_fields(request)
     ids = [int(value) for value in form.getlist("demande") if isinstance(value, str)
-           and value.isdigit()]
+           and value.isascii() and value.isdigit() and len(value) <= 9]
     decision = form_text(form, "decision")
     origin = client_origin(request)
     try:
@@ -283,6 +286,16 @@ def claims_decide(request: Request) -> Response:
         return _render_event(request, user, service, event,
                              error=error.message(request_locale(request)), status_code=400)
     raise HTTPException(400)
+
+
+def claims_reject_client(request: Request) -> Response:
+    """Reject every waiting request sent from one client address (a flood), in one click."""
+    user = require_user(request)
+    event = _event(request)
+    client = form_text(form_fields(request), "client", limit=100)
+    rejected = claims.reject_claims_from_client(service_of(request), event, client,
+                                                actor=user.email, origin=client_origin(request))
+    return _redirect_to_event(event, {"refusees": rejected}, "demandes")
 
 
 # -- the public claim page ----------------------------------------------------------------------
@@ -316,7 +329,7 @@ def claim_submit(request: Request) -> Response:
         return _claim_message(request, error, status_code=404)
     except (claims.ClaimWindowClosed, claims.ClaimWindowNotOpen) as error:
         return _claim_message(request, error, status_code=410)
-    except claims.ClaimLimitReached as error:
+    except (claims.ClaimLimitReached, claims.ClaimEmailLimitReached) as error:
         response = _claim_message(request, error, status_code=429)
         response.headers["retry-after"] = "60"
         return response
@@ -391,7 +404,7 @@ _RESULT_KEYS = ("delivres", "deja", "courriels", "presences", "ajoute", "approuv
 def _result_from_query(request: Request) -> dict[str, int] | None:
     """The counts of the change just made (post/redirect/get carries them in the address)."""
     found = {key: int(value) for key in _RESULT_KEYS
-             if (value := request.query_params.get(key, "")).isdigit() and len(value) < 7}
+             if (value := request.query_params.get(key, "")).isdecimal() and len(value) < 7}
     return found or None
 
 
@@ -417,23 +430,18 @@ def form_text(form: FormData, name: str, *, limit: int = 1_000) -> str:
 
 
 def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("Date illisible : choisissez-la dans le calendrier (AAAA-MM-JJ).",
-                           "Unreadable date: pick it in the calendar (YYYY-MM-DD).",
-                           code="event.bad_date") from None
+    return bounded_date(value, code="event.bad_date",
+                        message_fr="Date illisible : choisissez-la dans le calendrier (AAAA-MM-JJ).",
+                        message_en="Unreadable date: pick it in the calendar (YYYY-MM-DD).")
 
 
 def _parse_local_datetime(value: str) -> datetime | None:
     """A `datetime-local` field, in City time (the coordinator's clock in Roubaix)."""
     if not value:
         return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=CITY_TIMEZONE).astimezone(UTC)
-    except ValueError:
-        raise InvalidInput("Heure de début illisible.", "Unreadable start time.",
-                           code="claim.bad_start") from None
+    return bounded_local_datetime(value, CITY_TIMEZONE, code="claim.bad_start",
+                                  message_fr="Heure de début illisible.",
+                                  message_en="Unreadable start time.")
 
 
 def local_moment(value: datetime | None, locale: str) -> str:
@@ -447,7 +455,7 @@ def _message(request: Request, french: str, english: str) -> str:
     return english if request_locale(request) == "en" else french
 
 
-_EVENT = "/admin/evenements/{family}/{number:int}"
+_EVENT = "/admin/evenements/{family}/{number:dbint}"
 
 routes: list[BaseRoute] = [
     Route("/admin/evenements", events_page, methods=["GET"], name="admin_events"),
@@ -469,6 +477,8 @@ routes: list[BaseRoute] = [
     Route(f"{_EVENT}/qr.svg", claim_qr, methods=["GET"], name="admin_claim_qr"),
     Route(f"{_EVENT}/ecran", claim_screen, methods=["GET"], name="admin_claim_screen"),
     Route(f"{_EVENT}/demandes", claims_decide, methods=["POST"], name="admin_claims_decide"),
+    Route(f"{_EVENT}/demandes/origine", claims_reject_client, methods=["POST"],
+          name="admin_claims_reject_client"),
 ]
 
 public_routes: list[BaseRoute] = [

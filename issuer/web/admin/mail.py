@@ -48,7 +48,7 @@ def _counts(request: Request) -> dict[str, int]:
     counts = {}
     for key in ("envoyes", "boite", "echecs"):
         raw = request.query_params.get(key, "")
-        if raw.isdigit():
+        if raw.isdecimal():
             counts[key] = int(raw)
     return counts
 

@@ -23,12 +23,13 @@ from starlette.routing import BaseRoute, Route
 
 from issuer import members
 from issuer.accounts import User
-from issuer.errors import IssuerError, NotFound
+from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.mail import deliver_pending
 from issuer.service import IssuerService
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
+from issuer.web.forms import bounded_date
 from issuer.web.locale import request_locale
 
 _MANDATE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -166,8 +167,8 @@ def _text(form: FormData, name: str, *, limit: int = 300) -> str:
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        return bounded_date(value, code="cln.start_required", message_fr="", message_en="")
+    except InvalidInput:
         raise members.CouncilRuleError(
             "Indiquez la date de début du mandat (jour de la désignation), au format "
             "AAAA-MM-JJ.",

@@ -170,7 +170,7 @@ def _person_page(request: Request, user: User, *, name_error: str | None = None,
     return render_admin(request, "person.html", {
         "person": person, "name_error": name_error, "email_error": email_error,
         "values": values or {}, "done": done if done in _DONE else None,
-        "reissued": int(reissued) if reissued.isdigit() else 0,
+        "reissued": int(reissued) if reissued.isdecimal() else 0,
         "badge_name": _badge_namer(service, request_locale(request)),
     }, user=user, status_code=status_code)
 

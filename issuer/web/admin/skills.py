@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from issuer.accounts import User
 from issuer.errors import InvalidInput, IssuerError
+from issuer.json_depth import MAX_DEPTH, JSONTooDeep, loads_bounded
 from issuer.skills import service as skills
 from issuer.skills.catalogue import (
     Bilingual,
@@ -247,7 +248,11 @@ def _uploaded_json(upload: Any) -> Any:
         raise InvalidInput("Le fichier dépasse 2 Mo.", "The file is larger than 2 MB.",
                            code="skills.file_too_large")
     try:
-        return json.loads(data.decode("utf-8"))
+        return loads_bounded(data.decode("utf-8"))
+    except JSONTooDeep:
+        raise InvalidInput(f"Ce fichier imbrique ses données sur plus de {MAX_DEPTH} niveaux.",
+                           f"This file nests its data deeper than {MAX_DEPTH} levels.",
+                           code="skills.json_too_deep") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"Ce fichier n'est pas un JSON lisible ({exc}).",
                            f"This file is not readable JSON ({exc}).",

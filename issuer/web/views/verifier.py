@@ -173,7 +173,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     """The request body, refused with a 413 error as soon as it passes `limit` bytes (a
     declared Content-Length beyond it is refused before reading anything)."""
     declared = request.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and (len(declared) > 18 or int(declared) > limit):
         raise too_large_error(MAX_INPUT_BYTES)
     chunks: list[bytes] = []
     received = 0
