@@ -21,6 +21,7 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import ClaimRequest, EventSchedule
+from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 ACTOR = "coordination@ville-roubaix.example"
@@ -28,14 +29,12 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IssuerService]:
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            service_factory: ServiceFactory) -> Iterator[IssuerService]:
     for variable in [name for name in os.environ if name.startswith("ISSUER_")]:
         monkeypatch.delenv(variable)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    city = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
-    city.init()
-    yield city
-    city.database.dispose()
+    yield service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
 
 
 def edition(service: IssuerService, number: int = 10) -> EventView:
