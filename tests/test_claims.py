@@ -178,8 +178,6 @@ def test_the_total_per_address_and_event_is_capped(service: IssuerService,
     assert "Réessayez" in refused.value.message_fr
 
 
-@pytest.mark.skipif(not hasattr(ClaimRequest, "show_name"),
-                    reason="claim_requests.show_name not in the schema yet")
 def test_consent_to_show_the_name_reaches_the_badge(service: IssuerService) -> None:
     token = open_window(service)
     claims.submit_claim(service, token, name="Awa", email="awa@example.org", show_name=True)
