@@ -8,8 +8,8 @@ Alembic migration and fills the catalogue: seconds per test on a loaded machine.
   distinct set of settings (apart from the home and the database URL) it builds, once per
   session, a template home with the real `init()`, then copies that home's `keys/` folder and
   SQLite file into the test's home. Each test still gets its own home and database file.
-  With a PostgreSQL `database_url`, only the keys are copied and the real `init()` migrates
-  that test's database.
+  With a PostgreSQL `database_url` (a new, empty database of the test's own), the test's
+  database is recreated from a template database that the real `init()` filled once.
 - `service_factory` (function): `service_factory(settings)` is `issuer_homes.service` for one test,
   and disposes each service's database at the end. The first service of a test gets the
   session's key set 0, the second key set 1, and so on: two issuers in one test never share
@@ -29,9 +29,11 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from issuer.catalogue import CATALOGUE_DIR_ENV
 from issuer.service import IDENTITY_SECRET_FILE, IssuerService
@@ -50,6 +52,7 @@ class IssuerHomes:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._templates: dict[tuple[str, int], Path] = {}
+        self._postgres_templates: dict[tuple[str, Path], str] = {}
 
     def service(self, settings: Settings, *, key_set: int = 0) -> IssuerService:
         """An initialised `IssuerService` on `settings` (see the module docstring)."""
@@ -63,7 +66,8 @@ class IssuerHomes:
         shutil.copytree(template / "keys", settings.keys_dir)
         if database_file is None:
             service = IssuerService(settings)
-            service.init()  # PostgreSQL: the real migration, on this test's own database
+            if not self._postgres_from_template(settings, template):
+                service.init()  # a database in use already: the real init() on it
             return service
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         database_file.parent.mkdir(parents=True, exist_ok=True)
@@ -94,15 +98,37 @@ class IssuerHomes:
             (home / "keys" / IDENTITY_SECRET_FILE).unlink()
         service = IssuerService(settings.model_copy(update={"home": home, "database_url": None}))
         assert service.init() == [], "the copied keys are the active ones"
-        with service.database.session() as session:
-            # What init() records when it creates the keys (here made once, then copied).
-            repo.record_audit(session, actor="cli", action="keys.created",
-                              subject=service.issuer_did,
-                              details={"kids": [key.kid for key in service.keystore.keys()]})  # noqa: SIM118 (a KeyStore)
+        _record_keys_created(service)
         service.database.dispose()
         _checkpoint(home / "var" / "issuer.sqlite3")
         self._templates[(shape, key_set)] = home
         return home
+
+    def _postgres_from_template(self, settings: Settings, template: Path) -> bool:
+        """Replace the test's new, empty PostgreSQL database by a copy of a template database
+        that `init()` made once for this template home (CREATE DATABASE ... TEMPLATE)."""
+        url = make_url(settings.sqlalchemy_url)
+        with psycopg.connect(**_libpq(url)) as connection:
+            tables = connection.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
+        if tables is None or tables[0]:
+            return False
+        server = url.render_as_string(hide_password=False).rsplit("/", 1)[0]
+        with psycopg.connect(**_libpq(url.set(database="postgres")), autocommit=True) as admin:
+            name = self._postgres_templates.get((server, template))
+            if name is None:
+                name = f"issuer_template_{len(self._postgres_templates)}"
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+                made = IssuerService(settings.model_copy(update={
+                    "home": template,
+                    "database_url": url.set(database=name).render_as_string(hide_password=False)}))
+                assert made.init() == [], "the template home's keys are the active ones"
+                _record_keys_created(made)
+                made.database.dispose()
+                self._postgres_templates[(server, template)] = name
+            admin.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+        return True
 
     def _keys(self, key_set: int, passphrase: str | None) -> Path:
         """A keys/ folder made by `init()` (keys and identity secret), once per session."""
@@ -119,6 +145,18 @@ class IssuerHomes:
         service.database.dispose()
         self._templates[(shape, -1)] = home
         return home / "keys"
+
+
+def _record_keys_created(service: IssuerService) -> None:
+    """What init() records when it creates the keys (here made once, then copied)."""
+    with service.database.session() as session:
+        repo.record_audit(session, actor="cli", action="keys.created", subject=service.issuer_did,
+                          details={"kids": [key.kid for key in service.keystore.keys()]})  # noqa: SIM118
+
+
+def _libpq(url: URL) -> dict[str, Any]:
+    return {"host": url.host, "port": url.port, "user": url.username,
+            "password": url.password, "dbname": url.database}
 
 
 def _sqlite_file(settings: Settings) -> Path | None:
