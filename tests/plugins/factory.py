@@ -40,9 +40,9 @@ from issuer.service import IDENTITY_SECRET_FILE, IssuerService
 from issuer.settings import Settings
 from issuer.storage import repositories as repo
 
+ServiceFactory = Callable[[Settings], IssuerService]
 # Read from the environment, not from the settings: a home made under one of these is made by
 # the real init() (keys from the environment; a catalogue folder a test may edit in place).
-ServiceFactory = Callable[[Settings], IssuerService]
 _ENVIRONMENT_INPUTS = ("ISSUER_ED25519_PRIVATE_KEY", "ISSUER_RSA_PRIVATE_KEY", CATALOGUE_DIR_ENV)
 
 
@@ -131,7 +131,7 @@ class IssuerHomes:
         return True
 
     def _keys(self, key_set: int, passphrase: str | None) -> Path:
-        """A keys/ folder made by `init()` (keys and identity secret), once per session."""
+        """A keys/ folder as `init()` fills it (keys and identity secret), once per session."""
         shape = json.dumps({"keys": key_set, "passphrase": passphrase})
         found = self._templates.get((shape, -1))
         if found is not None:
