@@ -41,6 +41,11 @@ from issuer.settings import Settings
 from issuer.storage import repositories as repo
 
 ServiceFactory = Callable[[Settings], IssuerService]
+# The settings init() writes from: the keys' passphrase, the identity secret, the issuer's DID
+# (base URL, DID method) and profile in the catalogue's achievements. Mail, fetch and retention
+# settings (an SMTP port differs in every mail test) share one template.
+_INIT_INPUTS = {"base_url", "did_method", "key_passphrase", "identity_secret",
+                *(name for name in Settings.model_fields if name.startswith("profile_"))}
 # Read from the environment, not from the settings: a home made under one of these is made by
 # the real init() (keys from the environment; a catalogue folder a test may edit in place).
 _ENVIRONMENT_INPUTS = ("ISSUER_ED25519_PRIVATE_KEY", "ISSUER_RSA_PRIVATE_KEY", CATALOGUE_DIR_ENV)
@@ -85,7 +90,7 @@ class IssuerHomes:
 
     def _template(self, settings: Settings, key_set: int) -> Path:
         """The home `init()` makes for these settings, with key set `key_set`."""
-        shape = json.dumps(settings.model_dump(mode="json", exclude={"home", "database_url"}),
+        shape = json.dumps(settings.model_dump(mode="json", include=_INIT_INPUTS),
                            sort_keys=True, default=str)
         found = self._templates.get((shape, key_set))
         if found is not None:
