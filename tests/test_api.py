@@ -17,17 +17,17 @@ from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 VERIFY = "/api/v1/verify"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
-    service = IssuerService(Settings(home=tmp_path_factory.mktemp("issuer-home"), base_url=BASE_URL,
-                                     did_method="web", database_url=None, key_passphrase=None))
-    service.init()
-    return service
+def service(tmp_path_factory: pytest.TempPathFactory, issuer_homes: IssuerHomes) -> IssuerService:
+    return issuer_homes.service(Settings(home=tmp_path_factory.mktemp("issuer-home"),
+                                         base_url=BASE_URL, did_method="web", database_url=None,
+                                         key_passphrase=None))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ through the same path as an attendance list, rejection issues nothing."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import ClaimRequest, EventSchedule
+from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 ACTOR = "coordination@ville-roubaix.example"
@@ -28,14 +28,12 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IssuerService]:
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            service_factory: ServiceFactory) -> IssuerService:
     for variable in [name for name in os.environ if name.startswith("ISSUER_")]:
         monkeypatch.delenv(variable)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    city = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
-    city.init()
-    yield city
-    city.database.dispose()
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
 
 
 def edition(service: IssuerService, number: int = 10) -> EventView:
@@ -179,8 +177,6 @@ def test_the_total_per_address_and_window_is_capped(service: IssuerService,
     assert "Réessayez" in refused.value.message_fr
 
 
-@pytest.mark.skipif(not hasattr(ClaimRequest, "show_name"),
-                    reason="claim_requests.show_name not in the schema yet")
 def test_consent_to_show_the_name_reaches_the_badge(service: IssuerService) -> None:
     token = open_window(service)
     claims.submit_claim(service, token, name="Awa", email="awa@example.org", show_name=True)

@@ -24,6 +24,7 @@ from issuer.skill_badges import SkillEvidence, create_skill_badge, issue_skill_b
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, IssuedCredential, StatusList
 from issuer.verification import verify
+from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
 COORDINATOR = "coordinatrice@ville-roubaix.example"
@@ -31,9 +32,8 @@ COMMENT = "J'ai vu Camille accompagner des habitants pas à pas sur leurs démar
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> IssuerService:
-    service = IssuerService(Settings.load(home=tmp_path, base_url=BASE_URL))
-    service.init()
+def service(tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    service = service_factory(Settings.load(home=tmp_path, base_url=BASE_URL))
     create_skill_badge(service, "skill", "ACC-01", actor=COORDINATOR)
     create_skill_badge(service, "skill", "CYB-01", actor=COORDINATOR)
     return service

@@ -24,25 +24,31 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import Attendance, EmailMessage, EventSchedule
+from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 ACTOR = "coordination@ville-roubaix.example"
 
 
 @pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IssuerService:
-    return _service(tmp_path, monkeypatch, None)
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            service_factory: ServiceFactory) -> IssuerService:
+    return _service(tmp_path, monkeypatch, None, service_factory)
 
 
-def _service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-             database_url: str | None) -> IssuerService:
+def _initialised(settings: Settings) -> IssuerService:
+    service = IssuerService(settings)
+    service.init()
+    return service
+
+
+def _service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None,
+             build: ServiceFactory = _initialised) -> IssuerService:
     for variable in [name for name in os.environ if name.startswith("ISSUER_")]:
         monkeypatch.delenv(variable)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    city = IssuerService(Settings.load(home=tmp_path / "home", base_url="https://badges.example.org",
-                                       database_url=database_url))
-    city.init()
-    return city
+    return build(Settings.load(home=tmp_path / "home", base_url="https://badges.example.org",
+                               database_url=database_url))
 
 
 def attendance_csv(count: int, *, start: int = 0, role: str = "") -> str:

@@ -338,18 +338,16 @@ def test_streamed_body_is_cut_off_past_the_limit(loopback: LoopbackServer) -> No
 
 
 def test_slow_server_times_out(loopback: LoopbackServer) -> None:
-    started = time.monotonic()
+    # The server answers after 2 s: only the 0.5 s deadline can make this a timeout.
     refused = _refusal(Fetcher(allow_loopback=True, timeout=0.5), f"{loopback.base_url}/slow")
     assert refused.code == "fetch.timeout"
-    assert time.monotonic() - started < 1.5
 
 
 def test_trickling_server_hits_the_overall_deadline(loopback: LoopbackServer) -> None:
-    # Each byte arrives well within any per-read timeout; only the overall deadline stops it.
-    started = time.monotonic()
+    # Each byte arrives well within any per-read timeout; only the overall deadline stops it
+    # (read to its end, 50 s later, the body would be refused as not JSON instead).
     refused = _refusal(Fetcher(allow_loopback=True, timeout=0.5), f"{loopback.base_url}/trickle")
     assert refused.code == "fetch.timeout"
-    assert time.monotonic() - started < 1.5
 
 
 def test_error_status_is_reported(loopback: LoopbackServer) -> None:

@@ -39,6 +39,7 @@ from issuer.sharing import LINKEDIN_ADD_TO_PROFILE
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from tests.plugins.admin import build_admin_app
+from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
@@ -124,21 +125,24 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
-def make_service(home: Path, *, smtp_port: int | None = None, database_url: str | None = None,
-                 **settings: Any) -> IssuerService:
-    if smtp_port is not None:
-        settings.update(smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_starttls=False)
-    service = IssuerService(Settings.load(home=home, base_url=BASE_URL, database_url=database_url,
-                                          **settings))
+def _initialised(settings: Settings) -> IssuerService:
+    service = IssuerService(settings)
     service.init()
     return service
 
 
+def make_service(home: Path, *, smtp_port: int | None = None, database_url: str | None = None,
+                 build: ServiceFactory = _initialised, **settings: Any) -> IssuerService:
+    if smtp_port is not None:
+        settings.update(smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_starttls=False)
+    return build(Settings.load(home=home, base_url=BASE_URL, database_url=database_url,
+                               **settings))
+
+
 @pytest.fixture
-def service(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[IssuerService]:
-    city = make_service(tmp_path / "home", smtp_port=smtp_server.port)
-    yield city
-    city.database.dispose()
+def service(tmp_path: Path, smtp_server: SmtpServer,
+            service_factory: ServiceFactory) -> IssuerService:
+    return make_service(tmp_path / "home", smtp_port=smtp_server.port, build=service_factory)
 
 
 def issue(service: IssuerService, email: str, name: str = "Camille Martin", *,
@@ -188,11 +192,10 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 # --- the badge e-mail --------------------------------------------------------------------------
 
 @pytest.fixture
-def service_on(database_url: str, tmp_path: Path,
-               smtp_server: SmtpServer) -> Iterator[IssuerService]:
-    city = make_service(tmp_path / "home", smtp_port=smtp_server.port, database_url=database_url)
-    yield city
-    city.database.dispose()
+def service_on(database_url: str, tmp_path: Path, smtp_server: SmtpServer,
+               service_factory: ServiceFactory) -> IssuerService:
+    return make_service(tmp_path / "home", smtp_port=smtp_server.port, database_url=database_url,
+                       build=service_factory)
 
 
 def test_badge_email_arrives_in_french_then_english_with_page_linkedin_and_downloads(

@@ -21,6 +21,7 @@ from issuer.status_list import read_status_bit
 from issuer.storage import models as rows
 from issuer.verification import VerificationReport, verify
 from issuer.web import create_app
+from tests.plugins.factory import ServiceFactory
 
 INSTALLATION = date(2025, 6, 13)      # designation of the first members (domain brief)
 SECTORS = ("Centre", "Est", "Ouest", "Nord", "Sud")
@@ -28,18 +29,14 @@ AFTER_FIRST_MANDATE = datetime(2027, 6, 14, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> IssuerService:
-    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
-    service.init()
-    return service
+def service(tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
 
 
 @pytest.fixture
-def service_on(database_url: str, tmp_path: Path) -> IssuerService:
-    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org",
-                                          database_url=database_url))
-    service.init()
-    return service
+def service_on(database_url: str, tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org",
+                                         database_url=database_url))
 
 
 def resident(number: int, sector: str, start: date = INSTALLATION, **fields: object) -> NewMember:

@@ -28,24 +28,21 @@ from issuer.storage.models import Base
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 from issuer.verification import VerificationReport, verify
 from issuer.web import create_app
+from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 ACTOR = "coordinatrice@ville-roubaix.example"
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> IssuerService:
-    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
-    service.init()
-    return service
+def service(tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
 
 
 @pytest.fixture
-def service_on(database_url: str, tmp_path: Path) -> IssuerService:
-    service = IssuerService(Settings.load(home=tmp_path, base_url="https://badges.example.org",
-                                          database_url=database_url))
-    service.init()
-    return service
+def service_on(database_url: str, tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org",
+                                         database_url=database_url))
 
 
 def breakfast(service: IssuerService, email: str, name: str, event: int = 7,

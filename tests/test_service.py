@@ -23,6 +23,7 @@ from issuer.schema import schema_errors
 from issuer.service import IssuedBadge, IssueRequest, IssuerService, verification_context_for
 from issuer.settings import Settings
 from issuer.status_list import read_status_bit, status_list_entry
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
@@ -31,18 +32,23 @@ FORMER_MEMBER = "ancien-membre-cln"
 MEDIATOR = "mediateur-numerique"
 
 
-def make_service(home: Path, **settings: Any) -> IssuerService:
+def settings_for(home: Path, **settings: Any) -> Settings:
     values: dict[str, Any] = {"home": home, "base_url": BASE_URL, "did_method": "web",
                               "database_url": None, "key_passphrase": None, **settings}
-    service = IssuerService(Settings(**values))
+    return Settings(**values)
+
+
+def make_service(home: Path, **settings: Any) -> IssuerService:
+    service = IssuerService(settings_for(home, **settings))
     service.init()
     return service
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
+def service(tmp_path_factory: pytest.TempPathFactory,
+            issuer_homes: IssuerHomes) -> IssuerService:
     """One issuer for the module: each test uses its own recipients."""
-    return make_service(tmp_path_factory.mktemp("issuer-home"))
+    return issuer_homes.service(settings_for(tmp_path_factory.mktemp("issuer-home")))
 
 
 def breakfast(email: str, event: int = 7, **fields: Any) -> IssueRequest:
@@ -487,7 +493,7 @@ def test_after_rotation_earlier_badges_still_verify(
 
 def test_after_rotation_earlier_badges_get_a_valid_verdict(
         rotated: tuple[IssuerService, IssuedBadge, IssuedBadge, set[str]]) -> None:
-    verification = pytest.importorskip("issuer.verification")
+    from issuer import verification
     service, before, after, _old = rotated
     context = verification_context_for(IssuerService(service.settings))
     for issued in (before, after):

@@ -12,15 +12,13 @@ import pytest
 from issuer.service import IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
+from tests.plugins.factory import ServiceFactory
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> IssuerService:
-    settings = Settings.load(home=tmp_path, base_url="https://badges.example.org",
-                             database_url=database_url)
-    service = IssuerService(settings)
-    service.init()
-    return service
+def service(database_url: str, tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org",
+                                         database_url=database_url))
 
 
 def _attendees(start: int, stop: int) -> list[IssueRequest]:

@@ -44,6 +44,7 @@ from issuer.storage.db import Database, alembic_config
 from issuer.storage.models import AuditEntry, Base
 from issuer.storage.workspace_models import EmailMessage, User
 from tests.plugins.admin import BASE_URL, build_admin_app
+from tests.plugins.factory import ServiceFactory
 
 PASSWORD = "un mot de passe assez long"
 WRONG = "mauvais mot de passe"
@@ -151,16 +152,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[IssuerService]:
+def service(database_url: str, tmp_path: Path,
+            service_factory: ServiceFactory) -> IssuerService:
     """A service of its own on SQLite or PostgreSQL; e-mails go to its outbox folder."""
-    settings = Settings(home=tmp_path / "home", base_url=BASE_URL, database_url=database_url,
-                        key_passphrase=None, identity_secret=None, smtp_host=None)
-    issuer = IssuerService(settings)
-    issuer.init()
-    try:
-        yield issuer
-    finally:
-        issuer.database.dispose()
+    return service_factory(Settings(home=tmp_path / "home", base_url=BASE_URL,
+                                   database_url=database_url, key_passphrase=None,
+                                   identity_secret=None, smtp_host=None))
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from issuer.status_list import status_list_entry
 from issuer.storage.models import AuditEntry
 from issuer.storage.skill_badge_models import EvidenceFileRow, SkillBadgeRow
 from issuer.verification import verify
+from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
 PROFILE = model.IssuerProfile(
@@ -46,18 +47,13 @@ ALIGNMENT_TERMS = ("targetName", "targetUrl", "targetCode", "targetFramework", "
                    "targetDescription")
 
 
-def _service(home: Path, database_url: str | None = None) -> IssuerService:
-    service = IssuerService(Settings.load(home=home, base_url=BASE_URL,
-                                          database_url=database_url))
-    service.init()
-    return service
+def _service(build: ServiceFactory, home: Path, database_url: str | None = None) -> IssuerService:
+    return build(Settings.load(home=home, base_url=BASE_URL, database_url=database_url))
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> IssuerService:
-    made = _service(tmp_path / "home")
-    yield made
-    made.database.dispose()
+def service(tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    return _service(service_factory, tmp_path / "home")
 
 
 def _seed_version(version: int = 1) -> Any:
@@ -208,8 +204,9 @@ def _issue(service: IssuerService, slug: str, email: str = "mediatrice@example.o
                                           send_email=False)
 
 
-def test_skill_badge_is_issued_with_narrative_link_and_file_and_verifies(tmp_path, database_url):
-    service = _service(tmp_path / "home", database_url)
+def test_skill_badge_is_issued_with_narrative_link_and_file_and_verifies(tmp_path, database_url,
+                                                                        service_factory):
+    service = _service(service_factory, tmp_path / "home", database_url)
     skill_badges.create_skill_badge(service, "skill", "ANI-01", actor="coord@example.org")
     issued = _issue(service, "competence-ani-01",
                     narrative="A animé trois ateliers **Mallette Cyber**.",

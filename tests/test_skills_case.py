@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from issuer.skills.catalogue import (
 )
 from issuer.skills.edits import SkillDraft
 from issuer.storage.models import AuditEntry
+from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
 AUTHOR = "coordination@example.org"
@@ -52,12 +52,10 @@ ESCO_E_SERVICES = "http://data.europa.eu/esco/skill/16a00c69-9c74-4c37-96d7-6301
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[IssuerService]:
-    issuer = IssuerService(Settings.load(home=tmp_path / "home", base_url=BASE_URL,
-                                         database_url=database_url))
-    issuer.init()
-    yield issuer
-    issuer.database.dispose()
+def service(database_url: str, tmp_path: Path,
+            service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path / "home", base_url=BASE_URL,
+                                        database_url=database_url))
 
 
 def edited_catalogue() -> SkillCatalogue:

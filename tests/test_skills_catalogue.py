@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from issuer.skills.uris import (
     skill_version_uri,
 )
 from issuer.storage.models import AuditEntry
+from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
 AUTHOR = "coordination@example.org"
@@ -53,12 +53,10 @@ NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def service(database_url: str, tmp_path: Path) -> Iterator[IssuerService]:
-    issuer = IssuerService(Settings.load(home=tmp_path / "home", base_url=BASE_URL,
-                                         database_url=database_url))
-    issuer.init()
-    yield issuer
-    issuer.database.dispose()
+def service(database_url: str, tmp_path: Path,
+            service_factory: ServiceFactory) -> IssuerService:
+    return service_factory(Settings.load(home=tmp_path / "home", base_url=BASE_URL,
+                                        database_url=database_url))
 
 
 def new_skill(code: str = "ACC-03", domain: str = "ACC", name: str = "Tenir une permanence",

@@ -26,17 +26,16 @@ from issuer.verification.holder import (
     check_holder,
     identity_matches,
 )
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
-    made = IssuerService(Settings(home=tmp_path_factory.mktemp("home"), base_url=BASE_URL,
-                                  did_method="web", database_url=None, key_passphrase=None))
-    made.init()
-    return made
+def service(tmp_path_factory: pytest.TempPathFactory, issuer_homes: IssuerHomes) -> IssuerService:
+    return issuer_homes.service(Settings(home=tmp_path_factory.mktemp("home"), base_url=BASE_URL,
+                                         did_method="web", database_url=None, key_passphrase=None))
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
@@ -31,11 +32,9 @@ EDITION_NAME = "Petit-déjeuner de l'inclusion numérique nº 7 (11 octobre 2024
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
-    made = IssuerService(Settings(home=tmp_path_factory.mktemp("home"), base_url=BASE_URL,
-                                  did_method="web", database_url=None, key_passphrase=None))
-    made.init()
-    return made
+def service(tmp_path_factory: pytest.TempPathFactory, issuer_homes: IssuerHomes) -> IssuerService:
+    return issuer_homes.service(Settings(home=tmp_path_factory.mktemp("home"), base_url=BASE_URL,
+                                         did_method="web", database_url=None, key_passphrase=None))
 
 
 @pytest.fixture(scope="module")

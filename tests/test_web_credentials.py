@@ -32,6 +32,7 @@ from issuer.settings import Settings
 from issuer.web import create_app
 from issuer.web.security import CONTENT_SECURITY_POLICY
 from issuer.web.views.credentials import is_indexable, prefers_json
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -43,7 +44,8 @@ FILES = ("credential.json", "credential.jwt", "badge.png", "badge.svg", "preview
 # --- fixtures ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IssuerService]:
+def service(tmp_path_factory: pytest.TempPathFactory,
+            issuer_homes: IssuerHomes) -> Iterator[IssuerService]:
     home = tmp_path_factory.mktemp("issuer-home")
     with pytest.MonkeyPatch.context() as patch:
         for variable in [name for name in os.environ if name.startswith("ISSUER_")]:
@@ -51,9 +53,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IssuerService]
         patch.delenv("DATABASE_URL", raising=False)
         patch.setenv("ISSUER_HOME", str(home))
         patch.setenv("ISSUER_BASE_URL", BASE_URL)
-        city = IssuerService(Settings.load())
-        city.init()
-        yield city
+        yield issuer_homes.service(Settings.load())
 
 
 @pytest.fixture
@@ -362,8 +362,8 @@ def test_qr_code_is_an_svg_of_the_page_address(client: TestClient,
     assert response.headers["content-type"].startswith("image/svg+xml")
     root = safe_xml.fromstring(response.content)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    zxingcpp = pytest.importorskip("zxingcpp")
-    cairosvg = pytest.importorskip("cairosvg")
+    import cairosvg  # test dependencies (pyproject.toml): a missing one is a failure
+    import zxingcpp
     png = cairosvg.svg2png(bytestring=response.content, output_width=400, output_height=400)
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert [code.text for code in found] == [f"{BASE_URL}/credentials/{named_member.credential_id}"]

@@ -23,6 +23,7 @@ from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 PUBLIC_ADDRESS = "93.184.216.34"
@@ -30,12 +31,10 @@ BREAKFAST = "petit-dejeuner-inclusion-numerique"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
+def service(tmp_path_factory: pytest.TempPathFactory, issuer_homes: IssuerHomes) -> IssuerService:
     home = tmp_path_factory.mktemp("issuer-home")
-    service = IssuerService(Settings(home=home, base_url=BASE_URL, did_method="web",
-                                     database_url=None, key_passphrase=None))
-    service.init()
-    return service
+    return issuer_homes.service(Settings(home=home, base_url=BASE_URL, did_method="web",
+                                         database_url=None, key_passphrase=None))
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
+from tests.plugins.factory import IssuerHomes
 from tests.test_ob2_verification import KEY_URL, Web, issuer_web, sign, signed_assertion
 from tests.test_web_verifier import paste, verdict_box
 
@@ -23,12 +24,10 @@ BASE_URL = "https://verifier.example.org"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> IssuerService:
-    service = IssuerService(Settings(home=tmp_path_factory.mktemp("issuer-home"),
-                                     base_url=BASE_URL, did_method="web", database_url=None,
-                                     key_passphrase=None))
-    service.init()
-    return service
+def service(tmp_path_factory: pytest.TempPathFactory, issuer_homes: IssuerHomes) -> IssuerService:
+    return issuer_homes.service(Settings(home=tmp_path_factory.mktemp("issuer-home"),
+                                         base_url=BASE_URL, did_method="web", database_url=None,
+                                         key_passphrase=None))
 
 
 @pytest.fixture

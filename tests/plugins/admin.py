@@ -11,6 +11,9 @@
   script; a browser's same-origin POST passes the CSRF check too). The account is
   `client.admin_user` and its password `client.admin_password`.
 
+Both build their service with `issuer_homes` (tests/plugins/factory.py): keys made once per
+session, a migrated SQLite database copied, each test still in a home of its own.
+
 Plain helpers for tests that need more control: `build_admin_app`, `create_account`,
 `sign_in`, `fast_hasher` (Argon2id with tiny costs, so a test signing in ten times stays fast).
 """
@@ -34,6 +37,7 @@ from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage.workspace_models import User
 from issuer.web import create_app
+from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -45,10 +49,16 @@ def fast_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def build_admin_app(home: Path, database_url: str | None = None) -> tuple[FastAPI, IssuerService]:
+def build_admin_app(home: Path, database_url: str | None = None, *,
+                    homes: IssuerHomes | None = None, key_set: int = 0,
+                    ) -> tuple[FastAPI, IssuerService]:
+    """The app on an initialised service; with `homes`, made from the session's templates."""
     settings = Settings.load(home=home, base_url=BASE_URL, database_url=database_url)
-    service = IssuerService(settings)
-    service.init()
+    if homes is not None:
+        service = homes.service(settings, key_set=key_set)
+    else:
+        service = IssuerService(settings)
+        service.init()
     app = create_app(settings, service)
     app.state.accounts = Accounts(service.database, hasher=fast_hasher(),
                                   alert_owner=sign_in_alerts_for(service))
@@ -79,21 +89,23 @@ def sign_in(app: FastAPI, email: str, password: str = DEFAULT_PASSWORD, **client
 
 
 @pytest.fixture
-def admin_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FastAPI, IssuerService]]:
+def admin_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              issuer_homes: IssuerHomes) -> Iterator[tuple[FastAPI, IssuerService]]:
     _clean_environment(monkeypatch)
-    app, service = build_admin_app(tmp_path / "home")
+    app, service = build_admin_app(tmp_path / "home", homes=issuer_homes)
     yield app, service
     service.database.dispose()
 
 
 @pytest.fixture
-def admin_app_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def admin_app_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, issuer_homes: IssuerHomes,
                  ) -> Iterator[Callable[[str], tuple[FastAPI, IssuerService]]]:
     _clean_environment(monkeypatch)
     services: list[IssuerService] = []
 
     def make(database_url: str) -> tuple[FastAPI, IssuerService]:
-        app, service = build_admin_app(tmp_path / f"home-{len(services)}", database_url)
+        app, service = build_admin_app(tmp_path / f"home-{len(services)}", database_url,
+                                       homes=issuer_homes, key_set=len(services))
         services.append(service)
         return app, service
 
