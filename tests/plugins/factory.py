@@ -35,7 +35,6 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL, make_url
 
-from issuer.catalogue import CATALOGUE_DIR_ENV
 from issuer.service import IDENTITY_SECRET_FILE, IssuerService
 from issuer.settings import Settings
 from issuer.storage import repositories as repo
@@ -48,7 +47,8 @@ _INIT_INPUTS = {"base_url", "did_method", "key_passphrase", "identity_secret",
                 *(name for name in Settings.model_fields if name.startswith("profile_"))}
 # Read from the environment, not from the settings: a home made under one of these is made by
 # the real init() (keys from the environment; a catalogue folder a test may edit in place).
-_ENVIRONMENT_INPUTS = ("ISSUER_ED25519_PRIVATE_KEY", "ISSUER_RSA_PRIVATE_KEY", CATALOGUE_DIR_ENV)
+_ENVIRONMENT_INPUTS = ("ISSUER_ED25519_PRIVATE_KEY", "ISSUER_RSA_PRIVATE_KEY",
+                       "ISSUER_CATALOGUE_DIR")
 
 
 class IssuerHomes:
