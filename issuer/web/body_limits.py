@@ -88,7 +88,9 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/verifier": VERIFICATION,
     "/verify": VERIFICATION,
     "/api/v1/verify": VERIFICATION,
+    "/api/v1/verify/holder": VERIFICATION,  # the badge again, with the address to compare
     # Public forms.
+    "/credentials/{credential_id}": PUBLIC_FORM,  # "is this badge theirs?": one address
     "/admin/connexion": PUBLIC_FORM,
     "/admin/invitation/{token}": PUBLIC_FORM,
     "/reclamer/{token}": PUBLIC_FORM,
