@@ -9,6 +9,7 @@ the client, not by timing or RSS."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,10 @@ def drive(app: FastAPI, method: str, path: str, *, total: int, cookie: str | Non
     async def run() -> None:
         await app(scope, receive, send)
 
-    anyio.run(run)
+    # In a thread of its own: the browser tests' Playwright (sync API) keeps an event loop
+    # running in the main thread for the rest of the session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, run).result()
     return status, pulled
 
 
