@@ -4,7 +4,6 @@ error is reported as "unknown" (never "valid"), and the verdict they add up to."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,33 +15,18 @@ from issuer.verification.issuers import check_issuer_known, issuer_of
 from issuer.verification.jwt import check_jwt
 from issuer.verification.ob2 import read_ob2, verify_ob2
 from issuer.verification.proofs import ProofResult, check_embedded_proofs
-from issuer.verification.report import CHECK_NAMES, Check, Verdict, VerificationReport
+from issuer.verification.report import (
+    CHECK_NAMES,
+    VerificationReport,
+    internal_error,
+    not_checked,
+    verdict_of,
+)
 from issuer.verification.status import Status, check_status
 from issuer.verification.validity import Validity, check_validity
 
 # The package's logger, named as it was before the verifier was split into modules.
 _LOG = logging.getLogger(__package__)
-
-
-def _skipped(name: str) -> Check:
-    return Check(name, "skipped", f"{name}.not_checked", "Non vérifié : le fichier est illisible.",
-                 "Not checked: the file is unreadable.")
-
-
-def _internal_error(name: str) -> Check:
-    _LOG.exception("verification check %r failed unexpectedly", name)
-    return Check(name, "unknown", f"{name}.internal_error",
-                 "Cette vérification n'a pas pu être menée à bien (erreur interne).",
-                 "This check could not be completed (internal error).")
-
-
-def _verdict(checks: Iterable[Check]) -> Verdict:
-    outcomes = {check.outcome for check in checks}
-    if "failed" in outcomes:
-        return "invalid"
-    if "unknown" in outcomes:
-        return "indeterminate"
-    return "valid"
 
 
 def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> VerificationReport:
@@ -56,7 +40,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     reading = read_input(data, context.max_input_bytes, context.cost_limits)
     credential = reading.credential
     if credential is None:
-        checks = (reading.format_check, *(_skipped(name) for name in CHECK_NAMES[1:]))
+        checks = (reading.format_check, *(not_checked(name) for name in CHECK_NAMES[1:]))
         return VerificationReport("invalid", checks, reading.input_format, None, None, None,
                                   False, None, None, None, None, None, None, labels)
 
@@ -68,7 +52,7 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     try:
         schema_check = check_schema(credential, context_result.data_model, kind)
     except Exception:  # noqa: BLE001
-        schema_check = _internal_error("schema")
+        schema_check = internal_error(_LOG, "schema")
     try:
         if reading.token is not None:
             proofs = check_jwt(reading, credential, issuer_id, context_result.data_model,
@@ -77,13 +61,13 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
             proofs = check_embedded_proofs(credential, issuer_id, context_result.readable,
                                            context)
     except Exception:  # noqa: BLE001
-        proofs = ProofResult(_internal_error("proof"), _internal_error("issuer_key"))
+        proofs = ProofResult(internal_error(_LOG, "proof"), internal_error(_LOG, "issuer_key"))
     known_check, label = check_issuer_known(issuer_id, issuer_name, proofs.issuer_key,
                                             context.known_issuers)
     try:
         validity = check_validity(credential, context_result.data_model, now)
     except Exception:  # noqa: BLE001
-        validity = Validity(_internal_error("validity"), None, None, None)
+        validity = Validity(internal_error(_LOG, "validity"), None, None, None)
     # Status is read only for a credential not already shown forged, and fetched only once its
     # proof verified with a key bound to the issuer (VERIFICATION.md R17).
     outcomes = (proofs.proof.outcome, proofs.issuer_key.outcome)
@@ -92,12 +76,12 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
         status = check_status(credential, issuer_id, authentic, now, context,
                               may_fetch=outcomes == ("passed", "passed"))
     except Exception:  # noqa: BLE001
-        status = Status(_internal_error("status"), None, None)
+        status = Status(internal_error(_LOG, "status"), None, None)
 
     checks = (reading.format_check, context_result.check, type_check, schema_check, proofs.proof,
               proofs.issuer_key, known_check, validity.check, status.check)
     return VerificationReport(
-        verdict=_verdict(checks), checks=checks, input_format=reading.input_format,
+        verdict=verdict_of(checks), checks=checks, input_format=reading.input_format,
         credential=credential, issuer_id=issuer_id, issuer_name=issuer_name,
         issuer_known=label is not None, issuer_label=label, revoked=status.revoked,
         suspended=status.suspended, expired=validity.expired, valid_from=validity.valid_from,

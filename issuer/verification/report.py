@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +53,36 @@ def make_check(name: str, outcome: Outcome, code: str, **details: Any) -> Check:
 def check_from_error(name: str, outcome: Outcome, error: IssuerError,
                      code: str | None = None) -> Check:
     return Check(name, outcome, code or error.code, error.message_fr, error.message_en)
+
+
+def not_checked(name: str, *, unsupported: bool = False) -> Check:
+    """A later check skipped because the input could not be read (or is a format we do not
+    read), for every pipeline."""
+    if unsupported:
+        return Check(name, "skipped", f"{name}.not_checked",
+                     "Non vérifié : format non pris en charge.",
+                     "Not checked: unsupported format.")
+    return Check(name, "skipped", f"{name}.not_checked", "Non vérifié : le fichier est illisible.",
+                 "Not checked: the file is unreadable.")
+
+
+def internal_error(logger: logging.Logger, name: str) -> Check:
+    """A check whose code failed unexpectedly (call it in the `except` block: the traceback is
+    logged), reported "unknown" (never "valid")."""
+    logger.exception("verification check %r failed unexpectedly", name)  # noqa: LOG004 - called in except blocks
+    return Check(name, "unknown", f"{name}.internal_error",
+                 "Cette vérification n'a pas pu être menée à bien (erreur interne).",
+                 "This check could not be completed (internal error).")
+
+
+def verdict_of(checks: Iterable[Check]) -> Verdict:
+    """`invalid` if any check failed, else `indeterminate` if any is unknown, else `valid`."""
+    outcomes = {check.outcome for check in checks}
+    if "failed" in outcomes:
+        return "invalid"
+    if "unknown" in outcomes:
+        return "indeterminate"
+    return "valid"
 
 
 _SEVERITY: dict[str, int] = {"failed": 4, "unknown": 3, "warning": 2, "passed": 1, "skipped": 0}

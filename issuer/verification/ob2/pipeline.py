@@ -22,7 +22,10 @@ from issuer.verification.report import (
     Check,
     Verdict,
     VerificationReport,
+    internal_error,
     make_check,
+    not_checked,
+    verdict_of,
 )
 from issuer.verification.validity import Validity
 
@@ -33,34 +36,12 @@ _WHAT = {"json": ("JSON", "JSON"), "jwt": ("JWS", "JWS"), "png": ("image PNG", "
          "svg": ("image SVG", "SVG image"), "unreadable": ("?", "?")}
 
 
-def _not_checked(name: str, unsupported: bool) -> Check:
-    if unsupported:
-        return Check(name, "skipped", f"{name}.not_checked",
-                     "Non vérifié : format non pris en charge.",
-                     "Not checked: unsupported format.")
-    return Check(name, "skipped", f"{name}.not_checked", "Non vérifié : le fichier est illisible.",
-                 "Not checked: the file is unreadable.")
-
-
-def _internal_error(name: str) -> Check:
-    _LOG.exception("Open Badges 2.0 check %r failed unexpectedly", name)
-    return Check(name, "unknown", f"{name}.internal_error",
-                 "Cette vérification n'a pas pu être menée à bien (erreur interne).",
-                 "This check could not be completed (internal error).")
-
-
 def _unread(reading: Ob2Input, format_check: Check, labels: tuple[str, ...]) -> VerificationReport:
     unsupported = format_check.outcome != "failed"
-    checks = (format_check, *(_not_checked(name, unsupported) for name in CHECK_NAMES[1:]))
+    checks = (format_check, *(not_checked(name, unsupported=unsupported) for name in CHECK_NAMES[1:]))
     verdict: Verdict = "invalid" if format_check.outcome == "failed" else "indeterminate"
     return VerificationReport(verdict, checks, reading.input_format, None, None, None, False,
                               None, None, None, None, None, None, labels, standard="ob2")
-
-
-def _verdict(checks: tuple[Check, ...]) -> Any:
-    outcomes = {check.outcome for check in checks}
-    return "invalid" if "failed" in outcomes else \
-        "indeterminate" if "unknown" in outcomes else "valid"
 
 
 def _issuer(assertion: dict[str, Any], authenticity: Authenticity) -> tuple[str | None,
@@ -118,8 +99,8 @@ def verify_ob2(reading: Ob2Input, context: VerificationContext, now: datetime,
     try:
         authenticity, signed = _authenticity(reading, given, documents)
     except Exception:  # noqa: BLE001 - a stranger's documents: logged, "unknown", never valid
-        authenticity, signed = Authenticity(_internal_error("proof"),
-                                            _internal_error("issuer_key"), None), False
+        authenticity, signed = Authenticity(internal_error(_LOG, "proof"),
+                                            internal_error(_LOG, "issuer_key"), None), False
     how_fr, how_en = _HOW[signed]
     what_fr, what_en = _WHAT[reading.input_format]
     if reading.url is not None:
@@ -137,18 +118,18 @@ def verify_ob2(reading: Ob2Input, context: VerificationContext, now: datetime,
     try:
         validity = check_ob2_validity(assertion, now)
     except Exception:  # noqa: BLE001
-        validity = Validity(_internal_error("validity"), None, None, None)
+        validity = Validity(internal_error(_LOG, "validity"), None, None, None)
     try:
         revocation = check_revocation(authenticity, not signed, documents)
     except Exception:  # noqa: BLE001
-        revocation = Revocation(_internal_error("status"), None)
+        revocation = Revocation(internal_error(_LOG, "status"), None)
     known_check, label = check_issuer_known(issuer_id, issuer_name, authenticity.issuer_key,
                                             context.known_issuers)
     checks = (format_check, check_context(assertion), check_types(assertion, badge, issuer),
               check_schema(assertion, badge, issuer), authenticity.proof,
               authenticity.issuer_key, known_check, validity.check, revocation.check)
     return VerificationReport(
-        verdict=_verdict(checks), checks=checks, input_format=reading.input_format,
+        verdict=verdict_of(checks), checks=checks, input_format=reading.input_format,
         credential=credential, issuer_id=issuer_id, issuer_name=issuer_name,
         issuer_known=label is not None, issuer_label=label, revoked=revocation.revoked,
         suspended=None, expired=validity.expired, valid_from=validity.valid_from,
