@@ -22,7 +22,7 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,17 +132,18 @@ class KeyStore:
         if cached is not None and cached[0] == generation:
             return list(cached[1])
         with self._lock:
-            metadata = self._metadata()
-            found: list[IssuerKey] = []
-            for entry in metadata.get("keys", []):
-                path = self.directory / entry["file"]
-                if not path.exists():
-                    continue
-                found.append(self._read_key_file(path, entry))
-            found.extend(self._environment_keys())
-            ordered = sorted(found, key=lambda k: k.created)
+            ordered = self._load(self._read_key_file, self._environment_keys())
             self._private = (generation, ordered)
         return list(ordered)
+
+    def _load(self, read: Callable[[Path, dict[str, Any]], IssuerKey],
+              extra: list[IssuerKey]) -> list[IssuerKey]:
+        """Every key listed in keys.json whose file exists, read by `read`, plus `extra`,
+        oldest first."""
+        found = [read(self.directory / entry["file"], entry)
+                 for entry in self._metadata().get("keys", [])
+                 if (self.directory / entry["file"]).exists()]
+        return sorted([*found, *extra], key=lambda k: k.created)
 
     def public_keys(self) -> list[IssuerKey]:
         """Every known key without its private half, oldest first: what DID documents and
@@ -153,15 +154,8 @@ class KeyStore:
         if cached is not None and cached[0] == generation:
             return list(cached[1])
         with self._lock:
-            metadata = self._metadata()
-            found: list[IssuerKey] = []
-            for entry in metadata.get("keys", []):
-                path = self.directory / entry["file"]
-                if not path.exists():
-                    continue
-                found.append(self._public_key_of(path, entry))
-            found.extend(without_private(key) for key in self._environment_keys())
-            ordered = sorted(found, key=lambda k: k.created)
+            ordered = self._load(self._public_key_of,
+                                 [without_private(key) for key in self._environment_keys()])
             self._public = (generation, ordered)
         return list(ordered)
 

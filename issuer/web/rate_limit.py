@@ -17,7 +17,6 @@ least-recently-seen eviction, so memory stays bounded whatever arrives.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import threading
 import time
@@ -26,11 +25,11 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from issuer.sign_in_throttle import client_key as throttle_client_key
+
 DEFAULT_LIMIT = 30
 DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_MAX_CLIENTS = 10_000
-IPV6_CLIENT_PREFIX = 64
-"""An IPv6 host usually holds a whole /64: counting per address would let one client rotate."""
 
 
 class RateLimiter:
@@ -93,17 +92,9 @@ def client_key(request: Request) -> str:
     """The client address the limit applies to. It is the TCP peer, or the address a trusted
     reverse proxy forwarded: `issuer serve --proxy-headers` makes uvicorn put the
     X-Forwarded-For address there, only for the proxy it trusts. Reading the header ourselves
-    would let anyone pick a fresh identity per request."""
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host or "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
-    return str(address)
+    would let anyone pick a fresh identity per request. Counted like sign-in failures: an IPv6
+    client per /64 (`issuer.sign_in_throttle.client_key`)."""
+    return throttle_client_key(request.client.host if request.client else None)
 
 
 _APP_LIMITER_LOCK = threading.Lock()
