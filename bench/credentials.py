@@ -1,9 +1,9 @@
 """Real City credentials for the benchmarks: the Petit-déjeuner de l'inclusion numérique badge
-from the seed catalogue, built by `issuer.credential.build_credential` as the service builds it.
+from the seed catalogue, built by `issuer.openbadges.credential.build_credential` as the service builds it.
 
 Every credential gets a new id, a new recipient (subject id, salt, hashed e-mail) and a new
 status index, so the only thing a measure can reuse from one credential to the next is what
-the issuer itself reuses: the document shape (`issuer.canonical` caches its JSON-LD expansion).
+the issuer itself reuses: the document shape (`issuer.openbadges.canonical` caches its JSON-LD expansion).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from issuer import credential as model
-from issuer.catalogue import load_catalogue
-from issuer.credential import IssuerProfile
-from issuer.status_list import status_list_entry
+from issuer.issuance.catalogue import load_catalogue
+from issuer.openbadges import credential as model
+from issuer.openbadges.credential import IssuerProfile
+from issuer.openbadges.status_list import status_list_entry
 
 BASE_URL = "https://badges.ville-roubaix.fr"
 ISSUER_DID = "did:web:badges.ville-roubaix.fr"

@@ -23,7 +23,7 @@ from typing import Any
 import base58
 
 from bench.credentials import ISSUER_DID, CityCredentials
-from issuer.proofs.vc_jwt import MAX_JWT_LENGTH
+from issuer.openbadges.proofs.vc_jwt import MAX_JWT_LENGTH
 
 MAX_BYTES = 2_000_000
 METHOD = f"{ISSUER_DID}#key-ed25519-bench"
@@ -136,7 +136,7 @@ def _jwt(payload: dict[str, Any]) -> bytes:
 
 def hostile_inputs() -> Iterator[HostileInput]:
     """Every hostile input, each refused before any JSON-LD work: most as `format.too_complex`
-    (`issuer.json_cost`), nesting as `format.too_deep` or unreadable JSON, a PNG of too many
+    (`issuer.openbadges.json_cost`), nesting as `format.too_deep` or unreadable JSON, a PNG of too many
     chunks as a damaged image."""
     too_complex = "format.too_complex"
     yield HostileInput("blank-node clique (RDFC-1.0 poison, 5 nodes)", _json(_clique(5)),

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bench.credentials import ISSUER_DID, CityCredentials
 from bench.hostile import METHOD, costly_but_accepted_inputs, hostile_inputs
-from issuer import canonical
-from issuer.did import DidResolver, build_did_document
-from issuer.proofs.data_integrity import sign_document
-from issuer.verification import VerificationContext, verify
+from issuer.openbadges import canonical
+from issuer.openbadges.did import DidResolver, build_did_document
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.verification import VerificationContext, verify
 
 NORMAL_RUNS = 20
 

@@ -23,8 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bench.credentials import ISSUER_DID, CityCredentials
 from bench.timing import Rate
-from issuer import contexts
-from issuer.proofs.data_integrity import format_datetime, proofs_of, verify_proof_signature
+from issuer.openbadges import contexts
+from issuer.openbadges.proofs.data_integrity import (
+    format_datetime,
+    proofs_of,
+    verify_proof_signature,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP_DIR = ROOT / "tests" / "interop"

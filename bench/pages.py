@@ -30,10 +30,10 @@ from pathlib import Path
 import httpx
 
 from bench.credentials import BADGE_SLUG, EDITION
-from issuer.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.db import sqlite_url
-from issuer.verification import verify
 
 CONCURRENT = 200
 RAW_VERIFICATIONS = 20

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from bench.credentials import ISSUER_DID, CityCredentials
-from issuer.keys import RSA_KEY_SIZE
-from issuer.proofs.data_integrity import sign_document, verify_proof_signature
-from issuer.proofs.vc_jwt import encode_vc_jwt, verify_jwt_signature
+from issuer.issuance.keys import RSA_KEY_SIZE
+from issuer.openbadges.proofs.data_integrity import sign_document, verify_proof_signature
+from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt, verify_jwt_signature
 
 Run = Callable[[], object]
 

@@ -20,6 +20,7 @@ import click
 
 from issuer.errors import IssuerError
 from issuer.i18n import environment_locale, gettext
+from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOCALE = environment_locale()
@@ -91,7 +92,7 @@ def handles_errors(function: F) -> F:
 
 
 def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
-    from issuer.service import IssuerService
+    from issuer.issuance.service import IssuerService
     from issuer.settings import Settings
 
     return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
@@ -99,7 +100,7 @@ def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
 
 def _initialised_service() -> Any:
     """The service, once `issuer init` has created the keys (and the database with them)."""
-    from issuer.keys import KeyStoreError
+    from issuer.issuance.keys import KeyStoreError
 
     service = _service()
     if not service.keystore.has_keys():
@@ -171,7 +172,7 @@ def _save_settings(home: Path, **values: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help=_("Machine-readable output."))
 @handles_errors
 def badges(as_json: bool) -> None:
-    from issuer.catalogue import load_catalogue
+    from issuer.issuance.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     lang = LOCALE
@@ -197,7 +198,7 @@ def badges(as_json: bool) -> None:
 
 # -- issue --------------------------------------------------------------------------------------
 def _write_outputs(service: Any, issued: Any, out: Path) -> None:
-    from issuer.outputs import write_credential_files
+    from issuer.issuance.outputs import write_credential_files
 
     write_credential_files(service, issued, out)
 
@@ -219,7 +220,7 @@ def _write_outputs(service: Any, issued: Any, out: Path) -> None:
 @handles_errors
 def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
           sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
-    from issuer.service import IssueRequest
+    from issuer.issuance.service import IssueRequest
 
     service = _initialised_service()
     issued = service.issue(IssueRequest(
@@ -250,9 +251,9 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
                 show_names: bool, mandate_start: Any) -> None:
     from tqdm import tqdm
 
-    from issuer.attendance import decode_csv_bytes, read_attendance
-    from issuer.outputs import issue_to_folder
-    from issuer.service import IssueRequest
+    from issuer.issuance.outputs import issue_to_folder
+    from issuer.issuance.service import IssueRequest
+    from issuer.workspace.attendance import decode_csv_bytes, read_attendance
 
     service = _initialised_service()
     badge = service.catalogue.badge(badge_slug)
@@ -290,9 +291,9 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
                      "localhost, plain http allowed there): the badge's address, DID documents, "
                      "status lists. Private network addresses stay refused."))
 def verify(source: str, as_json: bool, allow_loopback: bool) -> None:
-    from issuer.fetch import FetchError
-    from issuer.service import verification_context_for
-    from issuer.verification import verify as verify_credential
+    from issuer.issuance.service import verification_context_for
+    from issuer.openbadges.fetch import FetchError
+    from issuer.openbadges.verification import verify as verify_credential
 
     try:
         service = _service()
@@ -322,8 +323,8 @@ def verify(source: str, as_json: bool, allow_loopback: bool) -> None:
 
 def _echo_claims(report: Any) -> None:
     """What the badge says, briefly; headed as unverified unless its content is authentic."""
-    from issuer.verification.claims import claims_of
-    from issuer.verification.wording import english_day, french_day
+    from issuer.openbadges.verification.claims import claims_of
+    from issuer.openbadges.verification.wording import english_day, french_day
 
     claims = claims_of(report)
     day = english_day if LOCALE == "en" else french_day
@@ -352,7 +353,7 @@ def _read_source(source: str, service: Any, allow_loopback: bool) -> bytes:
     """The bytes to verify: fetched like the web verifier fetches an address (same bounds,
     same refusal of private and, unless allowed, loopback addresses), or read from a file."""
     from issuer.errors import InvalidInput
-    from issuer.service import badge_fetcher
+    from issuer.issuance.service import badge_fetcher
 
     if source.startswith(("https://", "http://")):
         fetcher = badge_fetcher(service.settings, allow_loopback=allow_loopback)
@@ -511,7 +512,7 @@ def admin() -> None:
 @click.option("--name", help=_("Name shown in the workspace (default: the start of the e-mail)."))
 @handles_errors
 def admin_create(email: str, name: str | None) -> None:
-    from issuer.accounts import Accounts
+    from issuer.workspace.accounts import Accounts
 
     service = _service()
     password = service.settings.admin_password
@@ -549,7 +550,7 @@ def mail_retry(limit: int | None) -> None:
                      "days ago (run it daily from cron). Status lists do not change."))
 @handles_errors
 def purge() -> None:
-    from issuer.recipients import purge_expired_personal_data
+    from issuer.workspace.recipients import purge_expired_personal_data
 
     report = purge_expired_personal_data(_initialised_service())
     click.echo(_("Purge done (before {cutoff}): people erased: {people}; badges forgotten: "

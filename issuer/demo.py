@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.storage import models as rows
 
 DEMO_DOMAIN = "exemple.roubaix.invalid"
@@ -63,9 +63,9 @@ DEMO_ENDORSEMENT = ("Alex et moi avons accompagné ensemble des habitants sur le
 def seed_demo_network(service: IssuerService) -> list[str]:
     """Two fictional mediators with skill badges of the catalogue, both in the directory, and
     one endorsement between them approved (idempotent). Returns the pages made."""
-    from issuer import endorsements, mediators
-    from issuer.endorsements import EndorsementError
-    from issuer.skill_badges import (
+    from issuer.network import endorsements, mediators
+    from issuer.network.endorsements import EndorsementError
+    from issuer.network.skill_badges import (
         SkillBadgeError,
         SkillEvidence,
         create_skill_badge,

@@ -4,7 +4,7 @@ Two sorts (issue #10, items 1 and 7):
 - **personal** links act as one person: an invitation to the workspace (whoever opens it
   chooses the password of the invited account, an administrator's included) and a sign-in
   link to "Mon espace". Nobody but that person may read them; in outbox mode (no SMTP server)
-  an administrator may, to pass one on, and that reading is audited (issuer.mail.reading).
+  an administrator may, to pass one on, and that reading is audited (issuer.workspace.outbox).
 - **shared** links are shown to a room: an event's claim address (the QR code on the screen).
   A coordinator may see them, but they still work as a key for their window.
 
@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 
 #: Path prefixes (up to the token) of personal links: issuer.web.admin.auth (invitations),
-#: issuer.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace").
+#: issuer.network.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace").
 PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/")
-#: Path prefixes of shared links: issuer.claims.CLAIM_PATH.
+#: Path prefixes of shared links: issuer.workspace.claims.CLAIM_PATH.
 SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/",)
 TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 - a template placeholder
 HIDDEN_LINK = "[lien personnel masqué / personal link hidden]"

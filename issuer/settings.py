@@ -18,8 +18,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from issuer.credential import IssuerProfile
 from issuer.errors import InvalidInput
+from issuer.openbadges.credential import IssuerProfile
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

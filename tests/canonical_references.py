@@ -13,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyld import jsonld
 
-from issuer import contexts
+from issuer.openbadges import contexts
 
 
 def pyld_canonical_form(document: Any) -> str:

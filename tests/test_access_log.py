@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from uvicorn.config import LOGGING_CONFIG
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.web.access_log import ACCESS_LOGGER, OneTimeTokenFilter, log_config
 
 TOKEN = "Zz9-LeakCanary_0123456789abcdefghijklmnopq"

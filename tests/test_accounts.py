@@ -12,7 +12,13 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from issuer.accounts import (
+from issuer.errors import InvalidInput
+from issuer.openbadges.credential import normalise_email
+from issuer.storage.db import Database, sqlite_url
+from issuer.storage.models import AuditEntry
+from issuer.storage.workspace_models import LoginAttempt, User, UserSession
+from issuer.tokens import token_digest
+from issuer.workspace.accounts import (
     AccountError,
     AccountExists,
     AccountPolicy,
@@ -23,13 +29,7 @@ from issuer.accounts import (
     WeakPassword,
     check_password_policy,
 )
-from issuer.credential import normalise_email
-from issuer.errors import InvalidInput
-from issuer.sign_in_throttle import ThrottlePolicy
-from issuer.storage.db import Database, sqlite_url
-from issuer.storage.models import AuditEntry
-from issuer.storage.workspace_models import LoginAttempt, User, UserSession
-from issuer.tokens import token_digest
+from issuer.workspace.sign_in_throttle import ThrottlePolicy
 from tests.plugins.admin import fast_hasher
 
 PASSWORD = "un mot de passe assez long"
@@ -120,7 +120,7 @@ def test_a_second_account_for_the_same_email_is_refused(sqlite_accounts: Account
                                    "camille<x>@ville-roubaix.fr", "camille;x@ville-roubaix.fr"])
 def test_accounts_refuse_the_addresses_recipients_refuse(sqlite_accounts: Accounts,
                                                           email: str) -> None:
-    # One rule for every e-mail address (issuer.credential.normalise_email): these were once
+    # One rule for every e-mail address (issuer.openbadges.credential.normalise_email): these were once
     # accepted for an account although a badge could never be sent to them.
     with pytest.raises(InvalidInput) as refused:
         sqlite_accounts.create_user(email, "Camille", PASSWORD)

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from starlette.datastructures import Headers
 from starlette.routing import Mount, Route
 
-from issuer.account_mail import sign_in_alerts_for
-from issuer.accounts import Accounts
 from issuer.mail import outbox_message
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import EmailMessage
 from issuer.web.admin.auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, safe_next
 from issuer.web.admin.csrf import is_cross_site, origin_of
+from issuer.workspace.account_mail import sign_in_alerts_for
+from issuer.workspace.accounts import Accounts
 from tests.plugins.admin import (
     BASE_URL,
     DEFAULT_PASSWORD,

@@ -12,7 +12,7 @@ from html import unescape
 from sqlalchemy import select
 from starlette.routing import Route
 
-from issuer.service import IssueRequest
+from issuer.issuance.service import IssueRequest
 from issuer.storage.models import AuditEntry
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import ClaimRequest, ClnMember, EmailMessage

@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import event, select
 
-from issuer import verification
-from issuer.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.openbadges import verification
 from issuer.storage import models as rows
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"

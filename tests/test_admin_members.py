@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer import members, recipients
-from issuer.service import IssueRequest, IssuerService
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.workspace import members, recipients
 
 Client = Callable[..., TestClient]
 BREAKFAST = "petit-dejeuner-inclusion-numerique"

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from tests.plugins.admin import BASE_URL
 
 VERIFY = "/api/v1/verify"

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.web.security import CONTENT_SECURITY_POLICY
 from tests.plugins.admin import BASE_URL
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from issuer.attendance import MAX_ROWS, Attendance, decode_csv_bytes, read_attendance
-from issuer.catalogue import BadgeDefinition, load_catalogue
 from issuer.errors import InvalidInput
+from issuer.issuance.catalogue import load_catalogue
+from issuer.openbadges.badge_definitions import BadgeDefinition
+from issuer.workspace.attendance import MAX_ROWS, Attendance, decode_csv_bytes, read_attendance
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import defusedxml.ElementTree as defused_xml
 import pytest
 from PIL import Image, PngImagePlugin
 
-from issuer.baking import (
+from issuer.errors import InvalidInput
+from issuer.openbadges.baking import (
     MAX_IMAGE_BYTES,
     MAX_PAYLOAD_BYTES,
     BakedCredential,
@@ -27,7 +28,6 @@ from issuer.baking import (
     extract_from_svg,
     looks_like_image,
 )
-from issuer.errors import InvalidInput
 
 VALIDATOR = Path(__file__).parent / "fixtures" / "validator"
 OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"

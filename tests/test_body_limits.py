@@ -20,8 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from issuer import claims, events
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.web import body_limits
 from issuer.web.body_limits import (
     ANONYMOUS_ADMIN_BYTES,
@@ -31,6 +30,7 @@ from issuer.web.body_limits import (
     UNLISTED,
     BodyLimit,
 )
+from issuer.workspace import claims, events
 from tests.plugins.admin import BASE_URL
 from tests.route_table import served_routes
 
@@ -308,10 +308,10 @@ def test_unlisted_cap_is_the_smallest_public_one() -> None:
 def test_each_handler_s_own_cap_fits_under_its_route_s_cap() -> None:
     """The handlers keep their precise messages (a form page, a JSON code): the table's cap
     is never below what the handler itself accepts."""
-    from issuer.attendance import MAX_BYTES
-    from issuer.evidence import MAX_FILE_BYTES
+    from issuer.network.evidence import MAX_FILE_BYTES
     from issuer.web.admin.skills import MAX_PACKAGE_BYTES
     from issuer.web.views.verifier import FORM_OVERHEAD_BYTES, MAX_INPUT_BYTES
+    from issuer.workspace.attendance import MAX_BYTES
 
     assert body_limits.VERIFICATION.max_bytes >= MAX_INPUT_BYTES + FORM_OVERHEAD_BYTES
     assert body_limits.ATTENDANCE.max_bytes > MAX_BYTES

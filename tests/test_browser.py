@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from issuer.baking import extract_baked_credential
+from issuer.openbadges.baking import extract_baked_credential
 from tests.plugins.browser import (
     MEMBER_NAME,
     PHONE_VIEWPORT,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pyld import jsonld
 
-from issuer import canonical, contexts, sort_order
 from issuer.errors import SigningRefused
+from issuer.openbadges import canonical, contexts, sort_order
 from tests.canonical_references import pyoxigraph_canonical_form
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -337,7 +337,8 @@ def test_difference_pyoxigraph_keeps_a_string_typed_double_as_written() -> None:
 
 
 def test_difference_sort_order_of_the_wallets() -> None:
-    """Known difference (`issuer.sort_order`): rdf-canonize sorts by UTF-16 code units, RDFC-1.0, pyld
+    """Known difference (`issuer.openbadges.sort_order`): rdf-canonize sorts by UTF-16 code units,
+    RDFC-1.0, pyld
     and pyoxigraph by code point. We canonicalise by code point, compute the wallets' order when
     it differs, and the signer refuses such a document."""
     document = {**_ob_document()}
@@ -463,7 +464,7 @@ def test_deep_nesting_is_refused_not_raised() -> None:
 def test_proof_over_a_lone_surrogate_is_refused_not_raised() -> None:
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from issuer.proofs import data_integrity as di
+    from issuer.openbadges.proofs import data_integrity as di
 
     key = ed25519.Ed25519PrivateKey.generate()
     with pytest.raises((canonical.CanonicalizationError, SigningRefused)):

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyld import jsonld
 
-from issuer import canonical, contexts
+from issuer.openbadges import canonical, contexts
 from tests.canonical_references import pyld_canonical_form, pyoxigraph_canonical_form
 
 EXAMPLES = int(os.environ.get("CANON_FUZZ_EXAMPLES", "40"))

@@ -12,16 +12,11 @@ import jsonschema
 import pytest
 from PIL import Image
 
-from issuer.catalogue import (
-    Catalogue,
-    CatalogueError,
-    LocalizedText,
-    default_catalogue_dir,
-    load_catalogue,
-)
+from issuer.issuance.catalogue import Catalogue, default_catalogue_dir, load_catalogue
+from issuer.openbadges.badge_definitions import CatalogueError, LocalizedText
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = REPO / "issuer" / "schemas" / "ob_v3p0_achievementcredential_schema.json"
+SCHEMA = REPO / "issuer" / "openbadges" / "schemas" / "ob_v3p0_achievementcredential_schema.json"
 SVG = "{http://www.w3.org/2000/svg}"
 PETIT_DEJEUNER = "petit-dejeuner-inclusion-numerique"
 
@@ -319,7 +314,7 @@ def test_edition_dates_are_real_dates(catalogue: Catalogue) -> None:
     assert catalogue.badge(PETIT_DEJEUNER).event(7).date == datetime.date(2024, 10, 11)
 
 
-# --- sort order (issuer.sort_order): tags the wallets and RDFC-1.0 would sort differently ---
+# --- sort order (issuer.openbadges.sort_order): tags the wallets and RDFC-1.0 would sort differently ---
 
 
 def test_tags_sorted_differently_by_the_wallets_are_refused_at_load(catalogue_copy: Path) -> None:

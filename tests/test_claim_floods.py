@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import claims, events
-from issuer.claims import ClaimEmailLimitReached, ClaimLimitReached
-from issuer.events import EventView
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.storage.models import AuditEntry
+from issuer.workspace import claims, events
+from issuer.workspace.claims import ClaimEmailLimitReached, ClaimLimitReached
+from issuer.workspace.events import EventView
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 EVENT = f"/admin/evenements/{BREAKFAST}/10"

@@ -1,4 +1,4 @@
-"""Self-claim at the event (issue #4 item 4), through `issuer.claims` on a real service: the QR
+"""Self-claim at the event (issue #4 item 4), through `issuer.workspace.claims` on a real service: the QR
 code's address works only inside its window, requests wait for approval, approval issues
 through the same path as an attendance list, rejection issues nothing."""
 
@@ -11,15 +11,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from issuer import claims, events
-from issuer.claims import ClaimLimitReached, ClaimNotFound, ClaimWindowClosed, ClaimWindowNotOpen
-from issuer.credential import CITY_TIMEZONE
 from issuer.errors import InvalidInput
-from issuer.events import EventView
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
+from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import ClaimRequest, EventSchedule
+from issuer.workspace import claims, events
+from issuer.workspace.claims import (
+    ClaimLimitReached,
+    ClaimNotFound,
+    ClaimWindowClosed,
+    ClaimWindowNotOpen,
+)
+from issuer.workspace.events import EventView
 from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"

@@ -24,10 +24,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from issuer import cli
-from issuer.baking import extract_baked_credential
-from issuer.did import DidResolver
-from issuer.proofs.data_integrity import verify_proof_signature
-from issuer.proofs.vc_jwt import decode_unverified
+from issuer.openbadges.baking import extract_baked_credential
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.proofs.data_integrity import verify_proof_signature
+from issuer.openbadges.proofs.vc_jwt import decode_unverified
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 BADGE_SLUGS = {BREAKFAST, "membre-cln", "ancien-membre-cln", "mediateur-numerique"}

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from issuer import credential as model
-from issuer.canonical import assert_signable
-from issuer.catalogue import load_catalogue
 from issuer.errors import InvalidInput
-from issuer.schema import schema_errors
-from issuer.status_list import status_list_entry
+from issuer.issuance.catalogue import load_catalogue
+from issuer.openbadges import credential as model
+from issuer.openbadges.canonical import assert_signable
+from issuer.openbadges.schema import schema_errors
+from issuer.openbadges.status_list import status_list_entry
 
 CATALOGUE = load_catalogue()
 PROFILE = model.IssuerProfile(

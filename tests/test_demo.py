@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from issuer.cli import main
 from issuer.demo import DEMO_DOMAIN, demo_badges
-from issuer.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.openbadges.verification import verify
 from issuer.settings import Settings
-from issuer.verification import verify
 from issuer.web import create_app
 
 
@@ -37,8 +37,8 @@ def test_init_demo_issues_one_badge_per_family_once_and_the_home_page_links_them
 
 def test_init_demo_shows_the_mediator_network_in_the_directory_with_an_endorsement(
         tmp_path: Path) -> None:
-    from issuer import endorsements
-    from issuer.mediators import DirectoryQuery, build_directory
+    from issuer.network import endorsements
+    from issuer.network.mediators import DirectoryQuery, build_directory
 
     runner = CliRunner()
     for _ in range(2):

@@ -11,7 +11,7 @@ import base58
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from issuer.did import (
+from issuer.openbadges.did import (
     WALLET_DID_DOCUMENT_MAX_BYTES,
     DidError,
     DidResolver,
@@ -22,7 +22,7 @@ from issuer.did import (
     ed25519_from_multibase,
     ed25519_multibase,
 )
-from issuer.jwk import private_jwk, public_jwk
+from issuer.openbadges.jwk import private_jwk, public_jwk
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"
 KEY_PAIR = json.loads((VECTORS / "keyPair.json").read_text())

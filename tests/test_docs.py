@@ -188,7 +188,8 @@ def package_paths() -> list[str]:
 def test_architecture_lists_every_module_and_package() -> None:
     text = ARCHITECTURE.read_text("utf-8")
     paths = package_paths()
-    assert "canonical.py" in paths and "verification/ob2/" in paths and "web/admin/auth.py" in paths
+    assert "openbadges/canonical.py" in paths and "openbadges/verification/ob2/" in paths
+    assert "web/admin/auth.py" in paths
     missing = [path for path in paths
                if not re.search(r"(?<![\w/.-])" + re.escape(path) + r"(?![\w-])", text)]
     assert not missing, f"docs/ARCHITECTURE.md does not list: {', '.join(missing)}"
@@ -237,11 +238,10 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
-CORE = ("canonical", "jsonld_safety", "json_cost", "contexts", "schema", "proofs", "credential",
-        "endorsement_credential", "status_list", "baking", "did", "fetch", "sandbox", "keys",
-        "catalogue", "names", "errors", "verification")
+CORE = ("openbadges", "names", "errors", "tokens", "one_time_links")
 FRAMEWORKS = {"fastapi", "starlette", "jinja2", "uvicorn", "sqlalchemy", "alembic", "psycopg"}
-ABOVE_CORE = ("issuer.storage", "issuer.web", "issuer.service", "issuer.cli")
+ABOVE_CORE = ("issuer.storage", "issuer.web", "issuer.issuance", "issuer.cli", "issuer.workspace",
+              "issuer.network", "issuer.mail", "issuer.presentation", "issuer.settings")
 # Web modules that still query the database themselves. They predate the layer rule; this list
 # may only shrink (issue 11 moves their queries into domain services).
 WEB_MODULES_WITH_QUERIES = {
@@ -252,10 +252,10 @@ def test_the_core_imports_no_web_framework_and_no_database(
         import_graph: dict[str, set[str]]) -> None:
     text = ARCHITECTURE.read_text("utf-8")
     for name in CORE:  # the rule as ARCHITECTURE.md states it names the same modules
-        assert f"`{name}`" in text or f"`{name}/`" in text, name
+        assert f"{name}.py" in text or f"{name}/" in text, name
     core = [module for module in import_graph
             if module.removeprefix("issuer.").split(".")[0] in CORE]
-    assert "issuer.verification.ob2.signed" in core
+    assert "issuer.openbadges.verification.ob2.signed" in core
     breaches = []
     for start in core:
         seen, todo = {start}, [start]

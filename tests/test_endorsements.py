@@ -1,6 +1,6 @@
 """Peer endorsement of skill badges (issue #5, item 5), the rules: who may endorse what, the
 coordinator's moderation, the signed `EndorsementCredential` (City's key, own status list),
-revocation read from that list, withdrawal, and erasure. Through `issuer.endorsements`, the
+revocation read from that list, withdrawal, and erasure. Through `issuer.network.endorsements`, the
 functions the pages call; the pages themselves are in test_endorsements_web.py."""
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from issuer import endorsements
-from issuer.endorsement_credential import ENDORSEMENT_SCHEMA_URL, clean_comment
-from issuer.endorsements import EndorsementError
 from issuer.errors import InvalidInput
-from issuer.recipients import erase_person, export_person
-from issuer.schema import schema_errors
-from issuer.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.network import endorsements
+from issuer.network.endorsements import EndorsementError
+from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
+from issuer.openbadges.endorsement_credential import ENDORSEMENT_SCHEMA_URL, clean_comment
+from issuer.openbadges.schema import schema_errors
+from issuer.openbadges.verification import verify
 from issuer.settings import Settings
-from issuer.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, IssuedCredential, StatusList
-from issuer.verification import verify
+from issuer.workspace.recipients import erase_person, export_person
 from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
@@ -367,7 +367,7 @@ def test_retention_forgets_the_texts_of_long_revoked_endorsements(
         service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
     from datetime import timedelta
 
-    from issuer.recipients import purge_expired_personal_data
+    from issuer.workspace.recipients import purge_expired_personal_data
 
     signed = approved(service, sacha, camille)
     endorsements.revoke_endorsement(service, signed.view.id, "Signalement", actor=COORDINATOR)
@@ -397,7 +397,7 @@ def test_the_plain_sentence_names_an_endorsement_not_a_badge(
 
 def test_the_erasure_preview_says_how_many_endorsements_will_go(
         service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
-    from issuer.recipients import erasure_preview
+    from issuer.workspace.recipients import erasure_preview
 
     approved(service, sacha, camille)
     assert erasure_preview(service, sacha.recipient_id).endorsements == 1

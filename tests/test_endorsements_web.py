@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer import endorsements
-from issuer.service import IssuerService, verification_context_for
-from issuer.skill_badges import create_skill_badge
-from issuer.verification import verify
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.network import endorsements
+from issuer.network.skill_badges import create_skill_badge
+from issuer.openbadges.verification import verify
 from tests.plugins.admin import BASE_URL
 from tests.test_mediators import award, browser, service_of, signed_in
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from issuer import events
-from issuer.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
-from issuer.verification import verify
+from issuer.workspace import events
 
 
 def test_workshop_badge_carries_the_workshop_as_evidence_and_verifies(tmp_path: Path) -> None:

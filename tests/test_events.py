@@ -1,4 +1,4 @@
-"""Events and attendance (issue #4 items 2 and 3), through `issuer.events` on a real service:
+"""Events and attendance (issue #4 items 2 and 3), through `issuer.workspace.events` on a real service:
 the Petit-déjeuner editions seeded from the catalogue, CLN sessions and workshops added by the
 coordinator, attendance lists (CSV and XLSX) previewed line by line, and one call that issues
 every attendee's badge, idempotent, resumable after a crash, safe with two coordinators at once.
@@ -17,13 +17,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from issuer import events
 from issuer.errors import InvalidInput
-from issuer.events import AttendanceRefused, EventError, EventView
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import Attendance, EmailMessage, EventSchedule
+from issuer.workspace import events
+from issuer.workspace.events import AttendanceRefused, EventError, EventView
 from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"

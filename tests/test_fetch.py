@@ -24,14 +24,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from issuer.did import (
+from issuer.openbadges.did import (
     DidError,
     DidResolver,
     build_did_document,
     did_web_from_url,
     ed25519_from_multibase,
 )
-from issuer.fetch import Fetcher, FetchError, address_allowed, is_loopback
+from issuer.openbadges.fetch import Fetcher, FetchError, address_allowed, is_loopback
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"
 PUBLIC_KEY = ed25519_from_multibase(json.loads((VECTORS / "keyPair.json").read_text())

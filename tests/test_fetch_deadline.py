@@ -21,9 +21,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from issuer import cli, fetch
-from issuer.fetch import Fetcher, FetchError, FetchSlots
-from issuer.service import IssueRequest, IssuerService, bounded_fetcher
+from issuer import cli
+from issuer.issuance.service import IssueRequest, IssuerService, bounded_fetcher
+from issuer.openbadges import fetch
+from issuer.openbadges.fetch import Fetcher, FetchError, FetchSlots
 from issuer.settings import Settings
 from issuer.web import create_app
 from issuer.web.views import verifier

@@ -24,15 +24,25 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.catalogue import load_catalogue
-from issuer.credential import CITY_TIMEZONE, Award, IssuerProfile, Recipient, build_credential
-from issuer.did import build_did_document, did_key_for_ed25519, ed25519_multibase
-from issuer.proofs.data_integrity import sign_document
-from issuer.proofs.vc_jwt import jwt_claims
-from issuer.service import IssuerService, verification_context_for
+from issuer.issuance.catalogue import load_catalogue
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.openbadges.credential import (
+    CITY_TIMEZONE,
+    Award,
+    IssuerProfile,
+    Recipient,
+    build_credential,
+)
+from issuer.openbadges.did import build_did_document, did_key_for_ed25519, ed25519_multibase
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.proofs.vc_jwt import jwt_claims
+from issuer.openbadges.status_list import (
+    StatusBitstring,
+    build_status_list_credential,
+    status_list_entry,
+)
+from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
-from issuer.status_list import StatusBitstring, build_status_list_credential, status_list_entry
-from issuer.verification import VerificationReport, verify
 from tests.test_cli import Issuer
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 
 pytestmark = pytest.mark.interop

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from issuer import endorsements, skill_badges
-from issuer.endorsement_credential import ENDORSEMENT_SCHEMA_URL
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
+from issuer.network import endorsements, skill_badges
+from issuer.openbadges.endorsement_credential import ENDORSEMENT_SCHEMA_URL
 from issuer.settings import Settings
 
 pytestmark = [

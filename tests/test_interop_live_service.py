@@ -13,7 +13,7 @@ has no network mode at all (every socket connection throws, VERIFICATION.md R17)
 resolves to an `https://` URL (did:web spec, "Read (Resolve)"): the did:web drivers of both
 stacks, and the harness's own `didWebDocumentUrl`, would ask for
 `https://127.0.0.1:<port>/.well-known/did.json`, which a plain-HTTP loopback server cannot
-answer. Only our resolver maps a loopback did:web to `http://` (issuer.did, development only).
+answer. Only our resolver maps a loopback did:web to `http://` (issuer.openbadges.did, development only).
 
 Revocation goes through the `IssuerService` the app serves with (the fixture's `service` is
 `app.state.service`): it clears the process's 60 s status list cache after the commit, so the
@@ -36,9 +36,9 @@ from typing import Any
 import httpx
 import pytest
 
-from issuer.baking import extract_from_png
-from issuer.did import did_web_document_url
-from issuer.service import IssueRequest
+from issuer.issuance.service import IssueRequest
+from issuer.openbadges.baking import extract_from_png
+from issuer.openbadges.did import did_web_document_url
 from tests.plugins.browser import LiveServer
 
 pytestmark = pytest.mark.interop
@@ -165,7 +165,7 @@ def test_issuer_is_the_loopback_did_web_whose_document_the_service_serves(live_s
 
     assert did == f"did:web:127.0.0.1%3A{port}"
     # did:web "Read (Resolve)": host (with its %3A-encoded port) + /.well-known/did.json;
-    # issuer.did gives http:// for a loopback host only, which is where we fetched it
+    # issuer.openbadges.did gives http:// for a loopback host only, which is where we fetched it
     assert did_web_document_url(did) == f"{live_server.base_url}/.well-known/did.json"
     assert fetched["before"][did]["id"] == did
     for credential in fetched["credentials"].values():

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from issuer.verification import verify
+from issuer.openbadges.verification import verify
 from tests.plugins.ob2_validator import official_ob2_validator  # noqa: F401 - fixture
 from tests.test_ob2_verification import (
     BADGE_URL,

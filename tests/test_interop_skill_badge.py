@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from issuer import skill_badges
-from issuer.evidence import EvidenceUpload
-from issuer.service import IssuedBadge, IssuerService
+from issuer.issuance.service import IssuedBadge, IssuerService
+from issuer.network import skill_badges
+from issuer.network.evidence import EvidenceUpload
 from issuer.settings import Settings
 
 pytestmark = [

@@ -1,4 +1,4 @@
-"""The wallets' sort order (issue #9, item 3; `issuer.sort_order`), against the wallets themselves.
+"""The wallets' sort order (issue #9, item 3; `issuer.openbadges.sort_order`), against the wallets themselves.
 
 rdf-canonize, in verifier-core and in Digital Bazaar's stack, sorts canonical N-Quads by UTF-16
 code units where RDFC-1.0 says code points. An achievement whose two `tags` are "🎉 fête" and
@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer import contexts
-from issuer.did import DidResolver, did_key_for_ed25519
 from issuer.errors import SigningRefused
-from issuer.proofs.data_integrity import sign_document
-from issuer.verification.context import VerificationContext
-from issuer.verification.pipeline import verify
+from issuer.openbadges import contexts
+from issuer.openbadges.did import DidResolver, did_key_for_ed25519
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.verification.context import VerificationContext
+from issuer.openbadges.verification.pipeline import verify
 
 pytestmark = pytest.mark.interop
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from issuer.did import DidResolver
-from issuer.verification import VerificationContext, verify
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.verification import VerificationContext, verify
 from tests.test_validator_samples import TABLE, reissued_by_did_key
 
 pytestmark = pytest.mark.interop

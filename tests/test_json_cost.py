@@ -1,4 +1,4 @@
-"""Hostile input is refused fast (issue 9, item 5): the cost limits of `issuer.json_cost`
+"""Hostile input is refused fast (issue 9, item 5): the cost limits of `issuer.openbadges.json_cost`
 refuse every generated hostile input before any JSON-LD work, with the right code, while
 every real badge and published document stays far below them. Timing is measured by
 `python -m bench`, not asserted here."""
@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bench.credentials import ISSUER_DID
 from bench.hostile import METHOD, costly_but_accepted_inputs, hostile_inputs
-from issuer.did import DidError, DidResolver, build_did_document
-from issuer.fetch import Fetcher
-from issuer.json_cost import LIMITS, CostLimits, first_excess
-from issuer.verification import VerificationContext, verify
+from issuer.openbadges.did import DidError, DidResolver, build_did_document
+from issuer.openbadges.fetch import Fetcher
+from issuer.openbadges.json_cost import LIMITS, CostLimits, first_excess
+from issuer.openbadges.verification import VerificationContext, verify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = list(hostile_inputs())
@@ -87,7 +87,7 @@ def test_the_citys_credentials_and_published_documents_use_less_than_half_of_eac
     city = Issuer(tmp_path / "city")
     city.ok("init", "--demo")  # one badge of each family, skill badges, an endorsement
     city.ok("publish", "--out", tmp_path / "site")
-    from issuer.service import IssuerService
+    from issuer.issuance.service import IssuerService
     from issuer.settings import Settings
 
     service = IssuerService(Settings(home=tmp_path / "city"))
@@ -168,7 +168,7 @@ def test_too_complex_did_document_is_refused():
 
 
 def test_generated_inputs_fit_the_verifier_input_cap():
-    from issuer.verification.context import MAX_INPUT_BYTES
+    from issuer.openbadges.verification.context import MAX_INPUT_BYTES
 
     assert all(len(h.data) <= MAX_INPUT_BYTES for h in HOSTILE + ACCEPTED)
     assert {h.expected_code for h in HOSTILE} >= {"format.too_complex", "format.too_deep",
@@ -196,7 +196,7 @@ def _media_type(data: bytes) -> str:
 def test_the_api_answers_every_hostile_input_with_a_structured_refusal(tmp_path):
     from starlette.testclient import TestClient
 
-    from issuer.service import IssuerService
+    from issuer.issuance.service import IssuerService
     from issuer.settings import Settings
     from issuer.web.app import create_app
     from issuer.web.rate_limit import RateLimiter

@@ -1,6 +1,6 @@
 """JSON-LD safe mode (issue 9, item 1): nothing JSON-LD drops is ever part of a valid badge.
 
-Property-based: a member of every droppable form (see `issuer.jsonld_safety`) is added at every
+Property-based: a member of every droppable form (see `issuer.openbadges.jsonld_safety`) is added at every
 depth of a credential the City signed; `verify()` must refuse it, naming the member, whether the
 credential comes as JSON, as a VC-JWT re-signed with the City's key (so the dropped member is the
 only problem), or baked in a PNG. And the other way round: members a context defines, with valid
@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer import canonical
-from issuer.baking import bake_png
-from issuer.catalogue import load_catalogue
 from issuer.errors import SigningRefused
-from issuer.jsonld_safety import DroppedMember, find_dropped_members
-from issuer.proofs.data_integrity import sign_document
-from issuer.proofs.vc_jwt import encode_vc_jwt
-from issuer.verification import VerificationReport, verify
+from issuer.issuance.catalogue import load_catalogue
+from issuer.openbadges import canonical
+from issuer.openbadges.baking import bake_png
+from issuer.openbadges.jsonld_safety import DroppedMember, find_dropped_members
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
+from issuer.openbadges.verification import VerificationReport, verify
 from tests.test_verification import (
     ED_KEY,
     ED_METHOD,

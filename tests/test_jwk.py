@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from issuer.jwk import JwkError, private_jwk, public_jwk, public_key_from_jwk, thumbprint
+from issuer.openbadges.jwk import JwkError, private_jwk, public_jwk, public_key_from_jwk, thumbprint
 
 # RFC 7638 §3.1: an RSA key and its SHA-256 thumbprint.
 RFC7638_RSA = {

@@ -14,15 +14,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from issuer.keys import (
+from issuer.issuance.keys import (
     METADATA_FILE,
     KeyStore,
     KeyStoreError,
     generate_key,
     thumbprint_kid,
 )
-from issuer.proofs.vc_jwt import verify_jwt_signature
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
+from issuer.openbadges.proofs.vc_jwt import verify_jwt_signature
 from issuer.settings import Settings
 
 
@@ -229,7 +229,7 @@ def test_garbage_in_an_environment_key_is_reported(keys_dir: Path) -> None:
 
 def test_service_signs_with_the_environment_key(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from issuer.service import IssueRequest
+    from issuer.issuance.service import IssueRequest
 
     monkeypatch.setenv("ISSUER_HOME", str(tmp_path))
     IssuerService(Settings.load()).init()

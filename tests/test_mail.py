@@ -32,10 +32,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from issuer import cli, mail
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.mail.delivery import MAX_ATTEMPTS, retry_delay
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.presentation.sharing import LINKEDIN_ADD_TO_PROFILE
 from issuer.settings import Settings
-from issuer.sharing import LINKEDIN_ADD_TO_PROFILE
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from tests.plugins.admin import build_admin_app
@@ -668,8 +668,8 @@ def test_coordinator_reads_and_downloads_an_outbox_message(
 
 def test_the_holder_is_told_by_email_when_a_peers_endorsement_is_published(
         service: IssuerService, smtp_server: SmtpServer) -> None:
-    from issuer import endorsements
-    from issuer.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
+    from issuer.network import endorsements
+    from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 
     for code in ("ACC-01", "CYB-01"):
         create_skill_badge(service, "skill", code, actor="coord@example.org")

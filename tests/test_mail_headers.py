@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from issuer import mail
+from issuer.issuance.service import IssuerService
 from issuer.mail.compose import compose_invitation
-from issuer.mediators.mail import compose_sign_in_link
-from issuer.service import IssuerService
+from issuer.network.mediators.mail import compose_sign_in_link
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from tests.test_mail import SmtpServer, issue, make_service, smtp_server  # noqa: F401

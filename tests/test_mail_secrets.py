@@ -28,11 +28,11 @@ from sqlalchemy import select
 from starlette.routing import Match, Route
 
 from issuer import mail
-from issuer.mail.reading import SECRET_READ_ACTION, carries_secret
+from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.one_time_links import HIDDEN_LINK, hide_personal_links, loggable_path
-from issuer.service import IssueRequest, IssuerService
 from issuer.storage.models import AuditEntry, Recipient
 from issuer.storage.workspace_models import EmailMessage as MessageRow
+from issuer.workspace.outbox import SECRET_READ_ACTION, carries_secret
 from tests.plugins.admin import BASE_URL
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
@@ -303,7 +303,7 @@ def test_every_route_taking_a_token_is_a_known_one_time_link(
 
 
 def test_the_web_reads_the_outbox_only_through_the_reading_rules() -> None:
-    """No page may open an outbox or spool file by itself (and so skip issuer.mail.reading):
+    """No page may open an outbox or spool file by itself (and so skip issuer.workspace.outbox):
     what the walk above cannot reach, this catches."""
     web = Path(__file__).resolve().parent.parent / "issuer" / "web"
     readers = [path.relative_to(web).as_posix() for path in web.rglob("*.py")

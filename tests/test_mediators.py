@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import mediators
+from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import outbox_message
-from issuer.mediators import DirectoryQuery, ProfileDraft, ProfileInvalid
-from issuer.service import IssueRequest, IssuerService
-from issuer.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
+from issuer.network import mediators
+from issuer.network.mediators import DirectoryQuery, ProfileDraft, ProfileInvalid
+from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 from issuer.storage.mediator_models import DirectoryProfile, MediatorSession
 from issuer.storage.models import AuditEntry, IssuedCredential
 from issuer.storage.workspace_models import EmailMessage

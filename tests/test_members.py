@@ -1,4 +1,4 @@
-"""The CLN register (issuer.members): the council's rules (20 residents, 4 per sector), the
+"""The CLN register (issuer.workspace.members): the council's rules (20 residents, 4 per sector), the
 membership badge that expires with the mandate, renewal, the former-member badge at the end,
 resignation that every verifier sees."""
 
@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer import members
 from issuer.errors import IssuerError
-from issuer.members import NewMember, Seat, check_council_rules, peak_occupancy
-from issuer.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.openbadges.status_list import read_status_bit
+from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
-from issuer.status_list import read_status_bit
 from issuer.storage import models as rows
-from issuer.verification import VerificationReport, verify
 from issuer.web import create_app
+from issuer.workspace import members
+from issuer.workspace.members import NewMember, Seat, check_council_rules, peak_occupancy
 from tests.plugins.factory import ServiceFactory
 
 INSTALLATION = date(2025, 6, 13)      # designation of the first members (domain brief)

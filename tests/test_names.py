@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from issuer import cli
 from issuer.errors import InvalidInput
+from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.names import MAX_NAME_LENGTH, check_person_name, name_problem
-from issuer.service import IssueRequest, IssuerService
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import ClaimRequest, User
 from tests.plugins.admin import BASE_URL
@@ -199,7 +199,7 @@ def test_an_invitation_refuses_a_bidi_name(admin_app: tuple[FastAPI, IssuerServi
 
 
 def test_the_directory_name_refuses_a_bidi_name(admin_app: tuple[FastAPI, IssuerService]) -> None:
-    from issuer.skill_badges import create_skill_badge
+    from issuer.network.skill_badges import create_skill_badge
     from tests.test_mediators import award, signed_in
 
     app, service = admin_app

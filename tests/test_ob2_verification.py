@@ -26,10 +26,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
 
-from issuer.did import DidResolver
-from issuer.fetch import Fetcher
-from issuer.verification import CHECK_NAMES, VerificationContext, VerificationReport, verify
-from issuer.verification.ob2 import MAX_FETCHES, ob2_recipient_matches
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.fetch import Fetcher
+from issuer.openbadges.verification import (
+    CHECK_NAMES,
+    VerificationContext,
+    VerificationReport,
+    verify,
+)
+from issuer.openbadges.verification.ob2 import MAX_FETCHES, ob2_recipient_matches
 
 OB2 = "https://w3id.org/openbadges/v2"
 ORIGIN = "https://badges.example.org"
@@ -470,7 +475,7 @@ def test_recipient_matches_hashed_email():
 
 
 def test_no_document_is_fetched_once_the_time_budget_is_spent():
-    from issuer.verification.ob2.documents import Documents
+    from issuer.openbadges.verification.ob2.documents import Documents
 
     web = issuer_web()
     assert Documents(context(web)).get(ISSUER_URL).ok

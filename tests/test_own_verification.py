@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from issuer import own_verification
-from issuer.keys import METADATA_FILE, KeyStore
-from issuer.own_verification import OwnVerificationCache, fresh_until, verify_own
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance import own_verification
+from issuer.issuance.keys import METADATA_FILE, KeyStore
+from issuer.issuance.own_verification import OwnVerificationCache, fresh_until, verify_own
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.web import create_app
 

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
-from issuer.catalogue import load_catalogue
-from issuer.preview import PREVIEW_HEIGHT, PREVIEW_WIDTH, render_preview
+from issuer.issuance.catalogue import load_catalogue
+from issuer.presentation.preview import PREVIEW_HEIGHT, PREVIEW_WIDTH, render_preview
 
 _CATALOGUE = load_catalogue()
 ARTWORK = {badge.slug: _CATALOGUE.image_path(badge, "png") for badge in _CATALOGUE.badges}

@@ -13,9 +13,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from issuer.keys import generate_key
-from issuer.proofs import data_integrity as di
-from issuer.proofs import vc_jwt
+from issuer.issuance.keys import generate_key
+from issuer.openbadges.proofs import data_integrity as di
+from issuer.openbadges.proofs import vc_jwt
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OB_VECTOR = json.loads((FIXTURES / "test-vectors/1edtech-ob-eddsa-rdfc-2022/vector.json").read_text())

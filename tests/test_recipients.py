@@ -1,4 +1,4 @@
-"""Recipients and their data (issuer.recipients): finding a person, correcting a name,
+"""Recipients and their data (issuer.workspace.recipients): finding a person, correcting a name,
 changing an e-mail (badges reissued, old ones superseded), revoking with a reason, the JSON
 export, erasure (nothing left that names the person, nobody else affected) and the retention
 purge."""
@@ -16,18 +16,19 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import cli, members, recipients
+from issuer import cli
 from issuer.errors import IssuerError
+from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.mail import deliver_pending
-from issuer.members import NewMember
-from issuer.service import IssueRequest, IssuerService, verification_context_for
+from issuer.openbadges.status_list import read_status_bit
+from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
-from issuer.status_list import read_status_bit
 from issuer.storage import models as rows
 from issuer.storage.models import Base
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
-from issuer.verification import VerificationReport, verify
 from issuer.web import create_app
+from issuer.workspace import members, recipients
+from issuer.workspace.members import NewMember
 from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from starlette.convertors import IntegerConvertor
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from tests.plugins.admin import BASE_URL
 from tests.route_table import served_routes
 
@@ -228,7 +228,7 @@ def test_empty_attendee_forms_are_refused_with_a_message(
         path: str) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from issuer import claims, events
+    from issuer.workspace import claims, events
 
     app, service = admin_app
     now = datetime.now(UTC).replace(microsecond=0)

@@ -14,15 +14,21 @@ from typing import Any
 
 import pytest
 
-from issuer.baking import extract_baked_credential
-from issuer.catalogue import Catalogue, CatalogueError, load_catalogue
 from issuer.errors import InvalidInput, IssuerError, NotFound
-from issuer.proofs.data_integrity import verify_proof_signature
-from issuer.proofs.vc_jwt import decode_unverified, verify_jwt_signature
-from issuer.schema import schema_errors
-from issuer.service import IssuedBadge, IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.catalogue import Catalogue, load_catalogue
+from issuer.issuance.service import (
+    IssuedBadge,
+    IssueRequest,
+    IssuerService,
+    verification_context_for,
+)
+from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.openbadges.baking import extract_baked_credential
+from issuer.openbadges.proofs.data_integrity import verify_proof_signature
+from issuer.openbadges.proofs.vc_jwt import decode_unverified, verify_jwt_signature
+from issuer.openbadges.schema import schema_errors
+from issuer.openbadges.status_list import read_status_bit, status_list_entry
 from issuer.settings import Settings
-from issuer.status_list import read_status_bit, status_list_entry
 from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
@@ -493,7 +499,7 @@ def test_after_rotation_earlier_badges_still_verify(
 
 def test_after_rotation_earlier_badges_get_a_valid_verdict(
         rotated: tuple[IssuerService, IssuedBadge, IssuedBadge, set[str]]) -> None:
-    from issuer import verification
+    from issuer.openbadges import verification
     service, before, after, _old = rotated
     context = verification_context_for(IssuerService(service.settings))
     for issued in (before, after):

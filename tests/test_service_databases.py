@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from issuer.service import IssueRequest, IssuerService
+from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from tests.plugins.factory import ServiceFactory
@@ -34,7 +34,7 @@ def test_issue_revoke_and_status_list_on_this_database(service: IssuerService) -
     service.revoke(issued.credential_id, "erreur de saisie")
     status = issued.credential["credentialStatus"]
     list_id = int(status["statusListCredential"].rsplit("/", 2)[-2])
-    from issuer.status_list import read_status_bit
+    from issuer.openbadges.status_list import read_status_bit
     assert read_status_bit(service.status_list_credential(list_id, "revocation"), status)
 
 

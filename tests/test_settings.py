@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from issuer.catalogue import default_catalogue_dir
 from issuer.errors import InvalidInput
 from issuer.i18n import environment_locale
-from issuer.keys import generate_key
-from issuer.service import IssuerService
+from issuer.issuance.catalogue import default_catalogue_dir
+from issuer.issuance.keys import generate_key
+from issuer.issuance.service import IssuerService
 from issuer.settings import DEFAULT_BASE_URL, DEFAULT_TEMPLATES_DIR, Settings, templates_dir
 
 

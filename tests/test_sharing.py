@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from issuer.sharing import linkedin_add_to_profile_url, share_links
+from issuer.presentation.sharing import linkedin_add_to_profile_url, share_links
 
 PAGE = "https://badges.example.org/credentials/5008f61b-34a0-4f17-bd7a-30f4af872ff1"
 # Characters that break a naively built query string: &, =, #, +, %, quotes, non-ASCII.

@@ -1,6 +1,7 @@
 """Failed sign-ins slow the failing client down and cannot be turned against the account's
-owner (issue #10 item 2): the rules (issuer.sign_in_throttle), the service on SQLite and
-PostgreSQL (issuer.accounts), the owner's alert e-mail (issuer.account_mail), the migration,
+owner (issue #10 item 2): the rules (issuer.workspace.sign_in_throttle), the service on SQLite and
+PostgreSQL (issuer.workspace.accounts), the owner's alert e-mail
+(issuer.workspace.account_mail), the migration,
 and the sign-in form served by uvicorn with `--proxy-headers` as `issuer serve` runs it.
 
 Time never comes from the wall clock: the accounts run on a fake clock, and hashes are counted
@@ -26,13 +27,16 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import inspect, select, text
 
-from issuer.account_mail import SIGN_IN_ALERT_KIND, sign_in_alerts_for
-from issuer.accounts import Accounts, InvalidCredentials, SignInThrottled
 from issuer.cli import server_config
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending, outbox_message
-from issuer.service import IssuerService
 from issuer.settings import Settings
-from issuer.sign_in_throttle import (
+from issuer.storage.db import Database, alembic_config
+from issuer.storage.models import AuditEntry, Base
+from issuer.storage.workspace_models import EmailMessage, User
+from issuer.workspace.account_mail import SIGN_IN_ALERT_KIND, sign_in_alerts_for
+from issuer.workspace.accounts import Accounts, InvalidCredentials, SignInThrottled
+from issuer.workspace.sign_in_throttle import (
     FailureCounts,
     ThrottlePolicy,
     client_key,
@@ -40,9 +44,6 @@ from issuer.sign_in_throttle import (
     episode_open,
     wait_before_attempt,
 )
-from issuer.storage.db import Database, alembic_config
-from issuer.storage.models import AuditEntry, Base
-from issuer.storage.workspace_models import EmailMessage, User
 from tests.plugins.admin import BASE_URL, build_admin_app
 from tests.plugins.factory import ServiceFactory
 

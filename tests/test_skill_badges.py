@@ -12,28 +12,29 @@ from typing import Any
 import pytest
 from pyld import jsonld
 
-from issuer import contexts, skill_badges
-from issuer import credential as model
-from issuer.canonical import SHAPES, assert_signable
-from issuer.catalogue import load_catalogue
 from issuer.errors import IssuerError
-from issuer.evidence import (
+from issuer.issuance.catalogue import load_catalogue
+from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.network import skill_badges
+from issuer.network.evidence import (
     EvidenceUpload,
     evidence_dir,
     forget_evidence_files,
     published_evidence_file,
 )
-from issuer.schema import schema_errors
-from issuer.service import IssuerService, verification_context_for
+from issuer.network.skill_badges import SkillBadgeError, SkillEvidence
+from issuer.network.skills import service as skills
+from issuer.network.skills.catalogue import Bilingual, load_skill_catalogue
+from issuer.network.skills.edits import SkillDraft
+from issuer.openbadges import contexts
+from issuer.openbadges import credential as model
+from issuer.openbadges.canonical import SHAPES, assert_signable
+from issuer.openbadges.schema import schema_errors
+from issuer.openbadges.status_list import status_list_entry
+from issuer.openbadges.verification import verify
 from issuer.settings import Settings
-from issuer.skill_badges import SkillBadgeError, SkillEvidence
-from issuer.skills import service as skills
-from issuer.skills.catalogue import Bilingual, load_skill_catalogue
-from issuer.skills.edits import SkillDraft
-from issuer.status_list import status_list_entry
 from issuer.storage.models import AuditEntry
 from issuer.storage.skill_badge_models import EvidenceFileRow, SkillBadgeRow
-from issuer.verification import verify
 from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
@@ -428,7 +429,7 @@ def test_credential_page_lists_the_aligned_skills_with_links_to_their_pages(admi
 def test_credential_page_of_a_badge_without_alignment_lists_no_skill(admin_app):
     from fastapi.testclient import TestClient
 
-    from issuer.service import IssueRequest
+    from issuer.issuance.service import IssueRequest
 
     app, service = admin_app
     issued = service.issue(IssueRequest("mediateur-numerique", "m@example.org"))

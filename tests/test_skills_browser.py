@@ -34,10 +34,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from issuer import mediators
-from issuer.mediators import ProfileDraft
-from issuer.service import IssuerService
-from issuer.skill_badges import (
+from issuer.issuance.service import IssuerService
+from issuer.network import mediators
+from issuer.network.mediators import ProfileDraft
+from issuer.network.skill_badges import (
     SkillBadgeError,
     SkillBadgeKind,
     SkillEvidence,
@@ -45,7 +45,7 @@ from issuer.skill_badges import (
     issue_skill_badge,
     skill_badge_slug,
 )
-from issuer.skills import service as skills
+from issuer.network.skills import service as skills
 from issuer.storage.models import IssuedCredential
 from tests.plugins.browser import (
     LAPTOP_VIEWPORT,

@@ -4,7 +4,7 @@ a foreign package extends the catalogue in one version, malformed packages are r
 clear message.
 
 The official JSON Schema (case_v1p1_cfpackage-jsonschema1.json) could not be obtained offline;
-issuer/schemas/case_v1p1_cfpackage_schema.json is written from the CASE 1.1 Information Model
+issuer/openbadges/schemas/case_v1p1_cfpackage_schema.json is written from the CASE 1.1 Information Model
 text (required fields and multiplicities of CFPckgDocument, CFPckgItem, CFPckgAssociation,
 LinkURI, LinkGenURI), and is itself checked as a Draft 2020-12 schema here.
 """
@@ -21,11 +21,10 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
-from issuer.service import IssuerService
-from issuer.settings import Settings
-from issuer.skills import edits
-from issuer.skills import service as skills
-from issuer.skills.case import (
+from issuer.issuance.service import IssuerService
+from issuer.network.skills import edits
+from issuer.network.skills import service as skills
+from issuer.network.skills.case import (
     CasePackageError,
     build_case_package,
     case_package_schema,
@@ -33,14 +32,15 @@ from issuer.skills.case import (
     merge_case_content,
     read_case_package,
 )
-from issuer.skills.catalogue import (
+from issuer.network.skills.catalogue import (
     Bilingual,
     LevelDescriptor,
     SkillCatalogue,
     SkillCatalogueError,
     load_skill_catalogue,
 )
-from issuer.skills.edits import SkillDraft
+from issuer.network.skills.edits import SkillDraft
+from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from tests.plugins.factory import ServiceFactory
 

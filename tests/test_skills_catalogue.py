@@ -14,14 +14,12 @@ import pytest
 from pyld import jsonld
 from sqlalchemy import select
 
-from issuer import contexts
-from issuer.catalogue import default_catalogue_dir, load_catalogue
-from issuer.service import IssuerService
-from issuer.settings import Settings
-from issuer.skills import edits
-from issuer.skills import jsonld as skills_jsonld
-from issuer.skills import service as skills
-from issuer.skills.catalogue import (
+from issuer.issuance.catalogue import default_catalogue_dir, load_catalogue
+from issuer.issuance.service import IssuerService
+from issuer.network.skills import edits
+from issuer.network.skills import jsonld as skills_jsonld
+from issuer.network.skills import service as skills
+from issuer.network.skills.catalogue import (
     Bilingual,
     Crosswalk,
     LevelDescriptor,
@@ -29,13 +27,15 @@ from issuer.skills.catalogue import (
     SkillNotFound,
     load_skill_catalogue,
 )
-from issuer.skills.edits import DomainDraft, SkillDraft
-from issuer.skills.uris import (
+from issuer.network.skills.edits import DomainDraft, SkillDraft
+from issuer.network.skills.uris import (
     case_package_uri,
     catalogue_jsonld_uri,
     skill_uri,
     skill_version_uri,
 )
+from issuer.openbadges import contexts
+from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from tests.plugins.factory import ServiceFactory
 

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import contexts
-from issuer.service import IssuerService
-from issuer.skills import service as skills
-from issuer.skills.case import case_package_schema
+from issuer.issuance.service import IssuerService
+from issuer.network.skills import service as skills
+from issuer.network.skills.case import case_package_schema
+from issuer.openbadges import contexts
 from issuer.storage.models import AuditEntry
 
 Client = Callable[..., TestClient]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from issuer.errors import IssuerError
-from issuer.status_list import (
+from issuer.openbadges.status_list import (
     MINIMUM_LIST_LENGTH,
     StatusBitstring,
     StatusListError,

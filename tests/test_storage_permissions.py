@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import Database, record_audit, sqlite_url
 

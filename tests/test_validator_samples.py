@@ -41,9 +41,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.did import DidResolver
-from issuer.proofs.data_integrity import sign_document
-from issuer.verification import VerificationContext, VerificationReport, verify
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.verification import VerificationContext, VerificationReport, verify
 
 CITY = "Ville de Roubaix"
 SAMPLES = Path(__file__).parent / "fixtures" / "validator"

@@ -15,9 +15,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.baking import bake_png, bake_svg
-from issuer.catalogue import load_catalogue
-from issuer.credential import (
+from issuer.issuance.catalogue import load_catalogue
+from issuer.issuance.keys import generate_key
+from issuer.openbadges.baking import bake_png, bake_svg
+from issuer.openbadges.credential import (
     CITY_TIMEZONE,
     Award,
     IssuerProfile,
@@ -25,13 +26,21 @@ from issuer.credential import (
     build_credential,
     mandate_end,
 )
-from issuer.did import DidResolver, build_did_document, did_key_for_ed25519
-from issuer.json_cost import CostLimits
-from issuer.keys import generate_key
-from issuer.proofs.data_integrity import sign_document
-from issuer.proofs.vc_jwt import encode_vc_jwt, jwt_claims
-from issuer.status_list import StatusBitstring, build_status_list_credential, status_list_entry
-from issuer.verification import CHECK_NAMES, VerificationContext, VerificationReport, verify
+from issuer.openbadges.did import DidResolver, build_did_document, did_key_for_ed25519
+from issuer.openbadges.json_cost import CostLimits
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt, jwt_claims
+from issuer.openbadges.status_list import (
+    StatusBitstring,
+    build_status_list_credential,
+    status_list_entry,
+)
+from issuer.openbadges.verification import (
+    CHECK_NAMES,
+    VerificationContext,
+    VerificationReport,
+    verify,
+)
 
 BASE_URL = "https://badges.ville-roubaix.fr"
 CITY_DID = "did:web:badges.ville-roubaix.fr"
@@ -502,7 +511,7 @@ def _hostile_document(blank_nodes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-# The sandbox's time limit and blank-node cap stay behind the cost limits (issuer.json_cost),
+# The sandbox's time limit and blank-node cap stay behind the cost limits (issuer.openbadges.json_cost),
 # which refuse these documents up front; the two tests below loosen those limits to reach them.
 _NO_COST_LIMITS = CostLimits(objects=10_000, blank_objects=10_000, blank_node_labels=10_000,
                              longest_array=10_000, value_pairs=10**9)

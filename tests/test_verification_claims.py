@@ -1,4 +1,4 @@
-"""What a verified badge says (issue #9 items 7 and 8), through `issuer.verification`: the
+"""What a verified badge says (issue #9 items 7 and 8), through `issuer.openbadges.verification`: the
 claims of real City credentials of each family (event, membership, skill), shown as facts
 only when the content is authentic; a tampered badge's claims marked unverified; an Open
 Badges 2.0 resolved assertion read from its BadgeClass and Profile; hostile values bounded;
@@ -15,17 +15,22 @@ from typing import Any
 
 import pytest
 
-from issuer import skill_badges
-from issuer.service import IssuedBadge, IssueRequest, IssuerService, verification_context_for
-from issuer.settings import Settings
-from issuer.skill_badges import SkillEvidence
-from issuer.verification import CHECK_NAMES, Check, VerificationReport, verify
-from issuer.verification.claims import MAX_NAME, MAX_TEXT, claims_of
-from issuer.verification.holder import (
+from issuer.issuance.service import (
+    IssuedBadge,
+    IssueRequest,
+    IssuerService,
+    verification_context_for,
+)
+from issuer.network import skill_badges
+from issuer.network.skill_badges import SkillEvidence
+from issuer.openbadges.verification import CHECK_NAMES, Check, VerificationReport, verify
+from issuer.openbadges.verification.claims import MAX_NAME, MAX_TEXT, claims_of
+from issuer.openbadges.verification.holder import (
     EmailIdentity,
     check_holder,
     identity_matches,
 )
+from issuer.settings import Settings
 from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"

@@ -25,9 +25,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from issuer.baking import extract_from_png, extract_from_svg
-from issuer.credential import CITY_TIMEZONE
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.openbadges.baking import extract_from_png, extract_from_svg
+from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings
 from issuer.web import create_app
 from issuer.web.security import CONTENT_SECURITY_POLICY

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from issuer.fetch import Fetcher
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.openbadges.fetch import Fetcher
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter

@@ -32,7 +32,8 @@ Accounts:
   role="coordinator", invited_by=None, user_id=None, locale="fr", actor="cli", origin=None)
   -> EmailMessage row`; then `deliver_pending(service)` after the commit.
 
-Reading (issue #10 item 1): the web pages read outbox messages only through
+Reading (issue #10 item 1) is the workspace's rule (`issuer.workspace.outbox`): the web pages
+read outbox messages only through
 `view_message(service, message_id, *, reader=Reader(actor, role, origin)) -> MessageView` and
 `read_outbox_file(...) -> (row, bytes)`: a message holding a personal link (invitation,
 sign-in) is withheld from a coordinator, and an administrator's reading is audited.
@@ -58,24 +59,12 @@ from issuer.mail.delivery import (
     retry_due,
     status_counts,
 )
-from issuer.mail.reading import (
-    MessageView,
-    Reader,
-    SecretWithheld,
-    carries_secret,
-    read_outbox_file,
-    view_message,
-)
 from issuer.mail.transport import DeliveryFailed
 
 __all__ = [
     "DeliveryFailed",
     "DeliveryReport",
     "MailError",
-    "MessageView",
-    "Reader",
-    "SecretWithheld",
-    "carries_secret",
     "compose_badge_email",
     "compose_invitation",
     "deliver_pending",
@@ -85,10 +74,8 @@ __all__ = [
     "outbox_message",
     "queue_badge_email",
     "queue_invitation",
-    "read_outbox_file",
     "resend",
     "resend_message",
     "retry_due",
     "status_counts",
-    "view_message",
 ]

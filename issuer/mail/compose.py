@@ -8,7 +8,7 @@ Each part holds the whole message in the primary language (French unless the per
 English), then the same text in the other language, each section marked with its `lang`.
 
 No images, no remote resource, no tracking pixel: only plain links, to our own pages and to
-LinkedIn's documented add-to-profile form (issuer.sharing). Nothing here sends anything.
+LinkedIn's documented add-to-profile form (issuer.presentation.sharing). Nothing here sends anything.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from issuer.catalogue import Catalogue, CatalogueError
-from issuer.credential import CITY_TIMEZONE, credential_url
 from issuer.errors import IssuerError
 from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale, translations
+from issuer.issuance.catalogue import Catalogue
+from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.openbadges.credential import CITY_TIMEZONE, credential_url
+from issuer.presentation.sharing import linkedin_add_to_profile_url
 from issuer.settings import Settings, templates_dir
-from issuer.sharing import linkedin_add_to_profile_url
 from issuer.storage.models import IssuedCredential
 
 PRIVACY_PATH = "/donnees-personnelles"

@@ -34,7 +34,6 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from issuer.credential import normalise_email
 from issuer.mail.compose import MailError, compose_badge_email, compose_invitation
 from issuer.mail.transport import (
     DeliveryFailed,
@@ -44,13 +43,14 @@ from issuer.mail.transport import (
     smtp_configured,
     write_outbox,
 )
+from issuer.openbadges.credential import normalise_email
 from issuer.settings import Settings
 from issuer.storage import repositories as repo
 from issuer.storage.models import utc_now
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 
 if TYPE_CHECKING:
-    from issuer.service import IssuerService
+    from issuer.issuance.service import IssuerService
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Self
 
 from issuer.errors import IssuerError
-from issuer.fetch import is_loopback
+from issuer.openbadges.fetch import is_loopback
 from issuer.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer.errors import IssuerError, NotFound
-from issuer.status_list import StatusListError, pick_free_index
+from issuer.openbadges.status_list import StatusListError, pick_free_index
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import (
     MIN_STATUS_LIST_LENGTH,

@@ -19,7 +19,7 @@ class SkillBadgeRow(Base):
     Texts are those of the catalogue entry when the badge was created (the criteria can be
     edited); `skill_codes` (JSON list) are the skills it recognises, fixed at creation, so the
     criteria and the alignments say the same thing. Which catalogue *version* a credential
-    points at is decided when it is issued (issuer.skill_badges).
+    points at is decided when it is issued (issuer.network.skill_badges).
     """
 
     __tablename__ = "skill_badges"

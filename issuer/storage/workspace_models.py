@@ -46,7 +46,7 @@ class User(Base):
     invitation_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invitation_expires_at: Mapped[dt.datetime | None]
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
-    # Failed sign-ins and the owner's alert (issuer.sign_in_throttle): the last failure on
+    # Failed sign-ins and the owner's alert (issuer.workspace.sign_in_throttle): the last failure on
     # this account from any client, and when the owner was last told by e-mail.
     last_failed_login_at: Mapped[dt.datetime | None]
     sign_in_alert_at: Mapped[dt.datetime | None]
@@ -71,7 +71,7 @@ class UserSession(Base):
 
 class LoginAttempt(Base):
     """Password checks, counted by the sign-in throttle across processes. Written before the
-    hash as a failure and turned into a success after it (issuer.accounts). `origin` is the
+    hash as a failure and turned into a success after it (issuer.workspace.accounts). `origin` is the
     client as the throttle counts it (an address, or an IPv6 /64)."""
 
     __tablename__ = "login_attempts"

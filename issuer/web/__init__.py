@@ -1,5 +1,5 @@
 """The public web service (FastAPI, server-rendered Jinja2 pages). Handlers stay thin: the
-rules live in the core and in `issuer.service`."""
+rules live in the core and in `issuer.issuance.service`."""
 
 from issuer.web import paths
 

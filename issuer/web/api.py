@@ -1,5 +1,5 @@
 """The JSON API, under /api/v1 (issue #3 item 4): `POST /api/v1/verify` verifies any Open
-Badges 3.0 credential and returns the report of `issuer.verification`, with what the badge
+Badges 3.0 credential and returns the report of `issuer.openbadges.verification`, with what the badge
 says (`claims`, facts only when `claims_verified`); `POST /api/v1/verify/holder` answers
 whether a badge was issued to an e-mail address (issue #9 items 7, 8).
 
@@ -26,10 +26,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from issuer.credential import normalise_email
 from issuer.errors import IssuerError
-from issuer.verification.claims import content_is_authentic
-from issuer.verification.holder import check_holder
+from issuer.openbadges.credential import normalise_email
+from issuer.openbadges.verification.claims import content_is_authentic
+from issuer.openbadges.verification.holder import check_holder
 from issuer.web.views.verifier import (
     FORM_OVERHEAD_BYTES,
     MAX_INPUT_BYTES,

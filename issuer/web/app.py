@@ -15,8 +15,9 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from issuer.issuance.service import IssuerService
+from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
 from issuer.one_time_links import loggable_path
-from issuer.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import access_log, admin, views
 from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user, session_token

@@ -39,8 +39,8 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from issuer.attendance import MAX_BYTES as ATTENDANCE_FILE_BYTES
-from issuer.evidence import MAX_FILE_BYTES as EVIDENCE_FILE_BYTES
+from issuer.network.evidence import MAX_FILE_BYTES as EVIDENCE_FILE_BYTES
+from issuer.workspace.attendance import MAX_BYTES as ATTENDANCE_FILE_BYTES
 
 KIB = 1024
 FORM_OVERHEAD_BYTES = 64 * KIB

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-from issuer.sign_in_throttle import client_key as throttle_client_key
+from issuer.workspace.sign_in_throttle import client_key as throttle_client_key
 
 DEFAULT_LIMIT = 30
 DEFAULT_WINDOW_SECONDS = 60.0
@@ -93,7 +93,7 @@ def client_key(request: Request) -> str:
     reverse proxy forwarded: `issuer serve --proxy-headers` makes uvicorn put the
     X-Forwarded-For address there, only for the proxy it trusts. Reading the header ourselves
     would let anyone pick a fresh identity per request. Counted like sign-in failures: an IPv6
-    client per /64 (`issuer.sign_in_throttle.client_key`)."""
+    client per /64 (`issuer.workspace.sign_in_throttle.client_key`)."""
     return throttle_client_key(request.client.host if request.client else None)
 
 

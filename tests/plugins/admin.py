@@ -31,12 +31,12 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer.account_mail import sign_in_alerts_for
-from issuer.accounts import Accounts
-from issuer.service import IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage.workspace_models import User
 from issuer.web import create_app
+from issuer.workspace.account_mail import sign_in_alerts_for
+from issuer.workspace.accounts import Accounts
 from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"

@@ -45,9 +45,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from issuer.accounts import Accounts
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
+from issuer.workspace.accounts import Accounts
 
 BROWSER_DIR: Path = Path(__file__).resolve().parent.parent / "browser"
 NODE_MODULES = BROWSER_DIR / "node_modules"

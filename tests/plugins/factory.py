@@ -35,7 +35,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL, make_url
 
-from issuer.service import IDENTITY_SECRET_FILE, IssuerService
+from issuer.issuance.service import IDENTITY_SECRET_FILE, IssuerService
 from issuer.settings import Settings
 from issuer.storage import repositories as repo
 

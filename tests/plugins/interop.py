@@ -3,7 +3,7 @@
 Our credentials must verify outside our own code: `tests/interop/verify.mjs` runs Digital
 Bazaar's `@digitalbazaar/vc` stack, the DCC wallets' `@digitalcredentials/verifier-core` and
 `jose` on a credential and/or a VC-JWT, with every document they may ask for given in the request
-(nothing is fetched: VERIFICATION.md R17). The pinned JSON-LD contexts (issuer.contexts) and the
+(nothing is fetched: VERIFICATION.md R17). The pinned JSON-LD contexts (issuer.openbadges.contexts) and the
 OB JSON Schemas (issuer/schemas) are added to every request, as the public web would serve them.
 
 Usage in a test::
@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 import issuer
-from issuer import contexts as pinned_contexts
+from issuer.openbadges import contexts as pinned_contexts
 
 INTEROP_DIR: Path = Path(__file__).resolve().parent.parent / "interop"
 VERIFY_SCRIPT = INTEROP_DIR / "verify.mjs"

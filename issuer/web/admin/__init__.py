@@ -3,8 +3,9 @@
 Each area is one module exposing `routes: list[BaseRoute]`; this package joins them. Handlers
 are plain `def` functions (Starlette runs them in a threadpool, so database work never blocks
 the event loop), start with `user = require_user(request)` (or `role="administrator"`), and
-call the plain functions of `issuer.accounts`, `issuer.events`, `issuer.members`,
-`issuer.recipients`, `issuer.mail` — the rules live there, not here.
+call the plain functions of `issuer.workspace.accounts`, `issuer.workspace.events`,
+`issuer.workspace.members`,
+`issuer.workspace.recipients`, `issuer.mail` — the rules live there, not here.
 """
 
 from __future__ import annotations

@@ -41,8 +41,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer.account_mail import sign_in_alerts_for
-from issuer.accounts import (
+from issuer.errors import IssuerError
+from issuer.web.admin.rendering import render_admin
+from issuer.web.body_limits import form_limits
+from issuer.web.deps import service_of, settings_of
+from issuer.web.locale import request_locale
+from issuer.workspace.account_mail import sign_in_alerts_for
+from issuer.workspace.accounts import (
     AccountError,
     Accounts,
     InvalidCredentials,
@@ -51,11 +56,6 @@ from issuer.accounts import (
     User,
     role_allows,
 )
-from issuer.errors import IssuerError
-from issuer.web.admin.rendering import render_admin
-from issuer.web.body_limits import form_limits
-from issuer.web.deps import service_of, settings_of
-from issuer.web.locale import request_locale
 
 SESSION_COOKIE = "issuer_session"
 SECURE_SESSION_COOKIE = "__Host-issuer_session"

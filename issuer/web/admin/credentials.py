@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer.catalogue import BadgeDefinition, CatalogueError
-from issuer.credential import credential_url
 from issuer.errors import InvalidInput, IssuerError
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.mail import deliver_pending, queue_badge_email
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
+from issuer.openbadges.credential import credential_url
 from issuer.storage import repositories as repo
 from issuer.storage.workspace_models import Attendance
 from issuer.web.admin.auth import client_origin, form_fields, require_user

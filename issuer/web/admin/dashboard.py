@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from issuer.catalogue import Catalogue
+from issuer.issuance.catalogue import Catalogue
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, Event, IssuedCredential
 from issuer.storage.workspace_models import (

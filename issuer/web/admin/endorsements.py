@@ -1,7 +1,7 @@
 """Peer endorsements, /admin/recommandations (issue #5, item 5): the coordinator reads each
 endorsement a mediator wrote, approves it (the City issues the signed EndorsementCredential)
 or rejects it with a reason; a published one can be revoked with a reason. The rules are
-issuer.endorsements'; conventions: see __init__.py.
+issuer.network.endorsements'; conventions: see __init__.py.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer import endorsements
 from issuer.errors import IssuerError
 from issuer.mail import deliver_pending
+from issuer.network import endorsements
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.events import form_text
 from issuer.web.admin.rendering import render_admin

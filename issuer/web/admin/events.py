@@ -2,7 +2,8 @@
 event's page (attendance, upload → preview → confirm, typed entry, "issue the badges", the
 self-claim window and its QR code, pending requests), and the public claim page /reclamer/<token>.
 
-The rules live in `issuer.events` and `issuer.claims`; handlers read the form, call them, and
+The rules live in `issuer.workspace.events` and `issuer.workspace.claims`; handlers read the form,
+call them, and
 redirect with 303 after every change (post/redirect/get). Conventions: see __init__.py.
 
 Issuing for an event is one synchronous POST: about 50 attendees take well under a second to
@@ -26,20 +27,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer import claims, events
-from issuer.attendance import MAX_BYTES
-from issuer.credential import CITY_TIMEZONE
 from issuer.errors import InvalidInput, IssuerError
-from issuer.events import AttendanceRefused, EventNotFound, EventView
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
-from issuer.qr import qr_svg
-from issuer.service import IssuerService
+from issuer.openbadges.credential import CITY_TIMEZONE
+from issuer.presentation.qr import qr_svg
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
 from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
+from issuer.workspace import claims, events
+from issuer.workspace.attendance import MAX_BYTES
+from issuer.workspace.events import AttendanceRefused, EventNotFound, EventView
 
 UPLOAD_ACCEPT = (".csv,.xlsx,text/csv,"
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

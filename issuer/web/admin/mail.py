@@ -19,12 +19,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer import mail
-from issuer.credential import CITY_TIMEZONE
 from issuer.mail.transport import smtp_configured
+from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.web.admin.auth import client_origin, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
+from issuer.workspace import outbox
 
 LIST_SIZE = 50
 _MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -97,17 +98,17 @@ def message_page(request: Request) -> Response:
     return _message_page(request, user, _message_id(request))
 
 
-def _reader(request: Request, user: Any) -> mail.Reader:
-    return mail.Reader(actor=user.email, role=user.role, origin=client_origin(request))
+def _reader(request: Request, user: Any) -> outbox.Reader:
+    return outbox.Reader(actor=user.email, role=user.role, origin=client_origin(request))
 
 
 def _message_page(request: Request, user: Any, message_id: str, *, error: str | None = None,
                   status_code: int = 200) -> Response:
-    # issuer.mail.reading decides what this reader may see: a message holding a personal
+    # issuer.workspace.outbox decides what this reader may see: a message holding a personal
     # link (invitation, sign-in) is withheld from a coordinator; an administrator's reading
     # is audited.
     try:
-        view = mail.view_message(service_of(request), message_id, reader=_reader(request, user))
+        view = outbox.view_message(service_of(request), message_id, reader=_reader(request, user))
     except mail.MailError:
         raise HTTPException(404, "unknown message") from None
     locale = request_locale(request)
@@ -125,9 +126,9 @@ def outbox_file(request: Request) -> Response:
     user = require_user(request)
     message_id = _message_id(request)
     try:
-        row, content = mail.read_outbox_file(service_of(request), message_id,
+        row, content = outbox.read_outbox_file(service_of(request), message_id,
                                              reader=_reader(request, user))
-    except mail.SecretWithheld as error:
+    except outbox.SecretWithheld as error:
         return _message_page(request, user, message_id,
                              error=error.message(request_locale(request)), status_code=403)
     except mail.MailError:

@@ -3,7 +3,7 @@ counted against the council's limits, mandates ending soon or waiting to be clos
 to add a member, and renew / close / resign, each behind a confirmation page whose POST button
 does it.
 
-The rules live in `issuer.members`; this module reads the request, calls it, and redirects
+The rules live in `issuer.workspace.members`; this module reads the request, calls it, and redirects
 after every successful POST (post/redirect/get); a refusal re-renders the form with the
 council's message. Conventions: issuer/web/admin/__init__.py.
 """
@@ -21,16 +21,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer import members
-from issuer.accounts import User
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
-from issuer.service import IssuerService
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import request_locale
+from issuer.workspace import members
+from issuer.workspace.accounts import User
 
 _MANDATE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _FIELDS = ("name", "email", "role", "sector", "mandate_start")

@@ -4,7 +4,7 @@ page, /admin/badges/<id>/revoquer (item 6).
 Search by exact e-mail or part of a name; a person's page lists their badges and offers:
 correct the name (future badges), change the e-mail (badges reissued, old ones superseded),
 download everything held about them (JSON), erase them (behind a page that says exactly what
-will happen). The rules live in `issuer.recipients`; every change is a POST followed by a
+will happen). The rules live in `issuer.workspace.recipients`; every change is a POST followed by a
 redirect (post/redirect/get). Conventions: issuer/web/admin/__init__.py.
 """
 
@@ -21,16 +21,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer import recipients
-from issuer.accounts import User
-from issuer.catalogue import CatalogueError
 from issuer.errors import IssuerError, NotFound
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
-from issuer.service import IssuerService
+from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
+from issuer.workspace import recipients
+from issuer.workspace.accounts import User
 
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: Outcome codes a redirect may carry (?fait=...), each shown as a fixed sentence.

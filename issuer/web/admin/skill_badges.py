@@ -3,7 +3,7 @@ from a skill or a domain of the catalogue, edit its criteria, and issue it to a 
 evidence (a short narrative, a link, a file). Also the public address of the evidence files,
 /preuves/<id>.<ext>, which issued credentials cite.
 
-The rules live in `issuer.skill_badges` and `issuer.evidence`; this module reads the forms,
+The rules live in `issuer.network.skill_badges` and `issuer.network.evidence`; this module reads the forms,
 calls them and redirects after every successful POST (post/redirect/get). An issued badge opens
 on its admin page (/admin/badges/<id>), like one issued from the single issuance form, and its
 delivery e-mail leaves after the answer. Conventions: issuer/web/admin/__init__.py.
@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer import evidence as evidence_files
-from issuer import skill_badges
 from issuer.errors import IssuerError
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
-from issuer.service import IssuerService
-from issuer.skills.service import current_catalogue
+from issuer.network import evidence as evidence_files
+from issuer.network import skill_badges
+from issuer.network.skills.service import current_catalogue
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.events import form_text
 from issuer.web.admin.rendering import render_admin

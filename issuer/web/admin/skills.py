@@ -3,7 +3,7 @@ skills with their actions; forms to add and edit; confirmation pages to move, re
 reinstate; the version history; the import of a CASE 1.1 package.
 
 Every change asks for a change note and becomes a new version of the catalogue, recorded in the
-audit trail with its author (`issuer.skills.service`). This module reads the request, calls the
+audit trail with its author (`issuer.network.skills.service`). This module reads the request, calls the
 service, and redirects after every successful POST (post/redirect/get); a refusal re-renders
 the form with the message. Conventions: issuer/web/admin/__init__.py.
 """
@@ -20,11 +20,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from issuer.accounts import User
 from issuer.errors import InvalidInput, IssuerError
-from issuer.json_depth import MAX_DEPTH, JSONTooDeep, loads_bounded
-from issuer.skills import service as skills
-from issuer.skills.catalogue import (
+from issuer.network.skills import service as skills
+from issuer.network.skills.catalogue import (
     Bilingual,
     Crosswalk,
     LevelDescriptor,
@@ -33,11 +31,13 @@ from issuer.skills.catalogue import (
     SkillDomain,
     SkillNotFound,
 )
-from issuer.skills.edits import DomainDraft, SkillDraft
+from issuer.network.skills.edits import DomainDraft, SkillDraft
+from issuer.openbadges.json_depth import MAX_DEPTH, JSONTooDeep, loads_bounded
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
+from issuer.workspace.accounts import User
 
 BASE = "/admin/competences"
 #: How many level descriptors the skill form offers (the catalogue's scale has three).

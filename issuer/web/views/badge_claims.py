@@ -1,6 +1,6 @@
 """What the verifier's result and the badge page show of a verified badge (issue #9 items 7
-and 8): its claims (`issuer.verification.claims`) and the "Is this badge theirs?" check
-(`issuer.verification.holder`), with the small web-side decisions they need.
+and 8): its claims (`issuer.openbadges.verification.claims`) and the "Is this badge theirs?" check
+(`issuer.openbadges.verification.holder`), with the small web-side decisions they need.
 
 - **Images.** The Content Security Policy (`issuer.web.security`) lets pages load images from
   this site and `data:` URIs only, and a stranger's image address would tell its owner who
@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
-from issuer.verification import VerificationReport
-from issuer.verification.claims import VerifiedClaims, claims_of
-from issuer.verification.holder import HolderAnswer, cannot_check_holder
+from issuer.openbadges.verification import VerificationReport
+from issuer.openbadges.verification.claims import VerifiedClaims, claims_of
+from issuer.openbadges.verification.holder import HolderAnswer, cannot_check_holder
 
 EMAIL_FIELD = "email"
 MAX_EMAIL_FIELD = 320

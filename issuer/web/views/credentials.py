@@ -3,10 +3,10 @@ forms (JSON, JWT, baked PNG and SVG), the Open Graph preview, the QR code and th
 attestation.
 
 The page is what a member shares from a phone and what an employer opens: it shows the badge in
-plain words and the result of `issuer.verification` for the stored credential as things stand
+plain words and the result of `issuer.openbadges.verification` for the stored credential as things stand
 at this request: the status is read from the database on every view, and a verification is
 reused only while its text, the keys, its status and its validity dates are unchanged
-(`issuer.own_verification`), so a badge revoked a second ago shows as revoked now
+(`issuer.issuance.own_verification`), so a badge revoked a second ago shows as revoked now
 (VERIFICATION.md R7). The recipient's name appears only when the credential carries it, i.e.
 when they agreed to show it.
 
@@ -32,20 +32,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from issuer.attestation import data_uri, render_attestation_pdf
-from issuer.catalogue import BadgeDefinition, CatalogueError, Event
-from issuer.credential import CITY_TIMEZONE
-from issuer.endorsements import endorsements_of_badge
 from issuer.errors import NotFound
 from issuer.i18n import translations
-from issuer.own_verification import CredentialKind, StatusVersion, verify_own
-from issuer.preview import render_preview
-from issuer.qr import qr_svg
-from issuer.service import IssuedBadge, IssuerService
-from issuer.sharing import ShareLink, linkedin_add_to_profile_url, share_links
-from issuer.skill_badges import aligned_skills
-from issuer.verification import Check, VerificationReport
-from issuer.verification.holder import HolderAnswer, check_holder
+from issuer.issuance.own_verification import CredentialKind, StatusVersion, verify_own
+from issuer.issuance.service import IssuedBadge, IssuerService
+from issuer.network.endorsements import endorsements_of_badge
+from issuer.network.skill_badges import aligned_skills
+from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError, Event
+from issuer.openbadges.credential import CITY_TIMEZONE
+from issuer.openbadges.verification import Check, VerificationReport
+from issuer.openbadges.verification.holder import HolderAnswer, check_holder
+from issuer.presentation.attestation import data_uri, render_attestation_pdf
+from issuer.presentation.preview import render_preview
+from issuer.presentation.qr import qr_svg
+from issuer.presentation.sharing import ShareLink, linkedin_add_to_profile_url, share_links
 from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import environment, render
@@ -263,7 +263,7 @@ def verify_stored(service: IssuerService, kind: CredentialKind, credential_id: s
                   credential_json: str, locale: str, *, unavailable: str,
                   status: StatusVersion | None = None) -> LiveStatus:
     """One of our stored credentials (a badge or an endorsement) verified with its status as
-    the database holds it now (`issuer.own_verification.verify_own`: reused only while
+    the database holds it now (`issuer.issuance.own_verification.verify_own`: reused only while
     nothing it depends on changed).
 
     It comes from our own database, signed by us: it is not a stranger's upload, so it is

@@ -11,10 +11,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from issuer import contexts
-from issuer.catalogue import CatalogueError
-from issuer.credential import CREDENTIAL_CONTEXT
 from issuer.errors import NotFound
+from issuer.openbadges import contexts
+from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.openbadges.credential import CREDENTIAL_CONTEXT
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 
@@ -72,7 +72,7 @@ async def achievement(request: Request) -> Response:
         if wants_html(request):
             return render(request, "achievement.html", {"badge": badge, "event": None, "document": None})
         raise HTTPException(404, "an event badge has one achievement per edition")
-    from issuer.credential import build_achievement
+    from issuer.openbadges.credential import build_achievement
     document = {"@context": list(CREDENTIAL_CONTEXT),
                 **build_achievement(badge, base_url=service.settings.base_url,
                                     issuer=service.profile, event=event)}

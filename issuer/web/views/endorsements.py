@@ -1,4 +1,4 @@
-"""Peer endorsement pages (issue #5, item 5). The rules are issuer.endorsements'.
+"""Peer endorsement pages (issue #5, item 5). The rules are issuer.network.endorsements'.
 
 - `/recommandations/{id}`: the public page of a published endorsement (live verification, the
   peer's words, the endorsed badge), its signed JSON-LD by content negotiation, and the two
@@ -17,11 +17,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from issuer import endorsements
-from issuer.endorsement_credential import MAX_COMMENT_LENGTH, MAX_NAME_LENGTH
 from issuer.errors import IssuerError, NotFound
 from issuer.i18n import translations
-from issuer.mediators import SPACE_PATH, BadgeChecker, profile_of
+from issuer.network import endorsements
+from issuer.network.mediators import SPACE_PATH, BadgeChecker, profile_of
+from issuer.openbadges.endorsement_credential import MAX_COMMENT_LENGTH, MAX_NAME_LENGTH
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale

@@ -1,7 +1,7 @@
 """The mediators' pages (issue #5, items 6 and 7): "Mon espace" (/espace) with its
 password-less sign-in, and the directory of the network (/annuaire).
 
-The rules live in `issuer.mediators`; these handlers read the form, call it, and answer.
+The rules live in `issuer.network.mediators`; these handlers read the form, call it, and answer.
 Handlers are plain `def` (database work and badge verification run in the threadpool). Every
 change is a POST answered by a 303 (post/redirect/get); the CSRF middleware checks every
 POST (issuer.web.admin.csrf).
@@ -21,9 +21,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from issuer import mediators
 from issuer.errors import InvalidInput, IssuerError
-from issuer.mediators import (
+from issuer.network import mediators
+from issuer.network.mediators import (
     SECTORS,
     SPACE_PATH,
     BadgeChecker,
@@ -32,7 +32,7 @@ from issuer.mediators import (
     ProfileInvalid,
     TooManyRequests,
 )
-from issuer.skills.service import current_catalogue
+from issuer.network.skills.service import current_catalogue
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
@@ -116,7 +116,7 @@ def _sign_in_page(request: Request, *, done: str | None = None, email: str = "",
 
 def request_link(request: Request) -> Response:
     """POST /espace/connexion: the same answer for every well-formed address; the e-mail, if
-    the address is known, is prepared and sent after the answer (issuer.mediators)."""
+    the address is known, is prepared and sent after the answer (issuer.network.mediators)."""
     service = service_of(request)
     form = form_fields(request)
     email = _text(form, "email", 320)

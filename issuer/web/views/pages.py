@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from issuer.mediators.sign_in import POLICY
+from issuer.network.mediators.sign_in import POLICY
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 

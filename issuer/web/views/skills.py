@@ -12,10 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from issuer.skills import jsonld, uris
-from issuer.skills.case import build_case_package
-from issuer.skills.catalogue import SkillCatalogue, SkillNotFound
-from issuer.skills.service import catalogue_version, current_catalogue
+from issuer.network.skills import jsonld, uris
+from issuer.network.skills.case import build_case_package
+from issuer.network.skills.catalogue import SkillCatalogue, SkillNotFound
+from issuer.network.skills.service import catalogue_version, current_catalogue
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 from issuer.web.views.documents import json_response, wants_html

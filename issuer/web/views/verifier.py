@@ -13,7 +13,7 @@ threadpool with the untrusted settings, so the event loop never waits on it.
 
 Load (issue #10, items 3 and 4): an input that is byte for byte one of our stored credentials
 (its JSON or JWT, pasted, posted or named by its address) is answered by
-`issuer.own_verification.verify_own`, cached by credential and status. Anything else is
+`issuer.issuance.own_verification.verify_own`, cached by credential and status. Anything else is
 verified live, at most `MAX_CONCURRENT_VERIFICATIONS` at once in the process: each may wait
 on other sites for several fetch deadlines, in one of the threadpool's 40 threads, which the
 pages need too; one more is refused at once (503, `verify.busy`, Retry-After).
@@ -41,12 +41,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from issuer.errors import InvalidInput, IssuerError
-from issuer.fetch import Fetcher
-from issuer.own_verification import own_stored_credential, verify_own
-from issuer.service import IssuerService, bounded_fetcher, verification_context_for
-from issuer.verification import VerificationReport, verify
-from issuer.verification.holder import HolderAnswer, check_holder
-from issuer.verification.inputs import read_input
+from issuer.issuance.own_verification import own_stored_credential, verify_own
+from issuer.issuance.service import IssuerService, bounded_fetcher, verification_context_for
+from issuer.openbadges.fetch import Fetcher
+from issuer.openbadges.verification import VerificationReport, verify
+from issuer.openbadges.verification.holder import HolderAnswer, check_holder
+from issuer.openbadges.verification.inputs import read_input
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale, requested_switch
 from issuer.web.rate_limit import client_key, retry_after_header, verification_limiter

@@ -1,0 +1,856 @@
+"""Use cases of the issuer, shared by the CLI, the web app and the tests: set up, issue,
+revoke, suspend, publish. The Open Badges rules live in the core modules; this module joins them
+with the keys, the catalogue and the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
+from issuer.issuance.keys import IssuerKey, KeyStore
+from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
+from issuer.names import check_person_name
+from issuer.openbadges import credential as model
+from issuer.openbadges.badge_definitions import BadgeDefinition, Event, Role
+from issuer.openbadges.baking import bake_png, bake_svg
+from issuer.openbadges.did import (
+    DidResolver,
+    build_did_document,
+    did_key_for_ed25519,
+    did_web_from_url,
+)
+from issuer.openbadges.proofs.data_integrity import sign_document
+from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
+from issuer.openbadges.status_list import (
+    StatusBitstring,
+    StatusPurpose,
+    build_status_list_credential,
+    status_list_entry,
+)
+from issuer.settings import Settings
+from issuer.storage import models as rows
+from issuer.storage import repositories as repo
+from issuer.storage.db import Database
+
+IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
+CREDENTIAL_JSON_INDENT = 2
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One award to make: who, which badge, in which circumstances."""
+
+    badge_slug: str
+    email: str
+    name: str | None = None
+    event_number: int | None = None
+    role: str | None = None
+    sector: str | None = None
+    show_name: bool = False
+    mandate_start: date | None = None
+    # Last day of the membership a former-member badge recognises (its `term`, e.g.
+    # "Mandat 2025–2027"): the end of the last mandate, renewals included.
+    mandate_end: date | None = None
+    # Extra OB 3.0 `Evidence` objects (e.g. the CLN session or workshop attended); a catalogue
+    # edition is added as evidence by the service itself.
+    evidence: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class IssuedBadge:
+    credential_id: str
+    url: str
+    credential_json: str
+    credential_jwt: str
+    created: bool               # False: it had been issued before (idempotent re-run)
+    # The recipient asked for their badge pages to be listed by search engines (GDPR: only
+    # then is a page found by searching their name).
+    indexable: bool = False
+    # Its revocation and suspension as the database said when it was read (`credential`).
+    status: StatusVersion | None = None
+
+    @cached_property
+    def credential(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.credential_json)
+        return parsed
+
+
+@dataclass(frozen=True)
+class _PreparedRequest:
+    """An `IssueRequest` checked and resolved against the catalogue, with its keys."""
+
+    request: IssueRequest
+    badge: BadgeDefinition
+    role: Role | None
+    event: Event | None
+    email: str
+    name: str | None
+    lookup_key: str
+    idempotency_key: str
+
+
+CatalogueExtension = Callable[["IssuerService", Catalogue], Catalogue]
+"""Adds the badges kept outside `badges/` to the catalogue: the mediator network's skill badges
+(stored in the database), which `issuer.network.skill_badges` registers when it is imported.
+That package builds on this one, so this one cannot import it (docs/ARCHITECTURE.md, layers);
+the web app and the CLI import it at start."""
+_catalogue_extensions: list[CatalogueExtension] = []
+
+
+def register_catalogue_extension(extension: CatalogueExtension) -> None:
+    """Add `extension` to every `IssuerService.catalogue` (once, whatever the calls)."""
+    if extension not in _catalogue_extensions:
+        _catalogue_extensions.append(extension)
+
+
+class IssuerService:
+    """The City's issuer: one per process (keys and catalogue are read once)."""
+
+    def __init__(self, settings: Settings, *, database: Database | None = None,
+                 catalogue: Catalogue | None = None) -> None:
+        self.settings = settings
+        self.database = database or Database(settings.sqlalchemy_url)
+        self._catalogue = catalogue
+        self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes,
+                                 environment=settings.private_key_environment)
+        self._status_cache: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
+        # when its bits or the keys change (`current_status_list_credential`).
+        self._signed_lists: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._signing_lock = threading.Lock()
+        self._did_document: tuple[Any, dict[str, Any]] | None = None
+        # Verifications of our own stored credentials (issuer.issuance.own_verification).
+        self.own_verifications = OwnVerificationCache()
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def init(self) -> list[IssuerKey]:
+        """Create keys, identity secret and database once; load the catalogue (idempotent)."""
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        created = self.keystore.ensure_keys()
+        self._identity_secret()
+        self.database.migrate()
+        with self.database.session() as session:
+            self._sync_keys(session)
+            self._sync_catalogue(session)
+            if created:
+                repo.record_audit(session, actor="cli", action="keys.created",
+                                  subject=self.issuer_did,
+                                  details={"kids": [k.kid for k in created]})
+        return created
+
+    def rotate_keys(self) -> list[IssuerKey]:
+        created = self.keystore.rotate()  # the key store notices the new files by itself
+        with self.database.session() as session:
+            self._sync_keys(session)
+            repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
+                              details={"kids": [k.kid for k in created]})
+        return created
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The badges of `badges/`, and the skill badges the coordinator created from the
+        skills catalogue (stored in the database, aligned to its current version)."""
+        if self._catalogue is None:
+            folder = self.settings.catalogue_dir
+            self._catalogue = load_catalogue(folder.expanduser() if folder else None)
+        catalogue = self._catalogue
+        for extension in _catalogue_extensions:
+            catalogue = extension(self, catalogue)
+        return catalogue
+
+    def _active(self, algorithm: Literal["Ed25519", "RSA"]) -> IssuerKey:
+        """The signing key (private half included): read from its file once, and again only
+        after the key files change (`KeyStore.generation`), e.g. a rotation by the CLI."""
+        return self.keystore.active_key(algorithm)
+
+    def _current_public(self, algorithm: Literal["Ed25519", "RSA"]) -> IssuerKey:
+        """The public half of the current key of `algorithm`, chosen as `_active` chooses."""
+        candidates = [k for k in self.keystore.public_keys()
+                      if k.algorithm == algorithm and k.current]
+        if not candidates:
+            return self.keystore.active_key(algorithm)  # raises the explanatory error
+        candidates.sort(key=lambda k: (k.source == "environment", k.created))
+        return candidates[-1]
+
+    def derived_secret(self, purpose: str) -> bytes:
+        """A secret for one purpose (e.g. "claim-token"), derived from the identity secret so
+        that no two uses share a key."""
+        return hmac.new(self._identity_secret(), f"roubaix-badges:{purpose}".encode(),
+                        hashlib.sha256).digest()
+
+    def _identity_secret(self) -> bytes:
+        if self.settings.identity_secret:
+            return self.settings.identity_secret.encode("utf-8")
+        path = self.settings.keys_dir / IDENTITY_SECRET_FILE
+        if not path.exists():
+            self.settings.keys_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text("utf-8").strip().encode("utf-8")
+
+    # -- identity --------------------------------------------------------------------------------
+    @cached_property
+    def issuer_did(self) -> str:
+        if self.settings.did_method == "key":
+            return did_key_for_ed25519(self._current_public("Ed25519").public_bytes())
+        return did_web_from_url(self.settings.base_url)
+
+    def verification_method(self, key: IssuerKey) -> str:
+        if self.settings.did_method == "key":
+            return f"{self.issuer_did}#{self.issuer_did.removeprefix('did:key:')}"
+        return f"{self.issuer_did}#{key.kid}"
+
+    @property
+    def profile(self) -> model.IssuerProfile:
+        return self.settings.issuer_profile(self.issuer_did)
+
+    def did_document(self) -> dict[str, Any]:
+        """The did:web document: every key, retired ones too, under assertionMethod. Built
+        from public keys only, once per key generation; the caller must not modify it."""
+        generation = self.keystore.generation()
+        cached = self._did_document
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        if self.settings.did_method == "key":
+            document = DidResolver().resolve(self.issuer_did)
+        else:
+            keys = self.keystore.public_keys()
+            document = build_did_document(
+                self.issuer_did,
+                ed25519_keys=[(k.kid, k.public_bytes()) for k in keys if k.algorithm == "Ed25519"],
+                rsa_keys=[(k.kid, k.public_jwk()) for k in keys if k.algorithm == "RSA"])
+        self._did_document = (generation, document)
+        return document
+
+    def resolver(self) -> DidResolver:
+        """A resolver that knows our own DID document without fetching it."""
+        return DidResolver(local_documents={self.issuer_did: self.did_document()})
+
+    # -- issuing ---------------------------------------------------------------------------------
+    def email_lookup_key(self, email: str) -> str:
+        """Keyed hash to find a person again by e-mail without storing a searchable plain hash."""
+        return hmac.new(self._identity_secret(), model.normalise_email(email).encode("utf-8"),
+                        hashlib.sha256).hexdigest()
+
+    def issue(self, request: IssueRequest, *, actor: str = "cli", origin: str | None = None,
+              now: datetime | None = None) -> IssuedBadge:
+        with self.database.session() as session:
+            return self.issue_in_session(session, request, actor=actor, origin=origin, now=now)
+
+    def issue_many(self, requests: Iterable[IssueRequest], *, actor: str = "cli",
+                   origin: str | None = None, progress: Callable[[IssuedBadge], None] | None = None,
+                   chunk: int = 200, signing_helpers: int | None = None) -> list[IssuedBadge]:
+        """Issue a batch, committing every `chunk` credentials: a crash loses at most the current
+        chunk, and re-running finds what was committed (idempotency keys), so nothing is issued
+        twice and nothing is missing. Every request is checked before anything is signed.
+
+        Each chunk is one transaction of a few statements, not a few per credential
+        (`_issue_prepared`). A batch of `PARALLEL_SIGNING_MIN_BATCH` requests or more also signs
+        in helper processes, one per spare core (`signing_helpers` overrides the count; 0 signs
+        here only). `progress` is called for each credential once its chunk is committed."""
+        pending = [self._prepare(request) for request in requests]
+        if signing_helpers is None:
+            signing_helpers = default_signing_helpers(len(pending))
+        results: list[IssuedBadge] = []
+        with _SigningPool(self, helpers=signing_helpers) as signer:
+            for start in range(0, len(pending), chunk):
+                with self.database.session() as session:
+                    done = self._issue_prepared(session, pending[start:start + chunk],
+                                                actor=actor, origin=origin, signer=signer)
+                results.extend(done)
+                if progress:
+                    for item in done:
+                        progress(item)
+        return results
+
+    def resolve_request(self, request: IssueRequest) -> tuple[BadgeDefinition, Role | None, Event | None]:
+        badge = self.catalogue.badge(request.badge_slug)
+        role = badge.role(request.role) if request.role else (badge.roles[0] if badge.roles else None)
+        if request.role and role is None:
+            known = ", ".join(r.slug for r in badge.roles) or "—"
+            raise InvalidInput(f"Rôle inconnu pour ce badge : « {request.role} » (connus : {known}).",
+                               f"Unknown role for this badge: '{request.role}' (known: {known}).",
+                               code="issue.unknown_role")
+        event = None
+        if badge.family == "event":
+            if request.event_number is None:
+                raise InvalidInput("Ce badge est lié à une édition : précisez --event NUMÉRO.",
+                                   "This badge belongs to an edition: give --event NUMBER.",
+                                   code="issue.event_required")
+            event = badge.event(request.event_number)
+        elif request.event_number is not None:
+            raise InvalidInput("Ce badge n'est pas lié à un événement : retirez --event.",
+                               "This badge is not tied to an event: remove --event.",
+                               code="issue.event_not_expected")
+        if request.sector and badge.sectors and request.sector not in badge.sectors:
+            raise InvalidInput(
+                f"Secteur inconnu : « {request.sector} » (secteurs : {', '.join(badge.sectors)}).",
+                f"Unknown sector: '{request.sector}' (sectors: {', '.join(badge.sectors)}).",
+                code="issue.unknown_sector")
+        return badge, role, event
+
+    def _award(self, badge: BadgeDefinition, role: Role | None, event: Event | None,
+               request: IssueRequest, now: datetime) -> model.Award:
+        if badge.family == "membership" and badge.validity_years:
+            start = request.mandate_start or now.astimezone(model.CITY_TIMEZONE).date()
+            end = model.mandate_end(start, badge.validity_years)
+            valid_from = datetime.combine(start, datetime.min.time(), tzinfo=model.CITY_TIMEZONE)
+            return model.Award(valid_from=valid_from.astimezone(UTC), valid_until=end, role=role,
+                               sector=request.sector, activity_start=start,
+                               activity_end=end.astimezone(model.CITY_TIMEZONE).date(),
+                               evidence=request.evidence)
+        if badge.family == "membership":
+            return model.Award(valid_from=now, role=role, sector=request.sector,
+                               activity_start=request.mandate_start,
+                               activity_end=request.mandate_end, evidence=request.evidence)
+        valid_until = None
+        if badge.validity_years:
+            valid_until = now.replace(year=now.year + badge.validity_years)
+        return model.Award(valid_from=now, valid_until=valid_until, role=role, event=event,
+                           activity_start=event.date if event else None,
+                           activity_end=event.date if event else None, evidence=request.evidence)
+
+    def idempotency_key(self, request: IssueRequest, badge: BadgeDefinition, role: Role | None,
+                        event: Event | None, lookup_key: str) -> str:
+        # A person gets one badge per edition and role; a CLN member one per mandate.
+        parts = [badge.slug, str(event.number if event else ""), role.slug if role else "",
+                 lookup_key]
+        if badge.family == "membership":
+            parts.append(request.mandate_start.isoformat() if request.mandate_start else "")
+        return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+    def issue_in_session(self, session: Session, request: IssueRequest, *, actor: str = "cli",
+                         origin: str | None = None, now: datetime | None = None) -> IssuedBadge:
+        return self._issue_prepared(session, [self._prepare(request)], actor=actor, origin=origin,
+                                    now=now)[0]
+
+    def _prepare(self, request: IssueRequest) -> _PreparedRequest:
+        """Everything about a request that needs neither the database nor the clock; refuses
+        an unusable one (unknown badge, role or edition, bad e-mail, control characters)."""
+        badge, role, event = self.resolve_request(request)
+        email = model.normalise_email(request.email)
+        name = check_person_name(request.name, required=False)
+        lookup = self.email_lookup_key(email)
+        return _PreparedRequest(
+            request=request, badge=badge, role=role, event=event, email=email, name=name,
+            lookup_key=lookup,
+            idempotency_key=self.idempotency_key(request, badge, role, event, lookup))
+
+    def _issue_prepared(self, session: Session, items: list[_PreparedRequest], *, actor: str,
+                        origin: str | None = None, now: datetime | None = None,
+                        signer: _SigningPool | None = None) -> list[IssuedBadge]:
+        """Issue `items` in the caller's transaction: one query for the people, one for the keys
+        already issued, one multi-row insert for the new people, the reserved rows and the
+        audit lines; the unique constraints still decide under concurrency (the repository
+        falls back to one row at a time on a collision)."""
+        now = (now or datetime.now(UTC)).replace(microsecond=0)
+        recipients = repo.find_or_create_recipients(session, [
+            repo.RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
+                                display_name=item.name, show_name=item.request.show_name)
+            for item in items])
+        awards = [self._award(item.badge, item.role, item.event, item.request, now)
+                  for item in items]
+        reservations = repo.reserve_credential_rows(session, [
+            repo.CredentialDraft(
+                recipient=recipients[item.lookup_key], badge_slug=item.badge.slug,
+                achievement_id=model.achievement_url(self.settings.base_url, item.badge,
+                                                     item.event),
+                idempotency_key=item.idempotency_key, issued_at=now,
+                valid_from=award.valid_from, valid_until=award.valid_until,
+                event_number=item.event.number if item.event else None,
+                role=item.role.slug if item.role else None)
+            for item, award in zip(items, awards, strict=True)])
+        new_rows: list[rows.IssuedCredential] = []
+        unsigned: list[dict[str, Any]] = []
+        audit: list[tuple[str, dict[str, Any] | None]] = []
+        for item, award, reservation in zip(items, awards, reservations, strict=True):
+            if not reservation.created:
+                continue
+            row = reservation.credential
+            recipient = recipients[item.lookup_key]
+            person = model.Recipient(subject_id=recipient.subject_id, email=item.email,
+                                     salt=recipient.identity_salt,
+                                     display_name=recipient.display_name or item.name,
+                                     show_name=recipient.show_name or item.request.show_name)
+            new_rows.append(row)
+            unsigned.append(model.build_credential(
+                credential_id=row.id, base_url=self.settings.base_url, issuer=self.profile,
+                badge=item.badge, recipient=person, award=award,
+                status=status_list_entry(self.status_list_url(row.status_list_id, "revocation"),
+                                         row.status_index, "revocation")))
+            audit.append((row.id, {"badge": item.badge.slug, "event": row.event_number,
+                                   "role": row.role}))
+        signed = (signer.sign_all(unsigned, now) if signer is not None
+                  else [self.sign(document, now) for document in unsigned])
+        for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True):
+            row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
+        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit,
+                           origin=origin)
+        # Built after signing: a request repeated within the batch shares its first one's row.
+        return [self._issued(reservation.credential, created=reservation.created)
+                for reservation in reservations]
+
+    def sign(self, unsigned: dict[str, Any], now: datetime) -> tuple[str, str]:
+        """Both signed forms: JSON with an embedded eddsa-rdfc-2022 proof, and the VC-JWT."""
+        ed_key = self._active("Ed25519")
+        assert ed_key.private_key is not None
+        signed = sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
+                               self.verification_method(ed_key), created=now)
+        # did:key names one Ed25519 key: the JWT is EdDSA then.
+        jwt_key = ed_key if self.settings.did_method == "key" else self._active("RSA")
+        assert jwt_key.private_key is not None
+        jwt = encode_vc_jwt(unsigned, jwt_key.private_key, self.verification_method(jwt_key))
+        return json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), jwt
+
+    def _issued(self, row: rows.IssuedCredential, *, created: bool) -> IssuedBadge:
+        return IssuedBadge(credential_id=row.id,
+                           url=model.credential_url(self.settings.base_url, row.id),
+                           credential_json=row.credential_json, credential_jwt=row.credential_jwt,
+                           created=created)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def credential(self, credential_id: str) -> IssuedBadge:
+        with self.database.session(read_only=True) as session:
+            # One query: the badge page reads this on every view, recipient included.
+            row = session.get(rows.IssuedCredential, self.normalise_credential_id(credential_id),
+                              options=[joinedload(rows.IssuedCredential.recipient)])
+            if row is None or not row.is_signed:
+                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                               f"No badge with id '{credential_id}'.", code="credential.not_found")
+            issued = self._issued(row, created=False)
+            recipient = row.recipient
+            indexable = bool(recipient.indexable) and recipient.erased_at is None
+            status = StatusVersion(row.revoked_at, bool(row.suspended), row.suspended_at)
+            return replace(issued, indexable=indexable, status=status)
+
+    @staticmethod
+    def normalise_credential_id(value: str) -> str:
+        """Accept the bare UUID, a credential URL, or a file name like `<uuid>.json`."""
+        value = value.strip().rstrip("/")
+        value = value.rsplit("/", 1)[-1]
+        for suffix in (".json", ".jwt", ".png", ".svg"):
+            value = value.removesuffix(suffix)
+        return value
+
+    def badge_png(self, badge: BadgeDefinition) -> bytes:
+        return self.catalogue.image_path(badge, "png").read_bytes()
+
+    def baked_png(self, issued: IssuedBadge) -> bytes:
+        badge = self.catalogue.badge(self._badge_slug(issued))
+        return bake_png(self.badge_png(badge), issued.credential)
+
+    def baked_svg(self, issued: IssuedBadge) -> bytes:
+        badge = self.catalogue.badge(self._badge_slug(issued))
+        return bake_svg(self.catalogue.image_path(badge, "svg").read_bytes(), issued.credential)
+
+    def _badge_slug(self, issued: IssuedBadge) -> str:
+        achievement_id: str = issued.credential["credentialSubject"]["achievement"]["id"]
+        path = achievement_id.removeprefix(self.settings.base_url.rstrip("/") + "/achievements/")
+        return path.split("/", 1)[0]
+
+    # -- status ----------------------------------------------------------------------------------
+    def status_list_url(self, status_list_id: int, purpose: StatusPurpose) -> str:
+        return f"{self.settings.base_url}/status/{status_list_id}/{purpose}"
+
+    def revoke(self, credential_id: str, reason: str, *, actor: str = "cli",
+               origin: str | None = None) -> None:
+        self._change_status(credential_id, "revoke", reason=reason, actor=actor, origin=origin)
+
+    def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli",
+                origin: str | None = None) -> None:
+        self._change_status(credential_id, "suspend", reason=reason, actor=actor, origin=origin)
+
+    def unsuspend(self, credential_id: str, *, actor: str = "cli",
+                  origin: str | None = None) -> None:
+        self._change_status(credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
+
+    def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
+                       *, reason: str | None, actor: str, origin: str | None = None) -> None:
+        with self.database.session() as session:
+            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            if row is None:
+                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                               f"No badge with id '{credential_id}'.", code="credential.not_found")
+            now = datetime.now(UTC).replace(microsecond=0)
+            if action == "revoke":
+                if not reason or not reason.strip():
+                    raise InvalidInput("Indiquez le motif de la révocation (--reason).",
+                                       "Give the reason for the revocation (--reason).",
+                                       code="revoke.reason_required")
+                if row.revoked_at is not None:
+                    raise InvalidInput("Ce badge est déjà révoqué.", "This badge is already revoked.",
+                                       code="revoke.already_revoked")
+                row.revoked_at = now
+                row.revocation_reason = reason.strip()
+            elif action == "suspend":
+                if row.revoked_at is not None:
+                    raise InvalidInput("Un badge révoqué ne peut pas être suspendu.",
+                                       "A revoked badge cannot be suspended.",
+                                       code="suspend.revoked")
+                row.suspended = True
+                row.suspended_at = now
+            else:
+                if not row.suspended:
+                    raise InvalidInput("Ce badge n'est pas suspendu.", "This badge is not suspended.",
+                                       code="unsuspend.not_suspended")
+                row.suspended = False
+                row.suspended_at = None
+            repo.record_audit(session, actor=actor, action=f"credential.{action}d"
+                              if action != "unsuspend" else "credential.unsuspended",
+                              subject=row.id, details={"reason": reason} if reason else None,
+                              origin=origin)
+        self.forget_status_cache()  # after the commit, so no request re-caches the old bits
+
+    def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
+                               *, now: datetime | None = None) -> dict[str, Any]:
+        """The signed BitstringStatusListCredential for one list and purpose (VERIFICATION.md R7, R13),
+        signed now (`now`, when given, is its validFrom and the proof's `created`)."""
+        length, indices = self._status_bits(status_list_id, purpose)
+        return self._sign_status_list(status_list_id, purpose, length, indices, now)
+
+    def current_status_list_credential(self, status_list_id: int,
+                                       purpose: StatusPurpose) -> dict[str, Any]:
+        """The signed list with the bits the database holds now, from any process. Reading
+        the bits is one indexed query; the list is signed again only when they, or the keys,
+        changed since the last signature (signing costs a canonicalisation and the private
+        key). What verifying our own badges reads (`verification_context_for`)."""
+        length, indices = self._status_bits(status_list_id, purpose)
+        source = (length, hashlib.sha256(repr(indices).encode("ascii")).digest(),
+                  self.keystore.generation())
+        key = (status_list_id, purpose)
+        cached = self._signed_lists.get(key)
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        with self._signing_lock:  # one signature when many requests miss at once
+            cached = self._signed_lists.get(key)
+            if cached is not None and cached[0] == source:
+                return cached[1]
+            document = self._sign_status_list(status_list_id, purpose, length, indices, None)
+            self._signed_lists[key] = (source, document)
+        return document
+
+    def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
+        with self.database.session(read_only=True) as session:
+            status_list = session.get(rows.StatusList, status_list_id)
+            if status_list is None:
+                raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
+                               f"Unknown status list: {status_list_id}.", code="status.not_found")
+            return status_list.length, repo.status_bits(session, status_list_id, purpose)
+
+    def _sign_status_list(self, status_list_id: int, purpose: StatusPurpose, length: int,
+                          indices: list[int], now: datetime | None) -> dict[str, Any]:
+        bits = StatusBitstring(length)
+        for index in indices:
+            bits.set(index, True)
+        unsigned = build_status_list_credential(
+            url=self.status_list_url(status_list_id, purpose), issuer=self.issuer_did,
+            purpose=purpose, bitstring=bits, valid_from=now or datetime.now(UTC))
+        ed_key = self._active("Ed25519")
+        assert ed_key.private_key is not None
+        return sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
+                             self.verification_method(ed_key), created=now)
+
+    def cached_status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
+                                      *, ttl: float = 60.0) -> dict[str, Any]:
+        """The published list (`/status/<n>/<purpose>`): the bits are read again at most every
+        `ttl` seconds and at once after a change made through this process (the HTTP cache
+        lifetime is the same 60 s); signed again only when they changed."""
+        import time
+
+        key = (status_list_id, purpose)
+        cached = self._status_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        document = self.current_status_list_credential(status_list_id, purpose)
+        self._status_cache[key] = (time.monotonic() + ttl, document)
+        return document
+
+    def forget_status_cache(self) -> None:
+        """Drop the cached signed status lists: call after committing a status change made
+        outside `revoke`/`suspend`/`unsuspend` (those already do). Verifications of our own
+        badges do not depend on it: they read the bits from the database each time."""
+        self._status_cache.clear()
+
+    def status_list_ids(self) -> list[int]:
+        with self.database.session(read_only=True) as session:
+            return list(session.scalars(select(rows.StatusList.id).order_by(rows.StatusList.id)))
+
+    # -- catalogue and keys in the database ---------------------------------------------------------
+    def achievement_documents(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(path under /achievements/, Achievement JSON) for every badge and edition."""
+        for badge in self.catalogue.badges:
+            events: list[Event | None] = list(badge.events) or [None]
+            for event in events:
+                document = model.build_achievement(badge, base_url=self.settings.base_url,
+                                                   issuer=self.profile, event=event)
+                document = {"@context": list(model.CREDENTIAL_CONTEXT), **document}
+                path = badge.slug if event is None else f"{badge.slug}/{event.number}"
+                yield path, document
+
+    def _sync_catalogue(self, session: Session) -> None:
+        for _path, document in self.achievement_documents():
+            existing = session.get(rows.Achievement, document["id"])
+            text = json.dumps(document, ensure_ascii=False)
+            slug = _path.split("/", 1)[0]
+            if existing is None:
+                session.add(rows.Achievement(id=document["id"], badge_slug=slug, json=text))
+            elif existing.json != text:
+                existing.json = text
+        for badge in self.catalogue.badges:
+            for event in badge.events:
+                found = session.scalars(select(rows.Event).where(
+                    rows.Event.family == badge.slug, rows.Event.number == event.number)).first()
+                if found is None:
+                    session.add(rows.Event(family=badge.slug, number=event.number, date=event.date,
+                                           theme_fr=event.theme.fr, theme_en=event.theme.en,
+                                           venue=event.venue))
+
+    def _sync_keys(self, session: Session) -> None:
+        for key in self.keystore.keys():
+            if key.source != "file":
+                continue
+            stored = session.get(rows.SigningKey, key.kid)
+            if stored is None:
+                session.add(rows.SigningKey(
+                    kid=key.kid, algorithm=key.algorithm, public_jwk=json.dumps(key.public_jwk()),
+                    public_multibase=None if key.algorithm != "Ed25519" else
+                    self.verification_method(key).split("#")[-1] if self.settings.did_method == "key"
+                    else None,
+                    created_at=key.created, retired_at=key.retired, file_name=f"{key.kid}.pem"))
+            elif stored.retired_at != key.retired:
+                stored.retired_at = key.retired
+
+    # -- publishing ------------------------------------------------------------------------------
+    def publish(self, out: Path) -> list[Path]:
+        """Write the static documents a plain web server can host (did.json, profile,
+        achievements, status lists, contexts). Returns the files written."""
+        written: list[Path] = []
+
+        def write(relative: str, document: Any) -> None:
+            path = out / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+            written.append(path)
+
+        if self.settings.did_method == "web":
+            write(_did_document_path(self.issuer_did), self.did_document())
+        write("issuer.json", {"@context": list(model.CREDENTIAL_CONTEXT), **self.profile.to_json()})
+        for path, document in self.achievement_documents():
+            write(f"achievements/{path}.json", document)
+        purposes: tuple[StatusPurpose, ...] = ("revocation", "suspension")
+        for status_list_id in self.status_list_ids():
+            for purpose in purposes:
+                write(f"status/{status_list_id}/{purpose}.json",
+                      self.status_list_credential(status_list_id, purpose))
+        kinds: tuple[ImageKind, ...] = ("png", "svg")
+        for badge in self.catalogue.badges:
+            for kind in kinds:
+                target = out / "badges" / f"{badge.slug}.{kind}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
+                written.append(target)
+        return written
+
+
+# -- signing on several cores (large batches) --------------------------------------------------
+
+#: A batch of at least this many requests also signs in helper processes. Starting one costs
+#: about a second (it imports the JSON-LD stack); signing one credential about a millisecond.
+PARALLEL_SIGNING_MIN_BATCH = 2_000
+_MAX_SIGNING_HELPERS = 7
+
+# The IssuerService of a helper process (set by `_start_signing_helper`).
+_helper_service: IssuerService | None = None
+
+
+def default_signing_helpers(batch_size: int) -> int:
+    """Helper processes `issue_many` starts for a batch: one per spare core, for large ones."""
+    if batch_size < PARALLEL_SIGNING_MIN_BATCH:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(0, min(cores - 1, _MAX_SIGNING_HELPERS))
+
+
+def _start_signing_helper(settings: Settings) -> None:
+    global _helper_service
+    _helper_service = IssuerService(settings)
+
+
+def _helper_ready() -> bool:
+    return _helper_service is not None
+
+
+def _sign_in_helper(documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+    assert _helper_service is not None, "not a signing helper process"
+    return [_helper_service.sign(document, now) for document in documents]
+
+
+class _SigningPool:
+    """Signs a chunk's credentials here and in `helpers` spawned processes at once.
+
+    A helper is an `IssuerService` built from the same settings, so it reads the same keys and
+    runs the same `sign`. Both proofs are deterministic (Ed25519, RSA PKCS#1 v1.5), so the first
+    credential is signed on both sides and the helpers are used only if the texts are identical.
+    Any failure of a helper (it could not start, it died) falls back to signing here: signing
+    is pure, so the result is the same, only slower.
+    """
+
+    def __init__(self, service: IssuerService, *, helpers: int) -> None:
+        self.service = service
+        self.helpers = helpers
+        self._executor: ProcessPoolExecutor | None = None
+        self._checked = False
+        if helpers > 0:
+            # spawn, not fork: the caller may hold threads (a progress bar, a web server) and
+            # database connections that a forked child must not inherit.
+            self._executor = ProcessPoolExecutor(
+                helpers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_signing_helper, initargs=(service.settings,))
+            try:
+                # Start the helpers now: their imports overlap the first chunk's database work.
+                for _ in range(helpers):
+                    self._executor.submit(_helper_ready)
+            except RuntimeError:
+                # Python refuses to start a process from a script being imported by spawn (a
+                # script without `if __name__ == "__main__":` runs again in each helper): fail
+                # there, with Python's explanation, rather than issue the batch a second time.
+                self._stop()
+                raise
+            except Exception:  # noqa: BLE001 - no process can start here: sign here
+                self._stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def sign_all(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+        """`IssuerService.sign` of each document, in order."""
+        if self._executor is None or len(documents) < 2:
+            return self._sign_here(documents, now)
+        # This process takes an equal share; the helpers the rest, one slice each.
+        local_count = len(documents) // (self.helpers + 1)
+        remote = documents[local_count:]
+        size = -(-len(remote) // self.helpers)
+        try:
+            futures = [self._executor.submit(_sign_in_helper, remote[i:i + size], now)
+                       for i in range(0, len(remote), size)]
+        except Exception:  # noqa: BLE001 - the pool is gone: sign here
+            self._stop()
+            return self._sign_here(documents, now)
+        local = self._sign_here(documents[:local_count], now)
+        try:
+            signed = [pair for future in futures for pair in future.result()]
+            if not self._checked:
+                self._checked = True
+                if signed[0] != self.service.sign(remote[0], now):
+                    raise RuntimeError("a signing helper does not sign as this process does")
+        except Exception:  # noqa: BLE001 - any helper failure: sign here (pure work)
+            self._stop()
+            signed = self._sign_here(remote, now)
+        return local + signed
+
+    def _sign_here(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
+        return [self.service.sign(document, now) for document in documents]
+
+
+def _did_document_path(did: str) -> str:
+    """Where did:web expects the document, relative to the site root."""
+    segments = did.removeprefix("did:web:").split(":")
+    if len(segments) == 1:
+        return ".well-known/did.json"
+    return "/".join(segments[1:]) + "/did.json"
+
+
+class ServiceError(IssuerError):
+    code = "service.error"
+
+
+def bounded_fetcher(settings: Settings, *, allow_loopback: bool = False,
+                    max_bytes: int | None = None) -> Any:
+    """The `Fetcher` every caller uses, CLI and web alike: `ISSUER_FETCH_TIMEOUT` is its one
+    deadline per fetch, `ISSUER_FETCH_MAX_BYTES` its largest body (`max_bytes` may only lower
+    it, e.g. to a caller's own input cap)."""
+    from issuer.openbadges.fetch import Fetcher
+
+    limit = settings.fetch_max_bytes if max_bytes is None else min(max_bytes,
+                                                                   settings.fetch_max_bytes)
+    return Fetcher(max_bytes=limit, timeout=settings.fetch_timeout,
+                   allow_loopback=allow_loopback)
+
+
+def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Any:
+    """The fetcher for the address of a badge someone asks us to verify, the same for the
+    command line and the web: the verification input cap (a badge is input like a file),
+    `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only when asked (development)."""
+    from issuer.openbadges.verification.context import MAX_INPUT_BYTES
+
+    return bounded_fetcher(settings, allow_loopback=allow_loopback, max_bytes=MAX_INPUT_BYTES)
+
+
+def verification_context_for(service: IssuerService, *, untrusted: bool = True,
+                             allow_loopback: bool = False) -> Any:
+    """A VerificationContext that knows the City's own DID document and status lists locally,
+    and fetches anything else (DID documents, status lists) with the bounded fetcher:
+    `ISSUER_FETCH_MAX_BYTES`, `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only
+    with `allow_loopback` (development).
+
+    Public keys only: the DID document comes from `KeyStore.public_keys()` (no private key
+    file is opened), our status lists from `current_status_list_credential` (the bits read
+    now; signed again only when they changed)."""
+    from issuer.openbadges.verification import VerificationContext
+
+    settings = service.settings
+    fetcher = bounded_fetcher(settings, allow_loopback=allow_loopback)
+    own_prefix = f"{settings.base_url}/status/"
+    has_keys = service.keystore.has_keys()  # `issuer verify` works before `issuer init` too
+
+    def fetch_status_list(url: str) -> dict[str, Any]:
+        if url.startswith(own_prefix) and has_keys:
+            list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
+            if list_id.isdigit() and purpose in ("revocation", "suspension"):
+                return service.current_status_list_credential(
+                    int(list_id), purpose)  # type: ignore[arg-type]
+        document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
+        return document
+
+    known = {**settings.trusted_issuer_labels}
+    local: dict[str, Any] = {}
+    if has_keys:
+        known[service.issuer_did] = settings.profile_name
+        local[service.issuer_did] = service.did_document()
+    resolver = DidResolver(fetcher, local_documents=local)
+    def fetch_document(url: str) -> Any:  # Open Badges 2.0 documents
+        return fetcher.get_json(url, accept="application/ld+json, application/json")
+
+    return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
+                               known_issuers=known, untrusted=untrusted,
+                               fetch_document=fetch_document)

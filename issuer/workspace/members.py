@@ -1,0 +1,570 @@
+"""The register of the Conseil local du numérique (CLN): mandates, and the badges they carry.
+
+The council's rules (deliberation DEL-2025-0121 and its règlement intérieur, see the domain
+brief): at most 20 residents (role `conseiller`), at most 4 per sector, one of the five
+sectors for each resident; the two co-chairs are the elected officials with digital
+delegations; a mandate lasts 2 years and can be renewed.
+
+Each mandate is one `cln_members` row and one `membre-cln` badge whose `validUntil` is the
+mandate's last second (issue #4 item 5). A renewal is a new row (`renews` -> the previous one)
+with a new badge; the previous badge stays valid until its own end. A mandate that ends without
+renewal gets the `ancien-membre-cln` badge for the whole membership (first start to last end),
+so a former member never shows an expired badge; a resignation revokes the badge with its
+reason.
+
+The rules are checked on the *days* a mandate covers, not on the row count: a renewal starting
+the day after the previous mandate ends takes no second seat, and a seat freed by a resignation
+is free again. The pure part (`Seat`, `peak_occupancy`, `check_council_rules`) takes no
+database; the functions below it join it with storage and issuance.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.names import check_person_name
+from issuer.openbadges import credential as model
+from issuer.openbadges.badge_definitions import BadgeDefinition
+from issuer.storage import repositories as repo
+from issuer.storage.models import IssuedCredential
+from issuer.storage.workspace_models import ClnMember
+from issuer.workspace.recipients import fold_for_search as _fold
+from issuer.workspace.recipients import (
+    forget_cached_status_lists,
+    queue_delivery,
+    revoke_in_session,
+)
+
+MEMBERSHIP_BADGE = "membre-cln"
+RESIDENT_ROLE = "conseiller"
+CO_CHAIR_ROLE = "co-presidente"
+#: DEL-2025-0121: "au plus 20 habitants", "4 au plus par secteur".
+MAX_RESIDENTS = 20
+MAX_RESIDENTS_PER_SECTOR = 4
+#: The two elected officials holding the digital delegations co-chair the council.
+MAX_CO_CHAIRS = 2
+#: How far ahead the register flags mandates that end soon.
+DEFAULT_NOTICE_DAYS = 60
+
+# Any constant: serialises changes to the register on PostgreSQL, so two coordinators adding
+# the 20th and the 21st resident at once cannot both pass the check (SQLite serialises
+# writers already: BEGIN IMMEDIATE, see storage.db).
+_PG_REGISTER_LOCK = 0x0B_AD6E_5003
+
+
+class CouncilRuleError(IssuerError):
+    """A change the council's rules do not allow (seats, sectors, overlapping mandates)."""
+
+    code = "cln.rule"
+
+
+# -- the rules, without storage --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Seat:
+    """A mandate as the rules see it: who sits, where, on which days (both ends included)."""
+
+    role: str
+    sector: str | None
+    start: date
+    end: date
+
+
+def peak_occupancy(seats: Iterable[Seat], start: date, end: date) -> int:
+    """The largest number of `seats` held on one day of [start, end].
+
+    The count can only rise on the first day or on a day a seat starts, so only those days
+    are counted."""
+    overlapping = [seat for seat in seats if seat.start <= end and seat.end >= start]
+    days = {start} | {seat.start for seat in overlapping if seat.start > start}
+    return max((sum(1 for seat in overlapping if seat.start <= day <= seat.end) for day in days),
+               default=0)
+
+
+def check_council_rules(taken: Sequence[Seat], new: Seat) -> None:
+    """Refuse `new` if, on some day of its mandate, it would break a rule of DEL-2025-0121
+    given the seats already `taken` (active mandates)."""
+    if new.role == RESIDENT_ROLE:
+        if new.sector is None:
+            raise CouncilRuleError(
+                "Un·e conseiller·ère habitant·e représente un secteur : choisissez le secteur "
+                "(Centre, Est, Ouest, Nord ou Sud).",
+                "A resident council member represents a sector: choose the sector "
+                "(Centre, Est, Ouest, Nord or Sud).", code="cln.sector_required")
+        residents = [seat for seat in taken if seat.role == RESIDENT_ROLE]
+        if peak_occupancy(residents, new.start, new.end) >= MAX_RESIDENTS:
+            raise CouncilRuleError(
+                f"Le Conseil compte déjà {MAX_RESIDENTS} habitant·es pendant ce mandat : c'est "
+                "le maximum fixé par la délibération DEL-2025-0121. Attendez qu'une place se "
+                "libère (fin de mandat ou démission).",
+                f"The council already has {MAX_RESIDENTS} residents during this mandate: the "
+                "maximum set by deliberation DEL-2025-0121. Wait until a seat is free (end of "
+                "a mandate or resignation).", code="cln.council_full")
+        same_sector = [seat for seat in residents if seat.sector == new.sector]
+        if peak_occupancy(same_sector, new.start, new.end) >= MAX_RESIDENTS_PER_SECTOR:
+            raise CouncilRuleError(
+                f"Le secteur {new.sector} a déjà {MAX_RESIDENTS_PER_SECTOR} habitant·es au "
+                f"Conseil pendant ce mandat : c'est le maximum par secteur "
+                f"(DEL-2025-0121). Choisissez une personne d'un autre secteur ou attendez "
+                f"qu'une place se libère.",
+                f"Sector {new.sector} already has {MAX_RESIDENTS_PER_SECTOR} residents on the "
+                f"council during this mandate: the maximum per sector (DEL-2025-0121). Choose "
+                f"someone from another sector or wait until a seat is free.",
+                code="cln.sector_full")
+    elif new.role == CO_CHAIR_ROLE:
+        chairs = [seat for seat in taken if seat.role == CO_CHAIR_ROLE]
+        if peak_occupancy(chairs, new.start, new.end) >= MAX_CO_CHAIRS:
+            raise CouncilRuleError(
+                f"Le Conseil a déjà {MAX_CO_CHAIRS} co-présidentes pendant ce mandat : les deux "
+                "élues chargées du numérique.",
+                f"The council already has {MAX_CO_CHAIRS} co-chairs during this mandate: the "
+                "two elected officials in charge of digital affairs.", code="cln.co_chairs_full")
+
+
+def mandate_last_day(start: date, years: int) -> date:
+    """The last day of a mandate starting on `start`: 13 June 2025 -> 12 June 2027."""
+    return model.mandate_end(start, years).astimezone(model.CITY_TIMEZONE).date()
+
+
+# -- what the register holds -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewMember:
+    """A person to add to the register, as the coordinator typed them."""
+
+    name: str
+    email: str
+    role: str
+    mandate_start: date
+    sector: str | None = None
+    show_name: bool = False
+
+
+@dataclass(frozen=True)
+class Mandate:
+    """One mandate of the register (a `cln_members` row), with its place in a renewal chain."""
+
+    id: str
+    name: str
+    email: str
+    sector: str | None
+    role: str
+    start: date
+    end: date
+    status: str                    # active / ended / resigned
+    renews: str | None
+    renewed_by: str | None
+    credential_id: str | None
+    alumni_credential_id: str | None
+    ended_at: datetime | None
+    resignation_reason: str | None
+    first_start: date              # start of the first mandate of the chain
+
+    def is_current(self, today: date) -> bool:
+        return self.status == "active" and self.start <= today <= self.end
+
+    def awaits_closing(self, today: date) -> bool:
+        """Ended on the calendar, not renewed, and neither closed nor resigned yet."""
+        return self.status == "active" and self.renewed_by is None and self.end < today
+
+    def ends_within(self, today: date, days: int) -> bool:
+        return (self.status == "active" and self.renewed_by is None
+                and today <= self.end <= today + timedelta(days=days))
+
+    def can_be_closed(self, today: date) -> bool:
+        return self.status == "active" and self.renewed_by is None and today >= self.end
+
+    def can_be_renewed(self) -> bool:
+        return self.status == "active" and self.renewed_by is None
+
+    @property
+    def years(self) -> str:
+        """"2025–2027": the years of the whole membership (what the alumni badge shows)."""
+        return f"{self.first_start.year}–{self.end.year}"
+
+    def as_seat(self) -> Seat:
+        return Seat(role=self.role, sector=self.sector, start=self.start, end=self.end)
+
+
+@dataclass(frozen=True)
+class SectorCount:
+    sector: str
+    residents: int
+    limit: int = MAX_RESIDENTS_PER_SECTOR
+
+
+@dataclass(frozen=True)
+class Register:
+    """The council on `today`: the latest mandate of each member (active ones), seats per
+    sector against the limits, mandates ending soon or waiting to be closed, former members."""
+
+    today: date
+    members: tuple[Mandate, ...]
+    former: tuple[Mandate, ...]
+    sector_counts: tuple[SectorCount, ...]
+    residents: int
+    residents_limit: int
+    ending_soon: tuple[Mandate, ...]
+    to_close: tuple[Mandate, ...]
+
+    def in_sector(self, sector: str | None) -> list[Mandate]:
+        return [mandate for mandate in self.members if mandate.sector == sector]
+
+    @property
+    def without_sector(self) -> list[Mandate]:
+        return self.in_sector(None)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def membership_badge(service: IssuerService) -> BadgeDefinition:
+    return service.catalogue.badge(MEMBERSHIP_BADGE)
+
+
+def sectors(service: IssuerService) -> tuple[str, ...]:
+    return membership_badge(service).sectors
+
+
+def city_today() -> date:
+    return datetime.now(model.CITY_TIMEZONE).date()
+
+
+def register(service: IssuerService, *, today: date | None = None,
+             notice_days: int = DEFAULT_NOTICE_DAYS) -> Register:
+    today = today or city_today()
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    latest = [m for m in mandates if m.renewed_by is None]
+    members = tuple(sorted((m for m in latest if m.status == "active"),
+                           key=lambda m: (m.sector or "~", _fold(m.name))))
+    former = tuple(sorted((m for m in latest if m.status != "active"),
+                          key=lambda m: (m.ended_at or datetime.min.replace(tzinfo=UTC)),
+                          reverse=True))
+    residents = [m.as_seat() for m in mandates
+                 if m.status == "active" and m.role == RESIDENT_ROLE]
+    counts = tuple(SectorCount(sector, peak_occupancy(
+        [seat for seat in residents if seat.sector == sector], today, today))
+        for sector in sectors(service))
+    return Register(
+        today=today, members=members, former=former, sector_counts=counts,
+        residents=peak_occupancy(residents, today, today), residents_limit=MAX_RESIDENTS,
+        ending_soon=tuple(sorted((m for m in members if m.ends_within(today, notice_days)),
+                                 key=lambda m: m.end)),
+        to_close=tuple(sorted((m for m in members if m.awaits_closing(today)),
+                              key=lambda m: m.end)))
+
+
+def mandates_ending_within(service: IssuerService, days: int, *,
+                           today: date | None = None) -> list[Mandate]:
+    """Active mandates, not renewed, whose last day falls in the next `days` days (today
+    included), soonest first: the ones to renew or to close."""
+    today = today or city_today()
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    return sorted((m for m in mandates if m.ends_within(today, days)), key=lambda m: m.end)
+
+
+def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
+    with service.database.session(read_only=True) as session:
+        return _mandate_of(session, _row(session, mandate_id))
+
+
+# -- changing the register -----------------------------------------------------------------------
+
+def add_member(service: IssuerService, member: NewMember, *, actor: str,
+               origin: str | None = None, now: datetime | None = None) -> Mandate:
+    """Add a mandate to the register and issue its membership badge (valid until the
+    mandate's last day), in one transaction: either both exist or neither does."""
+    badge = membership_badge(service)
+    name = _clean_name(member.name)
+    email = model.normalise_email(member.email)
+    role = _role_slug(badge, member.role)
+    sector = _sector(badge, member.sector)
+    start = member.mandate_start
+    end = mandate_last_day(start, _mandate_years(badge))
+    now = _now(now)
+    with service.database.session() as session:
+        _lock_register(session)
+        taken = [m for m in _all_mandates(session) if m.status == "active"]
+        overlapping = [m for m in taken if m.email == email and m.start <= end and m.end >= start]
+        if overlapping:
+            raise CouncilRuleError(
+                f"Cette personne a déjà un mandat en cours du {_fr(overlapping[0].start)} au "
+                f"{_fr(overlapping[0].end)} : renouvelez-le plutôt que d'en ajouter un autre.",
+                f"This person already holds a mandate from {overlapping[0].start} to "
+                f"{overlapping[0].end}: renew it rather than adding another.",
+                code="cln.already_member")
+        check_council_rules([m.as_seat() for m in taken],
+                            Seat(role=role, sector=sector, start=start, end=end))
+        credential_id = _issue_membership(
+            service, session, IssueRequest(
+                badge_slug=badge.slug, email=email, name=name, role=role, sector=sector,
+                show_name=member.show_name, mandate_start=start), actor=actor, origin=origin, now=now)
+        row = ClnMember(id=str(uuid.uuid4()), name=name, email=email, sector=sector, role=role,
+                        mandate_start=start, mandate_end=end, status="active",
+                        credential_id=credential_id, created_at=now)
+        session.add(row)
+        session.flush()
+        repo.record_audit(session, actor=actor, action="cln.member_added", subject=row.id,
+                          details={"role": role, "sector": sector, "start": start.isoformat(),
+                                   "end": end.isoformat(), "credential": credential_id},
+                          origin=origin)
+        return _mandate_of(session, row)
+
+
+def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
+                  origin: str | None = None, now: datetime | None = None) -> Mandate:
+    """A new mandate from the day after `mandate_id` ends, with a new membership badge; the
+    current badge stays valid until its own end."""
+    badge = membership_badge(service)
+    now = _now(now)
+    with service.database.session() as session:
+        _lock_register(session)
+        current = _mandate_of(session, _row(session, mandate_id))
+        if current.status != "active":
+            raise InvalidInput(
+                "Ce mandat est clos ou la personne a démissionné : il ne peut pas être renouvelé. "
+                "Ajoutez la personne comme nouveau membre si elle revient au Conseil.",
+                "This mandate is closed or the person resigned: it cannot be renewed. Add the "
+                "person as a new member if they return to the council.", code="cln.not_active")
+        if current.renewed_by is not None:
+            raise InvalidInput("Ce mandat a déjà été renouvelé.",
+                               "This mandate has already been renewed.",
+                               code="cln.already_renewed")
+        start = current.end + timedelta(days=1)
+        end = mandate_last_day(start, _mandate_years(badge))
+        others = [m for m in _all_mandates(session) if m.status == "active" and m.id != current.id]
+        check_council_rules([m.as_seat() for m in others],
+                            Seat(role=current.role, sector=current.sector, start=start, end=end))
+        credential_id = _issue_membership(
+            service, session, IssueRequest(
+                badge_slug=badge.slug, email=current.email, name=current.name, role=current.role,
+                sector=current.sector, mandate_start=start), actor=actor, origin=origin, now=now)
+        row = ClnMember(id=str(uuid.uuid4()), name=current.name, email=current.email,
+                        sector=current.sector, role=current.role, mandate_start=start,
+                        mandate_end=end, status="active", renews=current.id,
+                        credential_id=credential_id, created_at=now)
+        session.add(row)
+        session.flush()
+        repo.record_audit(session, actor=actor, action="cln.mandate_renewed", subject=row.id,
+                          details={"renews": current.id, "start": start.isoformat(),
+                                   "end": end.isoformat(), "credential": credential_id},
+                          origin=origin)
+        return _mandate_of(session, row)
+
+
+def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
+                origin: str | None = None, now: datetime | None = None) -> Mandate:
+    """Close a mandate that reached its end without renewal: issue the *Ancien·ne membre*
+    badge for the whole membership (first start to last end, e.g. 2025–2027) and mark the
+    chain ended. The membership badge is left as is: it expired on its own date."""
+    badge = membership_badge(service)
+    if badge.alumni_badge is None:  # the catalogue names it; checked when loading
+        raise InvalidInput("Le catalogue ne définit pas de badge d'ancien membre.",
+                           "The catalogue defines no former-member badge.",
+                           code="cln.no_alumni_badge")
+    now = _now(now)
+    today = now.astimezone(model.CITY_TIMEZONE).date()
+    with service.database.session() as session:
+        _lock_register(session)
+        current = _mandate_of(session, _row(session, mandate_id))
+        if current.status != "active":
+            raise InvalidInput("Ce mandat est déjà clos.", "This mandate is already closed.",
+                               code="cln.not_active")
+        if current.renewed_by is not None:
+            raise InvalidInput(
+                "Ce mandat a été renouvelé : c'est le dernier mandat qui se clôt, à sa fin.",
+                "This mandate was renewed: it is the latest mandate that is closed, at its end.",
+                code="cln.already_renewed")
+        if today < current.end:
+            raise InvalidInput(
+                f"Le mandat se termine le {_fr(current.end)} : il peut être clos à partir de "
+                f"ce jour-là. Avant, la personne peut démissionner.",
+                f"The mandate ends on {current.end}: it can be closed from that day on. "
+                f"Before then, the person can resign.", code="cln.not_ended_yet")
+        alumni_id = _issue_membership(
+            service, session, IssueRequest(
+                badge_slug=badge.alumni_badge, email=current.email, name=current.name,
+                role=current.role, sector=current.sector, mandate_start=current.first_start,
+                mandate_end=current.end), actor=actor, origin=origin, now=now)
+        chain = _chain_rows(session, mandate_id)
+        for row in chain:
+            if row.status == "active":
+                row.status = "ended"
+                row.ended_at = now
+        latest = chain[-1]
+        latest.alumni_credential_id = alumni_id
+        session.flush()
+        repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
+                          details={"alumni_credential": alumni_id,
+                                   "mandates": [row.id for row in chain]}, origin=origin)
+        return _mandate_of(session, latest)
+
+
+def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
+           origin: str | None = None, now: datetime | None = None) -> Mandate:
+    """The member leaves before the end: the membership badges of the mandates not over yet
+    (the current one and a renewal already granted) are revoked with `reason`; the register
+    marks them resigned. Badges of mandates already completed stay as they are."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Indiquez le motif de la démission : il accompagne la révocation du badge.",
+                           "Give the reason for the resignation: it goes with the badge's "
+                           "revocation.", code="cln.reason_required")
+    now = _now(now)
+    today = now.astimezone(model.CITY_TIMEZONE).date()
+    with service.database.session() as session:
+        _lock_register(session)
+        target = _row(session, mandate_id)
+        if target.status != "active":
+            raise InvalidInput("Ce mandat n'est plus en cours.", "This mandate is no longer active.",
+                               code="cln.not_active")
+        affected = [row for row in _chain_rows(session, mandate_id)
+                    if row.status == "active" and row.mandate_end >= today]
+        if not affected:  # the calendar end passed: close it, do not revoke a completed mandate
+            raise InvalidInput(
+                "Ce mandat est arrivé à son terme : clôturez-le plutôt (badge d'ancien membre).",
+                "This mandate has reached its end: close it instead (former-member badge).",
+                code="cln.already_over")
+        revoked: list[str] = []
+        for row in affected:
+            credential = (session.get(IssuedCredential, row.credential_id)
+                          if row.credential_id else None)
+            if credential is not None and credential.revoked_at is None:
+                revoke_in_session(session, credential, reason, actor=actor, origin=origin, now=now)
+                revoked.append(credential.id)
+            row.status = "resigned"
+            row.ended_at = now
+            row.resignation_reason = reason
+        session.flush()
+        repo.record_audit(session, actor=actor, action="cln.member_resigned",
+                          subject=affected[0].id,
+                          details={"mandates": [row.id for row in affected],
+                                   "revoked": revoked}, origin=origin)
+        result = _mandate_of(session, affected[-1])
+    forget_cached_status_lists(service)
+    return result
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+
+def _fr(day: date) -> str:
+    return model.french_date(day)
+
+
+def _mandate_years(badge: BadgeDefinition) -> int:
+    return badge.validity_years or 2  # DEL-2025-0121: 2-year mandate
+
+
+def _clean_name(name: str) -> str:
+    if not " ".join((name or "").split()):
+        raise InvalidInput("Indiquez le nom de la personne.", "Give the person's name.",
+                           code="cln.name_required")
+    return check_person_name(name) or ""
+
+
+def _role_slug(badge: BadgeDefinition, value: str) -> str:
+    role = badge.role(value)
+    if role is None:
+        known = ", ".join(f"{r.slug} ({r.name.fr})" for r in badge.roles)
+        raise InvalidInput(f"Rôle inconnu au Conseil : « {value} » (rôles : {known}).",
+                           f"Unknown council role: '{value}' (roles: {known}).",
+                           code="cln.unknown_role")
+    return role.slug
+
+
+def _sector(badge: BadgeDefinition, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    for sector in badge.sectors:
+        if _fold(sector) == _fold(value.strip()):
+            return sector
+    known = ", ".join(badge.sectors)
+    raise InvalidInput(f"Secteur inconnu : « {value.strip()} » (secteurs : {known}).",
+                       f"Unknown sector: '{value.strip()}' (sectors: {known}).",
+                       code="cln.unknown_sector")
+
+
+def _lock_register(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_REGISTER_LOCK})
+
+
+def _issue_membership(service: IssuerService, session: Session, request: IssueRequest, *,
+                      actor: str, origin: str | None, now: datetime) -> str:
+    """Issue in the register's transaction and queue the delivery e-mail with it."""
+    issued = service.issue_in_session(session, request, actor=actor, now=now)
+    if not issued.created:
+        # The same badge for the same person and mandate start exists (idempotency key): it
+        # may be revoked (a resignation), and a revoked badge is never brought back.
+        raise CouncilRuleError(
+            "Un badge a déjà été émis à cette personne pour un mandat commençant à cette date "
+            "(il a pu être révoqué). Choisissez une autre date de début.",
+            "A badge was already issued to this person for a mandate starting on this date "
+            "(it may have been revoked). Choose another start date.",
+            code="cln.badge_exists")
+    queue_delivery(service, session, issued.credential_id, actor=actor, origin=origin)
+    return issued.credential_id
+
+
+def _row(session: Session, mandate_id: str) -> ClnMember:
+    row = session.get(ClnMember, mandate_id)
+    if row is None:
+        raise NotFound(f"Mandat inconnu : {mandate_id}.", f"Unknown mandate: {mandate_id}.",
+                       code="cln.not_found")
+    return row
+
+
+def _all_rows(session: Session) -> list[ClnMember]:
+    return list(session.scalars(select(ClnMember).order_by(ClnMember.mandate_start)))
+
+
+def _chain_rows(session: Session, mandate_id: str) -> list[ClnMember]:
+    """Every mandate of the renewal chain `mandate_id` belongs to, oldest first."""
+    rows = {row.id: row for row in _all_rows(session)}
+    successor = {row.renews: row.id for row in rows.values() if row.renews}
+    first = rows[mandate_id]
+    while first.renews and first.renews in rows:
+        first = rows[first.renews]
+    chain = [first]
+    while chain[-1].id in successor:
+        chain.append(rows[successor[chain[-1].id]])
+    return chain
+
+
+def _mandates_from(rows: Sequence[ClnMember]) -> list[Mandate]:
+    by_id = {row.id: row for row in rows}
+    successor = {row.renews: row.id for row in rows if row.renews}
+    mandates = []
+    for row in rows:
+        first = row
+        while first.renews and first.renews in by_id:
+            first = by_id[first.renews]
+        mandates.append(Mandate(
+            id=row.id, name=row.name, email=row.email, sector=row.sector, role=row.role,
+            start=row.mandate_start, end=row.mandate_end, status=row.status, renews=row.renews,
+            renewed_by=successor.get(row.id), credential_id=row.credential_id,
+            alumni_credential_id=row.alumni_credential_id, ended_at=row.ended_at,
+            resignation_reason=row.resignation_reason, first_start=first.mandate_start))
+    return mandates
+
+
+def _all_mandates(session: Session) -> list[Mandate]:
+    return _mandates_from(_all_rows(session))
+
+
+def _mandate_of(session: Session, row: ClnMember) -> Mandate:
+    session.flush()
+    return next(m for m in _all_mandates(session) if m.id == row.id)
