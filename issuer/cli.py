@@ -20,7 +20,6 @@ import click
 
 from issuer.errors import IssuerError
 from issuer.i18n import environment_locale, gettext
-from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
 
 F = TypeVar("F", bound=Callable[..., Any])
 LOCALE = environment_locale()
@@ -92,7 +91,10 @@ def handles_errors(function: F) -> F:
 
 
 def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
+    # Imported here: they load the database layer, which `issuer --help` does not need.
+    # Importing skill_badges registers the skill badges in every catalogue.
     from issuer.issuance.service import IssuerService
+    from issuer.network import skill_badges  # noqa: F401
     from issuer.settings import Settings
 
     return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
