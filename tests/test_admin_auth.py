@@ -20,8 +20,9 @@ from issuer.accounts import Accounts
 from issuer.mail import outbox_message
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import EmailMessage
-from issuer.web.admin.auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, safe_next
+from issuer.web.admin.auth import safe_next
 from issuer.web.admin.csrf import is_cross_site, origin_of
+from issuer.web.deps import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from tests.plugins.admin import (
     BASE_URL,
     DEFAULT_PASSWORD,

@@ -21,9 +21,9 @@ from starlette.routing import BaseRoute, Route
 from issuer import mail
 from issuer.credential import CITY_TIMEZONE
 from issuer.mail.transport import smtp_configured
-from issuer.web.admin.auth import client_origin, require_user
+from issuer.web.admin.auth import client_origin
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import babel_locale, request_locale
 
 LIST_SIZE = 50
@@ -53,8 +53,7 @@ def _counts(request: Request) -> dict[str, int]:
     return counts
 
 
-def mail_page(request: Request) -> Response:
-    user = require_user(request)
+def mail_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     with service.database.session(read_only=True) as session:
         failed = mail.messages(session, statuses=("failed",), limit=LIST_SIZE)
@@ -70,16 +69,14 @@ def mail_page(request: Request) -> Response:
     }, user=user)
 
 
-def retry_submit(request: Request) -> Response:
-    user = require_user(request)
+def retry_submit(request: Request, user: Coordinator) -> Response:
     report = mail.retry_due(service_of(request), actor=user.email)
     query = urlencode({"envoyes": len(report.sent), "boite": len(report.outbox),
                        "echecs": len(report.failed)})
     return RedirectResponse(f"/admin/courriels?{query}", status_code=303)
 
 
-def resend_submit(request: Request) -> Response:
-    user = require_user(request)
+def resend_submit(request: Request, user: Coordinator) -> Response:
     message_id = _message_id(request)
     service = service_of(request)
     try:
@@ -92,8 +89,7 @@ def resend_submit(request: Request) -> Response:
     return RedirectResponse(f"/admin/courriels/{row.id}?renvoi={row.status}", status_code=303)
 
 
-def message_page(request: Request) -> Response:
-    user = require_user(request)
+def message_page(request: Request, user: Coordinator) -> Response:
     return _message_page(request, user, _message_id(request))
 
 
@@ -119,10 +115,9 @@ def _message_page(request: Request, user: Any, message_id: str, *, error: str | 
     }, user=user, status_code=status_code)
 
 
-def outbox_file(request: Request) -> Response:
+def outbox_file(request: Request, user: Coordinator) -> Response:
     """The `.eml` file itself, to open in a mail program and forward by hand (a message with
     a personal link: administrators only, audited)."""
-    user = require_user(request)
     message_id = _message_id(request)
     try:
         row, content = mail.read_outbox_file(service_of(request), message_id,
