@@ -1,7 +1,7 @@
 """What a request handler can ask for, as typed FastAPI dependencies (the FastAPI template's
-`api/deps.py`): the application's service, the signed-in coordinator (with their role) and the
-signed-in mediator. A handler names them in its signature and FastAPI resolves them before the
-handler runs, in the order written:
+`api/deps.py`): the signed-in coordinator (with their role) and the signed-in mediator; and
+the per-application objects (`service_of`, `settings_of`). A handler names a dependency in its
+signature and FastAPI resolves it before the handler runs, in the order written:
 
     def accounts_page(request: Request, user: Administrator) -> Response: ...
     def leave_submit(request: Request, recipient_id: Mediator) -> Response: ...
@@ -21,12 +21,13 @@ FastAPI resolves dependencies only on its own routes, while the route table is w
 Starlette's `Route`: `page_routes` turns each one into an `APIRoute` with the same path,
 methods (HEAD with GET, as Starlette adds it) and name, kept out of the OpenAPI document.
 
-No database-session dependency: handlers call domain functions, each of which opens its own
-transaction (docs/ARCHITECTURE.md, layer rule 2), so a request-wide session would only change
-when those commit.
+No database-session dependency: handlers call domain functions, each of which opens and
+commits its own transaction (docs/ARCHITECTURE.md, layer rule 2); a session per request would
+change when they commit (after a refusal the handler caught, or after the e-mail a background
+task sends).
 
-The session cookies are read here, the ones place both the dependencies and the sign-in pages
-(issuer.web.admin.auth, issuer.web.views.mediators) use.
+The session cookies are named and read here, for the dependencies and for the pages that set
+them (issuer.web.admin.auth, issuer.web.views.mediators).
 """
 
 from __future__ import annotations
@@ -62,8 +63,6 @@ def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
-
-Service = Annotated[IssuerService, Depends(service_of)]
 
 
 def _https(request: Request) -> bool:
