@@ -18,8 +18,9 @@ from starlette.routing import Mount, Route
 from issuer.mail import outbox_message
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import EmailMessage
-from issuer.web.admin.auth import SECURE_SESSION_COOKIE, SESSION_COOKIE, safe_next
+from issuer.web.admin.auth import safe_next
 from issuer.web.admin.csrf import is_cross_site, origin_of
+from issuer.web.deps import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from issuer.workspace.account_mail import sign_in_alerts_for
 from issuer.workspace.accounts import Accounts
 from tests.plugins.admin import (

@@ -10,19 +10,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from issuer.issuance.service import IssuerService
 from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
+from issuer.network.mediators import SPACE_PATH
 from issuer.one_time_links import loggable_path
 from issuer.settings import Settings
 from issuer.web import access_log, admin, views
-from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user, session_token
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
+from issuer.web.deps import (
+    LoginRequired,
+    MediatorSignInRequired,
+    PermissionDenied,
+    current_user,
+    page_routes,
+    session_token,
+)
 from issuer.web.locale import request_locale
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
@@ -117,7 +125,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
         description="Open Badges 3.0 issuer of the City of Roubaix: published documents and "
                     "verification of any Open Badges 3.0 credential.",
         version="0.1.0",
-        routes=_routes(),
+        # Starlette routes made FastAPI ones, so handlers get their dependencies (web/deps.py).
+        routes=page_routes(_routes()),
         # /api/docs is our own page (views/api_docs.py): Swagger UI's CDN script is refused.
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
@@ -133,6 +142,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(PermissionDenied, _permission_denied)  # type: ignore[arg-type]
+    app.add_exception_handler(MediatorSignInRequired,
+                              _mediator_sign_in_required)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -162,7 +173,7 @@ def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
 
 async def _signed_in(scope: Scope) -> bool:
     """A valid coordinator session, looked up before the body is read (and kept in the
-    request state, so the handler's `require_user` does not look it up again)."""
+    request state, so the handler's `Coordinator` dependency does not look it up again)."""
     request = Request(scope)
     if not session_token(request):
         return False
@@ -222,6 +233,12 @@ async def _login_required(request: Request, error: LoginRequired) -> Response:
 
 async def _permission_denied(request: Request, error: PermissionDenied) -> Response:
     return render(request, "errors/error.html", {"status": 403, "detail": None}, status_code=403)
+
+
+async def _mediator_sign_in_required(request: Request,
+                                     error: MediatorSignInRequired) -> Response:
+    # Mon espace shows the sign-in form to a visitor without a session.
+    return RedirectResponse(SPACE_PATH, status_code=303)
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:

@@ -1,11 +1,11 @@
 """The coordinator's workspace under /admin: server-rendered pages, French first.
 
 Each area is one module exposing `routes: list[BaseRoute]`; this package joins them. Handlers
-are plain `def` functions (Starlette runs them in a threadpool, so database work never blocks
-the event loop), start with `user = require_user(request)` (or `role="administrator"`), and
+are plain `def` functions (run in a threadpool, so database work never blocks the event loop),
+name the signed-in user in their signature, `user: Coordinator` (or `user: Administrator`, the
+typed dependencies of issuer.web.deps: nobody without a session or the role gets further), and
 call the plain functions of `issuer.workspace.accounts`, `issuer.workspace.events`,
-`issuer.workspace.members`,
-`issuer.workspace.recipients`, `issuer.mail` — the rules live there, not here.
+`issuer.workspace.members`, `issuer.workspace.recipients`, `issuer.mail` — the rules live there, not here.
 """
 
 from __future__ import annotations

@@ -26,9 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from issuer.errors import InvalidInput
 from issuer.storage.models import AuditEntry
-from issuer.web.admin.auth import require_user
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import babel_locale, request_locale
 
@@ -102,8 +101,7 @@ class AuditFilters:
         return query
 
 
-def journal(request: Request) -> Response:
-    user = require_user(request)
+def journal(request: Request, user: Coordinator) -> Response:
     filters, invalid = AuditFilters.from_query(request.query_params)
     database = service_of(request).database
     with database.session(read_only=True) as session:
@@ -124,8 +122,7 @@ def journal(request: Request) -> Response:
     }, user=user)
 
 
-def journal_csv(request: Request) -> Response:
-    require_user(request)
+def journal_csv(request: Request, _user: Coordinator) -> Response:
     filters, _invalid = AuditFilters.from_query(request.query_params)
     database = service_of(request).database
     stamp = datetime.now(CITY_TIME).strftime("%Y%m%d-%H%M")

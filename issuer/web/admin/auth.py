@@ -1,15 +1,10 @@
-"""Sign-in, sign-out, invitations, accounts, and the guard every admin handler calls first.
+"""Sign-in, sign-out, invitations and accounts of the workspace.
 
 CONTRACT (other modules rely on it; keep the signatures):
-- `require_user(request, *, role="coordinator") -> User`: the signed-in, enabled user whose
-  role is at least `role` (administrator > coordinator). Raises `LoginRequired` (answered with
-  a 303 to /admin/connexion?suivant=<path>) or `PermissionDenied` (403 page). A POST (or any
-  unsafe method) without a session is a `PermissionDenied`: sending the browser to sign in
-  and then back to a POST-only address would only show a "method not allowed" page.
+- the guard is a typed dependency of `issuer.web.deps`: a handler names `user: Coordinator`
+  (or `user: Administrator`) in its signature; the session cookie is read there too.
 - `client_origin(request) -> str`: the client address for the audit trail.
 - `form_fields(request) -> FormData`: the submitted form, from a plain `def` handler.
-- `accounts_of(request) -> Accounts`: the app's account service (tests may replace
-  `app.state.accounts` with one on a fake clock).
 
 Sign-in and the event loop (issue #10 item 2). The sign-in form is an `async` handler: the
 throttle decision and the recording run in the threadpool, and the Argon2 check runs in a
@@ -44,9 +39,16 @@ from starlette.routing import BaseRoute, Route
 from issuer.errors import IssuerError
 from issuer.web.admin.rendering import render_admin
 from issuer.web.body_limits import form_limits
-from issuer.web.deps import service_of, settings_of
+from issuer.web.deps import (
+    Administrator,
+    accounts_of,
+    current_user,
+    service_of,
+    session_cookie_name,
+    session_token,
+    settings_of,
+)
 from issuer.web.locale import request_locale
-from issuer.workspace.account_mail import sign_in_alerts_for
 from issuer.workspace.accounts import (
     AccountError,
     Accounts,
@@ -54,38 +56,16 @@ from issuer.workspace.accounts import (
     InvitationInvalid,
     SignInThrottled,
     User,
-    role_allows,
 )
 
-SESSION_COOKIE = "issuer_session"
-SECURE_SESSION_COOKIE = "__Host-issuer_session"
 SIGN_IN_PATH = "/admin/connexion"
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Argon2 checks at once: half the cores (at least one), so sign-ins never take every core
 #: from the pages (argon2-cffi releases the GIL while it hashes).
 HASH_CONCURRENCY = max(1, (os.cpu_count() or 2) // 2)
 _LIMITER_LOCK = threading.Lock()
 
 
-class LoginRequired(Exception):
-    """No valid session: the browser is sent to the sign-in page."""
-
-
-class PermissionDenied(Exception):
-    """Signed in, but the role does not allow this page."""
-
-
-# --- the guard -------------------------------------------------------------------------------
-
-def accounts_of(request: Request) -> Accounts:
-    state = request.app.state
-    accounts: Accounts | None = getattr(state, "accounts", None)
-    if accounts is None:
-        service = service_of(request)
-        accounts = Accounts(service.database, alert_owner=sign_in_alerts_for(service))
-        state.accounts = accounts
-    return accounts
-
+# --- request helpers -------------------------------------------------------------------------
 
 def sign_in_hash_limiter(request: Request) -> anyio.CapacityLimiter:
     """The app's one limiter of concurrent password hashes (tests may set
@@ -99,29 +79,6 @@ def sign_in_hash_limiter(request: Request) -> anyio.CapacityLimiter:
                 limiter = anyio.CapacityLimiter(HASH_CONCURRENCY)
                 state.sign_in_hash_limiter = limiter
     return limiter
-
-
-def session_token(request: Request) -> str | None:
-    return request.cookies.get(_cookie_name(request))
-
-
-def current_user(request: Request) -> User | None:
-    """The signed-in user, or None; looked up once per request."""
-    if "admin_user" not in request.scope.setdefault("state", {}):
-        request.state.admin_user = accounts_of(request).session_user(session_token(request))
-    user: User | None = request.state.admin_user
-    return user
-
-
-def require_user(request: Request, *, role: str = "coordinator") -> User:
-    user = current_user(request)
-    if user is None:
-        if request.method in _SAFE_METHODS:
-            raise LoginRequired()
-        raise PermissionDenied()
-    if not role_allows(user.role, role):
-        raise PermissionDenied()
-    return user
 
 
 def client_origin(request: Request) -> str:
@@ -152,17 +109,13 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _cookie_name(request: Request) -> str:
-    return SECURE_SESSION_COOKIE if _secure(request) else SESSION_COOKIE
-
-
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(_cookie_name(request), token, path="/", httponly=True,
+    response.set_cookie(session_cookie_name(request), token, path="/", httponly=True,
                         secure=_secure(request), samesite="lax")
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(_cookie_name(request), path="/", httponly=True,
+    response.delete_cookie(session_cookie_name(request), path="/", httponly=True,
                            secure=_secure(request), samesite="lax")
 
 
@@ -291,8 +244,7 @@ _MISMATCH = AccountError("Les deux mots de passe ne sont pas identiques.",
 
 # --- accounts (administrators only) ----------------------------------------------------------
 
-def accounts_page(request: Request) -> Response:
-    user = require_user(request, role="administrator")
+def accounts_page(request: Request, user: Administrator) -> Response:
     return _accounts_page(request, user)
 
 
@@ -304,8 +256,7 @@ def _accounts_page(request: Request, user: User, **context: Any) -> Response:
                         user=user, status_code=status_code)
 
 
-def invite_submit(request: Request) -> Response:
-    user = require_user(request, role="administrator")
+def invite_submit(request: Request, user: Administrator) -> Response:
     form = form_fields(request)
     fields = {"email": _text(form, "email", 320), "name": _text(form, "name", 200),
               "role": _text(form, "role", 32) or "coordinator"}
@@ -350,8 +301,7 @@ def _queue_invitation_email(request: Request, by_user: User, invited: User, link
     return True
 
 
-def disable_submit(request: Request) -> Response:
-    user = require_user(request, role="administrator")
+def disable_submit(request: Request, user: Administrator) -> Response:
     try:
         accounts_of(request).disable(user, request.path_params["user_id"],
                                      origin=client_origin(request))

@@ -28,10 +28,10 @@ from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import credential_url
 from issuer.storage import repositories as repo
 from issuer.storage.workspace_models import Attendance
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.events import form_text, local_moment
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_int
 from issuer.web.locale import request_locale
 
@@ -74,13 +74,11 @@ def issuable_badges(service: IssuerService) -> list[BadgeDefinition]:
     return [badge for badge in service.catalogue.badges if badge.family in ("event", "skill")]
 
 
-def new_credential_form(request: Request) -> Response:
-    user = require_user(request)
+def new_credential_form(request: Request, user: Coordinator) -> Response:
     return _form_page(request, user, values={}, error=None)
 
 
-def new_credential_submit(request: Request) -> Response:
-    user = require_user(request)
+def new_credential_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     form = form_fields(request)
     values = {name: form_text(form, name) for name in _FIELDS}
@@ -97,8 +95,7 @@ def new_credential_submit(request: Request) -> Response:
     return response
 
 
-def credential_page(request: Request) -> Response:
-    user = require_user(request)
+def credential_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     summary = credential_summary(service, request.path_params["credential_id"])
     if summary is None:

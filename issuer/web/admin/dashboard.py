@@ -29,9 +29,8 @@ from issuer.storage.workspace_models import (
     EventSchedule,
 )
 from issuer.web.admin.audit import format_moment
-from issuer.web.admin.auth import require_user
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
 
 RECENT_ACTIONS = 10
@@ -158,8 +157,7 @@ def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr"
     return summary
 
 
-def dashboard(request: Request) -> Response:
-    user = require_user(request)
+def dashboard(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     locale = request_locale(request)
     with service.database.session(read_only=True) as session:

@@ -14,20 +14,24 @@ from starlette.routing import BaseRoute, Route
 from issuer.errors import IssuerError
 from issuer.mail import deliver_pending
 from issuer.network import endorsements
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.events import form_text
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
+from issuer.workspace.accounts import User
 
 PAGE = "/admin/recommandations"
 # What the page says after a decision (`?fait=`): known values only.
 DONE = ("approved", "rejected", "revoked")
 
 
-def moderation_page(request: Request, *, error: str | None = None,
-                    status_code: int = 200) -> Response:
-    user = require_user(request)
+def moderation_page(request: Request, user: Coordinator) -> Response:
+    return _moderation_page(request, user)
+
+
+def _moderation_page(request: Request, user: User, *, error: str | None = None,
+                     status_code: int = 200) -> Response:
     service = service_of(request)
     done = request.query_params.get("fait")
     return render_admin(request, "endorsements.html", {
@@ -37,20 +41,19 @@ def moderation_page(request: Request, *, error: str | None = None,
     }, user=user, status_code=status_code)
 
 
-def approve_submit(request: Request) -> Response:
-    return _decide(request, "approved")
+def approve_submit(request: Request, user: Coordinator) -> Response:
+    return _decide(request, user, "approved")
 
 
-def reject_submit(request: Request) -> Response:
-    return _decide(request, "rejected")
+def reject_submit(request: Request, user: Coordinator) -> Response:
+    return _decide(request, user, "rejected")
 
 
-def revoke_submit(request: Request) -> Response:
-    return _decide(request, "revoked")
+def revoke_submit(request: Request, user: Coordinator) -> Response:
+    return _decide(request, user, "revoked")
 
 
-def _decide(request: Request, decision: str) -> Response:
-    user = require_user(request)
+def _decide(request: Request, user: User, decision: str) -> Response:
     service = service_of(request)
     endorsement_id = request.path_params["endorsement_id"]
     reason = form_text(form_fields(request), "reason")
@@ -66,7 +69,7 @@ def _decide(request: Request, decision: str) -> Response:
             endorsements.revoke_endorsement(service, endorsement_id, reason, actor=user.email,
                                             origin=origin)
     except IssuerError as error:
-        return moderation_page(request, error=error.message(request_locale(request)),
+        return _moderation_page(request, user, error=error.message(request_locale(request)),
                                status_code=404 if error.code == "not_found" or isinstance(
                                    error, endorsements.EndorsementNotFound) else 400)
     response = RedirectResponse(f"{PAGE}?fait={decision}", status_code=303)

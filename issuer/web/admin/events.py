@@ -32,9 +32,9 @@ from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.presentation.qr import qr_svg
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
@@ -50,20 +50,17 @@ CLAIM_DURATIONS = (1, 2, 3, 4, 6, 8, 12, 24)
 
 # -- events list and new event ------------------------------------------------------------------
 
-def events_page(request: Request) -> Response:
-    user = require_user(request)
+def events_page(request: Request, user: Coordinator) -> Response:
     return render_admin(request, "events.html", {
         "events": events.list_events(service_of(request)), "now": datetime.now(UTC),
     }, user=user)
 
 
-def new_event_form(request: Request) -> Response:
-    user = require_user(request)
+def new_event_form(request: Request, user: Coordinator) -> Response:
     return _new_event_page(request, user, values={"kind": "cln-session"}, error=None)
 
 
-def new_event_submit(request: Request) -> Response:
-    user = require_user(request)
+def new_event_submit(request: Request, user: Coordinator) -> Response:
     form = form_fields(request)
     values = {name: form_text(form, name) for name in
               ("kind", "title_fr", "title_en", "date", "venue", "badge")}
@@ -90,8 +87,7 @@ def _new_event_page(request: Request, user: Any, *, values: dict[str, str], erro
 
 # -- one event ----------------------------------------------------------------------------------
 
-def event_page(request: Request) -> Response:
-    user = require_user(request)
+def event_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     event = _event(request)
     return _render_event(request, user, service, event, result=_result_from_query(request))
@@ -122,9 +118,8 @@ def _render_event(request: Request, user: Any, service: IssuerService, event: Ev
     }, user=user, status_code=status_code)
 
 
-def attendance_preview(request: Request) -> Response:
+def attendance_preview(request: Request, user: Coordinator) -> Response:
     """Check an uploaded list and show every line's problem; nothing is stored."""
-    user = require_user(request)
     service = service_of(request)
     event = _event(request)
     form = form_fields(request)
@@ -150,8 +145,7 @@ def attendance_preview(request: Request) -> Response:
     }, user=user, status_code=200 if preview.ok else 422)
 
 
-def attendance_confirm(request: Request) -> Response:
-    user = require_user(request)
+def attendance_confirm(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     event = _event(request)
     text = form_text(form_fields(request), "liste_verifiee", limit=MAX_BYTES)
@@ -173,8 +167,7 @@ def attendance_confirm(request: Request) -> Response:
     return _redirect_to_event(event, {"presences": added}, "presences")
 
 
-def attendance_add(request: Request) -> Response:
-    user = require_user(request)
+def attendance_add(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     event = _event(request)
     form = form_fields(request)
@@ -189,9 +182,8 @@ def attendance_add(request: Request) -> Response:
     return _redirect_to_event(event, {"ajoute": 1}, "ajouter")
 
 
-def issue_submit(request: Request) -> Response:
+def issue_submit(request: Request, user: Coordinator) -> Response:
     """"Issue the badges": every attendee, once; then the e-mails leave in the background."""
-    user = require_user(request)
     service = service_of(request)
     event = _event(request)
     try:
@@ -208,8 +200,7 @@ def issue_submit(request: Request) -> Response:
     return response
 
 
-def claim_open_submit(request: Request) -> Response:
-    user = require_user(request)
+def claim_open_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     event = _event(request)
     form = form_fields(request)
@@ -228,17 +219,15 @@ def claim_open_submit(request: Request) -> Response:
     return _redirect_to_event(event, {}, "demandes")
 
 
-def claim_close_submit(request: Request) -> Response:
-    user = require_user(request)
+def claim_close_submit(request: Request, user: Coordinator) -> Response:
     event = _event(request)
     claims.close_claim_window(service_of(request), event, actor=user.email,
                               origin=client_origin(request))
     return _redirect_to_event(event, {}, "demandes")
 
 
-def claim_qr(request: Request) -> Response:
+def claim_qr(request: Request, _user: Coordinator) -> Response:
     """The QR code of the claim address, while the window is scheduled or open."""
-    require_user(request)
     service = service_of(request)
     event = _event(request)
     url = claims.current_claim_url(service, event)
@@ -249,9 +238,8 @@ def claim_qr(request: Request) -> Response:
                     headers={"cache-control": "no-store"})
 
 
-def claim_screen(request: Request) -> Response:
+def claim_screen(request: Request, user: Coordinator) -> Response:
     """The page the coordinator shows on the projector: the QR code, big, and the address."""
-    user = require_user(request)
     service = service_of(request)
     event = _event(request)
     return render_admin(request, "claim_screen.html", {
@@ -261,9 +249,8 @@ def claim_screen(request: Request) -> Response:
     }, user=user)
 
 
-def claims_decide(request: Request) -> Response:
+def claims_decide(request: Request, user: Coordinator) -> Response:
     """Approve (records and issues) or reject the ticked requests."""
-    user = require_user(request)
     service = service_of(request)
     event = _event(request)
     form = form_fields(request)
@@ -289,9 +276,8 @@ def claims_decide(request: Request) -> Response:
     raise HTTPException(400)
 
 
-def claims_reject_client(request: Request) -> Response:
+def claims_reject_client(request: Request, user: Coordinator) -> Response:
     """Reject every waiting request sent from one client address (a flood), in one click."""
-    user = require_user(request)
     event = _event(request)
     client = form_text(form_fields(request), "client", limit=100)
     rejected = claims.reject_claims_from_client(service_of(request), event, client,

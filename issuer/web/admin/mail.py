@@ -21,11 +21,11 @@ from starlette.routing import BaseRoute, Route
 from issuer import mail
 from issuer.mail.transport import smtp_configured
 from issuer.openbadges.credential import CITY_TIMEZONE
-from issuer.web.admin.auth import client_origin, require_user
+from issuer.web.admin.auth import client_origin
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import babel_locale, request_locale
-from issuer.workspace import outbox
+from issuer.workspace import outbox as outbox_rules
 
 LIST_SIZE = 50
 _MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -54,8 +54,7 @@ def _counts(request: Request) -> dict[str, int]:
     return counts
 
 
-def mail_page(request: Request) -> Response:
-    user = require_user(request)
+def mail_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     with service.database.session(read_only=True) as session:
         failed = mail.messages(session, statuses=("failed",), limit=LIST_SIZE)
@@ -71,16 +70,14 @@ def mail_page(request: Request) -> Response:
     }, user=user)
 
 
-def retry_submit(request: Request) -> Response:
-    user = require_user(request)
+def retry_submit(request: Request, user: Coordinator) -> Response:
     report = mail.retry_due(service_of(request), actor=user.email)
     query = urlencode({"envoyes": len(report.sent), "boite": len(report.outbox),
                        "echecs": len(report.failed)})
     return RedirectResponse(f"/admin/courriels?{query}", status_code=303)
 
 
-def resend_submit(request: Request) -> Response:
-    user = require_user(request)
+def resend_submit(request: Request, user: Coordinator) -> Response:
     message_id = _message_id(request)
     service = service_of(request)
     try:
@@ -93,13 +90,12 @@ def resend_submit(request: Request) -> Response:
     return RedirectResponse(f"/admin/courriels/{row.id}?renvoi={row.status}", status_code=303)
 
 
-def message_page(request: Request) -> Response:
-    user = require_user(request)
+def message_page(request: Request, user: Coordinator) -> Response:
     return _message_page(request, user, _message_id(request))
 
 
-def _reader(request: Request, user: Any) -> outbox.Reader:
-    return outbox.Reader(actor=user.email, role=user.role, origin=client_origin(request))
+def _reader(request: Request, user: Any) -> outbox_rules.Reader:
+    return outbox_rules.Reader(actor=user.email, role=user.role, origin=client_origin(request))
 
 
 def _message_page(request: Request, user: Any, message_id: str, *, error: str | None = None,
@@ -108,7 +104,7 @@ def _message_page(request: Request, user: Any, message_id: str, *, error: str | 
     # link (invitation, sign-in) is withheld from a coordinator; an administrator's reading
     # is audited.
     try:
-        view = outbox.view_message(service_of(request), message_id, reader=_reader(request, user))
+        view = outbox_rules.view_message(service_of(request), message_id, reader=_reader(request, user))
     except mail.MailError:
         raise HTTPException(404, "unknown message") from None
     locale = request_locale(request)
@@ -120,15 +116,14 @@ def _message_page(request: Request, user: Any, message_id: str, *, error: str | 
     }, user=user, status_code=status_code)
 
 
-def outbox_file(request: Request) -> Response:
+def outbox_file(request: Request, user: Coordinator) -> Response:
     """The `.eml` file itself, to open in a mail program and forward by hand (a message with
     a personal link: administrators only, audited)."""
-    user = require_user(request)
     message_id = _message_id(request)
     try:
-        row, content = outbox.read_outbox_file(service_of(request), message_id,
+        row, content = outbox_rules.read_outbox_file(service_of(request), message_id,
                                              reader=_reader(request, user))
-    except outbox.SecretWithheld as error:
+    except outbox_rules.SecretWithheld as error:
         return _message_page(request, user, message_id,
                              error=error.message(request_locale(request)), status_code=403)
     except mail.MailError:

@@ -24,9 +24,9 @@ from starlette.routing import BaseRoute, Route
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import request_locale
 from issuer.workspace import members
@@ -39,13 +39,11 @@ _DONE = ("ajoute", "renouvele", "clos", "demission")
 _ACTIONS = {"renouveler": "renew", "clore": "end", "demission": "resign"}
 
 
-def register_page(request: Request) -> Response:
-    user = require_user(request)
+def register_page(request: Request, user: Coordinator) -> Response:
     return _register_page(request, user, values={}, error=None)
 
 
-def add_member_submit(request: Request) -> Response:
-    user = require_user(request)
+def add_member_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     form = form_fields(request)
     values = {name: _text(form, name) for name in _FIELDS}
@@ -62,16 +60,14 @@ def add_member_submit(request: Request) -> Response:
     return _done(service, user, "ajoute", mandate.id)
 
 
-def action_page(request: Request) -> Response:
+def action_page(request: Request, user: Coordinator) -> Response:
     """The confirmation page of an action (GET): what will happen, and the button."""
-    user = require_user(request)
     action = _action(request)
     mandate = _mandate(request)
     return _action_page(request, user, action, mandate, error=None, reason="")
 
 
-def action_submit(request: Request) -> Response:
-    user = require_user(request)
+def action_submit(request: Request, user: Coordinator) -> Response:
     action = _action(request)
     mandate = _mandate(request)
     service = service_of(request)

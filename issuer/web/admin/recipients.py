@@ -25,9 +25,9 @@ from issuer.errors import IssuerError, NotFound
 from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
 from issuer.openbadges.badge_definitions import CatalogueError
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
 from issuer.workspace import recipients
 from issuer.workspace.accounts import User
@@ -39,8 +39,7 @@ _DONE = ("nom", "courriel", "efface")
 
 # -- search ----------------------------------------------------------------------------------------
 
-def people_page(request: Request) -> Response:
-    user = require_user(request)
+def people_page(request: Request, user: Coordinator) -> Response:
     query = request.query_params.get("q", "").strip()[:254]
     error = None
     results: list[recipients.PersonSummary] = []
@@ -57,13 +56,11 @@ def people_page(request: Request) -> Response:
 
 # -- one person --------------------------------------------------------------------------------------
 
-def person_page(request: Request) -> Response:
-    user = require_user(request)
+def person_page(request: Request, user: Coordinator) -> Response:
     return _person_page(request, user)
 
 
-def correct_name_submit(request: Request) -> Response:
-    user = require_user(request)
+def correct_name_submit(request: Request, user: Coordinator) -> Response:
     person_id = _person_id(request)
     name = _text(form_fields(request), "name", limit=300)
     try:
@@ -77,8 +74,7 @@ def correct_name_submit(request: Request) -> Response:
     return RedirectResponse(f"/admin/personnes/{person_id}?fait=nom", status_code=303)
 
 
-def change_email_submit(request: Request) -> Response:
-    user = require_user(request)
+def change_email_submit(request: Request, user: Coordinator) -> Response:
     person_id = _person_id(request)
     service = service_of(request)
     email = _text(form_fields(request), "email", limit=300)
@@ -98,9 +94,8 @@ def change_email_submit(request: Request) -> Response:
     return response
 
 
-def export_download(request: Request) -> Response:
+def export_download(request: Request, user: Coordinator) -> Response:
     """Everything held about the person, as a JSON file (RGPD art. 15 and 20)."""
-    user = require_user(request)
     person_id = _person_id(request)
     try:
         document = recipients.export_person(service_of(request), person_id, actor=user.email,
@@ -113,13 +108,11 @@ def export_download(request: Request) -> Response:
         "cache-control": "no-store", "x-robots-tag": "noindex, nofollow"})
 
 
-def erase_page(request: Request) -> Response:
-    user = require_user(request)
+def erase_page(request: Request, user: Coordinator) -> Response:
     return _erase_page(request, user)
 
 
-def erase_submit(request: Request) -> Response:
-    user = require_user(request)
+def erase_submit(request: Request, user: Coordinator) -> Response:
     person_id = _person_id(request)
     if form_fields(request).get("confirm") != "1":
         return _erase_page(request, user, status_code=400, error=_message(
@@ -138,13 +131,11 @@ def erase_submit(request: Request) -> Response:
 
 # -- revocation from the credential's admin page ---------------------------------------------------
 
-def revoke_page(request: Request) -> Response:
-    user = require_user(request)
+def revoke_page(request: Request, user: Coordinator) -> Response:
     return _revoke_page(request, user, reason="", error=None)
 
 
-def revoke_submit(request: Request) -> Response:
-    user = require_user(request)
+def revoke_submit(request: Request, user: Coordinator) -> Response:
     credential_id = _credential_id(request)
     reason = _text(form_fields(request), "reason", limit=600)
     try:

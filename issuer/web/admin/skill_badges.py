@@ -29,10 +29,10 @@ from issuer.mail import deliver_pending
 from issuer.network import evidence as evidence_files
 from issuer.network import skill_badges
 from issuer.network.skills.service import current_catalogue
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.events import form_text
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
 
 BASE = "/admin/competences/badges"
@@ -47,13 +47,11 @@ EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'
 
 # --- the list, and creating a badge from the catalogue ----------------------------------------
 
-def badges_page(request: Request) -> Response:
-    user = require_user(request)
+def badges_page(request: Request, user: Coordinator) -> Response:
     return _list_page(request, user, values={}, error=None)
 
 
-def create_submit(request: Request) -> Response:
-    user = require_user(request)
+def create_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     form = form_fields(request)
     target = form_text(form, "target")
@@ -80,13 +78,11 @@ def _list_page(request: Request, user: Any, *, values: dict[str, str], error: st
 
 # --- one badge: criteria and issuing -------------------------------------------------------------
 
-def badge_page(request: Request) -> Response:
-    user = require_user(request)
+def badge_page(request: Request, user: Coordinator) -> Response:
     return _badge_page(request, user, criteria=None, values={}, error=None)
 
 
-def criteria_submit(request: Request) -> Response:
-    user = require_user(request)
+def criteria_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     badge = _badge(service, request)
     form = form_fields(request)
@@ -102,8 +98,7 @@ def criteria_submit(request: Request) -> Response:
     return RedirectResponse(f"{BASE}/{badge.slug}?criteres=1", status_code=303)
 
 
-def issue_submit(request: Request) -> Response:
-    user = require_user(request)
+def issue_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     badge = _badge(service, request)
     form = form_fields(request)

@@ -33,9 +33,9 @@ from issuer.network.skills.catalogue import (
 )
 from issuer.network.skills.edits import DomainDraft, SkillDraft
 from issuer.openbadges.json_depth import MAX_DEPTH, JSONTooDeep, loads_bounded
-from issuer.web.admin.auth import client_origin, form_fields, require_user
+from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.rendering import render_admin
-from issuer.web.deps import service_of
+from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
 from issuer.workspace.accounts import User
 
@@ -50,8 +50,7 @@ _TEXT_LIMIT = 4000
 
 # --- the catalogue --------------------------------------------------------------------------
 
-def catalogue_page(request: Request) -> Response:
-    user = require_user(request)
+def catalogue_page(request: Request, user: Coordinator) -> Response:
     catalogue = skills.current_catalogue(service_of(request))
     done = request.query_params.get("fait")
     return render_admin(request, "skills.html", {
@@ -60,8 +59,7 @@ def catalogue_page(request: Request) -> Response:
     }, user=user)
 
 
-def versions_page(request: Request) -> Response:
-    user = require_user(request)
+def versions_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     return render_admin(request, "skill_versions.html", {
         "versions": skills.version_history(service),
@@ -71,13 +69,11 @@ def versions_page(request: Request) -> Response:
 
 # --- domains --------------------------------------------------------------------------------
 
-def domain_new_page(request: Request) -> Response:
-    user = require_user(request)
+def domain_new_page(request: Request, user: Coordinator) -> Response:
     return _domain_form(request, user, code=None, values={}, error=None)
 
 
-def domain_new_submit(request: Request) -> Response:
-    user = require_user(request)
+def domain_new_submit(request: Request, user: Coordinator) -> Response:
     form = form_fields(request)
     values = _values(form)
     return _attempt(request, lambda note: skills.add_domain(
@@ -88,8 +84,7 @@ def domain_new_submit(request: Request) -> Response:
                                               error=message, status_code=400))
 
 
-def domain_edit_page(request: Request) -> Response:
-    user = require_user(request)
+def domain_edit_page(request: Request, user: Coordinator) -> Response:
     domain = _domain(request)
     values = {"name_fr": domain.name.fr, "name_en": domain.name.en,
               "description_fr": domain.description.fr, "description_en": domain.description.en,
@@ -97,8 +92,7 @@ def domain_edit_page(request: Request) -> Response:
     return _domain_form(request, user, code=domain.code, values=values, error=None)
 
 
-def domain_edit_submit(request: Request) -> Response:
-    user = require_user(request)
+def domain_edit_submit(request: Request, user: Coordinator) -> Response:
     code = _domain(request).code
     form = form_fields(request)
     values = _values(form)
@@ -110,15 +104,13 @@ def domain_edit_submit(request: Request) -> Response:
                                               error=message, status_code=400))
 
 
-def domain_action_page(request: Request) -> Response:
-    user = require_user(request)
+def domain_action_page(request: Request, user: Coordinator) -> Response:
     domain = _domain(request)
     return _action_page(request, user, kind="domain", code=domain.code,
                         name=domain.name, action=_action(request), error=None)
 
 
-def domain_action_submit(request: Request) -> Response:
-    user = require_user(request)
+def domain_action_submit(request: Request, user: Coordinator) -> Response:
     domain = _domain(request)
     action = _action(request)
     service, origin = service_of(request), client_origin(request)
@@ -142,14 +134,12 @@ def domain_action_submit(request: Request) -> Response:
 
 # --- skills ---------------------------------------------------------------------------------
 
-def skill_new_page(request: Request) -> Response:
-    user = require_user(request)
+def skill_new_page(request: Request, user: Coordinator) -> Response:
     values = {"domain": request.query_params.get("domaine", "")}
     return _skill_form(request, user, code=None, values=values, error=None)
 
 
-def skill_new_submit(request: Request) -> Response:
-    user = require_user(request)
+def skill_new_submit(request: Request, user: Coordinator) -> Response:
     form = form_fields(request)
     values = _values(form)
     return _attempt(request, lambda note: skills.add_skill(
@@ -160,8 +150,7 @@ def skill_new_submit(request: Request) -> Response:
                                              error=message, status_code=400))
 
 
-def skill_edit_page(request: Request) -> Response:
-    user = require_user(request)
+def skill_edit_page(request: Request, user: Coordinator) -> Response:
     skill = _skill(request)
     values = {"domain": skill.domain_code, "name_fr": skill.name.fr, "name_en": skill.name.en,
               "description_fr": skill.description.fr, "description_en": skill.description.en,
@@ -174,8 +163,7 @@ def skill_edit_page(request: Request) -> Response:
     return _skill_form(request, user, code=skill.code, values=values, error=None)
 
 
-def skill_edit_submit(request: Request) -> Response:
-    user = require_user(request)
+def skill_edit_submit(request: Request, user: Coordinator) -> Response:
     code = _skill(request).code
     form = form_fields(request)
     values = _values(form)
@@ -187,15 +175,13 @@ def skill_edit_submit(request: Request) -> Response:
                                              error=message, status_code=400))
 
 
-def skill_action_page(request: Request) -> Response:
-    user = require_user(request)
+def skill_action_page(request: Request, user: Coordinator) -> Response:
     skill = _skill(request)
     return _action_page(request, user, kind="skill", code=skill.code, name=skill.name,
                         action=_action(request), error=None)
 
 
-def skill_action_submit(request: Request) -> Response:
-    user = require_user(request)
+def skill_action_submit(request: Request, user: Coordinator) -> Response:
     skill = _skill(request)
     action = _action(request)
     service, origin = service_of(request), client_origin(request)
@@ -219,13 +205,11 @@ def skill_action_submit(request: Request) -> Response:
 
 # --- CASE import ----------------------------------------------------------------------------
 
-def import_page(request: Request) -> Response:
-    user = require_user(request)
+def import_page(request: Request, user: Coordinator) -> Response:
     return render_admin(request, "skill_import.html", {"error": None, "note": ""}, user=user)
 
 
-def import_submit(request: Request) -> Response:
-    user = require_user(request)
+def import_submit(request: Request, user: Coordinator) -> Response:
     form = form_fields(request)
     note = _text(form, "note", 1000)
     try:

@@ -13,6 +13,9 @@ is a POST answered by a 303, checked by the site-wide CSRF guard.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,7 +26,7 @@ from issuer.network import endorsements
 from issuer.network.mediators import SPACE_PATH, BadgeChecker, profile_of
 from issuer.openbadges.endorsement_credential import MAX_COMMENT_LENGTH, MAX_NAME_LENGTH
 from issuer.web.admin.auth import client_origin, form_fields
-from issuer.web.deps import service_of
+from issuer.web.deps import Mediator, clock_of, service_of, signed_in_recipient
 from issuer.web.locale import request_locale
 from issuer.web.templating import render
 from issuer.web.views.credentials import (
@@ -35,7 +38,7 @@ from issuer.web.views.credentials import (
     valid_credential_id,
     verify_stored,
 )
-from issuer.web.views.mediators import PRIVATE_HEADERS, clock_of, signed_in_recipient
+from issuer.web.views.mediators import PRIVATE_HEADERS
 
 # --- the public page -------------------------------------------------------------------------
 
@@ -101,13 +104,11 @@ def endorse_form(request: Request) -> Response:
     return _form_page(request, comment="", show_name=True, name=None)
 
 
-def endorse_submit(request: Request) -> Response:
+def endorse_submit(request: Request, credential_id: EndorsedBadgeId,
+                   recipient_id: Mediator) -> Response:
     """POST /espace/recommander/{credential_id}: record the endorsement (waits for the
-    coordination), then back to the space."""
-    credential_id = _credential_id(request)
-    recipient_id = signed_in_recipient(request)
-    if recipient_id is None:
-        return RedirectResponse(SPACE_PATH, status_code=303)
+    coordination), then back to the space. A malformed badge id is a 404 before the mediator
+    is asked for (the dependencies run in order)."""
     form = form_fields(request)
     comment = _text(form.get("comment"), MAX_COMMENT_LENGTH * 2)
     show_name = form.get("show_name") == "1"
@@ -124,11 +125,8 @@ def endorse_submit(request: Request) -> Response:
                             status_code=303)
 
 
-def withdraw_submit(request: Request) -> Response:
+def withdraw_submit(request: Request, recipient_id: Mediator) -> Response:
     """POST /espace/recommandations/{id}/retrait: the endorser takes it back."""
-    recipient_id = signed_in_recipient(request)
-    if recipient_id is None:
-        return RedirectResponse(SPACE_PATH, status_code=303)
     endorsement_id = valid_credential_id(request.path_params["endorsement_id"])
     if endorsement_id is None:
         raise HTTPException(404, "unknown endorsement")
@@ -149,6 +147,10 @@ def _credential_id(request: Request) -> str:
     if credential_id is None:
         raise HTTPException(404, "unknown badge")
     return credential_id
+
+
+EndorsedBadgeId = Annotated[str, Depends(_credential_id)]
+"""The well-formed id of the badge in the path; else a 404."""
 
 
 def _form_page(request: Request, *, comment: str, show_name: bool, name: str | None,

@@ -4,17 +4,17 @@ password-less sign-in, and the directory of the network (/annuaire).
 The rules live in `issuer.network.mediators`; these handlers read the form, call it, and answer.
 Handlers are plain `def` (database work and badge verification run in the threadpool). Every
 change is a POST answered by a 303 (post/redirect/get); the CSRF middleware checks every
-POST (issuer.web.admin.csrf).
+POST (issuer.web.admin.csrf). A form of the space names `recipient_id: Mediator`
+(issuer.web.deps): without a mediator session it is answered by a 303 to /espace.
 
-The session cookie is not the /admin one: HttpOnly, SameSite=Lax, Secure and `__Host-`
-prefixed over HTTPS, no Max-Age (it ends with the browser; the server enforces idle and
-absolute expiry), like the workspace's (see issuer.web.admin.auth for the reasons).
+The session cookie (named and read in issuer.web.deps) is not the /admin one: HttpOnly,
+SameSite=Lax, Secure and `__Host-` prefixed over HTTPS, no Max-Age (it ends with the browser;
+the server enforces idle and absolute expiry), like the workspace's (see issuer.web.admin.auth
+for the reasons).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -34,49 +34,27 @@ from issuer.network.mediators import (
 )
 from issuer.network.skills.service import current_catalogue
 from issuer.web.admin.auth import client_origin, form_fields
-from issuer.web.deps import service_of
+from issuer.web.deps import (
+    MaybeMediator,
+    Mediator,
+    clock_of,
+    mediator_cookie_name,
+    mediator_session_token,
+    service_of,
+)
 from issuer.web.locale import request_locale
 from issuer.web.templating import render
 
-SESSION_COOKIE = "issuer_mediator_session"
-SECURE_SESSION_COOKIE = "__Host-issuer_mediator_session"
 PRIVATE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 # What the space says after a change (`?fait=` after the redirect): known values only.
 DONE_MESSAGES = ("link-sent", "joined", "updated", "left", "signed-out", "endorsement-sent",
                  "endorsement-withdrawn")
 
 
-# --- clock, cookie, session ------------------------------------------------------------------
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def clock_of(request: Request) -> Callable[[], datetime]:
-    """`app.state.mediator_clock` when a test set one, else the real clock."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "mediator_clock", _utc_now)
-    return clock
-
+# --- helpers ---------------------------------------------------------------------------------
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
-
-
-def _cookie_name(request: Request) -> str:
-    return SECURE_SESSION_COOKIE if _secure(request) else SESSION_COOKIE
-
-
-def _session_token(request: Request) -> str | None:
-    return request.cookies.get(_cookie_name(request))
-
-
-def signed_in_recipient(request: Request) -> str | None:
-    """The signed-in mediator's recipient id, or None; looked up once per request."""
-    if "mediator_id" not in request.scope.setdefault("state", {}):
-        request.state.mediator_id = mediators.session_recipient_id(
-            service_of(request), _session_token(request), now=clock_of(request)())
-    recipient_id: str | None = request.state.mediator_id
-    return recipient_id
 
 
 def _text(form: Any, name: str, limit: int) -> str:
@@ -96,11 +74,10 @@ def _page(request: Request, template: str, context: dict[str, Any], *,
 
 # --- signing in ------------------------------------------------------------------------------
 
-def space(request: Request) -> Response:
+def space(request: Request, recipient_id: MaybeMediator) -> Response:
     """GET /espace: the space when signed in, else the form asking for a sign-in link."""
     done = request.query_params.get("fait")
     done = done if done in DONE_MESSAGES else None
-    recipient_id = signed_in_recipient(request)
     if recipient_id is None:
         return _sign_in_page(request, done=done)
     return _space_page(request, recipient_id, done=done)
@@ -164,18 +141,18 @@ def link_submit(request: Request) -> Response:
         return _page(request, "space_link.html", {"valid": False, "error": _message(request, error)},
                      status_code=404)
     # A fresh session at each sign-in (no fixation); an older session of this browser ends.
-    mediators.end_session(service, _session_token(request))
+    mediators.end_session(service, mediator_session_token(request))
     response = _redirect(SPACE_PATH)
-    response.set_cookie(_cookie_name(request), token, path="/", httponly=True,
+    response.set_cookie(mediator_cookie_name(request), token, path="/", httponly=True,
                         secure=_secure(request), samesite="lax")
     return response
 
 
 def sign_out(request: Request) -> Response:
-    mediators.end_session(service_of(request), _session_token(request), audit=True,
+    mediators.end_session(service_of(request), mediator_session_token(request), audit=True,
                           origin=client_origin(request))
     response = _redirect(f"{SPACE_PATH}?fait=signed-out")
-    response.delete_cookie(_cookie_name(request), path="/", httponly=True,
+    response.delete_cookie(mediator_cookie_name(request), path="/", httponly=True,
                            secure=_secure(request), samesite="lax")
     return response
 
@@ -198,11 +175,8 @@ def _space_page(request: Request, recipient_id: str, *, done: str | None = None,
                  status_code=status_code)
 
 
-def profile_submit(request: Request) -> Response:
+def profile_submit(request: Request, recipient_id: Mediator) -> Response:
     """POST /espace/annuaire: join the directory, or update one's entry."""
-    recipient_id = signed_in_recipient(request)
-    if recipient_id is None:
-        return _redirect(SPACE_PATH)
     form = form_fields(request)
     draft = ProfileDraft(
         display_name=_text(form, "display_name", 1000), sector=_text(form, "sector", 32),
@@ -223,11 +197,8 @@ def profile_submit(request: Request) -> Response:
     return _redirect(f"{SPACE_PATH}?fait={'updated' if was_listed else 'joined'}#annuaire")
 
 
-def leave_submit(request: Request) -> Response:
+def leave_submit(request: Request, recipient_id: Mediator) -> Response:
     """POST /espace/annuaire/retrait: leave the directory, at once."""
-    recipient_id = signed_in_recipient(request)
-    if recipient_id is None:
-        return _redirect(SPACE_PATH)
     mediators.leave_directory(service_of(request), recipient_id, origin=client_origin(request),
                               now=clock_of(request)())
     return _redirect(f"{SPACE_PATH}?fait=left#annuaire")
