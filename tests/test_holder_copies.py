@@ -301,3 +301,20 @@ def test_copies_are_stored_and_follow_their_original_on_this_database(
     service.revoke(original_id, "Erreur")
     for copy in copies:
         assert verified(service, copy.credential).revoked is True  # type: ignore[arg-type]
+
+
+def test_the_personal_data_export_holds_the_copies_and_their_audit_lines(
+        service: IssuerService) -> None:
+    original_id = issue_badge(service)
+    did = holder_did()
+    copy = copy_of(service, original_id, did, "jwt_vc_json")
+    with service.database.session(read_only=True) as session:
+        person = session.get(rows.IssuedCredential, original_id).recipient_id  # type: ignore[union-attr]
+    document = recipients.export_person(service, person, actor=ACTOR)
+    [exported] = document["holder_copies"]
+    assert exported["id"] == copy.copy_id and exported["holder_did"] == did
+    assert exported["credential_jwt"] == copy.jwt and exported["credential"]["id"] == (
+        copy.credential_id)
+    assert {"subject": copy.copy_id, "action": "holder_copy.issued"}.items() <= next(
+        line for line in document["audit_log"] if line["subject"] == copy.copy_id).items()
+    json.dumps(document)  # JSON-ready
