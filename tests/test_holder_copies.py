@@ -318,3 +318,48 @@ def test_the_personal_data_export_holds_the_copies_and_their_audit_lines(
     assert {"subject": copy.copy_id, "action": "holder_copy.issued"}.items() <= next(
         line for line in document["audit_log"] if line["subject"] == copy.copy_id).items()
     json.dumps(document)  # JSON-ready
+
+
+def _race_copy_and_revocation(service: IssuerService, original_id: str) -> list[str]:
+    """Copy and revoke `original_id` from two threads released at once; what each did."""
+    import threading
+
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def copy() -> None:
+        start.wait()
+        try:
+            copy_of(service, original_id, holder_did())
+            outcomes.append("copied")
+        except IssuerError as error:
+            outcomes.append(error.code)
+
+    def revoke() -> None:
+        start.wait()
+        service.revoke(original_id, "Erreur")
+        outcomes.append("revoked")
+
+    threads = [threading.Thread(target=copy), threading.Thread(target=revoke)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_a_copy_made_while_the_original_is_revoked_never_outlives_it(
+        service_on: IssuerService) -> None:
+    """A wallet's copy and the coordinator's revocation at the same moment: whichever wins,
+    no copy of a revoked badge is left valid (the copy locks the original's row; the
+    revocation writes the original before it looks for copies)."""
+    service = service_on
+    for round_number in range(6):
+        original_id = issue_badge(service, f"course{round_number}@example.org")
+        outcomes = _race_copy_and_revocation(service, original_id)
+        assert sorted(outcomes) in (["copied", "revoked"],
+                                    ["holder_copy.original_revoked", "revoked"]), outcomes
+        with service.database.session(read_only=True) as session:
+            copies = list(session.scalars(select(HolderCopyRow).where(
+                HolderCopyRow.original_id == original_id)))
+        assert all(row.revoked_at is not None for row in copies), outcomes
