@@ -363,3 +363,25 @@ def test_a_copy_made_while_the_original_is_revoked_never_outlives_it(
             copies = list(session.scalars(select(HolderCopyRow).where(
                 HolderCopyRow.original_id == original_id)))
         assert all(row.revoked_at is not None for row in copies), outcomes
+
+
+def test_the_retention_purge_forgets_the_copies_of_a_badge_revoked_long_ago(
+        service: IssuerService) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old_id = issue_badge(service)
+    kept_id = service.issue(IssueRequest(BREAKFAST, "amina@example.org", "Amina Test",
+                                         event_number=8, role="participant")).credential_id
+    old_copy = copy_of(service, old_id, holder_did())
+    kept_copy = copy_of(service, kept_id, holder_did())
+    service.revoke(old_id, "Erreur")
+    with service.database.session() as session:
+        row = session.get(rows.IssuedCredential, old_id)
+        assert row is not None
+        row.revoked_at = datetime.now(UTC) - timedelta(days=service.settings.retention_days + 1)
+    recipients.purge_expired_personal_data(service)
+    forgotten = copy_row(service, old_copy.copy_id)
+    assert forgotten.holder_did is None and not forgotten.is_signed
+    assert forgotten.revoked_at is not None
+    kept = copy_row(service, kept_copy.copy_id)
+    assert kept.holder_did == kept_copy.holder_did and kept.is_signed
