@@ -487,7 +487,8 @@ def erase_person(service: IssuerService, recipient_id: str, *, actor: str,
                 revoked.append(row.id)
         endorsements = forget_person_endorsements(service, session, person.id, actor=actor,
                                                   origin=origin, now=now)
-        forgotten, deleted, files = _erase_personal_data(service, session, person, now)
+        forgotten, deleted, files = _erase_personal_data(service, session, person, now,
+                                                         actor=actor)
         repo.record_audit(session, actor=actor, action="recipient.erased", subject=person.id,
                           details={"revoked": revoked, "forgotten": forgotten,
                                    "deleted": deleted, "endorsements_revoked": endorsements},
@@ -532,7 +533,8 @@ def purge_expired_personal_data(service: IssuerService,
                               for row in person.credentials)
             if all_expired and person.erased_at is None:
                 forget_person_endorsements(service, session, person.id, actor="cli", now=now)
-                _forgotten, _deleted, found = _erase_personal_data(service, session, person, now)
+                _forgotten, _deleted, found = _erase_personal_data(service, session, person, now,
+                                                                   reason="retention")
                 files += found
                 people += 1
                 repo.record_audit(session, actor="cli", action="recipient.purged",
@@ -602,7 +604,8 @@ def _equals(column: Any, value: str | None) -> list[Any]:
 
 
 def _erase_personal_data(service: IssuerService, session: Session, person: Recipient,
-                         now: datetime) -> tuple[list[str], dict[str, int], list[Path]]:
+                         now: datetime, *, actor: str = "cli", reason: str = ERASURE,
+                         ) -> tuple[list[str], dict[str, int], list[Path]]:
     """Delete the person's rows, forget their signed texts, clear the recipient row.
     Returns (credentials forgotten, rows deleted per table, outbox files to remove)."""
     records = _personal_records(session, person)
@@ -617,7 +620,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
             _forget_signed_forms(row)
             forgotten.append(row.id)
     # Their holder-bound copies lose their texts and holder DID (revoked already, above).
-    repo.forget_holder_copies(session, [row.id for row in person.credentials])
+    repo.forget_holder_copies(session, [row.id for row in person.credentials], actor=actor,
+                              reason=reason)
     repo.erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
@@ -654,7 +658,7 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
             Attendance.credential_id == row.id))),
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
-    repo.forget_holder_copies(session, [row.id])
+    repo.forget_holder_copies(session, [row.id], actor="cli", reason="retention")
     return files
 
 

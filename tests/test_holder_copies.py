@@ -258,6 +258,8 @@ def test_erasing_the_person_revokes_and_forgets_their_copies(service: IssuerServ
     # The wallet's copy still verifies as revoked: the index stays set.
     assert verified(service, copy.credential).revoked is True  # type: ignore[arg-type]
     assert copies_of(service, [original_id])[original_id][0].state == "erased"
+    assert audit_actions(service, copy.copy_id)[-2:] == ["holder_copy.revoked",
+                                                         "holder_copy.forgotten"]
 
 
 def test_an_email_change_revokes_the_copies_of_the_superseded_badge(
@@ -383,5 +385,6 @@ def test_the_retention_purge_forgets_the_copies_of_a_badge_revoked_long_ago(
     forgotten = copy_row(service, old_copy.copy_id)
     assert forgotten.holder_did is None and not forgotten.is_signed
     assert forgotten.revoked_at is not None
+    assert audit_actions(service, old_copy.copy_id)[-1] == "holder_copy.forgotten"
     kept = copy_row(service, kept_copy.copy_id)
     assert kept.holder_did == kept_copy.holder_did and kept.is_signed
