@@ -73,3 +73,20 @@ def test_my_space_shows_the_copies_in_the_holders_wallet(
     english = _text(client, "/espace?lang=en")
     assert "Copies in your wallet:" in english
     assert '<span class="badge-state suspended">suspended</span>' in english
+
+
+def test_the_verification_api_reads_a_copy_and_its_own_status_list(
+        admin_app: tuple[FastAPI, IssuerService]) -> None:
+    app, service = admin_app
+    client = TestClient(app, base_url="https://badges.example.org")
+    issued = service.issue(IssueRequest(BREAKFAST, "api@example.org", event_number=9))
+    with service.database.session() as session:
+        copy = issue_holder_copy(service, session, issued.credential_id, holder_did(), "ldp_vc")
+    list_url = copy.credential["credentialStatus"]["statusListCredential"]  # type: ignore[index]
+    published = client.get(list_url.removeprefix("https://badges.example.org"))
+    assert published.status_code == 200 and published.json()["id"] == list_url
+    verdict = client.post("/api/v1/verify", json=copy.credential).json()
+    assert verdict["verdict"] == "valid" and verdict["revoked"] is False
+    service.revoke(issued.credential_id, "Émis par erreur")
+    verdict = client.post("/api/v1/verify", json=copy.credential).json()
+    assert verdict["verdict"] == "invalid" and verdict["revoked"] is True
