@@ -486,11 +486,13 @@ def _result(checks: tuple[Check, ...], holder: str | None) -> DidAuthResult:
     return DidAuthResult(ok, holder, shown.code, shown.message_fr, shown.message_en, checks)
 
 
-def _default_context(now: datetime) -> VerificationContext:
+def holder_only_context(now: datetime) -> VerificationContext:
+    """A context that can check a holder's proof and nothing that needs fetching: did:key is
+    computed locally, no status list or DID document is ever fetched."""
+
     def no_status_list(url: str) -> dict[str, Any]:
         raise LookupError(url)
 
-    # did:key is computed locally: nothing is fetched for a holder.
     return VerificationContext(resolver=DidResolver(), fetch_status_list=no_status_list,
                                known_issuers={}, now=now)
 
@@ -519,7 +521,7 @@ def verify_did_auth(presentation: object, *, challenge: str, domain: str,
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     result, _ = _check_holder_proof(presentation, challenge=challenge, domain=domain,
                                     now=moment, max_age=max_age,
-                                    context=context or _default_context(moment))
+                                    context=context or holder_only_context(moment))
     return result
 
 

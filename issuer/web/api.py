@@ -30,6 +30,11 @@ from issuer.credential import normalise_email
 from issuer.errors import IssuerError
 from issuer.verification.claims import content_is_authentic
 from issuer.verification.holder import check_holder
+from issuer.web.views.presentations import (
+    PresentationInput,
+    presentation_input,
+    run_presentation_verification,
+)
 from issuer.web.views.verifier import (
     FORM_OVERHEAD_BYTES,
     MAX_INPUT_BYTES,
@@ -348,15 +353,19 @@ def _error_response(error: IssuerError, status: int) -> JSONResponse:
                         status_code=status, headers=headers)
 
 
-def _json_submission(body: bytes) -> Submission:
-    """A single-key `{"url": …}` or `{"jwt": …}` wrapper, else the body is the credential
-    (handed to verify() as bytes: it parses strictly, duplicate keys refused)."""
+def _json_submission(body: bytes) -> Submission | PresentationInput:
+    """A single-key `{"url": …}` or `{"jwt": …}` wrapper, a presentation (bare, or in
+    `{"verifiablePresentation": …}` with `challenge` and `domain`), else the body is the
+    credential (handed to verify() as bytes: it parses strictly, duplicate keys refused)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
         return Submission("credential", body)
     if not isinstance(value, dict):
         raise _api_error("api.not_an_object")
+    presentation = presentation_input(value, body)
+    if presentation is not None:
+        return presentation
     if len(value) == 1 and next(iter(value)) in ("url", "jwt"):
         key, inner = next(iter(value.items()))
         if not isinstance(inner, str):
@@ -366,7 +375,7 @@ def _json_submission(body: bytes) -> Submission:
     return Submission("credential", body)
 
 
-async def _submission(request: Request, media_type: str) -> Submission:
+async def _submission(request: Request, media_type: str) -> Submission | PresentationInput:
     limit = MAX_INPUT_BYTES + (FORM_OVERHEAD_BYTES if media_type == MULTIPART_TYPE else 0)
     body = await read_limited_body(request, limit)
     if media_type in JSON_TYPES:
@@ -425,12 +434,15 @@ async def verify_credential(request: Request) -> Response:
             raise _api_error("api.unsupported_media_type", status=415,
                              types=", ".join(ACCEPTED_TYPES))
         submission = await _submission(request, media_type)
-        report = await run_verification(request, submission)
+        if isinstance(submission, PresentationInput):
+            answer = (await run_presentation_verification(request, submission)).to_json()
+        else:
+            answer = (await run_verification(request, submission)).to_json()
     except VerifierInputError as error:
         return _error_response(error, error.status)
     except IssuerError as error:
         return _error_response(error, 400)
-    return JSONResponse(report.to_json(), headers={**CORS_HEADERS, "cache-control": "no-store"})
+    return JSONResponse(answer, headers={**CORS_HEADERS, "cache-control": "no-store"})
 
 
 @router.options("/verify", include_in_schema=False)
