@@ -23,6 +23,7 @@ from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from issuer.storage.presentation_models import PresentationRequestRow
 from issuer.wallet.presentation_requests import PresentationRequests, challenge_for
+from issuer.web.api import PresentationReportOut
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
 from tests.plugins.factory import IssuerHomes
@@ -331,6 +332,7 @@ def test_api_verifies_a_presentation_with_challenge_and_domain(
                                                  "domain": "employer.example"})
     assert answer.status_code == 200, answer.text
     report = answer.json()
+    PresentationReportOut.model_validate(report)  # the shape the OpenAPI document gives
     assert report["kind"] == "presentation" and report["verdict"] == "valid"
     assert report["holder"] == WALLET.did and report["holder_bound"] is True
     assert report["credentials"][0]["report"]["verdict"] == "valid"
