@@ -101,3 +101,19 @@ def test_old_requests_are_deleted(requests: PresentationRequests) -> None:
     fresh = requests.create()
     assert requests.for_viewer(old.exchange_token, old.viewer_token) is None
     assert requests.for_viewer(fresh.exchange_token, fresh.viewer_token) is not None
+
+
+def test_a_verification_that_breaks_ends_the_request_without_a_result(
+        requests: PresentationRequests) -> None:
+    created = requests.create()
+    with pytest.raises(PresentationRequestError) as refused:
+        requests.answer(created.exchange_token, did_auth(created.exchange_token),
+                        context=None)  # type: ignore[arg-type] - breaks the verification
+    assert (refused.value.code, refused.value.status) == ("presentation_request.failed", 503)
+    view = requests.for_viewer(created.exchange_token, created.viewer_token)
+    assert view is not None and (view.state, view.verdict, view.result) == (
+        "completed", "indeterminate", None)
+    with pytest.raises(PresentationRequestError) as again:
+        requests.answer(created.exchange_token, did_auth(created.exchange_token),
+                        context=holder_only_context(datetime.now(UTC)))
+    assert again.value.code == "presentation_request.used"

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,8 @@ from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.verification.context import VerificationContext
 from issuer.verification.presentation import PresentationReport, verify_presentation
+
+_LOG = logging.getLogger(__name__)
 
 REQUEST_LIFETIME = timedelta(minutes=10)
 """How long a wallet has to answer (as long as a presentation's proof stays fresh)."""
@@ -87,6 +90,13 @@ def _used() -> PresentationRequestError:
         "Cette demande de présentation a déjà reçu une réponse : elle ne sert qu'une fois.",
         "This presentation request has already been answered: it can be used only once.",
         code="presentation_request.used", status=409)
+
+
+def _failed() -> PresentationRequestError:
+    return PresentationRequestError(
+        "La présentation n'a pas pu être vérifiée (erreur interne) : demandez-en une nouvelle.",
+        "The presentation could not be verified (internal error): ask for a new one.",
+        code="presentation_request.failed", status=503)
 
 
 def challenge_for(exchange_token: str) -> str:
@@ -204,13 +214,11 @@ class PresentationRequests:
                    ) -> PresentationRequestView | None:
         """The request, for the employer who made it (their cookie holds `viewer_token`);
         None for anyone else, or when the request is unknown or deleted."""
-        view = self._find(exchange_token)
-        if view is None or not viewer_token:
+        found = self._find_row(exchange_token)
+        if found is None or not viewer_token:
             return None
-        with self._database.session(read_only=True) as session:
-            row = session.get(PresentationRequestRow, view.request_id)
-            digest = row.viewer_digest if row is not None else ""
-        if not hmac.compare_digest(digest, token_digest(viewer_token)):
+        view, viewer_digest = found
+        if not hmac.compare_digest(viewer_digest, token_digest(viewer_token)):
             return None
         return view
 
@@ -223,8 +231,14 @@ class PresentationRequests:
         claimed (unknown, expired, already answered)."""
         moment = _utc(now)
         request_id = self._claim(exchange_token, moment, origin)
-        report = verify_presentation(presentation, challenge=challenge_for(exchange_token),
-                                     domain=self.domain, context=_at(context, moment))
+        try:
+            report = verify_presentation(presentation, challenge=challenge_for(exchange_token),
+                                         domain=self.domain, context=_at(context, moment))
+        except Exception:
+            # Never expected (each check is guarded); the request is spent, so say it ended.
+            _LOG.exception("presentation request %s: verification failed", request_id)
+            self._end_without_result(request_id)
+            raise _failed() from None
         with self._database.session() as session:
             session.execute(
                 update(PresentationRequestRow)
@@ -242,6 +256,13 @@ class PresentationRequests:
                                   "credentials": len(report.credentials)})
         return report
 
+    def _end_without_result(self, request_id: str) -> None:
+        with self._database.session() as session:
+            session.execute(update(PresentationRequestRow)
+                            .where(PresentationRequestRow.id == request_id)
+                            .values(state="completed", verdict="indeterminate")
+                            .execution_options(synchronize_session=False))
+
     def purge(self, *, now: datetime | None = None) -> int:
         """Delete the requests made more than `result_lifetime` ago; how many were deleted."""
         with self._database.session() as session:
@@ -257,12 +278,17 @@ class PresentationRequests:
         return int(result.rowcount or 0)
 
     def _find(self, exchange_token: str) -> PresentationRequestView | None:
+        found = self._find_row(exchange_token)
+        return None if found is None else found[0]
+
+    def _find_row(self, exchange_token: str) -> tuple[PresentationRequestView, str] | None:
+        """The request and its viewer digest."""
         if not exchange_token or len(exchange_token) > 200:
             return None
         with self._database.session(read_only=True) as session:
             row = session.scalars(select(PresentationRequestRow).where(
                 PresentationRequestRow.exchange_digest == token_digest(exchange_token))).first()
-            return None if row is None else _view(row)
+            return None if row is None else (_view(row), row.viewer_digest)
 
     def _claim(self, exchange_token: str, moment: datetime, origin: str | None) -> str:
         digest = token_digest(exchange_token) if 0 < len(exchange_token) <= 200 else ""

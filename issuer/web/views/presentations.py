@@ -363,6 +363,8 @@ async def presentation_page(request: Request) -> Response:
         context.update(
             lcw_url=link, interaction_url=interaction_url(base_url, token),
             qr_src=_qr_data_uri(link, gettext("QR code to scan with the wallet app")))
+    elif view.state == "completed" and view.result is None:
+        context["state"] = "failed"
     elif view.state == "completed" and view.result is not None:
         result = view.result
         language = "en" if locale.startswith("en") else "fr"
