@@ -234,8 +234,8 @@ class PresentationRequests:
         try:
             report = verify_presentation(presentation, challenge=challenge_for(exchange_token),
                                          domain=self.domain, context=_at(context, moment))
-        except Exception:
-            # Never expected (each check is guarded); the request is spent, so say it ended.
+        except Exception:  # noqa: BLE001 - logged; the request is spent, so it is ended
+            # Never expected (each check is guarded).
             _LOG.exception("presentation request %s: verification failed", request_id)
             self._end_without_result(request_id)
             raise _failed() from None
