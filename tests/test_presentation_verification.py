@@ -276,6 +276,10 @@ def test_enveloped_vc_jwt_inside_a_presentation_is_verified():
                              domain=DOMAIN, created=NOW, suite="DataIntegrityProof")
     report = verify_presentation(bare, challenge=CHALLENGE, domain=DOMAIN, context=context())
     assert report.holder.code == "proof.unsigned_terms" and report.verdict == "invalid"
+    # The credential itself is still verified and reported; its binding is not looked at.
+    (item,) = report.credentials
+    assert (item.report.input_format, item.report.verdict) == ("jwt", "valid")
+    assert item.holder_binding.outcome == "skipped"
 
 
 def test_failed_holder_proof_leaves_binding_unchecked(bound_credential):
