@@ -364,3 +364,18 @@ def test_api_refuses_a_malformed_presentation_request(client: TestClient, body: 
     answer = client.post("/api/v1/verify", json=body)
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "api.bad_presentation_request"
+
+
+def test_requests_and_exchange_posts_share_the_verification_rate_limit(
+        service: IssuerService) -> None:
+    app = create_app(service.settings, service)
+    app.state.verification_rate_limiter = RateLimiter(limit=2)
+    with TestClient(app, base_url=BASE_URL) as limited:
+        token = make_request(limited)  # 1
+        assert exchange(limited, token, {}).status_code == 200  # 2
+        refused = exchange(limited, token, {})  # 3
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "verify.rate_limited"
+        assert int(refused.headers["retry-after"]) > 0
+        page = limited.post("/verifier/presentations", follow_redirects=False)
+        assert page.status_code == 429 and "text/html" in page.headers["content-type"]
