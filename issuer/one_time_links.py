@@ -21,8 +21,10 @@ import re
 #: Path prefixes (up to the token) of personal links: issuer.web.admin.auth (invitations),
 #: issuer.network.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace").
 PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/")
-#: Path prefixes of shared links: issuer.workspace.claims.CLAIM_PATH.
-SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/",)
+#: Path prefixes of shared links: issuer.workspace.claims.CLAIM_PATH;
+#: issuer.wallet.presentation_requests (an employer's request, shown as a QR code).
+SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/", "/verifier/presentations/",
+                                         "/exchanges/presentations/")
 TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 - a template placeholder
 HIDDEN_LINK = "[lien personnel masqué / personal link hidden]"
 

@@ -30,6 +30,11 @@ from issuer.errors import IssuerError
 from issuer.openbadges.credential import normalise_email
 from issuer.openbadges.verification.claims import content_is_authentic
 from issuer.openbadges.verification.holder import check_holder
+from issuer.web.views.presentations import (
+    PresentationInput,
+    presentation_input,
+    run_presentation_verification,
+)
 from issuer.web.views.verifier import (
     FORM_OVERHEAD_BYTES,
     MAX_INPUT_BYTES,
@@ -217,6 +222,53 @@ class VerificationReportOut(BaseModel):
                                               "as `claims.verified`; false when unreadable).")
 
 
+class PresentationCheckOut(BaseModel):
+    name: Literal["presentation", "holder_did", "holder_proof", "challenge", "domain",
+                  "freshness", "holder_binding"]
+    outcome: Literal["passed", "failed", "warning", "unknown", "skipped"]
+    code: str = Field(description="Stable code, e.g. `holder_proof.ok`, `challenge.mismatch`, "
+                                  "`freshness.stale`, `holder_binding.other_subject`.")
+    message: Messages
+
+
+class HolderProofOut(BaseModel):
+    """The holder's proof: `ok` when every check below passed (warnings allowed)."""
+
+    ok: bool
+    holder: str | None = Field(description="The holder's DID (`did:key`), once read.")
+    code: str = Field(description="`holder_proof.ok`, else the first check that failed.")
+    message: Messages
+    checks: list[PresentationCheckOut]
+
+
+class PresentedCredentialOut(BaseModel):
+    index: int = Field(description="Position in `verifiableCredential`.")
+    holder_binding: PresentationCheckOut = Field(
+        description="`credentialSubject.id` is the holder's DID (passed), another DID "
+                    "(failed: someone else's badge), or no DID (warning: nothing shows the "
+                    "presenter is its holder).")
+    holder_bound: bool = Field(description="Valid and issued to the holder.")
+    report: VerificationReportOut
+
+
+class PresentationReportOut(BaseModel):
+    """A `VerifiablePresentation` verified: the holder's proof, then each credential."""
+
+    kind: Literal["presentation"]
+    verdict: Literal["valid", "invalid", "indeterminate"] = Field(
+        description="`invalid` if the holder's proof, a credential or a holder binding failed; "
+                    "else `indeterminate` if a credential is; else `valid`.")
+    summary: Messages
+    holder: str | None
+    holder_proof: HolderProofOut
+    checks: list[PresentationCheckOut] = Field(
+        description="The holder's checks, in order: presentation, holder_did, holder_proof, "
+                    "challenge, domain, freshness.")
+    holder_bound: bool = Field(description="At least one credential, each valid and issued "
+                                           "to the holder.")
+    credentials: list[PresentedCredentialOut]
+
+
 class HolderAnswerOut(BaseModel):
     answer: Literal["match", "no_match", "not_authentic", "no_email_identity"] = Field(
         description="`match`: issued to this address; `no_match`: not; `not_authentic`: no "
@@ -265,6 +317,27 @@ _CREDENTIAL_SCHEMA: dict[str, Any] = {
         {"type": "object", "title": "JWT", "required": ["jwt"],
          "properties": {"jwt": {"type": "string"}}, "additionalProperties": False,
          "description": "A compact VC-JWT."},
+        {"type": "object", "title": "VerifiablePresentation",
+         "required": ["type"], "additionalProperties": True,
+         "description": "A presentation signed by its holder (`type` includes "
+                        "VerifiablePresentation): read as a presentation, with no challenge or "
+                        "domain expected (the report says so)."},
+        {"type": "object", "title": "PresentationToCheck", "required": ["verifiablePresentation"],
+         "properties": {
+             "verifiablePresentation": {"type": "object"},
+             "challenge": {"type": "string", "maxLength": 512,
+                           "description": "The challenge the holder's proof must carry."},
+             "domain": {"type": "string", "maxLength": 512,
+                        "description": "The domain the holder's proof must carry."},
+             "options": {"type": "object", "description": "VC-API form: `challenge` and "
+                                                         "`domain` here instead.",
+                         "properties": {"challenge": {"type": "string"},
+                                        "domain": {"type": "string"}},
+                         "additionalProperties": False}},
+         "additionalProperties": False,
+         "description": "A presentation with the challenge and domain its holder's proof must "
+                        "carry (`Ed25519Signature2020` or `eddsa-rdfc-2022`, proof purpose "
+                        "`authentication`, did:key holder, signed less than 10 minutes ago)."},
     ]}
 COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _JWT_SCHEMA = {"type": "string", "description": "A compact VC-JWT (header.payload.signature).",
@@ -296,8 +369,9 @@ _ERROR_EXAMPLE = {"error": {"code": "verify.empty",
                             "message_fr": "Donnez un badge à vérifier : …",
                             "message_en": "Give a badge to check: …"}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": VerificationReportOut,
-          "description": "The report, whatever the verdict (check `verdict`)."},
+    200: {"model": VerificationReportOut | PresentationReportOut,
+          "description": "The report, whatever the verdict (check `verdict`): a credential's, "
+                         "or a presentation's (`kind: \"presentation\"`)."},
     400: {"model": ErrorOut, "description": "Input that cannot be used: empty, unreadable, an "
                                             "address refused or unreachable.",
           "content": {"application/json": {"example": _ERROR_EXAMPLE}}},
@@ -348,15 +422,19 @@ def _error_response(error: IssuerError, status: int) -> JSONResponse:
                         status_code=status, headers=headers)
 
 
-def _json_submission(body: bytes) -> Submission:
-    """A single-key `{"url": …}` or `{"jwt": …}` wrapper, else the body is the credential
-    (handed to verify() as bytes: it parses strictly, duplicate keys refused)."""
+def _json_submission(body: bytes) -> Submission | PresentationInput:
+    """A single-key `{"url": …}` or `{"jwt": …}` wrapper, a presentation (bare, or in
+    `{"verifiablePresentation": …}` with `challenge` and `domain`), else the body is the
+    credential (handed to verify() as bytes: it parses strictly, duplicate keys refused)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
         return Submission("credential", body)
     if not isinstance(value, dict):
         raise _api_error("api.not_an_object")
+    presentation = presentation_input(value, body)
+    if presentation is not None:
+        return presentation
     if len(value) == 1 and next(iter(value)) in ("url", "jwt"):
         key, inner = next(iter(value.items()))
         if not isinstance(inner, str):
@@ -366,7 +444,7 @@ def _json_submission(body: bytes) -> Submission:
     return Submission("credential", body)
 
 
-async def _submission(request: Request, media_type: str) -> Submission:
+async def _submission(request: Request, media_type: str) -> Submission | PresentationInput:
     limit = MAX_INPUT_BYTES + (FORM_OVERHEAD_BYTES if media_type == MULTIPART_TYPE else 0)
     body = await read_limited_body(request, limit)
     if media_type in JSON_TYPES:
@@ -400,7 +478,7 @@ async def _submission(request: Request, media_type: str) -> Submission:
 
 @router.post(
     "/verify",
-    summary="Verify an Open Badges 3.0 credential",
+    summary="Verify an Open Badges 3.0 credential or a presentation",
     description=(
         "Verifies a credential given as JSON (embedded proof), a compact VC-JWT, a baked PNG or "
         "SVG image, or an address (`{\"url\": …}`), and returns every check: format, JSON-LD "
@@ -411,8 +489,12 @@ async def _submission(request: Request, media_type: str) -> Submission:
         "badge shows it, role, edition or event, dates, skills (alignments), evidence and "
         "status. They are facts only when `claims_verified` is true (the content was signed "
         "by the issuer as read); a tampered or forged badge's claims come with "
-        "`verified: false` and must not be shown as facts. The answer is 200 whatever the "
-        "verdict. Open to any origin (CORS); rate-limited per client."),
+        "`verified: false` and must not be shown as facts. A `VerifiablePresentation` (alone, "
+        "or as `verifiablePresentation` with the `challenge` and `domain` its holder's proof "
+        "must carry) is verified too: the holder's proof (did:key, `Ed25519Signature2020` or "
+        "`eddsa-rdfc-2022`, purpose `authentication`, freshness), every credential inside, and "
+        "whether each was issued to the holder's DID (`holder_binding`). The answer is 200 "
+        "whatever the verdict. Open to any origin (CORS); rate-limited per client."),
     response_model=None,
     responses=RESPONSES,
     openapi_extra={"requestBody": REQUEST_BODY},
@@ -425,12 +507,15 @@ async def verify_credential(request: Request) -> Response:
             raise _api_error("api.unsupported_media_type", status=415,
                              types=", ".join(ACCEPTED_TYPES))
         submission = await _submission(request, media_type)
-        report = await run_verification(request, submission)
+        if isinstance(submission, PresentationInput):
+            answer = (await run_presentation_verification(request, submission)).to_json()
+        else:
+            answer = (await run_verification(request, submission)).to_json()
     except VerifierInputError as error:
         return _error_response(error, error.status)
     except IssuerError as error:
         return _error_response(error, 400)
-    return JSONResponse(report.to_json(), headers={**CORS_HEADERS, "cache-control": "no-store"})
+    return JSONResponse(answer, headers={**CORS_HEADERS, "cache-control": "no-store"})
 
 
 @router.options("/verify", include_in_schema=False)

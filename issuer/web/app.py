@@ -36,6 +36,7 @@ from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
+from issuer.web.views import presentations as presentation_pages
 from issuer.web.views import skills as skill_pages
 from issuer.web.views.api_docs import api_docs as api_docs_page
 
@@ -64,6 +65,7 @@ def _routes() -> list[BaseRoute]:
         Route("/verifier", views.verifier.verifier_submit, methods=["POST"], name="verifier_submit"),
         Route("/verify", views.verifier.verifier_form, methods=["GET"], name="verify"),
         Route("/verify", views.verifier.verifier_submit, methods=["POST"], name="verify_submit"),
+        *presentation_pages.routes(),
         Route("/credentials/{credential_id}", credentials.credential_page, name="credential"),
         Route("/credentials/{credential_id}", credentials.credential_holder_check,
               methods=["POST"], name="credential_holder_check"),

@@ -89,6 +89,8 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/verify": VERIFICATION,
     "/api/v1/verify": VERIFICATION,
     "/api/v1/verify/holder": VERIFICATION,  # the badge again, with the address to compare
+    "/exchanges/presentations/{token}": VERIFICATION,  # a wallet's presentation, badges inside
+    "/verifier/presentations": PUBLIC_FORM,  # "Demander une présentation": an empty form
     # Public forms.
     "/credentials/{credential_id}": PUBLIC_FORM,  # "is this badge theirs?": one address
     "/admin/connexion": PUBLIC_FORM,

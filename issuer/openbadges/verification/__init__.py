@@ -82,7 +82,9 @@ Modules: `pipeline` (`verify`, the order above), `report` (`Check`, `Verificatio
 `context` (`VerificationContext`), one module per stage: `inputs`, `context_lists`,
 `badge_type`, `proofs` and `jwt` (with `keys`), `issuers`, `validity`, `status`. Read from a
 report: `claims` (what the badge says, facts only when its content is authentic) and `holder`
-("was it issued to this e-mail address?").
+("was it issued to this e-mail address?"). A holder's `VerifiablePresentation` has its own
+module, `presentation` (`verify_presentation`, and `verify_did_auth` for the holder's proof
+alone), which verifies each credential inside with `verify`.
 """
 
 from issuer.openbadges.verification.badge_type import BADGE_TYPES, ENDORSEMENT_TYPE, BadgeKind
