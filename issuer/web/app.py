@@ -150,7 +150,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
 
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return request.url.path.startswith("/api/") or (
+    # Wallet apps (OpenID4VCI) read JSON whatever they send as Accept.
+    return request.url.path.startswith(("/api/", "/oid4vci/")) or (
         "json" in accept and "text/html" not in accept)
 
 
