@@ -115,6 +115,9 @@ def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, a
         details["superseded_by"] = superseded_by
     repo.record_audit(session, actor=actor, action="credential.revoked", subject=row.id,
                       details=details, origin=origin)
+    # Its holder-bound copies (issuer.wallet.copies) are revoked with it, for the same reason:
+    # an erasure, a superseded badge (e-mail change), a resignation, the coordinator's reason.
+    repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
 
 
 def revoke_credential(service: IssuerService, credential_id: str, reason: str, *, actor: str,
@@ -608,6 +611,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
         if row.is_signed:
             _forget_signed_forms(row)
             forgotten.append(row.id)
+    # Their holder-bound copies lose their texts and holder DID (revoked already, above).
+    repo.forget_holder_copies(session, [row.id for row in person.credentials])
     repo.erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
@@ -644,6 +649,7 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
             Attendance.credential_id == row.id))),
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
+    repo.forget_holder_copies(session, [row.id])
     return files
 
 

@@ -3,7 +3,7 @@ pre-authorized code and access token, kept as digests) and `wallet_nonces` (the 
 values of the nonce endpoint). See issuer/storage/offer_models.py.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
