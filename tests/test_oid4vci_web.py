@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from issuer.mail import deliver_pending, outbox_message
-from issuer.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.service import IssuedBadge, IssueRequest, IssuerService, verification_context_for
 from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from issuer.storage.offer_models import WalletNonceRow, WalletOfferRow
+from issuer.verification import verify
 from issuer.wallet import oid4vci
 from issuer.wallet.oid4vci_errors import Oid4vciError
 from issuer.wallet.oid4vci_mail import WALLET_CODE_MAIL_KIND, queue_wallet_code
@@ -425,3 +427,100 @@ def test_transaction_code_goes_to_the_holder_by_e_mail_french_first(
     [queued] = [entry for entry in audit(service, "email.queued")
                 if WALLET_CODE_MAIL_KIND in (entry.details_json or "")]
     assert offer.tx_code not in (queued.details_json or "")
+
+
+# --- the whole flow: a holder-bound copy -----------------------------------------------------------
+
+def verified(service: IssuerService, credential: dict[str, Any] | str) -> Any:
+    return verify(credential, verification_context_for(service, untrusted=False))
+
+
+@pytest.mark.parametrize(("fmt", "wallet_key"), [("ldp_vc", "ed25519"), ("jwt_vc_json", "p256")])
+def test_wallet_receives_a_copy_bound_to_the_did_of_its_proof(
+        service: IssuerService, client: TestClient, badge: IssuedBadge, fmt: oid4vci.Format,
+        wallet_key: str) -> None:
+    key = ed25519.Ed25519PrivateKey.generate() if wallet_key == "ed25519" else \
+        ec.generate_private_key(ec.SECP256R1())
+    wallet = Wallet(key)
+    offer = make_offer(service, badge.credential_id, tx_code=True, fmt=fmt)
+    token = access_token(client, offer, tx_code=offer.tx_code or "")
+    answer = ask_credential(client, token, request_body(wallet, fresh_nonce(client),
+                                                        f"event_{fmt}"))
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    [item] = answer.json()["credentials"]
+    credential = item["credential"]
+    if fmt == "ldp_vc":
+        assert [proof["cryptosuite"] for proof in credential["proof"]] == ["eddsa-rdfc-2022"]
+        subject = credential["credentialSubject"]
+    else:
+        assert isinstance(credential, str) and credential.count(".") == 2
+        claims = pyjwt.decode(credential, options={"verify_signature": False})
+        subject = claims.get("vc", claims)["credentialSubject"]
+    assert subject["id"] == wallet.did
+    original = badge.credential
+    assert subject["identifier"] == original["credentialSubject"]["identifier"]
+    assert subject["achievement"]["id"] == original["credentialSubject"]["achievement"]["id"]
+    assert verified(service, credential).verdict == "valid"
+    [issued] = audit(service, "oid4vci.credential_issued")
+    assert json.loads(issued.details_json or "{}")["configuration"] == f"event_{fmt}"
+    with service.database.session(read_only=True) as session:
+        row = session.scalars(select(WalletOfferRow)).one()
+        assert (row.holder_did, row.copy_id is not None) == (wallet.did, True)
+
+
+def test_a_bare_jwk_proof_binds_the_copy_to_its_did_jwk(service: IssuerService,
+                                                        client: TestClient,
+                                                        badge: IssuedBadge) -> None:
+    wallet = Wallet(ec.generate_private_key(ec.SECP256R1()))
+    token = access_token(client, make_offer(service, badge.credential_id))
+    body = request_body(wallet, fresh_nonce(client), "event_ldp_vc", by_kid=False)
+    credential = ask_credential(client, token, body).json()["credentials"][0]["credential"]
+    assert credential["credentialSubject"]["id"] == wallet.did.split("#")[0]
+    assert credential["credentialSubject"]["id"].startswith("did:jwk:")
+
+
+def test_access_token_and_nonce_give_one_credential_only(service: IssuerService,
+                                                         client: TestClient,
+                                                         badge: IssuedBadge) -> None:
+    wallet = Wallet(ed25519.Ed25519PrivateKey.generate())
+    token = access_token(client, make_offer(service, badge.credential_id))
+    nonce = fresh_nonce(client)
+    body = request_body(wallet, nonce, "event_ldp_vc")
+    assert ask_credential(client, token, body).status_code == 200
+
+    assert_refused(ask_credential(client, token, body), "invalid_token", 401)  # same request
+    other = request_body(wallet, fresh_nonce(client), "event_ldp_vc")
+    assert_refused(ask_credential(client, token, other), "invalid_token", 401)  # fresh nonce
+    second = access_token(client, make_offer(service, badge.credential_id))
+    assert_refused(ask_credential(client, second, body), "invalid_nonce")  # nonce spent
+
+
+def test_draft_13_request_gets_a_draft_13_answer(service: IssuerService, client: TestClient,
+                                                 badge: IssuedBadge) -> None:
+    wallet = Wallet(ed25519.Ed25519PrivateKey.generate())
+    answer = ask_token(client, pre_authorized_code(client, make_offer(service,
+                                                                      badge.credential_id)))
+    grant = answer.json()
+    proof = wallet.proof(nonce=grant["c_nonce"], aud=BASE_URL, iat=datetime.now(UTC))
+    body = {"format": "ldp_vc", "credential_definition": {"type": [
+        "VerifiableCredential", "OpenBadgeCredential"]},
+        "proof": {"proof_type": "jwt", "jwt": proof}}
+    credential = ask_credential(client, grant["access_token"], body).json()["credential"]
+    assert credential["credentialSubject"]["id"] == wallet.did
+
+
+def test_badge_revoked_after_the_token_is_denied_and_the_token_stays_unspent(
+        service: IssuerService, client: TestClient, badge: IssuedBadge) -> None:
+    wallet = Wallet(ed25519.Ed25519PrivateKey.generate())
+    token = access_token(client, make_offer(service, badge.credential_id))
+    service.suspend(badge.credential_id, "Vérification en cours", actor="tests")
+    answer = ask_credential(client, token, request_body(wallet, fresh_nonce(client),
+                                                        "event_ldp_vc"))
+    assert_refused(answer, "credential_request_denied")
+    assert "suspended" in answer.json()["error_description"]
+    service.unsuspend(badge.credential_id, actor="tests")
+    again = ask_credential(client, token, request_body(wallet, fresh_nonce(client),
+                                                       "event_ldp_vc"))
+    assert again.status_code == 200, again.text

@@ -16,7 +16,8 @@ The flow, as a wallet sees it:
    possession with it, and sends it to the credential endpoint (`redeem_credential_request`):
    the proof is checked (`issuer.wallet.proof_of_possession`), the nonce spent (a DELETE that
    succeeds once), the access token spent (a conditional UPDATE that succeeds once), and the
-   holder-bound copy of the badge is issued to the DID of the proof's key.
+   holder-bound copy of the badge (`issuer.wallet.copies.issue_holder_copy`) is issued to the
+   DID of the proof's key.
 
 Lifetimes are minutes (`OFFER_LIFETIME`, `ACCESS_TOKEN_LIFETIME`, `NONCE_LIFETIME`). The state
 lives in the database (`issuer.storage.offer_models`), so several processes serve one flow and
@@ -41,11 +42,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from issuer.catalogue import CatalogueError
+from issuer.errors import IssuerError
 from issuer.storage.models import IssuedCredential
 from issuer.storage.offer_models import WalletNonceRow, WalletOfferRow
 from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet import oid4vci_errors as errors
+from issuer.wallet.copies import issue_holder_copy
 from issuer.wallet.oid4vci_errors import Oid4vciError
 from issuer.wallet.oid4vci_metadata import (
     FORMATS,
@@ -412,7 +415,7 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
                 "Le « nonce » de la preuve est inconnu, expiré ou déjà utilisé : demandez-en un "
                 "nouveau.", "The proof's nonce is unknown, expired or already used: ask for a "
                 "new one.")
-        credential = _issue_once(service, session, row, proof, fmt, now)
+        credential = _issue_once(service, session, row, proof, fmt, now, origin)
     except Oid4vciError as refusal:
         record_audit(session, actor=AUDIT_ACTOR_WALLET, action="oid4vci.credential_refused",
                      subject=row.credential_id,
@@ -429,7 +432,8 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
 
 
 def _issue_once(service: IssuerService, session: Session, row: WalletOfferRow,
-                proof: ProofOfPossession, fmt: Format, now: datetime) -> Any:
+                proof: ProofOfPossession, fmt: Format, now: datetime,
+                origin: str | None) -> Any:
     with session.begin_nested():
         claimed = session.execute(
             update(WalletOfferRow).where(
@@ -440,17 +444,14 @@ def _issue_once(service: IssuerService, session: Session, row: WalletOfferRow,
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise errors.invalid_token("Ce jeton d'accès a déjà servi.",
                                        "This access token was already used.")
-        _deliverable(session, row.credential_id)
-        copy_id, credential = holder_copy(service, session, row.credential_id,
-                                          proof.holder_did, fmt)
+        try:
+            copy = issue_holder_copy(service, session, row.credential_id, proof.holder_did, fmt,
+                                     actor=AUDIT_ACTOR_WALLET, origin=origin, now=now)
+        except Oid4vciError:
+            raise
+        except IssuerError as error:  # revoked, suspended or erased meanwhile; a bad DID
+            raise errors.credential_request_denied(error.message_fr, error.message_en) from None
         session.execute(update(WalletOfferRow).where(WalletOfferRow.id == row.id)
-                        .values(copy_id=copy_id)
+                        .values(copy_id=copy.copy_id)
                         .execution_options(synchronize_session=False))
-    return credential
-
-
-def holder_copy(service: IssuerService, session: Session, original_id: str, holder_did: str,
-                fmt: Format) -> tuple[str, Any]:
-    """The holder-bound copy (issuer.wallet.copies): its id, and the credential as the
-    response carries it (a JSON object for ldp_vc, the compact JWT for jwt_vc_json)."""
-    raise NotImplementedError("issuer.wallet.copies is not merged yet")
+    return copy.credential if fmt == "ldp_vc" else copy.jwt
