@@ -32,7 +32,7 @@ from issuer.did import did_web_document_url
 from issuer.service import IssueRequest
 from issuer.wallet import oid4vci
 from tests.plugins.browser import LiveServer
-from tests.plugins.interop import INTEROP_DIR, _run_node, _require_node
+from tests.plugins.interop import INTEROP_DIR, _require_node, _run_node
 
 pytestmark = pytest.mark.interop
 
