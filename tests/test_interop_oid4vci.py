@@ -12,7 +12,7 @@ tests/test_interop_live_service.py); the library refuses `http://` URLs unless i
 
 What the wallet received is then handed, with the DID document and status lists fetched from
 the same server, to the third-party verifiers: Digital Bazaar and verifier-core for the
-`ldp_vc` copy, jose for the `jwt_vc_json` one (verifier-core reads no JWT, PITFALLS 6).
+`ldp_vc` copy, jose for the `jwt_vc_json` one (verifier-core reads no JWT: README "OpenID4VCI").
 Refusals are checked as the library reports them: replay, expiry, a wrong transaction code,
 a proof signed by another key than the one it names.
 """

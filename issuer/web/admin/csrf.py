@@ -13,8 +13,9 @@ SameSite=Lax, so a browser does not attach it to a cross-site POST anyway.
 Every unsafe request is checked except those under `EXEMPT_PREFIXES`: the public JSON API and
 the public verifier accept submissions from anywhere (they change nothing and need no
 session), and the OpenID4VCI endpoints are called by wallet apps with no cookie, their
-authority being the pre-authorized code or access token they carry (issuer.web.views.oid4vci). Checking by default rather than listing /admin and the claim page means a new form
-is protected without anyone remembering to add it.
+authority being the pre-authorized code or access token they carry (issuer.web.views.oid4vci).
+Checking by default rather than listing /admin and the claim page means a new form is protected
+without anyone remembering to add it.
 """
 
 from __future__ import annotations
