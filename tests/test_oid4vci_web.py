@@ -524,3 +524,18 @@ def test_badge_revoked_after_the_token_is_denied_and_the_token_stays_unspent(
     again = ask_credential(client, token, request_body(wallet, fresh_nonce(client),
                                                        "event_ldp_vc"))
     assert again.status_code == 200, again.text
+
+
+def test_erasing_the_holder_forgets_their_offers_and_the_offer_stops_working(
+        service: IssuerService, client: TestClient, badge: IssuedBadge) -> None:
+    from issuer.recipients import erase_person
+
+    offer = make_offer(service, badge.credential_id)
+    code = pre_authorized_code(client, offer)
+    with service.database.session(read_only=True) as session:
+        recipient_id = session.scalars(select(WalletOfferRow.recipient_id)).one()
+    erase_person(service, recipient_id, actor="tests")
+
+    with service.database.session(read_only=True) as session:
+        assert session.scalars(select(WalletOfferRow)).all() == []
+    assert_refused(ask_token(client, code), "invalid_grant")

@@ -71,7 +71,7 @@ TX_CODE_LENGTH = 6
 MAX_TX_CODE_FAILURES = 5
 """Wrong transaction codes an offer survives: five guesses in a million."""
 PURGE_AFTER = timedelta(days=1)
-"""Spent or expired offers and nonces are deleted this long after they expire."""
+"""Spent or expired offers are deleted this long after they expire (nonces at once)."""
 OFFER_SCHEME = "openid-credential-offer://"
 AUDIT_ACTOR_WALLET = "wallet"
 
@@ -126,11 +126,11 @@ def offer_url(service: IssuerService, offer_token: str) -> str:
 
 
 def purge_expired(session: Session, now: datetime) -> None:
-    """Forget offers and nonces expired for more than `PURGE_AFTER` (cheap: indexed)."""
-    cutoff = now - PURGE_AFTER
-    session.execute(delete(WalletOfferRow).where(WalletOfferRow.expires_at < cutoff),
+    """Forget offers expired for more than `PURGE_AFTER`, and expired nonces (cheap: indexed).
+    Run at each new offer; an erasure deletes the person's offers at once (issuer.recipients)."""
+    session.execute(delete(WalletOfferRow).where(WalletOfferRow.expires_at < now - PURGE_AFTER),
                     execution_options={"synchronize_session": False})
-    session.execute(delete(WalletNonceRow).where(WalletNonceRow.expires_at < cutoff),
+    session.execute(delete(WalletNonceRow).where(WalletNonceRow.expires_at < now),
                     execution_options={"synchronize_session": False})
 
 
