@@ -539,3 +539,23 @@ def test_erasing_the_holder_forgets_their_offers_and_the_offer_stops_working(
     with service.database.session(read_only=True) as session:
         assert session.scalars(select(WalletOfferRow)).all() == []
     assert_refused(ask_token(client, code), "invalid_grant")
+
+
+def test_error_description_is_plain_ascii_whatever_the_client_sent(service: IssuerService,
+                                                                   client: TestClient,
+                                                                   badge: IssuedBadge) -> None:
+    token = access_token(client, make_offer(service, badge.credential_id))
+    wallet = Wallet(ed25519.Ed25519PrivateKey.generate())
+    proof = wallet.proof(nonce=fresh_nonce(client), iat=datetime.now(UTC),
+                         header={"alg": "EdDSA", "typ": "openid4vci-proof+jwt"})
+    # a header naming an algorithm with quotes and accents: quoted back in the refusal
+    _header, payload, signature = proof.split(".")
+    forged = pyjwt.utils.base64url_encode(json.dumps({
+        "alg": 'é"\\x', "typ": "openid4vci-proof+jwt", "kid": wallet.kid}).encode()).decode()
+    body = {"credential_configuration_id": "event_ldp_vc",
+            "proofs": {"jwt": [f"{forged}.{payload}.{signature}"]}}
+    answer = ask_credential(client, token, body)
+    assert_refused(answer, "invalid_proof")
+    description = answer.json()["error_description"]
+    assert description.isascii() and '"' not in description and "\\" not in description
+    assert "é" in answer.json()["error_description_fr"]

@@ -52,8 +52,14 @@ def oid4vci_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
+def oauth_description(text: str) -> str:
+    """`error_description` as RFC 6749 §5.2 allows it: printable ASCII without `"` or `\\`
+    (a refusal may quote what the client sent). The French text goes in its own member."""
+    return "".join(char if " " <= char <= "~" and char not in '"\\' else "?" for char in text)
+
+
 def _refusal(error: Oid4vciError) -> JSONResponse:
-    body = {"error": error.oauth_error, "error_description": error.message_en,
+    body = {"error": error.oauth_error, "error_description": oauth_description(error.message_en),
             "error_description_fr": error.message_fr}
     headers = dict(NO_STORE)
     if error.status == 401:
