@@ -296,6 +296,8 @@ def test_other_grants_and_bodies_are_refused_in_the_oauth_shape(client: TestClie
                                                        "code": "x"}), "unsupported_grant_type")
     assert_refused(client.post("/oid4vci/token", json={"grant_type": GRANT}), "invalid_request")
     assert_refused(ask_token(client, "made-up-code"), "invalid_grant")
+    assert_refused(client.post("/oid4vci/token", data={f"field{i}": "x" for i in range(50)}),
+                   "invalid_request")
 
 
 # --- the nonce and credential endpoints ----------------------------------------------------------

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -117,7 +118,11 @@ async def token(request: Request) -> Response:
         return _refusal(Oid4vciError(
             "invalid_request", "La demande doit être un formulaire (x-www-form-urlencoded).",
             "The request must be a form (x-www-form-urlencoded)."))
-    form = await request.form(**form_limits(request))
+    try:
+        form = await request.form(**form_limits(request))
+    except HTTPException:  # python-multipart's bounds (number of fields...)
+        return _refusal(Oid4vciError("invalid_request", "Formulaire illisible ou trop long.",
+                                     "Unreadable or too long form."))
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     origin = _origin(request)
 
