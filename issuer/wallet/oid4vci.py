@@ -415,7 +415,7 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
                 "Le « nonce » de la preuve est inconnu, expiré ou déjà utilisé : demandez-en un "
                 "nouveau.", "The proof's nonce is unknown, expired or already used: ask for a "
                 "new one.")
-        credential = _issue_once(service, session, row, proof, fmt, now, origin)
+        copy_id, credential = _issue_once(service, session, row, proof, fmt, now, origin)
     except Oid4vciError as refusal:
         record_audit(session, actor=AUDIT_ACTOR_WALLET, action="oid4vci.credential_refused",
                      subject=row.credential_id,
@@ -424,8 +424,10 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
         raise
     record_audit(session, actor=AUDIT_ACTOR_WALLET, action="oid4vci.credential_issued",
                  subject=row.credential_id,
+                 # The copy's id, not the wallet's DID: the audit log is never rewritten, not even
+                 # by an erasure (the copy forgets its DID then, issuer.wallet.copies).
                  details={"offer": row.id, "configuration": row.configuration_id,
-                          "holder": proof.holder_did[:200]}, origin=origin)
+                          "copy": copy_id}, origin=origin)
     if request.draft13:
         return {"credential": credential}
     return {"credentials": [{"credential": credential}]}
@@ -433,7 +435,7 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
 
 def _issue_once(service: IssuerService, session: Session, row: WalletOfferRow,
                 proof: ProofOfPossession, fmt: Format, now: datetime,
-                origin: str | None) -> Any:
+                origin: str | None) -> tuple[str, Any]:
     with session.begin_nested():
         claimed = session.execute(
             update(WalletOfferRow).where(
@@ -454,4 +456,4 @@ def _issue_once(service: IssuerService, session: Session, row: WalletOfferRow,
         session.execute(update(WalletOfferRow).where(WalletOfferRow.id == row.id)
                         .values(copy_id=copy.copy_id)
                         .execution_options(synchronize_session=False))
-    return copy.credential if fmt == "ldp_vc" else copy.jwt
+    return copy.copy_id, copy.credential if fmt == "ldp_vc" else copy.jwt
