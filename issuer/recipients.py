@@ -44,6 +44,7 @@ from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
 from issuer.storage.offer_models import WalletOfferRow
+from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 
 #: Revocation reasons written by this module (the status list says "revoked"; the reason is
@@ -410,14 +411,18 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
         received = list(session.scalars(select(EndorsementRow).where(
             EndorsementRow.endorsed_credential_id.in_(ids)).order_by(EndorsementRow.requested_at)))
         endorsement_ids = [row.id for row in (*written, *received)]
+        copies = repo.holder_copies_of(session, ids)
         audit = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids]))
+            AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids,
+                                    *(copy.id for copy in copies)]))
             .order_by(AuditEntry.id)))
         document = {
             "exported_at": _iso(now),
             "issuer": service.settings.profile_name,
             "recipient": _columns(person),
             "credentials": [_credential_export(service, row) for row in person.credentials],
+            # Copies of those badges bound to the person's wallet (issuer.wallet.copies).
+            "holder_copies": [_holder_copy_export(row) for row in copies],
             "attendances": [_columns(row) for row in records.attendances],
             "claims": [_columns(row) for row in records.claims],
             "cln_members": [_columns(row) for row in records.members],
@@ -483,7 +488,8 @@ def erase_person(service: IssuerService, recipient_id: str, *, actor: str,
                 revoked.append(row.id)
         endorsements = forget_person_endorsements(service, session, person.id, actor=actor,
                                                   origin=origin, now=now)
-        forgotten, deleted, files = _erase_personal_data(service, session, person, now)
+        forgotten, deleted, files = _erase_personal_data(service, session, person, now,
+                                                         actor=actor)
         repo.record_audit(session, actor=actor, action="recipient.erased", subject=person.id,
                           details={"revoked": revoked, "forgotten": forgotten,
                                    "deleted": deleted, "endorsements_revoked": endorsements},
@@ -528,7 +534,8 @@ def purge_expired_personal_data(service: IssuerService,
                               for row in person.credentials)
             if all_expired and person.erased_at is None:
                 forget_person_endorsements(service, session, person.id, actor="cli", now=now)
-                _forgotten, _deleted, found = _erase_personal_data(service, session, person, now)
+                _forgotten, _deleted, found = _erase_personal_data(service, session, person, now,
+                                                                   reason="retention")
                 files += found
                 people += 1
                 repo.record_audit(session, actor="cli", action="recipient.purged",
@@ -598,7 +605,8 @@ def _equals(column: Any, value: str | None) -> list[Any]:
 
 
 def _erase_personal_data(service: IssuerService, session: Session, person: Recipient,
-                         now: datetime) -> tuple[list[str], dict[str, int], list[Path]]:
+                         now: datetime, *, actor: str = "cli", reason: str = ERASURE,
+                         ) -> tuple[list[str], dict[str, int], list[Path]]:
     """Delete the person's rows, forget their signed texts, clear the recipient row.
     Returns (credentials forgotten, rows deleted per table, outbox files to remove)."""
     records = _personal_records(session, person)
@@ -616,7 +624,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
             _forget_signed_forms(row)
             forgotten.append(row.id)
     # Their holder-bound copies lose their texts and holder DID (revoked already, above).
-    repo.forget_holder_copies(session, [row.id for row in person.credentials])
+    repo.forget_holder_copies(session, [row.id for row in person.credentials], actor=actor,
+                              reason=reason)
     repo.erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
@@ -653,7 +662,7 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
             Attendance.credential_id == row.id))),
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
-    repo.forget_holder_copies(session, [row.id])
+    repo.forget_holder_copies(session, [row.id], actor="cli", reason="retention")
     return files
 
 
@@ -757,6 +766,13 @@ def _columns(row: Any, *, exclude: Sequence[str] = ()) -> dict[str, Any]:
 def _credential_export(service: IssuerService, row: IssuedCredential) -> dict[str, Any]:
     columns = _columns(row, exclude=("credential_json", "credential_jwt", "idempotency_key"))
     columns["page"] = model.credential_url(service.settings.base_url, row.id)
+    columns["credential"] = json.loads(row.credential_json) if row.credential_json else None
+    columns["credential_jwt"] = row.credential_jwt or None
+    return columns
+
+
+def _holder_copy_export(row: HolderCopyRow) -> dict[str, Any]:
+    columns = _columns(row, exclude=("credential_json", "credential_jwt"))
     columns["credential"] = json.loads(row.credential_json) if row.credential_json else None
     columns["credential_jwt"] = row.credential_jwt or None
     return columns

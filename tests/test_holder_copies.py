@@ -258,6 +258,8 @@ def test_erasing_the_person_revokes_and_forgets_their_copies(service: IssuerServ
     # The wallet's copy still verifies as revoked: the index stays set.
     assert verified(service, copy.credential).revoked is True  # type: ignore[arg-type]
     assert copies_of(service, [original_id])[original_id][0].state == "erased"
+    assert audit_actions(service, copy.copy_id)[-2:] == ["holder_copy.revoked",
+                                                         "holder_copy.forgotten"]
 
 
 def test_an_email_change_revokes_the_copies_of_the_superseded_badge(
@@ -301,3 +303,88 @@ def test_copies_are_stored_and_follow_their_original_on_this_database(
     service.revoke(original_id, "Erreur")
     for copy in copies:
         assert verified(service, copy.credential).revoked is True  # type: ignore[arg-type]
+
+
+def test_the_personal_data_export_holds_the_copies_and_their_audit_lines(
+        service: IssuerService) -> None:
+    original_id = issue_badge(service)
+    did = holder_did()
+    copy = copy_of(service, original_id, did, "jwt_vc_json")
+    with service.database.session(read_only=True) as session:
+        person = session.get(rows.IssuedCredential, original_id).recipient_id  # type: ignore[union-attr]
+    document = recipients.export_person(service, person, actor=ACTOR)
+    [exported] = document["holder_copies"]
+    assert exported["id"] == copy.copy_id and exported["holder_did"] == did
+    assert exported["credential_jwt"] == copy.jwt and exported["credential"]["id"] == (
+        copy.credential_id)
+    assert {"subject": copy.copy_id, "action": "holder_copy.issued"}.items() <= next(
+        line for line in document["audit_log"] if line["subject"] == copy.copy_id).items()
+    json.dumps(document)  # JSON-ready
+
+
+def _race_copy_and_revocation(service: IssuerService, original_id: str) -> list[str]:
+    """Copy and revoke `original_id` from two threads released at once; what each did."""
+    import threading
+
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def copy() -> None:
+        start.wait()
+        try:
+            copy_of(service, original_id, holder_did())
+            outcomes.append("copied")
+        except IssuerError as error:
+            outcomes.append(error.code)
+
+    def revoke() -> None:
+        start.wait()
+        service.revoke(original_id, "Erreur")
+        outcomes.append("revoked")
+
+    threads = [threading.Thread(target=copy), threading.Thread(target=revoke)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_a_copy_made_while_the_original_is_revoked_never_outlives_it(
+        service_on: IssuerService) -> None:
+    """A wallet's copy and the coordinator's revocation at the same moment: whichever wins,
+    no copy of a revoked badge is left valid (the copy locks the original's row; the
+    revocation writes the original before it looks for copies)."""
+    service = service_on
+    for round_number in range(6):
+        original_id = issue_badge(service, f"course{round_number}@example.org")
+        outcomes = _race_copy_and_revocation(service, original_id)
+        assert sorted(outcomes) in (["copied", "revoked"],
+                                    ["holder_copy.original_revoked", "revoked"]), outcomes
+        with service.database.session(read_only=True) as session:
+            copies = list(session.scalars(select(HolderCopyRow).where(
+                HolderCopyRow.original_id == original_id)))
+        assert all(row.revoked_at is not None for row in copies), outcomes
+
+
+def test_the_retention_purge_forgets_the_copies_of_a_badge_revoked_long_ago(
+        service: IssuerService) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old_id = issue_badge(service)
+    kept_id = service.issue(IssueRequest(BREAKFAST, "amina@example.org", "Amina Test",
+                                         event_number=8, role="participant")).credential_id
+    old_copy = copy_of(service, old_id, holder_did())
+    kept_copy = copy_of(service, kept_id, holder_did())
+    service.revoke(old_id, "Erreur")
+    with service.database.session() as session:
+        row = session.get(rows.IssuedCredential, old_id)
+        assert row is not None
+        row.revoked_at = datetime.now(UTC) - timedelta(days=service.settings.retention_days + 1)
+    recipients.purge_expired_personal_data(service)
+    forgotten = copy_row(service, old_copy.copy_id)
+    assert forgotten.holder_did is None and not forgotten.is_signed
+    assert forgotten.revoked_at is not None
+    assert audit_actions(service, old_copy.copy_id)[-1] == "holder_copy.forgotten"
+    kept = copy_row(service, kept_copy.copy_id)
+    assert kept.holder_did == kept_copy.holder_did and kept.is_signed

@@ -501,18 +501,21 @@ def follow_original_status(
     return [copy_id for copy_id, _action, _details in changed]
 
 
-def forget_holder_copies(session: Session, original_ids: Iterable[str]) -> list[str]:
+def forget_holder_copies(
+    session: Session, original_ids: Iterable[str], *, actor: str, reason: str
+) -> list[str]:
     """Erasure and retention (RGPD art. 5-1-e, 17) for the copies of `original_ids`: their
     signed texts and holder DID go; the rows and their status indices stay (revoked by then).
-    Returns the copies whose data was removed."""
-    forgotten: list[str] = []
+    Each is audited as "holder_copy.forgotten" with `reason`. Returns the copies forgotten."""
+    forgotten: list[tuple[str, dict[str, Any] | None]] = []
     for copy in holder_copies_of(session, original_ids):
         if copy.is_signed or copy.holder_did is not None:
             copy.credential_json = ""
             copy.credential_jwt = ""
             copy.holder_did = None
-            forgotten.append(copy.id)
-    return forgotten
+            forgotten.append((copy.id, {"original": copy.original_id, "reason": reason}))
+    record_audits(session, actor=actor, action="holder_copy.forgotten", entries=forgotten)
+    return [copy_id for copy_id, _details in forgotten]
 
 
 def record_audit(
