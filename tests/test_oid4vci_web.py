@@ -495,6 +495,9 @@ def test_access_token_and_nonce_give_one_credential_only(service: IssuerService,
     assert ask_credential(client, token, body).status_code == 200
 
     assert_refused(ask_credential(client, token, body), "invalid_token", 401)  # same request
+    replayed = [json.loads(entry.details_json or "{}")["error"]
+                for entry in audit(service, "oid4vci.credential_refused")]
+    assert replayed == ["invalid_token"]
     other = request_body(wallet, fresh_nonce(client), "event_ldp_vc")
     assert_refused(ask_credential(client, token, other), "invalid_token", 401)  # fresh nonce
     second = access_token(client, make_offer(service, badge.credential_id))

@@ -371,14 +371,23 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def _offer_of_token(session: Session, access_token: str, now: datetime) -> WalletOfferRow:
+def _unusable_token() -> Oid4vciError:
+    return errors.invalid_token("Jeton d'accès inconnu, déjà utilisé ou expiré.",
+                                "Unknown, used or expired access token.")
+
+
+def _offer_of_token(session: Session, access_token: str) -> WalletOfferRow:
     row = session.scalars(select(WalletOfferRow).where(
         WalletOfferRow.access_token_hash == token_digest(access_token))).one_or_none()
-    if row is None or row.issued_at is not None or row.access_token_expires_at is None \
-            or row.access_token_expires_at <= now:
-        raise errors.invalid_token("Jeton d'accès inconnu, déjà utilisé ou expiré.",
-                                   "Unknown, used or expired access token.")
+    if row is None:
+        raise _unusable_token()
     return row
+
+
+def _check_token_usable(row: WalletOfferRow, now: datetime) -> None:
+    if row.issued_at is not None or row.access_token_expires_at is None \
+            or row.access_token_expires_at <= now:
+        raise _unusable_token()
 
 
 def _check_configuration(request: CredentialRequest, row: WalletOfferRow) -> Format:
@@ -404,8 +413,9 @@ def redeem_credential_request(service: IssuerService, session: Session, access_t
     by a conditional UPDATE and the copy issued: if issuing fails, both are undone. Refusals of
     a known offer are audited; the caller commits the session when this raises."""
     now = _now(now)
-    row = _offer_of_token(session, access_token, now)
+    row = _offer_of_token(session, access_token)  # an unknown token is not audited
     try:
+        _check_token_usable(row, now)
         request = parse_credential_request(body)
         fmt = _check_configuration(request, row)
         proof = verify_proof_jwt(request.proof_jwt, audience=credential_issuer(service.settings),
