@@ -27,6 +27,7 @@ from issuer.json_depth import loads_bounded
 from issuer.wallet import oid4vci
 from issuer.wallet.oid4vci_errors import Oid4vciError
 from issuer.wallet.oid4vci_metadata import authorization_server_metadata, issuer_metadata
+from issuer.wallet.oid4vci_requests import bearer_token
 from issuer.web.body_limits import form_limits
 from issuer.web.deps import service_of
 from issuer.web.rate_limit import RateLimiter, client_key, retry_after_header
@@ -157,7 +158,7 @@ async def credential(request: Request) -> Response:
         return limited
     service = service_of(request)
     try:
-        access_token = oid4vci.bearer_token(request.headers.get("authorization"))
+        access_token = bearer_token(request.headers.get("authorization"))
     except Oid4vciError as error:
         return _refusal(error)
     try:
