@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 
 #: Path prefixes (up to the token) of personal links: issuer.web.admin.auth (invitations),
-#: issuer.network.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace").
-PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/")
+#: issuer.network.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace"), an OpenID4VCI
+#: credential offer (issuer.wallet.oid4vci_metadata.OFFER_PATH: it hands over the holder's badge).
+PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/",
+                                           "/oid4vci/offers/")
 #: Path prefixes of shared links: issuer.workspace.claims.CLAIM_PATH;
 #: issuer.wallet.presentation_requests (an employer's request, shown as a QR code).
 SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/", "/verifier/presentations/",

@@ -268,4 +268,5 @@ from issuer.storage import mediator_models  # noqa: E402,F401
 from issuer.storage import endorsement_models  # noqa: E402,F401
 from issuer.storage import wallet_models  # noqa: E402,F401
 from issuer.storage import presentation_models  # noqa: E402,F401
+from issuer.storage import offer_models  # noqa: E402,F401
 # isort: on

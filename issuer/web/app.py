@@ -36,6 +36,7 @@ from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
+from issuer.web.views import oid4vci as oid4vci_endpoints
 from issuer.web.views import presentations as presentation_pages
 from issuer.web.views import skills as skill_pages
 from issuer.web.views.api_docs import api_docs as api_docs_page
@@ -113,6 +114,17 @@ def _routes() -> list[BaseRoute]:
               methods=["POST"], name="mediator_endorse_submit"),
         Route("/espace/recommandations/{endorsement_id}/retrait",
               endorsement_pages.withdraw_submit, methods=["POST"], name="mediator_withdraw"),
+        Route("/.well-known/openid-credential-issuer",
+              oid4vci_endpoints.credential_issuer_metadata, methods=["GET"],
+              name="oid4vci_issuer_metadata"),
+        Route("/.well-known/oauth-authorization-server", oid4vci_endpoints.authorization_server,
+              methods=["GET"], name="oid4vci_authorization_server"),
+        Route("/oid4vci/offers/{token}", oid4vci_endpoints.credential_offer, methods=["GET"],
+              name="oid4vci_offer"),
+        Route("/oid4vci/token", oid4vci_endpoints.token, methods=["POST"], name="oid4vci_token"),
+        Route("/oid4vci/nonce", oid4vci_endpoints.nonce, methods=["POST"], name="oid4vci_nonce"),
+        Route("/oid4vci/credential", oid4vci_endpoints.credential, methods=["POST"],
+              name="oid4vci_credential"),
         *admin.admin_routes(),
         *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -152,7 +164,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
 
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return request.url.path.startswith("/api/") or (
+    # Wallet apps (OpenID4VCI) read JSON whatever they send as Accept.
+    return request.url.path.startswith(("/api/", "/oid4vci/")) or (
         "json" in accept and "text/html" not in accept)
 
 

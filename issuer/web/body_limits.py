@@ -76,6 +76,10 @@ CLAIM_DECISION = BodyLimit("claim-decision", 64 * KIB, signed_in=True, max_field
 ADMIN_FORM = BodyLimit("admin-form", 64 * KIB, signed_in=True)
 PUBLIC_FORM = BodyLimit("public-form", 16 * KIB)
 """Forms anyone may send: signing in, an invitation, a self-claim, the mediator's space."""
+WALLET_REQUEST = BodyLimit("wallet-request", 16 * KIB, max_fields=8,
+                           json_code="oid4vci.too_large")
+"""OpenID4VCI token, nonce and credential requests: a code and a transaction code, or one
+proof-of-possession JWT (at most 8 KiB, `issuer.wallet.proof_of_possession`)."""
 ANONYMOUS_ADMIN_BYTES = 1 * KIB
 """A coordinator-only route without a valid session: the handler refuses it unread anyway."""
 UNLISTED = BodyLimit("unlisted", 16 * KIB)
@@ -91,6 +95,10 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/api/v1/verify/holder": VERIFICATION,  # the badge again, with the address to compare
     "/exchanges/presentations/{token}": VERIFICATION,  # a wallet's presentation, badges inside
     "/verifier/presentations": PUBLIC_FORM,  # "Demander une présentation": an empty form
+    # Wallet apps (OpenID4VCI).
+    "/oid4vci/token": WALLET_REQUEST,
+    "/oid4vci/nonce": WALLET_REQUEST,
+    "/oid4vci/credential": WALLET_REQUEST,
     # Public forms.
     "/credentials/{credential_id}": PUBLIC_FORM,  # "is this badge theirs?": one address
     "/admin/connexion": PUBLIC_FORM,
@@ -143,7 +151,8 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DOCUMENTED_KINDS: tuple[BodyLimit, ...] = (VERIFICATION, ATTENDANCE, EVIDENCE, CASE_IMPORT,
-                                           CLAIM_DECISION, ADMIN_FORM, PUBLIC_FORM, UNLISTED)
+                                           CLAIM_DECISION, ADMIN_FORM, PUBLIC_FORM,
+                                           WALLET_REQUEST, UNLISTED)
 """Every kind, in the order of the documentation table (README and docs/DEPLOYMENT.md)."""
 
 SignedIn = Callable[[Scope], Awaitable[bool]]

@@ -43,6 +43,7 @@ from issuer.storage import repositories as repo
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
+from issuer.storage.offer_models import WalletOfferRow
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 
@@ -614,6 +615,9 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
     _delete_rows(session, records)
     # "Mon espace" sign-in links and sessions, and the directory entry (issuer.network.mediators).
     forget_recipient(session, person.id)
+    # Wallet offers made for them (issuer.wallet.oid4vci): digests, and the wallet's DID.
+    session.execute(delete(WalletOfferRow).where(WalletOfferRow.recipient_id == person.id),
+                    execution_options={"synchronize_session": False})
     forgotten = []
     for row in person.credentials:
         if row.is_signed:
