@@ -16,7 +16,8 @@ from issuer.issuance.service import IssueRequest
 from issuer.storage.models import AuditEntry
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import ClaimRequest, ClnMember, EmailMessage
-from issuer.web.admin.audit import CSV_COLUMNS, PAGE_SIZE
+from issuer.web.admin.audit import PAGE_SIZE
+from issuer.workspace.audit_trail import CSV_COLUMNS
 
 
 def add_rows(service, *rows) -> None:

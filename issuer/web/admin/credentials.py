@@ -11,9 +11,6 @@ the council's rules, so they are issued from the CLN registry.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -24,11 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from issuer.errors import InvalidInput, IssuerError
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
-from issuer.mail import deliver_pending, queue_badge_email
-from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
-from issuer.openbadges.credential import credential_url
-from issuer.storage import repositories as repo
-from issuer.storage.workspace_models import Attendance
+from issuer.mail import deliver_pending
+from issuer.openbadges.badge_definitions import BadgeDefinition
 from issuer.wallet.copies import copies_of
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.events import form_text, local_moment
@@ -36,39 +30,9 @@ from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_int
 from issuer.web.locale import request_locale
+from issuer.workspace.issued_badge import issue_from_form, issued_badge_summary
 
-_CREDENTIAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _FIELDS = ("badge", "edition", "role", "name", "email")
-
-
-@dataclass(frozen=True)
-class CredentialSummary:
-    """What the credential's admin page shows."""
-
-    id: str
-    badge: BadgeDefinition | None
-    badge_slug: str
-    event_number: int | None
-    role: str | None
-    recipient_id: str
-    recipient_name: str | None
-    recipient_email: str | None
-    show_name: bool
-    erased: bool
-    issued_at: datetime
-    valid_from: datetime
-    valid_until: datetime | None
-    revoked_at: datetime | None
-    revocation_reason: str | None
-    suspended: bool
-    public_url: str
-    events: tuple[tuple[str, int], ...]
-
-    @property
-    def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        return "suspended" if self.suspended else "active"
 
 
 def issuable_badges(service: IssuerService) -> list[BadgeDefinition]:
@@ -99,7 +63,7 @@ def new_credential_submit(request: Request, user: Coordinator) -> Response:
 
 def credential_page(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
-    summary = credential_summary(service, request.path_params["credential_id"])
+    summary = issued_badge_summary(service, request.path_params["credential_id"])
     if summary is None:
         raise HTTPException(404)
     locale = request_locale(request)
@@ -113,31 +77,6 @@ def credential_page(request: Request, user: Coordinator) -> Response:
         "already": request.query_params.get("deja") == "1",
         "moment": lambda value: local_moment(value, locale),
     }, user=user)
-
-
-def credential_summary(service: IssuerService, credential_id: str) -> CredentialSummary | None:
-    if not _CREDENTIAL_ID.fullmatch(credential_id):
-        return None
-    with service.database.session(read_only=True) as session:
-        row = repo.get_credential(session, credential_id)
-        if row is None or not row.is_signed:
-            return None
-        recipient = row.recipient
-        linked = tuple((family, number) for family, number in session.query(
-            Attendance.event_family, Attendance.event_number).filter(
-            Attendance.credential_id == row.id).distinct())
-        try:
-            badge: BadgeDefinition | None = service.catalogue.badge(row.badge_slug)
-        except CatalogueError:
-            badge = None
-        return CredentialSummary(
-            id=row.id, badge=badge, badge_slug=row.badge_slug, event_number=row.event_number,
-            role=row.role, recipient_id=recipient.id, recipient_name=recipient.display_name,
-            recipient_email=recipient.email, show_name=recipient.show_name,
-            erased=recipient.erased_at is not None, issued_at=row.issued_at,
-            valid_from=row.valid_from, valid_until=row.valid_until, revoked_at=row.revoked_at,
-            revocation_reason=row.revocation_reason, suspended=row.suspended,
-            public_url=credential_url(service.settings.base_url, row.id), events=linked)
 
 
 def _issue_one(service: IssuerService, values: dict[str, str], *, actor: str,
@@ -156,15 +95,7 @@ def _issue_one(service: IssuerService, values: dict[str, str], *, actor: str,
                            name=values["name"] or None, event_number=edition,
                            role=(values["role"] or None) if badge.roles else None,
                            show_name=bool(values["show_name"]))
-    with service.database.session() as session:
-        issued = service.issue_in_session(session, request, actor=actor)
-        # The service's own line names the actor; this one says from where (the form).
-        repo.record_audit(session, actor=actor, action="credential.issue_form",
-                     subject=issued.credential_id, details={"created": issued.created},
-                     origin=origin)
-        if issued.created:
-            queue_badge_email(service, session, issued.credential_id, actor=actor, origin=origin)
-    return issued
+    return issue_from_form(service, request, actor=actor, origin=origin)
 
 
 def _deliver_emails(service: IssuerService, actor: str) -> None:

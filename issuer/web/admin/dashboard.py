@@ -1,160 +1,19 @@
-"""The workspace's home, /admin (issue #4 item 10): counts per badge, per event and per CLN
-sector, the last actions of the audit trail, self-claims waiting for approval, and e-mails
-that could not be sent.
-
-Read-only summary queries over the tables, one `GROUP BY` each (never a row per credential
-loaded into Python: the City issues thousands). `dashboard_summary` is plain SQLAlchemy on a
-session, testable without the web.
+"""The workspace's home, /admin (issue #4 item 10): the summary of
+`issuer.workspace.dashboard` (counts per badge, per event and per CLN sector, the last actions,
+claims waiting, e-mails that could not be sent), rendered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from issuer.issuance.catalogue import Catalogue
-from issuer.storage.endorsement_models import EndorsementRow
-from issuer.storage.models import AuditEntry, Event, IssuedCredential
-from issuer.storage.workspace_models import (
-    Attendance,
-    ClaimRequest,
-    ClnMember,
-    EmailMessage,
-    EventSchedule,
-)
 from issuer.web.admin.audit import format_moment
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
-
-RECENT_ACTIONS = 10
-RECENT_FAILURES = 10
-CLN_SECTORS = ("Centre", "Est", "Ouest", "Nord", "Sud")
-
-
-@dataclass(frozen=True)
-class BadgeCount:
-    slug: str
-    name: str
-    issued: int
-    revoked: int
-
-    @property
-    def active(self) -> int:
-        return self.issued - self.revoked
-
-
-@dataclass(frozen=True)
-class EventCount:
-    family: str
-    number: int
-    date: object
-    title: str
-    attendees: int
-    issued: int
-    pending_claims: int
-
-
-@dataclass(frozen=True)
-class FailedEmail:
-    id: str
-    kind: str
-    credential_id: str | None
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-
-
-@dataclass
-class DashboardSummary:
-    badges: list[BadgeCount] = field(default_factory=list)
-    events: list[EventCount] = field(default_factory=list)
-    sectors: list[tuple[str, int]] = field(default_factory=list)
-    recent_actions: list[AuditEntry] = field(default_factory=list)
-    pending_claims: int = 0
-    pending_endorsements: int = 0
-    failed_emails: list[FailedEmail] = field(default_factory=list)
-    failed_email_count: int = 0
-
-    @property
-    def issued_total(self) -> int:
-        return sum(badge.issued for badge in self.badges)
-
-
-def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr") -> DashboardSummary:
-    summary = DashboardSummary()
-    names: dict[str, str] = {badge.slug: badge.name.get(locale) for badge in catalogue.badges}
-    revoked = func.sum(case((IssuedCredential.revoked_at.is_not(None), 1), else_=0))
-    per_badge = {
-        slug: (issued, int(revoked_count or 0))
-        for slug, issued, revoked_count in session.execute(
-            select(IssuedCredential.badge_slug, func.count(), revoked)
-            .group_by(IssuedCredential.badge_slug))}
-    slugs = [badge.slug for badge in catalogue.badges] + sorted(set(per_badge) - set(names))
-    summary.badges = [BadgeCount(slug, names.get(slug) or slug, *per_badge.get(slug, (0, 0)))
-                      for slug in slugs]
-
-    issued_per_event = (
-        select(IssuedCredential.badge_slug.label("family"),
-               IssuedCredential.event_number.label("number"), func.count().label("n"))
-        .where(IssuedCredential.event_number.is_not(None), IssuedCredential.revoked_at.is_(None))
-        .group_by(IssuedCredential.badge_slug, IssuedCredential.event_number).subquery())
-    attendees_per_event = (
-        select(Attendance.event_family.label("family"), Attendance.event_number.label("number"),
-               func.count().label("n"))
-        .group_by(Attendance.event_family, Attendance.event_number).subquery())
-    claims_per_event = (
-        select(ClaimRequest.event_family.label("family"), ClaimRequest.event_number.label("number"),
-               func.count().label("n"))
-        .where(ClaimRequest.status == "pending")
-        .group_by(ClaimRequest.event_family, ClaimRequest.event_number).subquery())
-
-    def joined(sub: Subquery) -> ColumnElement[bool]:
-        return and_(sub.c.family == Event.family, sub.c.number == Event.number)
-
-    rows = session.execute(
-        select(Event, EventSchedule.title_fr, EventSchedule.title_en,
-               func.coalesce(attendees_per_event.c.n, 0), func.coalesce(issued_per_event.c.n, 0),
-               func.coalesce(claims_per_event.c.n, 0))
-        .outerjoin(EventSchedule, and_(EventSchedule.family == Event.family,
-                                       EventSchedule.number == Event.number))
-        .outerjoin(attendees_per_event, joined(attendees_per_event))
-        .outerjoin(issued_per_event, joined(issued_per_event))
-        .outerjoin(claims_per_event, joined(claims_per_event))
-        .order_by(Event.date.desc(), Event.family, Event.number.desc()))
-    for event, title_fr, title_en, attendees, issued, claims in rows:
-        theme = event.theme_en if locale.startswith("en") else event.theme_fr
-        title = (title_en if locale.startswith("en") else title_fr) or theme
-        summary.events.append(EventCount(event.family, event.number, event.date, title,
-                                          int(attendees), int(issued), int(claims)))
-
-    per_sector = dict(session.execute(
-        select(ClnMember.sector, func.count()).where(ClnMember.status == "active")
-        .group_by(ClnMember.sector)).all())
-    known = [(sector, int(per_sector.pop(sector, 0))) for sector in CLN_SECTORS]
-    summary.sectors = known + sorted((sector or "—", int(n)) for sector, n in per_sector.items())
-
-    summary.recent_actions = list(session.scalars(
-        select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(RECENT_ACTIONS)))
-    summary.pending_claims = session.scalar(
-        select(func.count()).select_from(ClaimRequest).where(ClaimRequest.status == "pending")) or 0
-    summary.pending_endorsements = session.scalar(
-        select(func.count()).select_from(EndorsementRow)
-        .where(EndorsementRow.status == "pending")) or 0
-    summary.failed_email_count = session.scalar(
-        select(func.count()).select_from(EmailMessage).where(EmailMessage.status == "failed")) or 0
-    summary.failed_emails = [
-        FailedEmail(m.id, m.kind, m.credential_id, m.attempts, m.last_error, m.created_at)
-        for m in session.scalars(
-            select(EmailMessage).where(EmailMessage.status == "failed")
-            .order_by(EmailMessage.created_at.desc()).limit(RECENT_FAILURES))]
-    return summary
+from issuer.workspace.dashboard import dashboard_summary
 
 
 def dashboard(request: Request, user: Coordinator) -> Response:
