@@ -18,10 +18,10 @@ from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import LoginAttempt, User, UserSession
 from issuer.tokens import token_digest
+from issuer.workspace.account_policy import AccountPolicy
 from issuer.workspace.accounts import (
     AccountError,
     AccountExists,
-    AccountPolicy,
     Accounts,
     InvalidCredentials,
     InvitationInvalid,
