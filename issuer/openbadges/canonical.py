@@ -32,12 +32,12 @@ import pyoxigraph as ox
 
 from issuer.errors import SigningRefused
 from issuer.openbadges import contexts, sort_order
-from issuer.openbadges.jsonld_safety import describe_all
 from issuer.openbadges.rdfc.errors import refusing_odd_input
 from issuer.openbadges.rdfc.expansion import expand_to_quads
 from issuer.openbadges.rdfc.labels import canonical_nquads_of_quads
 from issuer.openbadges.rdfc.refused_characters import CONTROL_CHARACTERS, DIFFERENTLY_WRITTEN
 from issuer.openbadges.rdfc.shape_cache import ShapeCache
+from issuer.openbadges.safe_mode.dropped import describe_all
 
 
 @refusing_odd_input

@@ -24,7 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from issuer.errors import SigningRefused
-from issuer.openbadges.jsonld_safety import DroppedMember, ExpansionFailed, find_dropped_members
+from issuer.openbadges.jsonld_safety import find_dropped_members
 from issuer.openbadges.rdfc.errors import CanonicalizationError, refusing_odd_input
 from issuer.openbadges.rdfc.leaf_safety import is_safe_iri
 from issuer.openbadges.rdfc.placeholders import UnsafeTemplate
@@ -37,6 +37,7 @@ from issuer.openbadges.rdfc.templates import (
     skeleton,
 )
 from issuer.openbadges.rdfc.undefined_terms import find_undefined_terms
+from issuer.openbadges.safe_mode.dropped import DroppedMember, ExpansionFailed
 
 _TEMPLATE_CACHE_SIZE = 256
 

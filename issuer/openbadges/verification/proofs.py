@@ -11,7 +11,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.openbadges import canonical
-from issuer.openbadges.jsonld_safety import DroppedMember, describe_all
 from issuer.openbadges.proofs.data_integrity import (
     ProofError,
     check_proof_shape,
@@ -22,6 +21,7 @@ from issuer.openbadges.proofs.data_integrity import (
 )
 from issuer.openbadges.rdfc.errors import CanonicalizationError
 from issuer.openbadges.rdfc.labels import blank_node_count
+from issuer.openbadges.safe_mode.dropped import DroppedMember, describe_all
 from issuer.openbadges.sandbox import TimeLimitExceeded, WorkerFailed, run_with_time_limit
 from issuer.openbadges.verification.context import VerificationContext
 from issuer.openbadges.verification.keys import lookup_key
