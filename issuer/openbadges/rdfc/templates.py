@@ -4,7 +4,7 @@ canonical N-Quads text).
 
 A leaf is substituted only where it lands whole as a literal of a datatype pyld does not rewrite
 (not xsd:double, not rdf:JSON), or as an IRI that `leaf_safety.is_safe_iri` accepts
-(`slot`, `refuse_embedded`). Every other leaf is fixed into the skeleton and expanded by the
+(`_slot`, `_refuse_embedded`). Every other leaf is fixed into the skeleton and expanded by the
 full path.
 """
 
