@@ -95,7 +95,7 @@ def _start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
                    "ISSUER_BASE_URL": f"http://127.0.0.1:{port}",
                    "DATABASE_URL": sqlite_url(home / "var" / "issuer.sqlite3")}
     return subprocess.Popen(
-        [sys.executable, "-c", "from issuer.cli import main; main()", "serve",
+        [sys.executable, "-c", "from issuer.cli.main import main; main()", "serve",
          "--host", "127.0.0.1", "--port", str(port)],
         env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

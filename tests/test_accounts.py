@@ -18,10 +18,10 @@ from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import AuditEntry
 from issuer.storage.workspace_models import LoginAttempt, User, UserSession
 from issuer.tokens import token_digest
+from issuer.workspace.account_policy import AccountPolicy
 from issuer.workspace.accounts import (
     AccountError,
     AccountExists,
-    AccountPolicy,
     Accounts,
     InvalidCredentials,
     InvitationInvalid,
@@ -341,7 +341,7 @@ def test_only_an_administrator_invites(sqlite_accounts: Accounts) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 def test_admin_create_command_makes_an_administrator_who_can_sign_in(tmp_path, monkeypatch) -> None:
-    from issuer import cli
+    from issuer.cli.main import main as cli_main
 
     for variable in ("ISSUER_DATABASE_URL", "DATABASE_URL", "ISSUER_SETTINGS_FILE"):
         monkeypatch.delenv(variable, raising=False)
@@ -349,15 +349,15 @@ def test_admin_create_command_makes_an_administrator_who_can_sign_in(tmp_path, m
     monkeypatch.delenv("ISSUER_ADMIN_PASSWORD", raising=False)
     runner = CliRunner()
     typed = f"{PASSWORD}\n{PASSWORD}\n"
-    result = runner.invoke(cli.main, ["admin", "create", "Cheffe@ville-roubaix.example",
+    result = runner.invoke(cli_main, ["admin", "create", "Cheffe@ville-roubaix.example",
                                       "--name", "La Cheffe"], input=typed)
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output  # hidden input is not echoed
-    mismatch = runner.invoke(cli.main, ["admin", "create", "autre@ville-roubaix.example"],
+    mismatch = runner.invoke(cli_main, ["admin", "create", "autre@ville-roubaix.example"],
                              input=f"{PASSWORD}\nautre chose tapée\n{PASSWORD}\n{PASSWORD}\n")
     assert mismatch.exit_code == 0, mismatch.output
     monkeypatch.setenv("ISSUER_ADMIN_PASSWORD", "court")
-    weak = runner.invoke(cli.main, ["admin", "create", "script@ville-roubaix.example"])
+    weak = runner.invoke(cli_main, ["admin", "create", "script@ville-roubaix.example"])
     assert weak.exit_code == 1 and "account.weak_password" in weak.output
     database = Database(sqlite_url(tmp_path / "var" / "issuer.sqlite3"))
     try:

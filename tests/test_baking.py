@@ -16,11 +16,13 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from issuer.errors import InvalidInput
-from issuer.openbadges.baking import (
+from issuer.openbadges.baked.payloads import (
     MAX_IMAGE_BYTES,
     MAX_PAYLOAD_BYTES,
     BakedCredential,
     BakingError,
+)
+from issuer.openbadges.baking import (
     bake_png,
     bake_svg,
     extract_baked_credential,

@@ -23,7 +23,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from issuer import cli
+from issuer.cli import context as cli_context
+from issuer.cli.main import main as cli_main
 from issuer.openbadges.baking import extract_baked_credential
 from issuer.openbadges.did import DidResolver
 from issuer.openbadges.proofs.data_integrity import verify_proof_signature
@@ -52,7 +53,7 @@ class Issuer:
 
     def __call__(self, *args: str | Path, **env: str) -> Result:
         # catch_exceptions=False: a traceback is a failure, never an expected outcome.
-        return self.runner.invoke(cli.main, [str(arg) for arg in args],
+        return self.runner.invoke(cli_main, [str(arg) for arg in args],
                                   env=issuer_environment(self.home, **env),
                                   catch_exceptions=False)
 
@@ -70,9 +71,9 @@ class Issuer:
 
 @pytest.fixture(scope="module", autouse=True)
 def french_messages() -> Iterator[None]:
-    """Messages printed at run time follow cli.LOCALE: make it French whatever the shell says."""
+    """Messages printed at run time follow `cli_context.LOCALE`: French whatever the shell says."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "LOCALE", "fr")
+        patch.setattr(cli_context, "LOCALE", "fr")
         yield
 
 
@@ -611,7 +612,7 @@ def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tupl
     return paths
 
 
-COMMANDS = command_paths(cli.main)
+COMMANDS = command_paths(cli_main)
 
 
 def issuer_executable() -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from issuer.cli import main
+from issuer.cli.main import main
 from issuer.demo import DEMO_DOMAIN, demo_badges
 from issuer.issuance.service import IssuerService, verification_context_for
 from issuer.openbadges.verification import verify

@@ -13,15 +13,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from issuer.openbadges.did import (
     WALLET_DID_DOCUMENT_MAX_BYTES,
-    DidError,
     DidResolver,
     build_did_document,
     did_key_for_ed25519,
-    did_web_document_url,
     did_web_from_url,
-    ed25519_from_multibase,
-    ed25519_multibase,
 )
+from issuer.openbadges.dids.errors import DidError
+from issuer.openbadges.dids.key_encodings import ed25519_from_multibase, ed25519_multibase
+from issuer.openbadges.dids.syntax import did_web_document_url
 from issuer.openbadges.jwk import private_jwk, public_jwk
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"

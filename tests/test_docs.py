@@ -11,7 +11,7 @@ import click
 import pytest
 from pydantic import AliasChoices
 
-from issuer import cli
+from issuer.cli.main import main as cli_main
 from issuer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ def mentions(readme: str, name: str) -> bool:
 
 
 def test_every_command_is_in_the_readme(readme: str) -> None:
-    commands = command_lines(cli.main)
+    commands = command_lines(cli_main)
     assert "issuer issue-batch" in commands and "issuer keys rotate" in commands
     missing = [command for command in commands if not mentions(readme, command)]
     assert not missing, f"README.md does not mention these commands: {', '.join(missing)}"
@@ -73,8 +73,8 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme(readme: str)
 
 
 def test_readme_names_no_command_that_does_not_exist(readme: str) -> None:
-    commands = set(command_lines(cli.main))
-    groups = {f"issuer {name}" for name, command in cli.main.commands.items()
+    commands = set(command_lines(cli_main))
+    groups = {f"issuer {name}" for name, command in cli_main.commands.items()
               if isinstance(command, click.Group)}
     named = set(re.findall(r"`(issuer (?:keys )?[a-z][a-z-]*)", readme))
     unknown = sorted(named - commands - groups)
@@ -271,7 +271,7 @@ def test_the_core_imports_no_web_framework_and_no_database(
 
 def test_web_and_cli_leave_queries_to_domain_services(import_graph: dict[str, set[str]]) -> None:
     querying = {module for module, targets in import_graph.items()
-                if (module.startswith("issuer.web") or module == "issuer.cli")
+                if module.startswith(("issuer.web", "issuer.cli"))
                 and any(target == "sqlalchemy" or target.startswith("issuer.storage")
                         for target in targets)}
     assert not querying - WEB_MODULES_WITH_QUERIES, (
@@ -284,7 +284,7 @@ def test_web_and_cli_leave_queries_to_domain_services(import_graph: dict[str, se
 # -- docs/DEPLOYMENT.md: the commands it gives exist; every periodic one has its cron line -------
 
 def help_text(command_line: str) -> str:
-    command: click.Command = cli.main
+    command: click.Command = cli_main
     for name in command_line.split()[1:]:
         assert isinstance(command, click.Group)
         command = command.commands[name]
@@ -293,7 +293,7 @@ def help_text(command_line: str) -> str:
 
 def test_deployment_names_only_commands_that_exist_and_schedules_the_periodic_ones() -> None:
     text = (ROOT / "docs" / "DEPLOYMENT.md").read_text("utf-8")
-    commands = set(command_lines(cli.main))
+    commands = set(command_lines(cli_main))
     named = {"issuer " + " ".join(match.split()) for match in re.findall(
         r"(?:badges-issuer|bin/issuer|`issuer) ((?:(?:db|keys|mail|admin)\s+)?[a-z][a-z-]*)", text)}
     assert {"issuer db upgrade", "issuer purge", "issuer mail retry"} <= named

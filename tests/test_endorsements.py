@@ -15,6 +15,7 @@ from sqlalchemy import select
 from issuer.errors import InvalidInput
 from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.network import endorsements
+from issuer.network.endorsement_views import EndorsementView
 from issuer.network.endorsements import EndorsementError
 from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 from issuer.openbadges.endorsement_credential import ENDORSEMENT_SCHEMA_URL, clean_comment
@@ -63,7 +64,7 @@ def sacha(service: IssuerService) -> IssuedCredential:
 
 
 def ask(service: IssuerService, peer: IssuedCredential, badge: IssuedCredential,
-        comment: str = COMMENT, name: str | None = "Sacha E.") -> endorsements.EndorsementView:
+        comment: str = COMMENT, name: str | None = "Sacha E.") -> EndorsementView:
     return endorsements.request_endorsement(service, peer.recipient_id, badge.id, comment,
                                             endorser_name=name)
 

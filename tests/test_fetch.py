@@ -24,13 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from issuer.openbadges.did import (
-    DidError,
-    DidResolver,
-    build_did_document,
-    did_web_from_url,
-    ed25519_from_multibase,
-)
+from issuer.openbadges.did import DidResolver, build_did_document, did_web_from_url
+from issuer.openbadges.dids.errors import DidError
+from issuer.openbadges.dids.key_encodings import ed25519_from_multibase
 from issuer.openbadges.fetch import Fetcher, FetchError, address_allowed, is_loopback
 
 VECTORS = Path(__file__).parent / "fixtures" / "test-vectors" / "w3c-vc-di-eddsa"

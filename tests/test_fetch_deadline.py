@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from issuer import cli
+from issuer.cli.main import main as cli_main
 from issuer.issuance.service import IssueRequest, IssuerService, bounded_fetcher
 from issuer.openbadges import fetch
 from issuer.openbadges.fetch import Fetcher, FetchError, FetchSlots
@@ -132,14 +132,14 @@ def test_the_cli_fetches_within_the_same_settings(home: Path, trickle: TrickleSe
     monkeypatch.setenv("ISSUER_FETCH_TIMEOUT", "1.5")
     runner = CliRunner()
     started = time.monotonic()
-    result = runner.invoke(cli.main, ["verify", "--allow-loopback", f"{trickle.url}/credential.json"])
+    result = runner.invoke(cli_main, ["verify", "--allow-loopback", f"{trickle.url}/credential.json"])
     elapsed = time.monotonic() - started
     assert result.exit_code == 2, result.output
     assert "Délai dépassé" in result.output or "Timed out" in result.output
     assert elapsed <= 1.5 + slack(1.5)
 
     monkeypatch.setenv("ISSUER_FETCH_MAX_BYTES", "1000")
-    result = runner.invoke(cli.main, ["verify", "--allow-loopback", f"{trickle.url}/big"])
+    result = runner.invoke(cli_main, ["verify", "--allow-loopback", f"{trickle.url}/big"])
     assert result.exit_code == 2
     assert "1000" in result.output  # "… dépasse la taille permise (1000 octets)"
 

@@ -33,7 +33,8 @@ from issuer.openbadges.credential import (
     Recipient,
     build_credential,
 )
-from issuer.openbadges.did import build_did_document, did_key_for_ed25519, ed25519_multibase
+from issuer.openbadges.did import build_did_document, did_key_for_ed25519
+from issuer.openbadges.dids.key_encodings import ed25519_multibase
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.openbadges.proofs.vc_jwt import jwt_claims
 from issuer.openbadges.status_list import (

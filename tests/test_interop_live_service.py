@@ -38,7 +38,7 @@ import pytest
 
 from issuer.issuance.service import IssueRequest
 from issuer.openbadges.baking import extract_from_png
-from issuer.openbadges.did import did_web_document_url
+from issuer.openbadges.dids.syntax import did_web_document_url
 from tests.plugins.browser import LiveServer
 
 pytestmark = pytest.mark.interop

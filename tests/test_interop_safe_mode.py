@@ -24,8 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer.openbadges.jsonld_safety import DroppedMember, find_dropped_members
+from issuer.openbadges.jsonld_safety import find_dropped_members
 from issuer.openbadges.proofs.data_integrity import hash_data, sign_document, unsecured
+from issuer.openbadges.safe_mode.dropped import DroppedMember
 from issuer.openbadges.verification import verify
 from tests.plugins.interop import INTEROP_DIR, _run_node, _with_pinned
 from tests.test_jsonld_safe_mode import (

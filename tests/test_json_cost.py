@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from bench.credentials import ISSUER_DID
 from bench.hostile import METHOD, costly_but_accepted_inputs, hostile_inputs
-from issuer.openbadges.did import DidError, DidResolver, build_did_document
+from issuer.openbadges.did import DidResolver, build_did_document
+from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.fetch import Fetcher
 from issuer.openbadges.json_cost import LIMITS, CostLimits, first_excess
 from issuer.openbadges.verification import VerificationContext, verify

@@ -22,9 +22,10 @@ from issuer.errors import SigningRefused
 from issuer.issuance.catalogue import load_catalogue
 from issuer.openbadges import canonical
 from issuer.openbadges.baking import bake_png
-from issuer.openbadges.jsonld_safety import DroppedMember, find_dropped_members
+from issuer.openbadges.jsonld_safety import find_dropped_members
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
+from issuer.openbadges.safe_mode.dropped import DroppedMember
 from issuer.openbadges.verification import VerificationReport, verify
 from tests.test_verification import (
     ED_KEY,

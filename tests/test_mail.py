@@ -31,7 +31,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from issuer import cli, mail
+from issuer import mail
+from issuer.cli import context as cli_context
+from issuer.cli.main import main as cli_main
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.mail.delivery import MAX_ATTEMPTS, retry_delay
 from issuer.presentation.sharing import LINKEDIN_ADD_TO_PROFILE
@@ -572,9 +574,9 @@ def test_cli_mail_retry_sends_what_is_due(tmp_path: Path, smtp_server: SmtpServe
                             "ISSUER_SMTP_PORT": str(smtp_server.port),
                             "ISSUER_SMTP_STARTTLS": "false"}.items():
         monkeypatch.setenv(variable, value)
-    monkeypatch.setattr(cli, "LOCALE", "fr")  # read once at import, from the shell's language
+    monkeypatch.setattr(cli_context, "LOCALE", "fr")  # read once at import, from the shell's language
 
-    result = CliRunner().invoke(cli.main, ["mail", "retry"])
+    result = CliRunner().invoke(cli_main, ["mail", "retry"])
 
     assert result.exit_code == 0, result.output
     assert "1 envoyés, 0 écrits dans la boîte d'envoi, 0 non distribués" in result.output

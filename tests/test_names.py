@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import cli
+from issuer.cli import context as cli_context
+from issuer.cli.main import main as cli_main
 from issuer.errors import InvalidInput
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.names import MAX_NAME_LENGTH, check_person_name, name_problem
@@ -90,14 +91,14 @@ def test_spaces_fold_and_the_length_is_capped() -> None:
 
 def test_the_command_line_refuses_a_bidi_name_in_french(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "LOCALE", "fr")
+    monkeypatch.setattr(cli_context, "LOCALE", "fr")
     environment = {name: None for name in __import__("os").environ
                    if name.startswith("ISSUER_") or name == "DATABASE_URL"}
     environment["ISSUER_HOME"] = str(tmp_path / "home")
     runner = CliRunner()
-    assert runner.invoke(cli.main, ["init"], env=environment,
+    assert runner.invoke(cli_main, ["init"], env=environment,
                          catch_exceptions=False).exit_code == 0
-    result = runner.invoke(cli.main, ["issue", "--badge", BREAKFAST, "--event", "7",
+    result = runner.invoke(cli_main, ["issue", "--badge", BREAKFAST, "--event", "7",
                                       "--email", "camille@example.org", "--name", RLO_NAME,
                                       "--out", str(tmp_path / "out")],
                            env=environment, catch_exceptions=False)
@@ -107,7 +108,7 @@ def test_the_command_line_refuses_a_bidi_name_in_french(tmp_path: Path,
     assert not (tmp_path / "out").exists()
 
     environment["ISSUER_ADMIN_PASSWORD"] = "correct horse battery staple"
-    result = runner.invoke(cli.main, ["admin", "create", "admin@ville-roubaix.example",
+    result = runner.invoke(cli_main, ["admin", "create", "admin@ville-roubaix.example",
                                       "--name", "Admin\u2069istrateur"],
                            env=environment, catch_exceptions=False)
     assert result.exit_code == 1

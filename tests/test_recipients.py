@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer import cli
+from issuer.cli.main import main as cli_main
 from issuer.errors import IssuerError
 from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.mail import deliver_pending
@@ -347,7 +347,7 @@ def test_issuer_purge_runs_from_the_command_line(service: IssuerService,
         row = session.get(rows.IssuedCredential, revoked)
         assert row is not None
         row.revoked_at = datetime.now(UTC) - timedelta(days=2)
-    result = CliRunner().invoke(cli.main, ["purge"])
+    result = CliRunner().invoke(cli_main, ["purge"])
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     assert mentions(service, "cron@example.org", "Cron Tab") == []

@@ -3,7 +3,7 @@
 SQLite: `issuer serve` applies the pending migrations itself and keeps the data. PostgreSQL: it
 refuses to start, naming `issuer db upgrade`, and leaves the database as it was; after
 `issuer db upgrade` it starts. On both, a database migrated by a newer version of the code is
-refused. The path `issuer serve` takes is `cli.service_to_serve()` (then uvicorn, not run here).
+refused. The path `issuer serve` takes is `issuer.cli.server.service_to_serve()` (then uvicorn, not run here).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import text
 
-from issuer import cli
+from issuer.cli import context as cli_context
+from issuer.cli.main import main as cli_main
+from issuer.cli.server import service_to_serve
 from issuer.storage.db import Database, DatabaseNotReady, alembic_config, sqlite_url
 from tests.plugins.postgres import PostgresServer
 
@@ -35,7 +37,7 @@ BREAKFAST = "petit-dejeuner-inclusion-numerique"
 @pytest.fixture(autouse=True)
 def french_messages() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "LOCALE", "fr")
+        patch.setattr(cli_context, "LOCALE", "fr")
         yield
 
 
@@ -50,7 +52,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def issuer(*args: str) -> Result:
-    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return CliRunner().invoke(cli_main, list(args), catch_exceptions=False)
 
 
 def move_to(database_url: str, revision: str) -> None:
@@ -84,7 +86,7 @@ def test_serve_migrates_an_older_sqlite_database_and_keeps_its_badges(
     move_to(url, OLDER)
     assert revision_of(url) == (OLDER,)
 
-    service = cli.service_to_serve()
+    service = service_to_serve()
 
     state = service.database.schema_state()
     assert state.up_to_date and state.current == (HEAD,)
@@ -98,7 +100,7 @@ def test_serve_migrates_an_older_sqlite_database_and_keeps_its_badges(
 
 def test_serve_on_an_up_to_date_database_applies_nothing(home: Path) -> None:
     assert issuer("init").exit_code == 0
-    service = cli.service_to_serve()
+    service = service_to_serve()
     assert service.database.prepare_for_serving() == ()
     service.database.dispose()
 
@@ -127,7 +129,7 @@ def test_a_database_migrated_by_a_newer_version_is_refused(home: Path) -> None:
     database.dispose()
 
     with pytest.raises(DatabaseNotReady) as refused:
-        cli.service_to_serve()
+        service_to_serve()
     assert refused.value.code == "database.unknown_revision"
     assert "0099" in refused.value.message("fr") and "restaurez" in refused.value.message("fr")
     upgrade = issuer("db", "upgrade")
@@ -153,7 +155,7 @@ def test_serve_refuses_an_older_postgresql_database_until_db_upgrade(
     move_to(postgres_database, OLDER)
 
     with pytest.raises(DatabaseNotReady) as refused:
-        cli.service_to_serve()
+        service_to_serve()
     assert refused.value.code == "database.migrations_pending"
     message = refused.value.message("fr")
     assert "« issuer db upgrade »" in message and PENDING in message
@@ -163,7 +165,7 @@ def test_serve_refuses_an_older_postgresql_database_until_db_upgrade(
     upgrade = issuer("db", "upgrade")
     assert upgrade.exit_code == 0, upgrade.output
     assert PENDING in upgrade.stdout
-    service = cli.service_to_serve()
+    service = service_to_serve()
     assert service.database.schema_state().current == (HEAD,)
     service.database.dispose()
 
@@ -173,7 +175,7 @@ def test_serve_refuses_an_empty_postgresql_database_naming_issuer_init(
         home: Path, postgres_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", postgres_database)
     with pytest.raises(DatabaseNotReady) as refused:
-        cli.service_to_serve()
+        service_to_serve()
     assert refused.value.code == "database.empty"
     assert "« issuer init »" in refused.value.message("fr")
     assert revision_of(postgres_database) == ()

@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import inspect, select, text
 
-from issuer.cli import server_config
+from issuer.cli.server import server_config
 from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending, outbox_message
 from issuer.settings import Settings

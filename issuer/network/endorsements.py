@@ -27,12 +27,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.network.endorsement_views import EndorsementView, credential_name, view_of
 from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.openbadges.credential import credential_url
 from issuer.openbadges.endorsement_credential import (
@@ -40,7 +40,6 @@ from issuer.openbadges.endorsement_credential import (
     build_endorsement_credential,
     clean_comment,
     clean_endorser_name,
-    endorsement_url,
 )
 from issuer.openbadges.status_list import status_list_entry
 from issuer.storage import repositories as repo
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
     from issuer.network.mediators.badges import BadgeChecker
 
-EndorsementState = Literal["pending", "approved", "rejected", "revoked"]
 #: The audit trail's actor for what a mediator does (their pseudonymous id is the subject's).
 MEDIATOR_ACTOR = "mediator"
 ERASURE_REASON = "Effacement des données personnelles (RGPD)"
@@ -71,29 +69,6 @@ class EndorsementNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("Cette recommandation n'existe pas.",
                          "This endorsement does not exist.")
-
-
-@dataclass(frozen=True)
-class EndorsementView:
-    """One endorsement as pages show it (never the endorser's e-mail)."""
-
-    id: str
-    state: EndorsementState
-    comment: str
-    endorser_id: str
-    endorser_name: str | None
-    endorsed_credential_id: str
-    endorsed_badge_name: str
-    requested_at: datetime
-    decided_at: datetime | None
-    decided_by: str | None
-    rejection_reason: str | None
-    issued_at: datetime | None
-    revoked_at: datetime | None
-    revocation_reason: str | None
-    page_path: str                  # /recommandations/<id> (public once approved)
-    endorsed_page_path: str         # /credentials/<id> of the endorsed badge
-    endorser_badge_path: str | None
 
 
 @dataclass(frozen=True)
@@ -134,7 +109,7 @@ def request_endorsement(service: IssuerService, endorser_id: str, credential_id:
         repo.record_audit(session, actor=MEDIATOR_ACTOR, action="endorsement.requested",
                           subject=row.id, origin=origin,
                           details={"credential": target.id, "endorser": endorser_id})
-        return _view(service, row)
+        return view_of(service, row)
 
 
 def endorsable_badge(service: IssuerService, credential_id: str, *, now: datetime | None = None,
@@ -260,13 +235,13 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
         unsigned = build_endorsement_credential(
             endorsement_id=row.id, base_url=base_url, issuer=service.profile,
             endorsed_credential_url=credential_url(base_url, endorsed.id),
-            endorsed_badge_name=_credential_name(endorsed.credential_json),
+            endorsed_badge_name=credential_name(endorsed.credential_json),
             comment=row.comment,
             endorser=Endorser(
                 name=row.endorser_name,
                 badge_url=credential_url(base_url, endorser_badge.id) if endorser_badge
                 else credential_url(base_url, endorsed.id),
-                badge_name=_credential_name(endorser_badge.credential_json) if endorser_badge
+                badge_name=credential_name(endorser_badge.credential_json) if endorser_badge
                 else "Médiateur·rice numérique"),
             valid_from=now,
             status=status_list_entry(service.status_list_url(list_id, "revocation"), index,
@@ -279,9 +254,9 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
             from issuer.network.endorsement_mail import queue_endorsement_published
 
             queue_endorsement_published(service, session, row,
-                                        badge_name=_credential_name(endorsed.credential_json),
+                                        badge_name=credential_name(endorsed.credential_json),
                                         actor=actor, origin=origin)
-        return _view(service, row)
+        return view_of(service, row)
 
 
 def reject_endorsement(service: IssuerService, endorsement_id: str, reason: str, *, actor: str,
@@ -294,7 +269,7 @@ def reject_endorsement(service: IssuerService, endorsement_id: str, reason: str,
         row.rejection_reason = reason_text
         repo.record_audit(session, actor=actor, action="endorsement.rejected", subject=row.id,
                           origin=origin, details={"reason": reason_text})
-        return _view(service, row)
+        return view_of(service, row)
 
 
 def revoke_endorsement(service: IssuerService, endorsement_id: str, reason: str, *, actor: str,
@@ -361,7 +336,7 @@ def _revoke_in_session(service: IssuerService, session: Session, row: Endorsemen
     row.revoked_at, row.revocation_reason = now, reason
     repo.record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
                       origin=origin, details={"reason": reason})
-    return _view(service, row)
+    return view_of(service, row)
 
 
 def _reason(reason: str, fr: str, en: str) -> str:
@@ -416,7 +391,7 @@ def signed_endorsement(service: IssuerService, endorsement_id: str) -> SignedEnd
         row = session.get(EndorsementRow, endorsement_id) if _is_uuid(endorsement_id) else None
         if row is None or row.status != "approved" or not row.is_signed:
             raise EndorsementNotFound()
-        return SignedEndorsement(_view(service, row), row.credential_json, row.credential_jwt)
+        return SignedEndorsement(view_of(service, row), row.credential_json, row.credential_jwt)
 
 
 def _list(service: IssuerService, *conditions: Any, oldest_first: bool = False,
@@ -426,7 +401,7 @@ def _list(service: IssuerService, *conditions: Any, oldest_first: bool = False,
     if limit is not None:
         query = query.limit(limit)
     with service.database.session(read_only=True) as session:
-        return tuple(_view(service, row) for row in session.scalars(query))
+        return tuple(view_of(service, row) for row in session.scalars(query))
 
 
 # --- erasure ---------------------------------------------------------------------------------
@@ -520,35 +495,9 @@ def _get(session: Session, endorsement_id: str) -> EndorsementRow:
     return row
 
 
-def _credential_name(credential_json: str) -> str:
-    try:
-        name = json.loads(credential_json).get("name") if credential_json else None
-    except (ValueError, AttributeError):
-        name = None
-    return name.strip() if isinstance(name, str) and name.strip() else "Badge"
-
-
-def _view(service: IssuerService, row: EndorsementRow) -> EndorsementView:
-    base_url = service.settings.base_url
-    endorsed = row.endorsed
-    state: EndorsementState = ("revoked" if row.revoked_at is not None
-                               else row.status)  # type: ignore[assignment]
-    return EndorsementView(
-        id=row.id, state=state, comment=row.comment, endorser_id=row.endorser_id,
-        endorser_name=row.endorser_name, endorsed_credential_id=row.endorsed_credential_id,
-        endorsed_badge_name=_credential_name(endorsed.credential_json) if endorsed else "Badge",
-        requested_at=row.requested_at, decided_at=row.decided_at, decided_by=row.decided_by,
-        rejection_reason=row.rejection_reason, issued_at=row.issued_at,
-        revoked_at=row.revoked_at, revocation_reason=row.revocation_reason,
-        page_path=urlsplit(endorsement_url(base_url, row.id)).path,
-        endorsed_page_path=urlsplit(credential_url(base_url, row.endorsed_credential_id)).path,
-        endorser_badge_path=urlsplit(credential_url(base_url, row.endorser_credential_id)).path
-        if row.endorser_credential_id else None)
-
-
 __all__ = [
-    "EndorsementError", "EndorsementNotFound", "EndorsementState", "EndorsementView",
-    "SignedEndorsement", "approve_endorsement", "decided_endorsements", "endorsable_badge",
+    "EndorsementError", "EndorsementNotFound", "SignedEndorsement", "approve_endorsement",
+    "decided_endorsements", "endorsable_badge",
     "endorsements_given", "endorsements_of_badge", "endorsements_received",
     "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse",
     "moderation_queue", "peer_badge_of", "reject_endorsement", "request_endorsement", "revoke_endorsement",

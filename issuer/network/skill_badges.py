@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
 from issuer.errors import IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue
@@ -41,12 +38,17 @@ from issuer.issuance.service import (
     IssuerService,
     register_catalogue_extension,
 )
-from issuer.network import evidence
+from issuer.network import evidence, skill_badge_changes
+from issuer.network.skill_badge_texts import (
+    EVIDENCE_EXPECTED,
+    paragraphs,
+    skill_alignment,
+    skill_list,
+)
 from issuer.network.skills import uris
 from issuer.network.skills.catalogue import Skill, SkillCatalogue, SkillNotFound
 from issuer.network.skills.service import catalogue_version, current_catalogue
 from issuer.openbadges.badge_definitions import (
-    Alignment,
     BadgeDefinition,
     CatalogueError,
     LocalizedText,
@@ -126,11 +128,6 @@ def skill_badge_slug(kind: SkillBadgeKind, code: str) -> str:
     return f"{_SLUG_PREFIX[kind]}-{code.strip().lower()}"
 
 
-def framework_name(catalogue: SkillCatalogue) -> str:
-    """`targetFramework`: the catalogue's French title (credentials are written in French)."""
-    return catalogue.framework.title.fr
-
-
 def draft_for_skill(catalogue: SkillCatalogue, code: str) -> SkillBadge:
     """The badge for one skill, with texts taken from the catalogue."""
     skill = catalogue.skill(code)
@@ -146,10 +143,10 @@ def draft_for_skill(catalogue: SkillCatalogue, code: str) -> SkillBadge:
     criteria = LocalizedText(
         fr=f"La coordination du réseau délivre ce badge quand elle constate que la personne "
            f"sait : **{skill.name.fr}** ({skill.code}).\n\n{skill.description.fr}\n\n"
-           f"{_EVIDENCE_EXPECTED.fr}",
+           f"{EVIDENCE_EXPECTED.fr}",
         en=f"The network's coordination issues this badge when it observes that the person "
            f"can: **{skill.name.text('en')}** ({skill.code}).\n\n"
-           f"{skill.description.text('en')}\n\n{_EVIDENCE_EXPECTED.en}")
+           f"{skill.description.text('en')}\n\n{EVIDENCE_EXPECTED.en}")
     return SkillBadge(slug=skill_badge_slug("skill", skill.code), kind="skill",
                       target_code=skill.code, skill_codes=(skill.code,),
                       name=LocalizedText(skill.name.fr, skill.name.text("en")),
@@ -168,46 +165,22 @@ def draft_for_domain(catalogue: SkillCatalogue, code: str) -> SkillBadge:
             code="skill_badge.empty_domain")
     framework = catalogue.framework.title
     description = LocalizedText(
-        fr=_paragraphs(domain.description.fr,
+        fr=paragraphs(domain.description.fr,
                        f"Domaine {domain.code} du référentiel « {framework.fr} »."),
-        en=_paragraphs(domain.description.text("en"),
+        en=paragraphs(domain.description.text("en"),
                        f"Domain {domain.code} of the framework “{framework.text('en')}”."))
     criteria = LocalizedText(
         fr=f"La coordination du réseau délivre ce badge quand elle constate que la personne "
            f"maîtrise les compétences du domaine « {domain.name.fr} » :\n\n"
-           + _skill_list(skills, "fr") + f"\n\n{_EVIDENCE_EXPECTED.fr}",
+           + skill_list(skills, "fr") + f"\n\n{EVIDENCE_EXPECTED.fr}",
         en=f"The network's coordination issues this badge when it observes that the person "
            f"masters the skills of the domain “{domain.name.text('en')}”:\n\n"
-           + _skill_list(skills, "en") + f"\n\n{_EVIDENCE_EXPECTED.en}")
+           + skill_list(skills, "en") + f"\n\n{EVIDENCE_EXPECTED.en}")
     return SkillBadge(slug=skill_badge_slug("domain", domain.code), kind="domain",
                       target_code=domain.code, skill_codes=tuple(s.code for s in skills),
                       name=LocalizedText(domain.name.fr, domain.name.text("en")),
                       description=description, criteria=criteria,
                       catalogue_version=catalogue.version)
-
-
-_EVIDENCE_EXPECTED = LocalizedText(
-    fr="Elle s'appuie sur des preuves : un court récit de ce que la personne a fait, et si "
-       "possible un lien ou un document.",
-    en="It relies on evidence: a short account of what the person did and, where possible, "
-       "a link or a document.")
-
-
-def _skill_list(skills: Iterable[Skill], locale: str) -> str:
-    return "\n".join(f"- **{skill.name.text(locale)}** ({skill.code})" for skill in skills)
-
-
-def _paragraphs(*texts: str) -> str:
-    return "\n\n".join(text.strip() for text in texts if text.strip())
-
-
-def skill_alignment(catalogue: SkillCatalogue, skill: Skill, base_url: str) -> Alignment:
-    """The OB 3.0 Alignment to `skill` as `catalogue` (one version) states it."""
-    return Alignment(
-        target_url=uris.skill_version_uri(base_url, catalogue.version, skill.code),
-        target_name=skill.name.fr, target_code=skill.code,
-        target_framework=framework_name(catalogue),
-        target_description=skill.description.fr or None, target_type="CFItem")
 
 
 def current_skills(badge: SkillBadge, catalogue: SkillCatalogue) -> tuple[Skill, ...]:
@@ -257,7 +230,7 @@ def checked_criteria(text: str, language: str) -> str:
 
 #: How long the merged catalogue is used before the database is asked again whether a skill
 #: badge or a catalogue version was added by another process. A change made in this process
-#: is seen at once (`_note_changes`); another worker's within this delay.
+#: is seen at once (`skill_badge_changes`); another worker's within this delay.
 RECHECK_SECONDS = 1.0
 
 
@@ -266,35 +239,13 @@ class _MergedCatalogue:
     base: Catalogue
     key: tuple[Any, ...]          # what the database said: badges, last change, version
     catalogue: Catalogue
-    generation: int               # `_changes_committed` when it was checked
+    generation: int               # `skill_badge_changes.committed` when it was checked
     checked_at: float
 
 
 _merged: weakref.WeakKeyDictionary[IssuerService, _MergedCatalogue] = weakref.WeakKeyDictionary()
-_merged_lock = threading.Lock()
-_changes_committed = 0
-_CHANGE_FLAG = "issuer.network.skill_badges.changed"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_changes(session: Session, _context: Any) -> None:
-    if any(isinstance(item, (SkillBadgeRow, SkillCatalogueVersion))
-           for item in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_CHANGE_FLAG] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _count_committed_changes(session: Session) -> None:
-    # After the commit, not the flush: a reader between the two would cache the old state.
-    global _changes_committed
-    if session.info.pop(_CHANGE_FLAG, False):
-        with _merged_lock:
-            _changes_committed += 1
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    session.info.pop(_CHANGE_FLAG, None)
+# The change count's lock guards the merged catalogues too: one lock reads both together.
+_merged_lock = skill_badge_changes.lock
 
 
 def with_skill_badges(service: IssuerService, base: Catalogue) -> Catalogue:
@@ -308,7 +259,7 @@ def with_skill_badges(service: IssuerService, base: Catalogue) -> Catalogue:
     so no skill badge."""
     with _merged_lock:
         state = _merged.get(service)
-        generation = _changes_committed
+        generation = skill_badge_changes.committed
     now = time.monotonic()
     if state is not None and state.base is base and state.generation == generation \
             and now - state.checked_at < RECHECK_SECONDS:

@@ -18,22 +18,35 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import ipaddress
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import base58
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from issuer.errors import IssuerError
 from issuer.openbadges.contexts import DID_V1, JWS_2020_V1, MULTIKEY_V1
+from issuer.openbadges.dids.errors import DidError, bad_key, did_error, malformed_did
+from issuer.openbadges.dids.key_encodings import (
+    KeyType,
+    PublicKey,
+    ed25519_key,
+    ed25519_multibase,
+    key_from_multikey,
+    public_key_from_jwk_member,
+)
+from issuer.openbadges.dids.syntax import (
+    checked_web_host,
+    did_method,
+    did_segment,
+    did_web_document_url,
+    split_did_url,
+)
 from issuer.openbadges.fetch import Fetcher, FetchError, is_loopback
 from issuer.openbadges.json_cost import first_excess
-from issuer.openbadges.jwk import PRIVATE_JWK_MEMBERS, JwkError, public_key_from_jwk
+from issuer.openbadges.jwk import PRIVATE_JWK_MEMBERS
 
 # JsonWebKey / publicKeyJwk context. Candidates: Controlled Identifiers 1.0 (W3C Rec., 2025)
 # defines both terms in its single context https://www.w3.org/ns/cid/v1 (§4.2); VC Data
@@ -53,171 +66,13 @@ VERIFICATION_RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement
 # did-method-web, fetch size 8192 bytes): keep ours well below.
 WALLET_DID_DOCUMENT_MAX_BYTES = 8192
 
-_ED25519_MULTICODEC = b"\xed\x01"  # ed25519-pub, varint of 0xed
-_P256_MULTICODEC = b"\x80\x24"  # p256-pub, varint of 0x1200 (compressed point)
-_MIN_RSA_BITS = 2048
-
-# DID Core §3.1 syntax.
-_IDCHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
-_DID_SYNTAX = re.compile(rf"did:([a-z0-9]+):((?:{_IDCHAR}*:)*{_IDCHAR}+)")
-_PATH_SEGMENT = re.compile(rf"{_IDCHAR}+")
-_FRAGMENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})+")  # RFC 3986
 _SAFE_FRAGMENT = re.compile(r"[A-Za-z0-9._~-]+")
-_DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-                       r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _DID_DOCUMENT_ACCEPT = "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8"
-
-KeyType = Literal["Ed25519", "RSA", "EC"]
-PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
-
-
-class DidError(IssuerError):
-    """A DID, DID document or key that cannot be used. `code` says which rule failed:
-
-    - ``did.malformed``: not DID syntax, or a DID URL without a fragment;
-    - ``did.unsupported_method``: a method other than web, key, jwk;
-    - ``did.not_found``: no document for this DID;
-    - ``did.bad_document``: the document is not a DID document for this DID;
-    - ``did.key_not_listed``: the key is not listed by the DID's own document for the purpose,
-      or belongs to another DID (VERIFICATION.md R11);
-    - ``did.bad_key``: key material we cannot read or will not use.
-    """
-
-    code = "did.error"
-
-
-def _error(code: str, message_fr: str, message_en: str) -> DidError:
-    return DidError(message_fr, message_en, code=code)
-
-
-def _malformed(value: object, why_fr: str, why_en: str) -> DidError:
-    return _error("did.malformed", f"Identifiant DID invalide ({why_fr}) : {value!r}",
-                  f"Invalid DID ({why_en}): {value!r}")
-
-
-def _bad_key(why_fr: str, why_en: str) -> DidError:
-    return _error("did.bad_key", f"Clé inutilisable : {why_fr}.", f"Unusable key: {why_en}.")
-
-
-# -- key encodings ------------------------------------------------------------------------------
-
-def ed25519_multibase(public_key: bytes) -> str:
-    """Multikey encoding of an Ed25519 public key: "z" + base58btc(0xed01 + key) = "z6Mk…"."""
-    if not isinstance(public_key, bytes) or len(public_key) != 32:
-        raise _bad_key("une clé publique Ed25519 fait 32 octets",
-                       "an Ed25519 public key is 32 bytes long")
-    return "z" + base58.b58encode(_ED25519_MULTICODEC + public_key).decode("ascii")
-
-
-def _multibase_base58btc(value: object) -> bytes:
-    if not isinstance(value, str) or not value.startswith("z") or len(value) > 200:
-        raise _bad_key("la valeur multibase doit commencer par « z » (base58btc)",
-                       "the multibase value must start with 'z' (base58btc)")
-    try:
-        return base58.b58decode(value[1:])
-    except ValueError as exc:
-        raise _bad_key("base58btc illisible", "unreadable base58btc") from exc
-
-
-def ed25519_from_multibase(value: str) -> bytes:
-    """The 32 raw bytes of a "z6Mk…" Multikey; DidError("did.bad_key") for anything else."""
-    decoded = _multibase_base58btc(value)
-    if decoded[:2] != _ED25519_MULTICODEC or len(decoded) != 34:
-        raise _bad_key("ce n'est pas une clé publique Ed25519 (0xed01 + 32 octets)",
-                       "not an Ed25519 public key (0xed01 + 32 bytes)")
-    return decoded[2:]
-
-
-def _key_from_multikey(value: object, *, allow_p256: bool = True) -> tuple[KeyType, PublicKey]:
-    decoded = _multibase_base58btc(value)
-    if decoded[:2] == _ED25519_MULTICODEC:
-        return "Ed25519", _ed25519_key(ed25519_from_multibase(value))  # type: ignore[arg-type]
-    if allow_p256 and decoded[:2] == _P256_MULTICODEC and len(decoded) == 35:
-        try:
-            return "EC", ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), decoded[2:])
-        except ValueError as exc:
-            raise _bad_key("point P-256 invalide", "invalid P-256 point") from exc
-    raise _bad_key("type de clé Multikey non pris en charge (Ed25519 ou P-256 attendu)",
-                   "unsupported Multikey key type (Ed25519 or P-256 expected)")
-
-
-def _ed25519_key(raw: bytes) -> ed25519.Ed25519PublicKey:
-    try:
-        return ed25519.Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError as exc:
-        raise _bad_key("clé Ed25519 invalide", "invalid Ed25519 key") from exc
 
 
 def did_key_for_ed25519(public_key: bytes) -> str:
     return f"did:key:{ed25519_multibase(public_key)}"
-
-
-def _public_key_from_jwk(jwk: object) -> tuple[KeyType, PublicKey]:
-    """OKP Ed25519, RSA (2048 bits or more) or EC P-256 public JWK -> key object."""
-    if not isinstance(jwk, dict):
-        raise _bad_key("publicKeyJwk n'est pas un objet JSON", "publicKeyJwk is not a JSON object")
-    if PRIVATE_JWK_MEMBERS & jwk.keys():
-        raise _bad_key("la JWK contient des éléments privés", "the JWK contains private members")
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    if (kty, crv) not in (("OKP", "Ed25519"), ("EC", "P-256")) and kty != "RSA":
-        raise _bad_key(f"JWK {kty}/{crv} non prise en charge (Ed25519, P-256 ou RSA attendu)",
-                       f"unsupported JWK {kty}/{crv} (Ed25519, P-256 or RSA expected)")
-    try:
-        key = public_key_from_jwk(jwk)
-    except JwkError as exc:
-        raise _bad_key("JWK illisible", "unreadable JWK") from exc
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519", key
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "EC", key
-    if isinstance(key, rsa.RSAPublicKey):
-        if key.key_size < _MIN_RSA_BITS:
-            raise _bad_key(f"clé RSA de {key.key_size} bits (au moins {_MIN_RSA_BITS})",
-                           f"{key.key_size}-bit RSA key (at least {_MIN_RSA_BITS})")
-        return "RSA", key
-    raise _bad_key("JWK publique attendue", "a public JWK is expected")
-
-
-# -- DID syntax and did:web ------------------------------------------------------------------------
-
-def _did_method(did: object) -> str:
-    if not isinstance(did, str) or _DID_SYNTAX.fullmatch(did) is None:
-        raise _malformed(did, "syntaxe DID Core §3.1", "DID Core §3.1 syntax")
-    return did.split(":", 2)[1]
-
-
-def _split_did_url(did_url: object) -> tuple[str, str]:
-    """`did:…#fragment` -> (DID, fragment). Queries and paths are not used by our methods."""
-    if not isinstance(did_url, str) or "#" not in did_url:
-        raise _malformed(did_url, "une méthode de vérification est un DID suivi de #fragment",
-                         "a verification method is a DID followed by #fragment")
-    did, fragment = did_url.split("#", 1)
-    _did_method(did)
-    if _FRAGMENT.fullmatch(fragment) is None:
-        raise _malformed(did_url, "fragment invalide", "invalid fragment")
-    return did, fragment
-
-
-def _checked_web_host(host: str, value: str) -> str:
-    """A lower-case DNS name, or a loopback IP address (did:web forbids IP addresses; we
-    accept loopback ones for development)."""
-    host = host.lower()
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if _DNS_NAME.fullmatch(host) is None:
-            raise _malformed(value, "nom d'hôte invalide", "invalid host name") from None
-        return host
-    if not is_loopback(address):
-        raise _malformed(value, "did:web n'admet pas d'adresse IP", "did:web allows no IP address")
-    return host
-
-
-def _did_segment(url_segment: str) -> str:
-    """A URL path segment as a DID idchar string: everything but A-Z a-z 0-9 . - _ is
-    percent-encoded (DID Core §3.1)."""
-    return quote(unquote(url_segment), safe="").replace("~", "%7E")
 
 
 def did_web_from_url(base_url: str) -> str:
@@ -228,49 +83,20 @@ def did_web_from_url(base_url: str) -> str:
     try:
         port = parts.port
     except ValueError as exc:
-        raise _malformed(base_url, "port invalide", "invalid port") from exc
+        raise malformed_did(base_url, "port invalide", "invalid port") from exc
     if parts.query or parts.fragment or parts.username or parts.password or not parts.hostname:
-        raise _malformed(base_url, "URL de base attendue (sans requête, fragment ni identifiants)",
+        raise malformed_did(base_url, "URL de base attendue (sans requête, fragment ni identifiants)",
                          "a base URL is expected (no query, fragment or credentials)")
-    host = _checked_web_host(parts.hostname, base_url)
+    host = checked_web_host(parts.hostname, base_url)
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
-        raise _malformed(base_url, "https attendu (http seulement en boucle locale)",
+        raise malformed_did(base_url, "https attendu (http seulement en boucle locale)",
                          "https expected (http only on loopback)")
     default_port = 443 if parts.scheme == "https" else 80
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != default_port:
         netloc += f":{port}"
-    segments = [_did_segment(s) for s in parts.path.split("/") if s]
+    segments = [did_segment(s) for s in parts.path.split("/") if s]
     return ":".join(["did:web", quote(netloc, safe=""), *segments])
-
-
-def did_web_document_url(did: str) -> str:
-    """did:web:host[%3Aport] -> https://host[:port]/.well-known/did.json;
-    did:web:host:a:b -> https://host/a/b/did.json. Loopback hosts (127.0.0.0/8, localhost,
-    ::1) give http:// instead: development only, and the Fetcher still refuses them unless
-    built with allow_loopback=True."""
-    if _did_method(did) != "web":
-        raise _malformed(did, "did:web attendu", "did:web expected")
-    host_part, *segments = did.split(":")[2:]
-    netloc = unquote(host_part)
-    if re.fullmatch(r"[A-Za-z0-9.\-]+(?::[0-9]+)?|\[[0-9A-Fa-f:.]+\](?::[0-9]+)?", netloc) is None:
-        raise _malformed(did, "hôte invalide", "invalid host")
-    parts = urlsplit(f"//{netloc}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise _malformed(did, "port invalide", "invalid port") from exc
-    host = _checked_web_host(parts.hostname or "", did)
-    for segment in segments:
-        decoded = unquote(segment)
-        if (_PATH_SEGMENT.fullmatch(segment) is None or decoded in (".", "..")
-                or any(c in decoded for c in "/\\?#")):
-            raise _malformed(did, f"segment de chemin invalide {segment!r}",
-                             f"invalid path segment {segment!r}")
-    scheme = "http" if is_loopback(host) else "https"
-    authority = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
-    path = "/".join(segments) + "/did.json" if segments else ".well-known/did.json"
-    return f"{scheme}://{authority}/{path}"
 
 
 # -- DID documents ---------------------------------------------------------------------------------
@@ -278,9 +104,9 @@ def did_web_document_url(did: str) -> str:
 def _public_rsa_jwk(fragment: str, jwk: Mapping[str, Any]) -> dict[str, Any]:
     """The members of an RSA public JWK we publish; a private JWK is refused rather than
     silently trimmed (it means the caller handed over the wrong key)."""
-    key_type, _ = _public_key_from_jwk(dict(jwk))
+    key_type, _ = public_key_from_jwk_member(dict(jwk))
     if key_type != "RSA":
-        raise _bad_key(f"la clé « {fragment} » n'est pas une clé RSA",
+        raise bad_key(f"la clé « {fragment} » n'est pas une clé RSA",
                        f"key '{fragment}' is not an RSA key")
     return {name: jwk[name] for name in ("kty", "n", "e", "alg", "kid", "use") if name in jwk}
 
@@ -294,7 +120,7 @@ def build_did_document(did: str, *, ed25519_keys: Sequence[tuple[str, bytes]],
     publicKeyJwk (VERIFICATION.md R5). Keys are (fragment, public key bytes) and (fragment, public
     JWK); the first Ed25519 key comes first.
     """
-    _did_method(did)
+    did_method(did)
     fragments = [f for f, _ in ed25519_keys] + [f for f, _ in rsa_keys]
     if not fragments:
         raise ValueError("a DID document needs at least one key")
@@ -327,10 +153,10 @@ def build_did_document(did: str, *, ed25519_keys: Sequence[tuple[str, bytes]],
 def did_key_document(did: str) -> dict[str, Any]:
     """did:key document creation (did-method-key §"Document Creation Algorithm"), Multikey
     form, without the derived X25519 key agreement key (we never encrypt)."""
-    if _did_method(did) != "key":
-        raise _malformed(did, "did:key attendu", "did:key expected")
+    if did_method(did) != "key":
+        raise malformed_did(did, "did:key attendu", "did:key expected")
     multibase = did[len("did:key:"):]
-    _key_from_multikey(multibase)  # refuses what is not a key we can read
+    key_from_multikey(multibase)  # refuses what is not a key we can read
     method_id = f"{did}#{multibase}"
     return {
         "@context": [DID_V1, MULTIKEY_V1],
@@ -347,19 +173,19 @@ def did_key_document(did: str) -> dict[str, Any]:
 def did_jwk_document(did: str) -> dict[str, Any]:
     """did:jwk Read operation: decode the JWK, refuse a private one, build the document with
     the single method `#0`; `use` "sig" drops keyAgreement, "enc" keeps only keyAgreement."""
-    if _did_method(did) != "jwk":
-        raise _malformed(did, "did:jwk attendu", "did:jwk expected")
+    if did_method(did) != "jwk":
+        raise malformed_did(did, "did:jwk attendu", "did:jwk expected")
     encoded = did[len("did:jwk:"):]
     if _BASE64URL.fullmatch(encoded) is None:
-        raise _malformed(did, "base64url attendu", "base64url expected")
+        raise malformed_did(did, "base64url attendu", "base64url expected")
     try:
         jwk = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     except (binascii.Error, ValueError, RecursionError) as exc:
-        raise _malformed(did, "JWK illisible", "unreadable JWK") from exc
+        raise malformed_did(did, "JWK illisible", "unreadable JWK") from exc
     if not isinstance(jwk, dict) or not isinstance(jwk.get("kty"), str):
-        raise _malformed(did, "JWK illisible", "unreadable JWK")
+        raise malformed_did(did, "JWK illisible", "unreadable JWK")
     if PRIVATE_JWK_MEMBERS & jwk.keys():
-        raise _bad_key("la JWK contient des éléments privés", "the JWK contains private members")
+        raise bad_key("la JWK contient des éléments privés", "the JWK contains private members")
     method_id = f"{did}#0"
     use = jwk.get("use")
     if use == "enc":
@@ -406,7 +232,7 @@ class DidResolver:
         self._local_documents = dict(local_documents or {})
 
     def resolve(self, did: str) -> dict[str, Any]:
-        method = _did_method(did)
+        method = did_method(did)
         if did in self._local_documents:
             document = copy.deepcopy(self._local_documents[did])
         elif method == "key":
@@ -416,14 +242,14 @@ class DidResolver:
         elif method == "web":
             document = self._fetch_did_web(did)
         else:
-            raise _error(
+            raise did_error(
                 "did.unsupported_method",
                 f"La méthode DID « {method} » n'est pas prise en charge (web, key, jwk).",
                 f"DID method '{method}' is not supported (web, key, jwk).",
             )
         if not isinstance(document, dict) or document.get("id") != did:
             # did-method-web Read: the document's id must be the DID that was resolved.
-            raise _error("did.bad_document",
+            raise did_error("did.bad_document",
                          f"Le document obtenu n'est pas celui de {did}.",
                          f"The document obtained is not the one of {did}.")
         return document
@@ -432,7 +258,7 @@ class DidResolver:
         """True when resolving `did` would fetch its document (a did:web not known locally):
         callers use it to fetch only the documents they mean to (VERIFICATION.md R17)."""
         try:
-            method = _did_method(did)
+            method = did_method(did)
         except DidError:
             return False  # resolve() refuses it without fetching
         return method == "web" and did not in self._local_documents
@@ -446,7 +272,7 @@ class DidResolver:
         and name that DID as its controller. `controller`, when given (the credential's
         issuer), must be that DID: a key of any other DID is refused (VERIFICATION.md R11).
         """
-        did, fragment = _split_did_url(verification_method)
+        did, fragment = split_did_url(verification_method)
         method_id = f"{did}#{fragment}"
         if controller is not None and did != controller:
             raise _not_listed(method_id, f"elle appartient à {did}, pas à {controller}",
@@ -467,7 +293,7 @@ class DidResolver:
 
     def _fetch_did_web(self, did: str) -> Any:
         if self._fetcher is None:
-            raise _error(
+            raise did_error(
                 "did.not_found",
                 f"{did} n'est pas connu localement et la résolution en ligne est désactivée.",
                 f"{did} is not known locally and online resolution is disabled.",
@@ -477,19 +303,19 @@ class DidResolver:
             document = self._fetcher.get_json(url, accept=_DID_DOCUMENT_ACCEPT)
         except FetchError as exc:
             if exc.code == "fetch.http_status" and exc.status in (404, 410):
-                raise _error("did.not_found", f"Aucun document DID à {url} pour {did}.",
+                raise did_error("did.not_found", f"Aucun document DID à {url} pour {did}.",
                              f"No DID document at {url} for {did}.") from exc
             raise
         excess = first_excess(document)  # a stranger's server wrote it (VERIFICATION.md R9, R16)
         if excess is not None:
-            raise _error("did.bad_document",
+            raise did_error("did.bad_document",
                          f"Le document DID de {did} est trop complexe pour être lu ({excess}).",
                          f"The DID document of {did} is too complex to read ({excess}).")
         return document
 
 
 def _not_listed(method_id: str, why_fr: str, why_en: str) -> DidError:
-    return _error("did.key_not_listed", f"Clé {method_id} refusée : {why_fr}.",
+    return did_error("did.key_not_listed", f"Clé {method_id} refusée : {why_fr}.",
                   f"Key {method_id} refused: {why_en}.")
 
 
@@ -534,7 +360,7 @@ def _find_verification_method(document: dict[str, Any],
         if relationship is not None:
             purposes.add(relationship)
     if len(definitions) > 1:
-        raise _error("did.bad_document",
+        raise did_error("did.bad_document",
                      f"Le document définit {method_id} plusieurs fois, différemment.",
                      f"The document defines {method_id} more than once, differently.")
     return (definitions[0] if definitions else None), purposes
@@ -547,13 +373,13 @@ def _public_key_of(method: dict[str, Any]) -> tuple[KeyType, PublicKey]:
     materials = [m for m in ("publicKeyMultibase", "publicKeyJwk", "publicKeyBase58")
                  if m in method]
     if len(materials) != 1:
-        raise _bad_key("une seule propriété de clé publique est attendue",
+        raise bad_key("une seule propriété de clé publique est attendue",
                        "exactly one public key property is expected")
     material = materials[0]
     if method_type == "Multikey" and material == "publicKeyMultibase":
-        return _key_from_multikey(method[material])
+        return key_from_multikey(method[material])
     if method_type == "Ed25519VerificationKey2020" and material == "publicKeyMultibase":
-        return _key_from_multikey(method[material], allow_p256=False)
+        return key_from_multikey(method[material], allow_p256=False)
     if method_type == "Ed25519VerificationKey2018" and material == "publicKeyBase58":
         value = method[material]
         try:
@@ -561,9 +387,9 @@ def _public_key_of(method: dict[str, Any]) -> tuple[KeyType, PublicKey]:
         except ValueError:
             raw = b""
         if len(raw) != 32:
-            raise _bad_key("publicKeyBase58 Ed25519 invalide", "invalid Ed25519 publicKeyBase58")
-        return "Ed25519", _ed25519_key(raw)
+            raise bad_key("publicKeyBase58 Ed25519 invalide", "invalid Ed25519 publicKeyBase58")
+        return "Ed25519", ed25519_key(raw)
     if method_type in ("JsonWebKey", "JsonWebKey2020") and material == "publicKeyJwk":
-        return _public_key_from_jwk(method[material])
-    raise _bad_key(f"{method_type} avec {material} n'est pas une forme acceptée",
+        return public_key_from_jwk_member(method[material])
+    raise bad_key(f"{method_type} avec {material} n'est pas une forme acceptée",
                    f"{method_type} with {material} is not an accepted form")

@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.openbadges.canonical import find_control_characters
-from issuer.openbadges.did import DidError, did_jwk_document, did_key_document
+from issuer.openbadges.did import did_jwk_document, did_key_document
+from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.status_list import status_list_entry
 from issuer.storage import repositories as repo
 from issuer.storage.models import IssuedCredential

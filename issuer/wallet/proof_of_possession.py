@@ -30,7 +30,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.exceptions import InvalidAudienceError, InvalidSignatureError, PyJWTError
 
-from issuer.openbadges.did import DidError, DidResolver
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.jwk import JwkError, PublicKey, public_jwk, public_key_from_jwk
 from issuer.wallet.oid4vci_errors import Oid4vciError, invalid_proof
 

@@ -26,7 +26,7 @@ from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings
 from issuer.storage.workspace_models import EmailMessage as MessageRow
-from issuer.workspace.accounts import AlertOwner, SignInAlert
+from issuer.workspace.sign_in_steps import AlertOwner, SignInAlert
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService

@@ -28,15 +28,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
@@ -56,10 +53,20 @@ from issuer.storage.workspace_models import (
 # The account, as the web layer sees it (re-exported: pages type the signed-in user with it).
 from issuer.storage.workspace_models import User as User
 from issuer.tokens import new_token, token_digest
+from issuer.workspace.account_policy import AccountPolicy, Clock
+from issuer.workspace.account_sessions import BrowserSessions
+from issuer.workspace.sign_in_steps import (
+    AlertOwner,
+    PasswordCheck,
+    SignInAlert,
+    SignInAttempt,
+    forget_old_attempts,
+    locked_throttle_row,
+    throttle_rows,
+)
 from issuer.workspace.sign_in_throttle import (
     UNKNOWN_CLIENT,
     FailureCounts,
-    ThrottlePolicy,
     Wait,
     alert_due,
     client_key,
@@ -70,8 +77,6 @@ from issuer.workspace.sign_in_throttle import (
     wait_before_attempt,
 )
 
-Clock = Callable[[], datetime]
-
 #: Role order: an administrator may do everything a coordinator may.
 ROLE_RANK = {"coordinator": 1, "administrator": 2}
 MIN_PASSWORD_LENGTH = 12
@@ -79,20 +84,8 @@ MIN_PASSWORD_LENGTH = 12
 # there is no reason to accept more than a long passphrase.
 MAX_PASSWORD_LENGTH = 1024
 ANONYMOUS_ACTOR = "anonymous"
-ATTEMPTS_KEPT = timedelta(days=1)
 #: Client addresses named in the owner's alert (the count says how many more there were).
 ALERT_CLIENTS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class AccountPolicy:
-    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
-    idle_timeout: timedelta = timedelta(hours=2)
-    absolute_timeout: timedelta = timedelta(hours=12)
-    invitation_lifetime: timedelta = timedelta(days=7)
-    # A session's last use is written at most this often: a page view is then a read, not a
-    # write (on SQLite every write takes the database lock).
-    touch_interval: timedelta = timedelta(minutes=1)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -184,51 +177,9 @@ def role_allows(role: str, required: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
 
 
-# --- sign-in steps ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SignInAttempt:
-    """An attempt allowed to check a password (see `Accounts.begin_sign_in`)."""
-
-    email: str
-    client: str
-    origin: str | None
-    at: datetime
-    attempt_id: int
-    user_id: str | None
-    password_hash: str | None      # None: no usable account (the dummy hash is checked)
-    failures: int                  # this client's failures on this account, this one included
-    attacked: bool                 # the account is under a distributed attack
-
-
-@dataclass(frozen=True)
-class PasswordCheck:
-    matched: bool
-    upgraded_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class SignInAlert:
-    """What the owner's alert e-mail says: failures on their account within the account
-    window, since when, and from which clients."""
-
-    user_id: str
-    email: str
-    display_name: str
-    failures: int
-    first_failure_at: datetime
-    at: datetime
-    clients: tuple[str, ...]
-    more_clients: int = 0
-
-
-#: Queues the owner's alert in the given session (issuer.workspace.account_mail.queue_sign_in_alert).
-AlertOwner = Callable[[Session, SignInAlert], object]
-
-
 # --- the service -----------------------------------------------------------------------------
 
-class Accounts:
+class Accounts(BrowserSessions):
     """Accounts and sessions on one database. `clock` is injectable (tests move time);
     `alert_owner` queues the e-mail telling an account's owner about failed sign-ins (without
     it the episode is still audited)."""
@@ -385,14 +336,14 @@ class Accounts:
         # A read first: a client that must wait takes no write lock (on SQLite every write
         # transaction takes the database's one lock) and, mostly, writes nothing at all.
         with self.database.session(read_only=True) as session:
-            pair, own = _throttle_rows(session, email, client)
+            pair, own = throttle_rows(session, email, client)
             wait = wait_before_attempt(self._counts(session, email, client, pair, own, now), now,
                                        self.policy.throttle)
         if wait is not None:
             self._refuse(email, client, origin, wait, now)
         with self.database.session() as session:
-            own = _locked_throttle_row(session, ANY_ACCOUNT, client, now)
-            pair = _locked_throttle_row(session, email, client, now)
+            own = locked_throttle_row(session, ANY_ACCOUNT, client, now)
+            pair = locked_throttle_row(session, email, client, now)
             counts = self._counts(session, email, client, pair, own, now)
             wait = wait_before_attempt(counts, now, self.policy.throttle)
             if wait is None:
@@ -465,7 +416,7 @@ class Accounts:
             if user is not None and attempt.password_hash is not None:
                 refusal.owner_alerted = self._maybe_alert(
                     session, user, attempt, [(origin, at) for origin, at in failures])
-            self._forget_old(session, now)
+            forget_old_attempts(session, now, self.policy.throttle)
         raise refusal
 
     def _maybe_alert(self, session: Session, user: User, attempt: SignInAttempt,
@@ -556,69 +507,6 @@ class Accounts:
             client_failures=client_failures[0], client_oldest_failure_at=client_failures[1],
             account_failures=account_failures)
 
-    def _forget_old(self, session: Session, now: datetime) -> None:
-        """Attempts older than any window that counts them, and clients quiet for longer than
-        the failure memory, are of no use to anyone (the audit trail keeps every sign-in)."""
-        policy = self.policy.throttle
-        kept_since = now - max(ATTEMPTS_KEPT, policy.account_window, policy.client_window)
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at < kept_since))
-        session.execute(delete(SignInThrottle).where(
-            SignInThrottle.updated_at < now - max(policy.failure_memory, policy.client_window)))
-
-    # -- sessions -----------------------------------------------------------------------------
-    def create_session(self, user: User, *, origin: str | None = None,
-                       user_agent: str | None = None) -> str:
-        """A new session for `user`; returns the token for the cookie (never stored)."""
-        token = new_token()
-        now = self.clock()
-        with self.database.session() as session:
-            session.add(UserSession(token_hash=token_digest(token), user_id=user.id, created_at=now,
-                                    last_seen_at=now, expires_at=now + self.policy.absolute_timeout,
-                                    origin=origin, user_agent=(user_agent or "")[:300] or None))
-            # Housekeeping: sessions past their end, and attempts older than any window that
-            # counts them, are of no use to anyone (the audit trail keeps every sign-in).
-            session.execute(delete(UserSession).where(UserSession.expires_at <= now))
-            self._forget_old(session, now)
-        return token
-
-    def session_user(self, token: str | None) -> User | None:
-        """The enabled account of a live session, or None (unknown, idle too long, past its
-        absolute end, or account disabled). Using a session keeps it alive."""
-        if not token:
-            return None
-        now = self.clock()
-        digest = token_digest(token)
-        with self.database.session(read_only=True) as session:
-            row = session.get(UserSession, digest)
-            if row is None:
-                return None
-            user = session.get(User, row.user_id)
-            live = (row.expires_at > now and row.last_seen_at + self.policy.idle_timeout > now
-                    and user is not None and user.disabled_at is None)
-            stale = now - row.last_seen_at >= self.policy.touch_interval
-        if not live:
-            self.end_session(token)
-            return None
-        if stale:
-            with self.database.session() as session:
-                current = session.get(UserSession, digest)
-                if current is not None:
-                    current.last_seen_at = now
-        return user
-
-    def end_session(self, token: str | None, *, actor: str | None = None,
-                    origin: str | None = None) -> None:
-        """Sign out: the session stops working at once. With `actor`, audited as a sign-out."""
-        if not token:
-            return
-        with self.database.session() as session:
-            row = session.get(UserSession, token_digest(token))
-            if row is None:
-                return
-            if actor is not None:
-                record_audit(session, actor=actor, action="logout", subject=row.user_id, origin=origin)
-            session.delete(row)
-
     def _by_email(self, session: Session, email: str) -> User | None:
         return session.scalar(select(User).where(User.email == email))
 
@@ -634,22 +522,3 @@ def _exists(email: str) -> AccountExists:
                          f"An account already exists for {email}.")
 
 
-def _throttle_rows(session: Session, email: str,
-                   client: str) -> tuple[SignInThrottle | None, SignInThrottle | None]:
-    """(this client on this e-mail, this client on any account)."""
-    return (session.get(SignInThrottle, (email, client)),
-            session.get(SignInThrottle, (ANY_ACCOUNT, client)))
-
-
-def _locked_throttle_row(session: Session, email: str, client: str,
-                         now: datetime) -> SignInThrottle:
-    """The row of (email, client), created if missing, locked until the transaction ends
-    (FOR UPDATE on PostgreSQL; SQLite's write transaction already holds the database lock).
-    INSERT ... ON CONFLICT DO NOTHING: two first attempts at once cannot both insert it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(SignInThrottle).values(
-        email=email, client=client, failures=0, updated_at=now).on_conflict_do_nothing())
-    return session.scalars(
-        select(SignInThrottle).where(SignInThrottle.email == email, SignInThrottle.client == client)
-        .with_for_update().execution_options(populate_existing=True)).one()

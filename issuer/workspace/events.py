@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -27,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
-from issuer.mail import MailError, queue_badge_email
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError, LocalizedText, Role
 from issuer.openbadges.canonical import find_control_characters
 from issuer.openbadges.credential import french_date
@@ -36,11 +34,12 @@ from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import (
     Attendance,
     ClaimRequest,
-    EmailMessage,
     EventSchedule,
 )
 from issuer.workspace import attendance as attendance_lists
-from issuer.workspace.attendance import MAX_ROWS, LineProblem, decode_csv_bytes, read_attendance
+from issuer.workspace.attendance import LineProblem, decode_csv_bytes, read_attendance
+from issuer.workspace.attendance_workbooks import xlsx_as_csv
+from issuer.workspace.event_mail import queue_badge_emails
 
 #: `event_schedules.kind` of a catalogue edition of the Petit-déjeuner, and the kinds and
 #: event families (first part of the address) of the events a coordinator adds.
@@ -54,7 +53,6 @@ ADDED_EVENT_FAMILIES = {"cln-session": "seance-cln", "workshop": "atelier"}
 EVENT_ISSUE_CHUNK = 25
 MAX_NAME_LENGTH = 200
 MAX_TITLE_LENGTH = 300
-MAX_XLSX_UNCOMPRESSED_BYTES = 50_000_000
 _INSERT_BATCH = 500  # rows per multi-row INSERT: far below the bound-parameter limits
 
 #: Roles of an event whose badge names none (a skill badge, or no badge): the three ways of
@@ -286,7 +284,7 @@ def attendance_text(filename: str, data: bytes) -> str:
     """The text of an uploaded attendance list: a CSV file as it is, the first sheet of an
     XLSX workbook as CSV, so both are read and checked by `issuer.workspace.attendance`."""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _xlsx_as_csv(data)
+        return xlsx_as_csv(data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or filename.lower().endswith(".xls"):
         raise InvalidInput(
             "Ancien format Excel (.xls) non lu : enregistrez la liste en .xlsx ou en .csv.",
@@ -395,7 +393,7 @@ def issue_for_attendances(service: IssuerService, event: EventView,
     # E-mails before the links: a linked attendance is one whose e-mail is queued too, so a
     # run cut short here is completed by the next (both steps are idempotent).
     run_ids = list(dict.fromkeys(item.credential_id for item in issued))
-    emails = _queue_badge_emails(service, run_ids, actor=actor, origin=origin)
+    emails = queue_badge_emails(service, run_ids, actor=actor, origin=origin)
     if waiting:
         with service.database.session() as session:
             for attendance, badge_issued in zip(waiting, issued, strict=True):
@@ -428,37 +426,6 @@ def event_evidence(event: EventView) -> dict[str, Any]:
     description = french_date(event.date) + (f" — {event.venue}" if event.venue else "")
     return {"type": ["Evidence"], "name": event.title.fr, "description": description,
             "genre": "Événement"}
-
-
-def _queue_badge_emails(service: IssuerService, credential_ids: Sequence[str], *, actor: str,
-                        origin: str | None) -> int:
-    """Queue the delivery e-mail of each badge that has none yet; returns how many were
-    queued. Sending is `issuer.mail.deliver_pending`, after the commit.
-
-    `queue_badge_email` looks for an earlier e-mail, then adds one: two coordinators running at
-    once could both find none. The badges' rows are locked first (FOR UPDATE, in a fixed order
-    so two runs cannot deadlock; SQLite already runs one writer at a time), so the second run
-    waits and then finds the first one's e-mails."""
-    if not credential_ids:
-        return 0
-    ids = sorted(set(credential_ids))
-    with service.database.session() as session:
-        session.execute(select(rows.IssuedCredential.id).where(
-            rows.IssuedCredential.id.in_(ids)).order_by(rows.IssuedCredential.id)
-            .with_for_update()).all()
-        before = _email_count(session, ids)
-        for credential_id in ids:
-            try:
-                with session.begin_nested():
-                    queue_badge_email(service, session, credential_id, actor=actor, origin=origin)
-            except MailError:
-                continue  # a revoked badge or an erased person: nothing to send
-        return _email_count(session, ids) - before
-
-
-def _email_count(session: Session, credential_ids: list[str]) -> int:
-    return session.scalar(select(func.count()).select_from(EmailMessage).where(
-        EmailMessage.credential_id.in_(credential_ids))) or 0
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -581,54 +548,3 @@ def _checked_text(value: str | None, field: str, *, required: bool = False) -> s
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _xlsx_as_csv(data: bytes) -> str:
-    """The first sheet of a workbook as CSV text, one line per spreadsheet row (so the line
-    numbers of the problems are the row numbers the coordinator sees)."""
-    from openpyxl import load_workbook  # openpyxl parses with defusedxml when it is installed
-
-    unreadable = InvalidInput(
-        "Classeur illisible : enregistrez la liste au format .xlsx ou .csv.",
-        "Unreadable workbook: save the list as .xlsx or .csv.", code="attendance.bad_xlsx")
-    if len(data) > attendance_lists.MAX_BYTES:
-        raise InvalidInput("Fichier trop volumineux (2 Mo au plus).",
-                           "File too large (2 MB at most).", code="attendance.too_large")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            # A small zip can inflate to gigabytes: refuse before parsing anything.
-            if sum(item.file_size for item in archive.infolist()) > MAX_XLSX_UNCOMPRESSED_BYTES:
-                raise InvalidInput("Classeur trop volumineux une fois décompressé.",
-                                   "Workbook too large once uncompressed.",
-                                   code="attendance.too_large")
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except InvalidInput:
-        raise
-    except Exception as error:  # any parsing failure means the same to a person
-        raise unreadable from error
-    try:
-        sheet = workbook.worksheets[0]
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-        for count, values in enumerate(sheet.iter_rows(values_only=True, max_col=20)):
-            if count > MAX_ROWS + 1:
-                break  # read_attendance reports "too many lines"
-            writer.writerow([_cell_text(value) for value in values])
-        return buffer.getvalue()
-    except Exception as error:
-        raise unreadable from error
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, datetime):
-        value = value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, date):
-        return value.isoformat()
-    # One cell, one line: a line break inside a cell would shift the line numbers.
-    return " ".join(str(value).split())

@@ -25,17 +25,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from issuer.errors import InvalidInput, IssuerError, NotFound
+from issuer.errors import InvalidInput, IssuerError
 from issuer.issuance.service import IssueRequest, IssuerService
-from issuer.names import check_person_name
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
 from issuer.storage import repositories as repo
 from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import ClnMember
+from issuer.workspace.member_input import clean_member_name, council_role, council_sector
+from issuer.workspace.member_rows import (
+    all_mandate_rows,
+    lock_register,
+    mandate_row,
+    renewal_chain_rows,
+)
 from issuer.workspace.recipients import fold_for_search as _fold
 from issuer.workspace.recipients import (
     forget_cached_status_lists,
@@ -54,10 +59,6 @@ MAX_CO_CHAIRS = 2
 #: How far ahead the register flags mandates that end soon.
 DEFAULT_NOTICE_DAYS = 60
 
-# Any constant: serialises changes to the register on PostgreSQL, so two coordinators adding
-# the 20th and the 21st resident at once cannot both pass the check (SQLite serialises
-# writers already: BEGIN IMMEDIATE, see storage.db).
-_PG_REGISTER_LOCK = 0x0B_AD6E_5003
 
 
 class CouncilRuleError(IssuerError):
@@ -274,7 +275,7 @@ def mandates_ending_within(service: IssuerService, days: int, *,
 
 def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
     with service.database.session(read_only=True) as session:
-        return _mandate_of(session, _row(session, mandate_id))
+        return _mandate_of(session, mandate_row(session, mandate_id))
 
 
 # -- changing the register -----------------------------------------------------------------------
@@ -284,15 +285,15 @@ def add_member(service: IssuerService, member: NewMember, *, actor: str,
     """Add a mandate to the register and issue its membership badge (valid until the
     mandate's last day), in one transaction: either both exist or neither does."""
     badge = membership_badge(service)
-    name = _clean_name(member.name)
+    name = clean_member_name(member.name)
     email = model.normalise_email(member.email)
-    role = _role_slug(badge, member.role)
-    sector = _sector(badge, member.sector)
+    role = council_role(badge, member.role)
+    sector = council_sector(badge, member.sector)
     start = member.mandate_start
     end = mandate_last_day(start, _mandate_years(badge))
     now = _now(now)
     with service.database.session() as session:
-        _lock_register(session)
+        lock_register(session)
         taken = [m for m in _all_mandates(session) if m.status == "active"]
         overlapping = [m for m in taken if m.email == email and m.start <= end and m.end >= start]
         if overlapping:
@@ -327,8 +328,8 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
     badge = membership_badge(service)
     now = _now(now)
     with service.database.session() as session:
-        _lock_register(session)
-        current = _mandate_of(session, _row(session, mandate_id))
+        lock_register(session)
+        current = _mandate_of(session, mandate_row(session, mandate_id))
         if current.status != "active":
             raise InvalidInput(
                 "Ce mandat est clos ou la personne a démissionné : il ne peut pas être renouvelé. "
@@ -374,8 +375,8 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
     now = _now(now)
     today = now.astimezone(model.CITY_TIMEZONE).date()
     with service.database.session() as session:
-        _lock_register(session)
-        current = _mandate_of(session, _row(session, mandate_id))
+        lock_register(session)
+        current = _mandate_of(session, mandate_row(session, mandate_id))
         if current.status != "active":
             raise InvalidInput("Ce mandat est déjà clos.", "This mandate is already closed.",
                                code="cln.not_active")
@@ -395,7 +396,7 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
                 badge_slug=badge.alumni_badge, email=current.email, name=current.name,
                 role=current.role, sector=current.sector, mandate_start=current.first_start,
                 mandate_end=current.end), actor=actor, origin=origin, now=now)
-        chain = _chain_rows(session, mandate_id)
+        chain = renewal_chain_rows(session, mandate_id)
         for row in chain:
             if row.status == "active":
                 row.status = "ended"
@@ -422,12 +423,12 @@ def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
     now = _now(now)
     today = now.astimezone(model.CITY_TIMEZONE).date()
     with service.database.session() as session:
-        _lock_register(session)
-        target = _row(session, mandate_id)
+        lock_register(session)
+        target = mandate_row(session, mandate_id)
         if target.status != "active":
             raise InvalidInput("Ce mandat n'est plus en cours.", "This mandate is no longer active.",
                                code="cln.not_active")
-        affected = [row for row in _chain_rows(session, mandate_id)
+        affected = [row for row in renewal_chain_rows(session, mandate_id)
                     if row.status == "active" and row.mandate_end >= today]
         if not affected:  # the calendar end passed: close it, do not revoke a completed mandate
             raise InvalidInput(
@@ -468,40 +469,6 @@ def _mandate_years(badge: BadgeDefinition) -> int:
     return badge.validity_years or 2  # DEL-2025-0121: 2-year mandate
 
 
-def _clean_name(name: str) -> str:
-    if not " ".join((name or "").split()):
-        raise InvalidInput("Indiquez le nom de la personne.", "Give the person's name.",
-                           code="cln.name_required")
-    return check_person_name(name) or ""
-
-
-def _role_slug(badge: BadgeDefinition, value: str) -> str:
-    role = badge.role(value)
-    if role is None:
-        known = ", ".join(f"{r.slug} ({r.name.fr})" for r in badge.roles)
-        raise InvalidInput(f"Rôle inconnu au Conseil : « {value} » (rôles : {known}).",
-                           f"Unknown council role: '{value}' (roles: {known}).",
-                           code="cln.unknown_role")
-    return role.slug
-
-
-def _sector(badge: BadgeDefinition, value: str | None) -> str | None:
-    if value is None or not value.strip():
-        return None
-    for sector in badge.sectors:
-        if _fold(sector) == _fold(value.strip()):
-            return sector
-    known = ", ".join(badge.sectors)
-    raise InvalidInput(f"Secteur inconnu : « {value.strip()} » (secteurs : {known}).",
-                       f"Unknown sector: '{value.strip()}' (sectors: {known}).",
-                       code="cln.unknown_sector")
-
-
-def _lock_register(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_REGISTER_LOCK})
-
-
 def _issue_membership(service: IssuerService, session: Session, request: IssueRequest, *,
                       actor: str, origin: str | None, now: datetime) -> str:
     """Issue in the register's transaction and queue the delivery e-mail with it."""
@@ -517,31 +484,6 @@ def _issue_membership(service: IssuerService, session: Session, request: IssueRe
             code="cln.badge_exists")
     queue_delivery(service, session, issued.credential_id, actor=actor, origin=origin)
     return issued.credential_id
-
-
-def _row(session: Session, mandate_id: str) -> ClnMember:
-    row = session.get(ClnMember, mandate_id)
-    if row is None:
-        raise NotFound(f"Mandat inconnu : {mandate_id}.", f"Unknown mandate: {mandate_id}.",
-                       code="cln.not_found")
-    return row
-
-
-def _all_rows(session: Session) -> list[ClnMember]:
-    return list(session.scalars(select(ClnMember).order_by(ClnMember.mandate_start)))
-
-
-def _chain_rows(session: Session, mandate_id: str) -> list[ClnMember]:
-    """Every mandate of the renewal chain `mandate_id` belongs to, oldest first."""
-    rows = {row.id: row for row in _all_rows(session)}
-    successor = {row.renews: row.id for row in rows.values() if row.renews}
-    first = rows[mandate_id]
-    while first.renews and first.renews in rows:
-        first = rows[first.renews]
-    chain = [first]
-    while chain[-1].id in successor:
-        chain.append(rows[successor[chain[-1].id]])
-    return chain
 
 
 def _mandates_from(rows: Sequence[ClnMember]) -> list[Mandate]:
@@ -562,7 +504,7 @@ def _mandates_from(rows: Sequence[ClnMember]) -> list[Mandate]:
 
 
 def _all_mandates(session: Session) -> list[Mandate]:
-    return _mandates_from(_all_rows(session))
+    return _mandates_from(all_mandate_rows(session))
 
 
 def _mandate_of(session: Session, row: ClnMember) -> Mandate:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from issuer.network import endorsements
-from issuer.network.endorsements import EndorsementView
+from issuer.network.endorsement_views import EndorsementView
 from issuer.network.mediators.badges import (
     BadgeChecker,
     DomainSkills,

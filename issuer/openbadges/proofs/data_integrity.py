@@ -32,12 +32,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.errors import IssuerError
 from issuer.openbadges.canonical import (
-    CanonicalizationError,
     assert_one_sort_order,
     canonicalize,
     signable_canonical_form,
     utf16_order_canonical_form,
 )
+from issuer.openbadges.rdfc.errors import CanonicalizationError
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 LEGACY_CRYPTOSUITES = frozenset({"eddsa-2022"})

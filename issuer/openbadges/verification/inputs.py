@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from issuer.openbadges import baking
+from issuer.openbadges.baked.payloads import BakingError
 from issuer.openbadges.json_cost import LIMITS, CostLimits, first_excess
 from issuer.openbadges.proofs import vc_jwt
 from issuer.openbadges.verification.messages import COST_QUANTITIES
@@ -146,7 +147,7 @@ def read_input(data: bytes | str | dict[str, Any], limit: int,
         image: InputFormat = "png" if raw.startswith(_PNG_SIGNATURE) else "svg"
         try:
             baked = baking.extract_baked_credential(raw)
-        except baking.BakingError as error:
+        except BakingError as error:
             container: InputFormat = "unreadable" if error.code == "baked.not_an_image" else image
             return Reading(container, check_from_error("format", "failed", error))
         if baked.is_jwt:

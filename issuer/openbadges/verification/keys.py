@@ -10,7 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.errors import IssuerError
-from issuer.openbadges.did import DidError, DidResolver, ed25519_from_multibase
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.dids.errors import DidError
+from issuer.openbadges.dids.key_encodings import ed25519_from_multibase
 from issuer.openbadges.verification.messages import MESSAGES
 from issuer.openbadges.verification.report import Check, make_check
 

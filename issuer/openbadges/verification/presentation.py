@@ -45,7 +45,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.openbadges import contexts
-from issuer.openbadges.did import DidError, DidResolver
+from issuer.openbadges.did import DidResolver
+from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.json_cost import CostLimits, first_excess
 from issuer.openbadges.proofs import vc_jwt
 from issuer.openbadges.proofs.data_integrity import (

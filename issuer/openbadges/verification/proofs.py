@@ -11,7 +11,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.openbadges import canonical
-from issuer.openbadges.jsonld_safety import DroppedMember, describe_all
 from issuer.openbadges.proofs.data_integrity import (
     ProofError,
     check_proof_shape,
@@ -20,6 +19,9 @@ from issuer.openbadges.proofs.data_integrity import (
     unsecured,
     verify_proof_signature_order,
 )
+from issuer.openbadges.rdfc.errors import CanonicalizationError
+from issuer.openbadges.rdfc.labels import blank_node_count
+from issuer.openbadges.safe_mode.dropped import DroppedMember, describe_all
 from issuer.openbadges.sandbox import TimeLimitExceeded, WorkerFailed, run_with_time_limit
 from issuer.openbadges.verification.context import VerificationContext
 from issuer.openbadges.verification.keys import lookup_key
@@ -47,14 +49,14 @@ def _signature_job(document: dict[str, Any], proof: dict[str, Any], public_key: 
         if unsafe is not None:
             return unsafe
         if max_blank_nodes is not None:
-            count = (canonical.blank_node_count(canonical.to_quads(body))
-                     + canonical.blank_node_count(canonical.to_quads(config)))
+            count = (blank_node_count(canonical.to_quads(body))
+                     + blank_node_count(canonical.to_quads(config)))
             if count > max_blank_nodes:
                 return ("too_complex", f"{count} blank nodes > {max_blank_nodes}")
         key = ed25519.Ed25519PublicKey.from_public_bytes(public_key)
         order = verify_proof_signature_order(document, proof, key)
         return ("verified", order is not None, order)
-    except canonical.CanonicalizationError as error:
+    except CanonicalizationError as error:
         return ("canonicalization", str(error)[:200])
     except ProofError as error:
         return ("proof_error", error.code, error.message_fr, error.message_en)
@@ -91,7 +93,7 @@ def _safety_job(document: dict[str, Any]) -> tuple[Any, ...]:
     """JSON-LD safe mode alone (a VC-JWT's credential), runnable in a sandbox worker."""
     try:
         return _unsigned_members(document, None) or ("safe",)
-    except canonical.CanonicalizationError as error:
+    except CanonicalizationError as error:
         return ("canonicalization", str(error)[:200])
     except RecursionError:
         return ("too_complex", "nesting")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from issuer.openbadges import baking
+from issuer.openbadges.baked.payloads import BakingError
 from issuer.openbadges.verification.ob2.documents import MAX_DOCUMENT_DEPTH, too_deep
 from issuer.openbadges.verification.report import Check, InputFormat, check_from_error, make_check
 
@@ -134,7 +135,7 @@ def _from_image(raw: bytes) -> Ob2Input | None:
     image: InputFormat = "png" if raw.startswith(_PNG_SIGNATURE) else "svg"
     try:
         baked = baking.extract_ob2_payload(raw)
-    except baking.BakingError as error:  # damaged, or two payloads (VERIFICATION.md R15)
+    except BakingError as error:  # damaged, or two payloads (VERIFICATION.md R15)
         marker = b"openbadges\x00" if image == "png" else baking.OB2_SVG_NAMESPACE.encode()
         if marker not in raw:
             return None  # no sign of OB 2.0: the OB 3.0 reader says what is wrong
@@ -144,11 +145,11 @@ def _from_image(raw: bytes) -> Ob2Input | None:
         return None
     try:
         baking.extract_baked_credential(raw)
-    except baking.BakingError:
+    except BakingError:
         pass
     else:  # an OB 3.0 credential too: two payloads, none to trust (VERIFICATION.md R15)
         return Ob2Input(image, problem=check_from_error(
-            "format", "failed", baking.BakingError.of("baked.multiple_credentials")))
+            "format", "failed", BakingError.of("baked.multiple_credentials")))
     payload = baked.payload
     if payload.startswith(("https://", "http://")):
         return Ob2Input(image, url=payload)

@@ -1,0 +1,165 @@
+"""Commands on badges: list the catalogue, issue one or a batch, revoke, suspend, and publish
+the static files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from issuer.cli import context as cli_context
+from issuer.cli.context import _, handles_errors, initialised_service
+
+
+# -- badges -------------------------------------------------------------------------------------
+@click.command(help=_("List the badges of the catalogue: slug, name, family, roles."))
+@click.option("--json", "as_json", is_flag=True, help=_("Machine-readable output."))
+@handles_errors
+def badges(as_json: bool) -> None:
+    from issuer.issuance.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    lang = cli_context.LOCALE
+    entries: list[dict[str, Any]] = [{
+        "slug": badge.slug,
+        "name": badge.name.get(lang),
+        "family": badge.family,
+        "achievementType": badge.achievement_type,
+        "roles": [{"slug": role.slug, "name": role.name.get(lang)} for role in badge.roles],
+        "events": [{"number": e.number, "date": e.date.isoformat(), "theme": e.theme.get(lang)}
+                   for e in badge.events],
+    } for badge in catalogue.badges]
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    for entry in entries:
+        roles = ", ".join(r["slug"] for r in entry["roles"]) or "—"
+        click.echo(f"{entry['slug']:<38} {entry['family']:<11} {entry['name']}  [{roles}]")
+        if entry["events"]:
+            click.echo("    " + _("editions: {numbers}").format(
+                numbers=", ".join(str(e["number"]) for e in entry["events"])))
+
+
+# -- issue --------------------------------------------------------------------------------------
+def _write_outputs(service: Any, issued: Any, out: Path) -> None:
+    from issuer.issuance.outputs import write_credential_files
+
+    write_credential_files(service, issued, out)
+
+
+@click.command(help=_("Issue one badge; write <uuid>.json (embedded proof), <uuid>.jwt and "
+                     "<uuid>.png (baked) into the output folder and print the credential URL."))
+@click.option("--badge", "badge_slug", required=True, help=_("Badge slug (see `issuer badges`)."))
+@click.option("--email", required=True, help=_("Recipient e-mail (only a salted hash is signed)."))
+@click.option("--name", required=True, help=_("Recipient name."))
+@click.option("--event", "event_number", type=int, help=_("Edition number, for event badges."))
+@click.option("--role", help=_("Role slug or label (e.g. participant, intervenant, conseiller)."))
+@click.option("--sector", help=_("CLN sector (Centre, Est, Ouest, Nord, Sud)."))
+@click.option("--mandate-start", type=click.DateTime(["%Y-%m-%d"]),
+              help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
+@click.option("--show-name/--hide-name", default=False,
+              help=_("Show the name on the badge (only with the recipient's consent)."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder."))
+@handles_errors
+def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
+          sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
+    from issuer.issuance.service import IssueRequest
+
+    service = initialised_service()
+    issued = service.issue(IssueRequest(
+        badge_slug=badge_slug, email=email, name=name, event_number=event_number, role=role,
+        sector=sector, show_name=show_name,
+        mandate_start=mandate_start.date() if mandate_start else None))
+    _write_outputs(service, issued, out)
+    if not issued.created:
+        click.echo(_("Already issued: nothing new was signed."), err=True)
+    click.echo(issued.url)
+
+
+@click.command("issue-batch",
+              help=_("Issue a badge to everyone in an attendance list (CSV with a header row: "
+                     "name,email[,role] or nom,courriel[,rôle]). Every line is checked first; "
+                     "running it again issues nothing twice."))
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--badge", "badge_slug", required=True, help=_("Badge slug (see `issuer badges`)."))
+@click.option("--event", "event_number", type=int, help=_("Edition number, for event badges."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder."))
+@click.option("--show-names/--hide-names", default=False,
+              help=_("Show names on the badges when the list has no consent column."))
+@click.option("--mandate-start", type=click.DateTime(["%Y-%m-%d"]),
+              help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
+@handles_errors
+def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: Path,
+                show_names: bool, mandate_start: Any) -> None:
+    from tqdm import tqdm
+
+    from issuer.issuance.outputs import issue_to_folder
+    from issuer.issuance.service import IssueRequest
+    from issuer.workspace.attendance import decode_csv_bytes, read_attendance
+
+    service = initialised_service()
+    badge = service.catalogue.badge(badge_slug)
+    attendance = read_attendance(decode_csv_bytes(csv_file.read_bytes()), badge)
+    if not attendance.ok:
+        click.echo(_("The list has errors; nothing was issued:"), err=True)
+        for problem in attendance.problems:
+            message = problem.message_en if cli_context.LOCALE == "en" else problem.message_fr
+            click.echo("  " + _("line {line}: {message}").format(line=problem.line, message=message),
+                       err=True)
+        sys.exit(1)
+    requests = [IssueRequest(badge_slug=badge_slug, email=row.email, name=row.name,
+                             event_number=event_number, role=row.role, sector=row.sector,
+                             show_name=show_names if row.show_name is None else row.show_name,
+                             mandate_start=mandate_start.date() if mandate_start else None)
+                for row in attendance.rows]
+    for request in requests:  # refuse the whole list before signing anything
+        service.resolve_request(request)
+    with tqdm(total=len(requests), unit=_("badge"), file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:
+        issued = issue_to_folder(service, requests, out, on_written=lambda _item: bar.update(1))
+    created = sum(item.created for item in issued)
+    click.echo(_("{created} issued, {skipped} already issued, files in {out}").format(
+        created=created, skipped=len(requests) - created, out=out))
+
+
+# -- status -------------------------------------------------------------------------------------
+@click.command(help=_("Revoke a badge for good (it then shows as revoked everywhere)."))
+@click.argument("credential_id")
+@click.option("--reason", required=True, help=_("Why the badge is revoked (kept in the audit trail)."))
+@handles_errors
+def revoke(credential_id: str, reason: str) -> None:
+    initialised_service().revoke(credential_id, reason)
+    click.echo(_("Revoked."))
+
+
+@click.command(help=_("Suspend a badge (reversible with `issuer unsuspend`)."))
+@click.argument("credential_id")
+@click.option("--reason", help=_("Why the badge is suspended."))
+@handles_errors
+def suspend(credential_id: str, reason: str | None) -> None:
+    initialised_service().suspend(credential_id, reason)
+    click.echo(_("Suspended."))
+
+
+@click.command(help=_("Lift the suspension of a badge."))
+@click.argument("credential_id")
+@handles_errors
+def unsuspend(credential_id: str) -> None:
+    initialised_service().unsuspend(credential_id)
+    click.echo(_("Suspension lifted."))
+
+
+# -- publish ------------------------------------------------------------------------------------
+@click.command(help=_("Write the static files a web server can host: did.json, the issuer profile, "
+                     "each achievement, each status list credential, badge images."))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help=_("Output folder (the root of the public site)."))
+@handles_errors
+def publish(out: Path) -> None:
+    written = initialised_service().publish(out)
+    click.echo(_("{count} files written in {out}").format(count=len(written), out=out))

@@ -1,0 +1,76 @@
+"""`issuer serve` (the web service, its database migrated first) and `issuer db upgrade`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from issuer.cli.context import _, handles_errors, load_service
+
+
+# -- serve --------------------------------------------------------------------------------------
+@click.command(help=_("Run the web service (published documents, badge pages, verification)."))
+@click.option("--host", default="127.0.0.1", show_default=True, help=_("Address to listen on."))
+@click.option("--port", default=8000, show_default=True, type=int, help=_("Port to listen on."))
+@click.option("--proxy-headers/--no-proxy-headers", default=False,
+              help=_("Trust X-Forwarded-Proto/For from a reverse proxy on this machine."))
+@handles_errors
+def serve(host: str, port: int, proxy_headers: bool) -> None:
+    import uvicorn
+
+    from issuer.web import create_app
+
+    service = service_to_serve()
+    app = create_app(service.settings, service)
+    click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
+    uvicorn.Server(server_config(app, host=host, port=port, proxy_headers=proxy_headers)).run()
+
+
+def service_to_serve() -> Any:
+    """The service `issuer serve` runs, its database at the latest migration: SQLite is
+    migrated here, PostgreSQL must have been (`issuer db upgrade`), or `DatabaseNotReady` says
+    which command to run (`Database.prepare_for_serving`). First start: keys are created."""
+    service = load_service()
+    applied = service.database.prepare_for_serving()
+    if applied:
+        click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))
+    if not service.keystore.has_keys():
+        service.init()
+    return service
+
+
+def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
+                  proxy_headers: bool = False, log_level: str = "info") -> Any:
+    """The uvicorn configuration `issuer serve` runs (the tests serve the app with it too).
+    With `proxy_headers`, X-Forwarded-For/Proto are believed from the reverse proxy on this
+    machine only: the client address the app sees (audit trail, sign-in throttle, rate
+    limits) is then the visitor's, and nobody else can choose it by sending the header.
+    The access log names routes, not one-time tokens (`issuer.web.access_log`)."""
+    import uvicorn
+
+    from issuer.web.access_log import log_config
+
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
+                          forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+                          log_level=log_level, log_config=log_config())
+
+
+# -- db -----------------------------------------------------------------------------------------
+@click.group(help=_("The database: its schema migrations."))
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help=_("Apply the pending migrations of the database schema (back up the "
+                              "database first, see docs/DEPLOYMENT.md). Safe to run again."))
+@handles_errors
+def db_upgrade() -> None:
+    service = load_service()
+    service.settings.var_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite file's home
+    applied = service.database.upgrade()
+    if applied:
+        click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))
+    else:
+        click.echo(_("The database is up to date (revision {revision}).").format(
+            revision=", ".join(service.database.schema_state().current)))

@@ -1,0 +1,2 @@
+"""The pieces of baking behind `issuer.openbadges.baking`: payload rules and refusals, PNG chunks,
+SVG markup."""

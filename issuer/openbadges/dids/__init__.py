@@ -1,0 +1,1 @@
+"""The pieces of `issuer.openbadges.did`: its error, key encodings, DID syntax."""
