@@ -4,7 +4,7 @@ Our credentials must verify outside our own code: `tests/interop/verify.mjs` run
 Bazaar's `@digitalbazaar/vc` stack, the DCC wallets' `@digitalcredentials/verifier-core` and
 `jose` on a credential and/or a VC-JWT, with every document they may ask for given in the request
 (nothing is fetched: VERIFICATION.md R17). The pinned JSON-LD contexts (issuer.openbadges.contexts) and the
-OB JSON Schemas (issuer/schemas) are added to every request, as the public web would serve them.
+OB JSON Schemas (issuer/openbadges/schemas) are added to every request, as the public web would serve them.
 
 Usage in a test::
 
@@ -44,7 +44,7 @@ _INSTALL_LOCK = Path(tempfile.gettempdir()) / "roubaix-badges-interop-npm-ci.loc
 
 # Where 1EdTech publishes the OB 3.0 JSON Schemas; verifier-core fetches them by these URLs.
 OB_SCHEMA_BASE_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
-OB_SCHEMAS_DIR = Path(issuer.__file__).resolve().parent / "schemas"
+OB_SCHEMAS_DIR = Path(issuer.__file__).resolve().parent / "openbadges" / "schemas"
 
 
 class InteropHarnessError(RuntimeError):
