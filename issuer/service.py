@@ -14,14 +14,14 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from issuer import credential as model
 from issuer.baking import bake_png, bake_svg
@@ -416,18 +416,27 @@ class IssuerService:
 
     # -- reading ---------------------------------------------------------------------------------
     def credential(self, credential_id: str) -> IssuedBadge:
+        key = self.normalise_credential_id(credential_id)
+        issued, recipient = rows.IssuedCredential, rows.Recipient
         with self.database.session(read_only=True) as session:
-            # One query: the badge page reads this on every view, recipient included.
-            row = session.get(rows.IssuedCredential, self.normalise_credential_id(credential_id),
-                              options=[joinedload(rows.IssuedCredential.recipient)])
-            if row is None or not row.is_signed:
-                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
-                               f"No badge with id '{credential_id}'.", code="credential.not_found")
-            issued = self._issued(row, created=False)
-            recipient = row.recipient
-            indexable = bool(recipient.indexable) and recipient.erased_at is None
-            status = StatusVersion(row.revoked_at, bool(row.suspended), row.suspended_at)
-            return replace(issued, indexable=indexable, status=status)
+            # One query by primary key, of the columns a badge page shows (it reads this on
+            # every view): plain rows, no ORM objects to build.
+            row = session.execute(
+                select(issued.credential_json, issued.credential_jwt, issued.revoked_at,
+                       issued.suspended, issued.suspended_at, recipient.indexable,
+                       recipient.erased_at)
+                .join(recipient, issued.recipient_id == recipient.id)
+                .where(issued.id == key)).first()
+        if row is None or not (row.credential_json and row.credential_jwt):  # is_signed
+            raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                           f"No badge with id '{credential_id}'.", code="credential.not_found")
+        return IssuedBadge(credential_id=key,
+                           url=model.credential_url(self.settings.base_url, key),
+                           credential_json=row.credential_json,
+                           credential_jwt=row.credential_jwt, created=False,
+                           indexable=bool(row.indexable) and row.erased_at is None,
+                           status=StatusVersion(row.revoked_at, bool(row.suspended),
+                                                row.suspended_at))
 
     @staticmethod
     def normalise_credential_id(value: str) -> str:

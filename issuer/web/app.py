@@ -23,6 +23,7 @@ from issuer.web.admin.auth import LoginRequired, PermissionDenied, current_user,
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
 from issuer.web.locale import request_locale
+from issuer.web.page_cache import PageCache
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     )
     app.state.service = service
     app.state.settings = settings
+    app.state.page_cache = PageCache()  # rendered public pages (issuer.web.page_cache)
     access_log.install()  # the access log names routes, not one-time tokens
     for router in views.api_routers():
         app.include_router(router)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from issuer.service import IssuerService
 from issuer.settings import Settings
+from issuer.web.page_cache import PageCache
 
 
 def service_of(request: Request) -> IssuerService:
@@ -16,3 +17,8 @@ def service_of(request: Request) -> IssuerService:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def page_cache_of(request: Request) -> PageCache:
+    cache: PageCache = request.app.state.page_cache
+    return cache
