@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from issuer import credential as model
@@ -106,6 +106,15 @@ class _PreparedRequest:
     name: str | None
     lookup_key: str
     idempotency_key: str
+
+
+_CREDENTIAL_ROW = (
+    select(rows.IssuedCredential.credential_json, rows.IssuedCredential.credential_jwt,
+           rows.IssuedCredential.revoked_at, rows.IssuedCredential.suspended,
+           rows.IssuedCredential.suspended_at, rows.Recipient.indexable, rows.Recipient.erased_at)
+    .join(rows.Recipient, rows.IssuedCredential.recipient_id == rows.Recipient.id)
+    .where(rows.IssuedCredential.id == bindparam("credential_id")))
+"""What `IssuerService.credential` reads (built once: SQLAlchemy then reuses its compiled form)."""
 
 
 class IssuerService:
@@ -417,16 +426,10 @@ class IssuerService:
     # -- reading ---------------------------------------------------------------------------------
     def credential(self, credential_id: str) -> IssuedBadge:
         key = self.normalise_credential_id(credential_id)
-        issued, recipient = rows.IssuedCredential, rows.Recipient
-        with self.database.session(read_only=True) as session:
-            # One query by primary key, of the columns a badge page shows (it reads this on
-            # every view): plain rows, no ORM objects to build.
-            row = session.execute(
-                select(issued.credential_json, issued.credential_jwt, issued.revoked_at,
-                       issued.suspended, issued.suspended_at, recipient.indexable,
-                       recipient.erased_at)
-                .join(recipient, issued.recipient_id == recipient.id)
-                .where(issued.id == key)).first()
+        # One query by primary key, of the columns a badge page shows (it reads this on every
+        # view): plain rows, no ORM session or objects, one statement built once.
+        with self.database.reading() as connection:
+            row = connection.execute(_CREDENTIAL_ROW, {"credential_id": key}).first()
         if row is None or not (row.credential_json and row.credential_jwt):  # is_signed
             raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                            f"No badge with id '{credential_id}'.", code="credential.not_found")

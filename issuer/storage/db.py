@@ -91,9 +91,8 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -199,6 +198,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, without an ORM session: for the few columns a public
+        page reads on every view (a session and its objects cost more than the query). Like
+        `session(read_only=True)`: never waits for a writer, and its transaction is rolled
+        back when the block ends."""
+        with self._read_engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""
