@@ -7,8 +7,10 @@ plain words and the result of `issuer.verification` for the stored credential as
 at this request: the status is read from the database on every view, and a verification is
 reused only while its text, the keys, its status and its validity dates are unchanged
 (`issuer.own_verification`), so a badge revoked a second ago shows as revoked now
-(VERIFICATION.md R7). The recipient's name appears only when the credential carries it, i.e.
-when they agreed to show it.
+(VERIFICATION.md R7). The page itself, as every visitor reading one language gets it, is
+rendered once a minute and reused while everything it shows is unchanged (`BadgePageInputs`,
+`issuer.web.page_cache`); an answer to one visitor's holder check is never kept. The
+recipient's name appears only when the credential carries it, i.e. when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
 Handlers are plain functions, so Starlette runs them in its thread pool (database reads,
