@@ -65,7 +65,7 @@ class AccessFormatter(UvicornAccessFormatter):
         args = record.args
         style = self._style
         if (self.use_colors or not isinstance(args, tuple) or len(args) != 5
-                or type(style) is not logging.PercentStyle or style._defaults):
+                or type(style) is not logging.PercentStyle or getattr(style, "_defaults", None)):
             return super().formatMessage(record)
         client_addr, method, full_path, http_version, status_code = args
         values = dict(record.__dict__)
@@ -73,7 +73,7 @@ class AccessFormatter(UvicornAccessFormatter):
         values["client_addr"] = client_addr
         values["request_line"] = f"{method} {full_path} HTTP/{http_version}"
         values["status_code"] = _status_text(int(status_code))  # type: ignore[call-overload]
-        return style._fmt % values  # type: ignore[operator]
+        return style._fmt % values
 
 
 def install() -> None:
