@@ -9,17 +9,21 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
+from issuer.storage.db import SQLITE_POOL_SIZE, Database, sqlite_url
 from issuer.web import create_app
 from issuer.web.page_cache import PageCache, PageInputs
 from issuer.web.views import credentials as credential_views
@@ -274,8 +278,6 @@ def test_an_expired_cached_verification_is_a_new_page(
 
 
 def test_concurrent_first_views_render_the_page_once(app: FastAPI, issued: IssuedBadge) -> None:
-    import threading
-
     renders = 0
     original = credential_views._page_context
 
@@ -302,3 +304,34 @@ def test_concurrent_first_views_render_the_page_once(app: FastAPI, issued: Issue
             thread.join(30)
     assert len(pages) == 8 and all(verdict(page) == "valid" for page in pages)
     assert renders <= 2  # once, or twice when the minute turned meanwhile
+
+
+def test_concurrent_readers_reuse_the_sqlite_connections(tmp_path: Path) -> None:
+    """Concurrent views each read their badge's row: the connections to the SQLite file are
+    opened once and kept (SQLAlchemy's default pool closed and reopened ten of its fifteen on
+    every burst, each opening running four PRAGMAs)."""
+    database = Database(sqlite_url(tmp_path / "pool.sqlite3"))
+    opened = 0
+
+    @event.listens_for(database.engine, "connect")
+    def _count(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    together = threading.Barrier(SQLITE_POOL_SIZE)
+
+    def read() -> None:
+        with database.reading() as connection:
+            together.wait(30)  # every reader holds a connection at the same time
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+    try:
+        for _burst in range(3):
+            readers = [threading.Thread(target=read) for _ in range(SQLITE_POOL_SIZE)]
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join(60)
+        assert opened == SQLITE_POOL_SIZE
+    finally:
+        database.dispose()

@@ -38,6 +38,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: How long a SQLite writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Connections to a SQLite file kept open at most (the web thread pool runs more handlers).
+SQLITE_POOL_SIZE = 15
 
 # Any constant: serialises `migrate()` calls from several processes on one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
@@ -87,6 +89,11 @@ class Database:
         options: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "postgresql":
             options["pool_pre_ping"] = True
+        elif sqlite_file(url) is not None:  # a file: SQLAlchemy's QueuePool
+            # As many connections as SQLAlchemy's default allows (5 + 10 overflow), all kept:
+            # under concurrent page views the overflow ones were opened (four PRAGMAs, file
+            # modes checked) and closed again on every burst.
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
         self.engine: Engine = create_engine(parsed, **options)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
