@@ -391,7 +391,7 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}
     if holder_email is None and holder_error is None and status.report is not None:
-        return _shared_page(request, service, issued, status, locale, headers)
+        return _shared_page(request, service, issued, status, status.report, locale, headers)
     if holder_error is not None:
         headers.update(holder_error.headers)
     # An answer to one visitor's "Is this badge theirs?": rendered for them, never kept.
@@ -428,7 +428,8 @@ class BadgePageInputs:
 
 
 def _shared_page(request: Request, service: IssuerService, issued: IssuedBadge,
-                 status: LiveStatus, locale: str, headers: dict[str, str]) -> Response:
+                 status: LiveStatus, report: VerificationReport, locale: str,
+                 headers: dict[str, str]) -> Response:
     """The page every visitor reading this language gets: rendered once per minute while its
     inputs are unchanged (`issuer.web.page_cache`). The status and the published endorsements
     are read on every view (a revocation shows at the next view); nothing in it comes from
@@ -437,8 +438,7 @@ def _shared_page(request: Request, service: IssuerService, issued: IssuedBadge,
     endorsable = is_skill_badge(service, issued.credential)
     inputs = BadgePageInputs(
         credential_json=issued.credential_json, indexable=is_indexable(issued),
-        status=issued.status, report=status.report,  # type: ignore[arg-type] # (checked above)
-        catalogue=service.catalogue,
+        status=issued.status, report=report, catalogue=service.catalogue,
         endorsements=endorsements_of_badge(service, issued.credential_id) if endorsable else (),
         minute=status.checked_at.replace(second=0, microsecond=0))
     key = ("credential", issued.credential_id, locale, request.url.path)
