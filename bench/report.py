@@ -183,6 +183,9 @@ def page_lines(pages: PageLoadResult) -> list[str]:
     """The printed figures of the badge page under load."""
     cpu = (f", server CPU {pages.server_cpu_per_view * 1000:.1f} ms per view"
            if pages.server_cpu_per_view is not None else "")
+    cpu += (f", client CPU {pages.client_cpu_per_view * 1000:.1f} ms per view"
+            if pages.client_cpu_per_view is not None else "")
+    cpu += f", load average {pages.load_average:.1f}" if pages.load_average is not None else ""
     return [
         (f"{pages.views} concurrent views of one badge page: p50 {pages.p50:.2f} s, "
         f"p99 {pages.p99:.2f} s, slowest {pages.slowest:.2f} s, {pages.errors} errors, "
@@ -199,6 +202,10 @@ def page_rows(pages: PageLoadResult) -> list[tuple[str, str, str, str]]:
     met = pages.p99 < TARGET_PAGE_P99 and pages.errors == 0
     cpu = (f"; server CPU {pages.server_cpu_per_view * 1000:.1f} ms per view"
            if pages.server_cpu_per_view is not None else "")
+    cpu += (f", client CPU {pages.client_cpu_per_view * 1000:.1f} ms"
+            if pages.client_cpu_per_view is not None else "")
+    cpu += (f"; machine load average {pages.load_average:.1f}"
+            if pages.load_average is not None else "")
     return [
         (f"Badge page, {pages.views} concurrent views (`issuer serve`, HTTP on loopback)",
          f"p50 {pages.p50:.2f} s, p99 {pages.p99:.2f} s, {pages.errors} errors",

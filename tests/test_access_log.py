@@ -18,9 +18,10 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Route
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 
 from issuer.issuance.service import IssuerService
-from issuer.web.access_log import ACCESS_LOGGER, OneTimeTokenFilter, log_config
+from issuer.web.access_log import ACCESS_LOGGER, AccessFormatter, OneTimeTokenFilter, log_config
 
 TOKEN = "Zz9-LeakCanary_0123456789abcdefghijklmnopq"
 
@@ -92,3 +93,23 @@ def test_the_filter_leaves_other_records_alone() -> None:
     record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 1, "%s - %s", ("a", "b"),
                                None)
     assert OneTimeTokenFilter().filter(record) and record.args == ("a", "b")
+
+
+@pytest.mark.parametrize("use_colors", [False, True])
+@pytest.mark.parametrize(("status", "path"), [(200, "/credentials/0b1d6a2e"), (404, "/nope?x=1"),
+                                              (599, "/"), (307, "/espace/lien/{token}")])
+def test_our_access_formatter_writes_uvicorns_line(use_colors: bool, status: int,
+                                                   path: str) -> None:
+    """`log_config()` swaps in a cheaper formatter: the line must stay uvicorn's, exactly."""
+    fmt = log_config()["formatters"]["access"]["fmt"]
+    assert log_config()["formatters"]["access"]["()"] == "issuer.web.access_log.AccessFormatter"
+    ours, theirs = (AccessFormatter(fmt, use_colors=use_colors),
+                    UvicornAccessFormatter(fmt, use_colors=use_colors))
+    for level in (logging.INFO, logging.WARNING):
+        record = logging.LogRecord(ACCESS_LOGGER, level, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:5555", "GET", path, "1.1", status), None)
+        line = ours.format(record)
+        assert line == theirs.format(record)
+        if not use_colors:
+            assert line.endswith(f' - "GET {path} HTTP/1.1" {status} ' + (
+                {200: "OK", 404: "Not Found", 307: "Temporary Redirect"}.get(status, "")))

@@ -14,14 +14,14 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
@@ -119,6 +119,13 @@ def register_catalogue_extension(extension: CatalogueExtension) -> None:
     """Add `extension` to every `IssuerService.catalogue` (once, whatever the calls)."""
     if extension not in _catalogue_extensions:
         _catalogue_extensions.append(extension)
+_CREDENTIAL_ROW = (
+    select(rows.IssuedCredential.credential_json, rows.IssuedCredential.credential_jwt,
+           rows.IssuedCredential.revoked_at, rows.IssuedCredential.suspended,
+           rows.IssuedCredential.suspended_at, rows.Recipient.indexable, rows.Recipient.erased_at)
+    .join(rows.Recipient, rows.IssuedCredential.recipient_id == rows.Recipient.id)
+    .where(rows.IssuedCredential.id == bindparam("credential_id")))
+"""What `IssuerService.credential` reads (built once: SQLAlchemy then reuses its compiled form)."""
 
 
 class IssuerService:
@@ -429,18 +436,21 @@ class IssuerService:
 
     # -- reading ---------------------------------------------------------------------------------
     def credential(self, credential_id: str) -> IssuedBadge:
-        with self.database.session(read_only=True) as session:
-            # One query: the badge page reads this on every view, recipient included.
-            row = session.get(rows.IssuedCredential, self.normalise_credential_id(credential_id),
-                              options=[joinedload(rows.IssuedCredential.recipient)])
-            if row is None or not row.is_signed:
-                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
-                               f"No badge with id '{credential_id}'.", code="credential.not_found")
-            issued = self._issued(row, created=False)
-            recipient = row.recipient
-            indexable = bool(recipient.indexable) and recipient.erased_at is None
-            status = StatusVersion(row.revoked_at, bool(row.suspended), row.suspended_at)
-            return replace(issued, indexable=indexable, status=status)
+        key = self.normalise_credential_id(credential_id)
+        # One query by primary key, of the columns a badge page shows (it reads this on every
+        # view): plain rows, no ORM session or objects, one statement built once.
+        with self.database.reading() as connection:
+            row = connection.execute(_CREDENTIAL_ROW, {"credential_id": key}).first()
+        if row is None or not (row.credential_json and row.credential_jwt):  # is_signed
+            raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                           f"No badge with id '{credential_id}'.", code="credential.not_found")
+        return IssuedBadge(credential_id=key,
+                           url=model.credential_url(self.settings.base_url, key),
+                           credential_json=row.credential_json,
+                           credential_jwt=row.credential_jwt, created=False,
+                           indexable=bool(row.indexable) and row.erased_at is None,
+                           status=StatusVersion(row.revoked_at, bool(row.suspended),
+                                                row.suspended_at))
 
     @staticmethod
     def normalise_credential_id(value: str) -> str:

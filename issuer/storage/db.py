@@ -38,6 +38,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: How long a SQLite writer waits for another process's transaction before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Connections to a SQLite file kept open at most (the web thread pool runs more handlers).
+SQLITE_POOL_SIZE = 15
 
 # Any constant: serialises `migrate()` calls from several processes on one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
@@ -87,13 +89,17 @@ class Database:
         options: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "postgresql":
             options["pool_pre_ping"] = True
+        elif sqlite_file(url) is not None:  # a file: SQLAlchemy's QueuePool
+            # As many connections as SQLAlchemy's default allows (5 + 10 overflow), all kept:
+            # under concurrent page views the overflow ones were opened (four PRAGMAs, file
+            # modes checked) and closed again on every burst.
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0)
         self.engine: Engine = create_engine(parsed, **options)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
-        )
+        self._read_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -199,6 +205,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, without an ORM session: for the few columns a public
+        page reads on every view (a session and its objects cost more than the query). Like
+        `session(read_only=True)`: never waits for a writer, and its transaction is rolled
+        back when the block ends."""
+        with self._read_engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""

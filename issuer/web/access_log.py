@@ -9,13 +9,21 @@ any handler formats the line.
 `OneTimeTokenFilter` is put on the "uvicorn.access" logger by `create_app` (whatever server
 runs the app) and declared in `log_config()`, the logging configuration `issuer serve` hands
 to uvicorn.
+
+`log_config()` also formats the access line with `AccessFormatter`: uvicorn's line, character
+for character, without copying each record twice (one line per request: a badge page under
+load writes hundreds a second).
 """
 
 from __future__ import annotations
 
 import copy
+import http
 import logging
+from functools import cache
 from typing import Any
+
+from uvicorn.logging import AccessFormatter as UvicornAccessFormatter
 
 from issuer.one_time_links import loggable_path
 
@@ -38,6 +46,36 @@ class OneTimeTokenFilter(logging.Filter):
         return True
 
 
+@cache
+def _status_text(code: int) -> str:
+    """"200 OK", as uvicorn writes it ("599 " for a code with no phrase)."""
+    try:
+        phrase = http.HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    return f"{code} {phrase}"
+
+
+class AccessFormatter(UvicornAccessFormatter):
+    """uvicorn's access formatter, same output, cheaper: the fields are added to one copy of
+    the record's attributes (uvicorn copies the whole record twice) and the status phrases are
+    looked up once. Colours, another format style or an unexpected record: uvicorn's own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        args = record.args
+        style = self._style
+        if (self.use_colors or not isinstance(args, tuple) or len(args) != 5
+                or type(style) is not logging.PercentStyle or getattr(style, "_defaults", None)):
+            return super().formatMessage(record)
+        client_addr, method, full_path, http_version, status_code = args
+        values = dict(record.__dict__)
+        values["levelprefix"] = record.levelname + ":" + " " * (8 - len(record.levelname))
+        values["client_addr"] = client_addr
+        values["request_line"] = f"{method} {full_path} HTTP/{http_version}"
+        values["status_code"] = _status_text(int(status_code))  # type: ignore[call-overload]
+        return style._fmt % values
+
+
 def install() -> None:
     """Put the filter on uvicorn's access logger (once)."""
     logger = logging.getLogger(ACCESS_LOGGER)
@@ -46,10 +84,12 @@ def install() -> None:
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's default logging configuration, with the filter on the access logger."""
+    """uvicorn's default logging configuration, with the filter on the access logger and the
+    cheaper formatter of the same line."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["access"]["()"] = f"{__name__}.{AccessFormatter.__name__}"
     config.setdefault("filters", {})["one_time_tokens"] = {"()": OneTimeTokenFilter}
     config["loggers"].setdefault(ACCESS_LOGGER, {})["filters"] = ["one_time_tokens"]
     return config

@@ -32,6 +32,7 @@ from issuer.web.deps import (
     session_token,
 )
 from issuer.web.locale import request_locale
+from issuer.web.page_cache import PageCache
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     )
     app.state.service = service
     app.state.settings = settings
+    app.state.page_cache = PageCache()  # rendered public pages (issuer.web.page_cache)
     access_log.install()  # the access log names routes, not one-time tokens
     for router in views.api_routers():
         app.include_router(router)

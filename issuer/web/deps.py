@@ -44,6 +44,7 @@ from starlette.routing import BaseRoute, Route
 from issuer.issuance.service import IssuerService
 from issuer.network import mediators
 from issuer.settings import Settings
+from issuer.web.page_cache import PageCache
 from issuer.workspace.account_mail import sign_in_alerts_for
 from issuer.workspace.accounts import Accounts, User, role_allows
 
@@ -207,3 +208,6 @@ def _page_route(route: Route) -> APIRoute:
         raise TypeError(f"{route.endpoint.__module__}.{route.endpoint.__name__}: a page "
                         "handler takes the request and dependencies only")
     return page
+def page_cache_of(request: Request) -> PageCache:
+    cache: PageCache = request.app.state.page_cache
+    return cache

@@ -50,6 +50,13 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     locale = locale or request_locale(request)
     page = environment(locale).get_template(template).render(
         request=request, current_path=request.url.path, **(context or {}))
+    return html_response(request, page, locale=locale, status_code=status_code, headers=headers)
+
+
+def html_response(request: Request, page: str | bytes, *, locale: str, status_code: int = 200,
+                  headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A rendered page as `render` sends it (also a page rendered earlier: `page_cache`): the
+    language cookie when the visitor switched with `?lang=`, Content-Language and Vary."""
     response = HTMLResponse(page, status_code=status_code, headers=headers)
     if requested_switch(request):
         response.set_cookie(LOCALE_COOKIE, locale, max_age=LOCALE_COOKIE_MAX_AGE,

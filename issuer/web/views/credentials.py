@@ -7,8 +7,10 @@ plain words and the result of `issuer.openbadges.verification` for the stored cr
 at this request: the status is read from the database on every view, and a verification is
 reused only while its text, the keys, its status and its validity dates are unchanged
 (`issuer.issuance.own_verification`), so a badge revoked a second ago shows as revoked now
-(VERIFICATION.md R7). The recipient's name appears only when the credential carries it, i.e.
-when they agreed to show it.
+(VERIFICATION.md R7). The page itself, as every visitor reading one language gets it, is
+rendered once a minute and reused while everything it shows is unchanged (`BadgePageInputs`,
+`issuer.web.page_cache`); an answer to one visitor's holder check is never kept. The
+recipient's name appears only when the credential carries it, i.e. when they agreed to show it.
 
 Ids are UUIDs, checked before the database is touched: anything else is the friendly 404 page.
 Handlers are plain functions, so Starlette runs them in its thread pool (database reads,
@@ -34,8 +36,10 @@ from starlette.responses import Response
 
 from issuer.errors import NotFound
 from issuer.i18n import translations
+from issuer.issuance.catalogue import Catalogue
 from issuer.issuance.own_verification import CredentialKind, StatusVersion, verify_own
 from issuer.issuance.service import IssuedBadge, IssuerService
+from issuer.network.endorsement_views import EndorsementView
 from issuer.network.endorsements import endorsements_of_badge
 from issuer.network.skill_badges import aligned_skills
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError, Event
@@ -46,9 +50,10 @@ from issuer.presentation.attestation import data_uri, render_attestation_pdf
 from issuer.presentation.preview import render_preview
 from issuer.presentation.qr import qr_svg
 from issuer.presentation.sharing import ShareLink, linkedin_add_to_profile_url, share_links
-from issuer.web.deps import service_of
+from issuer.web.deps import page_cache_of, service_of
 from issuer.web.locale import babel_locale, request_locale
-from issuer.web.templating import environment, render
+from issuer.web.page_cache import PageInputs
+from issuer.web.templating import environment, html_response, render
 from issuer.web.views.badge_claims import claims_display, form_email
 from issuer.web.views.verifier import (
     FORM_MEDIA_TYPES,
@@ -384,8 +389,79 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
                      status_code: int = 200) -> Response:
     service = service_of(request)
     locale = request_locale(request)
-    facts = badge_facts(service, issued, locale)
     status = live_status(service, issued, locale)
+    headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
+               **_robots(issued)}
+    if holder_email is None and holder_error is None and status.report is not None:
+        return _shared_page(request, service, issued, status, status.report, locale, headers)
+    if holder_error is not None:
+        headers.update(holder_error.headers)
+    # An answer to one visitor's "Is this badge theirs?": rendered for them, never kept.
+    context = _page_context(service, issued, status, locale, endorsable=is_skill_badge(
+        service, issued.credential), holder_email=holder_email, holder_error=holder_error)
+    return render(request, "credential.html", context, locale=locale, headers=headers,
+                  status_code=status_code)
+
+
+@dataclass(frozen=True, eq=False)
+class BadgePageInputs:
+    """Everything the badge page shown to any visitor is made of, besides the language and
+    the address (the cache key, `_shared_page`) and what never changes while the service runs
+    (settings, templates, translations). Compared field by field before a page is reused."""
+
+    credential_json: str                 # the signed badge (facts, claims, share links)
+    indexable: bool                      # robots meta
+    status: StatusVersion | None         # revocation and suspension, with their dates
+    report: VerificationReport           # the verification: the very object the own
+    #                                      verification cache holds, so a new report (status,
+    #                                      keys or validity changed, cache expired) is a new page
+    catalogue: Catalogue                 # badge names, texts, roles, editions (same object
+    #                                      while the catalogue and skill badges are unchanged)
+    endorsements: tuple[EndorsementView, ...]   # the published ones, read on every view
+    minute: datetime                     # "Checked on … at HH:MM": the time shown
+
+    def same_as(self, other: PageInputs) -> bool:
+        return (isinstance(other, BadgePageInputs)
+                and self.report is other.report and self.catalogue is other.catalogue
+                and self.minute == other.minute and self.status == other.status
+                and self.indexable == other.indexable
+                and self.endorsements == other.endorsements
+                and self.credential_json == other.credential_json)
+
+
+def _shared_page(request: Request, service: IssuerService, issued: IssuedBadge,
+                 status: LiveStatus, report: VerificationReport, locale: str,
+                 headers: dict[str, str]) -> Response:
+    """The page every visitor reading this language gets: rendered once per minute while its
+    inputs are unchanged (`issuer.web.page_cache`). The status and the published endorsements
+    are read on every view (a revocation shows at the next view); nothing in it comes from
+    the visitor but the language (no form answer, no session)."""
+    cache = page_cache_of(request)
+    endorsable = is_skill_badge(service, issued.credential)
+    inputs = BadgePageInputs(
+        credential_json=issued.credential_json, indexable=is_indexable(issued),
+        status=issued.status, report=report, catalogue=service.catalogue,
+        endorsements=endorsements_of_badge(service, issued.credential_id) if endorsable else (),
+        minute=status.checked_at.replace(second=0, microsecond=0))
+    key = ("credential", issued.credential_id, locale, request.url.path)
+    body = cache.lookup(key, inputs)
+    if body is None:
+        with cache.rendering(key):
+            body = cache.lookup(key, inputs)
+            if body is None:
+                context = _page_context(service, issued, status, locale, endorsable=endorsable,
+                                        endorsements=inputs.endorsements)
+                body = environment(locale).get_template("credential.html").render(
+                    request=request, current_path=request.url.path, **context).encode("utf-8")
+                cache.store(key, inputs, body)
+    return html_response(request, body, locale=locale, headers=headers)
+
+
+def _page_context(service: IssuerService, issued: IssuedBadge, status: LiveStatus, locale: str,
+                  *, endorsable: bool, endorsements: tuple[EndorsementView, ...] | None = None,
+                  holder_email: str | None = None,
+                  holder_error: VerifierInputError | None = None) -> dict[str, Any]:
+    facts = badge_facts(service, issued, locale)
     gettext = translations(locale).gettext
     status_lines = []
     if status.revoked and status.revoked_at:
@@ -395,12 +471,13 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
         status_lines.append(gettext("Suspended since %(date)s.")
                             % {"date": _moment_text(status.suspended_at, locale)["date"]})
     base_url = service.settings.base_url.rstrip("/")
-    endorsable = is_skill_badge(service, issued.credential)
     display = claims_display(status.report, service.settings.base_url)
     holder: HolderAnswer | None = None
     if holder_email is not None and status.report is not None:
         holder = check_holder(status.report, holder_email)
-    context = {
+    if endorsements is None:
+        endorsements = endorsements_of_badge(service, issued.credential_id) if endorsable else ()
+    return {
         "facts": facts,
         "status": status,
         # What the signature vouches for, and "Is this badge theirs?" (issue #9 items 7, 8).
@@ -424,15 +501,8 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
         "aligned_skills": aligned_skills(service, issued.credential, locale),
         # Peer endorsements (issue #5 item 5): skill badges only, published ones only.
         "endorsable": endorsable,
-        "endorsements": endorsements_of_badge(service, issued.credential_id)
-        if endorsable else (),
+        "endorsements": endorsements,
     }
-    headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
-               **_robots(issued)}
-    if holder_error is not None:
-        headers.update(holder_error.headers)
-    return render(request, "credential.html", context, locale=locale, headers=headers,
-                  status_code=status_code)
 
 
 def credential_json(request: Request) -> Response:
