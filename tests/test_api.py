@@ -265,7 +265,7 @@ def test_openapi_describes_the_verify_endpoint(client: TestClient) -> None:
 
 
 def test_report_matches_its_documented_shape(client: TestClient, issued: IssuedBadge) -> None:
-    from issuer.web.api import VerificationReportOut
+    from issuer.web.api_schemas import VerificationReportOut
 
     report = client.post(VERIFY, json=json.loads(issued.credential_json)).json()
     VerificationReportOut.model_validate(report)

@@ -172,7 +172,7 @@ def test_badge_page_says_what_the_signature_vouches_for(client: TestClient,
 
 def test_api_report_carries_the_claims_in_their_documented_shape(
         client: TestClient, issued: IssuedBadge) -> None:
-    from issuer.web.api import ClaimsOut, VerificationReportOut
+    from issuer.web.api_schemas import ClaimsOut, VerificationReportOut
 
     report = client.post("/api/v1/verify", json=json.loads(issued.credential_json)).json()
     VerificationReportOut.model_validate(report)

@@ -23,7 +23,7 @@ from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from issuer.storage.presentation_models import PresentationRequestRow
 from issuer.wallet.presentation_requests import PresentationRequests, challenge_for
-from issuer.web.api import PresentationReportOut
+from issuer.web.api_schemas import PresentationReportOut
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
 from tests.plugins.factory import IssuerHomes
