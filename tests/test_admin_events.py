@@ -169,12 +169,85 @@ def test_a_list_with_errors_shows_every_bad_line_in_french_and_stores_nothing(
     preview = upload(client, EVENT, data)
     assert preview.status_code == 422
     page = text_of(preview.text)
-    assert "Rien n'a été enregistré" in page
+    assert "Lignes avec un problème : 3" in page
+    assert "Rien n'est encore enregistré" in page
     assert "Ligne 3 : adresse e-mail invalide « bruno-at-example.org »" in page
     assert "Ligne 4 : doublon de la ligne 2 (alice@example.org)" in page
     assert "Ligne 5 : rôle inconnu « boulanger »" in page
-    assert 'action="' + EVENT + '/presences/confirmer"' not in preview.text
     assert "Personne n'est encore sur la liste." in text_of(client.get(EVENT).text)
+
+
+def test_a_list_of_bad_lines_only_offers_nothing_to_record(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    preview = upload(client, EVENT, b"nom;courriel\nBruno;bruno-at-example.org\n")
+    assert preview.status_code == 422
+    assert "Rien n'a été enregistré" in text_of(preview.text)
+    assert 'action="' + EVENT + '/presences/confirmer"' not in preview.text
+
+
+def test_the_good_lines_are_recorded_now_and_the_bad_ones_listed_again(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    data = ("nom;courriel;rôle\n"
+            "Alice;alice@example.org;\n"
+            "Bruno;bruno-at-example.org;\n"
+            "ALICE ; Alice@Example.org;\n"
+            "Chloé;chloe@example.org;boulanger\n"
+            "Driss;driss@example.org;intervenant\n").encode()
+    preview = upload(client, EVENT, data)
+    page = text_of(preview.text)
+    assert "Lignes correctes, prêtes à enregistrer : 2" in page
+    assert ("Ligne 4 : même personne que la ligne 2 (seules les majuscules ou les espaces "
+            "diffèrent) : fusionnée avec elle") in page
+    assert "Enregistrer maintenant les 2 lignes correctes, corriger les autres plus tard" in page
+    recorded = confirm(client, preview.text)
+    assert recorded.status_code == 200
+    after = text_of(recorded.text)
+    assert "Personnes ajoutées à la liste : 2." in after
+    assert "Ligne 3 : adresse e-mail invalide « bruno-at-example.org »" in after
+    assert "Ligne 5 : rôle inconnu « boulanger »" in after
+    assert "Ligne 4" not in after  # a merged line is not a line to correct
+    event_page = client.get(EVENT).text
+    assert "alice@example.org" in event_page and "driss@example.org" in event_page
+    assert "bruno" not in event_page
+    # "issue the good ones now": the event's own button issues the two recorded people
+    issued = issue(client, EVENT)
+    assert "Badges délivrés maintenant : 2." in text_of(client.get(issued.headers["location"]).text)
+    assert len(stored_credentials(service)) == 2
+    # the corrected lines sent later add only them
+    fixed = upload(client, EVENT, ("nom;courriel;rôle\nAlice;alice@example.org;\n"
+                                   "Bruno;bruno@example.org;\n"
+                                   "Chloé;chloe@example.org;\n").encode())
+    assert fixed.status_code == 200
+    assert confirm(client, fixed.text).status_code == 303
+    assert "Badges délivrés maintenant : 2." in text_of(
+        client.get(issue(client, EVENT).headers["location"]).text)
+
+
+def test_a_forged_list_of_lines_to_correct_is_ignored(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    sent = client.post(f"{EVENT}/presences/confirmer", data={
+        "liste_verifiee": "nom;courriel\nAwa;awa@example.org\n", "a_corriger": "{not json"})
+    assert sent.status_code == 303
+
+
+@pytest.mark.parametrize("name", ["presences.csv", "presences.txt"])
+def test_a_carriage_return_alone_in_a_cell_is_a_line_error_not_a_500(
+        admin: tuple[TestClient, IssuerService], name: str) -> None:
+    client, _service = admin
+    preview = upload(client, EVENT, b"nom;courriel\nMarie Dupont;marie@example.org\n"
+                                    b"Jean\rPetit;jean@example.org\n", name=name)
+    assert preview.status_code == 422
+    page = text_of(preview.text)
+    assert ("Ligne 3 : retour chariot (CR) seul dans une cellule sans guillemets : supprimez ce "
+            "retour à la ligne ou mettez la cellule entre guillemets") in page
+    assert "Marie Dupont" in page
+    english = client.post(f"{EVENT}/presences/apercu?lang=en", files={
+        "liste": (name, b"nom;courriel\nJean\rPetit;jean@example.org\n", "text/csv")})
+    assert english.status_code == 422
+    assert "Line 2: carriage return (CR) alone in a cell without quotes" in text_of(english.text)
 
 
 def test_a_spreadsheet_goes_through_the_same_form(admin: tuple[TestClient, IssuerService]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -39,7 +40,7 @@ from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
 from issuer.workspace import claims, events
-from issuer.workspace.attendance import MAX_BYTES
+from issuer.workspace.attendance import MAX_BYTES, MAX_ROWS, LineProblem
 from issuer.workspace.events import AttendanceRefused, EventNotFound, EventView
 
 UPLOAD_ACCEPT = (".csv,.xlsx,text/csv,"
@@ -139,6 +140,7 @@ def attendance_preview(request: Request, user: Coordinator) -> Response:
     return render_admin(request, "attendance_preview.html", {
         "event": event, "preview": preview, "file_name": upload.filename,
         "checked_list": _checked_list(preview.attendees),
+        "left_out": _left_out_field(preview.problems),
         "role_names": {role.slug: role.name.get(locale)
                        for role in events.event_roles(service, event)},
         "problem": lambda item: item.message_en if locale == "en" else item.message_fr,
@@ -146,12 +148,24 @@ def attendance_preview(request: Request, user: Coordinator) -> Response:
 
 
 def attendance_confirm(request: Request, user: Coordinator) -> Response:
+    """Record the checked lines. When the list had bad lines and the coordinator chose to record
+    the good ones now, the page that answers lists the bad ones again, to be corrected."""
     service = service_of(request)
     event = _event(request)
-    text = form_text(form_fields(request), "liste_verifiee", limit=MAX_BYTES)
+    form = form_fields(request)
+    text = form_text(form, "liste_verifiee", limit=MAX_BYTES)
+    left_out = _left_out_lines(form_text(form, "a_corriger", limit=MAX_BYTES))
     try:
         added = events.confirm_attendance_upload(service, event, text, actor=user.email,
                                                  origin=client_origin(request))
+        if left_out:
+            locale = request_locale(request)
+            return render_admin(request, "attendance_preview.html", {
+                "event": event, "file_name": None, "recorded": added,
+                "preview": events.AttendancePreview(attendees=[], already_recorded=[],
+                                                    problems=left_out),
+                "problem": lambda item: item.message_en if locale == "en" else item.message_fr,
+            }, user=user)
     except AttendanceRefused as refused:
         locale = request_locale(request)
         return render_admin(request, "attendance_preview.html", {
@@ -405,6 +419,29 @@ def _checked_list(attendees: list[events.AttendeeLine]) -> str:
         writer.writerow([attendee.name, attendee.email, attendee.role.slug,
                          "oui" if attendee.show_name else "non"])
     return buffer.getvalue()
+
+
+def _left_out_field(problems: list[LineProblem]) -> str:
+    """The lines left out of a partly good list, carried by the confirm form so the page after
+    recording can list them again (the server keeps nothing between the two steps)."""
+    return json.dumps([[p.line, p.message_fr, p.message_en] for p in problems],
+                      ensure_ascii=False)
+
+
+def _left_out_lines(value: str) -> list[LineProblem]:
+    """Read back `_left_out_field`; anything else is ignored (it is only shown back to the
+    coordinator who sent it, escaped)."""
+    try:
+        items = json.loads(value) if value else []
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [LineProblem(line, fr[:500], en[:500]) for item in items[:MAX_ROWS]
+            if isinstance(item, list) and len(item) == 3
+            and isinstance(line := item[0], int) and not isinstance(line, bool)
+            and 0 < line <= MAX_ROWS + 1
+            and isinstance(fr := item[1], str) and isinstance(en := item[2], str)]
 
 
 def _deliver_emails(service: IssuerService, actor: str) -> None:
