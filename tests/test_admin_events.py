@@ -419,3 +419,106 @@ def test_the_single_issuance_form_explains_a_missing_edition(
     assert "Choisissez l'édition de l'événement." in text_of(refused.text)
     assert stored_credentials(service) == []
     assert client.get("/admin/badges/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+# -- claims on the coordinator's side (issue 13 item 9) ---------------------------------------------
+
+def open_requests(client: TestClient) -> str:
+    """Open the window; returns the claim page's path."""
+    client.post(f"{EVENT}/reclamation/ouvrir", data={"hours": "1"})
+    return re.search(r'<code class="claim-url">https://badges\.example\.org([^<]+)</code>',
+                     client.get(EVENT).text).group(1)  # type: ignore[union-attr]
+
+
+def test_nothing_ticked_says_so_and_changes_nothing(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    path = open_requests(client)
+    client.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    for decision in ("approuver", "refuser"):
+        sent = client.post(f"{EVENT}/demandes", data={"decision": decision})
+        assert sent.status_code == 400
+        assert "Aucune demande n'est cochée" in text_of(sent.text)
+    assert stored_credentials(service) == []
+    assert len(re.findall(r'name="demande" value="(\d+)"', client.get(EVENT).text)) == 1
+    english = client.post(f"{EVENT}/demandes?lang=en", data={"decision": "approuver"})
+    assert "No request is ticked" in text_of(english.text)
+
+
+def test_all_the_requests_is_a_real_checkbox_that_works_without_script(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    path = open_requests(client)
+    for n in range(3):
+        client.post(path, data={"name": f"Personne {n}", "email": f"p{n}@example.org"})
+    page = client.get(EVENT).text
+    assert 'type="checkbox" id="demandes-toutes" name="toutes" value="1"' in page
+    assert "Toutes les demandes (3)" in text_of(page)
+    decide = form_to(page, "/demandes")
+    # a request arriving after the page was shown is not approved with "all"
+    client.post(path, data={"name": "Tardive", "email": "late@example.org"})
+    approved = client.post(decide["action"], data={**decide["fields"], "toutes": "1",
+                                                   "decision": "approuver"})
+    assert approved.status_code == 303
+    assert "Badges délivrés maintenant : 3." in text_of(client.get(approved.headers["location"]).text)
+    assert len(stored_credentials(service)) == 3
+    left = client.get(EVENT).text
+    assert "late@example.org" in left and "Demandes en attente d'approbation : 1" in text_of(left)
+
+
+def test_a_request_from_a_holder_is_flagged_and_the_claim_page_says_what_happens(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    form = form_to(client.get(EVENT).text, "/presences/ajouter")
+    client.post(form["action"], data={"name": "Awa", "email": "awa@example.org",
+                                      "role": "participant"})
+    issue(client, EVENT)
+    path = open_requests(client)
+    attendee = TestClient(client.app, base_url="https://badges.example.org", follow_redirects=False)
+    sent = attendee.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    done = text_of(attendee.get(sent.headers["location"]).text)
+    assert "Si cette adresse e-mail a déjà reçu le badge de cet événement, il n'est pas délivré "\
+           "deux fois" in done
+    # the same words for someone who does not hold it: the page reveals nothing about others
+    other = attendee.post(path, data={"name": "Bruno", "email": "bruno@example.org"})
+    assert text_of(attendee.get(other.headers["location"]).text) == done
+    page = client.get(EVENT).text
+    flagged = re.findall(r'<li class="already-holds">.*?</li>', page, flags=re.S)
+    assert len(flagged) == 1 and "awa@example.org" in flagged[0]
+    assert "A déjà ce badge : l'approbation ne délivre rien de nouveau." in text_of(flagged[0])
+
+
+def test_waiting_requests_come_before_everything_else_on_the_event_page(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    path = open_requests(client)
+    client.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    page = client.get(EVENT).text
+    assert page.index('id="demandes-en-attente"') < page.index('id="delivrer"')
+    assert page.index('id="demandes-en-attente"') < page.index('id="presences"')
+    assert '<script src="/static/select-all.js" defer></script>' in page
+    assert client.get("/static/select-all.js").status_code == 200
+
+
+def test_the_projection_page_is_a_page_of_its_own_with_the_short_code(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    from issuer.workspace import claims
+
+    client, _service = admin
+    path = open_requests(client)
+    screen = client.get(f"{EVENT}/ecran")
+    assert screen.status_code == 200
+    assert 'class="admin-nav"' not in screen.text and 'class="main-nav"' not in screen.text
+    code = claims.short_code(path.rsplit("/", 1)[-1])
+    assert f'{code[:3]}&#8239;{code[3:]}' in screen.text
+    assert "Ou tapez ce code sur https://badges.example.org/reclamer" in text_of(screen.text)
+    assert "Ouvert jusqu'à" in text_of(screen.text)
+    # the short code typed on a phone leads to the claim page
+    attendee = TestClient(client.app, base_url="https://badges.example.org", follow_redirects=False)
+    assert attendee.get("/reclamer").status_code == 200
+    found = attendee.get("/reclamer", params={"code": f"{code[:3].lower()} {code[3:]}"})
+    assert found.status_code == 303 and found.headers["location"] == path
+    wrong = attendee.get("/reclamer", params={"code": "ZZZ-ZZZ" if code != "ZZZZZZ" else "YYY"})
+    assert wrong.status_code == 404
+    assert "Ce code ne correspond à aucune demande de badge ouverte" in text_of(wrong.text)
+    assert attendee.get("/reclamer", params={"code": "\x00" * 5000}).status_code == 404
