@@ -175,8 +175,8 @@ def test_a_line_repeated_with_other_capitals_is_merged_with_a_note(
     assert [(row.line, row.name, row.email) for row in attendance.rows] == [
         (2, "Marie Dupont", "marie@example.org"), (4, "Luc Blanc", "luc@example.org")]
     assert [(note.line, note.message_fr) for note in attendance.notes] == [
-        (3, "même personne que la ligne 2 (seules les majuscules ou les espaces diffèrent) : "
-            "fusionnée avec elle")]
+        (3, ("même personne que la ligne 2 (seules les majuscules ou les espaces diffèrent) : "
+             "fusionnée avec elle"))]
     assert attendance.notes[0].message_en == (
         "same person as line 2 (only capitals or spaces differ): merged into it")
 

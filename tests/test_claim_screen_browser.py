@@ -7,7 +7,6 @@ scrolls; axe-core clean, in French and in English. Also the short-code page on a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,7 +37,7 @@ def coordinator(live_server: LiveServer) -> Account:
 
 
 @pytest.fixture(scope="module")
-def claim_path(browser: Any, live_server: LiveServer, coordinator: Account) -> Iterator[str]:
+def claim_path(browser: Any, live_server: LiveServer, coordinator: Account) -> str:
     """Open the edition's request window once, through the event page."""
     context = new_context(browser, {"width": 1280, "height": 800})
     try:
@@ -49,7 +48,7 @@ def claim_path(browser: Any, live_server: LiveServer, coordinator: Account) -> I
         url = page.locator("code.claim-url").first.inner_text()
     finally:
         context.close()
-    yield url.removeprefix(live_server.base_url)
+    return url.removeprefix(live_server.base_url)
 
 
 def sign_in(context: Any, server: LiveServer, account: Account, lang: str) -> Any:
