@@ -162,6 +162,7 @@ def attendance_confirm(request: Request, user: Coordinator) -> Response:
             locale = request_locale(request)
             return render_admin(request, "attendance_preview.html", {
                 "event": event, "file_name": None, "recorded": added,
+                "has_badge": events.event_badge(service, event) is not None,
                 "preview": events.AttendancePreview(attendees=[], already_recorded=[],
                                                     problems=left_out),
                 "problem": lambda item: item.message_en if locale == "en" else item.message_fr,
