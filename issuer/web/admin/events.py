@@ -474,7 +474,7 @@ def _left_out_lines(value: str) -> list[LineProblem]:
     return [LineProblem(line, fr[:500], en[:500]) for item in items[:MAX_ROWS]
             if isinstance(item, list) and len(item) == 3
             and isinstance(line := item[0], int) and not isinstance(line, bool)
-            and 0 < line <= MAX_ROWS + 1
+            and 0 < line < 1_000_000_000
             and isinstance(fr := item[1], str) and isinstance(en := item[2], str)]
 
 
