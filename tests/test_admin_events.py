@@ -169,12 +169,86 @@ def test_a_list_with_errors_shows_every_bad_line_in_french_and_stores_nothing(
     preview = upload(client, EVENT, data)
     assert preview.status_code == 422
     page = text_of(preview.text)
-    assert "Rien n'a été enregistré" in page
+    assert "Lignes avec un problème : 3" in page
+    assert "Rien n'est encore enregistré" in page
     assert "Ligne 3 : adresse e-mail invalide « bruno-at-example.org »" in page
     assert "Ligne 4 : doublon de la ligne 2 (alice@example.org)" in page
     assert "Ligne 5 : rôle inconnu « boulanger »" in page
-    assert 'action="' + EVENT + '/presences/confirmer"' not in preview.text
     assert "Personne n'est encore sur la liste." in text_of(client.get(EVENT).text)
+
+
+def test_a_list_of_bad_lines_only_offers_nothing_to_record(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    preview = upload(client, EVENT, b"nom;courriel\nBruno;bruno-at-example.org\n")
+    assert preview.status_code == 422
+    assert "Rien n'a été enregistré" in text_of(preview.text)
+    assert 'action="' + EVENT + '/presences/confirmer"' not in preview.text
+
+
+def test_the_good_lines_are_recorded_now_and_the_bad_ones_listed_again(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    data = ("nom;courriel;rôle\n"
+            "Alice;alice@example.org;\n"
+            "Bruno;bruno-at-example.org;\n"
+            "ALICE ; Alice@Example.org;\n"
+            "Chloé;chloe@example.org;boulanger\n"
+            "Driss;driss@example.org;intervenant\n").encode()
+    preview = upload(client, EVENT, data)
+    page = text_of(preview.text)
+    assert "Lignes correctes, prêtes à enregistrer : 2" in page
+    assert ("Ligne 4 : même personne que la ligne 2 (seules les majuscules ou les espaces "
+            "diffèrent) : fusionnée avec elle") in page
+    assert "Enregistrer maintenant les 2 lignes correctes, corriger les autres plus tard" in page
+    recorded = confirm(client, preview.text)
+    assert recorded.status_code == 200
+    after = text_of(recorded.text)
+    assert "Personnes ajoutées à la liste : 2." in after
+    assert "Ligne 3 : adresse e-mail invalide « bruno-at-example.org »" in after
+    assert "Ligne 5 : rôle inconnu « boulanger »" in after
+    assert "Ligne 4" not in after  # a merged line is not a line to correct
+    event_page = client.get(EVENT).text
+    assert "alice@example.org" in event_page and "driss@example.org" in event_page
+    assert "bruno" not in event_page
+    # "issue the good ones now": the button on that page issues the two recorded people
+    now = form_to(recorded.text, "/delivrer")
+    issued = client.post(now["action"], data=now["fields"])
+    assert "Badges délivrés maintenant : 2." in text_of(client.get(issued.headers["location"]).text)
+    assert len(stored_credentials(service)) == 2
+    # the corrected lines sent later add only them
+    fixed = upload(client, EVENT, ("nom;courriel;rôle\nAlice;alice@example.org;\n"
+                                   "Bruno;bruno@example.org;\n"
+                                   "Chloé;chloe@example.org;\n").encode())
+    assert fixed.status_code == 200
+    assert confirm(client, fixed.text).status_code == 303
+    assert "Badges délivrés maintenant : 2." in text_of(
+        client.get(issue(client, EVENT).headers["location"]).text)
+
+
+def test_a_forged_list_of_lines_to_correct_is_ignored(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    sent = client.post(f"{EVENT}/presences/confirmer", data={
+        "liste_verifiee": "nom;courriel\nAwa;awa@example.org\n", "a_corriger": "{not json"})
+    assert sent.status_code == 303
+
+
+@pytest.mark.parametrize("name", ["presences.csv", "presences.txt"])
+def test_a_carriage_return_alone_in_a_cell_is_a_line_error_not_a_500(
+        admin: tuple[TestClient, IssuerService], name: str) -> None:
+    client, _service = admin
+    preview = upload(client, EVENT, b"nom;courriel\nMarie Dupont;marie@example.org\n"
+                                    b"Jean\rPetit;jean@example.org\n", name=name)
+    assert preview.status_code == 422
+    page = text_of(preview.text)
+    assert ("Ligne 3 : retour chariot (CR) seul dans une cellule sans guillemets : supprimez ce "
+            "retour à la ligne ou mettez la cellule entre guillemets") in page
+    assert "Marie Dupont" in page
+    english = client.post(f"{EVENT}/presences/apercu?lang=en", files={
+        "liste": (name, b"nom;courriel\nJean\rPetit;jean@example.org\n", "text/csv")})
+    assert english.status_code == 422
+    assert "Line 2: carriage return (CR) alone in a cell without quotes" in text_of(english.text)
 
 
 def test_a_spreadsheet_goes_through_the_same_form(admin: tuple[TestClient, IssuerService]) -> None:
@@ -346,3 +420,106 @@ def test_the_single_issuance_form_explains_a_missing_edition(
     assert "Choisissez l'édition de l'événement." in text_of(refused.text)
     assert stored_credentials(service) == []
     assert client.get("/admin/badges/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+# -- claims on the coordinator's side (issue 13 item 9) ---------------------------------------------
+
+def open_requests(client: TestClient) -> str:
+    """Open the window; returns the claim page's path."""
+    client.post(f"{EVENT}/reclamation/ouvrir", data={"hours": "1"})
+    return re.search(r'<code class="claim-url">https://badges\.example\.org([^<]+)</code>',
+                     client.get(EVENT).text).group(1)  # type: ignore[union-attr]
+
+
+def test_nothing_ticked_says_so_and_changes_nothing(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    path = open_requests(client)
+    client.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    for decision in ("approuver", "refuser"):
+        sent = client.post(f"{EVENT}/demandes", data={"decision": decision})
+        assert sent.status_code == 400
+        assert "Aucune demande n'est cochée" in text_of(sent.text)
+    assert stored_credentials(service) == []
+    assert len(re.findall(r'name="demande" value="(\d+)"', client.get(EVENT).text)) == 1
+    english = client.post(f"{EVENT}/demandes?lang=en", data={"decision": "approuver"})
+    assert "No request is ticked" in text_of(english.text)
+
+
+def test_all_the_requests_is_a_real_checkbox_that_works_without_script(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, service = admin
+    path = open_requests(client)
+    for n in range(3):
+        client.post(path, data={"name": f"Personne {n}", "email": f"p{n}@example.org"})
+    page = client.get(EVENT).text
+    assert 'type="checkbox" id="demandes-toutes" name="toutes" value="1"' in page
+    assert "Toutes les demandes (3)" in text_of(page)
+    decide = form_to(page, "/demandes")
+    # a request arriving after the page was shown is not approved with "all"
+    client.post(path, data={"name": "Tardive", "email": "late@example.org"})
+    approved = client.post(decide["action"], data={**decide["fields"], "toutes": "1",
+                                                   "decision": "approuver"})
+    assert approved.status_code == 303
+    assert "Badges délivrés maintenant : 3." in text_of(client.get(approved.headers["location"]).text)
+    assert len(stored_credentials(service)) == 3
+    left = client.get(EVENT).text
+    assert "late@example.org" in left and "Demandes en attente d'approbation : 1" in text_of(left)
+
+
+def test_a_request_from_a_holder_is_flagged_and_the_claim_page_says_what_happens(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    form = form_to(client.get(EVENT).text, "/presences/ajouter")
+    client.post(form["action"], data={"name": "Awa", "email": "awa@example.org",
+                                      "role": "participant"})
+    issue(client, EVENT)
+    path = open_requests(client)
+    attendee = TestClient(client.app, base_url="https://badges.example.org", follow_redirects=False)
+    sent = attendee.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    done = text_of(attendee.get(sent.headers["location"]).text)
+    assert ("Si cette adresse e-mail a déjà reçu le badge de cet événement, il n'est pas délivré "
+            "deux fois") in done
+    # the same words for someone who does not hold it: the page reveals nothing about others
+    other = attendee.post(path, data={"name": "Bruno", "email": "bruno@example.org"})
+    assert text_of(attendee.get(other.headers["location"]).text) == done
+    page = client.get(EVENT).text
+    flagged = re.findall(r'<li class="already-holds">.*?</li>', page, flags=re.DOTALL)
+    assert len(flagged) == 1 and "awa@example.org" in flagged[0]
+    assert "A déjà ce badge : l'approbation ne délivre rien de nouveau." in text_of(flagged[0])
+
+
+def test_waiting_requests_come_before_everything_else_on_the_event_page(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    client, _service = admin
+    path = open_requests(client)
+    client.post(path, data={"name": "Awa", "email": "awa@example.org"})
+    page = client.get(EVENT).text
+    assert page.index('id="demandes-en-attente"') < page.index('id="delivrer"')
+    assert page.index('id="demandes-en-attente"') < page.index('id="presences"')
+    assert '<script src="/static/select-all.js" defer></script>' in page
+    assert client.get("/static/select-all.js").status_code == 200
+
+
+def test_the_projection_page_is_a_page_of_its_own_with_the_short_code(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    from issuer.workspace import claims
+
+    client, _service = admin
+    path = open_requests(client)
+    screen = client.get(f"{EVENT}/ecran")
+    assert screen.status_code == 200
+    assert 'class="admin-nav"' not in screen.text and 'class="main-nav"' not in screen.text
+    code = claims.short_code(path.rsplit("/", 1)[-1])
+    assert f'{code[:3]}&#8239;{code[3:]}' in screen.text
+    assert "Ou tapez ce code sur https://badges.example.org/reclamer" in text_of(screen.text)
+    assert "Ouvert jusqu'à" in text_of(screen.text)
+    # the short code typed on a phone leads to the claim page
+    attendee = TestClient(client.app, base_url="https://badges.example.org", follow_redirects=False)
+    assert attendee.get("/reclamer").status_code == 200
+    found = attendee.get("/reclamer", params={"code": f"{code[:3].lower()} {code[3:]}"})
+    assert found.status_code == 303 and found.headers["location"] == path
+    wrong = attendee.get("/reclamer", params={"code": "ZZZ-ZZZ" if code != "ZZZZZZ" else "YYY"})
+    assert wrong.status_code == 404
+    assert "Ce code ne correspond à aucune demande de badge ouverte" in text_of(wrong.text)
+    assert attendee.get("/reclamer", params={"code": "\x00" * 5000}).status_code == 404

@@ -159,7 +159,61 @@ def test_every_problem_has_an_english_message_too(breakfast: BadgeDefinition) ->
 def test_duplicate_emails_are_found_whatever_their_case_and_spaces(
         breakfast: BadgeDefinition) -> None:
     attendance = read_attendance("name,email\nA,a@example.org\nB, A@EXAMPLE.ORG \n", breakfast)
-    assert problems_by_line(attendance) == {3: "doublon de la ligne 2 (a@example.org)"}
+    assert problems_by_line(attendance) == {3: "doublon de la ligne 2 (a@example.org) avec un autre "
+                                               "nom ou un autre rôle : gardez une seule ligne"}
+    assert [row.line for row in attendance.rows] == [2]
+
+
+def test_a_line_repeated_with_other_capitals_is_merged_with_a_note(
+        breakfast: BadgeDefinition) -> None:
+    attendance = read_attendance(
+        "nom;courriel;rôle\n"
+        "Marie Dupont;marie@example.org;participante\n"
+        "MARIE  dupont ; Marie@Example.ORG;Participante\n"
+        "Luc Blanc;luc@example.org;\n", breakfast)
+    assert attendance.ok  # a merge is not a problem
+    assert [(row.line, row.name, row.email) for row in attendance.rows] == [
+        (2, "Marie Dupont", "marie@example.org"), (4, "Luc Blanc", "luc@example.org")]
+    assert [(note.line, note.message_fr) for note in attendance.notes] == [
+        (3, ("même personne que la ligne 2 (seules les majuscules ou les espaces diffèrent) : "
+             "fusionnée avec elle"))]
+    assert attendance.notes[0].message_en == (
+        "same person as line 2 (only capitals or spaces differ): merged into it")
+
+
+def test_the_same_address_in_another_role_is_not_merged(breakfast: BadgeDefinition) -> None:
+    attendance = read_attendance("nom;courriel;rôle\nAna;ana@example.org;participante\n"
+                                 "ana;ANA@example.org;intervenante\n", breakfast)
+    assert not attendance.notes
+    assert sorted(problems_by_line(attendance)) == [3]
+
+
+# -- a carriage return alone (issue 13 item 8) -------------------------------------------------------
+def test_a_carriage_return_alone_in_an_unquoted_cell_is_a_line_error(
+        breakfast: BadgeDefinition) -> None:
+    # What some spreadsheets export for a cell with a line break; the csv module raised
+    # csv.Error here, a traceback in the CLI and a 500 on the upload page.
+    attendance = read_bytes(b"nom;courriel\nMarie Dupont;marie@example.org\n"
+                            b"Jean\rPetit;jean@example.org\nLuc Blanc;luc@example.org\n", breakfast)
+    assert [row.line for row in attendance.rows] == [2, 4]
+    assert [problem.line for problem in attendance.problems] == [3]
+    problem = attendance.problems[0]
+    assert problem.message_fr.startswith("retour chariot (CR) seul dans une cellule sans guillemets")
+    assert problem.message_en.startswith("carriage return (CR) alone in a cell without quotes")
+
+
+def test_a_carriage_return_inside_quotes_stays_in_the_cell(breakfast: BadgeDefinition) -> None:
+    attendance = read_attendance('nom;courriel\n"Jean\rPetit";jean@example.org\n', breakfast)
+    assert attendance.ok
+    assert [row.name for row in attendance.rows] == ["Jean Petit"]
+
+
+def test_a_file_whose_lines_end_with_a_carriage_return_alone_is_read(
+        breakfast: BadgeDefinition) -> None:
+    attendance = read_attendance("nom;courriel\rMarie;marie@example.org\rLuc;luc@example.org\r",
+                                 breakfast)
+    assert attendance.ok
+    assert [(row.line, row.name) for row in attendance.rows] == [(2, "Marie"), (3, "Luc")]
 
 
 def test_a_ragged_semicolon_list_still_gets_per_line_messages(breakfast: BadgeDefinition) -> None:

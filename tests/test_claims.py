@@ -258,3 +258,59 @@ def test_a_window_opened_in_city_time_keeps_its_address(service: IssuerService) 
                                      closes_at=local + timedelta(hours=1), actor=ACTOR)
     assert claims.current_claim_url(service, edition(service)) == claims.claim_url(service, token)
     assert claims.submit_claim(service, token, name="Awa", email="awa@example.org").created
+
+
+# -- issue 13 item 9: holders flagged, the short code -------------------------------------------
+
+def test_a_request_from_someone_who_already_holds_the_badge_is_flagged(
+        service: IssuerService) -> None:
+    event = edition(service)
+    events.add_attendee(service, event, name="Awa", email="awa@example.org", role=None,
+                        show_name=False, actor=ACTOR)
+    events.issue_for_event(service, events.get_event(service, BREAKFAST, 10), actor=ACTOR)
+    token = open_window(service)
+    claims.submit_claim(service, token, name="Awa", email="AWA@example.org")
+    claims.submit_claim(service, token, name="Bruno", email="bruno@example.org")
+    flags = {claim.email: claim.already_holds
+             for claim in claims.pending_claims(service, edition(service))}
+    assert flags == {"awa@example.org": True, "bruno@example.org": False}
+
+
+def test_a_badge_issued_outside_the_attendance_list_counts_and_a_revoked_one_does_not(
+        service: IssuerService) -> None:
+    from issuer.issuance.service import IssueRequest
+
+    issued = service.issue(IssueRequest(badge_slug=BREAKFAST, email="cli@example.org",
+                                        name="Par la commande", event_number=10))
+    service.issue(IssueRequest(badge_slug=BREAKFAST, email="other@example.org",
+                               name="Autre édition", event_number=9))
+    token = open_window(service)
+    for email in ("cli@example.org", "other@example.org"):
+        claims.submit_claim(service, token, name="X", email=email)
+    flags = {c.email: c.already_holds for c in claims.pending_claims(service, edition(service))}
+    assert flags == {"cli@example.org": True, "other@example.org": False}
+    service.revoke(issued.credential_id, reason="test")
+    flags = {c.email: c.already_holds for c in claims.pending_claims(service, edition(service))}
+    assert flags["cli@example.org"] is False
+
+
+def test_the_short_code_finds_the_open_window_whatever_the_typing(service: IssuerService) -> None:
+    token = open_window(service)
+    code = claims.short_code(token)
+    assert len(code) == 6 and set(code) <= set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+    for typed in (code, code.lower(), f"{code[:3]} {code[3:]}", f" {code[:3]}-{code[3:]} "):
+        assert claims.token_for_short_code(service, typed) == token
+    assert claims.token_for_short_code(service, "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY") is None
+    assert claims.token_for_short_code(service, "") is None
+    assert claims.token_for_short_code(service, "0" * 6) is None  # not in the alphabet
+    assert claims.token_for_short_code(service, "A" * 500) is None
+
+
+def test_the_short_code_stops_working_with_its_window(service: IssuerService) -> None:
+    token = open_window(service)
+    code = claims.short_code(token)
+    assert claims.token_for_short_code(service, code, now=NOW + timedelta(hours=4)) is None
+    claims.close_claim_window(service, edition(service), actor=ACTOR)
+    assert claims.token_for_short_code(service, code) is None
+    renewed = open_window(service, starts=timedelta(minutes=1))
+    assert claims.short_code(renewed) != code

@@ -308,6 +308,60 @@ def test_issue_batch_with_errors_lists_every_bad_line_and_issues_nothing(
     assert "1 délivrés, 0 déjà délivrés" in again.stdout
 
 
+def partly_bad_list(path: Path, tag: str) -> Path:
+    path.write_bytes(
+        b"nom;courriel\n"
+        + f"Marie Dupont;marie.{tag}@example.org\n".encode()            # 2: fine
+        + f"Jean\rPetit;jean.{tag}@example.org\n".encode()              # 3: CR alone in a cell
+        + f"Paul Roger;paul.{tag}@example\n".encode()                    # 4: bad address
+        + f"MARIE DUPONT;Marie.{tag}@Example.org\n".encode()             # 5: merged with 2
+        + f"Luc Blanc;luc.{tag}@example.org\n".encode())                 # 6: fine
+    return path
+
+
+def test_issue_batch_reports_a_carriage_return_alone_as_a_line_error_not_a_traceback(
+        issuer: Issuer, tmp_path: Path, out: Path) -> None:
+    attendance = partly_bad_list(tmp_path / "cr.csv", "cr")
+    result = issuer("issue-batch", "--badge", BREAKFAST, "--event", "6", attendance, "--out", out)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "ligne 3 : retour chariot (CR) seul dans une cellule sans guillemets" in result.stderr
+    assert "ligne 4 : adresse e-mail invalide" in result.stderr
+    assert "ligne 5 : même personne que la ligne 2" in result.stderr
+    assert "aucun badge n'a été délivré" in result.stderr
+    assert "--issue-valid-lines" in result.stderr  # the way out is named
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_issue_batch_issues_the_valid_lines_only_when_asked(issuer: Issuer, tmp_path: Path,
+                                                            out: Path) -> None:
+    attendance = partly_bad_list(tmp_path / "partielle.csv", "partial")
+    result = issuer.ok("issue-batch", "--badge", BREAKFAST, "--event", "6", attendance,
+                       "--out", out, "--issue-valid-lines")
+    assert "2 délivrés, 0 déjà délivrés" in result.stdout
+    assert "ligne 3 : retour chariot (CR)" in result.stderr
+    assert "ligne 4 : adresse e-mail invalide" in result.stderr
+    assert len(list(out.glob("*.json"))) == 2
+    # the corrected lines, sent later with the good ones again, issue only what was missing
+    fixed = tmp_path / "corrigée.csv"
+    fixed.write_text("nom;courriel\nMarie Dupont;marie.partial@example.org\n"
+                     "Jean Petit;jean.partial@example.org\nPaul Roger;paul.partial@example.org\n"
+                     "Luc Blanc;luc.partial@example.org\n", "utf-8")
+    again = issuer.ok("issue-batch", "--badge", BREAKFAST, "--event", "6", fixed, "--out", out)
+    assert "2 délivrés, 2 déjà délivrés" in again.stdout
+
+
+def test_issue_valid_lines_with_no_valid_line_issues_nothing(issuer: Issuer, tmp_path: Path,
+                                                             out: Path) -> None:
+    attendance = tmp_path / "toute-fausse.csv"
+    attendance.write_text("nom;courriel\nJean;jean@example\n", "utf-8")
+    result = issuer("issue-batch", "--badge", BREAKFAST, "--event", "6", attendance, "--out", out,
+                    "--issue-valid-lines")
+    assert result.exit_code == 1
+    assert "aucun badge n'a été délivré" in result.stderr
+
+
 def test_issue_batch_checks_the_edition_before_issuing_anything(issuer: Issuer, tmp_path: Path,
                                                                 out: Path) -> None:
     attendance = french_attendance_list(tmp_path / "liste.csv", count=3)
@@ -681,6 +735,9 @@ def test_distinctive_phrases_of_each_language(help_texts: Mapping[Any, str]) -> 
     assert "Issue one badge" in help_texts[("en", ("issue",))]
     assert "Dossier de sortie." in help_texts[("fr", ("issue-batch",))]
     assert "Output folder." in help_texts[("en", ("issue-batch",))]
+    assert "--issue-valid-lines" in help_texts[("fr", ("issue-batch",))]
+    assert "Délivrer aussi les lignes correctes" in help_texts[("fr", ("issue-batch",))]
+    assert "Issue the correct lines even when" in help_texts[("en", ("issue-batch",))]
 
 
 def run_subprocess(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -93,9 +93,14 @@ def issue(badge_slug: str, email: str, name: str, event_number: int | None, role
               help=_("Show names on the badges when the list has no consent column."))
 @click.option("--mandate-start", type=click.DateTime(["%Y-%m-%d"]),
               help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
+@click.option("--issue-valid-lines", is_flag=True,
+              help=_("Issue the correct lines even when other lines have errors. The lines with "
+                     "errors are listed and receive nothing; correct them and run the command "
+                     "again (nothing is issued twice). Without this option, a list with an error "
+                     "issues nothing."))
 @handles_errors
 def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: Path,
-                show_names: bool, mandate_start: Any) -> None:
+                show_names: bool, mandate_start: Any, issue_valid_lines: bool) -> None:
     from tqdm import tqdm
 
     from issuer.issuance.outputs import issue_to_folder
@@ -105,13 +110,21 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     service = initialised_service()
     badge = service.catalogue.badge(badge_slug)
     attendance = read_attendance(decode_csv_bytes(csv_file.read_bytes()), badge)
+    if attendance.notes:
+        click.echo(_("Lines merged into an earlier one:"), err=True)
+        _echo_line_problems(attendance.notes)
     if not attendance.ok:
-        click.echo(_("The list has errors; nothing was issued:"), err=True)
-        for problem in attendance.problems:
-            message = problem.message_en if cli_context.LOCALE == "en" else problem.message_fr
-            click.echo("  " + _("line {line}: {message}").format(line=problem.line, message=message),
-                       err=True)
-        sys.exit(1)
+        if not issue_valid_lines or not attendance.rows:
+            click.echo(_("The list has errors; nothing was issued:"), err=True)
+            _echo_line_problems(attendance.problems)
+            if attendance.rows:
+                click.echo(_("To issue the {count} correct lines now and correct the others "
+                             "later, run again with --issue-valid-lines.").format(
+                                 count=len(attendance.rows)), err=True)
+            sys.exit(1)
+        click.echo(_("Lines with errors, nothing issued for them (correct them, then run the "
+                     "command again: nothing is issued twice):"), err=True)
+        _echo_line_problems(attendance.problems)
     requests = [IssueRequest(badge_slug=badge_slug, email=row.email, name=row.name,
                              event_number=event_number, role=row.role, sector=row.sector,
                              show_name=show_names if row.show_name is None else row.show_name,
@@ -125,6 +138,13 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     created = sum(item.created for item in issued)
     click.echo(_("{created} issued, {skipped} already issued, files in {out}").format(
         created=created, skipped=len(requests) - created, out=out))
+
+
+def _echo_line_problems(problems: Any) -> None:
+    for problem in problems:
+        message = problem.message_en if cli_context.LOCALE == "en" else problem.message_fr
+        click.echo("  " + _("line {line}: {message}").format(line=problem.line, message=message),
+                   err=True)
 
 
 # -- status -------------------------------------------------------------------------------------

@@ -4,6 +4,12 @@ Accepts the header row in English (`name,email,role`) or French (`nom,courriel,r
 `e-mail`, `mail`, `prénom nom`), comma or semicolon separated (French spreadsheets write `;`),
 UTF-8 with or without BOM, or Windows-1252. Every line is checked before anything is issued, and
 every problem is reported with its line number, in French and English.
+
+A list with some bad lines still gives its good lines (`Attendance.rows`): the callers decide
+whether to record them now and leave the bad ones to be corrected (the admin page's choice, the
+CLI's `--issue-valid-lines`). Two lines for the same person whose name and e-mail differ only by
+case or spaces are merged into the first, with a note (`Attendance.notes`); the same e-mail with
+another name or role stays a problem, since only the coordinator knows which one is right.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from issuer.errors import InvalidInput
 from issuer.names import name_problem
@@ -54,6 +62,8 @@ class LineProblem:
 class Attendance:
     rows: list[AttendanceRow] = field(default_factory=list)
     problems: list[LineProblem] = field(default_factory=list)
+    #: Lines merged into an earlier one (same person, differing only by case): not problems.
+    notes: list[LineProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -92,14 +102,19 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
         raise InvalidInput("Ce fichier n'est pas un fichier texte CSV.",
                            "This file is not a CSV text file.", code="attendance.not_csv")
     empty = InvalidInput("Le fichier est vide.", "The file is empty.", code="attendance.empty")
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # an old Mac file: CR alone ends every line
     header_line = next((line for line in text.splitlines() if line.strip()), None)
     if header_line is None:
         raise empty
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(header_line))
-    for header in reader:  # blank lines above the header are harmless
-        if any(cell.strip() for cell in header):
+    records = _records(reader)
+    for _line, header in records:  # blank lines above the header are harmless
+        if header is not None and any(cell.strip() for cell in header):
             break
     else:
+        raise empty
+    if header is None:  # pragma: no cover - the loop above only stops on a real header
         raise empty
     columns = [_column_for(cell) for cell in header]
     if "name" not in columns or "email" not in columns:
@@ -109,30 +124,84 @@ def read_attendance(text: str, badge: BadgeDefinition) -> Attendance:
             f"The first line must name the columns 'name' and 'email' (or nom, courriel); "
             f"found: {', '.join(header)}.", code="attendance.bad_header")
     attendance = Attendance()
-    seen: dict[str, int] = {}
-    next_line = reader.line_num + 1
-    for cells in reader:
-        # The line where the record starts (a quoted cell may span several lines).
-        line_number, next_line = next_line, reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(attendance.rows) + len(attendance.problems) >= MAX_ROWS:
+    seen: dict[str, AttendanceRow] = {}
+    for line_number, cells in records:
+        if len(attendance.rows) + len(attendance.problems) + len(attendance.notes) >= MAX_ROWS:
             raise InvalidInput(f"Trop de lignes ({MAX_ROWS} au plus).",
                                f"Too many lines ({MAX_ROWS} at most).", code="attendance.too_many")
+        if cells is None:
+            attendance.problems.append(_stray_carriage_return(line_number))
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
         values = {column: cells[i].strip() for i, column in enumerate(columns)
                   if column and i < len(cells)}
-        problem = _check_line(line_number, values, badge, seen)
+        problem = _check_line(line_number, values, badge)
         if problem:
             attendance.problems.append(problem)
             continue
-        email = normalise_email(values["email"])
-        seen[email] = line_number
         show = values.get("show_name")
-        attendance.rows.append(AttendanceRow(
-            line=line_number, name=" ".join(values["name"].split()), email=email,
-            role=values.get("role") or None, sector=values.get("sector") or None,
-            show_name=None if show is None else _plain(show) in _YES))
+        row = AttendanceRow(
+            line=line_number, name=" ".join(values["name"].split()),
+            email=normalise_email(values["email"]), role=values.get("role") or None,
+            sector=values.get("sector") or None,
+            show_name=None if show is None else _plain(show) in _YES)
+        first = seen.get(row.email)
+        if first is None:
+            seen[row.email] = row
+            attendance.rows.append(row)
+        elif _same_person(first, row, badge):
+            attendance.notes.append(LineProblem(
+                line_number, f"même personne que la ligne {first.line} (seules les majuscules "
+                f"ou les espaces diffèrent) : fusionnée avec elle",
+                f"same person as line {first.line} (only capitals or spaces differ): merged "
+                f"into it"))
+        else:
+            attendance.problems.append(LineProblem(
+                line_number, f"doublon de la ligne {first.line} ({row.email}) avec un autre nom "
+                f"ou un autre rôle : gardez une seule ligne",
+                f"duplicate of line {first.line} ({row.email}) with another name or role: "
+                f"keep one line"))
     return attendance
+
+
+def _stray_carriage_return(line: int) -> LineProblem:
+    return LineProblem(
+        line, "retour chariot (CR) seul dans une cellule sans guillemets : supprimez ce retour à "
+        "la ligne ou mettez la cellule entre guillemets",
+        "carriage return (CR) alone in a cell without quotes: remove that line break or put the "
+        "cell in quotes")
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str] | None]]:
+    """Each record with the line where it starts (a quoted cell may span several lines); None
+    for a line the csv module cannot read (a carriage return alone inside an unquoted cell,
+    what a spreadsheet cell with a line break becomes in some exports). The reader goes on with
+    the next line after such an error, so one bad line does not hide the others."""
+    next_line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            line_number, next_line = next_line, reader.line_num + 1
+            yield line_number, None
+            continue
+        line_number, next_line = next_line, reader.line_num + 1
+        yield line_number, cells
+
+
+def _same_person(first: AttendanceRow, row: AttendanceRow, badge: BadgeDefinition) -> bool:
+    """Same e-mail (already compared in lower case), same name but for case and spaces, same
+    role and sector: a line copied twice, safe to merge."""
+    def role_of(value: str | None) -> str | None:
+        role = badge.role(value) if value else None
+        return role.slug if role else None
+
+    return (first.name.casefold() == row.name.casefold()
+            and role_of(first.role) == role_of(row.role)
+            and (first.sector or "").casefold() == (row.sector or "").casefold())
 
 
 def _delimiter(header_line: str) -> str:
@@ -149,8 +218,7 @@ def _delimiter(header_line: str) -> str:
     return max((";", ",", "\t"), key=known_columns)
 
 
-def _check_line(line: int, values: dict[str, str], badge: BadgeDefinition,
-                seen: dict[str, int]) -> LineProblem | None:
+def _check_line(line: int, values: dict[str, str], badge: BadgeDefinition) -> LineProblem | None:
     if not values.get("name"):
         return LineProblem(line, "nom manquant", "missing name")
     problem = name_problem(values["name"])
@@ -160,13 +228,10 @@ def _check_line(line: int, values: dict[str, str], badge: BadgeDefinition,
     if not raw_email:
         return LineProblem(line, "adresse e-mail manquante", "missing e-mail address")
     try:
-        email = normalise_email(raw_email)
+        normalise_email(raw_email)
     except InvalidInput:
         return LineProblem(line, f"adresse e-mail invalide « {raw_email} »",
                            f"invalid e-mail address '{raw_email}'")
-    if email in seen:
-        return LineProblem(line, f"doublon de la ligne {seen[email]} ({email})",
-                           f"duplicate of line {seen[email]} ({email})")
     role = values.get("role")
     if role and badge.role(role) is None:
         known = ", ".join(r.name.fr for r in badge.roles) or "aucun"

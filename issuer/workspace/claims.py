@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuerService
 from issuer.openbadges.badge_definitions import Role
+from issuer.storage.models import IssuedCredential, Recipient
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import Attendance, ClaimRequest, EventSchedule
 from issuer.tokens import token_digest
@@ -64,6 +65,8 @@ FLOOD_SHARE = 20
 #: Waiting requests past which everyone is refused (the queue's memory and the page's size).
 HARD_MAX_PENDING_PER_EVENT = 1_000
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SHORT_CODE_LENGTH = 6
 # claim_requests.show_name (the attendee's consent to show their name) is asked for in the
 # schema; until it exists the consent is not kept and the name stays hidden (the safe default).
 _KEEPS_SHOW_NAME = hasattr(ClaimRequest, "show_name")
@@ -150,6 +153,8 @@ class ClaimView:
     role: str | None
     show_name: bool
     created_at: datetime
+    #: The person already holds this event's badge: approving issues nothing new.
+    already_holds: bool = False
 
 
 # -- the coordinator's side ---------------------------------------------------------------------
@@ -201,13 +206,52 @@ def close_claim_window(service: IssuerService, event: EventView, *, actor: str,
 
 def claim_token(service: IssuerService, event: EventView, opens_at: datetime) -> str:
     """The token of the window opening at `opens_at` (see the module docstring)."""
+    return _token(service, event.family, event.number, opens_at)
+
+
+def _token(service: IssuerService, family: str, number: int, opens_at: datetime) -> str:
     # In UTC to the second: the same instant always gives the same text, whatever the time
     # zone it was written in and however the database gives it back.
     instant = opens_at.astimezone(UTC).replace(microsecond=0).isoformat()
-    message = f"claim-window\x00{event.family}\x00{event.number}\x00{instant}"
+    message = f"claim-window\x00{family}\x00{number}\x00{instant}"
     # The server's identity secret (keys/, never in the database), under its own label.
     digest = hmac.new(service.derived_secret("claim-token"), message.encode("utf-8"), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()[:16]).rstrip(b"=").decode("ascii")
+
+
+def short_code(token: str) -> str:
+    """The code shown in large type beside the QR code, for a phone that cannot scan it: six
+    characters without look-alikes (no 0/O, 1/I), typed at /reclamer. Derived from the token
+    (itself an HMAC under the server's secret), so nothing more is stored. Guessing one only
+    reaches a request form whose requests the coordinator approves, while a window is open."""
+    digest = hashlib.sha256(f"claim-short-code\x00{token}".encode("ascii")).digest()
+    number = int.from_bytes(digest[:5], "big")
+    return "".join(SHORT_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(SHORT_CODE_LENGTH))
+
+
+def token_for_short_code(service: IssuerService, code: str,
+                         now: datetime | None = None) -> str | None:
+    """The token of the scheduled or open window whose short code is `code` (case, spaces and
+    dashes ignored), or None. Few windows are open at once: each one's code is computed."""
+    wanted = "".join(code.split()).replace("-", "").upper()
+    if len(wanted) != SHORT_CODE_LENGTH or not set(wanted) <= set(SHORT_CODE_ALPHABET):
+        return None
+    now = now or datetime.now(UTC)
+    with service.database.session(read_only=True) as session:
+        windows = list(session.execute(select(
+            EventSchedule.family, EventSchedule.number, EventSchedule.claim_opens_at,
+            EventSchedule.claim_closes_at).where(EventSchedule.claim_token_hash.is_not(None))))
+    for family, number, opens_at, closes_at in windows:
+        if opens_at is None or closes_at is None:
+            continue
+        opens_at, closes_at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                               for moment in (opens_at, closes_at))
+        if closes_at <= now:
+            continue
+        token = _token(service, family, number, opens_at)
+        if hmac.compare_digest(short_code(token), wanted):
+            return token
+    return None
 
 
 def current_claim_url(service: IssuerService, event: EventView,
@@ -223,13 +267,37 @@ def claim_url(service: IssuerService, token: str) -> str:
 
 
 def pending_claims(service: IssuerService, event: EventView) -> list[ClaimView]:
+    """The waiting requests, oldest first; those from people who already hold the event's badge
+    are flagged (the coordinator rejects them or approves them knowing nothing is issued)."""
     with service.database.session(read_only=True) as session:
-        found = session.scalars(select(ClaimRequest).where(
+        found = list(session.scalars(select(ClaimRequest).where(
             ClaimRequest.event_family == event.family, ClaimRequest.event_number == event.number,
-            ClaimRequest.status == "pending").order_by(ClaimRequest.created_at, ClaimRequest.id))
+            ClaimRequest.status == "pending").order_by(ClaimRequest.created_at, ClaimRequest.id)))
+        holders = badge_holders(session, event, {c.email for c in found})
         return [ClaimView(id=c.id, name=c.name, email=c.email, role=c.role,
-                          show_name=bool(getattr(c, "show_name", False)), created_at=c.created_at)
+                          show_name=bool(getattr(c, "show_name", False)), created_at=c.created_at,
+                          already_holds=c.email in holders)
                 for c in found]
+
+
+def badge_holders(session: Session, event: EventView, emails: set[str]) -> set[str]:
+    """Which of `emails` already hold this event's badge: an attendance of the event that
+    received it, or (an edition's badge, which may also come from `issuer issue-batch`) a
+    credential of that badge and edition, not revoked."""
+    if not emails:
+        return set()
+    holders = set(session.scalars(select(Attendance.email).where(
+        Attendance.event_family == event.family, Attendance.event_number == event.number,
+        Attendance.credential_id.is_not(None), Attendance.email.in_(list(emails)))))
+    if event.badge_slug and event.from_catalogue:
+        holders |= {email for email in session.scalars(
+            select(Recipient.email).join(IssuedCredential,
+                                         IssuedCredential.recipient_id == Recipient.id)
+            .where(IssuedCredential.badge_slug == event.badge_slug,
+                   IssuedCredential.event_number == event.number,
+                   IssuedCredential.revoked_at.is_(None), Recipient.email.in_(list(emails))))
+            if email}
+    return holders
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -138,12 +138,14 @@ class AttendeeLine:
 
 @dataclass(frozen=True)
 class AttendancePreview:
-    """What an upload would record. `problems` block the whole list; `already_recorded` are
-    people on the list already (recording them again changes nothing)."""
+    """What an upload would record. `problems` are the lines left out (the coordinator records
+    the good ones now or sends a corrected file); `already_recorded` are people on the list
+    already (recording them again changes nothing); `notes` are lines merged into another."""
 
     attendees: list[AttendeeLine]
     already_recorded: list[AttendeeLine]
     problems: list[LineProblem]
+    notes: list[LineProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -514,7 +516,7 @@ def _classify(service: IssuerService, event: EventView, roles: tuple[Role, ...],
     return AttendancePreview(
         attendees=[a for a in checked if (a.email, a.role.slug) not in recorded],
         already_recorded=[a for a in checked if (a.email, a.role.slug) in recorded],
-        problems=problems)
+        problems=problems, notes=list(parsed.notes))
 
 
 def _insert_ignoring_duplicates(session: Session, model: Any, values: list[dict[str, Any]]) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -39,7 +40,7 @@ from issuer.web.forms import bounded_date, bounded_int, bounded_local_datetime
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import render
 from issuer.workspace import claims, events
-from issuer.workspace.attendance import MAX_BYTES
+from issuer.workspace.attendance import MAX_BYTES, MAX_ROWS, LineProblem
 from issuer.workspace.events import AttendanceRefused, EventNotFound, EventView
 
 UPLOAD_ACCEPT = (".csv,.xlsx,text/csv,"
@@ -139,6 +140,7 @@ def attendance_preview(request: Request, user: Coordinator) -> Response:
     return render_admin(request, "attendance_preview.html", {
         "event": event, "preview": preview, "file_name": upload.filename,
         "checked_list": _checked_list(preview.attendees),
+        "left_out": _left_out_field(preview.problems),
         "role_names": {role.slug: role.name.get(locale)
                        for role in events.event_roles(service, event)},
         "problem": lambda item: item.message_en if locale == "en" else item.message_fr,
@@ -146,12 +148,25 @@ def attendance_preview(request: Request, user: Coordinator) -> Response:
 
 
 def attendance_confirm(request: Request, user: Coordinator) -> Response:
+    """Record the checked lines. When the list had bad lines and the coordinator chose to record
+    the good ones now, the page that answers lists the bad ones again, to be corrected."""
     service = service_of(request)
     event = _event(request)
-    text = form_text(form_fields(request), "liste_verifiee", limit=MAX_BYTES)
+    form = form_fields(request)
+    text = form_text(form, "liste_verifiee", limit=MAX_BYTES)
+    left_out = _left_out_lines(form_text(form, "a_corriger", limit=MAX_BYTES))
     try:
         added = events.confirm_attendance_upload(service, event, text, actor=user.email,
                                                  origin=client_origin(request))
+        if left_out:
+            locale = request_locale(request)
+            return render_admin(request, "attendance_preview.html", {
+                "event": event, "file_name": None, "recorded": added,
+                "has_badge": events.event_badge(service, event) is not None,
+                "preview": events.AttendancePreview(attendees=[], already_recorded=[],
+                                                    problems=left_out),
+                "problem": lambda item: item.message_en if locale == "en" else item.message_fr,
+            }, user=user)
     except AttendanceRefused as refused:
         locale = request_locale(request)
         return render_admin(request, "attendance_preview.html", {
@@ -239,25 +254,43 @@ def claim_qr(request: Request, _user: Coordinator) -> Response:
 
 
 def claim_screen(request: Request, user: Coordinator) -> Response:
-    """The page the coordinator shows on the projector: the QR code, big, and the address."""
+    """The page the coordinator shows on the projector, full screen (no workspace menu): the QR
+    code as large as the screen allows, the short code to type and the window's end in large
+    type."""
     service = service_of(request)
     event = _event(request)
+    url = claims.current_claim_url(service, event)
+    locale = request_locale(request)
     return render_admin(request, "claim_screen.html", {
-        "event": event, "claim_url": claims.current_claim_url(service, event),
-        "claim_state": event.claim_state(),
-        "moment": lambda value: local_moment(value, request_locale(request)),
+        "event": event, "claim_url": url, "claim_state": event.claim_state(),
+        "short_code": claims.short_code(url.rsplit("/", 1)[-1]) if url else None,
+        "code_page": claims.claim_url(service, "").rstrip("/"),
+        "ends_at": local_time(event.claim_closes_at, locale),
+        "moment": lambda value: local_moment(value, locale),
     }, user=user)
 
 
 def claims_decide(request: Request, user: Coordinator) -> Response:
-    """Approve (records and issues) or reject the ticked requests."""
+    """Approve (records and issues) or reject the ticked requests.
+
+    "All the requests" is a real checkbox: without script it stands for every request the page
+    showed (`affichees`, not those arrived since); a script ticks the boxes as a convenience."""
     service = service_of(request)
     event = _event(request)
     form = form_fields(request)
-    ids = [int(value) for value in form.getlist("demande") if isinstance(value, str)
-           and value.isascii() and value.isdigit() and len(value) <= 9]
+    ticked = [value for value in form.getlist("demande") if isinstance(value, str)]
+    if form.get("toutes") == "1":
+        ticked += form_text(form, "affichees", limit=20_000).split(",")
+    ids = sorted({int(value) for value in ticked
+                  if value.isascii() and value.isdigit() and len(value) <= 9})
     decision = form_text(form, "decision")
     origin = client_origin(request)
+    if decision in ("approuver", "refuser") and not ids:
+        return _render_event(request, user, service, event, status_code=400, error=_message(
+            request, "Aucune demande n'est cochée : cochez les demandes à traiter, ou « Toutes "
+            "les demandes », puis choisissez à nouveau.",
+            "No request is ticked: tick the requests to decide, or \"All the requests\", then "
+            "choose again."))
     try:
         if decision == "approuver":
             result = claims.approve_claims(service, event, ids, actor=user.email, origin=origin)
@@ -325,6 +358,21 @@ def claim_submit(request: Request) -> Response:
         return _claim_page(request, window, values=values,
                            error=error.message(request_locale(request)), status_code=400)
     return RedirectResponse(f"{claims.CLAIM_PATH}/{token}/enregistree", status_code=303)
+
+
+def claim_code(request: Request) -> Response:
+    """/reclamer: type the short code shown beside the QR code (a GET form, no script)."""
+    code = request.query_params.get("code", "")[:40]
+    if not code:
+        return _public(request, "claim_code.html", {"code": "", "error": None})
+    token = claims.token_for_short_code(service_of(request), code)
+    if token is None:
+        return _public(request, "claim_code.html", {"code": code, "error": _message(
+            request, "Ce code ne correspond à aucune demande de badge ouverte : vérifiez-le sur "
+            "l'écran (6 caractères, sans 0 ni 1).",
+            "This code matches no open badge request: check it on the screen (6 characters, "
+            "no 0 or 1).")}, status_code=404)
+    return RedirectResponse(f"{claims.CLAIM_PATH}/{token}", status_code=303)
 
 
 def claim_done(request: Request) -> Response:
@@ -407,6 +455,29 @@ def _checked_list(attendees: list[events.AttendeeLine]) -> str:
     return buffer.getvalue()
 
 
+def _left_out_field(problems: list[LineProblem]) -> str:
+    """The lines left out of a partly good list, carried by the confirm form so the page after
+    recording can list them again (the server keeps nothing between the two steps)."""
+    return json.dumps([[p.line, p.message_fr, p.message_en] for p in problems],
+                      ensure_ascii=False)
+
+
+def _left_out_lines(value: str) -> list[LineProblem]:
+    """Read back `_left_out_field`; anything else is ignored (it is only shown back to the
+    coordinator who sent it, escaped)."""
+    try:
+        items = json.loads(value) if value else []
+    except ValueError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [LineProblem(line, fr[:500], en[:500]) for item in items[:MAX_ROWS]
+            if isinstance(item, list) and len(item) == 3
+            and isinstance(line := item[0], int) and not isinstance(line, bool)
+            and 0 < line < 1_000_000_000
+            and isinstance(fr := item[1], str) and isinstance(en := item[2], str)]
+
+
 def _deliver_emails(service: IssuerService, actor: str) -> None:
     deliver_pending(service, actor=actor)
 
@@ -429,6 +500,13 @@ def _parse_local_datetime(value: str) -> datetime | None:
     return bounded_local_datetime(value, CITY_TIMEZONE, code="claim.bad_start",
                                   message_fr="Heure de début illisible.",
                                   message_en="Unreadable start time.")
+
+
+def local_time(value: datetime | None, locale: str) -> str:
+    """An hour in City time ("18:30"), for the projector."""
+    if value is None:
+        return ""
+    return format_datetime(value, "HH:mm", tzinfo=CITY_TIMEZONE, locale=babel_locale(locale))
 
 
 def local_moment(value: datetime | None, locale: str) -> str:
@@ -469,6 +547,7 @@ routes: list[BaseRoute] = [
 ]
 
 public_routes: list[BaseRoute] = [
+    Route(claims.CLAIM_PATH, claim_code, methods=["GET"], name="claim_code"),
     Route(f"{claims.CLAIM_PATH}/{{token}}", claim_form, methods=["GET"], name="claim"),
     Route(f"{claims.CLAIM_PATH}/{{token}}", claim_submit, methods=["POST"], name="claim_submit"),
     Route(f"{claims.CLAIM_PATH}/{{token}}/enregistree", claim_done, methods=["GET"],
