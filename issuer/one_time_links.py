@@ -20,7 +20,10 @@ import re
 
 #: Path prefixes (up to the token) of personal links: issuer.web.admin.auth (invitations),
 #: issuer.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace").
-PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/")
+#: issuer.wallet: the holder link (in the badge e-mail) and a wallet's exchange addresses.
+PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/",
+                                           "/portefeuille/lien/", "/portefeuille/echanges/",
+                                           "/portefeuille/interaction/")
 #: Path prefixes of shared links: issuer.claims.CLAIM_PATH.
 SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/",)
 TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 - a template placeholder

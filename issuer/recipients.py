@@ -37,6 +37,7 @@ from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
 from issuer.mail.transport import outbox_dir
 from issuer.mediators.sign_in import forget_recipient
+from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
 from issuer.names import check_person_name
 from issuer.service import IssueRequest, IssuerService
 from issuer.storage import repositories as repo
@@ -603,6 +604,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
     _delete_rows(session, records)
     # "Mon espace" sign-in links and sessions, and the directory entry (issuer.mediators).
     forget_recipient(session, person.id)
+    # Wallet holder links, accesses and exchanges (issuer.wallet).
+    forget_wallet_links(session, person.id)
     forgotten = []
     for row in person.credentials:
         if row.is_signed:

@@ -28,6 +28,7 @@ from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import skills as skill_pages
+from issuer.web.views import wallet as wallet_pages
 from issuer.web.views.api_docs import api_docs as api_docs_page
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,24 @@ def _routes() -> list[BaseRoute]:
               methods=["POST"], name="mediator_endorse_submit"),
         Route("/espace/recommandations/{endorsement_id}/retrait",
               endorsement_pages.withdraw_submit, methods=["POST"], name="mediator_withdraw"),
+        # Wallet delivery (issue #12): pages for the holder, the VC-API exchange for wallets.
+        Route("/aide/portefeuille", wallet_pages.help_page, methods=["GET"], name="wallet_help"),
+        Route("/credentials/{credential_id}/portefeuille", wallet_pages.request_holder_link,
+              methods=["POST"], name="wallet_request_link"),
+        Route("/portefeuille/lien/{token}", wallet_pages.holder_link_form, methods=["GET"],
+              name="wallet_holder_link"),
+        Route("/portefeuille/lien/{token}", wallet_pages.holder_link_submit, methods=["POST"],
+              name="wallet_holder_link_submit"),
+        Route("/portefeuille/interaction/{token}", wallet_pages.interaction, methods=["GET"],
+              name="wallet_interaction"),
+        Route("/portefeuille/echanges/{token}", wallet_pages.exchange, methods=["POST"],
+              name="wallet_exchange"),
+        Route("/portefeuille/echanges/{token}", wallet_pages.exchange_preflight,
+              methods=["OPTIONS"], name="wallet_exchange_preflight"),
+        Route("/portefeuille/{credential_id}", wallet_pages.wallet_page, methods=["GET"],
+              name="wallet"),
+        Route("/portefeuille/{credential_id}", wallet_pages.wallet_start, methods=["POST"],
+              name="wallet_start"),
         *admin.admin_routes(),
         *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

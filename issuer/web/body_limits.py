@@ -78,6 +78,9 @@ PUBLIC_FORM = BodyLimit("public-form", 16 * KIB)
 """Forms anyone may send: signing in, an invitation, a self-claim, the mediator's space."""
 ANONYMOUS_ADMIN_BYTES = 1 * KIB
 """A coordinator-only route without a valid session: the handler refuses it unread anyway."""
+WALLET_EXCHANGE = BodyLimit("wallet-exchange", 64 * KIB, max_fields=0,
+                            json_code="wallet.too_large")
+"""A wallet's message in a VC-API exchange: `{}` or a DIDAuth presentation (about 2 KB)."""
 UNLISTED = BodyLimit("unlisted", 16 * KIB)
 """Any route not in the table (a GET, a static file, a 404): no handler reads its body."""
 
@@ -101,6 +104,11 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/espace/annuaire/retrait": PUBLIC_FORM,
     "/espace/recommander/{credential_id}": PUBLIC_FORM,
     "/espace/recommandations/{endorsement_id}/retrait": PUBLIC_FORM,
+    "/credentials/{credential_id}/portefeuille": PUBLIC_FORM,  # "C'est mon badge": no field
+    "/portefeuille/{credential_id}": PUBLIC_FORM,
+    "/portefeuille/lien/{token}": PUBLIC_FORM,
+    # Wallets (issue #12): the VC-API exchange.
+    "/portefeuille/echanges/{token}": WALLET_EXCHANGE,
     # Uploads, signed-in coordinators only.
     f"{_EVENT}/presences/apercu": ATTENDANCE,
     f"{_EVENT}/presences/confirmer": ATTENDANCE,
@@ -141,7 +149,8 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DOCUMENTED_KINDS: tuple[BodyLimit, ...] = (VERIFICATION, ATTENDANCE, EVIDENCE, CASE_IMPORT,
-                                           CLAIM_DECISION, ADMIN_FORM, PUBLIC_FORM, UNLISTED)
+                                           CLAIM_DECISION, ADMIN_FORM, PUBLIC_FORM,
+                                           WALLET_EXCHANGE, UNLISTED)
 """Every kind, in the order of the documentation table (README and docs/DEPLOYMENT.md)."""
 
 SignedIn = Callable[[Scope], Awaitable[bool]]

@@ -12,7 +12,8 @@ SameSite=Lax, so a browser does not attach it to a cross-site POST anyway.
 
 Every unsafe request is checked except those under `EXEMPT_PREFIXES`: the public JSON API and
 the public verifier accept submissions from anywhere (they change nothing and need no
-session). Checking by default rather than listing /admin and the claim page means a new form
+session); a wallet's VC-API exchange (issue #12) is posted by a wallet app or a web wallet of
+another origin, and its key is the token in its path, never a cookie. Checking by default rather than listing /admin and the claim page means a new form
 is protected without anyone remembering to add it.
 """
 
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
-EXEMPT_PREFIXES = ("/api/", "/verifier", "/verify")
+EXEMPT_PREFIXES = ("/api/", "/verifier", "/verify", "/portefeuille/echanges/")
 REFUSAL = ("Requête refusée : elle vient d'un autre site (protection CSRF).\n"
            "Request refused: it comes from another site (CSRF protection).\n")
 
