@@ -37,7 +37,6 @@ from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
 from issuer.mail.transport import outbox_dir
 from issuer.mediators.sign_in import forget_recipient
-from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
 from issuer.names import check_person_name
 from issuer.service import IssueRequest, IssuerService
 from issuer.storage import repositories as repo
@@ -45,6 +44,7 @@ from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
+from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
 
 #: Revocation reasons written by this module (the status list says "revoked"; the reason is
 #: for the coordinator and the audit trail).

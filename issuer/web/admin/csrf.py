@@ -13,8 +13,9 @@ SameSite=Lax, so a browser does not attach it to a cross-site POST anyway.
 Every unsafe request is checked except those under `EXEMPT_PREFIXES`: the public JSON API and
 the public verifier accept submissions from anywhere (they change nothing and need no
 session); a wallet's VC-API exchange (issue #12) is posted by a wallet app or a web wallet of
-another origin, and its key is the token in its path, never a cookie. Checking by default rather than listing /admin and the claim page means a new form
-is protected without anyone remembering to add it.
+another origin, and its key is the token in its path, never a cookie. Checking by default
+rather than listing /admin and the claim page means a new form is protected without anyone
+remembering to add it.
 """
 
 from __future__ import annotations

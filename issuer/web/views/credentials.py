@@ -50,6 +50,7 @@ from issuer.web.deps import service_of
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.templating import environment, render
 from issuer.web.views.badge_claims import claims_display, form_email
+from issuer.web.views.holder import holder_of
 from issuer.web.views.verifier import (
     FORM_MEDIA_TYPES,
     VerifierInputError,
@@ -428,7 +429,7 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
         if endorsable else (),
         # "Add to my wallet" straight away for the holder (signed in, or holding a holder
         # access); anyone else gets "This is my badge", which mails the holder (issue #12).
-        "wallet_holder": _wallet_holder(request, issued.credential_id),
+        "wallet_holder": holder_of(request, issued.credential_id) is not None,
     }
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}
@@ -436,14 +437,6 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
         headers.update(holder_error.headers)
     return render(request, "credential.html", context, locale=locale, headers=headers,
                   status_code=status_code)
-
-
-def _wallet_holder(request: Request, credential_id: str) -> bool:
-    from issuer.web.views import wallet  # the wallet views build on this module
-
-    if not any(name in request.cookies for name in wallet.HOLDER_COOKIES):
-        return False  # no session, no holder access: no database look-up
-    return wallet.holder_of(request, credential_id) is not None
 
 
 def credential_json(request: Request) -> Response:

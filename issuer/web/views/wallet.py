@@ -43,14 +43,10 @@ from issuer.web.locale import request_locale
 from issuer.web.rate_limit import RateLimiter, client_key, retry_after_header
 from issuer.web.templating import render
 from issuer.web.views.credentials import badge_facts, valid_credential_id
-from issuer.web.views.mediators import clock_of, signed_in_recipient
-from issuer.web.views.verifier import read_limited_body
+from issuer.web.views.holder import access_cookie, holder_of, secure
+from issuer.web.views.mediators import clock_of
+from issuer.web.views.verifier import VerifierInputError, read_limited_body
 
-ACCESS_COOKIE = "issuer_wallet_access"
-SECURE_ACCESS_COOKIE = "__Host-issuer_wallet_access"
-#: The cookies that may make a request the holder's ("Mon espace" sessions, holder access).
-HOLDER_COOKIES = (ACCESS_COOKIE, SECURE_ACCESS_COOKIE, "issuer_mediator_session",
-                  "__Host-issuer_mediator_session")
 PRIVATE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow",
                    "referrer-policy": "no-referrer"}
 WALLET_CORS = {"access-control-allow-origin": "*", "access-control-allow-methods": "POST",
@@ -61,30 +57,6 @@ EXCHANGE_BODY_BYTES = 64 * 1024
 # Phones and tablets: the deep link comes first, the QR code second (and the other way round
 # on a computer). Both are always on the page: a guess only chooses the order.
 _PHONE = re.compile(r"Android|iPhone|iPad|iPod|Mobile|Mobi", re.IGNORECASE)
-
-
-# --- who may add this badge to a wallet ------------------------------------------------------
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def _access_cookie(request: Request) -> str:
-    return SECURE_ACCESS_COOKIE if _secure(request) else ACCESS_COOKIE
-
-
-def holder_of(request: Request, credential_id: str) -> str | None:
-    """The recipient id when this request comes from the badge's holder (signed in to "Mon
-    espace" as its recipient, or with a holder access for this badge), else None."""
-    service = service_of(request)
-    recipient_id = holder_links.badge_holder(service, credential_id)
-    if recipient_id is None:
-        return None
-    if signed_in_recipient(request) == recipient_id:
-        return recipient_id
-    granted = holder_links.access_credential(
-        service, request.cookies.get(_access_cookie(request)), now=clock_of(request)())
-    return recipient_id if granted == credential_id else None
 
 
 def is_phone(user_agent: str) -> bool:
@@ -201,8 +173,8 @@ def holder_link_submit(request: Request) -> Response:
                      status_code=error.status, headers={"referrer-policy": "same-origin"})
     response = RedirectResponse(f"/portefeuille/{credential_id}", status_code=303)
     # Path "/": the `__Host-` prefix requires it, and the badge page reads it too.
-    response.set_cookie(_access_cookie(request), access, path="/", httponly=True,
-                        secure=_secure(request), samesite="lax")
+    response.set_cookie(access_cookie(request), access, path="/", httponly=True,
+                        secure=secure(request), samesite="lax")
     return response
 
 
@@ -300,7 +272,7 @@ async def exchange(request: Request) -> Response:
     try:
         body = await read_limited_body(request, EXCHANGE_BODY_BYTES)
         document = loads_bounded(body) if body.strip() else {}
-    except Exception:  # unreadable, too deep, too large: one refusal for all
+    except (VerifierInputError, ValueError, RecursionError):  # unreadable, too deep, too large
         return _wallet_error(errors.request_invalid())
     return await run_in_threadpool(_exchange_answer, request, document)
 

@@ -45,7 +45,7 @@ def upgrade() -> None:
     op.create_index("ix_wallet_exchanges_recipient_id", "wallet_exchanges", ["recipient_id"])
     op.create_index("ix_wallet_exchanges_expires_at", "wallet_exchanges", ["expires_at"])
     for table in ("wallet_holder_links", "wallet_holder_access"):
-        columns = [
+        columns: list[sa.schema.SchemaItem] = [
             sa.Column("token_hash", sa.String(64), nullable=False),
             sa.Column("credential_id", sa.String(36), nullable=False),
             sa.Column("created_at", Timestamp, nullable=False),
