@@ -457,3 +457,162 @@ def render_message(code: str, details: Mapping[str, Any]) -> tuple[str, str]:
     """(French, English) for `code`, with `details` in the placeholders."""
     template_fr, template_en = MESSAGES[code]
     return template_fr.format(**details), template_en.format(**details)
+
+# Verifiable presentations (`issuer.verification.presentation`): the holder's proof, the
+# challenge and domain the verifier asked for, freshness, and holder binding per credential.
+_PRESENTATION_MESSAGES: dict[str, tuple[str, str]] = {
+    "presentation.ok": ("Présentation lue (modèle VCDM {model}).",
+                        "Presentation read (VCDM {model} data model)."),
+    "presentation.empty": ("Aucune présentation n'a été reçue.", "No presentation was received."),
+    "presentation.too_large": (
+        "Présentation trop volumineuse pour être vérifiée (limite : {limit} octets).",
+        "Presentation too large to be verified (limit: {limit} bytes)."),
+    "presentation.not_json": ("La présentation n'est pas du JSON lisible.",
+                              "The presentation is not readable JSON."),
+    "presentation.not_object": ("La présentation n'est pas un objet JSON.",
+                                "The presentation is not a JSON object."),
+    "presentation.duplicate_key": (
+        "La présentation contient deux fois la propriété « {key} » : elle peut se lire de deux "
+        "façons.",
+        "The presentation holds property '{key}' twice, so it can be read two ways."),
+    "presentation.too_complex": (
+        "Présentation refusée : trop complexe pour être vérifiée sans risque ({what_fr} : plus "
+        "de {limit}).",
+        "Presentation refused: too complex to verify safely ({what_en}: more than {limit})."),
+    "presentation.too_deep": ("La présentation est imbriquée trop profondément.",
+                              "The presentation is nested too deeply."),
+    "presentation.jwt_not_supported": (
+        "Présentation au format JWT (VP-JWT) : non prise en charge, seules les présentations "
+        "signées en JSON-LD (Data Integrity) le sont.",
+        "JWT presentation (VP-JWT): not supported, only JSON-LD presentations with a Data "
+        "Integrity proof are."),
+    "presentation.context_missing": (
+        "La présentation n'indique pas ses contextes JSON-LD (@context).",
+        "The presentation names no JSON-LD contexts (@context)."),
+    "presentation.context_inline": (
+        "La présentation définit elle-même une partie de son vocabulaire : refusé.",
+        "The presentation defines part of its own vocabulary: refused."),
+    "presentation.context_unknown": (
+        "Contexte JSON-LD inconnu, jamais téléchargé par sécurité : {url}.",
+        "Unknown JSON-LD context, never downloaded for safety: {url}."),
+    "presentation.context_not_vc_first": (
+        "Le premier contexte doit être celui des Verifiable Credentials (VCDM 2.0 ou 1.1).",
+        "The first context must be the Verifiable Credentials one (VCDM 2.0 or 1.1)."),
+    "presentation.not_presentation": (
+        "Ce document n'est pas une présentation (type VerifiablePresentation attendu).",
+        "This document is not a presentation (type VerifiablePresentation expected)."),
+    "presentation.bad_credentials": (
+        "La liste des badges présentés (verifiableCredential) est illisible.",
+        "The list of presented credentials (verifiableCredential) is unreadable."),
+    "presentation.too_many_credentials": (
+        "Trop de badges dans la présentation ({count}) : au plus {limit} sont vérifiés.",
+        "Too many credentials in the presentation ({count}): at most {limit} are verified."),
+    "holder_did.ok": ("La présentation est faite par {did}.", "The presentation is made by {did}."),
+    "holder_did.missing": (
+        "La présentation ne dit pas qui la présente (propriété « holder » absente).",
+        "The presentation does not say who presents it (no 'holder' property)."),
+    "holder_did.unsupported": (
+        "Identifiant du présentateur non pris en charge ({did}) : un did:key est attendu.",
+        "Unsupported presenter identifier ({did}): a did:key is expected."),
+    "holder_did.key_not_holder": (
+        "La présentation est signée avec la clé de {owner}, pas avec celle du présentateur "
+        "annoncé ({did}).",
+        "The presentation is signed with the key of {owner}, not with that of the stated "
+        "presenter ({did})."),
+    "holder_did.bad_method": (
+        "La clé de signature de la présentation est mal désignée ({method}).",
+        "The presentation's signing key is badly named ({method})."),
+    "holder_did.key_unresolvable": (
+        "La clé de signature de la présentation est inutilisable : {detail_fr}",
+        "The presentation's signing key cannot be used: {detail_en}"),
+    "holder_proof.ok": (
+        "Signature du présentateur vérifiée : la présentation vient de la personne qui contrôle "
+        "{did} et n'a pas été modifiée.",
+        "Presenter's signature verified: the presentation comes from whoever controls {did} and "
+        "was not changed."),
+    "holder_proof.missing": ("La présentation n'est pas signée par son présentateur.",
+                             "The presentation is not signed by its presenter."),
+    "holder_proof.malformed": ("La preuve de la présentation est illisible.",
+                               "The presentation's proof is unreadable."),
+    "holder_proof.too_many": (
+        "La présentation porte {count} preuves : une seule, celle du présentateur, est attendue.",
+        "The presentation carries {count} proofs: a single one, the presenter's, is expected."),
+    "holder_proof.unsupported_type": (
+        "Type de preuve non pris en charge : {kind} (Ed25519Signature2020 ou DataIntegrityProof "
+        "eddsa-rdfc-2022 attendu).",
+        "Unsupported proof type: {kind} (Ed25519Signature2020 or DataIntegrityProof "
+        "eddsa-rdfc-2022 expected)."),
+    "holder_proof.wrong_purpose": (
+        "La preuve de la présentation a le but « {purpose} » au lieu de « authentication ».",
+        "The presentation's proof has purpose '{purpose}' instead of 'authentication'."),
+    "holder_proof.bad_encoding": (
+        "La signature de la présentation est mal encodée (base58btc « z… » attendu).",
+        "The presentation's signature is badly encoded (base58btc 'z…' expected)."),
+    "holder_proof.signature_mismatch": (
+        "La signature du présentateur ne correspond pas : la présentation a été modifiée ou "
+        "signée avec une autre clé.",
+        "The presenter's signature does not match: the presentation was changed or signed with "
+        "another key."),
+    "holder_proof.not_checked": ("Signature du présentateur non vérifiée.",
+                                 "Presenter's signature not checked."),
+    "challenge.ok": ("La présentation répond à cette demande précise (défi reconnu).",
+                     "The presentation answers this very request (challenge recognised)."),
+    "challenge.missing": (
+        "La présentation ne porte pas le défi (challenge) de la demande : elle a pu être faite "
+        "pour une autre demande.",
+        "The presentation does not carry the request's challenge: it may have been made for "
+        "another request."),
+    "challenge.mismatch": (
+        "Le défi (challenge) de la présentation n'est pas celui de la demande : présentation "
+        "rejouée ou faite pour une autre demande.",
+        "The presentation's challenge is not the request's: a replayed presentation, or one "
+        "made for another request."),
+    "challenge.not_expected": (
+        "Aucun défi (challenge) n'a été demandé : rien ne prouve que la présentation est "
+        "récente ni qu'elle n'est pas rejouée.",
+        "No challenge was asked for: nothing shows the presentation is recent or not "
+        "replayed."),
+    "domain.ok": ("La présentation est destinée à ce vérificateur ({domain}).",
+                  "The presentation is meant for this verifier ({domain})."),
+    "domain.missing": (
+        "La présentation ne dit pas à quel vérificateur elle est destinée (domain absent).",
+        "The presentation does not say which verifier it is meant for (no domain)."),
+    "domain.mismatch": (
+        "La présentation est destinée à un autre vérificateur ({found}, attendu : {expected}).",
+        "The presentation is meant for another verifier ({found}, expected: {expected})."),
+    "domain.not_expected": ("Aucun domaine de vérificateur n'a été demandé.",
+                            "No verifier domain was asked for."),
+    "freshness.ok": ("Présentation signée à l'instant ({created}).",
+                     "Presentation signed just now ({created})."),
+    "freshness.no_created": (
+        "La preuve de la présentation n'est pas datée (created absent ou illisible).",
+        "The presentation's proof is not dated (created missing or unreadable)."),
+    "freshness.stale": (
+        "Présentation trop ancienne : signée le {created}, plus de {minutes} minutes avant la "
+        "vérification.",
+        "Presentation too old: signed on {created}, more than {minutes} minutes before the "
+        "check."),
+    "freshness.old": (
+        "Présentation signée le {created}, il y a plus de {minutes} minutes.",
+        "Presentation signed on {created}, more than {minutes} minutes ago."),
+    "freshness.future": (
+        "La présentation est datée dans le futur ({created}).",
+        "The presentation is dated in the future ({created})."),
+    "freshness.expired": ("La preuve de la présentation a expiré le {expires}.",
+                          "The presentation's proof expired on {expires}."),
+    "holder_binding.ok": (
+        "Le badge a été délivré à {did}, la personne qui le présente : c'est bien son badge.",
+        "The badge was issued to {did}, the person presenting it: it is their own badge."),
+    "holder_binding.other_subject": (
+        "Le badge a été délivré à {subject}, pas à la personne qui le présente ({did}).",
+        "The badge was issued to {subject}, not to the person presenting it ({did})."),
+    "holder_binding.no_did": (
+        "Le badge n'a pas été délivré à un identifiant numérique (DID) : rien ne prouve que la "
+        "personne qui le présente en est la titulaire.",
+        "The badge was not issued to a digital identifier (DID): nothing shows the person "
+        "presenting it is its holder."),
+    "holder_binding.not_checked": (
+        "Titulaire non vérifié : le badge ou la présentation n'a pas pu être vérifié.",
+        "Holder not checked: the badge or the presentation could not be verified."),
+}
+MESSAGES.update(_PRESENTATION_MESSAGES)

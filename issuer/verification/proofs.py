@@ -160,6 +160,15 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any],
     return _check_of_reply(reply)
 
 
+def check_proof_signature(document: dict[str, Any], proof: dict[str, Any],
+                          public_key: ed25519.Ed25519PublicKey,
+                          context: VerificationContext) -> Check:
+    """The `proof` check of one Data Integrity proof whose key the caller already looked up
+    (a presentation's holder proof, `issuer.verification.presentation`): safe mode,
+    canonicalisation bounded as above, the signature."""
+    return _check_signature(document, proof, public_key, context)
+
+
 def _check_of_reply(reply: tuple[Any, ...]) -> Check:
     kind = reply[0]
     if kind == "verified":
