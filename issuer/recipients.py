@@ -43,6 +43,7 @@ from issuer.storage import repositories as repo
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
+from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
 
@@ -116,6 +117,9 @@ def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, a
         details["superseded_by"] = superseded_by
     repo.record_audit(session, actor=actor, action="credential.revoked", subject=row.id,
                       details=details, origin=origin)
+    # Its holder-bound copies (issuer.wallet.copies) are revoked with it, for the same reason:
+    # an erasure, a superseded badge (e-mail change), a resignation, the coordinator's reason.
+    repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
 
 
 def revoke_credential(service: IssuerService, credential_id: str, reason: str, *, actor: str,
@@ -407,14 +411,18 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
         received = list(session.scalars(select(EndorsementRow).where(
             EndorsementRow.endorsed_credential_id.in_(ids)).order_by(EndorsementRow.requested_at)))
         endorsement_ids = [row.id for row in (*written, *received)]
+        copies = repo.holder_copies_of(session, ids)
         audit = list(session.scalars(select(AuditEntry).where(
-            AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids]))
+            AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids,
+                                    *(copy.id for copy in copies)]))
             .order_by(AuditEntry.id)))
         document = {
             "exported_at": _iso(now),
             "issuer": service.settings.profile_name,
             "recipient": _columns(person),
             "credentials": [_credential_export(service, row) for row in person.credentials],
+            # Copies of those badges bound to the person's wallet (issuer.wallet.copies).
+            "holder_copies": [_holder_copy_export(row) for row in copies],
             "attendances": [_columns(row) for row in records.attendances],
             "claims": [_columns(row) for row in records.claims],
             "cln_members": [_columns(row) for row in records.members],
@@ -611,6 +619,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
         if row.is_signed:
             _forget_signed_forms(row)
             forgotten.append(row.id)
+    # Their holder-bound copies lose their texts and holder DID (revoked already, above).
+    repo.forget_holder_copies(session, [row.id for row in person.credentials])
     repo.erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
@@ -647,6 +657,7 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
             Attendance.credential_id == row.id))),
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
+    repo.forget_holder_copies(session, [row.id])
     return files
 
 
@@ -750,6 +761,13 @@ def _columns(row: Any, *, exclude: Sequence[str] = ()) -> dict[str, Any]:
 def _credential_export(service: IssuerService, row: IssuedCredential) -> dict[str, Any]:
     columns = _columns(row, exclude=("credential_json", "credential_jwt", "idempotency_key"))
     columns["page"] = model.credential_url(service.settings.base_url, row.id)
+    columns["credential"] = json.loads(row.credential_json) if row.credential_json else None
+    columns["credential_jwt"] = row.credential_jwt or None
+    return columns
+
+
+def _holder_copy_export(row: HolderCopyRow) -> dict[str, Any]:
+    columns = _columns(row, exclude=("credential_json", "credential_jwt"))
     columns["credential"] = json.loads(row.credential_json) if row.credential_json else None
     columns["credential_jwt"] = row.credential_jwt or None
     return columns

@@ -505,6 +505,8 @@ class IssuerService:
                               if action != "unsuspend" else "credential.unsuspended",
                               subject=row.id, details={"reason": reason} if reason else None,
                               origin=origin)
+            # Its holder-bound copies (issuer.wallet.copies) follow, in this transaction.
+            repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
         self.forget_status_cache()  # after the commit, so no request re-caches the old bits
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,

@@ -44,7 +44,7 @@ NAMING_CONVENTION = {
 }
 
 #: What a status list's indices belong to (`StatusList.kind`).
-STATUS_LIST_KINDS = ("credentials", "endorsements")
+STATUS_LIST_KINDS = ("credentials", "endorsements", "holder_copies")
 
 #: Bitstring Status List v1.0 §6.1 (herd privacy): a list has at least 131,072 entries.
 MIN_STATUS_LIST_LENGTH = 131_072
@@ -133,8 +133,9 @@ class StatusList(Base):
     length: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     full: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
-    # Whose indices it holds: "credentials" (issued_credentials) or "endorsements" (peer
-    # endorsements, issuer.storage.endorsement_models). A list never mixes the two tables.
+    # Whose indices it holds: "credentials" (issued_credentials), "endorsements" (peer
+    # endorsements, issuer.storage.endorsement_models) or "holder_copies" (holder-bound copies,
+    # issuer.storage.wallet_models). A list never mixes two tables.
     kind: Mapped[str] = mapped_column(String(16), default=STATUS_LIST_KINDS[0],
                                       server_default=STATUS_LIST_KINDS[0], index=True)
 
@@ -266,4 +267,5 @@ from issuer.storage import skill_badge_models  # noqa: E402,F401
 from issuer.storage import mediator_models  # noqa: E402,F401
 from issuer.storage import endorsement_models  # noqa: E402,F401
 from issuer.storage import exchange_models  # noqa: E402,F401
+from issuer.storage import wallet_models  # noqa: E402,F401
 # isort: on

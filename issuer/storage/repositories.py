@@ -44,11 +44,12 @@ from issuer.storage.models import (
     StatusList,
     utc_now,
 )
+from issuer.storage.wallet_models import HolderCopyRow
 
 #: A pick strategy: given `is_taken(index)` and the list length, return a free index or
 #: raise StatusListError("status.list_full"). The default draws at random (§2.1).
 IndexPicker = Callable[[Callable[[int], bool], int], int]
-StatusListKind = Literal["credentials", "endorsements"]
+StatusListKind = Literal["credentials", "endorsements", "holder_copies"]
 
 # Random probes answered by one indexed lookup each; past this many (the list is filling up)
 # the taken indices are loaded once, since pick_free_index may then scan the whole list.
@@ -409,16 +410,33 @@ def reserve_endorsement_slot(
     max_attempts: int = 32,
 ) -> tuple[int, int]:
     """Give `endorsement` (already in the session) a slot of an endorsements' status list, as
-    `reserve_credential_row` does for a badge: draw, write in a SAVEPOINT, and on a collision
-    with a concurrent transaction (the unique `(status_list_id, status_index)`) draw again."""
+    `reserve_credential_row` does for a badge (`reserve_status_slot_for`)."""
+    return reserve_status_slot_for(session, endorsement, kind="endorsements",
+                                   list_length=list_length, rng_pick=rng_pick,
+                                   max_attempts=max_attempts)
+
+
+def reserve_status_slot_for(
+    session: Session,
+    row: EndorsementRow | HolderCopyRow,
+    *,
+    kind: Literal["endorsements", "holder_copies"],
+    list_length: int = MIN_STATUS_LIST_LENGTH,
+    rng_pick: IndexPicker | None = None,
+    max_attempts: int = 32,
+) -> tuple[int, int]:
+    """Give `row` (an endorsement already in the session, or a new holder-bound copy, added
+    here) a slot of a status list of `kind`: draw, write in a SAVEPOINT, and on a collision with
+    a concurrent transaction (the table's unique `(status_list_id, status_index)`) draw again."""
     last_error: IntegrityError | None = None
     for _ in range(max_attempts):
         status_list_id, index = allocate_status_slot(
-            session, list_length=list_length, rng_pick=rng_pick, kind="endorsements")
+            session, list_length=list_length, rng_pick=rng_pick, kind=kind)
         try:
             with session.begin_nested():
-                endorsement.status_list_id = status_list_id
-                endorsement.status_index = index
+                row.status_list_id = status_list_id
+                row.status_index = index
+                session.add(row)
                 session.flush()
         except IntegrityError as error:
             last_error = error
@@ -428,6 +446,73 @@ def reserve_endorsement_slot(
         f"Impossible de réserver une entrée de liste de statut après {max_attempts} essais.",
         f"Could not reserve a status list entry after {max_attempts} attempts.",
     ) from last_error
+
+
+# --- holder-bound copies (issuer.wallet.copies) -------------------------------------------
+
+
+def holder_copies_of(session: Session, original_ids: Iterable[str]) -> list[HolderCopyRow]:
+    """The holder-bound copies of the badges `original_ids`, oldest first."""
+    found: list[HolderCopyRow] = []
+    for batch in _batches(sorted(set(original_ids))):
+        found.extend(session.scalars(
+            select(HolderCopyRow).where(HolderCopyRow.original_id.in_(batch))
+            .order_by(HolderCopyRow.created_at, HolderCopyRow.id)))
+    return found
+
+
+def follow_original_status(
+    session: Session,
+    original: IssuedCredential,
+    *,
+    actor: str,
+    origin: str | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Give every holder-bound copy of `original` its status, in the caller's transaction, and
+    audit each change: revoked (final, with the original's reason) when it is revoked,
+    suspended while it is suspended, lifted when its suspension is. Returns the copies changed.
+
+    Call it after changing the original's status: the original's row is written first (so that
+    on PostgreSQL a copy being issued at the same moment, which locks the original, is either
+    seen here or sees the new status itself)."""
+    session.flush()
+    at = now or utc_now()
+    changed: list[tuple[str, str, dict[str, Any] | None]] = []
+    for copy in holder_copies_of(session, [original.id]):
+        if copy.revoked_at is not None:
+            continue  # revocation is final (Bitstring Status List §2.1)
+        if original.revoked_at is not None:
+            copy.revoked_at = original.revoked_at
+            copy.revocation_reason = original.revocation_reason
+            changed.append((copy.id, "holder_copy.revoked",
+                            {"original": original.id, "reason": original.revocation_reason}))
+        elif original.suspended and not copy.suspended:
+            copy.suspended = True
+            copy.suspended_at = original.suspended_at or at
+            changed.append((copy.id, "holder_copy.suspended", {"original": original.id}))
+        elif not original.suspended and copy.suspended:
+            copy.suspended = False
+            copy.suspended_at = None
+            changed.append((copy.id, "holder_copy.unsuspended", {"original": original.id}))
+    for copy_id, action, details in changed:
+        record_audit(session, actor=actor, action=action, subject=copy_id, details=details,
+                     origin=origin)
+    return [copy_id for copy_id, _action, _details in changed]
+
+
+def forget_holder_copies(session: Session, original_ids: Iterable[str]) -> list[str]:
+    """Erasure and retention (RGPD art. 5-1-e, 17) for the copies of `original_ids`: their
+    signed texts and holder DID go; the rows and their status indices stay (revoked by then).
+    Returns the copies whose data was removed."""
+    forgotten: list[str] = []
+    for copy in holder_copies_of(session, original_ids):
+        if copy.is_signed or copy.holder_did is not None:
+            copy.credential_json = ""
+            copy.credential_jwt = ""
+            copy.holder_did = None
+            forgotten.append(copy.id)
+    return forgotten
 
 
 def record_audit(
@@ -537,7 +622,11 @@ def _recipient_by_hash_key(session: Session, email_hash_key: str) -> Recipient |
 
 def _slot_table(kind: str) -> Any:
     """The table whose rows own the indices of a list of this kind."""
-    return EndorsementRow if kind == "endorsements" else IssuedCredential
+    if kind == "endorsements":
+        return EndorsementRow
+    if kind == "holder_copies":
+        return HolderCopyRow
+    return IssuedCredential
 
 
 def _current_list(session: Session, kind: StatusListKind = "credentials") -> StatusList | None:

@@ -1,6 +1,7 @@
 """Credentials, /admin/badges (issue #4 item 3): issue one badge from a form, and the
-credential's admin page (summary, link to its public page; the revocation form of the registry
-area goes in the template's `credential_actions` block). Conventions: see __init__.py.
+credential's admin page (summary, link to its public page, its holder-bound copies in wallets;
+the revocation form of the registry area goes in the template's `credential_actions` block).
+Conventions: see __init__.py.
 
 Single issuance is `IssuerService.issue_in_session` (the same idempotency key as a list: one
 badge per person, edition and role), with the delivery e-mail queued in the same transaction
@@ -28,6 +29,7 @@ from issuer.mail import deliver_pending, queue_badge_email
 from issuer.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.storage import repositories as repo
 from issuer.storage.workspace_models import Attendance
+from issuer.wallet.copies import copies_of
 from issuer.web.admin.auth import client_origin, form_fields, require_user
 from issuer.web.admin.events import form_text, local_moment
 from issuer.web.admin.rendering import render_admin
@@ -110,6 +112,7 @@ def credential_page(request: Request) -> Response:
         role_name = role.name.get(locale) if role else summary.role
     return render_admin(request, "credential.html", {
         "credential": summary, "role_name": role_name,
+        "copies": copies_of(service, [summary.id]).get(summary.id, []),
         "already": request.query_params.get("deja") == "1",
         "moment": lambda value: local_moment(value, locale),
     }, user=user)

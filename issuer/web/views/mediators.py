@@ -33,6 +33,7 @@ from issuer.mediators import (
     TooManyRequests,
 )
 from issuer.skills.service import current_catalogue
+from issuer.wallet.copies import copies_of
 from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.deps import service_of
 from issuer.web.locale import request_locale
@@ -188,8 +189,11 @@ def _space_page(request: Request, recipient_id: str, *, done: str | None = None,
     locale = request_locale(request)
     view = mediators.build_space(service_of(request), recipient_id, locale=locale,
                                  now=clock_of(request)())
+    # Holder-bound copies of each badge (issuer.wallet.copies): "copies in your wallet".
+    copies = copies_of(service_of(request), [badge.credential_id for badge in view.badges])
     return _page(request, "space.html",
-                 {"space": view, "done": done, "error": error, "error_field": error_field,
+                 {"space": view, "copies": copies, "done": done, "error": error,
+                  "error_field": error_field,
                   "form": form or ProfileDraft(
                       display_name=view.profile.display_name, sector=view.profile.sector or "",
                       organisation=view.profile.organisation,
