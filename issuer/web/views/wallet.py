@@ -47,8 +47,11 @@ from issuer.web.views.holder import access_cookie, holder_of, secure
 from issuer.web.views.mediators import clock_of
 from issuer.web.views.verifier import VerifierInputError, read_limited_body
 
+# `same-origin`, not `no-referrer`: these pages hold forms posting back here, and with
+# `no-referrer` browsers send `Origin: null`, which the CSRF guard refuses; the wallet links
+# (lcw.app, dccrequest://) still get no referrer.
 PRIVATE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow",
-                   "referrer-policy": "no-referrer"}
+                   "referrer-policy": "same-origin"}
 WALLET_CORS = {"access-control-allow-origin": "*", "access-control-allow-methods": "POST",
                "access-control-allow-headers": "content-type", "access-control-max-age": "600",
                "cache-control": "no-store"}
@@ -155,10 +158,7 @@ def holder_link_form(request: Request) -> Response:
     return _page(request, "wallet/link.html",
                  {"valid": valid, "error": None if valid else errors.holder_link_invalid()
                   .message(request_locale(request))},
-                 status_code=200 if valid else 404,
-                 # The form posts back here: `no-referrer` would make browsers send
-                 # `Origin: null`, which the CSRF guard refuses (as on /espace/lien/).
-                 headers={"referrer-policy": "same-origin"})
+                 status_code=200 if valid else 404)
 
 
 def holder_link_submit(request: Request) -> Response:
@@ -170,7 +170,7 @@ def holder_link_submit(request: Request) -> Response:
     except errors.WalletError as error:
         return _page(request, "wallet/link.html",
                      {"valid": False, "error": error.message(request_locale(request))},
-                     status_code=error.status, headers={"referrer-policy": "same-origin"})
+                     status_code=error.status)
     response = RedirectResponse(f"/portefeuille/{credential_id}", status_code=303)
     # Path "/": the `__Host-` prefix requires it, and the badge page reads it too.
     response.set_cookie(access_cookie(request), access, path="/", httponly=True,
