@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from issuer.errors import IssuerError
 from issuer.verification.presentation import verify_did_auth
 from issuer.wallet import errors
-from issuer.wallet.copies import HolderCopyRefused, issue_holder_copy
+from issuer.wallet.copies import CopyFormat, HolderCopyRefused, issue_holder_copy
 
 if TYPE_CHECKING:
     from issuer.service import IssuerService
 
-EXCHANGE_COPY_FORMAT = "ldp_vc"
+EXCHANGE_COPY_FORMAT: CopyFormat = "ldp_vc"
 
 
 def check_did_auth(presentation: dict[str, Any], challenge: str, domain: str,
