@@ -391,3 +391,31 @@ def test_the_help_page_names_the_wallet_in_french_and_english(app: FastAPI) -> N
     assert "Learner Credential Wallet" in french
     english = unescape(client.get("/aide/portefeuille?lang=en").text)
     assert "Put my badge in a digital wallet" in english
+
+
+def test_erasing_the_person_deletes_their_wallet_links_and_exchanges(app: FastAPI,
+                                                                     clock: FakeClock) -> None:
+    from issuer.recipients import erase_person
+    from issuer.storage.exchange_models import WalletHolderAccess, WalletHolderLink
+
+    credential_id = award(app)
+    token = start(signed_in(app, CAMILLE), credential_id)
+    browser(app).post(f"/credentials/{credential_id}/portefeuille")
+    _to, text = text_of(app, holder_link_messages(app)[0].id)
+    link = HOLDER_LINK.findall(text)[0].removeprefix(BASE_URL)
+    browser(app).post(f"/credentials/{credential_id}/portefeuille")
+    phone = browser(app)
+    phone.post(HOLDER_LINK.findall(text_of(app, holder_link_messages(app)[1].id)[1])[0]
+               .removeprefix(BASE_URL))
+    service = service_of(app)
+    with service.database.session(read_only=True) as session:
+        recipient_id = session.scalars(select(WalletExchange.recipient_id)).one()
+    erase_person(service, recipient_id, actor="coordinatrice@ville-roubaix.example")
+    with service.database.session(read_only=True) as session:
+        for table in (WalletExchange, WalletHolderLink, WalletHolderAccess):
+            assert session.scalars(select(table)).first() is None, table.__tablename__
+    assert browser(app).post(link).status_code == 404
+    # The erased badge's signed forms are forgotten: it has no page any more.
+    assert phone.post(f"/portefeuille/{credential_id}").status_code == 404
+    gone = browser(app).post(f"/portefeuille/echanges/{token}", content=b"{}", headers=JSON)
+    assert gone.status_code == 404
