@@ -133,12 +133,13 @@ def _badge_message(service: IssuerService, session: Session, credential_id: str,
                         "This person's data was erased: no address.", code="mail.no_address")
     wallet_url = None
     if leaving and not credential.suspended:
-        from issuer.wallet.holder_links import create_holder_link, holder_link_url
+        from issuer.wallet.holder_links import LINK_DAYS, create_holder_link, holder_link_url
 
         token, _expires = create_holder_link(session, credential_id)
         wallet_url = holder_link_url(service.settings.base_url, token)
     return compose_badge_email(service.settings, service.catalogue, credential, to=to,
-                               locale=locale, wallet_url=wallet_url)
+                               locale=locale, wallet_url=wallet_url,
+                               wallet_days=LINK_DAYS if wallet_url else 0)
 
 
 def queue_badge_email(service: IssuerService, session: Session, credential_id: str, *,

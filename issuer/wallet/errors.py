@@ -72,12 +72,12 @@ def presentation_refused(code: str, message_fr: str, message_en: str) -> WalletE
         code=f"wallet.{code}" if not code.startswith("wallet.") else code, status=400)
 
 
-def holder_link_invalid() -> WalletError:
+def holder_link_invalid(days: int = 5) -> WalletError:
     return WalletError(
-        "Ce lien ne fonctionne plus (déjà utilisé, ou envoyé il y a plus de 5 jours). "
+        f"Ce lien ne fonctionne plus (déjà utilisé, ou envoyé il y a plus de {days} jours). "
         "Demandez-en un nouveau depuis la page du badge (« C'est mon badge »).",
-        "This link no longer works (already used, or sent more than 5 days ago). Ask for a "
-        "new one from the badge page (\"This is my badge\").",
+        f"This link no longer works (already used, or sent more than {days} days ago). Ask "
+        "for a new one from the badge page (\"This is my badge\").",
         code="wallet.holder_link_invalid", status=404)
 
 

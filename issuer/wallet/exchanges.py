@@ -68,6 +68,8 @@ class ExchangePolicy:
 
 
 POLICY = ExchangePolicy()
+EXCHANGE_MINUTES = int(POLICY.lifetime.total_seconds() // 60)
+"""What pages say of an exchange's life ("10 minutes")."""
 
 
 # --- addresses and invitations (pure) --------------------------------------------------------

@@ -63,6 +63,8 @@ class HolderLinkPolicy:
 
 
 POLICY = HolderLinkPolicy()
+LINK_DAYS = POLICY.link_lifetime.days
+"""What pages and e-mails say of a holder link's life ("5 days")."""
 
 
 def holder_link_url(base_url: str, token: str) -> str:
@@ -188,7 +190,7 @@ def open_holder_link(service: IssuerService, token: str, *, origin: str | None =
         link = session.get(WalletHolderLink, digest) if spent.rowcount == 1 else None  # type: ignore[attr-defined]
         badge = deliverable_badge(session, link.credential_id) if link is not None else None
         if link is None or badge is None:
-            raise holder_link_invalid()
+            raise holder_link_invalid(policy.link_lifetime.days)
         access = new_token()
         session.add(WalletHolderAccess(token_hash=token_digest(access),
                                        credential_id=badge.id, created_at=now,

@@ -138,7 +138,7 @@ def wallet_start(request: Request) -> Response:
         "qr": data_uri(qr_svg(universal), "image/svg+xml"),
         "qr_alt": gettext("QR code to scan with your phone's wallet: it adds “%(name)s”.")
         % {"name": name},
-        "minutes": int(exchanges.POLICY.lifetime.total_seconds() // 60),
+        "minutes": exchanges.EXCHANGE_MINUTES,
     }
     return _page(request, "wallet/wallet.html",
                  {"badge_name": name, "credential_id": credential_id, "holder": True,
@@ -156,8 +156,8 @@ def holder_link_form(request: Request) -> Response:
     valid = holder_links.holder_link_is_valid(service_of(request), request.path_params["token"],
                                               now=clock_of(request)())
     return _page(request, "wallet/link.html",
-                 {"valid": valid, "error": None if valid else errors.holder_link_invalid()
-                  .message(request_locale(request))},
+                 {"valid": valid, "error": None if valid else errors.holder_link_invalid(
+                     holder_links.LINK_DAYS).message(request_locale(request))},
                  status_code=200 if valid else 404)
 
 
@@ -205,7 +205,8 @@ def _holder_link_answer(request: Request, credential_id: str | None) -> Response
                       "error": error.message(request_locale(request))},
                      status_code=429, headers={"retry-after": str(error.retry_after)})
     response = _page(request, "wallet/link_sent.html",
-                     {"badge_name": name, "credential_id": credential_id, "error": None})
+                     {"badge_name": name, "credential_id": credential_id, "error": None,
+                      "link_days": holder_links.LINK_DAYS})
     response.background = BackgroundTask(
         holder_links.send_holder_link, service, credential_id, locale=request_locale(request),
         origin=origin, now=clock_of(request)())
@@ -300,5 +301,7 @@ def _exchange_answer(request: Request, document: Any) -> Response:
 
 def help_page(request: Request) -> Response:
     """GET /aide/portefeuille: "Mettre mon badge dans un portefeuille numérique"."""
-    return render(request, "wallet/help.html", {},
+    return render(request, "wallet/help.html",
+                  {"code_minutes": exchanges.EXCHANGE_MINUTES,
+                   "link_days": holder_links.LINK_DAYS},
                   headers={"cache-control": "public, max-age=3600"})
