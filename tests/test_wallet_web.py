@@ -419,3 +419,20 @@ def test_erasing_the_person_deletes_their_wallet_links_and_exchanges(app: FastAP
     assert phone.post(f"/portefeuille/{credential_id}").status_code == 404
     gone = browser(app).post(f"/portefeuille/echanges/{token}", content=b"{}", headers=JSON)
     assert gone.status_code == 404
+
+
+def test_a_wallet_gets_json_refusals_for_oversized_bodies_and_wrong_methods(
+        app: FastAPI, clock: FakeClock) -> None:
+    credential_id = award(app)
+    token = start(signed_in(app, CAMILLE), credential_id)
+    wallet = browser(app)
+    huge = wallet.post(f"/portefeuille/echanges/{token}", content=b"{" + b" " * 70_000 + b"}",
+                       headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "wallet.too_large"
+    assert huge.json()["error"]["max_bytes"] == 64 * 1024
+    wrong = wallet.get(f"/portefeuille/echanges/{token}")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "http.405"
+    # The exchange is intact: the wallet may go on.
+    assert wallet.post(f"/portefeuille/echanges/{token}", content=b"{}",
+                       headers=JSON).status_code == 200

@@ -157,7 +157,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
 
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return request.url.path.startswith("/api/") or (
+    # A wallet's exchange (issue #12) is JSON whatever it sends in Accept (LCW sends none).
+    return request.url.path.startswith(("/api/", "/portefeuille/echanges/")) or (
         "json" in accept and "text/html" not in accept)
 
 
