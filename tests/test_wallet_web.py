@@ -280,7 +280,9 @@ def test_revoked_badges_do_not_go_to_a_wallet(app: FastAPI, clock: FakeClock) ->
     camille = signed_in(app, CAMILLE)
     token = start(camille, credential_id)
     service_of(app).revoke(credential_id, "Délivré par erreur")
-    assert camille.post(f"/portefeuille/{credential_id}").status_code == 403
+    refused = camille.post(f"/portefeuille/{credential_id}")
+    assert refused.status_code == 409 and "lcw.app" not in refused.text
+    assert "a été retiré ou suspendu" in unescape(refused.text)
     answer = browser(app).post(f"/portefeuille/echanges/{token}", headers=JSON,
                                content=json.dumps({"verifiablePresentation": {}}).encode())
     assert answer.status_code == 409

@@ -94,11 +94,26 @@ def wallet_page(request: Request) -> Response:
     if credential_id is None or name is None:
         return _page(request, "wallet/wallet.html", {"badge_name": None, "holder": False},
                      status_code=404)
+    unavailable = _unavailable(request, credential_id, name)
+    if unavailable is not None:
+        return unavailable
     holder = holder_of(request, credential_id) is not None
     return _page(request, "wallet/wallet.html",
                  {"badge_name": name, "credential_id": credential_id, "holder": holder,
                   "exchange": None, "oid4vci": None},
                  status_code=200 if holder else 403)
+
+
+def _unavailable(request: Request, credential_id: str, name: str) -> Response | None:
+    """The page saying a revoked or suspended badge cannot go to a wallet (anyone may read
+    that much: the badge page says it too)."""
+    if holder_links.badge_holder(service_of(request), credential_id) is not None:
+        return None
+    error = errors.badge_unavailable()
+    return _page(request, "wallet/wallet.html",
+                 {"badge_name": name, "credential_id": credential_id, "holder": False,
+                  "unavailable": error.message(request_locale(request))},
+                 status_code=error.status)
 
 
 def wallet_start(request: Request) -> Response:
@@ -108,6 +123,9 @@ def wallet_start(request: Request) -> Response:
     if credential_id is None or name is None:
         return _page(request, "wallet/wallet.html", {"badge_name": None, "holder": False},
                      status_code=404)
+    unavailable = _unavailable(request, credential_id, name)
+    if unavailable is not None:
+        return unavailable
     recipient_id = holder_of(request, credential_id)
     if recipient_id is None:
         return _page(request, "wallet/wallet.html",
