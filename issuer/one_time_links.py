@@ -20,9 +20,12 @@ import re
 
 #: Path prefixes (up to the token) of personal links: issuer.web.admin.auth (invitations),
 #: issuer.network.mediators.sign_in.SIGN_IN_LINK_PATH (sign-in to "Mon espace"), an OpenID4VCI
-#: credential offer (issuer.wallet.oid4vci_metadata.OFFER_PATH: it hands over the holder's badge).
+#: credential offer (issuer.wallet.oid4vci_metadata.OFFER_PATH: it hands over the holder's badge);
+#: issuer.wallet: the holder link (in the badge e-mail) and a wallet's exchange addresses.
 PERSONAL_LINK_PREFIXES: tuple[str, ...] = ("/admin/invitation/", "/espace/lien/",
-                                           "/oid4vci/offers/")
+                                           "/oid4vci/offers/", "/portefeuille/lien/",
+                                           "/portefeuille/echanges/",
+                                           "/portefeuille/interaction/")
 #: Path prefixes of shared links: issuer.workspace.claims.CLAIM_PATH;
 #: issuer.wallet.presentation_requests (an employer's request, shown as a QR code).
 SHARED_LINK_PREFIXES: tuple[str, ...] = ("/reclamer/", "/verifier/presentations/",

@@ -646,7 +646,10 @@ def test_coordinator_reads_and_downloads_an_outbox_message(
         tmp_path: Path, signed_in_client: Any) -> None:
     app, city = build_admin_app(tmp_path / "outbox-home")
     try:
-        client = signed_in_client(app)
+        # The badge e-mail carries the holder's one-time wallet link (issue #12): only an
+        # administrator reads it (issuer.workspace.outbox); a coordinator sees it withheld.
+        coordinator = signed_in_client(app)
+        client = signed_in_client(app, "administrator")
         issued = issue(city, "camille@example.org")
         queued = queue(city, issued)
         mail.deliver_pending(city)
@@ -662,6 +665,7 @@ def test_coordinator_reads_and_downloads_an_outbox_message(
         parsed = BytesParser(policy=policy.default).parsebytes(download.content)
         assert parsed["To"].addresses[0].addr_spec == "camille@example.org"
         assert client.get("/admin/courriels/not-an-id").status_code == 404
+        assert coordinator.get(f"/admin/courriels/{queued.id}/message.eml").status_code == 403
     finally:
         city.database.dispose()
 

@@ -38,9 +38,9 @@ from tests.plugins.admin import BASE_URL
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
 MEDIATOR = "camille.mediatrice@example.org"
 NEW_ADMIN = "nouvelle.admin@ville-roubaix.example"
-TOKEN_IN_TEXT = re.compile(r"/(admin/invitation|espace/lien)/([A-Za-z0-9_\-%.~]+)")
+TOKEN_IN_TEXT = re.compile(r"/(admin/invitation|espace/lien|portefeuille/lien)/([A-Za-z0-9_\-%.~]+)")
 # Anything a page could hold that looks like one of those links, however it was written.
-LINK_LIKE = re.compile(r"(?:admin/invitation|espace/lien)/([^\s\"'<>&]+)")
+LINK_LIKE = re.compile(r"(?:admin/invitation|espace/lien|portefeuille/lien)/([^\s\"'<>&]+)")
 
 # GET routes of /admin that the coordinator's walk may not reach with this test's data, and
 # why none of them can show an e-mail's content. A new GET route fails this test until it is
@@ -71,7 +71,8 @@ def _texts(message: EmailMessage) -> list[str]:
 
 def stored_tokens(service: IssuerService) -> dict[str, set[str]]:
     """The tokens the server wrote, read from its own outbox files: path prefix -> tokens."""
-    found: dict[str, set[str]] = {"admin/invitation": set(), "espace/lien": set()}
+    found: dict[str, set[str]] = {"admin/invitation": set(), "espace/lien": set(),
+                                  "portefeuille/lien": set()}
     for path in (service.settings.var_dir / "outbox").glob("*.eml"):
         for text in _texts(_parse_eml(path.read_bytes())):
             for prefix, token in TOKEN_IN_TEXT.findall(text):
@@ -197,10 +198,12 @@ def test_a_coordinator_finds_no_usable_invitation_or_sign_in_link_anywhere(
         assert walk.seen[f"/admin/courriels/{row.id}/message.eml"].status_code == 403
         assert "seul un administrateur peut le lire" in walk.seen[
             f"/admin/courriels/{row.id}/message.eml"].text
-    # The badge e-mail is readable as before.
+    # The badge e-mail now carries the holder's one-time wallet link (issue #12): it is
+    # withheld from a coordinator like the other personal messages.
+    assert len(tokens["portefeuille/lien"]) == 1
     badge_pages = [answer for path, answer in walk.seen.items()
                    if path.endswith(".eml") and answer.status_code == 200]
-    assert len(badge_pages) == 1
+    assert badge_pages == []
 
     # Whatever looks like a personal link opens nothing.
     candidates = set(LINK_LIKE.findall(everything)) | {HIDDEN_LINK}
@@ -210,6 +213,7 @@ def test_a_coordinator_finds_no_usable_invitation_or_sign_in_link_anywhere(
             opened = thief.post(f"/espace/lien/{candidate}")
             assert opened.headers.get("location") != "/espace"
             assert not any("mediator_session" in name for name in thief.cookies)
+            assert thief.post(f"/portefeuille/lien/{candidate}").status_code == 404
     assert not audit_lines(city, "mediator.signed_in") and not audit_lines(city,
                                                                            "account.activated")
     assert not audit_lines(city, SECRET_READ_ACTION)

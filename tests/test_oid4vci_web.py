@@ -25,13 +25,13 @@ from issuer.issuance.service import (
     verification_context_for,
 )
 from issuer.mail import deliver_pending, outbox_message
+from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND, queue_wallet_code
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.models import AuditEntry
 from issuer.storage.offer_models import WalletNonceRow, WalletOfferRow
 from issuer.wallet import oid4vci
 from issuer.wallet.oid4vci_errors import Oid4vciError
-from issuer.wallet.oid4vci_mail import WALLET_CODE_MAIL_KIND, queue_wallet_code
 from issuer.web.app import create_app
 from issuer.web.rate_limit import RateLimiter
 from tests.plugins.factory import ServiceFactory

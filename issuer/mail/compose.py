@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -77,6 +77,11 @@ class BadgeMailFacts:
     pdf_url: str
     privacy_url: str
     contact_email: str
+    # The one-time holder link to add the badge to a wallet (issuer.wallet.holder_links),
+    # made when the e-mail leaves; None when the e-mail is only composed (its subject).
+    wallet_url: str | None = None
+    wallet_help_url: str | None = None
+    wallet_days: int = 0
 
 
 def other_locale(locale: str) -> str:
@@ -238,10 +243,15 @@ def badge_subject(facts_by_locale: dict[str, BadgeMailFacts], primary: str) -> s
 
 
 def compose_badge_email(settings: Settings, catalogue: Catalogue, credential: IssuedCredential, *,
-                        to: str, locale: str = "fr") -> EmailMessage:
-    """The delivery e-mail of one issued badge, to `to` (the recipient's own address)."""
+                        to: str, locale: str = "fr",
+                        wallet_url: str | None = None, wallet_days: int = 0) -> EmailMessage:
+    """The delivery e-mail of one issued badge, to `to` (the recipient's own address), with
+    the holder's one-time `wallet_url` when given."""
     primary = normalise_locale(locale)
-    facts = {lang: badge_mail_facts(settings, catalogue, credential, lang)
+    help_url = f"{settings.base_url.rstrip('/')}/aide/portefeuille" if wallet_url else None
+    facts = {lang: replace(badge_mail_facts(settings, catalogue, credential, lang),
+                           wallet_url=wallet_url, wallet_help_url=help_url,
+                           wallet_days=wallet_days)
              for lang in SUPPORTED_LOCALES}
     subject = badge_subject(facts, primary)
     text, html = _bilingual_body("badge", primary, {lang: {"facts": facts[lang]} for lang in facts},

@@ -48,6 +48,7 @@ from issuer.settings import Settings
 from issuer.storage import repositories as repo
 from issuer.storage.models import utc_now
 from issuer.storage.workspace_models import EmailMessage as MessageRow
+from issuer.wallet.holder_links import LINK_DAYS, create_holder_link, holder_link_url
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
@@ -120,8 +121,10 @@ def _signed_credential(session: Session, credential_id: str) -> Any:
 
 
 def _badge_message(service: IssuerService, session: Session, credential_id: str, *, to: str,
-                   locale: str) -> EmailMessage:
-    """The badge e-mail as it would leave now; refuses revoked badges and erased people."""
+                   locale: str, leaving: bool = False) -> EmailMessage:
+    """The badge e-mail as it would leave now; refuses revoked badges and erased people.
+    `leaving`: the message is being sent, so it carries a fresh one-time holder link to add
+    the badge to a wallet (issuer.wallet.holder_links; the e-mail is its only clear copy)."""
     credential = _signed_credential(session, credential_id)
     if credential.revoked_at is not None:
         raise MailError("Ce badge a été retiré : il n'est pas envoyé.",
@@ -129,8 +132,13 @@ def _badge_message(service: IssuerService, session: Session, credential_id: str,
     if credential.recipient.erased_at is not None or not credential.recipient.email:
         raise MailError("Les données de cette personne ont été effacées : aucune adresse.",
                         "This person's data was erased: no address.", code="mail.no_address")
+    wallet_url = None
+    if leaving and not credential.suspended:
+        token, _expires = create_holder_link(session, credential_id)
+        wallet_url = holder_link_url(service.settings.base_url, token)
     return compose_badge_email(service.settings, service.catalogue, credential, to=to,
-                               locale=locale)
+                               locale=locale, wallet_url=wallet_url,
+                               wallet_days=LINK_DAYS if wallet_url else 0)
 
 
 def queue_badge_email(service: IssuerService, session: Session, credential_id: str, *,
@@ -261,7 +269,7 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
 def _content(service: IssuerService, session: Session, row: MessageRow) -> EmailMessage:
     if row.kind == KIND_BADGE and row.credential_id:
         return _badge_message(service, session, row.credential_id, to=row.to_address,
-                              locale=row.locale)
+                              locale=row.locale, leaving=True)
     spool = _spool_path(service, row.id)
     if not spool.exists():
         raise MailError("Le contenu de ce message n'est plus disponible : envoyez-en un nouveau.",

@@ -266,6 +266,7 @@ from issuer.storage import skills_models  # noqa: E402,F401
 from issuer.storage import skill_badge_models  # noqa: E402,F401
 from issuer.storage import mediator_models  # noqa: E402,F401
 from issuer.storage import endorsement_models  # noqa: E402,F401
+from issuer.storage import exchange_models  # noqa: E402,F401
 from issuer.storage import wallet_models  # noqa: E402,F401
 from issuer.storage import presentation_models  # noqa: E402,F401
 from issuer.storage import offer_models  # noqa: E402,F401

@@ -6,7 +6,7 @@ The flow, as a wallet sees it:
    code). `create_offer` makes it: one badge, one credential configuration (family + format),
    a random address token, the pre-authorized code derived from that token (so the offer can be
    served again while only digests are stored), and, when asked, a six-digit transaction code
-   the holder gets by e-mail (`issuer.wallet.oid4vci_mail`).
+   the holder gets by e-mail (`issuer.mail.wallet_code`).
 2. The wallet GETs the offer (`offer_document`): JSON naming the issuer, the configuration and
    the pre-authorized code. Nothing in these addresses names a person.
 3. The wallet sends the code (and the transaction code) to the token endpoint

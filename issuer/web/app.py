@@ -40,6 +40,7 @@ from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import oid4vci as oid4vci_endpoints
 from issuer.web.views import presentations as presentation_pages
 from issuer.web.views import skills as skill_pages
+from issuer.web.views import wallet as wallet_pages
 from issuer.web.views.api_docs import api_docs as api_docs_page
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,24 @@ def _routes() -> list[BaseRoute]:
         Route("/oid4vci/nonce", oid4vci_endpoints.nonce, methods=["POST"], name="oid4vci_nonce"),
         Route("/oid4vci/credential", oid4vci_endpoints.credential, methods=["POST"],
               name="oid4vci_credential"),
+        # Wallet delivery (issue #12): pages for the holder, the VC-API exchange for wallets.
+        Route("/aide/portefeuille", wallet_pages.help_page, methods=["GET"], name="wallet_help"),
+        Route("/credentials/{credential_id}/portefeuille", wallet_pages.request_holder_link,
+              methods=["POST"], name="wallet_request_link"),
+        Route("/portefeuille/lien/{token}", wallet_pages.holder_link_form, methods=["GET"],
+              name="wallet_holder_link"),
+        Route("/portefeuille/lien/{token}", wallet_pages.holder_link_submit, methods=["POST"],
+              name="wallet_holder_link_submit"),
+        Route("/portefeuille/interaction/{token}", wallet_pages.interaction, methods=["GET"],
+              name="wallet_interaction"),
+        Route("/portefeuille/echanges/{token}", wallet_pages.exchange, methods=["POST"],
+              name="wallet_exchange"),
+        Route("/portefeuille/echanges/{token}", wallet_pages.exchange_preflight,
+              methods=["OPTIONS"], name="wallet_exchange_preflight"),
+        Route("/portefeuille/{credential_id}", wallet_pages.wallet_page, methods=["GET"],
+              name="wallet"),
+        Route("/portefeuille/{credential_id}", wallet_pages.wallet_start, methods=["POST"],
+              name="wallet_start"),
         *admin.admin_routes(),
         *admin.public_claim_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -166,8 +185,9 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
 
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    # Wallet apps (OpenID4VCI) read JSON whatever they send as Accept.
-    return request.url.path.startswith(("/api/", "/oid4vci/")) or (
+    # Wallet apps (OpenID4VCI, a VC-API exchange) read JSON whatever they send as Accept (LCW
+    # sends none).
+    return request.url.path.startswith(("/api/", "/oid4vci/", "/portefeuille/echanges/")) or (
         "json" in accept and "text/html" not in accept)
 
 

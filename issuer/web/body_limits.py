@@ -82,6 +82,9 @@ WALLET_REQUEST = BodyLimit("wallet-request", 16 * KIB, max_fields=8,
 proof-of-possession JWT (at most 8 KiB, `issuer.wallet.proof_of_possession`)."""
 ANONYMOUS_ADMIN_BYTES = 1 * KIB
 """A coordinator-only route without a valid session: the handler refuses it unread anyway."""
+WALLET_EXCHANGE = BodyLimit("wallet-exchange", 64 * KIB, max_fields=0,
+                            json_code="wallet.too_large")
+"""A wallet's message in a VC-API exchange: `{}` or a DIDAuth presentation (about 2 KB)."""
 UNLISTED = BodyLimit("unlisted", 16 * KIB)
 """Any route not in the table (a GET, a static file, a 404): no handler reads its body."""
 
@@ -111,6 +114,11 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/espace/annuaire/retrait": PUBLIC_FORM,
     "/espace/recommander/{credential_id}": PUBLIC_FORM,
     "/espace/recommandations/{endorsement_id}/retrait": PUBLIC_FORM,
+    "/credentials/{credential_id}/portefeuille": PUBLIC_FORM,  # "C'est mon badge": no field
+    "/portefeuille/{credential_id}": PUBLIC_FORM,
+    "/portefeuille/lien/{token}": PUBLIC_FORM,
+    # Wallets (issue #12): the VC-API exchange.
+    "/portefeuille/echanges/{token}": WALLET_EXCHANGE,
     # Uploads, signed-in coordinators only.
     f"{_EVENT}/presences/apercu": ATTENDANCE,
     f"{_EVENT}/presences/confirmer": ATTENDANCE,
@@ -152,7 +160,8 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DOCUMENTED_KINDS: tuple[BodyLimit, ...] = (VERIFICATION, ATTENDANCE, EVIDENCE, CASE_IMPORT,
                                            CLAIM_DECISION, ADMIN_FORM, PUBLIC_FORM,
-                                           WALLET_REQUEST, UNLISTED)
+                                           WALLET_REQUEST, WALLET_EXCHANGE,
+                                           UNLISTED)
 """Every kind, in the order of the documentation table (README and docs/DEPLOYMENT.md)."""
 
 SignedIn = Callable[[Scope], Awaitable[bool]]

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
 
 #: Kinds of e-mail that carry no personal link (issuer.mail.delivery.KIND_BADGE,
-#: issuer.network.endorsement_mail.ENDORSEMENT_MAIL_KIND). Any other kind is secret.
+#: issuer.network.endorsement_mail.ENDORSEMENT_MAIL_KIND). Any other kind is secret. A badge e-mail
+#: that has left carries the holder's one-time wallet link (issuer.wallet.holder_links): its
+#: content makes it secret all the same.
 OPEN_KINDS = frozenset({"badge", "endorsement"})
 SECRET_READ_ACTION = "email.secret_read"  # noqa: S105 - an audit action name
 

@@ -46,6 +46,7 @@ from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
 from issuer.storage.offer_models import WalletOfferRow
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
+from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
 
 #: Revocation reasons written by this module (the status list says "revoked"; the reason is
 #: for the coordinator and the audit trail).
@@ -618,6 +619,8 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
     # Wallet offers made for them (issuer.wallet.oid4vci): digests, and the wallet's DID.
     session.execute(delete(WalletOfferRow).where(WalletOfferRow.recipient_id == person.id),
                     execution_options={"synchronize_session": False})
+    # Wallet holder links, accesses and exchanges (issuer.wallet).
+    forget_wallet_links(session, person.id)
     forgotten = []
     for row in person.credentials:
         if row.is_signed:

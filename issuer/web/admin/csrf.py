@@ -12,10 +12,12 @@ SameSite=Lax, so a browser does not attach it to a cross-site POST anyway.
 
 Every unsafe request is checked except those under `EXEMPT_PREFIXES`: the public JSON API and
 the public verifier accept submissions from anywhere (they change nothing and need no
-session), and the OpenID4VCI endpoints are called by wallet apps with no cookie, their
-authority being the pre-authorized code or access token they carry (issuer.web.views.oid4vci).
-Checking by default rather than listing /admin and the claim page means a new form is protected
-without anyone remembering to add it.
+session), the OpenID4VCI endpoints are called by wallet apps with no cookie, their
+authority being the pre-authorized code or access token they carry (issuer.web.views.oid4vci),
+and a wallet's VC-API exchange (issue #12) is posted by a wallet app or a web wallet of another
+origin, its key being the token in its path, never a cookie. Checking by default rather than
+listing /admin and the claim page means a new form is protected without anyone remembering to
+add it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
-EXEMPT_PREFIXES = ("/api/", "/verifier", "/verify", "/oid4vci/")
+EXEMPT_PREFIXES = ("/api/", "/verifier", "/verify", "/oid4vci/", "/portefeuille/echanges/")
 REFUSAL = ("Requête refusée : elle vient d'un autre site (protection CSRF).\n"
            "Request refused: it comes from another site (CSRF protection).\n")
 

@@ -55,6 +55,7 @@ from issuer.web.locale import babel_locale, request_locale
 from issuer.web.page_cache import PageInputs
 from issuer.web.templating import environment, html_response, render
 from issuer.web.views.badge_claims import claims_display, form_email
+from issuer.web.views.holder import holder_of
 from issuer.web.views.verifier import (
     FORM_MEDIA_TYPES,
     VerifierInputError,
@@ -392,13 +393,18 @@ def _credential_page(request: Request, issued: IssuedBadge, *, holder_email: str
     status = live_status(service, issued, locale)
     headers = {"cache-control": LIVE_CACHE, "vary": "Accept, Accept-Language, Cookie",
                **_robots(issued)}
-    if holder_email is None and holder_error is None and status.report is not None:
+    # The holder (signed in, or holding a holder access) sees "Add to my wallet": a page of
+    # their own, never the shared one (issue #12).
+    wallet_holder = holder_of(request, issued.credential_id) is not None
+    if holder_email is None and holder_error is None and status.report is not None \
+            and not wallet_holder:
         return _shared_page(request, service, issued, status, status.report, locale, headers)
     if holder_error is not None:
         headers.update(holder_error.headers)
     # An answer to one visitor's "Is this badge theirs?": rendered for them, never kept.
     context = _page_context(service, issued, status, locale, endorsable=is_skill_badge(
-        service, issued.credential), holder_email=holder_email, holder_error=holder_error)
+        service, issued.credential), holder_email=holder_email, holder_error=holder_error,
+        wallet_holder=wallet_holder)
     return render(request, "credential.html", context, locale=locale, headers=headers,
                   status_code=status_code)
 
@@ -460,7 +466,8 @@ def _shared_page(request: Request, service: IssuerService, issued: IssuedBadge,
 def _page_context(service: IssuerService, issued: IssuedBadge, status: LiveStatus, locale: str,
                   *, endorsable: bool, endorsements: tuple[EndorsementView, ...] | None = None,
                   holder_email: str | None = None,
-                  holder_error: VerifierInputError | None = None) -> dict[str, Any]:
+                  holder_error: VerifierInputError | None = None,
+                  wallet_holder: bool = False) -> dict[str, Any]:
     facts = badge_facts(service, issued, locale)
     gettext = translations(locale).gettext
     status_lines = []
@@ -502,6 +509,9 @@ def _page_context(service: IssuerService, issued: IssuedBadge, status: LiveStatu
         # Peer endorsements (issue #5 item 5): skill badges only, published ones only.
         "endorsable": endorsable,
         "endorsements": endorsements,
+        # "Add to my wallet" straight away for the holder (signed in, or holding a holder
+        # access); anyone else gets "This is my badge", which mails the holder (issue #12).
+        "wallet_holder": wallet_holder,
     }
 
 

@@ -6,6 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from issuer.network.mediators.sign_in import POLICY
+from issuer.wallet.exchanges import EXCHANGE_MINUTES
+from issuer.wallet.holder_links import LINK_DAYS
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 
@@ -30,4 +32,5 @@ async def privacy(request: Request) -> Response:
         "issuer_name": settings.profile_name, "contact_email": settings.profile_email,
         "retention_days": settings.retention_days,
         "link_minutes": int(POLICY.link_lifetime.total_seconds() // 60),
-        "session_hours": int(POLICY.absolute_timeout.total_seconds() // 3600)})
+        "session_hours": int(POLICY.absolute_timeout.total_seconds() // 3600),
+        "wallet_link_days": LINK_DAYS, "wallet_code_minutes": EXCHANGE_MINUTES})
