@@ -438,3 +438,18 @@ def test_a_wallet_gets_json_refusals_for_oversized_bodies_and_wrong_methods(
     # The exchange is intact: the wallet may go on.
     assert wallet.post(f"/portefeuille/echanges/{token}", content=b"{}",
                        headers=JSON).status_code == 200
+
+
+def test_the_shared_badge_page_never_carries_the_holders_wallet_button(app: FastAPI,
+                                                                        clock: FakeClock) -> None:
+    """The badge page a visitor gets is rendered once and shared (issuer.web.page_cache); the
+    holder's page offers "Add to my wallet", so it is rendered for them and never shared."""
+    credential_id = award(app)
+    visitor = browser(app)
+    holder_button = f'href="/portefeuille/{credential_id}"'
+    assert holder_button not in visitor.get(f"/credentials/{credential_id}").text  # cache filled
+    camille = signed_in(app, CAMILLE)
+    assert holder_button in camille.get(f"/credentials/{credential_id}").text
+    again = visitor.get(f"/credentials/{credential_id}").text
+    assert holder_button not in again
+    assert f'action="/credentials/{credential_id}/portefeuille"' in again
