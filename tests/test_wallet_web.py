@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from issuer.issuance.service import IssuerService
 from issuer.mail import outbox_message
+from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND
 from issuer.mail.wallet_link import WALLET_LINK_MAIL_KIND
 from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 from issuer.one_time_links import loggable_path
@@ -453,3 +454,32 @@ def test_the_shared_badge_page_never_carries_the_holders_wallet_button(app: Fast
     again = visitor.get(f"/credentials/{credential_id}").text
     assert holder_button not in again
     assert f'action="/credentials/{credential_id}/portefeuille"' in again
+
+
+def wallet_code_messages(app: FastAPI) -> list[EmailMessage]:
+    with service_of(app).database.session(read_only=True) as session:
+        return list(session.scalars(select(EmailMessage).where(
+            EmailMessage.kind == WALLET_CODE_MAIL_KIND)))
+
+
+def test_the_wallet_page_also_offers_openid4vci_with_a_code_by_email_on_a_computer(
+        app: FastAPI, clock: FakeClock) -> None:
+    credential_id = award(app)
+    camille = signed_in(app, CAMILLE)
+    desktop = camille.post(f"/portefeuille/{credential_id}",
+                           headers={"user-agent": "Mozilla/5.0 (X11; Linux x86_64)"})
+    assert desktop.status_code == 200
+    html = unescape(desktop.text)
+    assert "openid-credential-offer://?credential_offer_uri=" in html
+    assert "Votre portefeuille vous demandera un code" in html
+    [code_mail] = wallet_code_messages(app)
+    assert code_mail.to_address == CAMILLE
+    offer_link = re.search(r'href="(openid-credential-offer://[^"]+)"', desktop.text)
+    assert offer_link is not None  # nothing in it names the person or the badge
+    assert credential_id not in unescape(offer_link.group(1)) and "camille" not in offer_link.group(1)
+    # On the holder's own phone the offer link needs no code: nothing more is mailed.
+    phone = camille.post(f"/portefeuille/{credential_id}",
+                         headers={"user-agent": "Mozilla/5.0 (Linux; Android 14) Mobile"})
+    assert "openid-credential-offer://?credential_offer_uri=" in unescape(phone.text)
+    assert "Votre portefeuille vous demandera un code" not in unescape(phone.text)
+    assert len(wallet_code_messages(app)) == 1

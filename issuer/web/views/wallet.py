@@ -31,11 +31,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from issuer.errors import NotFound
 from issuer.i18n import translations
-from issuer.mail import wallet_link
+from issuer.mail import MailError, deliver_pending, wallet_link
+from issuer.mail.wallet_code import queue_wallet_code
 from issuer.openbadges.json_depth import loads_bounded
 from issuer.presentation.attestation import data_uri
 from issuer.presentation.qr import qr_svg
 from issuer.wallet import errors, exchanges, holder_links
+from issuer.wallet.oid4vci import create_offer
+from issuer.wallet.oid4vci_errors import Oid4vciError
 from issuer.wallet.presentation_check import check_did_auth, issue_ldp_copy
 from issuer.web.admin.auth import client_origin
 from issuer.web.body_limits import form_limits
@@ -158,12 +161,40 @@ def wallet_start(request: Request) -> Response:
         % {"name": name},
         "minutes": exchanges.EXCHANGE_MINUTES,
     }
-    return _page(request, "wallet/wallet.html",
-                 {"badge_name": name, "credential_id": credential_id, "holder": True,
-                  "exchange": exchange, "phone": is_phone(request.headers.get("user-agent", "")),
-                  # OpenID4VCI (issuer.wallet.oid4vci, another part of issue #12) is offered
-                  # here when it exists: an `openid-credential-offer://` link and QR code.
-                  "oid4vci": None})
+    phone = is_phone(request.headers.get("user-agent", ""))
+    oid4vci, code_sent = _oid4vci_offer(request, credential_id, name, phone=phone)
+    response = _page(request, "wallet/wallet.html",
+                     {"badge_name": name, "credential_id": credential_id, "holder": True,
+                      "exchange": exchange, "phone": phone, "oid4vci": oid4vci})
+    if code_sent:
+        response.background = BackgroundTask(deliver_pending, service)
+    return response
+
+
+def _oid4vci_offer(request: Request, credential_id: str, name: str, *,
+                   phone: bool) -> tuple[dict[str, Any] | None, bool]:
+    """The OpenID4VCI offer shown beside the LCW exchange (issuer.wallet.oid4vci): its
+    `openid-credential-offer://` link and QR code, and whether a transaction code was mailed.
+    A QR code on a computer's screen can be photographed by someone else in the room, so that
+    offer asks for a code sent to the holder's address (issue #12 item 3); the link on the
+    holder's own phone does not."""
+    service = service_of(request)
+    locale = request_locale(request)
+    try:
+        with service.database.session() as session:
+            offer = create_offer(service, session, credential_id, tx_code=not phone,
+                                 origin=client_origin(request), now=clock_of(request)())
+            if offer.tx_code is not None:
+                queue_wallet_code(service, session, offer, credential_id, locale=locale,
+                                  origin=client_origin(request))
+    except (Oid4vciError, MailError):
+        return None, False  # the LCW exchange above still works
+    gettext = translations(locale).gettext
+    return {"link": offer.deep_link,
+            "qr": data_uri(qr_svg(offer.deep_link), "image/svg+xml"),
+            "qr_alt": gettext("QR code for other wallet apps (OpenID4VCI): it adds “%(name)s”.")
+            % {"name": name},
+            "code_sent": offer.tx_code is not None}, offer.tx_code is not None
 
 
 # --- the holder link -------------------------------------------------------------------------
