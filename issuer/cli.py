@@ -90,14 +90,20 @@ def handles_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _service(base_url: str | None = None, did_method: str | None = None) -> Any:
+def _service(base_url: str | None = None, did_method: str | None = None,
+             listening: tuple[str, int] | None = None) -> Any:
+    """The issuer service; with `listening` (host, port), its base URL follows that address
+    unless the coordinator set one (`Settings.listening_on`)."""
     # Imported here: they load the database layer, which `issuer --help` does not need.
     # Importing skill_badges registers the skill badges in every catalogue.
     from issuer.issuance.service import IssuerService
     from issuer.network import skill_badges  # noqa: F401
     from issuer.settings import Settings
 
-    return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
+    settings = Settings.load(base_url=base_url, did_method=did_method)
+    if listening is not None:
+        settings = settings.listening_on(*listening)
+    return IssuerService(settings)
 
 
 def _initialised_service() -> Any:
@@ -134,14 +140,19 @@ def main() -> None:
               help=_("Also issue demo badges to fictional people, to look at: one of each "
                      "family, and two mediators of the network with skill badges, listed in "
                      "the directory, one endorsing the other."))
+@click.option("--host", help=_("Address `issuer serve` will listen on: without a set base URL, "
+                                "the demo badges' links name it (default 127.0.0.1)."))
+@click.option("--port", type=int, help=_("Port `issuer serve` will listen on (default 8000)."))
 @handles_errors
-def init(base_url: str | None, did_method: str | None, demo: bool) -> None:
+def init(base_url: str | None, did_method: str | None, demo: bool, host: str | None,
+         port: int | None) -> None:
     from issuer.settings import Settings
 
     if base_url or did_method:
         _save_settings(Settings.load(base_url=base_url).home, base_url=base_url,
                        did_method=did_method)
-    service = _service(base_url, did_method)
+    listening = (host or "127.0.0.1", port or 8000) if host or port else None
+    service = _service(base_url, did_method, listening)
     created = service.init()
     for key in created:
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
@@ -421,19 +432,25 @@ def publish(out: Path) -> None:
 def serve(host: str, port: int, proxy_headers: bool) -> None:
     import uvicorn
 
+    from issuer.settings import is_wildcard_host
     from issuer.web import create_app
 
-    service = service_to_serve()
+    service = service_to_serve(host, port)
     app = create_app(service.settings, service)
     click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
+    click.echo(_("Links and QR codes point to {url}").format(url=service.settings.base_url))
+    if is_wildcard_host(host) and not service.settings.base_url_is_set:
+        click.echo(_("To reach it from another device, set ISSUER_BASE_URL to this machine's "
+                     "address (e.g. http://192.168.1.10:{port}).").format(port=port))
     uvicorn.Server(server_config(app, host=host, port=port, proxy_headers=proxy_headers)).run()
 
 
-def service_to_serve() -> Any:
+def service_to_serve(host: str = "127.0.0.1", port: int = 8000) -> Any:
     """The service `issuer serve` runs, its database at the latest migration: SQLite is
     migrated here, PostgreSQL must have been (`issuer db upgrade`), or `DatabaseNotReady` says
-    which command to run (`Database.prepare_for_serving`). First start: keys are created."""
-    service = _service()
+    which command to run (`Database.prepare_for_serving`). First start: keys are created.
+    Without a set base URL, links name `host`:`port`, where the service answers."""
+    service = _service(listening=(host, port))
     applied = service.database.prepare_for_serving()
     if applied:
         click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))
