@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -17,6 +18,7 @@ from issuer.storage.models import AuditEntry
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import ClaimRequest, ClnMember, EmailMessage
 from issuer.web.admin.audit import PAGE_SIZE
+from issuer.workspace import events
 from issuer.workspace.audit_trail import CSV_COLUMNS
 
 
@@ -172,3 +174,45 @@ def test_journal_and_csv_on_sqlite_and_postgresql(database_url, admin_app_on, si
     assert [row[4] for row in rows[1:] if row[4].startswith("urn:uuid:")] == [
         "urn:uuid:0000", "urn:uuid:0001", "urn:uuid:0002"]
     assert client.get("/admin").status_code == 200
+
+
+def _event_counts_on(page: str) -> dict[str, list[int]]:
+    """Per event address, the numbers of its table row (attendees, badges, requests waiting)."""
+    found: dict[str, list[int]] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.DOTALL):
+        link = re.search(r'href="/admin/evenements/([^/"]+/\d+)"', row)
+        if link:
+            found[link.group(1)] = [int(n) for n in re.findall(r"<td>(\d+)</td>", row)]
+    return found
+
+
+def test_the_dashboard_and_the_events_list_count_the_same_badges(admin_app,
+                                                                 signed_in_client) -> None:
+    """Issue 13, item 10: a workshop's badges (linked by attendance, no edition number), a
+    Petit-déjeuner badge issued from the form (an edition number, no attendance line), and a
+    revoked badge are counted alike on both pages."""
+    app, service = admin_app
+    badge = events.badges_for_added_events(service)[0]
+    workshop = events.add_event(service, kind="workshop", title_fr="Atelier démarches",
+                                title_en=None, day=date(2025, 10, 2), venue=None,
+                                badge_slug=badge.slug, actor="cli")
+    events.confirm_attendance_upload(
+        service, workshop, "nom;courriel\nAwa;awa@example.org\nBilal;bilal@example.org\n"
+        "Chloé;chloe@example.org\n", actor="cli")
+    issued = events.issue_for_event(service, events.get_event(service, "atelier", 1), actor="cli")
+    service.revoke(issued.credential_ids[0], "erreur de saisie")
+    edition = events.get_event(service, "petit-dejeuner-inclusion-numerique", 7)
+    events.confirm_attendance_upload(service, edition, "nom;courriel\nDora;dora@example.org\n",
+                                     actor="cli")
+    events.issue_for_event(service, events.get_event(service, edition.family, 7), actor="cli")
+    service.issue(IssueRequest("petit-dejeuner-inclusion-numerique", "eve@example.org", "Ève",
+                               event_number=7, role="participant"))
+    client = signed_in_client(app)
+
+    listed = _event_counts_on(client.get("/admin/evenements").text)
+    dashboard = _event_counts_on(client.get("/admin").text.split('id="events"')[1])
+
+    assert listed["atelier/1"] == [3, 2, 0]  # three attendees, two valid badges
+    assert listed["petit-dejeuner-inclusion-numerique/7"] == [1, 2, 0]
+    for event in ("atelier/1", "petit-dejeuner-inclusion-numerique/7"):
+        assert dashboard[event] == listed[event]

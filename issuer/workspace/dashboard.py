@@ -12,19 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from issuer.issuance.catalogue import Catalogue
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, Event, IssuedCredential
 from issuer.storage.workspace_models import (
-    Attendance,
     ClaimRequest,
     ClnMember,
     EmailMessage,
     EventSchedule,
 )
+from issuer.workspace.events import event_counts
 
 RECENT_ACTIONS = 10
 RECENT_FAILURES = 10
@@ -93,39 +93,19 @@ def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr"
     summary.badges = [BadgeCount(slug, names.get(slug) or slug, *per_badge.get(slug, (0, 0)))
                       for slug in slugs]
 
-    issued_per_event = (
-        select(IssuedCredential.badge_slug.label("family"),
-               IssuedCredential.event_number.label("number"), func.count().label("n"))
-        .where(IssuedCredential.event_number.is_not(None), IssuedCredential.revoked_at.is_(None))
-        .group_by(IssuedCredential.badge_slug, IssuedCredential.event_number).subquery())
-    attendees_per_event = (
-        select(Attendance.event_family.label("family"), Attendance.event_number.label("number"),
-               func.count().label("n"))
-        .group_by(Attendance.event_family, Attendance.event_number).subquery())
-    claims_per_event = (
-        select(ClaimRequest.event_family.label("family"), ClaimRequest.event_number.label("number"),
-               func.count().label("n"))
-        .where(ClaimRequest.status == "pending")
-        .group_by(ClaimRequest.event_family, ClaimRequest.event_number).subquery())
-
-    def joined(sub: Subquery) -> ColumnElement[bool]:
-        return and_(sub.c.family == Event.family, sub.c.number == Event.number)
-
+    # The events list's own counts (`events.event_counts`), so that both pages agree.
+    counts = event_counts(session)
     rows = session.execute(
-        select(Event, EventSchedule.title_fr, EventSchedule.title_en,
-               func.coalesce(attendees_per_event.c.n, 0), func.coalesce(issued_per_event.c.n, 0),
-               func.coalesce(claims_per_event.c.n, 0))
+        select(Event, EventSchedule.title_fr, EventSchedule.title_en)
         .outerjoin(EventSchedule, and_(EventSchedule.family == Event.family,
                                        EventSchedule.number == Event.number))
-        .outerjoin(attendees_per_event, joined(attendees_per_event))
-        .outerjoin(issued_per_event, joined(issued_per_event))
-        .outerjoin(claims_per_event, joined(claims_per_event))
         .order_by(Event.date.desc(), Event.family, Event.number.desc()))
-    for event, title_fr, title_en, attendees, issued, claims in rows:
+    for event, title_fr, title_en in rows:
         theme = event.theme_en if locale.startswith("en") else event.theme_fr
         title = (title_en if locale.startswith("en") else title_fr) or theme
+        attendees, issued, claims = counts.get((event.family, event.number), (0, 0, 0))
         summary.events.append(EventCount(event.family, event.number, event.date, title,
-                                          int(attendees), int(issued), int(claims)))
+                                          attendees, issued, claims))
 
     per_sector = dict(session.execute(
         select(ClnMember.sector, func.count()).where(ClnMember.status == "active")
