@@ -25,6 +25,7 @@ from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.collation import sort_key
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
@@ -277,9 +278,11 @@ def attendance_list(service: IssuerService, event: EventView) -> list[Attendance
         found = session.scalars(select(Attendance).where(
             Attendance.event_family == event.family, Attendance.event_number == event.number)
             .order_by(Attendance.name, Attendance.id))
-        return [AttendanceEntry(id=a.id, name=a.name, email=a.email, role=a.role,
-                                show_name=a.show_name, source=a.source,
-                                credential_id=a.credential_id) for a in found]
+        # In French alphabetical order (issuer.collation): "Émile" beside "Emma", not after "Zoé".
+        return sorted((AttendanceEntry(id=a.id, name=a.name, email=a.email, role=a.role,
+                                       show_name=a.show_name, source=a.source,
+                                       credential_id=a.credential_id) for a in found),
+                      key=lambda entry: sort_key(entry.name))
 
 
 def attendance_text(filename: str, data: bytes) -> str:

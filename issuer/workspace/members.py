@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from issuer.collation import sort_key
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.names import check_person_name
@@ -244,7 +245,7 @@ def register(service: IssuerService, *, today: date | None = None,
         mandates = _all_mandates(session)
     latest = [m for m in mandates if m.renewed_by is None]
     members = tuple(sorted((m for m in latest if m.status == "active"),
-                           key=lambda m: (m.sector or "~", _fold(m.name))))
+                           key=lambda m: (m.sector or "~", sort_key(m.name))))
     former = tuple(sorted((m for m in latest if m.status != "active"),
                           key=lambda m: (m.ended_at or datetime.min.replace(tzinfo=UTC)),
                           reverse=True))
