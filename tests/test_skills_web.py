@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
 from collections.abc import Callable
+from html import unescape
 
 import httpx
 import jsonschema

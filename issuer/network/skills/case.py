@@ -324,8 +324,9 @@ def _where(path: list[Any]) -> tuple[str, str]:
 
 def _schema_fault(error: jsonschema.ValidationError) -> tuple[str, str]:
     """What is wrong, in French and English, for the JSON Schema faults a person can fix."""
-    expected = error.validator_value
-    if error.validator == "required":
+    expected: Any = error.validator_value
+    kind = str(error.validator)
+    if kind == "required":
         missing = [name for name in expected if isinstance(error.instance, dict)
                    and name not in error.instance]
         names = ", ".join(f"« {name} »" for name in missing) or "?"
@@ -335,20 +336,21 @@ def _schema_fault(error: jsonschema.ValidationError) -> tuple[str, str]:
                     f"the required fields {names_en} are missing")
         return (f"il manque le champ obligatoire {names}",
                 f"the required field {names_en} is missing")
-    if error.validator == "type":
-        kinds = expected if isinstance(expected, list) else [expected]
+    if kind == "type":
+        kinds = [str(k) for k in (expected if isinstance(expected, list) else [expected])]
         return (f"la valeur doit être {' ou '.join(_TYPES_FR.get(k, k) for k in kinds)}",
                 f"the value must be of type {' or '.join(kinds)}")
-    if error.validator == "format":
+    if kind == "format":
+        expected = str(expected)
         return (f"« {error.instance} » n'est pas {_FORMATS_FR.get(expected, expected)}",
                 f"'{error.instance}' is not {_FORMATS_EN.get(expected, expected)}")
-    if error.validator == "enum":
+    if kind == "enum":
         allowed = ", ".join(str(value) for value in expected)
         return (f"« {error.instance} » n'est pas une valeur permise ({allowed})",
                 f"'{error.instance}' is not an allowed value ({allowed})")
-    if error.validator in ("minLength", "minItems"):
+    if kind in ("minLength", "minItems"):
         return "la valeur est vide", "the value is empty"
-    if error.validator == "additionalProperties":
+    if kind == "additionalProperties":
         return ("le champ n'existe pas en CASE 1.1 (faute de frappe ?)",
                 "the field does not exist in CASE 1.1 (a typo?)")
     return (f"la valeur ne respecte pas le schéma CASE 1.1 (détail technique : {error.message})",
