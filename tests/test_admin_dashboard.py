@@ -7,16 +7,19 @@ import csv
 import io
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
+from babel.dates import format_date
 from sqlalchemy import select
 from starlette.routing import Route
 
 import issuer
 from issuer.collation import sort_key
 from issuer.issuance.service import IssueRequest
+from issuer.presentation.charts import WIDTH, bar_chart, render_svg
 from issuer.storage.models import AuditEntry
 from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import ClaimRequest, ClnMember, EmailMessage
@@ -24,6 +27,7 @@ from issuer.web.admin.audit import PAGE_SIZE
 from issuer.workspace import events, recipients
 from issuer.workspace.audit_labels import ACTION_LABELS, action_label, readable_details
 from issuer.workspace.audit_trail import CSV_COLUMNS
+from issuer.workspace.dashboard import issued_per_month
 from issuer.workspace.outbox import SECRET_READ_ACTION
 
 
@@ -181,7 +185,11 @@ def test_journal_and_csv_on_sqlite_and_postgresql(database_url, admin_app_on, si
         client.get("/admin/journal.csv?acteur=cli").content.decode("utf-8-sig"))))
     assert [row[4] for row in rows[1:] if row[4].startswith("urn:uuid:")] == [
         "urn:uuid:0000", "urn:uuid:0001", "urn:uuid:0002"]
-    assert client.get("/admin").status_code == 200
+    service.issue(IssueRequest("petit-dejeuner-inclusion-numerique", "a@example.org", "Personne",
+                               event_number=7, role="participant"))
+    month = format_date(datetime.now(UTC).date(), "MMMM y", locale="fr")
+    dashboard = unescape(client.get("/admin").text)  # the month's GROUP BY, written per database
+    assert f'<th scope="row">{month}</th><td>1</td>' in dashboard
 
 
 def _event_counts_on(page: str) -> dict[str, list[int]]:
@@ -302,3 +310,72 @@ def test_the_attendance_list_and_people_search_use_the_french_order(admin_app) -
     events.issue_for_event(service, events.get_event(service, edition.family, 7), actor="cli")
     found = [person.display_name for person in recipients.find_people(service, "e")]
     assert found == ["Élodie", "Eva", "Zoé"]
+
+
+# -- the dashboard's charts (issue 13, item 13) ----------------------------------------------------
+
+def test_a_bar_chart_is_one_named_picture_with_bars_in_proportion() -> None:
+    chart = bar_chart("chart-x", "Badges <par> mois", "Au total : 6 & plus.",
+                      [("janvier <script>", 4), ("février", 2), ("mars", 0)])
+    svg = render_svg(chart)
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert 'aria-labelledby="chart-x-title chart-x-desc"' in svg
+    assert '<title id="chart-x-title">Badges &lt;par&gt; mois</title>' in svg
+    assert '<desc id="chart-x-desc">Au total : 6 &amp; plus.</desc>' in svg
+    assert "<script>" not in svg and "janvier &lt;script&gt;" in svg
+    widths = [int(w) for w in re.findall(r'<rect class="chart-bar"[^>]* width="(\d+)"', svg)]
+    assert widths == [WIDTH - 48, (WIDTH - 48) // 2, 2]  # the largest fills the room; 0 a sliver
+    assert chart.total == 6 and not chart.is_empty
+    assert bar_chart("e", "t", "d", []).is_empty
+    ET.fromstring(svg)  # well-formed XML
+
+
+def test_the_dashboard_draws_months_events_seats_and_claims_beside_their_tables(
+        admin_app, signed_in_client) -> None:
+    app, service = admin_app
+    for email in ("a@example.org", "b@example.org", "c@example.org"):
+        service.issue(IssueRequest("petit-dejeuner-inclusion-numerique", email, "Personne",
+                                   event_number=7, role="participant"))
+    add_rows(service,
+             ClnMember(id=str(uuid.uuid4()), name="Membre", email="m@example.org", sector="Nord",
+                       role="conseiller", mandate_start=date(2025, 7, 11),
+                       mandate_end=date(2027, 7, 10), status="active"),
+             ClaimRequest(event_family="petit-dejeuner-inclusion-numerique", event_number=7,
+                          name="Qui", email="qui@example.org", status="pending"))
+    client = signed_in_client(app)
+    page = unescape(client.get("/admin").text)
+    svgs = re.findall(r"<svg.*?</svg>", page, flags=re.DOTALL)
+    titles = [re.search(r"<title[^>]*>(.*?)</title>", svg).group(1) for svg in svgs]
+    assert titles == ["Demandes en attente de validation, par événement",
+                      "Badges délivrés par mois", "Badges valables par événement",
+                      "Sièges du conseil occupés, par secteur"]
+    assert all('role="img"' in svg and "<desc" in svg for svg in svgs)
+    assert "<script" not in page.split("<main", 1)[1]  # no JavaScript drew them
+    month = format_date(datetime.now(UTC).date(), "MMMM y", locale="fr")
+    assert f'<th scope="row">{month}</th><td>3</td>' in page  # the month's table row
+    assert "3 badges délivrés sur les 12 derniers mois ; le plus en " + month + " (3)." in page
+    assert page.count("<figure") == 4 and page.count("</figure>") == 4
+    english = unescape(client.get("/admin?lang=en").text)
+    assert "<title id=\"chart-months-title\">Badges issued per month</title>" in english
+
+
+def test_an_empty_dashboard_draws_no_empty_chart(admin_app, signed_in_client) -> None:
+    app, _service = admin_app
+    page = signed_in_client(app).get("/admin").text
+    assert "<svg" not in page  # nothing to draw: the tables say 0
+    assert "<caption>Badges délivrés par mois, les 12 derniers mois</caption>" in unescape(page)
+
+
+def test_badges_per_month_counts_the_right_months(admin_app) -> None:
+    _app, service = admin_app
+    service.issue(IssueRequest("petit-dejeuner-inclusion-numerique", "a@example.org", "Personne",
+                               event_number=7, role="participant"))
+    today = datetime.now(UTC).date()
+    with service.database.session(read_only=True) as session:
+        months = issued_per_month(session, today)
+        later = issued_per_month(session, today + timedelta(days=400))
+    assert len(months) == 12 and months[-1] == (today.replace(day=1), 1)
+    assert sum(count for _month, count in months) == 1
+    assert [start.day for start, _count in months] == [1] * 12
+    assert months == sorted(months)
+    assert sum(count for _month, count in later) == 0  # more than a year later: out of range

@@ -10,7 +10,7 @@ without the web; the page is `issuer.web.admin.dashboard`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from issuer.workspace.events import event_counts
 
 RECENT_ACTIONS = 10
 RECENT_FAILURES = 10
+MONTHS = 12
 CLN_SECTORS = ("Centre", "Est", "Ouest", "Nord", "Sud")
 
 
@@ -74,14 +75,44 @@ class DashboardSummary:
     pending_endorsements: int = 0
     failed_emails: list[FailedEmail] = field(default_factory=list)
     failed_email_count: int = 0
+    # (first day of the month, badges issued that month), the last MONTHS months, oldest first
+    issued_per_month: list[tuple[date, int]] = field(default_factory=list)
 
     @property
     def issued_total(self) -> int:
         return sum(badge.issued for badge in self.badges)
 
 
-def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr") -> DashboardSummary:
+def _month_starts(today: date, count: int) -> list[date]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def issued_per_month(session: Session, today: date | None = None,
+                     months: int = MONTHS) -> list[tuple[date, int]]:
+    """Badges issued in each of the last `months` calendar months (UTC), revoked ones included:
+    this is what was issued then. One GROUP BY on the month's text, written per database."""
+    starts = _month_starts(today or datetime.now(UTC).date(), months)
+    issued_at = IssuedCredential.issued_at
+    if session.get_bind().dialect.name == "sqlite":
+        month = func.strftime("%Y-%m", issued_at)
+    else:
+        month = func.to_char(func.timezone("UTC", issued_at), "YYYY-MM")
+    counts = {str(key): int(n) for key, n in session.execute(
+        select(month, func.count())
+        .where(issued_at >= datetime.combine(starts[0], datetime.min.time(), UTC))
+        .group_by(month))}
+    return [(start, counts.get(start.strftime("%Y-%m"), 0)) for start in starts]
+
+
+def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr",
+                      today: date | None = None) -> DashboardSummary:
     summary = DashboardSummary()
+    summary.issued_per_month = issued_per_month(session, today)
     names: dict[str, str] = {badge.slug: badge.name.get(locale) for badge in catalogue.badges}
     revoked = func.sum(case((IssuedCredential.revoked_at.is_not(None), 1), else_=0))
     per_badge = {
