@@ -319,7 +319,7 @@ def test_a_bar_chart_is_one_named_picture_with_bars_in_proportion() -> None:
                       [("janvier <script>", 4), ("février", 2), ("mars", 0)])
     svg = render_svg(chart)
     assert svg.startswith("<svg") and 'role="img"' in svg
-    assert 'aria-labelledby="chart-x-title chart-x-desc"' in svg
+    assert 'aria-labelledby="chart-x-title" aria-describedby="chart-x-desc"' in svg
     assert '<title id="chart-x-title">Badges &lt;par&gt; mois</title>' in svg
     assert '<desc id="chart-x-desc">Au total : 6 &amp; plus.</desc>' in svg
     assert "<script>" not in svg and "janvier &lt;script&gt;" in svg

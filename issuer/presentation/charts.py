@@ -1,9 +1,9 @@
 """Bar charts as server-rendered SVG, for the workspace's dashboard (issue 13, item 13).
 
 Pure: numbers in, SVG text out; no JavaScript, no charting library. Each chart is one
-`<svg role="img">` named by its `<title>` and summed up by its `<desc>` (`aria-labelledby`),
-so a screen reader announces it as one picture; the page puts the same numbers in a table
-beside it, for reading each value. Bars are horizontal, a label above each: a long event title
+`<svg role="img">` named by its `<title>` (`aria-labelledby`) and summed up by its `<desc>`
+(`aria-describedby`), so a screen reader announces it as one picture; the page puts the same
+numbers in a table beside it, for reading each value. Bars are horizontal, a label above each: a long event title
 stays readable on a 360 px phone, and the drawing scales to the width it is given.
 """
 
@@ -63,7 +63,7 @@ def render_svg(chart: BarChart) -> str:
     ident = escape(chart.chart_id, quote=True)
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-         f'aria-labelledby="{ident}-title {ident}-desc" viewBox="0 0 {WIDTH} {height}" '
+         f'aria-labelledby="{ident}-title" aria-describedby="{ident}-desc" viewBox="0 0 {WIDTH} {height}" '
          f'width="100%" preserveAspectRatio="xMinYMin meet">'),
         f'<title id="{ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{ident}-desc">{escape(chart.description)}</desc>',
