@@ -3,8 +3,9 @@
 Pure: numbers in, SVG text out; no JavaScript, no charting library. Each chart is one
 `<svg role="img">` named by its `<title>` (`aria-labelledby`) and summed up by its `<desc>`
 (`aria-describedby`), so a screen reader announces it as one picture; the page puts the same
-numbers in a table beside it, for reading each value. Bars are horizontal, a label above each: a long event title
-stays readable on a 360 px phone, and the drawing scales to the width it is given.
+numbers in a table beside it, for reading each value. Bars are horizontal, a label above
+each: a long event title stays readable on a 360 px phone, and the drawing scales to the width
+it is given.
 """
 
 from __future__ import annotations
