@@ -20,7 +20,7 @@ $(BIN)/issuer: pyproject.toml
 setup: $(BIN)/issuer  ## Create .venv and install the package
 
 serve: setup  ## Set up and run the service (SQLite, generated keys, demo catalogue)
-	$(BIN)/issuer init --demo
+	$(BIN)/issuer init --demo --host $(HOST) --port $(PORT)
 	$(BIN)/issuer serve --host $(HOST) --port $(PORT)
 
 test: setup  ## Set up and run the whole test suite, gates included (tests/test_gates.py)

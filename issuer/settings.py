@@ -28,6 +28,26 @@ _BASE_URL_RULE_FR = "doit être une adresse en https:// ou http://, sans espace,
 _BASE_URL_RULE_EN = "must be an https:// or http:// address, without spaces, ? or #"
 
 
+def listening_base_url(host: str, port: int) -> str:
+    """The base URL of a service listening on `host`:`port` when the coordinator set none
+    (`issuer serve --host --port`, `make serve HOST= PORT=`): QR codes, share links and e-mails
+    then point where the service answers. A wildcard address (0.0.0.0, ::) listens on every
+    interface but is no address to link to: links name this machine's loopback, and
+    ISSUER_BASE_URL gives the address other devices reach."""
+    host = "127.0.0.1" if is_wildcard_host(host) else host.strip().strip("[]")
+    if ":" in host:  # an IPv6 address is written in brackets in a URL (RFC 3986 §3.2.2)
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+# Addresses meaning "every interface": compared with, never bound to.
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "*", ""})  # noqa: S104
+
+
+def is_wildcard_host(host: str) -> bool:
+    return host.strip().strip("[]") in _WILDCARD_HOSTS
+
+
 def _settings_file_values() -> dict[str, Any]:
     explicit = os.environ.get("ISSUER_SETTINGS_FILE")
     path = Path(explicit) if explicit else Path(os.environ.get("ISSUER_HOME", ".")) / "issuer.toml"
@@ -153,6 +173,18 @@ class Settings(BaseSettings):
             # A person typed these values: name the variable and the rule, never a traceback.
             message_fr, message_en = _describe(error)
             raise InvalidInput(message_fr, message_en, code="settings.invalid") from error
+
+    @property
+    def base_url_is_set(self) -> bool:
+        """True when the coordinator chose the base URL (environment, issuer.toml, --base-url)."""
+        return "base_url" in self.model_fields_set
+
+    def listening_on(self, host: str, port: int) -> Settings:
+        """These settings for a service listening on `host`:`port`: the base URL follows the
+        address unless the coordinator set one (`listening_base_url`)."""
+        if self.base_url_is_set:
+            return self
+        return self.model_copy(update={"base_url": listening_base_url(host, port)})
 
     # -- derived -------------------------------------------------------------------------------
     @property

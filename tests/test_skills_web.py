@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from html import unescape
 
 import httpx
 import jsonschema
@@ -242,6 +243,10 @@ def test_malformed_case_upload_is_refused_with_its_reason(
         files={"package": ("p.json", b'{"CFItems": []}', "application/json")})
     assert response.status_code == 400
     assert "Paquet CASE 1.1 invalide" in _message(response.text)
+    # In French words, not the schema's English (issue 13, item 10).
+    said = unescape(_message(response.text))
+    assert "il manque le champ obligatoire « CFDocument »" in said
+    assert "is a required property" not in said
     unreadable = coordinator.post(
         "/admin/competences/importer", data={"note": "Essai"},
         files={"package": ("p.json", b"not json", "application/json")})
@@ -259,3 +264,33 @@ def test_current_skill_page_is_revalidated_so_an_edit_shows_at_once(public: Test
     assert version.headers["cache-control"] == "public, max-age=86400"
     document = public.get("/competences/ACC-01", headers={"accept": "application/ld+json"})
     assert document.headers["vary"] == "Accept"
+
+
+# --- links to the catalogue and the skill badges (issue 13, item 10) --------------------------
+
+
+def test_the_public_catalogue_is_linked_from_the_home_page_and_the_menu(public: TestClient) -> None:
+    home = page(public, "/")
+    menu = home.split('class="main-nav"')[1].split("</nav>")[0]
+    assert 'href="/competences"' in menu and ">Compétences<" in menu
+    body = home.split('id="contenu"')[1]
+    assert 'href="/competences">Voir le catalogue des compétences</a>' in body
+    catalogue = page(public, "/competences")
+    assert 'href="/competences" aria-current="page"' in catalogue
+    english = page(public, "/?lang=en")
+    assert 'href="/competences">See the skills catalogue</a>' in english
+
+
+def test_skill_badges_are_linked_from_the_workspace_menu_and_the_catalogue(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    coordinator = signed_in_client(admin_app[0])
+    dashboard = page(coordinator, "/admin")
+    menu = dashboard.split('class="admin-nav"')[1].split("</nav>")[0]
+    assert 'href="/admin/competences/badges">Badges de compétences</a>' in menu
+    catalogue = page(coordinator, "/admin/competences")
+    assert 'href="/admin/competences/badges">Badges de compétences</a>' in catalogue
+    badges = page(coordinator, "/admin/competences/badges")
+    menu = badges.split('class="admin-nav"')[1].split("</nav>")[0]
+    # Only the page shown is marked current in the menu, not the catalogue above it.
+    assert 'href="/admin/competences/badges" aria-current="page"' in menu
+    assert 'href="/admin/competences" aria-current="page"' not in menu

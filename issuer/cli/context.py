@@ -82,14 +82,20 @@ def handles_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def load_service(base_url: str | None = None, did_method: str | None = None) -> Any:
+def load_service(base_url: str | None = None, did_method: str | None = None,
+                 listening: tuple[str, int] | None = None) -> Any:
+    """The issuer service; with `listening` (host, port), its base URL follows that address
+    unless the coordinator set one (`Settings.listening_on`)."""
     # Imported here: they load the database layer, which `issuer --help` does not need.
     # Importing skill_badges registers the skill badges in every catalogue.
     from issuer.issuance.service import IssuerService
     from issuer.network import skill_badges  # noqa: F401
     from issuer.settings import Settings
 
-    return IssuerService(Settings.load(base_url=base_url, did_method=did_method))
+    settings = Settings.load(base_url=base_url, did_method=did_method)
+    if listening is not None:
+        settings = settings.listening_on(*listening)
+    return IssuerService(settings)
 
 
 def initialised_service() -> Any:

@@ -21,14 +21,19 @@ from issuer.cli.context import _, handles_errors, load_service
               help=_("Also issue demo badges to fictional people, to look at: one of each "
                      "family, and two mediators of the network with skill badges, listed in "
                      "the directory, one endorsing the other."))
+@click.option("--host", help=_("Address `issuer serve` will listen on: without a set base URL, "
+                                "the demo badges' links name it (default 127.0.0.1)."))
+@click.option("--port", type=int, help=_("Port `issuer serve` will listen on (default 8000)."))
 @handles_errors
-def init(base_url: str | None, did_method: str | None, demo: bool) -> None:
+def init(base_url: str | None, did_method: str | None, demo: bool, host: str | None,
+         port: int | None) -> None:
     from issuer.settings import Settings
 
     if base_url or did_method:
         _save_settings(Settings.load(base_url=base_url).home, base_url=base_url,
                        did_method=did_method)
-    service = load_service(base_url, did_method)
+    listening = (host or "127.0.0.1", port or 8000) if host or port else None
+    service = load_service(base_url, did_method, listening)
     created = service.init()
     for key in created:
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))

@@ -19,19 +19,25 @@ from issuer.cli.context import _, handles_errors, load_service
 def serve(host: str, port: int, proxy_headers: bool) -> None:
     import uvicorn
 
+    from issuer.settings import is_wildcard_host
     from issuer.web import create_app
 
-    service = service_to_serve()
+    service = service_to_serve(host, port)
     app = create_app(service.settings, service)
     click.echo(_("Listening on http://{host}:{port}").format(host=host, port=port))
+    click.echo(_("Links and QR codes point to {url}").format(url=service.settings.base_url))
+    if is_wildcard_host(host) and not service.settings.base_url_is_set:
+        click.echo(_("To reach it from another device, set ISSUER_BASE_URL to this machine's "
+                     "address (e.g. http://192.168.1.10:{port}).").format(port=port))
     uvicorn.Server(server_config(app, host=host, port=port, proxy_headers=proxy_headers)).run()
 
 
-def service_to_serve() -> Any:
+def service_to_serve(host: str = "127.0.0.1", port: int = 8000) -> Any:
     """The service `issuer serve` runs, its database at the latest migration: SQLite is
     migrated here, PostgreSQL must have been (`issuer db upgrade`), or `DatabaseNotReady` says
-    which command to run (`Database.prepare_for_serving`). First start: keys are created."""
-    service = load_service()
+    which command to run (`Database.prepare_for_serving`). First start: keys are created.
+    Without a set base URL, links name `host`:`port`, where the service answers."""
+    service = load_service(listening=(host, port))
     applied = service.database.prepare_for_serving()
     if applied:
         click.echo(_("Database migrated: {revisions}").format(revisions=", ".join(applied)))

@@ -18,9 +18,12 @@ from sqlalchemy import Select, func, select
 
 from issuer.storage.db import Database
 from issuer.storage.models import AuditEntry
+from issuer.workspace.audit_labels import action_label
 
 CITY_TIME = ZoneInfo("Europe/Paris")
-CSV_COLUMNS = ("id", "at_utc", "actor", "action", "subject", "origin", "details")
+# The raw action code stays in `action` (filters and scripts rely on it); `action_label` is
+# the same action in words, in the language of the page the file was asked from.
+CSV_COLUMNS = ("id", "at_utc", "actor", "action", "subject", "origin", "details", "action_label")
 # A cell starting with one of these is a formula to a spreadsheet: an attacker who gets text
 # into the log (a revocation reason, say) could make the exported file run one (OWASP "CSV
 # Injection"). Such cells are prefixed with an apostrophe.
@@ -75,7 +78,8 @@ def audit_page(database: Database, query: AuditQuery, page: int, page_size: int)
     return AuditPage(entries, total, page, pages, actions)
 
 
-def audit_csv_rows(database: Database, query: AuditQuery) -> Iterator[list[list[str]]]:
+def audit_csv_rows(database: Database, query: AuditQuery,
+                   locale: str = "fr") -> Iterator[list[list[str]]]:
     """The matching lines oldest first as CSV rows, a chunk at a time (the whole log never
     sits in memory)."""
     with database.session(read_only=True) as session:
@@ -83,10 +87,11 @@ def audit_csv_rows(database: Database, query: AuditQuery) -> Iterator[list[list[
             query.apply(select(AuditEntry)).order_by(AuditEntry.at, AuditEntry.id)
             .execution_options(yield_per=500)).scalars()
         for entries in rows.partitions():
-            yield [csv_row(entry) for entry in entries]
+            yield [csv_row(entry, locale) for entry in entries]
 
 
-def csv_row(entry: AuditEntry) -> list[str]:
+def csv_row(entry: AuditEntry, locale: str = "fr") -> list[str]:
     values = [str(entry.id), entry.at.isoformat(timespec="seconds"), entry.actor, entry.action,
-              entry.subject, entry.origin or "", entry.details_json or ""]
+              entry.subject, entry.origin or "", entry.details_json or "",
+              action_label(entry.action, locale)]
     return [f"'{value}" if value.startswith(_FORMULA_START) else value for value in values]

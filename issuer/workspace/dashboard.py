@@ -10,24 +10,25 @@ without the web; the page is `issuer.web.admin.dashboard`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from issuer.issuance.catalogue import Catalogue
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, Event, IssuedCredential
 from issuer.storage.workspace_models import (
-    Attendance,
     ClaimRequest,
     ClnMember,
     EmailMessage,
     EventSchedule,
 )
+from issuer.workspace.events import event_counts
 
 RECENT_ACTIONS = 10
 RECENT_FAILURES = 10
+MONTHS = 12
 CLN_SECTORS = ("Centre", "Est", "Ouest", "Nord", "Sud")
 
 
@@ -74,14 +75,44 @@ class DashboardSummary:
     pending_endorsements: int = 0
     failed_emails: list[FailedEmail] = field(default_factory=list)
     failed_email_count: int = 0
+    # (first day of the month, badges issued that month), the last MONTHS months, oldest first
+    issued_per_month: list[tuple[date, int]] = field(default_factory=list)
 
     @property
     def issued_total(self) -> int:
         return sum(badge.issued for badge in self.badges)
 
 
-def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr") -> DashboardSummary:
+def _month_starts(today: date, count: int) -> list[date]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def issued_per_month(session: Session, today: date | None = None,
+                     months: int = MONTHS) -> list[tuple[date, int]]:
+    """Badges issued in each of the last `months` calendar months (UTC), revoked ones included:
+    this is what was issued then. One GROUP BY on the month's text, written per database."""
+    starts = _month_starts(today or datetime.now(UTC).date(), months)
+    issued_at = IssuedCredential.issued_at
+    if session.get_bind().dialect.name == "sqlite":
+        month = func.strftime("%Y-%m", issued_at)
+    else:
+        month = func.to_char(func.timezone("UTC", issued_at), "YYYY-MM")
+    counts = {str(key): int(n) for key, n in session.execute(
+        select(month, func.count())
+        .where(issued_at >= datetime.combine(starts[0], datetime.min.time(), UTC))
+        .group_by(month))}
+    return [(start, counts.get(start.strftime("%Y-%m"), 0)) for start in starts]
+
+
+def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr",
+                      today: date | None = None) -> DashboardSummary:
     summary = DashboardSummary()
+    summary.issued_per_month = issued_per_month(session, today)
     names: dict[str, str] = {badge.slug: badge.name.get(locale) for badge in catalogue.badges}
     revoked = func.sum(case((IssuedCredential.revoked_at.is_not(None), 1), else_=0))
     per_badge = {
@@ -93,39 +124,19 @@ def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr"
     summary.badges = [BadgeCount(slug, names.get(slug) or slug, *per_badge.get(slug, (0, 0)))
                       for slug in slugs]
 
-    issued_per_event = (
-        select(IssuedCredential.badge_slug.label("family"),
-               IssuedCredential.event_number.label("number"), func.count().label("n"))
-        .where(IssuedCredential.event_number.is_not(None), IssuedCredential.revoked_at.is_(None))
-        .group_by(IssuedCredential.badge_slug, IssuedCredential.event_number).subquery())
-    attendees_per_event = (
-        select(Attendance.event_family.label("family"), Attendance.event_number.label("number"),
-               func.count().label("n"))
-        .group_by(Attendance.event_family, Attendance.event_number).subquery())
-    claims_per_event = (
-        select(ClaimRequest.event_family.label("family"), ClaimRequest.event_number.label("number"),
-               func.count().label("n"))
-        .where(ClaimRequest.status == "pending")
-        .group_by(ClaimRequest.event_family, ClaimRequest.event_number).subquery())
-
-    def joined(sub: Subquery) -> ColumnElement[bool]:
-        return and_(sub.c.family == Event.family, sub.c.number == Event.number)
-
+    # The events list's own counts (`events.event_counts`), so that both pages agree.
+    counts = event_counts(session)
     rows = session.execute(
-        select(Event, EventSchedule.title_fr, EventSchedule.title_en,
-               func.coalesce(attendees_per_event.c.n, 0), func.coalesce(issued_per_event.c.n, 0),
-               func.coalesce(claims_per_event.c.n, 0))
+        select(Event, EventSchedule.title_fr, EventSchedule.title_en)
         .outerjoin(EventSchedule, and_(EventSchedule.family == Event.family,
                                        EventSchedule.number == Event.number))
-        .outerjoin(attendees_per_event, joined(attendees_per_event))
-        .outerjoin(issued_per_event, joined(issued_per_event))
-        .outerjoin(claims_per_event, joined(claims_per_event))
         .order_by(Event.date.desc(), Event.family, Event.number.desc()))
-    for event, title_fr, title_en, attendees, issued, claims in rows:
+    for event, title_fr, title_en in rows:
         theme = event.theme_en if locale.startswith("en") else event.theme_fr
         title = (title_en if locale.startswith("en") else title_fr) or theme
+        attendees, issued, claims = counts.get((event.family, event.number), (0, 0, 0))
         summary.events.append(EventCount(event.family, event.number, event.date, title,
-                                          int(attendees), int(issued), int(claims)))
+                                          attendees, issued, claims))
 
     per_sector = dict(session.execute(
         select(ClnMember.sector, func.count()).where(ClnMember.status == "active")

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.collation import sort_key
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError, LocalizedText, Role
@@ -277,9 +278,11 @@ def attendance_list(service: IssuerService, event: EventView) -> list[Attendance
         found = session.scalars(select(Attendance).where(
             Attendance.event_family == event.family, Attendance.event_number == event.number)
             .order_by(Attendance.name, Attendance.id))
-        return [AttendanceEntry(id=a.id, name=a.name, email=a.email, role=a.role,
-                                show_name=a.show_name, source=a.source,
-                                credential_id=a.credential_id) for a in found]
+        # In French alphabetical order (issuer.collation): "Émile" beside "Emma", not after "Zoé".
+        return sorted((AttendanceEntry(id=a.id, name=a.name, email=a.email, role=a.role,
+                                       show_name=a.show_name, source=a.source,
+                                       credential_id=a.credential_id) for a in found),
+                      key=lambda entry: sort_key(entry.name))
 
 
 def attendance_text(filename: str, data: bytes) -> str:
@@ -442,17 +445,39 @@ def _event_rows(session: Session, *, family: str | None = None,
         query = query.where(rows.Event.family == family, rows.Event.number == number)
     found = list(session.execute(query.order_by(rows.Event.date.desc(), rows.Event.family,
                                                 rows.Event.number)))
-    attendance = {(f, n): (total, linked) for f, n, total, linked in session.execute(select(
-        Attendance.event_family, Attendance.event_number, func.count(),
-        func.count(Attendance.credential_id))
+    counts = event_counts(session)
+    return [(event, schedule, counts.get((event.family, event.number), (0, 0, 0)))
+            for event, schedule in found]
+
+
+def event_counts(session: Session) -> dict[tuple[str, int], tuple[int, int, int]]:
+    """(attendees, valid badges, requests waiting) per event (family, number): the one count
+    the events list, the event page and the dashboard all show (issue 13, item 10).
+
+    A badge belongs to an event when its attendance line links it (every kind of event) or
+    when it names the edition (a Petit-déjeuner badge issued from the form or the command
+    line, without an attendance line); counted once, revoked badges left out."""
+    attendees = {(f, n): int(total) for f, n, total in session.execute(select(
+        Attendance.event_family, Attendance.event_number, func.count())
         .group_by(Attendance.event_family, Attendance.event_number))}
-    claims = {(f, n): pending for f, n, pending in session.execute(select(
+    credential = rows.IssuedCredential
+    links = union(
+        select(Attendance.event_family.label("family"), Attendance.event_number.label("number"),
+               Attendance.credential_id.label("credential_id"))
+        .where(Attendance.credential_id.is_not(None)),
+        select(credential.badge_slug, credential.event_number, credential.id)
+        .where(credential.event_number.is_not(None))).subquery()
+    issued = {(f, n): int(total) for f, n, total in session.execute(
+        select(links.c.family, links.c.number, func.count())
+        .join(credential, credential.id == links.c.credential_id)
+        .where(credential.revoked_at.is_(None))
+        .group_by(links.c.family, links.c.number))}
+    claims = {(f, n): int(pending) for f, n, pending in session.execute(select(
         ClaimRequest.event_family, ClaimRequest.event_number, func.count())
         .where(ClaimRequest.status == "pending")
         .group_by(ClaimRequest.event_family, ClaimRequest.event_number))}
-    return [(event, schedule, (*attendance.get((event.family, event.number), (0, 0)),
-                               claims.get((event.family, event.number), 0)))
-            for event, schedule in found]
+    return {key: (attendees.get(key, 0), issued.get(key, 0), claims.get(key, 0))
+            for key in attendees.keys() | issued.keys() | claims.keys()}
 
 
 def _view(service: IssuerService, event: rows.Event, schedule: EventSchedule | None,

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from issuer.collation import sort_key
 from issuer.errors import InvalidInput, IssuerError
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
@@ -41,7 +42,6 @@ from issuer.workspace.member_rows import (
     mandate_row,
     renewal_chain_rows,
 )
-from issuer.workspace.recipients import fold_for_search as _fold
 from issuer.workspace.recipients import (
     forget_cached_status_lists,
     queue_delivery,
@@ -245,7 +245,7 @@ def register(service: IssuerService, *, today: date | None = None,
         mandates = _all_mandates(session)
     latest = [m for m in mandates if m.renewed_by is None]
     members = tuple(sorted((m for m in latest if m.status == "active"),
-                           key=lambda m: (m.sector or "~", _fold(m.name))))
+                           key=lambda m: (m.sector or "~", sort_key(m.name))))
     former = tuple(sorted((m for m in latest if m.status != "active"),
                           key=lambda m: (m.ended_at or datetime.min.replace(tzinfo=UTC)),
                           reverse=True))

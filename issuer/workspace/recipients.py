@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from issuer.collation import sort_key
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
@@ -214,10 +215,14 @@ def find_people(service: IssuerService, query: str, *,
             needle = fold_for_search(query)
             # Folding accents is not portable in SQL (SQLite's lower() is ASCII only): names
             # are compared here, one narrow column read.
-            ids = [person_id for person_id, name in session.execute(
-                select(Recipient.id, Recipient.display_name)
-                .where(Recipient.display_name.is_not(None)).order_by(Recipient.display_name))
-                if needle in fold_for_search(name or "")][:limit]
+            # In French alphabetical order (issuer.collation), not by code point.
+            named: list[tuple[str, str | None]] = sorted(
+                ((person_id, name) for person_id, name in session.execute(
+                    select(Recipient.id, Recipient.display_name)
+                    .where(Recipient.display_name.is_not(None)))),
+                key=lambda row: (sort_key(row[1] or ""), row[0]))
+            ids = [person_id for person_id, name in named
+                   if needle in fold_for_search(name or "")][:limit]
         if not ids:
             return []
         counts = dict(session.execute(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from issuer.collation import sort_key
 from issuer.network.mediators.badges import (
     BadgeChecker,
     DomainSkills,
@@ -121,6 +122,6 @@ def build_directory(service: IssuerService, query: DirectoryQuery = DirectoryQue
             organisation=profile.organisation or "", description=profile.description or "",
             contact_url=profile.contact_url or "",
             skills=group_by_domain(catalogue, codes, locale), badges=tuple(verified)))
-    entries.sort(key=lambda entry: (entry.display_name.casefold(), entry.organisation.casefold()))
+    entries.sort(key=lambda entry: (sort_key(entry.display_name), sort_key(entry.organisation)))
     return entries
 

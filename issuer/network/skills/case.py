@@ -273,16 +273,88 @@ def check_case_package(package: Any) -> dict[str, Any]:
         first = errors[0]
         where = "CFPackage" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
+        # In words first (issue 13, item 10): the schema's own message is English jargon.
+        where_fr, where_en = _where(list(first.absolute_path))
+        fault_fr, fault_en = _schema_fault(first)
         raise CasePackageError(
-            f"Paquet CASE 1.1 invalide ({len(errors)} erreur(s)). Première : {where} — "
-            f"{first.message}",
+            f"Paquet CASE 1.1 invalide : {len(errors)} problème(s). Le premier, {where_fr} : "
+            f"{fault_fr}. Corrigez le fichier (ou demandez à qui l'a produit de l'exporter de "
+            f"nouveau en CASE 1.1), puis importez-le encore. (Emplacement : {where}.)",
             f"Invalid CASE 1.1 package ({len(errors)} error(s)). First: {where} — "
-            f"{first.message}")
+            f"{first.message}. In words: {where_en}, {fault_en}. Correct the file (or ask "
+            "whoever produced it to export it again as CASE 1.1), then import it again.")
     if len(package.get("CFItems", ())) > MAX_PACKAGE_ITEMS:
         raise CasePackageError(
             f"Le paquet CASE contient plus de {MAX_PACKAGE_ITEMS} éléments.",
             f"The CASE package holds more than {MAX_PACKAGE_ITEMS} items.")
     return cast(dict[str, Any], package)
+
+
+_PARTS_FR = {"CFItems": "l'élément", "CFAssociations": "le lien", "CFDefinitions": "la définition",
+             "CFRubrics": "la grille"}
+_PARTS_EN = {"CFItems": "item", "CFAssociations": "association", "CFDefinitions": "definition",
+             "CFRubrics": "rubric"}
+_FORMATS_FR = {"uri": "une adresse (URI)", "uuid": "un identifiant UUID",
+               "date-time": "une date et heure (AAAA-MM-JJTHH:MM:SSZ)", "date": "une date (AAAA-MM-JJ)"}
+_FORMATS_EN = {"uri": "an address (URI)", "uuid": "a UUID",
+               "date-time": "a date and time (YYYY-MM-DDTHH:MM:SSZ)", "date": "a date (YYYY-MM-DD)"}
+_TYPES_FR = {"string": "un texte", "array": "une liste", "object": "un objet JSON",
+             "integer": "un nombre entier", "number": "un nombre", "boolean": "vrai ou faux"}
+
+
+def _where(path: list[Any]) -> tuple[str, str]:
+    """Where a fault is, in words: "dans l'élément nº 3 (CFItems), champ « uri »"."""
+    if not path:
+        return "dans le paquet lui-même", "in the package itself"
+    french, english = [], []
+    index = 0
+    while index < len(path):
+        part = path[index]
+        following = path[index + 1] if index + 1 < len(path) else None
+        if isinstance(part, str) and isinstance(following, int):
+            french.append(f"{_PARTS_FR.get(part, part)} nº {following + 1} ({part})")
+            english.append(f"{_PARTS_EN.get(part, part)} no. {following + 1} ({part})")
+            index += 2
+            continue
+        french.append(f"le champ « {part} »")
+        english.append(f"the field '{part}'")
+        index += 1
+    return "dans " + ", ".join(french), "in " + ", ".join(english)
+
+
+def _schema_fault(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """What is wrong, in French and English, for the JSON Schema faults a person can fix."""
+    expected: Any = error.validator_value
+    kind = str(error.validator)
+    if kind == "required":
+        missing = [name for name in expected if isinstance(error.instance, dict)
+                   and name not in error.instance]
+        names = ", ".join(f"« {name} »" for name in missing) or "?"
+        names_en = ", ".join(f"'{name}'" for name in missing) or "?"
+        if len(missing) > 1:
+            return (f"il manque les champs obligatoires {names}",
+                    f"the required fields {names_en} are missing")
+        return (f"il manque le champ obligatoire {names}",
+                f"the required field {names_en} is missing")
+    if kind == "type":
+        kinds = [str(k) for k in (expected if isinstance(expected, list) else [expected])]
+        return (f"la valeur doit être {' ou '.join(_TYPES_FR.get(k, k) for k in kinds)}",
+                f"the value must be of type {' or '.join(kinds)}")
+    if kind == "format":
+        expected = str(expected)
+        return (f"« {error.instance} » n'est pas {_FORMATS_FR.get(expected, expected)}",
+                f"'{error.instance}' is not {_FORMATS_EN.get(expected, expected)}")
+    if kind == "enum":
+        allowed = ", ".join(str(value) for value in expected)
+        return (f"« {error.instance} » n'est pas une valeur permise ({allowed})",
+                f"'{error.instance}' is not an allowed value ({allowed})")
+    if kind in ("minLength", "minItems"):
+        return "la valeur est vide", "the value is empty"
+    if kind == "additionalProperties":
+        return ("le champ n'existe pas en CASE 1.1 (faute de frappe ?)",
+                "the field does not exist in CASE 1.1 (a typo?)")
+    return (f"la valeur ne respecte pas le schéma CASE 1.1 (détail technique : {error.message})",
+            f"the value breaks the CASE 1.1 schema (technical detail: {error.message})")
 
 
 def read_case_package(package: Any, *, today: dt.date | None = None) -> CaseContent:

@@ -26,6 +26,7 @@ from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import babel_locale, request_locale
+from issuer.workspace.audit_labels import action_choices, action_label, readable_details
 from issuer.workspace.audit_trail import (
     CITY_TIME,
     CSV_COLUMNS,
@@ -94,8 +95,11 @@ def journal(request: Request, user: Coordinator) -> Response:
     locale = request_locale(request)
     return render_admin(request, "audit.html", {
         "entries": found.entries, "filters": filters, "invalid": invalid, "total": found.total,
-        "page": found.page, "pages": found.pages, "actions": found.actions,
+        "page": found.page, "pages": found.pages,
+        "actions": action_choices(found.actions, locale),
         "moment": lambda value: format_moment(value, locale),
+        "action_label": lambda action: action_label(action, locale),
+        "details": lambda details_json: readable_details(details_json, locale),
         "csv_link": "/admin/journal.csv" + (f"?{q}" if (q := filters.query_string(page=1)) else ""),
     }, user=user)
 
@@ -105,19 +109,19 @@ def journal_csv(request: Request, _user: Coordinator) -> Response:
     database = service_of(request).database
     stamp = datetime.now(CITY_TIME).strftime("%Y%m%d-%H%M")
     return StreamingResponse(
-        _csv_lines(database, filters.query()), media_type="text/csv; charset=utf-8",
+        _csv_lines(database, filters.query(), request_locale(request)), media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="journal-{stamp}.csv"',
                  "cache-control": "no-store", "x-robots-tag": "noindex, nofollow"})
 
 
-def _csv_lines(database: Any, query: AuditQuery) -> Iterator[bytes]:
+def _csv_lines(database: Any, query: AuditQuery, locale: str) -> Iterator[bytes]:
     """The rows in order, a chunk at a time. UTF-8 with a byte order mark, so that spreadsheets
     open accents correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    for rows in audit_csv_rows(database, query):
+    for rows in audit_csv_rows(database, query, locale):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(rows)

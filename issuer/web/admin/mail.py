@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer import mail
+from issuer.mail.failures import explain_failure
 from issuer.mail.transport import smtp_configured
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.web.admin.auth import client_origin
@@ -67,6 +68,7 @@ def mail_page(request: Request, user: Coordinator) -> Response:
         "smtp_configured": smtp_configured(service.settings),
         "result": _counts(request), "resent": request.query_params.get("renvoi"),
         "moment": lambda value: _moment(value, locale),
+        "explain": lambda last_error: explain_failure(last_error, locale),
     }, user=user)
 
 
@@ -113,6 +115,7 @@ def _message_page(request: Request, user: Any, message_id: str, *, error: str | 
         "withheld": view.withheld, "error": error,
         "resent": request.query_params.get("renvoi"),
         "moment": lambda value: _moment(value, locale),
+        "explain": lambda last_error: explain_failure(last_error, locale),
     }, user=user, status_code=status_code)
 
 
