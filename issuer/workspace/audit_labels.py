@@ -98,6 +98,11 @@ ACTION_LABELS: dict[str, str] = {
     "skills.skill_moved": _("Skill moved"),
     "skills.skill_reinstated": _("Skill reinstated"),
     "skills.skill_retired": _("Skill retired"),
+    "wallet.exchange_completed": _("Badge sent to the Learner Credential Wallet"),
+    "wallet.exchange_created": _("Wallet exchange opened"),
+    "wallet.exchange_started": _("Wallet exchange started by the wallet"),
+    "wallet.holder_link_opened": _("Holder link opened"),
+    "wallet.holder_link_sent": _("Holder link sent by e-mail"),
 }
 
 #: The first part of a code, for a code the table does not know yet.
@@ -108,7 +113,7 @@ AREA_LABELS: dict[str, str] = {
     "holder_copy": _("Wallet copy"), "keys": _("Issuer keys"), "login": _("Sign-in"),
     "mediator": _("Mediator"), "oid4vci": _("Wallet"), "personal_data": _("Personal data"),
     "presentation_request": _("Presentation"), "recipient": _("Person"),
-    "skill_badge": _("Skill badge"), "skills": _("Skills catalogue"),
+    "skill_badge": _("Skill badge"), "skills": _("Skills catalogue"), "wallet": _("Wallet"),
 }
 
 DETAIL_LABELS: dict[str, str] = {
