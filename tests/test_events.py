@@ -141,8 +141,8 @@ def test_preview_names_every_bad_line_in_french_and_stores_nothing(service: Issu
     assert not preview.ok
     assert [(problem.line, problem.message_fr) for problem in preview.problems] == [
         (3, "adresse e-mail invalide « bruno@@example »"),
-        (4, "doublon de la ligne 2 (alice@example.org) avec un autre nom ou un autre rôle : "
-            "gardez une seule ligne"),
+        (4, ("doublon de la ligne 2 (alice@example.org) avec un autre nom ou un autre rôle : "
+             "gardez une seule ligne")),
         (5, ("rôle inconnu « cuisinier » (rôles possibles : Participant·e, Intervenant·e, "
              "Animateur·rice d'atelier)")),
     ]
