@@ -115,9 +115,13 @@ def test_the_holder_reaches_the_wallet_code_and_every_step_passes_the_phone_chec
         page.get_by_role("button", name=words["add"]).click()
     app_link = page.locator("main a[href^='https://lcw.app/request?request=']")
     assert app_link.count() == 1
-    qr = page.locator("main img.qr")
+    qr = page.locator("main section[aria-labelledby=lcw-title] img.qr")
     assert qr.count() == 1 and (qr.get_attribute("alt") or "").strip()
     assert page.locator("main a[href^='dccrequest://request?request=']").count() == 1
+    # Other wallets: the OpenID4VCI offer, its link and QR code (no code asked on a phone).
+    oid4vci = page.locator("main section[aria-labelledby=oid4vci-title]")
+    assert oid4vci.locator("a[href^='openid-credential-offer://']").count() == 1
+    assert (oid4vci.locator("img.qr").get_attribute("alt") or "").strip()
     assert_passes_the_phone_checks(page, lang)
 
     # The badge page now offers the wallet straight away to this browser.
