@@ -439,3 +439,20 @@ def test_personal_data_page_says_what_is_kept_for_how_long_and_whom_to_ask(
                   "effacées 1095 jours plus tard", "pendant 20 minutes", "CNIL"):
         assert words in text, words
     assert "mailto:participation-citoyenne@ville-roubaix.fr" in text
+
+
+@pytest.mark.parametrize("slug", ["mediateur-numerique", "membre-cln",
+                                  "petit-dejeuner-inclusion-numerique"])
+def test_badge_class_pages_render_their_markdown(client: TestClient, slug: str) -> None:
+    """The catalogue's texts are Markdown (lists, emphasis): the badge-class page shows them as
+    HTML, never the raw `**` and `- ` (issue 13 item 1)."""
+    page = client.get(f"/achievements/{slug}", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    prose = "".join(re.findall(r'<div class="prose">(.*?)</div>', page.text, re.DOTALL))
+    assert prose and "**" not in prose and "\n- " not in prose
+    assert "<p>" in prose
+
+
+def test_the_mediator_badge_class_page_shows_its_list_as_a_list(client: TestClient) -> None:
+    page = client.get("/achievements/mediateur-numerique", headers={"accept": "text/html"})
+    assert "<li><strong>accueillir</strong>" in page.text

@@ -13,10 +13,12 @@ from starlette.responses import Response
 
 from issuer.errors import NotFound
 from issuer.openbadges import contexts
-from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import CREDENTIAL_CONTEXT
 from issuer.web.deps import service_of
+from issuer.web.locale import request_locale
 from issuer.web.templating import render
+from issuer.web.views.credentials import markdown_to_html
 
 JSON_LD = "application/ld+json"
 DID_JSON = "application/did+ld+json"
@@ -70,15 +72,25 @@ async def achievement(request: Request) -> Response:
         raise HTTPException(404, "unknown achievement") from None
     if badge.family == "event" and event is None:
         if wants_html(request):
-            return render(request, "achievement.html", {"badge": badge, "event": None, "document": None})
+            return render(request, "achievement.html", {**_texts(badge, request), "badge": badge,
+                                                        "event": None, "document": None})
         raise HTTPException(404, "an event badge has one achievement per edition")
     from issuer.openbadges.credential import build_achievement
     document = {"@context": list(CREDENTIAL_CONTEXT),
                 **build_achievement(badge, base_url=service.settings.base_url,
                                     issuer=service.profile, event=event)}
     if wants_html(request):
-        return render(request, "achievement.html", {"badge": badge, "event": event, "document": document})
+        return render(request, "achievement.html", {**_texts(badge, request), "badge": badge,
+                                                    "event": event, "document": document})
     return json_response(document)
+
+
+def _texts(badge: BadgeDefinition, request: Request) -> dict[str, Any]:
+    """The badge's description and criteria as HTML: they are Markdown in the catalogue (lists,
+    emphasis), rendered as on the badge page (issue 13 item 1)."""
+    locale = request_locale(request)
+    return {"description_html": markdown_to_html(badge.description.get(locale)),
+            "criteria_html": markdown_to_html(badge.criteria.get(locale))}
 
 
 async def status_list(request: Request) -> Response:
