@@ -456,3 +456,29 @@ def test_badge_class_pages_render_their_markdown(client: TestClient, slug: str) 
 def test_the_mediator_badge_class_page_shows_its_list_as_a_list(client: TestClient) -> None:
     page = client.get("/achievements/mediateur-numerique", headers={"accept": "text/html"})
     assert "<li><strong>accueillir</strong>" in page.text
+
+
+@pytest.mark.parametrize("change", ["revoke", "suspend"])
+def test_a_withdrawn_badge_offers_nothing_to_share(client: TestClient, service: IssuerService,
+                                                   change: str) -> None:
+    """Revoked or suspended (issue 13 item 3): no LinkedIn, no share links, no wallet, no QR
+    code, no downloads but the signed JSON; the image and the preview say it is withdrawn."""
+    issued = _member(service, f"{change}@example.org", name="Alex Exemple", show_name=True)
+    before = _page(client, issued)
+    assert "https://www.linkedin.com/profile/add" in before and "/attestation.pdf" in before
+    assert 'id="portefeuille"' in before and "withdrawn-label" not in before
+    getattr(service, change)(issued.credential_id, "Erreur de saisie")
+    after = _page(client, issued)
+    assert "https://www.linkedin.com/profile/add" not in after
+    assert 'class="share-list"' not in after and 'id="portefeuille"' not in after
+    assert "/qr.svg" not in after
+    for download in ("attestation.pdf", "badge.png", "badge.svg", "credential.jwt"):
+        assert f"{issued.credential_id}/{download}" not in after
+    assert f"{issued.credential_id}/credential.json" in after
+    assert "withdrawn-label" in after and "il n'est plus proposé au partage" in html.unescape(after)
+    preview = client.get(f"/credentials/{issued.credential_id}/preview.png")
+    assert preview.status_code == 200 and preview.headers["cache-control"] == "no-cache"
+    valid = _member(service, f"ok-{change}@example.org")
+    valid_preview = client.get(f"/credentials/{valid.credential_id}/preview.png")
+    assert valid_preview.headers["cache-control"] != "no-cache"
+    assert preview.content != valid_preview.content

@@ -512,6 +512,8 @@ def _page_context(service: IssuerService, issued: IssuedBadge, status: LiveStatu
         # "Add to my wallet" straight away for the holder (signed in, or holding a holder
         # access); anyone else gets "This is my badge", which mails the holder (issue #12).
         "wallet_holder": wallet_holder,
+        # Revoked, suspended or expired: nothing offered for sharing (issue 13 item 3).
+        "withdrawn": is_withdrawn(issued) or status.revoked or status.suspended,
     }
 
 
@@ -564,10 +566,31 @@ def preview_png(request: Request) -> Response:
         raise HTTPException(404, "this badge's artwork is no longer in the catalogue")
     achievement = issued.credential["credentialSubject"]["achievement"]
     gettext = translations("fr").gettext  # one image per URL: the page's first language
+    withdrawn = is_withdrawn(issued)
+    # A withdrawn badge's preview says so, and is not kept by caches (issue 13 item 3).
+    tagline = (gettext("Withdrawn badge: no longer valid") if withdrawn
+               else gettext("Verifiable digital badge"))
     body = render_preview(service.badge_png(badge), str(achievement.get("name") or badge.name.fr),
-                          service.settings.profile_name, gettext("Verifiable digital badge"))
+                          service.settings.profile_name, tagline)
     return Response(body, media_type="image/png",
-                    headers={"cache-control": ARTWORK_CACHE, **_robots(issued)})
+                    headers={"cache-control": "no-cache" if withdrawn else ARTWORK_CACHE,
+                             **_robots(issued)})
+
+
+def is_withdrawn(issued: IssuedBadge, now: datetime | None = None) -> bool:
+    """Revoked, suspended or past its `validUntil`: the badge is no longer offered for sharing
+    (no LinkedIn, share links, wallet, QR code or downloads but the signed JSON)."""
+    status = issued.status
+    if status is not None and (status.revoked_at is not None or status.suspended):
+        return True
+    valid_until = issued.credential.get("validUntil")
+    if not isinstance(valid_until, str):
+        return False
+    try:
+        end = datetime.fromisoformat(valid_until)
+    except ValueError:
+        return False
+    return end.tzinfo is not None and end <= (now or datetime.now(UTC))
 
 
 def qr_code(request: Request) -> Response:
