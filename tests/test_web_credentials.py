@@ -482,3 +482,19 @@ def test_a_withdrawn_badge_offers_nothing_to_share(client: TestClient, service: 
     valid_preview = client.get(f"/credentials/{valid.credential_id}/preview.png")
     assert valid_preview.headers["cache-control"] != "no-cache"
     assert preview.content != valid_preview.content
+
+
+def test_an_event_badges_evidence_id_resolves_to_the_editions_page(
+        client: TestClient, speaker: IssuedBadge) -> None:
+    """Every event badge's evidence `id` leads to a public page of its edition (issue 13
+    item 2; it answered 404)."""
+    [evidence] = speaker.credential["evidence"]
+    path = urlsplit(evidence["id"]).path
+    assert path == "/events/petit-dejeuner-inclusion-numerique/7"
+    answer = client.get(path, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/achievements/petit-dejeuner-inclusion-numerique/7"
+    page = client.get(path, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "7" in page.text
+    assert client.get("/events/petit-dejeuner-inclusion-numerique/999").status_code == 404
+    assert client.get("/events/inconnu/1").status_code == 404

@@ -61,6 +61,7 @@ def _routes() -> list[BaseRoute]:
         Route("/issuer", documents.issuer_profile, name="issuer_profile"),
         Route("/achievements/{slug}", documents.achievement, name="achievement"),
         Route("/achievements/{slug}/{number:dbint}", documents.achievement, name="achievement_edition"),
+        Route("/events/{slug}/{number:dbint}", documents.event_evidence, name="event_evidence"),
         Route("/status/{list_id:dbint}/{purpose}", documents.status_list, name="status_list"),
         Route("/contexts/{name}", documents.context, name="context"),
         Route("/badges/{filename}", documents.badge_image, name="badge_image"),

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from issuer.errors import NotFound
 from issuer.openbadges import contexts
@@ -91,6 +91,19 @@ def _texts(badge: BadgeDefinition, request: Request) -> dict[str, Any]:
     locale = request_locale(request)
     return {"description_html": markdown_to_html(badge.description.get(locale)),
             "criteria_html": markdown_to_html(badge.criteria.get(locale))}
+
+
+async def event_evidence(request: Request) -> Response:
+    """GET /events/<family>/<n>: the `id` an event badge's evidence carries
+    (issuer.openbadges.credential.event_evidence) resolves to the public page of that edition
+    (issue 13 item 2)."""
+    slug = request.path_params["slug"]
+    number = request.path_params["number"]
+    try:
+        service_of(request).catalogue.badge(slug).event(number)
+    except CatalogueError:
+        raise HTTPException(404, "unknown edition") from None
+    return RedirectResponse(f"/achievements/{slug}/{number}", status_code=303)
 
 
 async def status_list(request: Request) -> Response:
