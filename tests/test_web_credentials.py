@@ -498,3 +498,16 @@ def test_an_event_badges_evidence_id_resolves_to_the_editions_page(
     assert page.status_code == 200 and "7" in page.text
     assert client.get("/events/petit-dejeuner-inclusion-numerique/999").status_code == 404
     assert client.get("/events/inconnu/1").status_code == 404
+
+
+def test_the_badge_page_explains_before_it_shares_and_names_downloads_plainly(
+        client: TestClient, speaker: IssuedBadge) -> None:
+    """Issue 13 item 4: what the badge means comes before the share block; "Copier le lien";
+    downloads in plain words, each with one line of help."""
+    page = html.unescape(_page(client, speaker))
+    assert page.index("Ce que ce badge veut dire") < page.index('id="share-title"')
+    assert 'class="secondary copy-link" hidden' in page and "Copier le lien" in page
+    for label in ("Image du badge à partager (PNG)", "Attestation à imprimer (PDF, A4)",
+                  "Fichier pour un portefeuille numérique (JSON)"):
+        item = page[page.index(label):]
+        assert item.index('<span class="hint">') < item.index("</li>")

@@ -4,6 +4,21 @@
    Loaded from /static (the CSP allows no inline script); nothing is sent anywhere by this file. */
 (function () {
   "use strict";
+  // "Copy the link": shown where the Clipboard API exists (HTTPS or localhost); it copies the
+  // page address and says so in the live region beside it.
+  if (navigator.clipboard && typeof navigator.clipboard.writeText === "function") {
+    Array.prototype.forEach.call(document.querySelectorAll("button.copy-link"), function (button) {
+      var status = document.getElementById(button.getAttribute("aria-describedby") || "");
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(button.getAttribute("data-copy") || window.location.href)
+          .then(function () {
+            if (status) { status.textContent = button.getAttribute("data-copied") || ""; }
+          })
+          .catch(function () {});
+      });
+    });
+  }
   if (typeof navigator.share !== "function") {
     return;
   }
