@@ -511,3 +511,18 @@ def test_the_badge_page_explains_before_it_shares_and_names_downloads_plainly(
                   "Fichier pour un portefeuille numérique (JSON)"):
         item = page[page.index(label):]
         assert item.index('<span class="hint">') < item.index("</li>")
+
+
+def test_the_accessibility_statement_follows_the_rgaa_model(client: TestClient) -> None:
+    """Issue 13 item 16: the official model's sections, in order; "non conforme" until an audit
+    exists; the date; French passages of the English page marked `lang="fr"`."""
+    french = html.unescape(client.get("/accessibilite", headers={"accept-language": "fr"}).text)
+    sections = ["État de conformité", "Résultats des tests", "Contenus non accessibles",
+                "Établissement de cette déclaration d'accessibilité",
+                "Retour d'information et contact", "Voies de recours"]
+    positions = [french.index(f">{title}</h2>") for title in sections]
+    assert positions == sorted(positions)
+    assert "non conforme avec le RGAA 4.1" in french and "6 décembre 2026" in french
+    english = client.get("/accessibilite?lang=en").text
+    assert "is not compliant with RGAA 4.1" in english
+    assert '<span lang="fr">Défenseur des droits, Libre réponse 71120' in english

@@ -23,7 +23,8 @@ def home(request: Request) -> Response:
 
 
 async def accessibility(request: Request) -> Response:
-    return render(request, "accessibility.html")
+    return render(request, "accessibility.html",
+                  {"base_url": service_of(request).settings.base_url})
 
 
 async def privacy(request: Request) -> Response:
