@@ -526,3 +526,15 @@ def test_the_accessibility_statement_follows_the_rgaa_model(client: TestClient) 
     english = client.get("/accessibilite?lang=en").text
     assert "is not compliant with RGAA 4.1" in english
     assert '<span lang="fr">Défenseur des droits, Libre réponse 71120' in english
+
+
+def test_the_home_page_is_a_front_door_for_residents(client: TestClient) -> None:
+    """Issue 13 item 12: what a badge is, how to earn each one, how to share and keep it, how an
+    employer checks one; Open Graph tags for a shared link."""
+    home = html.unescape(client.get("/", headers={"accept-language": "fr"}).text)
+    order = ["Un badge numérique, c'est quoi ?", "Comment obtenir un badge",
+             "Partager son badge, le garder dans un portefeuille", "Employeurs : vérifier un badge"]
+    positions = [home.index(title) for title in order]
+    assert positions == sorted(positions)
+    assert 'href="/aide/portefeuille"' in home and 'href="/verifier"' in home
+    assert '<meta property="og:title"' in home and '<meta property="og:url"' in home

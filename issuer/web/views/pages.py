@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from issuer.network.mediators.sign_in import POLICY
+from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.wallet.exchanges import EXCHANGE_MINUTES
 from issuer.wallet.holder_links import LINK_DAYS
 from issuer.web.deps import service_of
@@ -19,7 +22,14 @@ def home(request: Request) -> Response:
         from issuer.demo import demo_badges
 
         demos = [(issued.credential_id, issued.credential.get("name", "")) for issued in demo_badges(service)]
-    return render(request, "home.html", {"catalogue": service.catalogue, "demos": demos})
+    today = datetime.now(CITY_TIMEZONE).date()
+    # The next edition of each recurring event (issue 13 item 12: how to earn each badge).
+    next_editions = [(badge, event) for badge in service.catalogue.badges
+                     for event in [next((e for e in badge.events if e.date >= today), None)]
+                     if event is not None]
+    return render(request, "home.html", {"catalogue": service.catalogue, "demos": demos,
+                                         "next_editions": next_editions,
+                                         "base_url": service.settings.base_url.rstrip("/")})
 
 
 async def accessibility(request: Request) -> Response:
