@@ -249,6 +249,36 @@ def test_council_member_badge_expires_with_the_mandate(issuer: Issuer, out: Path
     assert credential["validUntil"] == "2027-06-12T21:59:59Z"
 
 
+def test_issuing_a_council_membership_goes_through_the_register(fresh: Issuer, out: Path) -> None:
+    """`issuer issue --badge membre-cln` keeps the council's rules (issue 13 item 11): at most
+    four residents per sector, one mandate at a time; the member is in the register."""
+    fresh.ok("init")
+    for n in range(4):
+        fresh.ok("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Nord",
+                 "--mandate-start", "2026-06-13", "--email", f"nord{n}@example.org",
+                 "--name", f"Membre Nord {n}", "--out", out)
+    fifth = fresh("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Nord",
+                  "--mandate-start", "2026-06-13", "--email", "nord4@example.org",
+                  "--name", "Membre Nord 4", "--out", out)
+    assert fifth.exit_code == 1 and "Nord" in fifth.stderr and "Traceback" not in fifth.stderr
+    again = fresh("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Sud",
+                  "--mandate-start", "2026-06-13", "--email", "nord0@example.org",
+                  "--name", "Membre Nord 0", "--out", out)
+    assert again.exit_code == 1 and "mandat" in again.stderr
+    listed = sorted(path.name for path in out.glob("*.json"))
+    assert len(listed) == 4
+
+
+def test_a_batch_of_council_members_is_sent_to_the_register(fresh: Issuer, tmp_path: Path,
+                                                           out: Path) -> None:
+    fresh.ok("init")
+    members = tmp_path / "cln.csv"
+    members.write_text("nom;courriel;rôle\nCamille;camille@example.org;conseiller\n", "utf-8")
+    result = fresh("issue-batch", members, "--badge", "membre-cln", "--out", out)
+    assert result.exit_code == 1 and "registre" in result.stderr
+    assert not list(out.glob("*.json"))
+
+
 # -- issue-batch -------------------------------------------------------------------------------------
 def french_attendance_list(path: Path, count: int = 50) -> Path:
     lines = ["Nom;Courriel;Rôle"] + [

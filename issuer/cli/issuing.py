@@ -68,12 +68,22 @@ def _write_outputs(service: Any, issued: Any, out: Path) -> None:
 def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
           sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
     from issuer.issuance.service import IssueRequest
+    from issuer.workspace.members import NewMember, add_member, city_today, membership_badge
 
     service = initialised_service()
-    issued = service.issue(IssueRequest(
-        badge_slug=badge_slug, email=email, name=name, event_number=event_number, role=role,
-        sector=sector, show_name=show_name,
-        mandate_start=mandate_start.date() if mandate_start else None))
+    if badge_slug == membership_badge(service).slug:
+        # A council membership goes through the register and its rules (seats per sector,
+        # co-chairs, one mandate at a time), as on the register page (issue 13 item 11).
+        mandate = add_member(service, NewMember(
+            name=name or "", email=email, role=role or "", sector=sector, show_name=show_name,
+            mandate_start=mandate_start.date() if mandate_start else city_today()), actor="cli")
+        assert mandate.credential_id is not None  # add_member issues the badge with the seat
+        issued = service.credential(mandate.credential_id)
+    else:
+        issued = service.issue(IssueRequest(
+            badge_slug=badge_slug, email=email, name=name, event_number=event_number,
+            role=role, sector=sector, show_name=show_name,
+            mandate_start=mandate_start.date() if mandate_start else None))
     _write_outputs(service, issued, out)
     if not issued.created:
         click.echo(_("Already issued: nothing new was signed."), err=True)
@@ -106,9 +116,18 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     from issuer.issuance.outputs import issue_to_folder
     from issuer.issuance.service import IssueRequest
     from issuer.workspace.attendance import decode_csv_bytes, read_attendance
+    from issuer.workspace.members import CouncilRuleError, membership_badge
 
     service = initialised_service()
     badge = service.catalogue.badge(badge_slug)
+    if badge_slug == membership_badge(service).slug:
+        raise CouncilRuleError(
+            "Les membres du Conseil local du numérique s'ajoutent un par un au registre (page "
+            "« Conseil local du numérique » de l'espace de travail, ou « issuer issue --badge "
+            f"{badge_slug} »), qui vérifie les règles du Conseil.",
+            "Members of the Local Digital Council are added one by one to the register (the "
+            f"workspace's council page, or `issuer issue --badge {badge_slug}`), which checks "
+            "the council's rules.", code="cln.use_the_register")
     attendance = read_attendance(decode_csv_bytes(csv_file.read_bytes()), badge)
     if attendance.notes:
         click.echo(_("Lines merged into an earlier one:"), err=True)
