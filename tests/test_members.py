@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -300,3 +300,13 @@ def test_two_coordinators_adding_the_last_seat_at_once_fill_it_once(
     assert counts["Nord"] == 4
     with service_on.database.session(read_only=True) as session:
         assert session.query(rows.IssuedCredential).count() == 4  # the refused one left nothing
+
+
+def test_a_mandate_cannot_start_years_ahead_by_mistake(service: IssuerService) -> None:
+    """A start more than a year ahead is a typing mistake (2062 for 2026): refused, nothing
+    added (issue 13 item 11); a start within the coming year is accepted."""
+    today = members.city_today()
+    error = refusal(add, service, resident(1, "Nord", start=today.replace(year=today.year + 36)))
+    assert error.code == "cln.start_too_far" and "plus d'un an" in error.message("fr")
+    assert members.register(service).members == ()
+    assert add(service, resident(2, "Nord", start=today + timedelta(days=200))).status == "active"

@@ -130,6 +130,20 @@ def check_council_rules(taken: Sequence[Seat], new: Seat) -> None:
                 "two elected officials in charge of digital affairs.", code="cln.co_chairs_full")
 
 
+#: How far ahead a mandate may start: designations are made for the coming session, so a start
+#: more than a year ahead is a typing mistake (2062 for 2026), refused (issue 13 item 11).
+MAX_DAYS_AHEAD = 366
+
+
+def check_mandate_start(start: date, today: date) -> None:
+    if start > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise CouncilRuleError(
+            f"Un mandat ne peut pas commencer le {_fr(start)} : c'est plus d'un an après "
+            "aujourd'hui. Vérifiez la date de début.",
+            f"A mandate cannot start on {start.isoformat()}: that is more than a year from today. "
+            "Check the start date.", code="cln.start_too_far")
+
+
 def mandate_last_day(start: date, years: int) -> date:
     """The last day of a mandate starting on `start`: 13 June 2025 -> 12 June 2027."""
     return model.mandate_end(start, years).astimezone(model.CITY_TIMEZONE).date()
@@ -292,6 +306,7 @@ def add_member(service: IssuerService, member: NewMember, *, actor: str,
     start = member.mandate_start
     end = mandate_last_day(start, _mandate_years(badge))
     now = _now(now)
+    check_mandate_start(start, now.astimezone(model.CITY_TIMEZONE).date())
     with service.database.session() as session:
         lock_register(session)
         taken = [m for m in _all_mandates(session) if m.status == "active"]
