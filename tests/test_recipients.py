@@ -351,3 +351,25 @@ def test_issuer_purge_runs_from_the_command_line(service: IssuerService,
     assert result.exit_code == 0, result.output
     assert "1" in result.output
     assert mentions(service, "cron@example.org", "Cron Tab") == []
+
+
+def test_the_holder_is_told_why_their_badge_was_revoked(service: IssuerService) -> None:
+    """Issue 13 item 7: a revocation the coordinator decides sends the holder an e-mail with the
+    reason, French then English."""
+    from issuer.mail import outbox_message
+    from issuer.mail.revocation import REVOCATION_MAIL_KIND
+
+    credential_id = breakfast(service, "camille@example.org", "Camille Exemple")
+    recipients.revoke_credential(service, credential_id, "Badge émis par erreur", actor=ACTOR)
+    deliver_pending(service)
+    with service.database.session(read_only=True) as session:
+        [row] = session.scalars(select(EmailMessage).where(
+            EmailMessage.kind == REVOCATION_MAIL_KIND)).all()
+    assert row.to_address == "camille@example.org" and row.credential_id == credential_id
+    _row, message = outbox_message(service, row.id)
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "a retiré votre badge numérique" in text and "has revoked your digital badge" in text
+    assert text.index("a retiré") < text.index("has revoked")
+    assert text.count("Badge émis par erreur") == 2

@@ -172,7 +172,12 @@ def _echo_line_problems(problems: Any) -> None:
 @click.option("--reason", required=True, help=_("Why the badge is revoked (kept in the audit trail)."))
 @handles_errors
 def revoke(credential_id: str, reason: str) -> None:
-    initialised_service().revoke(credential_id, reason)
+    from issuer.mail import deliver_pending
+    from issuer.workspace.recipients import revoke_credential
+
+    service = initialised_service()
+    revoke_credential(service, credential_id, reason, actor="cli")
+    deliver_pending(service)  # the holder is told why (French then English)
     click.echo(_("Revoked."))
 
 

@@ -34,6 +34,7 @@ from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
 from issuer.mail.delivery import SPOOL_FOLDER
+from issuer.mail.revocation import queue_revocation_email
 from issuer.mail.transport import outbox_dir
 from issuer.names import check_person_name
 from issuer.network.endorsements import forget_person_endorsements, forget_revoked_endorsements
@@ -126,11 +127,15 @@ def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, a
 
 def revoke_credential(service: IssuerService, credential_id: str, reason: str, *, actor: str,
                       origin: str | None = None, now: datetime | None = None) -> None:
-    """Revoke one badge with a reason (the admin form, `/admin/badges/<id>/revoquer`); the
-    public page and every verifier then show it revoked (they read the status list)."""
+    """Revoke one badge with a reason (the admin form, `/admin/badges/<id>/revoquer`, and
+    `issuer revoke`); the public page and every verifier then show it revoked (they read the
+    status list). The holder is told why by e-mail (issue 13 item 7), queued in the same
+    transaction: call `issuer.mail.deliver_pending(service)` after this returns."""
     with service.database.session() as session:
         row = _credential_row(session, service.normalise_credential_id(credential_id))
         revoke_in_session(session, row, reason, actor=actor, origin=origin, now=_now(now))
+        queue_revocation_email(service, session, row, row.revocation_reason or reason,
+                               actor=actor, origin=origin)
     forget_cached_status_lists(service)
 
 

@@ -146,7 +146,10 @@ def revoke_submit(request: Request, user: Coordinator) -> Response:
     except IssuerError as error:
         return _revoke_page(request, user, reason=reason, status_code=400,
                             error=error.message(request_locale(request)))
-    return RedirectResponse(f"/admin/badges/{credential_id}", status_code=303)
+    # The holder's e-mail saying why leaves after the answer.
+    return RedirectResponse(f"/admin/badges/{credential_id}", status_code=303,
+                            background=BackgroundTask(deliver_pending, service_of(request),
+                                                      actor=user.email))
 
 
 # -- pages -------------------------------------------------------------------------------------------
