@@ -538,3 +538,16 @@ def test_the_home_page_is_a_front_door_for_residents(client: TestClient) -> None
     assert positions == sorted(positions)
     assert 'href="/aide/portefeuille"' in home and 'href="/verifier"' in home
     assert '<meta property="og:title"' in home and '<meta property="og:url"' in home
+
+
+def test_a_council_badge_page_shows_the_sector_and_the_mandate_it_signs(
+        client: TestClient, service: IssuerService) -> None:
+    """Issue 13 item 2: everything the badge signs is shown; a membership carries its CLN
+    sector and its mandate (the signed activity dates)."""
+    issued = _member(service, "secteur@example.org", name="Sacha Exemple", show_name=True)
+    subject = issued.credential["credentialSubject"]
+    assert subject["narrative"] == "Secteur Nord"
+    page = html.unescape(_page(client, issued))
+    assert "<dt>Secteur</dt>\n  <dd>Nord</dd>" in page
+    start = datetime.fromisoformat(subject["activityStartDate"]).astimezone(CITY_TIMEZONE)
+    assert "<dt>Mandat</dt>" in page and f"Du {start.day}" in page

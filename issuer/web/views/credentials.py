@@ -176,6 +176,9 @@ class BadgeFacts:
     edition: Edition | None
     valid_from: datetime | None
     valid_until: datetime | None
+    # A council membership: the sector and the mandate the badge signs (issue 13 item 2).
+    sector: str | None = None
+    mandate: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,28 @@ def badge_facts(service: IssuerService, issued: IssuedBadge, locale: str) -> Bad
         edition=edition,
         valid_from=_parse_moment(credential.get("validFrom")),
         valid_until=_parse_moment(credential.get("validUntil")),
+        sector=_sector_of(subject),
+        mandate=_mandate_of(subject) if badge is not None and badge.family == "membership"
+        else None,
     )
+
+
+def _sector_of(subject: dict[str, Any]) -> str | None:
+    """The CLN sector a membership badge signs, as `narrative` "Secteur <name>"
+    (issuer.openbadges.credential)."""
+    narrative = subject.get("narrative")
+    if isinstance(narrative, str) and narrative.startswith("Secteur "):
+        return narrative.removeprefix("Secteur ").strip() or None
+    return None
+
+
+def _mandate_of(subject: dict[str, Any]) -> tuple[date, date] | None:
+    """The mandate's first and last days, from the signed activity dates (City time)."""
+    start = _parse_moment(subject.get("activityStartDate"))
+    end = _parse_moment(subject.get("activityEndDate"))
+    if start is None or end is None:
+        return None
+    return (start.astimezone(CITY_TIMEZONE).date(), end.astimezone(CITY_TIMEZONE).date())
 
 
 def live_status(service: IssuerService, issued: IssuedBadge, locale: str) -> LiveStatus:
