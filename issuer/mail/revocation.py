@@ -7,7 +7,6 @@ badge instead."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
@@ -25,10 +24,9 @@ from issuer.mail.compose import (
     badge_mail_facts,
     clean_name,
 )
-from issuer.mail.delivery import SPOOL_FOLDER
+from issuer.mail.delivery import SPOOL_FOLDER, _new_row
 from issuer.mail.transport import write_outbox
-from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
+from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 
 if TYPE_CHECKING:
@@ -80,13 +78,8 @@ def queue_revocation_email(service: IssuerService, session: Session, credential:
     if not address or credential.recipient.erased_at is not None:
         return None
     message = compose_revocation(service, credential, to=address, reason=reason)
-    row = MessageRow(id=str(uuid.uuid4()), kind=REVOCATION_MAIL_KIND,
-                     credential_id=credential.id, to_address=address, locale="fr",
-                     subject=str(message["Subject"]), status="queued", attempts=0,
-                     created_at=utc_now())
-    session.add(row)
-    record_audit(session, actor=actor, action="email.queued", subject=credential.recipient_id,
-                 details={"message": row.id, "kind": REVOCATION_MAIL_KIND}, origin=origin)
-    session.flush()
+    row = _new_row(session, kind=REVOCATION_MAIL_KIND, to=address,
+                   subject=str(message["Subject"]), locale="fr", credential_id=credential.id,
+                   actor=actor, origin=origin, audit_subject=credential.recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row

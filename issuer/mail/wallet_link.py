@@ -6,7 +6,6 @@ message's only copy: never logged nor audited."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -26,7 +25,7 @@ from issuer.mail.compose import (
     badge_mail_facts,
     clean_name,
 )
-from issuer.mail.delivery import SPOOL_FOLDER, deliver_pending
+from issuer.mail.delivery import SPOOL_FOLDER, _new_row, deliver_pending
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
 from issuer.storage.models import IssuedCredential, utc_now
@@ -93,14 +92,10 @@ def queue_holder_link(service: IssuerService, session: Session, *, recipient_id:
     address = normalise_email(to)
     message = compose_holder_link(service, credential, to=address, link=link,
                                   expires_at=expires_at, locale=locale)
-    row = MessageRow(id=str(uuid.uuid4()), kind=WALLET_LINK_MAIL_KIND, credential_id=None,
-                     to_address=address, locale=normalise_locale(locale),
-                     subject=str(message["Subject"]), status="queued", attempts=0,
-                     created_at=utc_now())
-    session.add(row)
-    record_audit(session, actor="anonymous", action="email.queued", subject=recipient_id,
-                 details={"message": row.id, "kind": WALLET_LINK_MAIL_KIND}, origin=origin)
-    session.flush()
+    row = _new_row(session, kind=WALLET_LINK_MAIL_KIND, to=address,
+                   subject=str(message["Subject"]), locale=normalise_locale(locale),
+                   credential_id=None, actor="anonymous", origin=origin,
+                   audit_subject=recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row
 
