@@ -34,6 +34,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from issuer.i18n import normalise_locale
 from issuer.mail.compose import MailError, compose_badge_email, compose_invitation
 from issuer.mail.transport import (
     DeliveryFailed,
@@ -96,20 +97,27 @@ def _audit_subject(row: MessageRow) -> str:
     return row.credential_id or row.id
 
 
-def _new_row(session: Session, *, kind: str, to: str, subject: str, locale: str,
-             credential_id: str | None, actor: str, origin: str | None,
-             audit_subject: str | None = None, resend: bool = False) -> MessageRow:
+def new_message_row(session: Session, *, kind: str, to: str, subject: str, locale: str,
+                    credential_id: str | None, actor: str, origin: str | None,
+                    audit_subject: str | None = None, resend: bool = False,
+                    details: dict[str, Any] | None = None) -> MessageRow:
+    """One queued e-mail: its row and its "email.queued" audit line (pseudonymous subject,
+    never the address; `details` adds to the line). Every kind of e-mail is queued here, so
+    the queue's columns and its audit trail have one definition."""
     row = MessageRow(id=str(uuid.uuid4()), kind=kind, credential_id=credential_id,
-                     to_address=to, locale=locale, subject=subject, status="queued",
-                     attempts=0, created_at=utc_now())
+                     to_address=to, locale=normalise_locale(locale), subject=subject,
+                     status="queued", attempts=0, created_at=utc_now())
     session.add(row)
-    details: dict[str, Any] = {"message": row.id, "kind": kind}
+    details = {"message": row.id, "kind": kind, **(details or {})}
     if resend:
         details["resend"] = True
     repo.record_audit(session, actor=actor, action="email.queued",
                       subject=audit_subject or _audit_subject(row), details=details, origin=origin)
     session.flush()
     return row
+
+
+_new_row = new_message_row
 
 
 def _signed_credential(session: Session, credential_id: str) -> Any:
@@ -165,7 +173,7 @@ def _queue_badge(service: IssuerService, session: Session, credential_id: str, *
     credential = _signed_credential(session, credential_id)
     address = credential.recipient.email
     message = _badge_message(service, session, credential_id, to=address or "", locale=locale)
-    return _new_row(session, kind=KIND_BADGE, to=address, subject=str(message["Subject"]),
+    return new_message_row(session, kind=KIND_BADGE, to=address, subject=str(message["Subject"]),
                     locale=locale, credential_id=credential_id, actor=actor, origin=origin,
                     resend=resend)
 
@@ -181,7 +189,7 @@ def queue_invitation(service: IssuerService, session: Session, *, to: str, displ
     message = compose_invitation(service.settings, to=address, display_name=display_name,
                                  invitation_url=invitation_url, expires_at=expires_at, role=role,
                                  invited_by=invited_by, locale=locale)
-    row = _new_row(session, kind=KIND_INVITATION, to=address, subject=str(message["Subject"]),
+    row = new_message_row(session, kind=KIND_INVITATION, to=address, subject=str(message["Subject"]),
                    locale=locale, credential_id=None, actor=actor, origin=origin,
                    audit_subject=user_id)
     write_outbox(_spool_path(service, row.id).parent, row.id, message)

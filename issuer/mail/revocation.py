@@ -24,7 +24,7 @@ from issuer.mail.compose import (
     badge_mail_facts,
     clean_name,
 )
-from issuer.mail.delivery import SPOOL_FOLDER, _new_row
+from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import EmailMessage as MessageRow
@@ -78,7 +78,7 @@ def queue_revocation_email(service: IssuerService, session: Session, credential:
     if not address or credential.recipient.erased_at is not None:
         return None
     message = compose_revocation(service, credential, to=address, reason=reason)
-    row = _new_row(session, kind=REVOCATION_MAIL_KIND, to=address,
+    row = new_message_row(session, kind=REVOCATION_MAIL_KIND, to=address,
                    subject=str(message["Subject"]), locale="fr", credential_id=credential.id,
                    actor=actor, origin=origin, audit_subject=credential.recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)

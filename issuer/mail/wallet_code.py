@@ -11,7 +11,6 @@ endorsements)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,13 +31,12 @@ from issuer.mail.compose import (
     _message,
     clean_name,
 )
-from issuer.mail.delivery import SPOOL_FOLDER
+from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
 from issuer.settings import Settings
-from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
+from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from issuer.wallet.oid4vci import OFFER_LIFETIME, Offer
 
@@ -114,14 +112,9 @@ def queue_wallet_code(service: IssuerService, session: Session, offer: Offer,
                                   display_name=recipient.display_name, badge_names=names,
                                   tx_code=offer.tx_code, expires_at=offer.expires_at,
                                   locale=locale)
-    message_row = MessageRow(id=str(uuid.uuid4()), kind=WALLET_CODE_MAIL_KIND,
-                             credential_id=credential_id, to_address=address,
-                             locale=normalise_locale(locale), subject=str(message["Subject"]),
-                             status="queued", attempts=0, created_at=utc_now())
-    session.add(message_row)
-    record_audit(session, actor="holder", action="email.queued", subject=credential_id,
-                 details={"message": message_row.id, "kind": WALLET_CODE_MAIL_KIND,
-                          "offer": offer.offer_id}, origin=origin)
-    session.flush()
+    message_row = new_message_row(session, kind=WALLET_CODE_MAIL_KIND, to=address,
+                                  subject=str(message["Subject"]), locale=locale,
+                                  credential_id=credential_id, actor="holder", origin=origin,
+                                  details={"offer": offer.offer_id})
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, message_row.id, message)
     return message_row

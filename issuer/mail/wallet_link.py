@@ -25,7 +25,7 @@ from issuer.mail.compose import (
     badge_mail_facts,
     clean_name,
 )
-from issuer.mail.delivery import SPOOL_FOLDER, _new_row, deliver_pending
+from issuer.mail.delivery import SPOOL_FOLDER, deliver_pending, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
 from issuer.storage.models import IssuedCredential, utc_now
@@ -92,7 +92,7 @@ def queue_holder_link(service: IssuerService, session: Session, *, recipient_id:
     address = normalise_email(to)
     message = compose_holder_link(service, credential, to=address, link=link,
                                   expires_at=expires_at, locale=locale)
-    row = _new_row(session, kind=WALLET_LINK_MAIL_KIND, to=address,
+    row = new_message_row(session, kind=WALLET_LINK_MAIL_KIND, to=address,
                    subject=str(message["Subject"]), locale=normalise_locale(locale),
                    credential_id=None, actor="anonymous", origin=origin,
                    audit_subject=recipient_id)

@@ -18,7 +18,7 @@ from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 # The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), as the
 # sign-in e-mail uses them (issuer.network.mediators.mail).
 from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
-from issuer.mail.delivery import SPOOL_FOLDER, _new_row
+from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import credential_url
 from issuer.openbadges.endorsement_credential import endorsement_url
@@ -81,7 +81,7 @@ def queue_endorsement_published(service: IssuerService, session: Session, row: E
         service.settings, to=holder.email, display_name=holder.display_name,
         badge_name=badge_name, endorser_name=row.endorser_name, comment=row.comment,
         endorsement_id=row.id, credential_id=row.endorsed_credential_id)
-    queued = _new_row(session, kind=ENDORSEMENT_MAIL_KIND, to=holder.email,
+    queued = new_message_row(session, kind=ENDORSEMENT_MAIL_KIND, to=holder.email,
                       subject=str(message["Subject"]), locale="fr",
                       credential_id=row.endorsed_credential_id, actor=actor, origin=origin)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, queued.id, message)

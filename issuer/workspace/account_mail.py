@@ -21,7 +21,7 @@ from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 # The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), as the
 # sign-in and endorsement e-mails use them.
 from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
-from issuer.mail.delivery import SPOOL_FOLDER, _new_row
+from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings
@@ -83,7 +83,7 @@ def queue_sign_in_alert(service: IssuerService, session: Session,
     `issuer.mail.deliver_pending(service)` after it commits. The audit line names the account
     by its id, never its address."""
     message = compose_sign_in_alert(service.settings, alert)
-    row = _new_row(session, kind=SIGN_IN_ALERT_KIND, to=alert.email,
+    row = new_message_row(session, kind=SIGN_IN_ALERT_KIND, to=alert.email,
                    subject=str(message["Subject"]), locale="fr", credential_id=None,
                    actor="anonymous", origin=None, audit_subject=alert.user_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)

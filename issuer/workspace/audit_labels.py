@@ -15,6 +15,13 @@ from typing import Any
 
 from issuer.collation import sort_key
 from issuer.i18n import gettext
+from issuer.mail.delivery import KIND_BADGE, KIND_INVITATION
+from issuer.mail.revocation import REVOCATION_MAIL_KIND
+from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND
+from issuer.mail.wallet_link import WALLET_LINK_MAIL_KIND
+from issuer.network.endorsement_mail import ENDORSEMENT_MAIL_KIND
+from issuer.network.mediators.mail import SIGN_IN_MAIL_KIND
+from issuer.workspace.account_mail import SIGN_IN_ALERT_KIND
 
 
 def _(message: str) -> str:
@@ -104,6 +111,30 @@ ACTION_LABELS: dict[str, str] = {
     "wallet.holder_link_opened": _("Holder link opened"),
     "wallet.holder_link_sent": _("Holder link sent by e-mail"),
 }
+
+#: Each kind of e-mail the service queues, as the outbox and the dashboard name it. One table
+#: for every page (the kinds are the constants of the modules that queue them), so a new kind
+#: of e-mail is labelled everywhere at once; `tests/test_audit_labels.py` checks none is missing.
+MAIL_KIND_LABELS: dict[str, str] = {
+    KIND_BADGE: _("Badge"),
+    KIND_INVITATION: _("Invitation to the workspace"),
+    SIGN_IN_MAIL_KIND: _("Sign-in link to My space"),
+    SIGN_IN_ALERT_KIND: _("Warning of refused sign-ins"),
+    ENDORSEMENT_MAIL_KIND: _("Endorsement"),
+    REVOCATION_MAIL_KIND: _("Badge withdrawn"),
+    WALLET_LINK_MAIL_KIND: _("Link to add a badge to a wallet"),
+    WALLET_CODE_MAIL_KIND: _("Wallet code"),
+}
+
+
+def mail_kind_label(kind: str, locale: str) -> str:
+    """The kind of an e-mail in words; an unknown kind from its words, never a bare code."""
+    known = MAIL_KIND_LABELS.get(kind)
+    if known is not None:
+        return gettext(known, locale)
+    words = _words(kind)
+    return words[:1].upper() + words[1:] if words else "—"
+
 
 #: The first part of a code, for a code the table does not know yet.
 AREA_LABELS: dict[str, str] = {

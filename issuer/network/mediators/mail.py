@@ -5,7 +5,6 @@ folder) and then deletes. The link is the message's only copy: never logged nor 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -19,12 +18,10 @@ from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 # The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), so this
 # message looks and is queued like the others; issuer.mail has no public generic composer.
 from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
-from issuer.mail.delivery import SPOOL_FOLDER
+from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
 from issuer.settings import Settings
-from issuer.storage.models import utc_now
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 
 if TYPE_CHECKING:
@@ -89,14 +86,9 @@ def queue_sign_in_link(service: IssuerService, session: Session, *, recipient_id
     message = compose_sign_in_link(service.settings, to=address, display_name=display_name,
                                    link=link, expires_at=expires_at, valid_for=valid_for,
                                    locale=locale)
-    row = MessageRow(id=str(uuid.uuid4()), kind=SIGN_IN_MAIL_KIND, credential_id=None,
-                     to_address=address, locale=normalise_locale(locale),
-                     subject=str(message["Subject"]), status="queued", attempts=0,
-                     created_at=utc_now())
-    session.add(row)
-    record_audit(session, actor=_AUDIT_ACTOR, action="email.queued", subject=recipient_id,
-                 details={"message": row.id, "kind": SIGN_IN_MAIL_KIND}, origin=origin)
-    session.flush()
+    row = new_message_row(session, kind=SIGN_IN_MAIL_KIND, to=address,
+                          subject=str(message["Subject"]), locale=locale, credential_id=None,
+                          actor=_AUDIT_ACTOR, origin=origin, audit_subject=recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row
 
