@@ -7,13 +7,12 @@ and in English (issue #3, "Done means"):
 - the employer flow: the LinkedIn "add to profile" link carries the badge's facts, the baked PNG
   downloaded from the credential page is accepted as authentic by the verifier.
 
-`UPDATE_SCREENSHOTS=1` also rewrites docs/screenshot-credential.png.
+The README's screenshots are taken by tests/test_screenshots.py (`UPDATE_SCREENSHOTS=1`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,6 @@ import pytest
 
 from issuer.openbadges.baking import extract_baked_credential
 from tests.plugins.browser import (
-    MEMBER_NAME,
     PHONE_VIEWPORT,
     LiveServer,
     assert_works_with_the_keyboard,
@@ -38,7 +36,6 @@ from tests.plugins.browser import (
 pytestmark = pytest.mark.browser
 
 CITY_TIMEZONE = ZoneInfo("Europe/Paris")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshot-credential.png"
 FAMILIES = ("membership", "event", "skill")
 
 
@@ -198,19 +195,3 @@ def test_linkedin_link_and_downloaded_badge_image_pass_the_employer_check(
     assert "valid" in (verdict.get_attribute("class") or "").split()
     assert ("Badge authentique, délivré par la Ville de Roubaix le 13 juin 2025, valide "
             "jusqu'au 12 juin 2027.") in " ".join(verdict.inner_text().split())
-
-
-# -- the documentation screenshot ----------------------------------------------------------------
-@pytest.mark.skipif(os.environ.get("UPDATE_SCREENSHOTS") != "1",
-                    reason="rewrites docs/screenshot-credential.png only when UPDATE_SCREENSHOTS=1")
-def test_update_credential_page_screenshot(browser: Any, live_server: LiveServer) -> None:
-    # 1× pixels: a third of the file size of 2×, still sharp enough for the documentation.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR",
-                                  device_scale_factor=1)
-    try:
-        page = context.new_page()
-        page.goto(live_server.credentials["membership"].url)
-        assert page.get_by_text(MEMBER_NAME).first.is_visible()
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-    finally:
-        context.close()
