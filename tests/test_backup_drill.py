@@ -169,7 +169,7 @@ def test_the_drill_backup_wipe_restore_keeps_every_badge_and_the_audit_trail(
 
 
 @pytest.fixture
-def sqlite_backup(tmp_path: Path, issuer_homes: IssuerHomes) -> Iterator[tuple[Path, Path]]:
+def sqlite_backup(tmp_path: Path, issuer_homes: IssuerHomes) -> tuple[Path, Path]:
     """(a SQLite installation's archive, an empty home to restore into)."""
     service = issuer_homes.service(Settings.load(home=tmp_path / "home"))
     issue_some(service)
@@ -177,7 +177,7 @@ def sqlite_backup(tmp_path: Path, issuer_homes: IssuerHomes) -> Iterator[tuple[P
     assert issuer(service.settings.home, service.database.url, "backup",
                   str(archive)).exit_code == 0
     service.database.dispose()
-    yield archive, tmp_path / "empty"
+    return archive, tmp_path / "empty"
 
 
 def restore_into(home: Path, archive: Path, **extra: str) -> Result:

@@ -8,7 +8,6 @@ import click
 
 from issuer.cli.context import _, handles_errors, load_service
 
-
 #: Seconds `issuer serve` gives the requests in flight after SIGTERM (a verification fetching
 #: documents takes at most the fetch deadline; a PDF a few seconds). systemd's TimeoutStopSec
 #: (90 s by default) must be longer (docs/DEPLOYMENT.md).

@@ -305,7 +305,7 @@ def open_archive(path: Path, passphrase: str) -> Iterator[_OpenedArchive]:
     """The archive at `path`, checked member by member (checksums, decryption) into a private
     temporary folder, removed when the block ends. Raises before the block on any problem."""
     try:
-        archive = tarfile.open(path, mode="r:")
+        archive = tarfile.open(path, mode="r:")  # noqa: SIM115 - closed by the `with` below
     except (OSError, tarfile.TarError):
         raise _damaged("fichier illisible", "unreadable file") from None
     with archive, tempfile.TemporaryDirectory(prefix="issuer-restore-") as work:

@@ -88,12 +88,16 @@ def database_is_empty(url: str) -> bool:
         assert path is not None
         if not path.is_file() or path.stat().st_size == 0:
             return True
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return connection.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] == 0
-        finally:
-            connection.close()
+            reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tables = reader.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            finally:
+                reader.close()
+        except sqlite3.Error:
+            return False  # a file we cannot read is not known to be empty: never overwritten
+        return int(tables) == 0
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
