@@ -8,7 +8,7 @@
   with `pg_restore --single-transaction`: all or nothing. The tools come from
   `ISSUER_POSTGRES_BIN_DIR`, else the newest Debian package (`/usr/lib/postgresql/<n>/bin`: a
   newer pg_dump reads an older server, not the other way round), else PATH. The password goes
-  to them in PGPASSWORD, never on a command line that `ps` shows.
+  to them in a private password file, never on a command line that `ps` shows.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -158,25 +159,28 @@ def find_pg_tool(tool: str, bin_dir: Path | None = None) -> Path:
         "its folder in ISSUER_POSTGRES_BIN_DIR).", code="backup.pg_tool_missing")
 
 
-def _libpq(url: str) -> tuple[str, dict[str, str]]:
-    """The libpq URL of a SQLAlchemy URL without its password, and the environment carrying it."""
-    parsed = make_url(url)
-    environment = {name: value for name, value in os.environ.items() if name != "PGPASSWORD"}
-    if parsed.password:
-        environment["PGPASSWORD"] = str(parsed.password)
-    bare: URL = parsed.set(drivername="postgresql", password=None)
-    return bare.render_as_string(hide_password=False), environment
-
-
 def _run_pg_tool(tool: str, url: str, arguments: list[str], bin_dir: Path | None) -> None:
     executable = find_pg_tool(tool, bin_dir)
-    conninfo, environment = _libpq(url)
-    try:
-        completed = subprocess.run(  # noqa: S603 - our tool, our arguments, no shell
-            [str(executable), f"--dbname={conninfo}", *arguments], capture_output=True,
-            text=True, env=environment, timeout=PG_TOOL_TIMEOUT_SECONDS, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise _tool_failed(tool, str(error)) from error
+    parsed = make_url(url)
+    with tempfile.TemporaryDirectory(prefix="issuer-pg-") as private:
+        bare: URL = parsed.set(drivername="postgresql", password=None)
+        if parsed.password:
+            # The password reaches libpq in a password file of our own (0600, in a 0700
+            # folder, deleted after), named by the `passfile` parameter: never on the command
+            # line, which `ps` shows to every user of the machine.
+            passfile = Path(private) / "pgpass"
+            secret = str(parsed.password).replace("\\", "\\\\").replace(":", "\\:")
+            descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(f"*:*:*:*:{secret}\n")
+            bare = bare.update_query_dict({"passfile": str(passfile)})
+        conninfo = bare.render_as_string(hide_password=False)
+        try:
+            completed = subprocess.run(  # noqa: S603 - our tool, our arguments, no shell
+                [str(executable), f"--dbname={conninfo}", *arguments], capture_output=True,
+                text=True, timeout=PG_TOOL_TIMEOUT_SECONDS, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise _tool_failed(tool, str(error)) from error
     if completed.returncode != 0:
         raise _tool_failed(tool, completed.stderr.strip()[-2_000:])
 
