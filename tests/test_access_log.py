@@ -143,13 +143,14 @@ def test_each_request_is_one_json_line_with_its_id_and_no_personal_data(
             forged = client.get("/healthz", headers={"X-Request-ID": 'x" injected {"a":1}'})
             missing = client.get("/credentials/00000000-0000-4000-8000-000000000000")
             unknown = client.get("/no/such/page/" + email)
+            static = client.get("/static/" + email)
     output = capfd.readouterr()
     lines = request_lines(output.out)
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert given.headers["x-request-id"] == "lb-7f3a-0001"  # a sane incoming id is kept
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["x-request-id"])  # replaced
-    answers = [given, made, forged, missing, unknown]
+    answers = [given, made, forged, missing, unknown, static]
     for line, answer in zip(lines, answers, strict=True):
         assert set(line) == {"time", "level", "logger", "message", "request_id", "method",
                              "route", "status", "duration_ms"}
@@ -158,7 +159,8 @@ def test_each_request_is_one_json_line_with_its_id_and_no_personal_data(
         assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
         assert line["time"].endswith("Z")
     assert [line["route"] for line in lines] == [
-        "/healthz", "/admin/personnes", "/healthz", "/credentials/{credential_id}", None]
+        "/healthz", "/admin/personnes", "/healthz", "/credentials/{credential_id}", None,
+        "/static/{path}"]
     logged = output.out + output.err
     for personal in (email, name, "camille.secret", "injected", "?q="):
         assert personal not in logged

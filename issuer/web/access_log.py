@@ -84,13 +84,18 @@ def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
-def route_template(scope: Scope) -> str | None:
-    """The template of the route that answered (`/espace/lien/{token}`); None when none did."""
+def route_template(scope: Scope, root_path: str = "") -> str | None:
+    """The template of the route that answered (`/espace/lien/{token}`); None when none did.
+    FastAPI names its own routes in the scope; a mount (the static files) shows as the root
+    path it added to the request's (`root_path`: the one before routing)."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
-    return f"{path}/{{path}}" if isinstance(route, Mount) else path
+    if isinstance(path, str):
+        return f"{path}/{{path}}" if isinstance(route, Mount) else path
+    mounted = str(scope.get("root_path", ""))
+    if mounted != root_path and mounted.startswith(root_path):
+        return mounted[len(root_path):] + "/{path}"
+    return None
 
 
 class RequestLog:
@@ -105,6 +110,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope.get("headers") or [])
+        root_path = str(scope.get("root_path", ""))
         token = _request_id.set(request_id)
         began = time.perf_counter()
         status = 500  # unless a response starts: an exception escaped every handler
@@ -121,7 +127,7 @@ class RequestLog:
         finally:
             fields: dict[str, Any] = {
                 "request_id": request_id, "method": scope.get("method"),
-                "route": route_template(scope), "status": status,
+                "route": route_template(scope, root_path), "status": status,
                 "duration_ms": round((time.perf_counter() - began) * 1000, 1)}
             if self.log_client_address and scope.get("client"):
                 fields["client"] = scope["client"][0]
