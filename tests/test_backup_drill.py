@@ -1,6 +1,6 @@
 """The backup drill (issue #14, item 5; docs/DEPLOYMENT.md, "Backup and restore"), on SQLite and
 on a real PostgreSQL server: issue badges (one revoked, one suspended), `issuer backup`, wipe
-the database and the keys, `issuer restore`; every credential still verifies with our verifier
+the database, the keys and the evidence files, `issuer restore`; every credential still verifies with our verifier
 with its status unchanged, and the audit trail holds the same rows. Then the refusals: a
 non-empty installation without --force, a wrong passphrase, a modified archive, each in French
 with its exit code, and nothing written."""
@@ -123,6 +123,9 @@ def test_the_drill_backup_wipe_restore_keeps_every_badge_and_the_audit_trail(
     assert "credential.revoked" in actions
     assert any(action.startswith("credential.suspend") for action in actions)
     home, url = service.settings.home, service.database.url
+    evidence = home / "var" / "evidence" / "3f" / "preuve.pdf"  # a mediator's uploaded evidence
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"%PDF-1.7 atelier FALC")
     archive = tmp_path / "sauvegarde.tar"
 
     made = issuer(home, url, "backup", str(archive))
@@ -137,9 +140,11 @@ def test_the_drill_backup_wipe_restore_keeps_every_badge_and_the_audit_trail(
     assert b"PRIVATE KEY" not in keys_member and private_key not in keys_member  # encrypted
 
     wipe(service, postgres)
+    shutil.rmtree(home / "var" / "evidence")
     restored = issuer(home, url, "restore", str(archive))
     assert restored.exit_code == 0, restored.output
     assert "restaurée" in restored.output
+    assert evidence.read_bytes() == b"%PDF-1.7 atelier FALC"
 
     again = IssuerService(Settings.load(home=home, database_url=url))
     try:
