@@ -1,9 +1,9 @@
 """The backup drill (issue #14, item 5; docs/DEPLOYMENT.md, "Backup and restore"), on SQLite and
 on a real PostgreSQL server: issue badges (one revoked, one suspended), `issuer backup`, wipe
-the database, the keys and the evidence files, `issuer restore`; every credential still verifies with our verifier
-with its status unchanged, and the audit trail holds the same rows. Then the refusals: a
-non-empty installation without --force, a wrong passphrase, a modified archive, each in French
-with its exit code, and nothing written."""
+the database, the keys and the evidence files, `issuer restore`; every credential still
+verifies with our verifier with its status unchanged, and the audit trail holds the same rows.
+Then the refusals: a non-empty installation without --force, a wrong passphrase, a modified
+archive, each in French with its exit code, and nothing written."""
 
 from __future__ import annotations
 
