@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     profile_locality: str = "Roubaix Cedex 1"
     profile_phone: str | None = None
     profile_image_url: str | None = None
+    log_client_address: bool = Field(
+        default=False, description="Write the client's IP address in the access log (personal data).")
     fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
     fetch_max_bytes: int = Field(default=1_000_000, description="Largest remote document read.")
     retention_days: int = Field(
@@ -144,6 +146,10 @@ class Settings(BaseSettings):
     lang: str | None = Field(
         default=None, validation_alias=AliasChoices("ISSUER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"),
         description="Language of the command line; then the POSIX locale variables.")
+    backup_passphrase: str | None = Field(
+        default=None, description="Passphrase of `issuer backup` / `issuer restore` (else asked).")
+    postgres_bin_dir: Path | None = Field(
+        default=None, description="Folder of pg_dump and pg_restore (default: newest installed).")
     admin_password: str | None = Field(
         default=None, description="Password for `issuer admin create` (else asked twice).")
     ed25519_private_key: str | None = Field(default=None, description="PEM Ed25519 key.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from issuer.cli.administration import admin, keys, mail, purge
+from issuer.cli.backups import backup, restore
 from issuer.cli.context import CONTEXT_SETTINGS, _
 from issuer.cli.installation import init
 from issuer.cli.issuing import badges, issue, issue_batch, publish, revoke, suspend, unsuspend
@@ -23,7 +24,7 @@ def main() -> None:
 
 
 for command in (init, badges, issue, issue_batch, verify, revoke, suspend, unsuspend, publish,
-                serve, db, keys, admin, mail, purge):
+                serve, db, keys, admin, mail, purge, backup, restore):
     main.add_command(command)
 
 

@@ -8,6 +8,11 @@ import click
 
 from issuer.cli.context import _, handles_errors, load_service
 
+#: Seconds `issuer serve` gives the requests in flight after SIGTERM (a verification fetching
+#: documents takes at most the fetch deadline; a PDF a few seconds). systemd's TimeoutStopSec
+#: (90 s by default) must be longer (docs/DEPLOYMENT.md).
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
 
 # -- serve --------------------------------------------------------------------------------------
 @click.command(help=_("Run the web service (published documents, badge pages, verification)."))
@@ -52,14 +57,17 @@ def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
     With `proxy_headers`, X-Forwarded-For/Proto are believed from the reverse proxy on this
     machine only: the client address the app sees (audit trail, sign-in throttle, rate
     limits) is then the visitor's, and nobody else can choose it by sending the header.
-    The access log names routes, not one-time tokens (`issuer.web.access_log`)."""
+    The access log is one JSON line per request, written by the app (`issuer.web.access_log`):
+    uvicorn's own access line is off. On SIGTERM uvicorn stops accepting connections and lets
+    the requests in flight finish (`timeout_graceful_shutdown`, then it closes them)."""
     import uvicorn
 
     from issuer.web.access_log import log_config
 
     return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
                           forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
-                          log_level=log_level, log_config=log_config())
+                          log_level=log_level, log_config=log_config(), access_log=False,
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 # -- db -----------------------------------------------------------------------------------------

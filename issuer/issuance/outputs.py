@@ -22,13 +22,15 @@ def write_credential_files(service: IssuerService, issued: IssuedBadge, out: Pat
 
 def issue_to_folder(service: IssuerService, requests: Sequence[IssueRequest], out: Path, *,
                     on_written: Callable[[IssuedBadge], object] | None = None,
-                    signing_helpers: int | None = None) -> list[IssuedBadge]:
+                    signing_helpers: int | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> list[IssuedBadge]:
     """Issue a batch and write each badge's files as its chunk is committed.
 
     Creating files costs more than signing on some file systems: writer threads (file I/O
     releases the GIL) overlap it with the signing of the next chunk. Returns once every file
     is written; a write error (disk full...) is raised, after the credentials are committed,
-    so re-running the batch rewrites the files without issuing anything twice.
+    so re-running the batch rewrites the files without issuing anything twice. `should_stop`:
+    as `IssuerService.issue_many` (the files of the committed chunks are still written).
     """
     out.mkdir(parents=True, exist_ok=True)
     pending: list[Future[None]] = []
@@ -40,7 +42,8 @@ def issue_to_folder(service: IssuerService, requests: Sequence[IssueRequest], ou
                 job.add_done_callback(lambda _done: notify(issued))
             pending.append(job)
 
-        issued = service.issue_many(requests, progress=progress, signing_helpers=signing_helpers)
+        issued = service.issue_many(requests, progress=progress, signing_helpers=signing_helpers,
+                                    should_stop=should_stop)
         for job in pending:
             job.result()
     return issued

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
+from issuer.issuance.helper_processes import die_with_parent
 from issuer.issuance.keys import IssuerKey, KeyStore
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
@@ -265,10 +266,14 @@ class IssuerService:
 
     def issue_many(self, requests: Iterable[IssueRequest], *, actor: str = "cli",
                    origin: str | None = None, progress: Callable[[IssuedBadge], None] | None = None,
-                   chunk: int = 200, signing_helpers: int | None = None) -> list[IssuedBadge]:
+                   chunk: int = 200, signing_helpers: int | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[IssuedBadge]:
         """Issue a batch, committing every `chunk` credentials: a crash loses at most the current
         chunk, and re-running finds what was committed (idempotency keys), so nothing is issued
         twice and nothing is missing. Every request is checked before anything is signed.
+        `should_stop` is asked before each chunk (`issue-batch` on SIGTERM): when it answers
+        True the batch ends there, the chunks committed so far returned, the rest left for a
+        re-run.
 
         Each chunk is one transaction of a few statements, not a few per credential
         (`_issue_prepared`). A batch of `PARALLEL_SIGNING_MIN_BATCH` requests or more also signs
@@ -280,6 +285,8 @@ class IssuerService:
         results: list[IssuedBadge] = []
         with _SigningPool(self, helpers=signing_helpers) as signer:
             for start in range(0, len(pending), chunk):
+                if should_stop is not None and should_stop():
+                    break
                 with self.database.session() as session:
                     done = self._issue_prepared(session, pending[start:start + chunk],
                                                 actor=actor, origin=origin, signer=signer)
@@ -705,8 +712,9 @@ def default_signing_helpers(batch_size: int) -> int:
     return max(0, min(cores - 1, _MAX_SIGNING_HELPERS))
 
 
-def _start_signing_helper(settings: Settings) -> None:
+def _start_signing_helper(settings: Settings, parent_pid: int) -> None:
     global _helper_service
+    die_with_parent(parent_pid)  # a `kill -9` of the batch must not leave helpers running
     _helper_service = IssuerService(settings)
 
 
@@ -739,7 +747,7 @@ class _SigningPool:
             # database connections that a forked child must not inherit.
             self._executor = ProcessPoolExecutor(
                 helpers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_signing_helper, initargs=(service.settings,))
+                initializer=_start_signing_helper, initargs=(service.settings, os.getpid()))
             try:
                 # Start the helpers now: their imports overlap the first chunk's database work.
                 for _ in range(helpers):

@@ -36,6 +36,7 @@ from issuer.web.page_cache import PageCache
 from issuer.web.security import SecurityHeaders
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
+from issuer.web.views import health
 from issuer.web.views import mediators as mediator_pages
 from issuer.web.views import oid4vci as oid4vci_endpoints
 from issuer.web.views import presentations as presentation_pages
@@ -54,6 +55,9 @@ def _routes() -> list[BaseRoute]:
     credentials = views.credentials
     return [
         Route("/", views.pages.home, name="home"),
+        # Probes for load balancers (docs/DEPLOYMENT.md, "Health checks"): never rate-limited.
+        Route("/healthz", health.healthz, methods=["GET"], name="healthz"),
+        Route("/readyz", health.readyz, methods=["GET"], name="readyz"),
         Route("/accessibilite", views.pages.accessibility, name="accessibility"),
         Route("/api/docs", api_docs_page, methods=["GET"], name="api_docs"),
         Route("/donnees-personnelles", views.pages.privacy, name="privacy"),
@@ -168,12 +172,14 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     app.state.service = service
     app.state.settings = settings
     app.state.page_cache = PageCache()  # rendered public pages (issuer.web.page_cache)
-    access_log.install()  # the access log names routes, not one-time tokens
+    access_log.install()  # plain uvicorn's access line names no one-time token
     for router in views.api_routers():
         app.include_router(router)
     app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
     app.add_middleware(BodyLimits, signed_in=_signed_in, refusal=_too_large)
     app.add_middleware(SecurityHeaders)
+    # Last added, so outermost: the request id and the duration cover every other middleware.
+    app.add_middleware(access_log.RequestLog, log_client_address=settings.log_client_address)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]

@@ -1,0 +1,106 @@
+"""Is this process ready to serve? What `/readyz` answers (issue #14, item 2).
+
+Three checks, each reported by a stable code and a French / English sentence, never by the
+exception's text (it may name a file, a host or a database URL with its password):
+- **database**: reachable, and its schema at the migrations this code ships (one connection,
+  one query; `Database.schema_state` says why when it is not);
+- **keys**: the active Ed25519 and RSA signing keys load (files, passphrase, environment).
+
+A load balancer takes a process out of rotation while it answers 503, so every failure is a
+reason to: a lost database, pending migrations (the code is newer than the schema), keys that
+cannot sign. `/healthz` is the other probe: the process answers at all (nothing checked here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
+
+from issuer.errors import IssuerError
+from issuer.issuance.keys import ALGORITHMS
+from issuer.storage.db import alembic_config
+
+if TYPE_CHECKING:
+    from issuer.issuance.service import IssuerService
+
+
+@dataclass(frozen=True)
+class NotReady:
+    """One reason the process is not ready."""
+
+    check: str            # "database" or "keys"
+    code: str             # stable, for scripts and dashboards
+    message_fr: str
+    message_en: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "code": self.code, "message_fr": self.message_fr,
+                "message_en": self.message_en}
+
+
+_UNREACHABLE = NotReady(
+    "database", "database.unreachable",
+    "La base de données ne répond pas (voir le journal du service et celui de la base).",
+    "The database does not answer (see the service's log and the database's).")
+_EMPTY = NotReady(
+    "database", "database.empty",
+    "La base de données est vide : lancez « issuer init ».",
+    "The database is empty: run `issuer init`.")
+_PENDING = NotReady(
+    "database", "database.migrations_pending",
+    "Des migrations de la base sont en attente : sauvegardez-la puis lancez « issuer db upgrade ».",
+    "Database migrations are pending: back it up, then run `issuer db upgrade`.")
+_NEWER = NotReady(
+    "database", "database.unknown_revision",
+    "La base a été migrée par une version plus récente de l'application.",
+    "The database was migrated by a newer version of the application.")
+_KEYS = NotReady(
+    "keys", "keys.unavailable",
+    "Les clés de signature actives ne peuvent pas être chargées (dossier keys/, phrase de passe "
+    "ou variables d'environnement).",
+    "The active signing keys cannot be loaded (keys/ folder, passphrase or environment "
+    "variables).")
+
+
+@cache
+def _shipped_heads() -> frozenset[str]:
+    """The newest migrations this code ships: read from the migration scripts once per process
+    (parsing them takes a tenth of a second; a probe comes every few seconds)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def database_problems(service: IssuerService) -> list[NotReady]:
+    try:
+        with service.database.engine.connect() as connection:
+            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+        if current and current == _shipped_heads():
+            return []  # the usual answer: one cheap query
+        state = service.database.schema_state()  # why not: the full comparison
+    except (SQLAlchemyError, OSError):
+        return [_UNREACHABLE]
+    if state.unknown:
+        return [_NEWER]
+    if not state.current:
+        return [_EMPTY]
+    if state.pending:
+        return [_PENDING]
+    return []
+
+
+def key_problems(service: IssuerService) -> list[NotReady]:
+    try:
+        for algorithm in ALGORITHMS:
+            service.keystore.active_key(algorithm)
+    except (IssuerError, OSError, ValueError):
+        return [_KEYS]
+    return []
+
+
+def readiness(service: IssuerService) -> list[NotReady]:
+    """Every reason this process should not receive traffic; empty when it is ready."""
+    return database_problems(service) + key_problems(service)
