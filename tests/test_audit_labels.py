@@ -83,3 +83,23 @@ def test_the_outbox_page_names_a_revocation_e_mail_in_french(admin_app) -> None:
     page = client.get("/admin/courriels", headers={"accept-language": "fr"}).text
     assert "Badge retiré" in page
     assert "badge-revoked" not in page
+
+
+def test_suspending_and_lifting_a_suspension_are_journaled_with_labelled_actions(
+        admin_app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from issuer.issuance.service import IssueRequest
+    from issuer.storage.models import AuditEntry
+    from issuer.workspace.audit_labels import ACTION_LABELS
+
+    _app, service = admin_app
+    issued = service.issue(IssueRequest("petit-dejeuner-inclusion-numerique", "bea@example.org",
+                                        "Béa", event_number=7, role="participant"))
+    service.suspend(issued.credential_id, "Vérification en cours")
+    service.unsuspend(issued.credential_id)
+    with service.database.session(read_only=True) as session:
+        actions = session.scalars(select(AuditEntry.action).where(
+            AuditEntry.subject == issued.credential_id)).all()
+    assert "credential.suspended" in actions and "credential.unsuspended" in actions
+    assert set(actions) <= set(ACTION_LABELS)

@@ -531,8 +531,7 @@ class IssuerService:
                                        code="unsuspend.not_suspended")
                 row.suspended = False
                 row.suspended_at = None
-            repo.record_audit(session, actor=actor, action=f"credential.{action}d"
-                              if action != "unsuspend" else "credential.unsuspended",
+            repo.record_audit(session, actor=actor, action=_STATUS_AUDIT_ACTIONS[action],
                               subject=row.id, details={"reason": reason} if reason else None,
                               origin=origin)
             # Its holder-bound copies (issuer.wallet.copies) follow, in this transaction.
@@ -808,6 +807,11 @@ def _did_document_path(did: str) -> str:
     if len(segments) == 1:
         return ".well-known/did.json"
     return "/".join(segments[1:]) + "/did.json"
+
+
+#: The audit action of each status change (the journal labels them: workspace/audit_labels).
+_STATUS_AUDIT_ACTIONS = {"revoke": "credential.revoked", "suspend": "credential.suspended",
+                         "unsuspend": "credential.unsuspended"}
 
 
 class ServiceError(IssuerError):

@@ -48,6 +48,8 @@ ACTION_LABELS: dict[str, str] = {
     "credential.issued": _("Badge issued"),
     "credential.revoked": _("Badge revoked"),
     "credential.suspended": _("Badge suspended"),
+    # Written by `issuer suspend` before 2026-12-07 (a typo since fixed); old journals keep it.
+    "credential.suspendd": _("Badge suspended"),
     "credential.unsuspended": _("Badge suspension lifted"),
     "directory.joined": _("Joined the directory"),
     "directory.left": _("Left the directory"),
