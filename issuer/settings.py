@@ -120,7 +120,11 @@ class Settings(BaseSettings):
     profile_postal_code: str = "59066"
     profile_locality: str = "Roubaix Cedex 1"
     profile_phone: str | None = None
-    profile_image_url: str | None = None
+    profile_image_url: str | None = Field(
+        default=None, description="The issuer Profile's image; default the logo's PNG at /logo.png.")
+    logo_file: Path | None = Field(
+        default=None, description="The City's logo: a PNG, or an SVG with the PNG of the same name "
+                                  "beside it; default the demo's neutral mark.")
     fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
     fetch_max_bytes: int = Field(default=1_000_000, description="Largest remote document read.")
     retention_days: int = Field(

@@ -5,6 +5,7 @@ with the keys, the catalogue and the database.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
 from issuer.issuance.keys import IssuerKey, KeyStore
+from issuer.issuance.logo import Logo, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
@@ -146,6 +148,8 @@ class IssuerService:
         self._did_document: tuple[Any, dict[str, Any]] | None = None
         # Verifications of our own stored credentials (issuer.issuance.own_verification).
         self.own_verifications = OwnVerificationCache()
+        # A bad logo is refused at start, with the setting and the rule named (issuer.issuance.logo).
+        load_logo(settings.logo_file)
 
     # -- set-up ----------------------------------------------------------------------------------
     def init(self) -> list[IssuerKey]:
@@ -228,7 +232,17 @@ class IssuerService:
 
     @property
     def profile(self) -> model.IssuerProfile:
-        return self.settings.issuer_profile(self.issuer_did)
+        # The Profile's `image` (OB 3.0 §B.1.18, an Image object): the logo we serve, unless
+        # ISSUER_PROFILE_IMAGE_URL names another address.
+        profile = self.settings.issuer_profile(self.issuer_did)
+        return dataclasses.replace(profile, image_url=profile.image_url
+                                   or logo_png_url(self.settings.base_url))
+
+    @property
+    def logo(self) -> Logo:
+        """The City's logo (ISSUER_LOGO_FILE, else the demo's neutral mark), checked when the
+        service starts."""
+        return load_logo(self.settings.logo_file)
 
     def did_document(self) -> dict[str, Any]:
         """The did:web document: every key, retired ones too, under assertionMethod. Built
