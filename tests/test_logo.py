@@ -21,8 +21,8 @@ from PIL import Image
 
 from issuer.cli.main import main as cli_main
 from issuer.errors import InvalidInput
-from issuer.issuance.own_verification import verify_own
 from issuer.issuance.logo import DEMO_LOGO_FILE, FAVICON_MEDIA_TYPE, load_logo
+from issuer.issuance.own_verification import verify_own
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.openbadges.schema import schema_errors
 from issuer.presentation.preview import render_preview
@@ -77,14 +77,14 @@ def test_an_svg_logo_needs_its_png_beside_it(tmp_path: Path) -> None:
     ("logo.jpg", b"\xff\xd8\xff", ".svg"),
     ("texte.png", b"pas une image", "PNG lisible"),
     ("grand.png", b"x" * (300 * 1024), "Kio"),
-    ("script.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
-                   b"<script>alert(1)</script></svg>", "<script>"),
+    ("script.svg", (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
+                   b"<script>alert(1)</script></svg>"), "<script>"),
     ("clic.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" onload="x()"/>',
      "onload"),
-    ("distant.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
-                    b'<image href="https://tracker.example/x.png"/></svg>', "extérieure"),
-    ("entites.svg", b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg"'
-                    b' viewBox="0 0 1 1">&a;</svg>', "entités"),
+    ("distant.svg", (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
+                    b'<image href="https://tracker.example/x.png"/></svg>'), "extérieure"),
+    ("entites.svg", (b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg"'
+                    b' viewBox="0 0 1 1">&a;</svg>'), "entités"),
     ("html.svg", b"<html/>", "<svg>"),
     ("fixe.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "viewBox"),
 ])

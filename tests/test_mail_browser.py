@@ -117,8 +117,8 @@ def html_as_a_mail_client_shows_it(message: EmailMessage) -> str:
         cid = match.group(1)
         assert cid in parts, f"cid:{cid} is not a part of the message"
         content = parts[cid].get_payload(decode=True)
-        return f'src="data:{parts[cid].get_content_type()};base64,' \
-               f'{base64.b64encode(content).decode()}"'
+        encoded = base64.b64encode(content).decode()
+        return f'src="data:{parts[cid].get_content_type()};base64,{encoded}"'
 
     return re.sub(r'src="cid:([^"]+)"', inline, html)
 

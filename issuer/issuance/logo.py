@@ -102,7 +102,7 @@ def _check_png(path: Path, content: bytes) -> tuple[int, int]:
     if kind != "PNG":
         raise _refuse(path, f"une image PNG est attendue, pas {kind}.",
                       f"a PNG image is expected, not {kind}.")
-    if not (MIN_LOGO_PIXELS <= min(width, height) and max(width, height) <= MAX_LOGO_PIXELS):
+    if not (min(width, height) >= MIN_LOGO_PIXELS and max(width, height) <= MAX_LOGO_PIXELS):
         raise _refuse(path, f"l'image mesure {width}×{height} pixels ; chaque côté doit faire "
                             f"de {MIN_LOGO_PIXELS} à {MAX_LOGO_PIXELS} pixels.",
                       f"the image is {width}×{height} pixels; each side must be "

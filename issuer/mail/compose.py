@@ -320,9 +320,9 @@ def _message(settings: Settings, *, to: Address, subject: str, text: str, html: 
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     # multipart/alternative [text/plain, multipart/related [text/html, image/png…]]: the
     # images belong to the HTML part only (RFC 2387), so text-only readers get no attachment.
-    html_part = message.get_payload()[1]  # type: ignore[index]
+    html_part = message.get_body(("html",))
     for image in (logo_image(settings), *(images or {}).values()):
-        if image.src in html:
+        if html_part is not None and image.src in html:
             html_part.add_related(image.content, maintype="image", subtype="png",
                                   cid=f"<{image.cid}>", filename=image.filename,
                                   disposition="inline")

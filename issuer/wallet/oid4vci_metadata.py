@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from issuer.issuance.catalogue import Catalogue
-from issuer.openbadges.badge_definitions import Family
 from issuer.issuance.logo import logo_png_url
+from issuer.openbadges.badge_definitions import Family
 from issuer.openbadges.credential import CREDENTIAL_CONTEXT, badge_image_url
 from issuer.settings import Settings
 from issuer.wallet.proof_of_possession import BINDING_METHODS, PROOF_ALGORITHMS

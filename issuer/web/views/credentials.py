@@ -37,6 +37,7 @@ from starlette.responses import Response
 from issuer.errors import NotFound
 from issuer.i18n import translations
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.logo import Logo
 from issuer.issuance.own_verification import CredentialKind, StatusVersion, verify_own
 from issuer.issuance.service import IssuedBadge, IssuerService
 from issuer.network.endorsement_views import EndorsementView
@@ -46,7 +47,6 @@ from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError,
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.openbadges.verification import Check, VerificationReport
 from issuer.openbadges.verification.holder import HolderAnswer, check_holder
-from issuer.issuance.logo import Logo
 from issuer.presentation.attestation import data_uri, render_attestation_pdf
 from issuer.presentation.preview import render_preview
 from issuer.presentation.qr import qr_svg
