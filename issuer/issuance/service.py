@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
 from issuer.issuance.keys import IssuerKey, KeyStore
-from issuer.issuance.logo import Logo, load_logo, logo_png_url
+from issuer.issuance.logo import Logo, favicon_ico, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
@@ -694,6 +694,13 @@ class IssuerService:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
                 written.append(target)
+        # The logo the Profile's `image` names (and pages show), at the same addresses.
+        logo = self.logo
+        for name, content in (("logo.png", logo.png), ("logo.svg", logo.svg),
+                              ("favicon.ico", favicon_ico(logo.png))):
+            if content is not None:
+                (out / name).write_bytes(content)
+                written.append(out / name)
         return written
 
 
