@@ -200,6 +200,14 @@ class Settings(BaseSettings):
         return self.home / "var"
 
     @property
+    def logo_path(self) -> Path | None:
+        """ISSUER_LOGO_FILE; a relative path is read from ISSUER_HOME, like keys/ and var/."""
+        if self.logo_file is None:
+            return None
+        path = self.logo_file.expanduser()
+        return path if path.is_absolute() else self.home / path
+
+    @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url

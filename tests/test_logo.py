@@ -104,6 +104,13 @@ def test_a_logo_too_small_or_too_large_in_pixels_is_refused(tmp_path: Path,
     assert "pixels" in refusal(red_png(tmp_path / "ville.png", size)).message_fr
 
 
+def test_a_relative_logo_path_is_read_from_the_issuer_home(tmp_path: Path) -> None:
+    red_png(tmp_path / "ville.png")
+    settings = Settings(home=tmp_path, base_url=BASE_URL, logo_file=Path("ville.png"))
+    assert settings.logo_path == tmp_path / "ville.png"
+    assert IssuerService(settings).logo.width == 97
+
+
 def test_the_service_refuses_to_start_with_a_bad_logo(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, base_url=BASE_URL, logo_file=tmp_path / "absent.svg")
     with pytest.raises(InvalidInput, match="ISSUER_LOGO_FILE"):

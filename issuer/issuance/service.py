@@ -149,7 +149,7 @@ class IssuerService:
         # Verifications of our own stored credentials (issuer.issuance.own_verification).
         self.own_verifications = OwnVerificationCache()
         # A bad logo is refused at start, with the setting and the rule named (issuer.issuance.logo).
-        load_logo(settings.logo_file)
+        load_logo(settings.logo_path)
 
     # -- set-up ----------------------------------------------------------------------------------
     def init(self) -> list[IssuerKey]:
@@ -242,7 +242,7 @@ class IssuerService:
     def logo(self) -> Logo:
         """The City's logo (ISSUER_LOGO_FILE, else the demo's neutral mark), checked when the
         service starts."""
-        return load_logo(self.settings.logo_file)
+        return load_logo(self.settings.logo_path)
 
     def did_document(self) -> dict[str, Any]:
         """The did:web document: every key, retired ones too, under assertionMethod. Built

@@ -96,7 +96,7 @@ def inline_png(content: bytes, name: str, *, width: int, height: int) -> InlineI
 
 
 def logo_image(settings: Settings) -> InlineImage:
-    logo = load_logo(settings.logo_file)
+    logo = load_logo(settings.logo_path)
     return inline_png(logo.png, "logo", width=LOGO_WIDTH, height=logo.height_for_width(LOGO_WIDTH))
 
 
