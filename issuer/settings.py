@@ -120,7 +120,11 @@ class Settings(BaseSettings):
     profile_postal_code: str = "59066"
     profile_locality: str = "Roubaix Cedex 1"
     profile_phone: str | None = None
-    profile_image_url: str | None = None
+    profile_image_url: str | None = Field(
+        default=None, description="The issuer Profile's image; default the logo's PNG at /logo.png.")
+    logo_file: Path | None = Field(
+        default=None, description="The City's logo: a PNG, or an SVG with the PNG of the same name "
+                                  "beside it; default the demo's neutral mark.")
     log_client_address: bool = Field(
         default=False, description="Write the client's IP address in the access log (personal data).")
     fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
@@ -200,6 +204,14 @@ class Settings(BaseSettings):
     @property
     def var_dir(self) -> Path:
         return self.home / "var"
+
+    @property
+    def logo_path(self) -> Path | None:
+        """ISSUER_LOGO_FILE; a relative path is read from ISSUER_HOME, like keys/ and var/."""
+        if self.logo_file is None:
+            return None
+        path = self.logo_file.expanduser()
+        return path if path.is_absolute() else self.home / path
 
     @property
     def sqlalchemy_url(self) -> str:

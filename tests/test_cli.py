@@ -627,6 +627,10 @@ def test_publish_writes_the_documents_a_web_server_hosts(issuer: Issuer, tmp_pat
     assert did_document["id"] == DEFAULT_DID
     profile = json.loads((site / "issuer.json").read_text("utf-8"))
     assert profile["id"] == DEFAULT_DID and profile["name"] == "Ville de Roubaix"
+    # The Profile's image is the logo, published beside it (issuer.issuance.logo).
+    assert profile["image"]["id"] == "http://127.0.0.1:8000/logo.png"
+    assert (site / "logo.png").read_bytes().startswith(b"\x89PNG")
+    assert (site / "logo.svg").is_file() and (site / "favicon.ico").is_file()
 
     achievements = {p.relative_to(site / "achievements").as_posix()
                     for p in (site / "achievements").rglob("*.json")}

@@ -173,6 +173,7 @@ class Links(HTMLParser):
         self.hrefs: list[str] = []
         self.langs: list[str] = []
         self.tags: set[str] = set()
+        self.images: list[str] = []
         self.feed(markup)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -182,6 +183,8 @@ class Links(HTMLParser):
             self.hrefs.append(str(values["href"]))
         if values.get("lang"):
             self.langs.append(str(values["lang"]))
+        if tag == "img":
+            self.images.append(str(values.get("src")))
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -221,7 +224,9 @@ def test_badge_email_arrives_in_french_then_english_with_page_linkedin_and_downl
                                   "numérique / Your digital badge")
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "multipart/alternative"
-    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    # Text, then the HTML with its inline images (the logo, the badge): issuer.mail.compose.
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain",
+                                                                           "multipart/related"]
 
     text, html = parts(message)
     page = issued.url
@@ -247,7 +252,9 @@ def test_badge_email_arrives_in_french_then_english_with_page_linkedin_and_downl
     assert linkedin[0] in text
     assert {"fr", "en"} <= set(links.langs)
     assert "<html lang=\"fr\">" in html
-    assert not links.tags & {"img", "script", "iframe", "object", "link", "style"}
+    assert not links.tags & {"script", "iframe", "object", "link", "style"}
+    # Images only from inside the message (cid:), never from a server.
+    assert links.images and all(src.startswith("cid:") for src in links.images)
 
     stored = row(service, queued.id)
     assert stored.status == "sent" and stored.attempts == 1 and stored.sent_at is not None

@@ -5,6 +5,7 @@ with the keys, the catalogue and the database.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
 from issuer.issuance.helper_processes import die_with_parent
 from issuer.issuance.keys import IssuerKey, KeyStore
+from issuer.issuance.logo import Logo, favicon_ico, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
@@ -147,6 +149,8 @@ class IssuerService:
         self._did_document: tuple[Any, dict[str, Any]] | None = None
         # Verifications of our own stored credentials (issuer.issuance.own_verification).
         self.own_verifications = OwnVerificationCache()
+        # A bad logo is refused at start, with the setting and the rule named (issuer.issuance.logo).
+        load_logo(settings.logo_path)
 
     # -- set-up ----------------------------------------------------------------------------------
     def init(self) -> list[IssuerKey]:
@@ -229,7 +233,17 @@ class IssuerService:
 
     @property
     def profile(self) -> model.IssuerProfile:
-        return self.settings.issuer_profile(self.issuer_did)
+        # The Profile's `image` (OB 3.0 §B.1.18, an Image object): the logo we serve, unless
+        # ISSUER_PROFILE_IMAGE_URL names another address.
+        profile = self.settings.issuer_profile(self.issuer_did)
+        return dataclasses.replace(profile, image_url=profile.image_url
+                                   or logo_png_url(self.settings.base_url))
+
+    @property
+    def logo(self) -> Logo:
+        """The City's logo (ISSUER_LOGO_FILE, else the demo's neutral mark), checked when the
+        service starts."""
+        return load_logo(self.settings.logo_path)
 
     def did_document(self) -> dict[str, Any]:
         """The did:web document: every key, retired ones too, under assertionMethod. Built
@@ -686,6 +700,13 @@ class IssuerService:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
                 written.append(target)
+        # The logo the Profile's `image` names (and pages show), at the same addresses.
+        logo = self.logo
+        for name, content in (("logo.png", logo.png), ("logo.svg", logo.svg),
+                              ("favicon.ico", favicon_ico(logo.png))):
+            if content is not None:
+                (out / name).write_bytes(content)
+                written.append(out / name)
         return written
 
 

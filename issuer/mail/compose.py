@@ -7,12 +7,24 @@ second (RFC 2046 §5.1.4: the last part is the preferred one; text-only readers 
 Each part holds the whole message in the primary language (French unless the person chose
 English), then the same text in the other language, each section marked with its `lang`.
 
-No images, no remote resource, no tracking pixel: only plain links, to our own pages and to
-LinkedIn's documented add-to-profile form (issuer.presentation.sharing). Nothing here sends anything.
+Every e-mail shares one City frame (`templates/email/layout.*`): the City's logo and name at
+the top, its address at the bottom, table-based HTML with inline styles (what Outlook, Gmail and
+Apple Mail all lay out the same), at most 600 px wide and nothing wider than a 360 px phone.
+
+Images travel inside the message, as inline parts of a multipart/related HTML part (RFC 2387)
+referenced by `cid:` URLs (RFC 2392), not as addresses of our server. Outlook and Thunderbird
+show remote images only after the reader allows them, while they show inline parts at once;
+Gmail and Apple Mail show both. A remote image would also tell the server when the e-mail is
+opened (a tracking pixel) and would break whenever the base URL is not public (a test or an
+intranet installation). So: the City's logo (a PNG: SVG is shown by no common mail client) and,
+in the badge e-mail, the badge artwork; no remote resource at all. Links go to our own pages and
+to LinkedIn's documented add-to-profile form (issuer.presentation.sharing). Nothing here sends
+anything.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -31,6 +43,7 @@ from markupsafe import Markup
 from issuer.errors import IssuerError
 from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale, translations
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.logo import load_logo
 from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.openbadges.credential import CITY_TIMEZONE, credential_url
 from issuer.presentation.sharing import linkedin_add_to_profile_url
@@ -49,6 +62,68 @@ class MailError(IssuerError):
     """An e-mail that cannot be composed or queued (no address, revoked badge...)."""
 
     code = "mail.refused"
+
+
+# --- images inside the message ---------------------------------------------------------------
+
+# The domain part of the Content-IDs: a name of ours that no other sender uses (RFC 2606 .invalid).
+_CID_DOMAIN = "badges.roubaix.invalid"
+LOGO_WIDTH = 48      # pixels, in the e-mail's header
+BADGE_IMAGE_WIDTH = 160
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A PNG carried by the message and shown by its HTML as `cid:<cid>`."""
+
+    cid: str            # without the angle brackets
+    content: bytes
+    filename: str
+    width: int          # as shown, in CSS pixels
+    height: int
+
+    @property
+    def src(self) -> str:
+        return f"cid:{self.cid}"
+
+
+def inline_png(content: bytes, name: str, *, width: int, height: int) -> InlineImage:
+    """A PNG part whose Content-ID is derived from its bytes: unique for each image (RFC 2392),
+    the same for the same image, so that every message need not be told apart."""
+    digest = hashlib.sha256(content).hexdigest()[:24]
+    return InlineImage(cid=f"{name}.{digest}@{_CID_DOMAIN}", content=content,
+                       filename=f"{name}.png", width=width, height=height)
+
+
+def logo_image(settings: Settings) -> InlineImage:
+    logo = load_logo(settings.logo_path)
+    return inline_png(logo.png, "logo", width=LOGO_WIDTH, height=logo.height_for_width(LOGO_WIDTH))
+
+
+def badge_image(catalogue: Catalogue, credential: IssuedCredential) -> InlineImage | None:
+    """The badge artwork (not the baked image: the e-mail needs no copy of the credential);
+    None for a badge no longer in the catalogue."""
+    try:
+        badge = catalogue.badge(credential.badge_slug)
+        content = catalogue.image_path(badge, "png").read_bytes()
+    except (CatalogueError, OSError):
+        return None
+    return inline_png(content, "badge", width=BADGE_IMAGE_WIDTH, height=BADGE_IMAGE_WIDTH)
+
+
+# French puts an article before a body's name that starts with a common noun ("La Ville de
+# Roubaix vous a délivré…", "Le Département du Nord…"); a proper name takes none. English
+# keeps the name as it is.
+_FRENCH_ARTICLES = {"ville": "La", "mairie": "La", "métropole": "La", "région": "La",
+                    "commune": "La", "communauté": "La", "direction": "La", "préfecture": "La",
+                    "département": "Le", "conseil": "Le", "centre": "Le", "service": "Le"}
+
+
+def issuer_as_subject(issuer_name: str, locale: str) -> str:
+    """The issuer's name (ISSUER_PROFILE_NAME) as the subject of a sentence in `locale`."""
+    first = issuer_name.split(" ", 1)[0].lower()
+    article = _FRENCH_ARTICLES.get(first) if locale == "fr" else None
+    return f"{article} {issuer_name}" if article else issuer_name
 
 
 # --- what a badge e-mail says ----------------------------------------------------------------
@@ -70,6 +145,7 @@ class BadgeMailFacts:
     edition: Edition | None
     valid_until: str | None     # formatted day, for badges that expire (CLN mandates)
     issuer_name: str
+    issuer_subject: str         # the issuer's name as a sentence's subject ("La Ville de …")
     page_url: str
     linkedin_url: str
     json_url: str
@@ -144,7 +220,8 @@ def badge_mail_facts(settings: Settings, catalogue: Catalogue, credential: Issue
     return BadgeMailFacts(
         holder_name=clean_name(credential.recipient.display_name),
         badge_name=badge_name, role=role, edition=edition, valid_until=valid_until,
-        issuer_name=issuer_name, page_url=page_url, linkedin_url=linkedin,
+        issuer_name=issuer_name, issuer_subject=issuer_as_subject(issuer_name, locale),
+        page_url=page_url, linkedin_url=linkedin,
         json_url=f"{page_url}/credential.json", png_url=f"{page_url}/badge.png",
         pdf_url=f"{page_url}/attestation.pdf",
         privacy_url=f"{settings.base_url.rstrip('/')}{PRIVACY_PATH}",
@@ -171,17 +248,26 @@ def _render(template: str, locale: str, context: dict[str, Any]) -> str:
 
 
 def _bilingual_body(kind: str, primary: str, context_for: dict[str, dict[str, Any]],
-                    subject: str) -> tuple[str, str]:
+                    subject: str, *, settings: Settings,
+                    images: dict[str, InlineImage] | None = None) -> tuple[str, str]:
     """(plain text, HTML): the `email/<kind>` section in the primary language, then in the
-    other one, wrapped in `email/layout.*`."""
+    other one, wrapped in the City's frame `email/layout.*` (logo, name, address). `images`
+    are shown by the sections (`images.badge.src`); give the same to `_message`."""
     order = (primary, other_locale(primary))
+    images = images or {}
+    context_for = {lang: {**context, "images": images} for lang, context in context_for.items()}
     sections = [(locale, _render(f"email/{kind}.txt", locale, context_for[locale]).strip())
                 for locale in order]
     # S704: the section comes from an autoescaping Jinja2 template, so it is markup already.
     html_sections = [(locale, Markup(_render(f"email/{kind}.html", locale,  # noqa: S704
                                              context_for[locale])))
                      for locale in order]
-    layout = {"subject": subject, "primary": primary, "secondary": order[1]}
+    layout = {"subject": subject, "primary": primary, "secondary": order[1],
+              "logo": logo_image(settings), "issuer_name": settings.profile_name,
+              "issuer_address": ", ".join(part for part in (
+                  settings.profile_street_address,
+                  f"{settings.profile_postal_code} {settings.profile_locality}".strip()) if part),
+              "issuer_url": settings.profile_url}
     text = _render("email/layout.txt", primary,
                    {**layout, "sections": sections,
                     "other_version_note": _other_version_note(order[1])})
@@ -217,7 +303,7 @@ def _address(name: str | None, address: str) -> Address:
 
 
 def _message(settings: Settings, *, to: Address, subject: str, text: str, html: str,
-             primary: str) -> EmailMessage:
+             primary: str, images: dict[str, InlineImage] | None = None) -> EmailMessage:
     message = EmailMessage(policy=default_policy)
     sender = sender_address(settings)
     message["Subject"] = _CONTROL.sub(" ", subject)
@@ -232,6 +318,14 @@ def _message(settings: Settings, *, to: Address, subject: str, text: str, html: 
     message["Content-Language"] = f"{primary}, {other_locale(primary)}"
     message.set_content(text, subtype="plain", cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    # multipart/alternative [text/plain, multipart/related [text/html, image/png…]]: the
+    # images belong to the HTML part only (RFC 2387), so text-only readers get no attachment.
+    html_part = message.get_body(("html",))
+    for image in (logo_image(settings), *(images or {}).values()):
+        if html_part is not None and image.src in html:
+            html_part.add_related(image.content, maintype="image", subtype="png",
+                                  cid=f"<{image.cid}>", filename=image.filename,
+                                  disposition="inline")
     return message
 
 
@@ -254,10 +348,12 @@ def compose_badge_email(settings: Settings, catalogue: Catalogue, credential: Is
                            wallet_days=wallet_days)
              for lang in SUPPORTED_LOCALES}
     subject = badge_subject(facts, primary)
+    artwork = badge_image(catalogue, credential)
+    images = {"badge": artwork} if artwork else {}
     text, html = _bilingual_body("badge", primary, {lang: {"facts": facts[lang]} for lang in facts},
-                                 subject)
+                                 subject, settings=settings, images=images)
     return _message(settings, to=_address(facts[primary].holder_name, to), subject=subject,
-                    text=text, html=html, primary=primary)
+                    text=text, html=html, primary=primary, images=images)
 
 
 @dataclass(frozen=True)
@@ -298,6 +394,6 @@ def compose_invitation(settings: Settings, *, to: str, display_name: str | None,
                + " / " + gettext("Invitation to the digital badges workspace", secondary))
     text, html = _bilingual_body("invitation", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
                     text=text, html=html, primary=primary)

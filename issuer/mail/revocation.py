@@ -64,7 +64,7 @@ def compose_revocation(service: IssuerService, credential: IssuedCredential, *, 
                + gettext("Your badge was revoked", secondary))
     text, html = _bilingual_body("revoked", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(credential.recipient.display_name), to),
                     subject=subject, text=text, html=html, primary=primary)
 

@@ -83,7 +83,7 @@ def compose_wallet_code(settings: Settings, *, to: str, display_name: str | None
                + gettext("Your code to put your badge in a wallet", secondary))
     text, html = _bilingual_body("wallet_code", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
                     text=text, html=html, primary=primary)
 

@@ -79,7 +79,7 @@ def compose_holder_link(service: IssuerService, credential: IssuedCredential, *,
                + gettext("Add your badge to your digital wallet", secondary))
     text, html = _bilingual_body("wallet_link", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(credential.recipient.display_name), to),
                     subject=subject, text=text, html=html, primary=primary)
 

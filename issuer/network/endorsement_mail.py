@@ -64,7 +64,8 @@ def compose_endorsement_published(settings: Settings, *, to: str, display_name: 
     subject = (gettext("A peer endorsed your badge", primary) + " / "
                + gettext("A peer endorsed your badge", secondary))
     text, html = _bilingual_body("endorsement", primary,
-                                 {lang: {"facts": facts} for lang in SUPPORTED_LOCALES}, subject)
+                                 {lang: {"facts": facts} for lang in SUPPORTED_LOCALES}, subject,
+                                 settings=settings)
     return _message(settings, to=_address(facts.display_name, to), subject=subject, text=text,
                     html=html, primary=primary)
 

@@ -33,6 +33,8 @@ _MARGIN = 64
 _TEXT_LEFT = _MARGIN + _ART_SIZE + 56
 _TEXT_WIDTH = PREVIEW_WIDTH - _TEXT_LEFT - _MARGIN
 _MAX_TITLE_LINES = 5
+_LOGO_HEIGHT = 72
+_LOGO_MAX_WIDTH = 200
 
 _FONT_FILES = {
     "bold": ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf", "NotoSans-Bold.ttf"),
@@ -109,15 +111,25 @@ def _line_height(font: Font) -> int:
     return int((bottom - top) * 1.25)
 
 
-def render_preview(artwork_png: bytes, title: str, issuer_name: str, tagline: str) -> bytes:
+def render_preview(artwork_png: bytes, title: str, issuer_name: str, tagline: str,
+                   logo_png: bytes | None = None) -> bytes:
     """A 1200×630 PNG: the badge artwork on the left; on the right the badge name (`title`),
-    the issuer's name and a short tagline (e.g. "Badge numérique vérifiable")."""
+    the issuer's logo (`logo_png`, when given) beside its name, and a short tagline (e.g.
+    "Badge numérique vérifiable")."""
     return _render(artwork_png, " ".join(title.split()), " ".join(issuer_name.split()),
-                   " ".join(tagline.split()))
+                   " ".join(tagline.split()), logo_png)
+
+
+def _logo(logo_png: bytes, height: int) -> Image.Image:
+    with Image.open(io.BytesIO(logo_png)) as logo:
+        scale = min(height / logo.height, _LOGO_MAX_WIDTH / logo.width)
+        size = (max(1, round(logo.width * scale)), max(1, round(logo.height * scale)))
+        return logo.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
 
 
 @lru_cache(maxsize=64)
-def _render(artwork_png: bytes, title: str, issuer_name: str, tagline: str) -> bytes:
+def _render(artwork_png: bytes, title: str, issuer_name: str, tagline: str,
+            logo_png: bytes | None) -> bytes:
     # Cached: a preview depends only on the achievement, and networks fetch it again and again.
     canvas = Image.new("RGB", (PREVIEW_WIDTH, PREVIEW_HEIGHT), _BACKGROUND)
     draw = ImageDraw.Draw(canvas)
@@ -131,20 +143,29 @@ def _render(artwork_png: bytes, title: str, issuer_name: str, tagline: str) -> b
     title_font, title_lines = _fit_title(draw, title)
     issuer_font = _font("bold", 40)
     tagline_font = _font("regular", 30)
-    issuer_lines = _wrap(draw, issuer_name, issuer_font, _TEXT_WIDTH)[:2]
+    logo = _logo(logo_png, _LOGO_HEIGHT) if logo_png else None
+    issuer_left = _TEXT_LEFT + (logo.width + 20 if logo else 0)
+    issuer_lines = _wrap(draw, issuer_name, issuer_font,
+                         PREVIEW_WIDTH - _MARGIN - issuer_left)[:2]
     tagline_lines = _wrap(draw, tagline, tagline_font, _TEXT_WIDTH)[:2]
     title_step, issuer_step, tagline_step = (_line_height(title_font), _line_height(issuer_font),
                                              _line_height(tagline_font))
-    block = (len(title_lines) * title_step + 36 + len(issuer_lines) * issuer_step
+    issuer_band = max(len(issuer_lines) * issuer_step, logo.height if logo else 0)
+    block = (len(title_lines) * title_step + 36 + issuer_band
              + 12 + len(tagline_lines) * tagline_step)
     y = max(_MARGIN // 2, (PREVIEW_HEIGHT - 18 - block) // 2)
     for line in title_lines:
         draw.text((_TEXT_LEFT, y), line, font=title_font, fill=_TITLE)
         y += title_step
     y += 36
+    # The logo beside the issuer's name, both centred in one band.
+    issuer_top = y + (issuer_band - len(issuer_lines) * issuer_step) // 2
+    if logo is not None:
+        canvas.paste(logo, (_TEXT_LEFT, y + (issuer_band - logo.height) // 2), logo)
     for line in issuer_lines:
-        draw.text((_TEXT_LEFT, y), line, font=issuer_font, fill=_ISSUER)
-        y += issuer_step
+        draw.text((issuer_left, issuer_top), line, font=issuer_font, fill=_ISSUER)
+        issuer_top += issuer_step
+    y += issuer_band
     y += 12
     for line in tagline_lines:
         draw.text((_TEXT_LEFT, y), line, font=tagline_font, fill=_TAGLINE)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.logo import logo_png_url
 from issuer.openbadges.badge_definitions import Family
 from issuer.openbadges.credential import CREDENTIAL_CONTEXT, badge_image_url
 from issuer.settings import Settings
@@ -123,9 +124,10 @@ def issuer_metadata(settings: Settings, catalogue: Catalogue) -> dict[str, Any]:
     issuer = credential_issuer(settings)
     display: list[dict[str, Any]] = []
     for locale in ("fr-FR", "en"):
-        entry: dict[str, Any] = {"name": settings.profile_name, "locale": locale}
-        if settings.profile_image_url:
-            entry["logo"] = {"uri": settings.profile_image_url, "alt_text": settings.profile_name}
+        # The wallet shows the issuer's logo: the Profile's image (issuer.issuance.logo).
+        logo = settings.profile_image_url or logo_png_url(settings.base_url)
+        entry: dict[str, Any] = {"name": settings.profile_name, "locale": locale,
+                                 "logo": {"uri": logo, "alt_text": settings.profile_name}}
         display.append(entry)
     return {
         "credential_issuer": issuer,

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from issuer.issuance.logo import FAVICON_PATH, LOGO_PNG_PATH, LOGO_SVG_PATH
 from issuer.issuance.service import IssuerService
 from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
 from issuer.network.mediators import SPACE_PATH
@@ -69,6 +70,9 @@ def _routes() -> list[BaseRoute]:
         Route("/status/{list_id:dbint}/{purpose}", documents.status_list, name="status_list"),
         Route("/contexts/{name}", documents.context, name="context"),
         Route("/badges/{filename}", documents.badge_image, name="badge_image"),
+        Route(LOGO_PNG_PATH, documents.logo_png, name="logo_png"),
+        Route(LOGO_SVG_PATH, documents.logo_svg, name="logo_svg"),
+        Route(FAVICON_PATH, documents.favicon, name="favicon"),
         Route("/verifier", views.verifier.verifier_form, methods=["GET"], name="verifier"),
         Route("/verifier", views.verifier.verifier_submit, methods=["POST"], name="verifier_submit"),
         Route("/verify", views.verifier.verifier_form, methods=["GET"], name="verify"),

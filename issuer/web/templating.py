@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from issuer.i18n import translations
+from issuer.issuance.logo import Logo
 from issuer.settings import templates_dir
 from issuer.web.locale import (
     LOCALE_COOKIE,
@@ -49,8 +50,15 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            headers: dict[str, str] | None = None) -> HTMLResponse:
     locale = locale or request_locale(request)
     page = environment(locale).get_template(template).render(
-        request=request, current_path=request.url.path, **(context or {}))
+        request=request, current_path=request.url.path, site_logo=_site_logo(request),
+        **(context or {}))
     return html_response(request, page, locale=locale, status_code=status_code, headers=headers)
+
+
+def _site_logo(request: Request) -> Logo | None:
+    """The City's logo for the page header and the favicon (base.html)."""
+    service = getattr(request.app.state, "service", None)
+    return service.logo if service is not None else None
 
 
 def html_response(request: Request, page: str | bytes, *, locale: str, status_code: int = 200,

@@ -72,7 +72,7 @@ def compose_sign_in_alert(settings: Settings, alert: SignInAlert, *,
                + gettext("Failed sign-ins to your workspace account", secondary))
     text, html = _bilingual_body("sign_in_alert", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(alert.display_name), alert.email),
                     subject=subject, text=text, html=html, primary=primary)
 

@@ -68,7 +68,7 @@ def compose_sign_in_link(settings: Settings, *, to: str, display_name: str | Non
                + gettext("Your link to sign in to your badges space", secondary))
     text, html = _bilingual_body("sign_in", primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject)
+                                 subject, settings=settings)
     return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
                     text=text, html=html, primary=primary)
 

@@ -37,6 +37,7 @@ from starlette.responses import Response
 from issuer.errors import NotFound
 from issuer.i18n import translations
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.logo import Logo
 from issuer.issuance.own_verification import CredentialKind, StatusVersion, verify_own
 from issuer.issuance.service import IssuedBadge, IssuerService
 from issuer.network.endorsement_views import EndorsementView
@@ -595,7 +596,7 @@ def preview_png(request: Request) -> Response:
     tagline = (gettext("Withdrawn badge: no longer valid") if withdrawn
                else gettext("Verifiable digital badge"))
     body = render_preview(service.badge_png(badge), str(achievement.get("name") or badge.name.fr),
-                          service.settings.profile_name, tagline)
+                          service.settings.profile_name, tagline, logo_png=service.logo.png)
     return Response(body, media_type="image/png",
                     headers={"cache-control": "no-cache" if withdrawn else ARTWORK_CACHE,
                              **_robots(issued)})
@@ -626,6 +627,12 @@ def qr_code(request: Request) -> Response:
                     headers={"cache-control": ARTWORK_CACHE, **_robots(issued)})
 
 
+def _logo_data_uri(logo: Logo) -> str:
+    # WeasyPrint draws SVG itself: the sharper of the two when the City has one.
+    return (data_uri(logo.svg, "image/svg+xml") if logo.svg is not None
+            else data_uri(logo.png, "image/png"))
+
+
 def attestation_pdf(request: Request) -> Response:
     issued = _issued(request)
     service = service_of(request)
@@ -640,6 +647,7 @@ def attestation_pdf(request: Request) -> Response:
         description_html=markdown_to_html(description),
         artwork=data_uri(service.badge_png(badge), "image/png") if badge else None,
         qr=data_uri(qr_svg(issued.url), "image/svg+xml"),
+        logo=_logo_data_uri(service.logo),
         issuer=service.profile,
         qr_alt=gettext("QR code of the badge page: %(url)s") % {"url": issued.url})
     filename = f"attestation-{_file_stem(service, issued).removeprefix('badge-')}.pdf"

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from issuer.errors import NotFound
+from issuer.issuance.logo import FAVICON_MEDIA_TYPE, favicon_ico
 from issuer.openbadges import contexts
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import CREDENTIAL_CONTEXT
@@ -140,4 +141,23 @@ async def badge_image(request: Request) -> Response:
         raise HTTPException(404, "unknown badge") from None
     media = "image/png" if kind == "png" else "image/svg+xml"
     return Response(service.catalogue.image_path(badge, kind).read_bytes(), media_type=media,  # type: ignore[arg-type]
+                    headers={"cache-control": DOCUMENT_CACHE})
+
+
+# -- the City's logo (issuer.issuance.logo): header, favicon, the Profile's image ----------------
+async def logo_png(request: Request) -> Response:
+    return Response(service_of(request).logo.png, media_type="image/png",
+                    headers={"cache-control": DOCUMENT_CACHE, "access-control-allow-origin": "*"})
+
+
+async def logo_svg(request: Request) -> Response:
+    logo = service_of(request).logo
+    if logo.svg is None:
+        raise HTTPException(404, "the logo is a PNG: /logo.png")
+    return Response(logo.svg, media_type="image/svg+xml",
+                    headers={"cache-control": DOCUMENT_CACHE, "access-control-allow-origin": "*"})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(favicon_ico(service_of(request).logo.png), media_type=FAVICON_MEDIA_TYPE,
                     headers={"cache-control": DOCUMENT_CACHE})

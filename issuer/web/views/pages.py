@@ -29,7 +29,8 @@ def home(request: Request) -> Response:
                      if event is not None]
     return render(request, "home.html", {"catalogue": service.catalogue, "demos": demos,
                                          "next_editions": next_editions,
-                                         "base_url": service.settings.base_url.rstrip("/")})
+                                         "base_url": service.settings.base_url.rstrip("/"),
+                                         "issuer_name": service.settings.profile_name})
 
 
 async def accessibility(request: Request) -> Response:
