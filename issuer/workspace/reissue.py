@@ -294,3 +294,47 @@ def _sector_of(subject: dict[str, Any]) -> str | None:
     if isinstance(narrative, str) and narrative.startswith("Secteur "):
         return narrative.removeprefix("Secteur ").strip() or None
     return None
+
+
+# -- the holder's choice (Mon espace, issue 13 item 5) -----------------------------------------
+
+#: Who the audit trail names for what a holder does in Mon espace (with their pseudonymous id
+#: as the subject of the summary line).
+HOLDER_ACTOR = "holder"
+NAME_DISPLAY_CHANGED = "credential.name_display_changed"
+
+
+def choose_name_display(service: IssuerService, recipient_id: str, credential_id: str, *,
+                        show: bool, origin: str | None = None,
+                        now: datetime | None = None) -> Reissue | None:
+    """The holder shows or hides their name on one of their badges. The badge is issued again
+    under the same terms with the name shown or not, the old copy revoked as superseded (its
+    wallet copies with it), and the new one e-mailed to them. None when the badge already
+    shows (or hides) the name as asked: nothing changes. Refuses a badge that is not theirs
+    (`credential.not_found`, the same answer as a badge that does not exist), revoked or
+    erased (`reissue.not_live`), and a name shown when none is recorded (`reissue.no_name`)."""
+    with service.database.session() as session:
+        row = repo.get_credential(session, service.normalise_credential_id(credential_id))
+        if row is None or row.recipient_id != recipient_id:
+            raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
+                           f"No badge with id '{credential_id}'.", code="credential.not_found")
+        if row.is_signed and row.revoked_at is None:
+            subject = json.loads(row.credential_json).get("credentialSubject", {})
+            if ("name" in subject) == show:
+                return None
+        (pair,) = reissue_in_session(service, session, [row], actor=HOLDER_ACTOR, origin=origin,
+                                     now=now, reason=SUPERSEDED, audit_action=NAME_DISPLAY_CHANGED,
+                                     show_name=show)
+        if not show:
+            # The old copy carries the name: it is no longer served here (its page and files
+            # answer 404), and its status bit stays set, so a copy kept elsewhere shows revoked.
+            row.credential_json = ""
+            row.credential_jwt = ""
+            repo.forget_holder_copies(session, [row.id], actor=HOLDER_ACTOR,
+                                      reason=NAME_DISPLAY_CHANGED)
+        repo.record_audit(session, actor=HOLDER_ACTOR, action=NAME_DISPLAY_CHANGED,
+                          subject=recipient_id, origin=origin,
+                          details={"old": pair.old_id, "new": pair.new_id,
+                                   "name_shown": show})
+    forget_cached_status_lists(service)
+    return pair
