@@ -127,6 +127,9 @@ class Settings(BaseSettings):
                                   "beside it; default the demo's neutral mark.")
     log_client_address: bool = Field(
         default=False, description="Write the client's IP address in the access log (personal data).")
+    linkedin_organization_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,20}$",
+        description="The City's LinkedIn page number, for “Add to my LinkedIn profile”.")
     fetch_timeout: float = Field(default=5.0, description="Seconds allowed to fetch a remote document.")
     fetch_max_bytes: int = Field(default=1_000_000, description="Largest remote document read.")
     retention_days: int = Field(

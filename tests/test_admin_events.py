@@ -7,6 +7,7 @@ without duplicates — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -523,3 +524,23 @@ def test_the_projection_page_is_a_page_of_its_own_with_the_short_code(
     assert wrong.status_code == 404
     assert "Ce code ne correspond à aucune demande de badge ouverte" in text_of(wrong.text)
     assert attendee.get("/reclamer", params={"code": "\x00" * 5000}).status_code == 404
+
+
+def test_the_name_display_column_is_explained_on_the_upload_page_and_shown_in_the_preview(
+        admin: tuple[TestClient, IssuerService]) -> None:
+    """Issue 13 item 5: the optional "afficher le nom" column is documented in the page hint
+    and each line's choice is shown before anything is recorded; then it reaches the badge."""
+    client, service = admin
+    assert "Colonne facultative « afficher le nom »" in text_of(client.get(EVENT).text)
+    data = ("Nom;Courriel;Afficher le nom\nAwa Diallo;awa@example.org;oui\n"
+            "Noé Martin;noe@example.org;non\nLina Petit;lina@example.org;\n").encode()
+    preview = text_of(upload(client, EVENT, data).text)
+    assert "Nom sur le badge" in preview
+    assert "awa@example.org Participant·e Affiché" in preview
+    assert "noe@example.org Participant·e Masqué" in preview
+    assert "lina@example.org Participant·e Masqué" in preview
+    assert confirm(client, upload(client, EVENT, data).text).status_code == 303
+    assert issue(client, EVENT).status_code == 303
+    names = {row.credential_json and json.loads(row.credential_json)["credentialSubject"].get(
+        "name") for row in stored_credentials(service)}
+    assert names == {"Awa Diallo", None}

@@ -103,3 +103,19 @@ def test_suspending_and_lifting_a_suspension_are_journaled_with_labelled_actions
             AuditEntry.subject == issued.credential_id)).all()
     assert "credential.suspended" in actions and "credential.unsuspended" in actions
     assert set(actions) <= set(ACTION_LABELS)
+
+
+def test_every_audit_action_written_in_the_code_has_a_label() -> None:
+    """A literal `action="area.verb"` anywhere in the package, and the workspace's re-issue
+    constants: the journal names each in words (a new action without a label fails here)."""
+    import re
+
+    from issuer.workspace import reissue
+
+    written = {match for path in ISSUER.rglob("*.py")
+               for match in re.findall(r'action="([a-z_]+\.[a-z_.]+)"',
+                                       path.read_text(encoding="utf-8"))}
+    written |= {reissue.REISSUED, reissue.NAME_DISPLAY_CHANGED}
+    from issuer.workspace.audit_labels import ACTION_LABELS
+
+    assert written - set(ACTION_LABELS) == set()

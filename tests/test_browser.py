@@ -29,6 +29,7 @@ from tests.plugins.browser import (
     LiveServer,
     assert_works_with_the_keyboard,
     axe_violations,
+    become_holder,
     describe_violations,
     overflowing_elements,
 )
@@ -160,12 +161,14 @@ def test_linkedin_link_and_downloaded_badge_image_pass_the_employer_check(
     page = phone_page
     issued = live_server.credentials["membership"]
     credential = issued.credential
+    become_holder(page, live_server, issued.credential_id)  # holder actions: the holder's only
     page.goto(issued.url)
 
     # LinkedIn's "add a certification" form, pre-filled from the link.
     href = page.locator('a[href*="linkedin.com/profile/add"]').first.get_attribute("href")
     query = {key: values[-1] for key, values in parse_qs(urlsplit(href).query).items()}
-    issue_month, issue_year = _month_year(credential["validFrom"])
+    # The month the mandate started (its first day is signed as activityStartDate).
+    issue_month, issue_year = _month_year(credential["credentialSubject"]["activityStartDate"])
     expiry_month, expiry_year = _month_year(credential["validUntil"])
     assert query["name"] == credential["name"]
     assert query["organizationName"] == "Ville de Roubaix"

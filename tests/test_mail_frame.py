@@ -120,3 +120,22 @@ def test_every_email_carries_the_logo_inline(mail_service: IssuerService) -> Non
         assert cid_references(html) and set(cid_references(html)) == cids, kind
         logo = next(part for part in message.walk() if part.get_filename() == "logo.png")
         assert logo.get_payload(decode=True) == mail_service.logo.png, kind
+
+
+def test_the_emails_linkedin_form_names_the_citys_page_and_the_events_month(
+        tmp_path: Path, service_factory: ServiceFactory) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    service = service_factory(Settings.load(home=tmp_path, base_url=BASE_URL,
+                                            linkedin_organization_id="2414183"))
+    event = service.catalogue.badge("petit-dejeuner-inclusion-numerique").event(7)
+    message = badge_email(service)
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r'href="(https://www\.linkedin\.com/profile/add\?[^"]+)"', html)
+    assert link is not None
+    query = {key: values[-1] for key, values in
+             parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query).items()}
+    assert query["organizationId"] == "2414183"
+    # The month of the edition the person attended, not of the day the badge was signed.
+    assert (query["issueYear"], query["issueMonth"]) == (str(event.date.year),
+                                                         str(event.date.month))

@@ -255,10 +255,10 @@ def test_signing_out_ends_the_session_and_it_never_opens_the_admin(app: FastAPI)
 def test_the_space_lists_skills_held_and_the_catalogue_skills_not_held(app: FastAPI) -> None:
     credential_id = award(app, "competence-acc-01", CAMILLE)
     page = unescape(signed_in(app, CAMILLE).get("/espace").text)
+    badges = section(page, "badges", "competences")  # the badges first (issue 13 item 6)
     held = section(page, "competences", "recommandations")
     endorsements = section(page, "recommandations", "a-decouvrir")
-    missing = section(page, "a-decouvrir", "badges")
-    badges = section(page, "badges", "annuaire")
+    missing = section(page, "a-decouvrir", "annuaire")
     assert 'href="/competences/ACC-01"' in held
     assert 'href="/competences/DEM-01"' not in held
     assert 'href="/competences/ACC-01"' not in missing
@@ -271,8 +271,8 @@ def test_the_space_counts_only_valid_badges(app: FastAPI) -> None:
     credential_id = award(app, "competence-acc-01", CAMILLE)
     service_of(app).revoke(credential_id, "Délivré par erreur")
     page = unescape(signed_in(app, CAMILLE).get("/espace").text)
-    assert 'href="/competences/ACC-01"' in section(page, "a-decouvrir", "badges")
-    assert 'badge-state revoked' in section(page, "badges", "annuaire")
+    assert 'href="/competences/ACC-01"' in section(page, "a-decouvrir", "annuaire")
+    assert 'badge-state revoked' in section(page, "badges", "competences")
 
 
 # --- the directory ---------------------------------------------------------------------------

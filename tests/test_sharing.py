@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from issuer.presentation.sharing import linkedin_add_to_profile_url, share_links
+from issuer.presentation.sharing import (
+    linkedin_add_to_profile_url,
+    linkedin_issue_date,
+    share_links,
+)
 
 PAGE = "https://badges.example.org/credentials/5008f61b-34a0-4f17-bd7a-30f4af872ff1"
 # Characters that break a naively built query string: &, =, #, +, %, quotes, non-ASCII.
@@ -70,3 +74,26 @@ def test_all_share_links_use_https_or_mailto() -> None:
         scheme = urlsplit(link.url).scheme
         assert scheme == ("mailto" if link.network == "email" else "https")
         assert unquote(link.url).count(PAGE) == 1
+
+
+def test_the_citys_linkedin_page_replaces_the_name_when_it_is_set() -> None:
+    url = linkedin_add_to_profile_url(name="Membre du CLN", organization_name="Ville de Roubaix",
+                                      issued=date(2025, 6, 13), expires=None, cert_url=PAGE,
+                                      cert_id="x", organization_id="2414183")
+    query = _query(url)
+    assert query["organizationId"] == ["2414183"] and "organizationName" not in query
+    assert (query["issueYear"], query["issueMonth"]) == (["2025"], ["6"])
+
+
+def test_the_issue_date_is_the_events_day_then_the_mandates_start_then_validity() -> None:
+    # Petit-déjeuner nº 7 (11 October 2024), issued in 2026: LinkedIn says October 2024.
+    event = {"validFrom": "2026-12-07T09:00:00Z", "credentialSubject": {
+        "activityStartDate": "2024-10-11T00:00:00+02:00"}}
+    assert linkedin_issue_date(event) == date(2024, 10, 11)
+    # A mandate starting on 13 June 2025, midnight in Roubaix (22:00 the day before in UTC).
+    mandate = {"validFrom": "2025-06-12T22:00:00Z", "credentialSubject": {
+        "activityStartDate": "2025-06-12T22:00:00Z"}}
+    assert linkedin_issue_date(mandate) == date(2025, 6, 13)
+    skill = {"validFrom": "2026-01-31T23:30:00Z", "credentialSubject": {}}
+    assert linkedin_issue_date(skill) == date(2026, 2, 1)  # City time
+    assert linkedin_issue_date({"validFrom": "not a date", "credentialSubject": []}) is None

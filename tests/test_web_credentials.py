@@ -29,6 +29,7 @@ from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.openbadges.baking import extract_from_png, extract_from_svg
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings
+from issuer.wallet.holder_links import create_holder_link
 from issuer.web import create_app
 from issuer.web.security import CONTENT_SECURITY_POLICY
 from issuer.web.views.credentials import is_indexable, prefers_json
@@ -137,6 +138,15 @@ def _pdf_objects(pdf: bytes) -> bytes:
     return b"\n".join(parts)
 
 
+def _as_holder(client: TestClient, service: IssuerService, issued: IssuedBadge) -> TestClient:
+    """`client` becomes the badge's holder: it spends a one-time holder link, as from the badge
+    e-mail (issuer.wallet.holder_links), and keeps the holder access cookie."""
+    with service.database.session() as session:
+        token, _expires = create_holder_link(session, issued.credential_id)
+    assert client.post(f"/portefeuille/lien/{token}", follow_redirects=False).status_code == 303
+    return client
+
+
 def _page(client: TestClient, issued: IssuedBadge, **params: str) -> str:
     response = client.get(f"/credentials/{issued.credential_id}", params=params,
                           headers={"accept": BROWSER_ACCEPT, "accept-language": "fr-FR,fr"})
@@ -217,9 +227,10 @@ def test_hostile_name_is_escaped_everywhere_on_the_page(client: TestClient,
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
-def test_page_has_no_inline_script_or_style_and_keeps_the_csp(client: TestClient,
-                                                              named_member: IssuedBadge) -> None:
-    response = client.get(f"/credentials/{named_member.credential_id}")
+def test_page_has_no_inline_script_or_style_and_keeps_the_csp(
+        client: TestClient, service: IssuerService, named_member: IssuedBadge) -> None:
+    response = _as_holder(client, service, named_member).get(
+        f"/credentials/{named_member.credential_id}")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     tags = _tags(response.text)
     assert tags.inline_code == []
@@ -232,15 +243,16 @@ def test_page_has_no_inline_script_or_style_and_keeps_the_csp(client: TestClient
     assert share_button and "hidden" in share_button[0]  # shown by share.js where supported
 
 
-def test_linkedin_form_gets_the_credential_values(client: TestClient,
+def test_linkedin_form_gets_the_credential_values(client: TestClient, service: IssuerService,
                                                   named_member: IssuedBadge) -> None:
-    tags = _tags(_page(client, named_member))
+    tags = _tags(_page(_as_holder(client, service, named_member), named_member))
     links = [a["href"] for a in tags.find("a") if a.get("href", "").startswith(
         "https://www.linkedin.com/profile/add")]
     assert len(links) == 1
     query = parse_qs(urlsplit(links[0]).query, strict_parsing=True)
     credential = named_member.credential
-    issue_year, issue_month = _city_month(credential["validFrom"])
+    # A council membership: the month the mandate started (its first day is signed).
+    issue_year, issue_month = _city_month(credential["credentialSubject"]["activityStartDate"])
     end_year, end_month = _city_month(credential["validUntil"])
     assert query == {
         "startTask": ["CERTIFICATION_NAME"],
@@ -255,9 +267,9 @@ def test_linkedin_form_gets_the_credential_values(client: TestClient,
     }
 
 
-def test_share_links_are_plain_links_without_referrer(client: TestClient,
+def test_share_links_are_plain_links_without_referrer(client: TestClient, service: IssuerService,
                                                       speaker: IssuedBadge) -> None:
-    tags = _tags(_page(client, speaker))
+    tags = _tags(_page(_as_holder(client, service, speaker), speaker))
     external = [a for a in tags.find("a") if a.get("href", "").startswith(("https://", "mailto:"))
                 and not a["href"].startswith((BASE_URL, "https://www.ville-roubaix.fr"))]
     hosts = {urlsplit(a["href"]).netloc or "mailto" for a in external}
@@ -464,7 +476,7 @@ def test_a_withdrawn_badge_offers_nothing_to_share(client: TestClient, service: 
     """Revoked or suspended (issue 13 item 3): no LinkedIn, no share links, no wallet, no QR
     code, no downloads but the signed JSON; the image and the preview say it is withdrawn."""
     issued = _member(service, f"{change}@example.org", name="Alex Exemple", show_name=True)
-    before = _page(client, issued)
+    before = _page(_as_holder(client, service, issued), issued)
     assert "https://www.linkedin.com/profile/add" in before and "/attestation.pdf" in before
     assert 'id="portefeuille"' in before and "withdrawn-label" not in before
     getattr(service, change)(issued.credential_id, "Erreur de saisie")
@@ -501,10 +513,10 @@ def test_an_event_badges_evidence_id_resolves_to_the_editions_page(
 
 
 def test_the_badge_page_explains_before_it_shares_and_names_downloads_plainly(
-        client: TestClient, speaker: IssuedBadge) -> None:
+        client: TestClient, service: IssuerService, speaker: IssuedBadge) -> None:
     """Issue 13 item 4: what the badge means comes before the share block; "Copier le lien";
     downloads in plain words, each with one line of help."""
-    page = html.unescape(_page(client, speaker))
+    page = html.unescape(_page(_as_holder(client, service, speaker), speaker))
     assert page.index("Ce que ce badge veut dire") < page.index('id="share-title"')
     assert 'class="secondary copy-link" hidden' in page and "Copier le lien" in page
     for label in ("Image du badge à partager (PNG)", "Attestation à imprimer (PDF, A4)",
@@ -551,3 +563,84 @@ def test_a_council_badge_page_shows_the_sector_and_the_mandate_it_signs(
     assert "<dt>Secteur</dt>\n  <dd>Nord</dd>" in page
     start = datetime.fromisoformat(subject["activityStartDate"]).astimezone(CITY_TIMEZONE)
     assert "<dt>Mandat</dt>" in page and f"Du {start.day}" in page
+
+
+# --- holder actions (issue 13 item 4) ---------------------------------------------------------
+
+HOLDER_ONLY = ("https://www.linkedin.com/profile/add", 'class="share-list"', "/qr.svg",
+               'id="share-title"', "/espace#badge-")
+
+
+def test_a_stranger_sees_the_badge_and_its_verification_but_no_holder_action(
+        client: TestClient, service: IssuerService, speaker: IssuedBadge) -> None:
+    stranger = html.unescape(_page(client, speaker))
+    assert "Badge authentique" in stranger and "Ce que ce badge veut dire" in stranger
+    for marker in HOLDER_ONLY:
+        assert marker not in stranger, marker
+    assert f'href="/portefeuille/{speaker.credential_id}"' not in stranger
+    # The door for a holder without a session: a link by e-mail to the badge's own address.
+    assert f'action="/credentials/{speaker.credential_id}/portefeuille"' in stranger
+
+    holder_client = _as_holder(TestClient(create_app(service.settings, service)), service,
+                               speaker)
+    holder = html.unescape(_page(holder_client, speaker))
+    for marker in HOLDER_ONLY:
+        assert marker in holder, marker
+    assert f'href="/portefeuille/{speaker.credential_id}"' in holder
+    assert "Votre nom n'apparaît pas sur ce badge." in holder
+    # The stranger's page is still the shared one, without the holder's actions.
+    assert "https://www.linkedin.com/profile/add" not in _page(client, speaker)
+
+
+def test_share_buttons_show_each_networks_mark_and_name(
+        client: TestClient, service: IssuerService, speaker: IssuedBadge) -> None:
+    assert "share-mark" not in _page(client, speaker)  # a stranger: none
+    holder_page = _page(_as_holder(client, service, speaker), speaker)
+    tags = _tags(holder_page)
+    links = re.findall(r'<a href="[^"]+" rel="noopener noreferrer" class="share-([a-z]+)">'
+                       r'(<svg class="share-mark".*?</svg>)<span>(.*?)</span></a>', holder_page,
+                       re.DOTALL)
+    assert [network for network, _svg, _label in links] == [
+        "linkedin", "facebook", "x", "bluesky", "mastodon", "whatsapp", "email"]
+    for _network, svg, label in links:
+        assert 'aria-hidden="true"' in svg and 'focusable="false"' in svg
+        visible = re.sub(r'<span class="visually-hidden">.*?</span>', "", label)
+        assert visible.strip()  # the network's name is written out, not only its mark
+    assert tags.find("a", class_="button linkedin-add")
+
+
+def test_an_event_badge_goes_to_linkedin_with_the_events_month(
+        client: TestClient, service: IssuerService, speaker: IssuedBadge) -> None:
+    tags = _tags(_page(_as_holder(client, service, speaker), speaker))
+    [link] = [a["href"] for a in tags.find("a") if a.get("href", "").startswith(
+        "https://www.linkedin.com/profile/add")]
+    query = parse_qs(urlsplit(link).query)
+    # Petit-déjeuner nº 7 was held on 11 October 2024, whatever day the badge was issued.
+    assert (query["issueYear"], query["issueMonth"]) == (["2024"], ["10"])
+    assert query["organizationName"] == ["Ville de Roubaix"]
+
+
+def test_the_citys_linkedin_page_is_named_when_the_setting_is_given(
+        tmp_path: Any, issuer_homes: IssuerHomes) -> None:
+    settings = Settings.load(home=tmp_path, base_url=BASE_URL,
+                             linkedin_organization_id="2414183")
+    service = issuer_homes.service(settings)
+    issued = _member(service, "linkedin@example.org", name="Alex Exemple", show_name=True)
+    client = _as_holder(TestClient(create_app(settings, service)), service, issued)
+    [link] = [a["href"] for a in _tags(_page(client, issued)).find("a") if a.get(
+        "href", "").startswith("https://www.linkedin.com/profile/add")]
+    query = parse_qs(urlsplit(link).query)
+    assert query["organizationId"] == ["2414183"] and "organizationName" not in query
+
+
+def test_a_revoked_badge_offers_its_holder_no_share_block(
+        client: TestClient, service: IssuerService) -> None:
+    issued = _member(service, "revoque-titulaire@example.org", name="Alex Exemple",
+                     show_name=True)
+    holder = _as_holder(client, service, issued)
+    assert 'class="share-list"' in _page(holder, issued)
+    service.revoke(issued.credential_id, "Erreur de saisie")
+    after = _page(holder, issued)
+    for marker in ("https://www.linkedin.com/profile/add", 'class="share-list"', "/qr.svg",
+                   "share-mark", f'href="/portefeuille/{issued.credential_id}"'):
+        assert marker not in after, marker

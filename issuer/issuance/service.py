@@ -75,6 +75,12 @@ class IssueRequest:
     # Extra OB 3.0 `Evidence` objects (e.g. the CLN session or workshop attended); a catalogue
     # edition is added as evidence by the service itself.
     evidence: tuple[dict[str, Any], ...] = ()
+    # The name display chosen for this badge alone (a re-issue, issuer.workspace.reissue):
+    # None follows the person's standing choice or `show_name`; False hides the name even then.
+    name_shown: bool | None = None
+    # The start of validity of the badge this one supersedes (a re-issue under the same
+    # terms); None: now, or the mandate's first day for a council membership.
+    valid_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -346,15 +352,17 @@ class IssuerService:
                                sector=request.sector, activity_start=start,
                                activity_end=end.astimezone(model.CITY_TIMEZONE).date(),
                                evidence=request.evidence)
+        start_of_validity = request.valid_from or now
         if badge.family == "membership":
-            return model.Award(valid_from=now, role=role, sector=request.sector,
+            return model.Award(valid_from=start_of_validity, role=role, sector=request.sector,
                                activity_start=request.mandate_start,
                                activity_end=request.mandate_end, evidence=request.evidence)
         valid_until = None
         if badge.validity_years:
-            valid_until = now.replace(year=now.year + badge.validity_years)
-        return model.Award(valid_from=now, valid_until=valid_until, role=role, event=event,
-                           activity_start=event.date if event else None,
+            valid_until = start_of_validity.replace(
+                year=start_of_validity.year + badge.validity_years)
+        return model.Award(valid_from=start_of_validity, valid_until=valid_until, role=role,
+                           event=event, activity_start=event.date if event else None,
                            activity_end=event.date if event else None, evidence=request.evidence)
 
     def idempotency_key(self, request: IssueRequest, badge: BadgeDefinition, role: Role | None,
@@ -415,10 +423,12 @@ class IssuerService:
                 continue
             row = reservation.credential
             recipient = recipients[item.lookup_key]
+            shown = item.request.name_shown
             person = model.Recipient(subject_id=recipient.subject_id, email=item.email,
                                      salt=recipient.identity_salt,
                                      display_name=recipient.display_name or item.name,
-                                     show_name=recipient.show_name or item.request.show_name)
+                                     show_name=(recipient.show_name or item.request.show_name)
+                                     if shown is None else shown)
             new_rows.append(row)
             unsigned.append(model.build_credential(
                 credential_id=row.id, base_url=self.settings.base_url, issuer=self.profile,

@@ -46,7 +46,7 @@ from issuer.issuance.catalogue import Catalogue
 from issuer.issuance.logo import load_logo
 from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.openbadges.credential import CITY_TIMEZONE, credential_url
-from issuer.presentation.sharing import linkedin_add_to_profile_url
+from issuer.presentation.sharing import linkedin_add_to_profile_url, linkedin_issue_date
 from issuer.settings import Settings, templates_dir
 from issuer.storage.models import IssuedCredential
 
@@ -210,11 +210,15 @@ def badge_mail_facts(settings: Settings, catalogue: Catalogue, credential: Issue
             edition = Edition(event.number, format_date(event.date, "long", locale=_babel(locale)),
                               event.theme.get(locale))
     page_url = credential_url(settings.base_url, credential.id)
+    # The same form as the badge page's: the month of the event (or of the mandate's start),
+    # and the City's LinkedIn page when it is set.
     linkedin = linkedin_add_to_profile_url(
         name=str(signed.get("name") or achievement.get("name") or badge_name),
-        organization_name=issuer_name, issued=_city_day(credential.valid_from),
+        organization_name=issuer_name,
+        issued=linkedin_issue_date(signed) or _city_day(credential.valid_from),
         expires=_city_day(credential.valid_until) if credential.valid_until else None,
-        cert_url=page_url, cert_id=credential.id)
+        cert_url=page_url, cert_id=credential.id,
+        organization_id=settings.linkedin_organization_id)
     valid_until = (format_date(_city_day(credential.valid_until), "long", locale=_babel(locale))
                    if credential.valid_until else None)
     return BadgeMailFacts(

@@ -7,8 +7,11 @@ no tracking pixel, no SDK, nothing loaded from another site until the person tap
 
 - **Add to LinkedIn profile** ("Add to Profile" for certifications, documented by LinkedIn at
   addtoprofile.linkedin.com): `https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME`
-  with `name`, `organizationName` (or `organizationId`, not used here), `issueYear`,
-  `issueMonth`, `expirationYear`, `expirationMonth` (months 1–12), `certUrl`, `certId`.
+  with `name`, `organizationId` (the City's LinkedIn page, so the profile shows its name and
+  logo; setting `ISSUER_LINKEDIN_ORGANIZATION_ID`) or else `organizationName`, `issueYear`,
+  `issueMonth`, `expirationYear`, `expirationMonth` (months 1–12), `certUrl`, `certId`. The
+  issue month is when the person earned it (`linkedin_issue_date`): the event's day for an
+  event badge, the mandate's first day for a council membership, else the start of validity.
 - **LinkedIn** share-offsite (`url`), **Facebook** sharer (`u`), **X** web intent (`text`,
   `url`), **Bluesky** compose intent (`text`), **WhatsApp** click-to-chat (`text`), e-mail
   (`mailto:` with `subject` and `body`, RFC 6068).
@@ -23,9 +26,14 @@ no tracking pixel, no SDK, nothing loaded from another site until the person tap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from issuer.openbadges.credential import CITY_TIMEZONE
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 LINKEDIN_SHARE = "https://www.linkedin.com/sharing/share-offsite/"
@@ -49,21 +57,43 @@ def _query(params: dict[str, str | int]) -> str:
 
 
 def linkedin_add_to_profile_url(*, name: str, organization_name: str, issued: date,
-                                expires: date | None, cert_url: str, cert_id: str) -> str:
-    """The "Add to profile" link that opens LinkedIn's certification form already filled in."""
-    params: dict[str, str | int] = {
-        "startTask": "CERTIFICATION_NAME",
-        "name": name,
-        "organizationName": organization_name,
-        "issueYear": issued.year,
-        "issueMonth": issued.month,
-    }
+                                expires: date | None, cert_url: str, cert_id: str,
+                                organization_id: str | None = None) -> str:
+    """The "Add to profile" link that opens LinkedIn's certification form already filled in.
+    With `organization_id` (the digits of the City's LinkedIn page) LinkedIn shows that page,
+    its name and logo; without it, `organization_name` as plain text. `issued`: see
+    `linkedin_issue_date`."""
+    params: dict[str, str | int] = {"startTask": "CERTIFICATION_NAME", "name": name}
+    if organization_id:
+        params["organizationId"] = organization_id
+    else:
+        params["organizationName"] = organization_name
+    params["issueYear"] = issued.year
+    params["issueMonth"] = issued.month
     if expires is not None:
         params["expirationYear"] = expires.year
         params["expirationMonth"] = expires.month
     params["certUrl"] = cert_url
     params["certId"] = cert_id
     return f"{LINKEDIN_ADD_TO_PROFILE}?{_query(params)}"
+
+
+def linkedin_issue_date(credential: Mapping[str, Any],
+                        timezone: ZoneInfo = CITY_TIMEZONE) -> date | None:
+    """The day a badge was earned, as LinkedIn's "issue date" should say (issue 13 item 4): the
+    event's day for an event badge and the mandate's first day for a council membership (both
+    signed as `credentialSubject.activityStartDate`), else the start of validity (`validFrom`),
+    in the City's time zone. None when the credential says neither."""
+    subject = credential.get("credentialSubject")
+    started = subject.get("activityStartDate") if isinstance(subject, Mapping) else None
+    for value in (started, credential.get("validFrom")):
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            return moment.astimezone(timezone).date() if moment.tzinfo else moment.date()
+    return None
 
 
 def share_links(*, page_url: str, message: str, subject: str) -> tuple[ShareLink, ...]:

@@ -112,6 +112,8 @@ def _routes() -> list[BaseRoute]:
               name="mediator_profile"),
         Route("/espace/annuaire/retrait", mediator_pages.leave_submit, methods=["POST"],
               name="mediator_leave"),
+        Route("/espace/badges/{credential_id}/nom", mediator_pages.name_display_submit,
+              methods=["POST"], name="holder_name_display"),
         Route("/annuaire", mediator_pages.directory, methods=["GET"], name="directory"),
         Route("/recommandations/{endorsement_id}", endorsement_pages.endorsement_page,
               name="endorsement"),

@@ -112,6 +112,7 @@ ROUTE_LIMITS: dict[str, BodyLimit] = {
     "/espace/deconnexion": PUBLIC_FORM,
     "/espace/annuaire": PUBLIC_FORM,
     "/espace/annuaire/retrait": PUBLIC_FORM,
+    "/espace/badges/{credential_id}/nom": PUBLIC_FORM,
     "/espace/recommander/{credential_id}": PUBLIC_FORM,
     "/espace/recommandations/{endorsement_id}/retrait": PUBLIC_FORM,
     "/credentials/{credential_id}/portefeuille": PUBLIC_FORM,  # "C'est mon badge": no field

@@ -46,6 +46,8 @@ ACTION_LABELS: dict[str, str] = {
     "cln.member_resigned": _("Council member resigned"),
     "credential.issue_form": _("Badge issued from the form"),
     "credential.issued": _("Badge issued"),
+    "credential.name_display_changed": _("Name shown or hidden on a badge by its holder"),
+    "credential.reissued": _("Badge issued again under the same terms"),
     "credential.revoked": _("Badge revoked"),
     "credential.suspended": _("Badge suspended"),
     # Written by `issuer suspend` before 2026-12-07 (a typo since fixed); old journals keep it.

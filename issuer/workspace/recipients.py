@@ -22,7 +22,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,7 @@ from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance.service import IssueRequest, IssuerService
-from issuer.mail import MailError, queue_badge_email
+from issuer.issuance.service import IssuerService
 from issuer.mail.delivery import SPOOL_FOLDER
 from issuer.mail.revocation import queue_revocation_email
 from issuer.mail.transport import outbox_dir
@@ -40,7 +39,6 @@ from issuer.names import check_person_name
 from issuer.network.endorsements import forget_person_endorsements, forget_revoked_endorsements
 from issuer.network.mediators.sign_in import forget_recipient
 from issuer.openbadges import credential as model
-from issuer.openbadges.canonical import find_control_characters
 from issuer.storage import repositories as repo
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.mediator_models import DirectoryProfile
@@ -49,12 +47,16 @@ from issuer.storage.offer_models import WalletOfferRow
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
+from issuer.workspace.reissue import MAX_REASON_LENGTH as MAX_REASON_LENGTH
+from issuer.workspace.reissue import SUPERSEDED as SUPERSEDED
+from issuer.workspace.reissue import forget_cached_status_lists as forget_cached_status_lists
+from issuer.workspace.reissue import queue_delivery as queue_delivery
+from issuer.workspace.reissue import reissue_in_session, utc_now
+from issuer.workspace.reissue import revoke_in_session as revoke_in_session
 
 #: Revocation reasons written by this module (the status list says "revoked"; the reason is
-#: for the coordinator and the audit trail).
-SUPERSEDED = "superseded"
+#: for the coordinator and the audit trail). SUPERSEDED comes from issuer.workspace.reissue.
 ERASURE = "erasure"
-MAX_REASON_LENGTH = 500
 MAX_NAME_LENGTH = 200
 SEARCH_LIMIT = 50
 
@@ -67,63 +69,14 @@ def fold_for_search(value: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def forget_cached_status_lists(service: IssuerService) -> None:
-    """After a commit that changed status bits: the service re-signs its status lists at most
-    every 60 s (`cached_status_list_credential`); drop its copies so this process serves the
-    new bits at once, as `IssuerService.revoke` does."""
-    service.forget_status_cache()
-
-
-def queue_delivery(service: IssuerService, session: Session, credential_id: str, *, actor: str,
-                   origin: str | None) -> None:
-    """Queue the badge's delivery e-mail in the issuing transaction (issue #4 item 7); the
-    caller sends it after the commit (`issuer.mail.deliver_pending`). A badge that cannot be
-    mailed (no address) is still issued."""
-    try:
-        with session.begin_nested():
-            queue_badge_email(service, session, credential_id, actor=actor, origin=origin)
-    except MailError:
-        pass
-
-
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return utc_now(now)
 
 
 # -- revocation ----------------------------------------------------------------------------------
-
-def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, actor: str,
-                      origin: str | None, now: datetime,
-                      superseded_by: str | None = None) -> None:
-    """Revoke `row` in the caller's transaction and audit it (who, why, from where). The
-    status list derives its bits from `revoked_at` (repositories.status_bits); revocation is
-    final (Bitstring Status List §2.1: a revoked credential is never reinstated)."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidInput("Indiquez le motif de la révocation.",
-                           "Give the reason for the revocation.", code="revoke.reason_required")
-    if len(reason) > MAX_REASON_LENGTH or find_control_characters(reason):
-        raise InvalidInput(
-            f"Le motif est trop long ({MAX_REASON_LENGTH} caractères au plus) ou contient des "
-            "caractères non autorisés.",
-            f"The reason is too long (at most {MAX_REASON_LENGTH} characters) or contains "
-            "characters that are not allowed.", code="revoke.bad_reason")
-    if row.revoked_at is not None:
-        raise InvalidInput("Ce badge est déjà révoqué.", "This badge is already revoked.",
-                           code="revoke.already_revoked")
-    row.revoked_at = now
-    row.revocation_reason = reason
-    if superseded_by is not None:
-        row.superseded_by = superseded_by
-    details: dict[str, Any] = {"reason": reason}
-    if superseded_by is not None:
-        details["superseded_by"] = superseded_by
-    repo.record_audit(session, actor=actor, action="credential.revoked", subject=row.id,
-                      details=details, origin=origin)
-    # Its holder-bound copies (issuer.wallet.copies) are revoked with it, for the same reason:
-    # an erasure, a superseded badge (e-mail change), a resignation, the coordinator's reason.
-    repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
-
+# `revoke_in_session` (and `queue_delivery`, `forget_cached_status_lists`) live in
+# issuer.workspace.reissue, which re-issuing builds on; they are imported here for the callers
+# that know them from this module.
 
 def revoke_credential(service: IssuerService, credential_id: str, reason: str, *, actor: str,
                       origin: str | None = None, now: datetime | None = None) -> None:
@@ -314,34 +267,23 @@ def change_email(service: IssuerService, recipient_id: str, new_email: str, *, a
                 "Two people cannot share an address.", code="recipient.email_taken")
         old_email = person.email
         live = [row for row in person.credentials if row.revoked_at is None and row.is_signed]
-        requests = [_reissue_request(service, session, row, person, email) for row in live]
         person.email = email
         person.email_hash_key = key
         session.flush()
-        pairs: list[tuple[str, str]] = []
-        for row, request in zip(live, requests, strict=True):
-            issued = service.issue_in_session(session, request, actor=actor, now=now)
-            if not issued.created:
-                # The idempotency key names the address: this badge was issued to the new
-                # address before (and since revoked), and a revoked badge is never reinstated.
-                raise InvalidInput(
-                    "Un de ces badges a déjà été émis à cette adresse puis révoqué : il ne peut "
-                    "pas être émis de nouveau pour elle. Choisissez une autre adresse.",
-                    "One of these badges was already issued to this address, then revoked: it "
-                    "cannot be issued to it again. Choose another address.",
-                    code="recipient.email_used_before")
-            successor = _credential_row(session, issued.credential_id)
-            if row.suspended:
-                successor.suspended = True
-                successor.suspended_at = now
-                repo.record_audit(session, actor=actor, action="credential.suspended",
-                                  subject=successor.id, details={"reason": SUPERSEDED},
-                                  origin=origin)
-            revoke_in_session(session, row, SUPERSEDED, actor=actor, origin=origin, now=now,
-                              superseded_by=successor.id)
-            queue_delivery(service, session, successor.id, actor=actor, origin=origin)
-            pairs.append((row.id, successor.id))
-        _move_records(session, dict(pairs), old_email, email)
+        try:
+            reissued = reissue_in_session(service, session, live, actor=actor, origin=origin,
+                                          now=now, reason=SUPERSEDED)
+        except InvalidInput as error:
+            if error.code != "reissue.issued_before":
+                raise
+            raise InvalidInput(
+                "Un de ces badges a déjà été émis à cette adresse puis révoqué : il ne peut "
+                "pas être émis de nouveau pour elle. Choisissez une autre adresse.",
+                "One of these badges was already issued to this address, then revoked: it "
+                "cannot be issued to it again. Choose another address.",
+                code="recipient.email_used_before") from error
+        pairs = [(pair.old_id, pair.new_id) for pair in reissued]
+        _move_records(session, [new for _old, new in pairs], old_email, email)
         repo.record_audit(session, actor=actor, action="recipient.email_changed",
                           subject=person.id,
                           details={"reissued": [{"old": old, "new": new} for old, new in pairs]},
@@ -350,48 +292,23 @@ def change_email(service: IssuerService, recipient_id: str, new_email: str, *, a
     return EmailChange(tuple(pairs))
 
 
-def _reissue_request(service: IssuerService, session: Session, row: IssuedCredential,
-                     person: Recipient, email: str) -> IssueRequest:
-    """The request that issues `row` again for `email`: same badge, edition, role, sector and
-    mandate (read from the register, else from the signed credential itself)."""
-    badge = service.catalogue.badge(row.badge_slug)
-    subject = json.loads(row.credential_json).get("credentialSubject", {})
-    member = session.scalars(select(ClnMember).where(or_(
-        ClnMember.credential_id == row.id, ClnMember.alumni_credential_id == row.id))).first()
-    sector = member.sector if member is not None else _sector_of(subject)
-    start = end = None
-    if badge.family == "membership":
-        start = _city_date(subject.get("activityStartDate"))
-        if not badge.validity_years:  # the former-member badge names the whole membership
-            end = _city_date(subject.get("activityEndDate"))
-    return IssueRequest(badge_slug=row.badge_slug, email=email, name=person.display_name,
-                        event_number=row.event_number, role=row.role, sector=sector,
-                        mandate_start=start, mandate_end=end)
-
-
-def _move_records(session: Session, successors: dict[str, str], old_email: str | None,
+def _move_records(session: Session, successors: list[str], old_email: str | None,
                   email: str) -> None:
-    """Point the register, attendances and claims at the new address and badges."""
+    """Point the register, attendances and claims at the new address (the re-issue already
+    pointed them at the new badges, `successors`)."""
     for member in session.scalars(select(ClnMember).where(or_(
-            ClnMember.email == old_email,
-            ClnMember.credential_id.in_(list(successors)),
-            ClnMember.alumni_credential_id.in_(list(successors))))):
+            *_equals(ClnMember.email, old_email), ClnMember.credential_id.in_(successors),
+            ClnMember.alumni_credential_id.in_(successors)))):
         member.email = email
-        if member.credential_id in successors:
-            member.credential_id = successors[member.credential_id]
-        if member.alumni_credential_id in successors:
-            member.alumni_credential_id = successors[member.alumni_credential_id]
-    attendances = list(session.scalars(select(Attendance).where(or_(
-        Attendance.email == old_email, Attendance.credential_id.in_(list(successors))))))
-    for attendance in attendances:
-        if attendance.credential_id in successors:
-            attendance.credential_id = successors[attendance.credential_id]
+    for attendance in list(session.scalars(select(Attendance).where(or_(
+            *_equals(Attendance.email, old_email), Attendance.credential_id.in_(successors))))):
         # (event, e-mail, role) is unique: a line already listing the new address for the same
         # event and role stands for the same person now; keep that one.
         duplicate = session.scalars(select(Attendance).where(
             Attendance.event_family == attendance.event_family,
             Attendance.event_number == attendance.event_number,
-            Attendance.role == attendance.role, Attendance.email == email)).first()
+            Attendance.role == attendance.role, Attendance.email == email,
+            Attendance.id != attendance.id)).first()
         if duplicate is None:
             attendance.email = email
         else:
@@ -399,7 +316,8 @@ def _move_records(session: Session, successors: dict[str, str], old_email: str |
             session.delete(attendance)
         session.flush()
     if old_email:
-        for claim in session.scalars(select(ClaimRequest).where(ClaimRequest.email == old_email)):
+        for claim in session.scalars(select(ClaimRequest).where(
+                ClaimRequest.email == old_email)):
             claim.email = email
 
 
@@ -745,23 +663,6 @@ def _badge_line(row: IssuedCredential, now: datetime) -> BadgeLine:
                      valid_from=row.valid_from, valid_until=row.valid_until, state=state,
                      revoked_at=row.revoked_at, revocation_reason=row.revocation_reason,
                      superseded_by=row.superseded_by)
-
-
-def _city_date(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.astimezone(model.CITY_TIMEZONE).date() if moment.tzinfo else moment.date()
-
-
-def _sector_of(subject: dict[str, Any]) -> str | None:
-    narrative = subject.get("narrative")
-    if isinstance(narrative, str) and narrative.startswith("Secteur "):
-        return narrative.removeprefix("Secteur ").strip() or None
-    return None
 
 
 def _iso(value: Any) -> Any:

@@ -15,6 +15,8 @@ Helpers the browser test modules share (plain names, no fixtures):
   `PHONE_VIEWPORT`, `LAPTOP_VIEWPORT`;
 - `PageAudit`: gathers, page after page, what axe-core and the width check find;
 - `create_live_account(server, role)` -> `Account`: a workspace account on the live server;
+- `become_holder(page, server, credential_id)`: the page's browser spends a one-time holder
+  link of that badge (as from the badge e-mail), so the badge page shows the holder's actions;
 - the keyboard probes run in the page: `LABEL_FOCUSABLE_ELEMENTS`, `RECORD_FOCUS`,
   `FOCUSED_ELEMENT`; `overflowing_elements(page)` names what sticks out sideways.
 
@@ -349,6 +351,19 @@ def create_live_account(server: LiveServer, role: str) -> Account:
     Accounts(server.service.database, hasher=fast_hasher()).create_user(
         email, f"{role.title()} {number}", LIVE_ACCOUNT_PASSWORD, role=role)
     return Account(email, LIVE_ACCOUNT_PASSWORD)
+
+
+def become_holder(page: Any, server: LiveServer, credential_id: str) -> None:
+    """Open a one-time holder link of the badge in `page` and press its button, as the holder
+    does from the badge e-mail (issuer.wallet.holder_links): the browser then holds the holder
+    access for this badge."""
+    from issuer.wallet.holder_links import create_holder_link
+
+    with server.service.database.session() as session:
+        token, _expires = create_holder_link(session, credential_id)
+    page.goto(server.url(f"/portefeuille/lien/{token}"))
+    with page.expect_navigation(url=f"**/portefeuille/{credential_id}"):
+        page.locator("main form button").first.click()
 
 
 # -- the browser ---------------------------------------------------------------------------------

@@ -83,6 +83,9 @@ class HeldBadge:
     skill_codes: tuple[str, ...]    # skills of the catalogue it is aligned to
     state: BadgeState
     issued_at: datetime
+    badge_slug: str = ""            # the catalogue badge it was issued for
+    name_shown: bool = False        # the signed badge carries the holder's name
+    superseded: bool = False        # replaced by a new copy (issuer.workspace.reissue)
 
 
 class BadgeChecker:
@@ -153,22 +156,27 @@ def held_badge(row: IssuedCredential, state: BadgeState, base_url: str) -> HeldB
     if not isinstance(name, str) or not name.strip():
         achievement = credential.get("credentialSubject", {}).get("achievement", {})
         name = str(achievement.get("name", "")) if isinstance(achievement, Mapping) else ""
+    subject = credential.get("credentialSubject")
     return HeldBadge(credential_id=row.id, name=name.strip(),
                      page_path=urlsplit(credential_url(base_url, row.id)).path,
                      skill_codes=aligned_skill_codes(credential, base_url), state=state,
-                     issued_at=row.issued_at)
+                     issued_at=row.issued_at, badge_slug=row.badge_slug,
+                     name_shown=isinstance(subject, Mapping) and "name" in subject,
+                     superseded=row.superseded_by is not None)
 
 
 def recipient_badges(service: IssuerService, recipient_id: str, *, checker: BadgeChecker,
                      now: datetime | None = None) -> list[HeldBadge]:
-    """Every signed badge of a person, each with its state checked now."""
+    """Every signed badge of a person, each with its state checked now. A badge replaced by
+    a new copy (an e-mail change, the name display, a new key) is left out: its successor
+    stands for it."""
     now = now or utc_now()
     with service.database.session(read_only=True) as session:
         rows = signed_credentials(session, [recipient_id])[recipient_id]
     base_url = service.settings.base_url
     return [held_badge(row, stored_state(row, now)
                         or checker.state(row.id, row.credential_json), base_url)
-            for row in rows]
+            for row in rows if row.superseded_by is None]
 
 
 # --- skills as pages show them ---------------------------------------------------------------

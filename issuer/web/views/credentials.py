@@ -50,7 +50,12 @@ from issuer.openbadges.verification.holder import HolderAnswer, check_holder
 from issuer.presentation.attestation import data_uri, render_attestation_pdf
 from issuer.presentation.preview import render_preview
 from issuer.presentation.qr import qr_svg
-from issuer.presentation.sharing import ShareLink, linkedin_add_to_profile_url, share_links
+from issuer.presentation.sharing import (
+    ShareLink,
+    linkedin_add_to_profile_url,
+    linkedin_issue_date,
+    share_links,
+)
 from issuer.web.deps import page_cache_of, service_of
 from issuer.web.locale import babel_locale, request_locale
 from issuer.web.page_cache import PageInputs
@@ -314,15 +319,17 @@ def verify_stored(service: IssuerService, kind: CredentialKind, credential_id: s
                       else None)
 
 
-def linkedin_url(facts: BadgeFacts) -> str | None:
-    """LinkedIn's "Add to profile" form, filled with the credential's own values."""
-    if facts.valid_from is None:
+def linkedin_url(facts: BadgeFacts, credential: dict[str, Any],
+                 organization_id: str | None = None) -> str | None:
+    """LinkedIn's "Add to profile" form, filled with the credential's own values: issued the
+    month of the event (or of the mandate's start), the City's LinkedIn page when it is set."""
+    issued = linkedin_issue_date(credential)
+    if issued is None:
         return None
     return linkedin_add_to_profile_url(
-        name=facts.credential_name, organization_name=facts.issuer_name,
-        issued=_city_day(facts.valid_from),
+        name=facts.credential_name, organization_name=facts.issuer_name, issued=issued,
         expires=_city_day(facts.valid_until) if facts.valid_until else None,
-        cert_url=facts.page_url, cert_id=facts.credential_id)
+        cert_url=facts.page_url, cert_id=facts.credential_id, organization_id=organization_id)
 
 
 def share_message(facts: BadgeFacts, locale: str) -> str:
@@ -523,7 +530,8 @@ def _page_context(service: IssuerService, issued: IssuedBadge, status: LiveStatu
         "checked": _moment_text(status.checked_at, locale),
         "description_html": markdown_to_html(facts.description),
         "criteria_html": markdown_to_html(facts.criteria),
-        "linkedin_url": linkedin_url(facts),
+        "linkedin_url": linkedin_url(facts, issued.credential,
+                                     service.settings.linkedin_organization_id),
         "share_links": page_share_links(facts, locale),
         "share_message": share_message(facts, locale),
         "indexable": is_indexable(issued),

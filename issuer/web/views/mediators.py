@@ -21,7 +21,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from issuer.errors import InvalidInput, IssuerError
+from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.network import mediators
 from issuer.network.mediators import (
     SECTORS,
@@ -45,11 +45,12 @@ from issuer.web.deps import (
 )
 from issuer.web.locale import request_locale
 from issuer.web.templating import render
+from issuer.workspace.reissue import choose_name_display
 
 PRIVATE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 # What the space says after a change (`?fait=` after the redirect): known values only.
 DONE_MESSAGES = ("link-sent", "joined", "updated", "left", "signed-out", "endorsement-sent",
-                 "endorsement-withdrawn")
+                 "endorsement-withdrawn", "name-shown", "name-hidden", "name-unchanged")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -162,7 +163,8 @@ def sign_out(request: Request) -> Response:
 
 def _space_page(request: Request, recipient_id: str, *, done: str | None = None,
                 error: str | None = None, error_field: str | None = None,
-                form: ProfileDraft | None = None, status_code: int = 200) -> Response:
+                form: ProfileDraft | None = None, status_code: int = 200,
+                badge_error: str | None = None) -> Response:
     locale = request_locale(request)
     view = mediators.build_space(service_of(request), recipient_id, locale=locale,
                                  now=clock_of(request)())
@@ -170,7 +172,8 @@ def _space_page(request: Request, recipient_id: str, *, done: str | None = None,
     copies = copies_of(service_of(request), [badge.credential_id for badge in view.badges])
     return _page(request, "space.html",
                  {"space": view, "copies": copies, "done": done, "error": error,
-                  "error_field": error_field,
+                  "error_field": error_field, "badge_error": badge_error,
+                  "focus": request.query_params.get("badge"),
                   "form": form or ProfileDraft(
                       display_name=view.profile.display_name, sector=view.profile.sector or "",
                       organisation=view.profile.organisation,
@@ -206,6 +209,30 @@ def leave_submit(request: Request, recipient_id: Mediator) -> Response:
     mediators.leave_directory(service_of(request), recipient_id, origin=client_origin(request),
                               now=clock_of(request)())
     return _redirect(f"{SPACE_PATH}?fait=left#annuaire")
+
+
+def name_display_submit(request: Request, recipient_id: Mediator) -> Response:
+    """POST /espace/badges/{credential_id}/nom: show or hide one's name on one badge (issue 13
+    item 5). The badge is issued again under the same terms (issuer.workspace.reissue); the
+    page then says what changed, at the new badge's line."""
+    form = form_fields(request)
+    choice = form.get("afficher")
+    if choice not in ("oui", "non"):
+        return _space_page(request, recipient_id, status_code=400, badge_error=_message(
+            request, InvalidInput("Choisissez d'afficher ou de masquer votre nom.",
+                                  "Choose to show or hide your name.")))
+    try:
+        pair = choose_name_display(service_of(request), recipient_id,
+                                   request.path_params["credential_id"], show=choice == "oui",
+                                   origin=client_origin(request), now=clock_of(request)())
+    except IssuerError as error:
+        return _space_page(request, recipient_id,
+                           status_code=404 if isinstance(error, NotFound) else 400,
+                           badge_error=_message(request, error))
+    if pair is None:
+        return _redirect(f"{SPACE_PATH}?fait=name-unchanged#badges")
+    done = "name-shown" if choice == "oui" else "name-hidden"
+    return _redirect(f"{SPACE_PATH}?fait={done}&badge={pair.new_id}#badge-{pair.new_id}")
 
 
 # --- the directory ---------------------------------------------------------------------------
