@@ -35,16 +35,13 @@ from issuer.storage import repositories as repo
 from issuer.storage.models import IssuedCredential
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.workspace.reissue import (
+    REISSUED,
     Reissue,
     forget_cached_status_lists,
     queue_delivery,
     reissue_in_session,
     utc_now,
 )
-
-KEY_REISSUED = "credential.reissued"
-"""The audit action of each badge issued again (the one `issuer.workspace.reissue` writes)."""
-
 
 @dataclass(frozen=True)
 class NotReissued:
@@ -110,7 +107,7 @@ def _reissue_for_person(service: IssuerService, credential_ids: list[str], why: 
                                     .where(IssuedCredential.id.in_(credential_ids))
                                     .order_by(IssuedCredential.issued_at, IssuedCredential.id)))
         pairs = reissue_in_session(service, session, rows, actor=actor, origin=origin, now=now,
-                                   reason=why, audit_action=KEY_REISSUED, notify=False)
+                                   reason=why, audit_action=REISSUED, notify=False)
         successors = {pair.old_id: session.get(IssuedCredential, pair.new_id) for pair in pairs}
         lines = [(row, successor) for row in rows
                  if (successor := successors.get(row.id)) is not None]
