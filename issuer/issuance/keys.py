@@ -174,8 +174,9 @@ class KeyStore:
 
     def public_keys(self) -> list[IssuerKey]:
         """Every published key (current and retired, not revoked) without its private half,
-        oldest first: what DID documents and verification use. Opens no private key file for keys whose public half is recorded
-        in `keys.json` (every key created since it is; older ones are read once)."""
+        oldest first: what DID documents and verification use. Opens no private key file for
+        keys whose public half is recorded in `keys.json` (every key created since it is;
+        older ones are read once)."""
         generation = self.generation()
         cached = self._public
         if cached is not None and cached[0] == generation:

@@ -43,6 +43,7 @@ from issuer.workspace.reissue import (
     utc_now,
 )
 
+
 @dataclass(frozen=True)
 class NotReissued:
     credential_id: str
