@@ -51,7 +51,8 @@ from issuer.workspace.reissue import MAX_REASON_LENGTH as MAX_REASON_LENGTH
 from issuer.workspace.reissue import SUPERSEDED as SUPERSEDED
 from issuer.workspace.reissue import forget_cached_status_lists as forget_cached_status_lists
 from issuer.workspace.reissue import queue_delivery as queue_delivery
-from issuer.workspace.reissue import reissue_in_session, revoke_in_session, utc_now
+from issuer.workspace.reissue import reissue_in_session, utc_now
+from issuer.workspace.reissue import revoke_in_session as revoke_in_session
 
 #: Revocation reasons written by this module (the status list says "revoked"; the reason is
 #: for the coordinator and the audit trail). SUPERSEDED comes from issuer.workspace.reissue.
