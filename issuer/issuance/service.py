@@ -51,6 +51,7 @@ from issuer.openbadges.status_list import (
     build_status_list_credential,
     status_list_entry,
 )
+from issuer.openbadges.verification.context import RevokedKey
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage import repositories as repo
@@ -228,11 +229,9 @@ class IssuerService:
                 "revoked on its own. Move to did:web (ISSUER_DID_METHOD=web).",
                 code="keys.did_key")
 
-    def revoked_verification_methods(self) -> dict[str, Any]:
+    def revoked_verification_methods(self) -> dict[str, RevokedKey]:
         """Our revoked keys by DID URL, as our verifier names them (VERIFICATION.md R21)."""
-        from issuer.openbadges.verification import RevokedKey
-
-        found: dict[str, Any] = {}
+        found: dict[str, RevokedKey] = {}
         for key in self.keystore.revoked_keys():
             assert key.revoked is not None
             reason_fr, reason_en = KEY_REVOCATION_REASONS.get(
@@ -938,7 +937,7 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
 
     known = {**settings.trusted_issuer_labels}
     local: dict[str, Any] = {}
-    revoked: dict[str, Any] = {}
+    revoked: dict[str, RevokedKey] = {}
     if has_keys:
         known[service.issuer_did] = settings.profile_name
         local[service.issuer_did] = service.did_document()
