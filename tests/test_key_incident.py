@@ -23,7 +23,7 @@ from sqlalchemy import select
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
 from issuer.errors import IssuerError
-from issuer.issuance.key_usage import base64url_needles, jwt_kid
+from issuer.issuance.key_usage import base64url_needles, credentials_signed_by, jwt_kid
 from issuer.issuance.keys import METADATA_FILE
 from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.openbadges.did import did_key_for_ed25519
@@ -42,6 +42,13 @@ BREAKFAST = "petit-dejeuner-inclusion-numerique"
 @pytest.fixture
 def service(tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
     return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org"))
+
+
+@pytest.fixture
+def service_on(database_url: str, tmp_path: Path, service_factory: ServiceFactory) -> IssuerService:
+    """The same on SQLite and on PostgreSQL (the search for what a key signed is SQL)."""
+    return service_factory(Settings.load(home=tmp_path, base_url="https://badges.example.org",
+                                         database_url=database_url))
 
 
 def award(service: IssuerService, email_address: str, *, edition: int = 8) -> str:
@@ -195,15 +202,21 @@ def test_the_holder_is_told_why_in_french_then_english(service: IssuerService) -
     assert text.count(new) == 2 and text.count(old) == 2
 
 
-def test_revoking_again_changes_nothing(service: IssuerService) -> None:
+def test_revoking_again_changes_nothing(service_on: IssuerService) -> None:
+    service = service_on
     award(service, "lea@example.org")
+    award(service, "karim@example.org")
+    with service.database.session() as session:
+        # Only the JWT names the RSA key: found through its base64url header.
+        assert len(credentials_signed_by(session, service.verification_method(
+            service.keystore.active_key("RSA")))) == 2
     kid = service.keystore.active_key("Ed25519").kid
     first = revoke_key(service, kid, "compromise")
     entries, mails = audit_actions(service), queued(service)
     again = revoke_key(service, kid, "compromise")
     assert again.already_revoked and again.created == () and again.reissued == ()
     assert audit_actions(service) == entries and queued(service) == mails
-    assert len(first.reissued) == 1
+    assert len(first.reissued) == 2
 
 
 def test_revoking_the_only_key_of_its_kind_generates_its_replacement(
