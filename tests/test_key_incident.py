@@ -300,3 +300,40 @@ def test_keys_list_shows_each_state_with_its_date_and_reason(
     bad = runner.invoke(cli_main, ["keys", "revoke", ed_kid, "--reason", "lost"])
     assert bad.exit_code == 2
 
+
+
+def test_endorsements_the_key_signed_are_signed_again_and_verify(service: IssuerService) -> None:
+    from issuer.network import endorsements
+    from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
+
+    coordinator = "coordinatrice@ville-roubaix.example"
+    create_skill_badge(service, "skill", "ACC-01", actor=coordinator)
+    create_skill_badge(service, "skill", "CYB-01", actor=coordinator)
+    given = SkillEvidence(narrative="Observé en atelier.")
+    endorsed = issue_skill_badge(service, "competence-acc-01", email="camille@example.org",
+                                 name="Camille Exemple", given=given, actor=coordinator,
+                                 send_email=False)
+    peer = issue_skill_badge(service, "competence-cyb-01", email="sacha@example.org",
+                             name="Sacha Exemple", given=given, actor=coordinator,
+                             send_email=False)
+    with service.database.session(read_only=True) as session:
+        peer_row = session.get(rows.IssuedCredential, peer.credential_id)
+        assert peer_row is not None
+        peer_id = peer_row.recipient_id
+    view = endorsements.request_endorsement(
+        service, peer_id, endorsed.credential_id,
+        "J'ai vu Camille accompagner des habitants pas à pas.", endorser_name="Sacha E.")
+    endorsements.approve_endorsement(service, view.id, actor=coordinator)
+    before = endorsements.signed_endorsement(service, view.id)
+
+    report = revoke_key(service, service.keystore.active_key("Ed25519").kid, "compromise")
+
+    assert report.endorsements_resigned == (view.id,)
+    after = endorsements.signed_endorsement(service, view.id)
+    assert check(verified(service, before.credential_json), "proof").code == "proof.key_revoked"
+    assert verified(service, after.credential_json).verdict == "valid"
+    assert verified(service, after.credential_jwt).verdict == "valid"
+    old, new = json.loads(before.credential_json), json.loads(after.credential_json)
+    assert {k: v for k, v in old.items() if k != "proof"} == {
+        k: v for k, v in new.items() if k != "proof"}
+    assert ("endorsement.resigned", view.id) in audit_actions(service)

@@ -78,8 +78,14 @@ def keys_revoke(kid: str, reason: KeyRevocationReason) -> None:
         click.echo(_("Key revoked: {kid}").format(kid=kid))
     for key in report.created:
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
-    click.echo(_("Badges issued again: {badges}; wallet copies revoked: {copies}.").format(
-        badges=len(report.reissued), copies=len(report.copies_revoked)))
+    click.echo(_("Badges issued again: {badges}; wallet copies revoked: {copies}; endorsements "
+                 "signed again: {endorsements}.").format(
+        badges=len(report.reissued), copies=len(report.copies_revoked),
+        endorsements=len(report.endorsements_resigned)))
+    for refused in report.not_reissued:
+        click.echo(_("Not issued again: {id} ({reason})").format(
+            id=refused.credential_id,
+            reason=refused.message_fr if LOCALE == "fr" else refused.message_en), err=True)
     deliver_pending(service)
     click.echo(_("Publish the new DID document if it is served as a static file "
                  "(`issuer publish`), then see docs/DEPLOYMENT.md."))

@@ -1,4 +1,4 @@
-"""What one issuer key signed: the badges and holder-bound copies whose embedded proof
+"""What one issuer key signed: the badges, holder-bound copies and endorsements whose embedded proof
 (`verificationMethod`) or VC-JWT header (`kid`) names it (issue #14, item 3: a revoked key's
 badges are issued again, docs/DEPLOYMENT.md "Incident de clé").
 
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import IssuedCredential
 from issuer.storage.wallet_models import HolderCopyRow
 
@@ -94,3 +95,8 @@ def credentials_signed_by(session: Session, method: str) -> list[str]:
 def holder_copies_signed_by(session: Session, method: str) -> list[str]:
     """Ids of the holder-bound copies not revoked that `method` signed, in id order."""
     return list(_ids(session, HolderCopyRow, method))
+
+
+def endorsements_signed_by(session: Session, method: str) -> list[str]:
+    """Ids of the endorsement credentials not revoked that `method` signed, in id order."""
+    return list(_ids(session, EndorsementRow, method))

@@ -13,6 +13,9 @@
    One transaction per person: a crash leaves the others to the next run.
 3. Wallet copies the key signed of badges it did not sign are revoked (the holder asks a new
    copy from the badge page).
+4. Endorsements it signed are signed again in place with the current key: same credential, same
+   id and status entry, a new proof (an endorsement is the City's publication, not something a
+   holder keeps, so nobody needs to be told); one `endorsement.resigned` line each.
 
 Running it again is safe: the key is revoked once, and only what is still signed by it and in
 force is handled.
@@ -20,6 +23,7 @@ force is handled.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +31,16 @@ from datetime import datetime
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
-from issuer.issuance.key_usage import credentials_signed_by, holder_copies_signed_by
+from issuer.issuance.key_usage import (
+    credentials_signed_by,
+    endorsements_signed_by,
+    holder_copies_signed_by,
+)
 from issuer.issuance.keys import KEY_REVOCATION_REASONS, IssuerKey, KeyRevocationReason
 from issuer.issuance.service import IssuerService
 from issuer.mail.key_incident import queue_key_incident_email
 from issuer.storage import repositories as repo
+from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import IssuedCredential
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.workspace.reissue import (
@@ -60,6 +69,7 @@ class KeyIncidentReport:
     reissued: tuple[Reissue, ...]
     copies_revoked: tuple[str, ...]
     not_reissued: tuple[NotReissued, ...]
+    endorsements_resigned: tuple[str, ...] = ()
 
 
 def revocation_reason(kid: str, reason: KeyRevocationReason) -> str:
@@ -94,9 +104,10 @@ def revoke_key(service: IssuerService, kid: str, reason: KeyRevocationReason, *,
                                       error.message_en) for credential_id in credential_ids)
     copies = _revoke_copies_signed_by(service, method, why, actor=actor, origin=origin,
                                       now=moment)
+    endorsements = _resign_endorsements(service, method, actor=actor, origin=origin, now=moment)
     forget_cached_status_lists(service)
     return KeyIncidentReport(revocation.key, revocation.created, revocation.already_revoked,
-                             tuple(reissued), copies, tuple(failed))
+                             tuple(reissued), copies, tuple(failed), endorsements)
 
 
 def _reissue_for_person(service: IssuerService, credential_ids: list[str], why: str,
@@ -135,3 +146,21 @@ def _revoke_copies_signed_by(service: IssuerService, method: str, why: str, *, a
                               origin=origin)
             revoked.append(copy_id)
     return tuple(revoked)
+
+
+def _resign_endorsements(service: IssuerService, method: str, *, actor: str,
+                         origin: str | None, now: datetime) -> tuple[str, ...]:
+    """Each endorsement `method` signed, signed again as it stands (its proof replaced)."""
+    with service.database.session() as session:
+        resigned = []
+        for endorsement_id in endorsements_signed_by(session, method):
+            row = session.get(EndorsementRow, endorsement_id)
+            assert row is not None
+            unsigned = json.loads(row.credential_json)
+            unsigned.pop("proof", None)
+            row.credential_json, row.credential_jwt = service.sign(unsigned, now)
+            repo.record_audit(session, actor=actor, action="endorsement.resigned",
+                              subject=endorsement_id, details={"key": method.rsplit("#", 1)[-1]},
+                              origin=origin)
+            resigned.append(endorsement_id)
+    return tuple(resigned)
