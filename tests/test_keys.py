@@ -318,3 +318,25 @@ def test_revoking_again_finishes_an_interrupted_revocation(store: KeyStore) -> N
     assert again.already_revoked and [key.algorithm for key in again.created] == ["Ed25519"]
     assert not (store.directory / f"{ed.kid}.pem").exists()
     assert store.revoke(ed.kid, "compromise").created == ()
+
+
+def test_key_changes_wait_for_one_another(store: KeyStore) -> None:
+    """Two commands changing keys at once (or two hosts sharing keys/): one waits."""
+    import fcntl
+    import threading
+
+    from issuer.issuance.keys import LOCK_FILE
+
+    store.ensure_keys()
+    kid = store.active_key("Ed25519").kid
+    metadata = (store.directory / METADATA_FILE).read_text()
+    with (store.directory / LOCK_FILE).open("a") as other_command:
+        fcntl.flock(other_command, fcntl.LOCK_EX)
+        retiring = threading.Thread(target=store.retire, args=(kid,))
+        retiring.start()
+        retiring.join(timeout=0.5)
+        assert retiring.is_alive()
+        assert (store.directory / METADATA_FILE).read_text() == metadata
+    retiring.join(timeout=10)
+    assert not retiring.is_alive()
+    assert store.active_key("Ed25519").kid != kid

@@ -26,11 +26,13 @@ always changes, because `keys.json` is replaced by a new file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +49,7 @@ Algorithm = Literal["Ed25519", "RSA"]
 ALGORITHMS: tuple[Algorithm, ...] = ("Ed25519", "RSA")
 RSA_KEY_SIZE = 2048
 METADATA_FILE = "keys.json"
+LOCK_FILE = ".keys.lock"
 KeyRevocationReason = Literal["compromise", "superseded"]
 KEY_REVOCATION_REASONS: dict[str, tuple[str, str]] = {
     # What a holder's e-mail and a verifier's report say of the reason, French then English.
@@ -220,40 +223,60 @@ class KeyStore:
         return any(k.current for k in self.public_keys())
 
     # -- writing --------------------------------------------------------------------------------
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Held while keys.json is read, changed and written: two commands (or two hosts
+        sharing `keys/`) changing keys at once would each write their own version, and one
+        change would be lost (a key revoked twice over, two replacements)."""
+        self._ensure_directory()
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def ensure_keys(self) -> list[IssuerKey]:
-        """Create the missing active keys (idempotent). Returns the keys created."""
-        created = []
-        existing = self.keys()
-        for algorithm in ALGORITHMS:
-            if not any(k.algorithm == algorithm and k.active for k in existing):
-                created.append(self._add(generate_key(algorithm)))
-        return created
+        """Create the missing active keys (idempotent). Returns the keys created. Nothing is
+        written (not even the folder) when none is missing, e.g. keys from the environment."""
+
+        def missing() -> list[Algorithm]:
+            existing = self.keys()
+            return [algorithm for algorithm in ALGORITHMS
+                    if not any(k.algorithm == algorithm and k.active for k in existing)]
+
+        if not missing():
+            return []
+        with self._exclusive():
+            return [self._add(generate_key(algorithm)) for algorithm in missing()]
 
     def rotate(self, algorithms: tuple[Algorithm, ...] = ALGORITHMS) -> list[IssuerKey]:
         """Retire the active file keys of these algorithms and create new ones."""
-        now = datetime.now(UTC).replace(microsecond=0)
-        metadata = self._metadata()
-        for entry in metadata.get("keys", []):
-            if entry["algorithm"] in algorithms and not entry.get("retired"):
-                entry["retired"] = now.isoformat()
-        self._write_metadata(metadata)
-        return [self._add(generate_key(algorithm, now=now)) for algorithm in algorithms]
+        with self._exclusive():
+            now = datetime.now(UTC).replace(microsecond=0)
+            metadata = self._metadata()
+            for entry in metadata.get("keys", []):
+                if entry["algorithm"] in algorithms and not entry.get("retired"):
+                    entry["retired"] = now.isoformat()
+            self._write_metadata(metadata)
+            return [self._add(generate_key(algorithm, now=now)) for algorithm in algorithms]
 
     def retire(self, kid: str) -> list[IssuerKey]:
         """Stop signing with `kid`, keeping its public half published (what it signed still
         verifies). When it was the current key of its algorithm, a new one is created, so the
         issuer can still sign. Returns the keys created. Retiring a retired key does nothing."""
-        metadata = self._metadata()
-        entry = self._entry(metadata, kid)
-        if entry.get("revoked"):
-            raise KeyStoreError(f"La clé {kid} est révoquée : elle ne signe déjà plus.",
-                                f"Key {kid} is revoked: it no longer signs already.",
-                                code="keys.already_revoked")
-        if entry.get("retired"):
-            return []
-        entry["retired"] = _now().isoformat()
-        self._write_metadata(metadata)
-        return self._replace_if_needed(entry["algorithm"])
+        with self._exclusive():
+            metadata = self._metadata()
+            entry = self._entry(metadata, kid)
+            if entry.get("revoked"):
+                raise KeyStoreError(f"La clé {kid} est révoquée : elle ne signe déjà plus.",
+                                    f"Key {kid} is revoked: it already no longer signs.",
+                                    code="keys.already_revoked")
+            if entry.get("retired"):
+                return []
+            entry["retired"] = _now().isoformat()
+            self._write_metadata(metadata)
+            return self._replace_if_needed(entry["algorithm"])
 
     def revoke(self, kid: str, reason: KeyRevocationReason) -> KeyRevocation:
         """Revoke `kid` (final): it leaves the DID document, its private file is deleted (a
@@ -268,21 +291,22 @@ class KeyStore:
             raise KeyStoreError(f"Motif inconnu : « {reason} » (motifs : {known}).",
                                 f"Unknown reason: '{reason}' (reasons: {known}).",
                                 code="keys.bad_reason")
-        metadata = self._metadata()
-        entry = self._entry(metadata, kid)
-        already = bool(entry.get("revoked"))
-        if not already:
-            now = _now().isoformat()
-            entry["retired"] = entry.get("retired") or now
-            entry["revoked"] = now
-            entry["revocation_reason"] = reason
-            if not isinstance(entry.get("public_key"), str):
-                # Remembered without its file: record the public half before deleting it.
-                entry["public_key"] = _public_pem(
-                    self._read_key_file(self.directory / entry["file"], entry).public_key)
-            self._write_metadata(metadata)
-        (self.directory / entry["file"]).unlink(missing_ok=True)
-        created = self._replace_if_needed(entry["algorithm"])
+        with self._exclusive():
+            metadata = self._metadata()
+            entry = self._entry(metadata, kid)
+            already = bool(entry.get("revoked"))
+            if not already:
+                now = _now().isoformat()
+                entry["retired"] = entry.get("retired") or now
+                entry["revoked"] = now
+                entry["revocation_reason"] = reason
+                if not isinstance(entry.get("public_key"), str):
+                    # Remembered without its file: record the public half before deleting it.
+                    entry["public_key"] = _public_pem(
+                        self._read_key_file(self.directory / entry["file"], entry).public_key)
+                self._write_metadata(metadata)
+            (self.directory / entry["file"]).unlink(missing_ok=True)
+            created = self._replace_if_needed(entry["algorithm"])
         revoked = next(k for k in self.revoked_keys() if k.kid == kid)
         return KeyRevocation(revoked, tuple(created), already)
 
