@@ -13,7 +13,9 @@ the DID document, so what it signed still verifies) and *revoked* (`revoke`: com
 private file is deleted and its public half leaves the DID document, so nothing it signed
 verifies any more, but `keys.json` remembers it, with the date and the reason, so that our own
 verifier can say "this key was revoked" rather than "key not found"). A key is revoked once:
-the state is final.
+the state is final. Every change of the key files holds an exclusive lock on `keys/.keys.lock`
+(`_exclusive`), so commands run at once, or hosts sharing `keys/`, never lose one another's
+change.
 
 Reading is cached (issue #10, item 3): parsing the RSA private key costs tens of milliseconds,
 and verifying a badge needs public keys only. `keys.json` records each key's public half
