@@ -672,7 +672,8 @@ def test_keys_rotate_keeps_earlier_badges_verifiable(fresh: Issuer, out: Path) -
     assert rotated.stdout.count("Clé créée") == 2
     listing = fresh.ok("keys", "list").stdout.strip().splitlines()
     assert len(listing) == 4
-    assert sum(line.endswith("active") for line in listing) == 2
+    assert sum(line.endswith("actuelle") for line in listing) == 2
+    assert sum(" retirée le " in line for line in listing) == 2
 
     after = fresh.issue(out, "after-rotation@example.org")
     for credential_id in (before, after):

@@ -282,3 +282,61 @@ def test_signing_jwk_signs_what_the_public_key_verifies(store: KeyStore) -> None
         token = jwt.PyJWS().encode(b'{"iss":"x"}', signing, headers={"kid": key.kid})
         assert jwt.get_unverified_header(token)["alg"] == ("RS256" if algorithm == "RSA" else "EdDSA")
         assert verify_jwt_signature(token, key.public_key)
+
+
+# -- retire and revoke (issue 14 item 3) --------------------------------------------------------------
+def test_a_revoked_key_is_remembered_but_neither_signs_nor_is_published(store: KeyStore) -> None:
+    store.ensure_keys()
+    ed = store.active_key("Ed25519")
+    revocation = store.revoke(ed.kid, "compromise")
+    assert ed.kid not in {key.kid for key in store.public_keys()}
+    assert ed.kid not in {key.kid for key in store.keys()}
+    assert store.active_key("Ed25519").kid == revocation.created[0].kid
+    [remembered] = store.revoked_keys()
+    assert (remembered.kid, remembered.state, remembered.revocation_reason) == (
+        ed.kid, "revoked", "compromise")
+    assert remembered.public_bytes() == ed.public_bytes()
+    assert not (store.directory / f"{ed.kid}.pem").exists()
+    with pytest.raises(KeyStoreError) as refused:
+        store.revoke(store.active_key("RSA").kid, "lost")  # type: ignore[arg-type]
+    assert refused.value.code == "keys.bad_reason"
+
+
+def test_revoking_again_finishes_an_interrupted_revocation(store: KeyStore) -> None:
+    """Crash after writing keys.json, before the replacement: the next run creates it."""
+    store.ensure_keys()
+    ed = store.active_key("Ed25519")
+    metadata = json.loads((store.directory / METADATA_FILE).read_text())
+    for entry in metadata["keys"]:
+        if entry["kid"] == ed.kid:
+            entry.update(retired="2026-01-01T00:00:00+00:00", revoked="2026-01-01T00:00:00+00:00",
+                         revocation_reason="compromise")
+    (store.directory / METADATA_FILE).write_text(json.dumps(metadata))
+    with pytest.raises(KeyStoreError):
+        store.active_key("Ed25519")
+    again = store.revoke(ed.kid, "compromise")
+    assert again.already_revoked and [key.algorithm for key in again.created] == ["Ed25519"]
+    assert not (store.directory / f"{ed.kid}.pem").exists()
+    assert store.revoke(ed.kid, "compromise").created == ()
+
+
+def test_key_changes_wait_for_one_another(store: KeyStore) -> None:
+    """Two commands changing keys at once (or two hosts sharing keys/): one waits."""
+    import fcntl
+    import threading
+
+    from issuer.issuance.keys import LOCK_FILE
+
+    store.ensure_keys()
+    kid = store.active_key("Ed25519").kid
+    metadata = (store.directory / METADATA_FILE).read_text()
+    with (store.directory / LOCK_FILE).open("a") as other_command:
+        fcntl.flock(other_command, fcntl.LOCK_EX)
+        retiring = threading.Thread(target=store.retire, args=(kid,))
+        retiring.start()
+        retiring.join(timeout=0.5)
+        assert retiring.is_alive()
+        assert (store.directory / METADATA_FILE).read_text() == metadata
+    retiring.join(timeout=10)
+    assert not retiring.is_alive()
+    assert store.active_key("Ed25519").kid != kid

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.keys import KEY_REVOCATION_REASONS
 from issuer.mail.compose import compose_badge_email, compose_invitation
+from issuer.mail.key_incident import compose_key_incident
 from issuer.mail.revocation import compose_revocation
 from issuer.mail.wallet_code import compose_wallet_code
 from issuer.mail.wallet_link import compose_holder_link
@@ -98,6 +100,10 @@ def every_email(service: IssuerService, issued: IssuedBadge) -> dict[str, EmailM
             settings, to="sacha@example.org", display_name="Sacha", badge_name="Médiateur",
             endorser_name="Alex", comment="Un accueil attentif et des ateliers clairs.",
             endorsement_id="e" * 8, credential_id=issued.credential_id),
+        "key-incident": compose_key_incident(service, credential.recipient,
+                                             [(credential, credential)],
+                                             to="camille.martin@example.org",
+                                             reason=KEY_REVOCATION_REASONS["compromise"]),
         "sign-in-alert": compose_sign_in_alert(settings, SignInAlert(
             user_id="u1", email="coordination@ville-roubaix.example", display_name="Alex",
             failures=12, first_failure_at=WHEN, at=WHEN, clients=("203.0.113.7",))),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from issuer.cli.context import _, handles_errors, initialised_service, load_service
+from issuer.cli.context import LOCALE, _, handles_errors, initialised_service, load_service
+from issuer.issuance.keys import KEY_REVOCATION_REASONS, IssuerKey, KeyRevocationReason
 
 
 # -- keys ---------------------------------------------------------------------------------------
@@ -14,13 +15,23 @@ def keys() -> None:
     pass
 
 
-@keys.command("list", help=_("List the keys: id, algorithm, created, retired."))
+@keys.command("list", help=_("List the keys: id, algorithm, created, state (current, retired, "
+                             "revoked) with its date and, for a revoked key, the reason."))
 @handles_errors
 def keys_list() -> None:
     service = load_service()
-    for key in service.keystore.keys():
-        state = key.retired.date().isoformat() if key.retired else _("active")
-        click.echo(f"{key.kid:<36} {key.algorithm:<8} {key.created.date()} {state}")
+    for key in service.keystore.all_keys():
+        click.echo(f"{key.kid:<36} {key.algorithm:<8} {key.created.date()} {_key_state(key)}")
+
+
+def _key_state(key: IssuerKey) -> str:
+    if key.revoked is not None:
+        reason = KEY_REVOCATION_REASONS.get(key.revocation_reason or "")
+        why = (reason[0] if LOCALE == "fr" else reason[1]) if reason else "?"
+        return _("revoked on {date} ({reason})").format(date=key.revoked.date(), reason=why)
+    if key.retired is not None:
+        return _("retired on {date}").format(date=key.retired.date())
+    return _("current")
 
 
 @keys.command("rotate", help=_("Create new keys and retire the current ones; old public keys stay "
@@ -30,6 +41,54 @@ def keys_rotate() -> None:
     service = initialised_service()
     for key in service.rotate_keys():
         click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
+
+
+@keys.command("retire", help=_("Stop signing with key KID; it stays in the DID document, so the "
+                               "badges it signed still verify. A new key replaces it when it was "
+                               "the current one."))
+@click.argument("kid")
+@handles_errors
+def keys_retire(kid: str) -> None:
+    service = initialised_service()
+    created = service.retire_key(kid)
+    click.echo(_("Key retired: {kid}").format(kid=kid))
+    for key in created:
+        click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
+
+
+@keys.command("revoke", help=_("Key incident: revoke key KID (final). It leaves the DID document "
+                               "and stops signing (a new key replaces it when it was the current "
+                               "one); every badge it signed is issued again with the current key "
+                               "and its holder told by e-mail. Safe to run again. See "
+                               "docs/DEPLOYMENT.md."))
+@click.argument("kid")
+@click.option("--reason", required=True, type=click.Choice(sorted(KEY_REVOCATION_REASONS)),
+              help=_("Why: compromise (the private key may have been copied) or superseded (no "
+                     "longer considered safe)."))
+@handles_errors
+def keys_revoke(kid: str, reason: KeyRevocationReason) -> None:
+    from issuer.mail import deliver_pending
+    from issuer.workspace.key_incident import revoke_key
+
+    service = initialised_service()
+    report = revoke_key(service, kid, reason, actor="cli")
+    if report.already_revoked:
+        click.echo(_("Key {kid} was already revoked.").format(kid=kid))
+    else:
+        click.echo(_("Key revoked: {kid}").format(kid=kid))
+    for key in report.created:
+        click.echo(_("Key created: {kid} ({algorithm})").format(kid=key.kid, algorithm=key.algorithm))
+    click.echo(_("Badges issued again: {badges}; wallet copies revoked: {copies}; endorsements "
+                 "signed again: {endorsements}.").format(
+        badges=len(report.reissued), copies=len(report.copies_revoked),
+        endorsements=len(report.endorsements_resigned)))
+    for refused in report.not_reissued:
+        click.echo(_("Not issued again: {id} ({reason})").format(
+            id=refused.credential_id,
+            reason=refused.message_fr if LOCALE == "fr" else refused.message_en), err=True)
+    deliver_pending(service)
+    click.echo(_("Publish the new DID document if it is served as a static file "
+                 "(`issuer publish`), then see docs/DEPLOYMENT.md."))
 
 
 # -- admin (workspace accounts) -----------------------------------------------------------------

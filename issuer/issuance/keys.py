@@ -7,6 +7,16 @@ passphrase is given (`ISSUER_KEY_PASSPHRASE`), or come from the environment
 each key was created and retired: a rotated key stops signing but its public half stays published,
 so every credential issued before still verifies.
 
+Each key is in one of three states (issue #14, item 3; docs/DEPLOYMENT.md, "Incident de clé"):
+*current* (it signs), *retired* (`retire`, `rotate`: it no longer signs, its public half stays in
+the DID document, so what it signed still verifies) and *revoked* (`revoke`: compromised; its
+private file is deleted and its public half leaves the DID document, so nothing it signed
+verifies any more, but `keys.json` remembers it, with the date and the reason, so that our own
+verifier can say "this key was revoked" rather than "key not found"). A key is revoked once:
+the state is final. Every change of the key files holds an exclusive lock on `keys/.keys.lock`
+(`_exclusive`), so commands run at once, or hosts sharing `keys/`, never lose one another's
+change.
+
 Reading is cached (issue #10, item 3): parsing the RSA private key costs tens of milliseconds,
 and verifying a badge needs public keys only. `keys.json` records each key's public half
 (`public_key`, SubjectPublicKeyInfo PEM), so `public_keys()` never opens a private key file
@@ -18,11 +28,13 @@ always changes, because `keys.json` is replaced by a new file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +51,15 @@ Algorithm = Literal["Ed25519", "RSA"]
 ALGORITHMS: tuple[Algorithm, ...] = ("Ed25519", "RSA")
 RSA_KEY_SIZE = 2048
 METADATA_FILE = "keys.json"
+LOCK_FILE = ".keys.lock"
+KeyRevocationReason = Literal["compromise", "superseded"]
+KEY_REVOCATION_REASONS: dict[str, tuple[str, str]] = {
+    # What a holder's e-mail and a verifier's report say of the reason, French then English.
+    "compromise": ("la clé de signature a pu être compromise (copiée par un tiers)",
+                   "the signing key may have been compromised (copied by someone else)"),
+    "superseded": ("la clé de signature n'est plus jugée sûre et a été remplacée",
+                   "the signing key is no longer considered safe and was replaced"),
+}
 
 
 class KeyStoreError(IssuerError):
@@ -56,15 +77,24 @@ class IssuerKey:
     created: datetime
     retired: datetime | None = None
     source: str = "file"
+    revoked: datetime | None = None
+    revocation_reason: str | None = None
 
     @property
     def active(self) -> bool:
-        return self.retired is None and self.private_key is not None
+        return self.current and self.private_key is not None
 
     @property
     def current(self) -> bool:
-        """Not retired: the key that signs (or, read from public material, would sign)."""
-        return self.retired is None
+        """Neither retired nor revoked: the key that signs (or, read from public material,
+        would sign)."""
+        return self.retired is None and self.revoked is None
+
+    @property
+    def state(self) -> Literal["current", "retired", "revoked"]:
+        if self.revoked is not None:
+            return "revoked"
+        return "current" if self.retired is None else "retired"
 
     def public_bytes(self) -> bytes:
         """Raw 32 bytes of an Ed25519 public key."""
@@ -114,6 +144,8 @@ class KeyStore:
         default=None, init=False, repr=False, compare=False)
     _public: tuple[Generation, list[IssuerKey]] | None = field(
         default=None, init=False, repr=False, compare=False)
+    _revoked: tuple[Generation, list[IssuerKey]] | None = field(
+        default=None, init=False, repr=False, compare=False)
     _environment_cache: list[IssuerKey] | None = field(
         default=None, init=False, repr=False, compare=False)
 
@@ -142,13 +174,14 @@ class KeyStore:
         oldest first."""
         found = [read(self.directory / entry["file"], entry)
                  for entry in self._metadata().get("keys", [])
-                 if (self.directory / entry["file"]).exists()]
+                 if not entry.get("revoked") and (self.directory / entry["file"]).exists()]
         return sorted([*found, *extra], key=lambda k: k.created)
 
     def public_keys(self) -> list[IssuerKey]:
-        """Every known key without its private half, oldest first: what DID documents and
-        verification use. Opens no private key file for keys whose public half is recorded
-        in `keys.json` (every key created since it is; older ones are read once)."""
+        """Every published key (current and retired, not revoked) without its private half,
+        oldest first: what DID documents and verification use. Opens no private key file for
+        keys whose public half is recorded in `keys.json` (every key created since it is;
+        older ones are read once)."""
         generation = self.generation()
         cached = self._public
         if cached is not None and cached[0] == generation:
@@ -158,6 +191,24 @@ class KeyStore:
                                  [without_private(key) for key in self._environment_keys()])
             self._public = (generation, ordered)
         return list(ordered)
+
+    def revoked_keys(self) -> list[IssuerKey]:
+        """The revoked keys, public halves only (their private files are gone), oldest first:
+        what our own verifier needs to name a revoked key (`proof.key_revoked`)."""
+        generation = self.generation()
+        cached = self._revoked
+        if cached is not None and cached[0] == generation:
+            return list(cached[1])
+        revoked = sorted((self._public_key_of(self.directory / entry["file"], entry)
+                          for entry in self._metadata().get("keys", []) if entry.get("revoked")),
+                         key=lambda k: k.created)
+        self._revoked = (generation, revoked)
+        return list(revoked)
+
+    def all_keys(self) -> list[IssuerKey]:
+        """Every key ever known, in every state, public halves only, oldest first (`issuer
+        keys list`)."""
+        return sorted([*self.public_keys(), *self.revoked_keys()], key=lambda k: k.created)
 
     def active_key(self, algorithm: Algorithm) -> IssuerKey:
         candidates = [k for k in self.keys() if k.algorithm == algorithm and k.active]
@@ -174,24 +225,112 @@ class KeyStore:
         return any(k.current for k in self.public_keys())
 
     # -- writing --------------------------------------------------------------------------------
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Held while keys.json is read, changed and written: two commands (or two hosts
+        sharing `keys/`) changing keys at once would each write their own version, and one
+        change would be lost (a key revoked twice over, two replacements)."""
+        self._ensure_directory()
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def ensure_keys(self) -> list[IssuerKey]:
-        """Create the missing active keys (idempotent). Returns the keys created."""
-        created = []
-        existing = self.keys()
-        for algorithm in ALGORITHMS:
-            if not any(k.algorithm == algorithm and k.active for k in existing):
-                created.append(self._add(generate_key(algorithm)))
-        return created
+        """Create the missing active keys (idempotent). Returns the keys created. Nothing is
+        written (not even the folder) when none is missing, e.g. keys from the environment."""
+
+        def missing() -> list[Algorithm]:
+            existing = self.keys()
+            return [algorithm for algorithm in ALGORITHMS
+                    if not any(k.algorithm == algorithm and k.active for k in existing)]
+
+        if not missing():
+            return []
+        with self._exclusive():
+            return [self._add(generate_key(algorithm)) for algorithm in missing()]
 
     def rotate(self, algorithms: tuple[Algorithm, ...] = ALGORITHMS) -> list[IssuerKey]:
         """Retire the active file keys of these algorithms and create new ones."""
-        now = datetime.now(UTC).replace(microsecond=0)
-        metadata = self._metadata()
+        with self._exclusive():
+            now = datetime.now(UTC).replace(microsecond=0)
+            metadata = self._metadata()
+            for entry in metadata.get("keys", []):
+                if entry["algorithm"] in algorithms and not entry.get("retired"):
+                    entry["retired"] = now.isoformat()
+            self._write_metadata(metadata)
+            return [self._add(generate_key(algorithm, now=now)) for algorithm in algorithms]
+
+    def retire(self, kid: str) -> list[IssuerKey]:
+        """Stop signing with `kid`, keeping its public half published (what it signed still
+        verifies). When it was the current key of its algorithm, a new one is created, so the
+        issuer can still sign. Returns the keys created. Retiring a retired key does nothing."""
+        with self._exclusive():
+            metadata = self._metadata()
+            entry = self._entry(metadata, kid)
+            if entry.get("revoked"):
+                raise KeyStoreError(f"La clé {kid} est révoquée : elle ne signe déjà plus.",
+                                    f"Key {kid} is revoked: it already no longer signs.",
+                                    code="keys.already_revoked")
+            if entry.get("retired"):
+                return []
+            entry["retired"] = _now().isoformat()
+            self._write_metadata(metadata)
+            return self._replace_if_needed(entry["algorithm"])
+
+    def revoke(self, kid: str, reason: KeyRevocationReason) -> KeyRevocation:
+        """Revoke `kid` (final): it leaves the DID document, its private file is deleted (a
+        compromised key must never sign again), and `keys.json` keeps its public half, the
+        date and the reason. When no current key of its algorithm remains, a new one is
+        created (the issuer must be able to re-issue what `kid` signed).
+
+        Idempotent: revoking a revoked key changes nothing but still creates a missing
+        replacement (a run interrupted between the two steps finishes)."""
+        if reason not in KEY_REVOCATION_REASONS:
+            known = ", ".join(KEY_REVOCATION_REASONS)
+            raise KeyStoreError(f"Motif inconnu : « {reason} » (motifs : {known}).",
+                                f"Unknown reason: '{reason}' (reasons: {known}).",
+                                code="keys.bad_reason")
+        with self._exclusive():
+            metadata = self._metadata()
+            entry = self._entry(metadata, kid)
+            already = bool(entry.get("revoked"))
+            if not already:
+                now = _now().isoformat()
+                entry["retired"] = entry.get("retired") or now
+                entry["revoked"] = now
+                entry["revocation_reason"] = reason
+                if not isinstance(entry.get("public_key"), str):
+                    # Remembered without its file: record the public half before deleting it.
+                    entry["public_key"] = _public_pem(
+                        self._read_key_file(self.directory / entry["file"], entry).public_key)
+                self._write_metadata(metadata)
+            (self.directory / entry["file"]).unlink(missing_ok=True)
+            created = self._replace_if_needed(entry["algorithm"])
+        revoked = next(k for k in self.revoked_keys() if k.kid == kid)
+        return KeyRevocation(revoked, tuple(created), already)
+
+    def _entry(self, metadata: dict[str, Any], kid: str) -> dict[str, Any]:
         for entry in metadata.get("keys", []):
-            if entry["algorithm"] in algorithms and not entry.get("retired"):
-                entry["retired"] = now.isoformat()
-        self._write_metadata(metadata)
-        return [self._add(generate_key(algorithm, now=now)) for algorithm in algorithms]
+            if entry.get("kid") == kid:
+                found: dict[str, Any] = entry
+                return found
+        if any(key.kid == kid for key in self._environment_keys()):
+            raise KeyStoreError(
+                f"La clé {kid} vient de l'environnement (ISSUER_*_PRIVATE_KEY) : retirez-la de "
+                "l'environnement et redémarrez ; « issuer keys rotate » crée alors une clé.",
+                f"Key {kid} comes from the environment (ISSUER_*_PRIVATE_KEY): remove it from "
+                "the environment and restart; `issuer keys rotate` then creates a key.",
+                code="keys.from_environment")
+        raise KeyStoreError(f"Aucune clé « {kid} » : voyez « issuer keys list ».",
+                            f"No key '{kid}': see `issuer keys list`.", code="keys.unknown")
+
+    def _replace_if_needed(self, algorithm: Algorithm) -> list[IssuerKey]:
+        if any(k.algorithm == algorithm and k.current for k in self.public_keys()):
+            return []
+        return [self._add(generate_key(algorithm))]
 
     def _add(self, key: IssuerKey) -> IssuerKey:
         self._ensure_directory()
@@ -278,8 +417,10 @@ class KeyStore:
                                 code="keys.unsupported")
         created = datetime.fromisoformat(entry["created"])
         retired = datetime.fromisoformat(entry["retired"]) if entry.get("retired") else None
+        revoked = datetime.fromisoformat(entry["revoked"]) if entry.get("revoked") else None
         algorithm: Algorithm = entry["algorithm"]
-        return IssuerKey(entry["kid"], algorithm, None, public, created, retired)
+        return IssuerKey(entry["kid"], algorithm, None, public, created, retired,
+                         revoked=revoked, revocation_reason=entry.get("revocation_reason"))
 
     def _load_pem(self, pem: bytes, origin: str) -> ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
         try:
@@ -324,6 +465,20 @@ class KeyStore:
                                   private, public, datetime.now(UTC).replace(microsecond=0),
                                   source="environment"))
         return keys
+
+
+@dataclass(frozen=True)
+class KeyRevocation:
+    """What `KeyStore.revoke` did: the key as now remembered, the keys created to replace
+    it, and whether it had been revoked before (a re-run)."""
+
+    key: IssuerKey
+    created: tuple[IssuerKey, ...]
+    already_revoked: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def without_private(key: IssuerKey) -> IssuerKey:

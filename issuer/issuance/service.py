@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
 from issuer.issuance.helper_processes import die_with_parent
-from issuer.issuance.keys import IssuerKey, KeyStore
+from issuer.issuance.keys import (
+    KEY_REVOCATION_REASONS,
+    IssuerKey,
+    KeyRevocation,
+    KeyRevocationReason,
+    KeyStore,
+)
 from issuer.issuance.logo import Logo, favicon_ico, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
@@ -48,6 +54,7 @@ from issuer.openbadges.status_list import (
     build_status_list_credential,
     status_list_entry,
 )
+from issuer.openbadges.verification.context import RevokedKey
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage import repositories as repo
@@ -147,7 +154,7 @@ class IssuerService:
         self._catalogue = catalogue
         self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes,
                                  environment=settings.private_key_environment)
-        self._status_cache: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self._status_cache: dict[tuple[int, str, Any], tuple[float, dict[str, Any]]] = {}
         # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
         # when its bits or the keys change (`current_status_list_credential`).
         self._signed_lists: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
@@ -181,6 +188,62 @@ class IssuerService:
             repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
                               details={"kids": [k.kid for k in created]})
         return created
+
+    def retire_key(self, kid: str, *, actor: str = "cli") -> list[IssuerKey]:
+        """`issuer keys retire KID`: the key stops signing and stays published (what it signed
+        still verifies); a new key replaces it when it was the current one. Returns the keys
+        created. Retiring a retired key does nothing (and records nothing)."""
+        self._refuse_key_change_with_did_key()
+        before = {key.kid: key.state for key in self.keystore.all_keys()}
+        created = self.keystore.retire(kid)
+        if before.get(kid) == "retired":
+            return created
+        with self.database.session() as session:
+            self._sync_keys(session)
+            repo.record_audit(session, actor=actor, action="keys.retired", subject=kid,
+                              details={"created": [k.kid for k in created]} if created else None)
+        return created
+
+    def revoke_key(self, kid: str, reason: KeyRevocationReason, *,
+                   actor: str = "cli") -> KeyRevocation:
+        """The key side of `issuer keys revoke KID` (`KeyStore.revoke`): the key leaves the DID
+        document and stops signing, a replacement is created when it was the current one, and
+        the audit trail records it once (a re-run records nothing more). Re-issuing what it
+        signed is `issuer.workspace.key_incident.revoke_key`."""
+        self._refuse_key_change_with_did_key()
+        revocation = self.keystore.revoke(kid, reason)
+        if revocation.already_revoked and not revocation.created:
+            return revocation
+        with self.database.session() as session:
+            self._sync_keys(session)
+            if not revocation.already_revoked:
+                repo.record_audit(session, actor=actor, action="keys.revoked", subject=kid,
+                                  details={"reason": reason,
+                                           "created": [k.kid for k in revocation.created]})
+        self.forget_status_cache()  # the lists this process signed with it
+        return revocation
+
+    def _refuse_key_change_with_did_key(self) -> None:
+        if self.settings.did_method == "key":
+            # did:key: the identifier *is* the key, so a key cannot leave it; changing keys
+            # changes the issuer. docs/DEPLOYMENT.md, "Incident de clé".
+            raise ServiceError(
+                "Avec did:key, l'identifiant de l'émetteur est la clé : elle ne peut être ni "
+                "retirée ni révoquée seule. Passez à did:web (ISSUER_DID_METHOD=web).",
+                "With did:key the issuer's identifier is the key: it cannot be retired or "
+                "revoked on its own. Move to did:web (ISSUER_DID_METHOD=web).",
+                code="keys.did_key")
+
+    def revoked_verification_methods(self) -> dict[str, RevokedKey]:
+        """Our revoked keys by DID URL, as our verifier names them (VERIFICATION.md R21)."""
+        found: dict[str, RevokedKey] = {}
+        for key in self.keystore.revoked_keys():
+            assert key.revoked is not None
+            reason_fr, reason_en = KEY_REVOCATION_REASONS.get(
+                key.revocation_reason or "", ("motif non précisé", "no reason given"))
+            found[self.verification_method(key)] = RevokedKey(key.revoked.date(), reason_fr,
+                                                              reason_en)
+        return found
 
     @property
     def catalogue(self) -> Catalogue:
@@ -618,11 +681,15 @@ class IssuerService:
         lifetime is the same 60 s); signed again only when they changed."""
         import time
 
-        key = (status_list_id, purpose)
+        # The key generation is part of the key: a list signed with a key since retired or
+        # revoked (by any process, e.g. `issuer keys revoke`) is signed again at once.
+        key = (status_list_id, purpose, self.keystore.generation())
         cached = self._status_cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         document = self.current_status_list_credential(status_list_id, purpose)
+        self._status_cache = {k: v for k, v in self._status_cache.items()
+                              if k[:2] != key[:2]}
         self._status_cache[key] = (time.monotonic() + ttl, document)
         return document
 
@@ -667,6 +734,10 @@ class IssuerService:
                                            venue=event.venue))
 
     def _sync_keys(self, session: Session) -> None:
+        for revoked in self.keystore.revoked_keys():
+            stored = session.get(rows.SigningKey, revoked.kid)
+            if stored is not None and stored.retired_at != revoked.retired:
+                stored.retired_at = revoked.retired
         for key in self.keystore.keys():
             if key.source != "file":
                 continue
@@ -899,13 +970,15 @@ def verification_context_for(service: IssuerService, *, untrusted: bool = True,
 
     known = {**settings.trusted_issuer_labels}
     local: dict[str, Any] = {}
+    revoked: dict[str, RevokedKey] = {}
     if has_keys:
         known[service.issuer_did] = settings.profile_name
         local[service.issuer_did] = service.did_document()
+        revoked = service.revoked_verification_methods()
     resolver = DidResolver(fetcher, local_documents=local)
     def fetch_document(url: str) -> Any:  # Open Badges 2.0 documents
         return fetcher.get_json(url, accept="application/ld+json, application/json")
 
     return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
                                known_issuers=known, untrusted=untrusted,
-                               fetch_document=fetch_document)
+                               fetch_document=fetch_document, revoked_keys=revoked)

@@ -16,6 +16,7 @@ from typing import Any
 from issuer.collation import sort_key
 from issuer.i18n import gettext
 from issuer.mail.delivery import KIND_BADGE, KIND_INVITATION
+from issuer.mail.key_incident import KEY_INCIDENT_MAIL_KIND
 from issuer.mail.revocation import REVOCATION_MAIL_KIND
 from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND
 from issuer.mail.wallet_link import WALLET_LINK_MAIL_KIND
@@ -64,13 +65,17 @@ ACTION_LABELS: dict[str, str] = {
     "endorsement.approved": _("Endorsement approved"),
     "endorsement.rejected": _("Endorsement declined"),
     "endorsement.requested": _("Endorsement requested"),
+    "endorsement.resigned": _("Endorsement signed again"),
     "endorsement.revoked": _("Endorsement revoked"),
     "endorsement.withdrawn": _("Endorsement withdrawn"),
     "event.badges_issued": _("Badges issued for an event"),
     "event.created": _("Event added"),
     "holder_copy.forgotten": _("Wallet copies forgotten"),
     "holder_copy.issued": _("Wallet copy issued"),
+    "holder_copy.revoked": _("Wallet copy revoked"),
     "keys.created": _("Issuer keys created"),
+    "keys.retired": _("Issuer key retired"),
+    "keys.revoked": _("Issuer key revoked"),
     "keys.rotated": _("Issuer keys renewed"),
     "login.failed": _("Sign-in refused"),
     "login.owner_alerted": _("Account owner warned of refused sign-ins"),
@@ -126,6 +131,7 @@ MAIL_KIND_LABELS: dict[str, str] = {
     SIGN_IN_ALERT_KIND: _("Warning of refused sign-ins"),
     ENDORSEMENT_MAIL_KIND: _("Endorsement"),
     REVOCATION_MAIL_KIND: _("Badge withdrawn"),
+    KEY_INCIDENT_MAIL_KIND: _("Badge issued again after a key incident"),
     WALLET_LINK_MAIL_KIND: _("Link to add a badge to a wallet"),
     WALLET_CODE_MAIL_KIND: _("Wallet code"),
 }

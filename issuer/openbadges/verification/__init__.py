@@ -88,7 +88,7 @@ alone), which verifies each credential inside with `verify`.
 """
 
 from issuer.openbadges.verification.badge_type import BADGE_TYPES, ENDORSEMENT_TYPE, BadgeKind
-from issuer.openbadges.verification.context import VerificationContext
+from issuer.openbadges.verification.context import RevokedKey, VerificationContext
 from issuer.openbadges.verification.context_lists import (
     ACCEPTED_CONTEXT_LISTS,
     CURRENT_OB_VERSION,
@@ -129,6 +129,7 @@ __all__ = [
     "Check",
     "InputFormat",
     "Outcome",
+    "RevokedKey",
     "Verdict",
     "VerificationContext",
     "VerificationReport",

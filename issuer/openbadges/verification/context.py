@@ -4,8 +4,8 @@ issuers, clock) and the limits it works within."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from issuer.openbadges.did import DidResolver
@@ -13,6 +13,16 @@ from issuer.openbadges.json_cost import LIMITS, CostLimits
 
 MAX_INPUT_BYTES = 2_000_000
 """The default cap on one input to verify, images included (see `read_input`)."""
+
+
+@dataclass(frozen=True)
+class RevokedKey:
+    """A signing key its issuer revoked (VERIFICATION.md R21): when, and why, in French and
+    English. Only an issuer's own verifier knows it (the key is gone from the DID document)."""
+
+    revoked_on: date
+    reason_fr: str
+    reason_en: str
 
 
 @dataclass
@@ -39,3 +49,7 @@ class VerificationContext:
     cost_limits: CostLimits = LIMITS
     """What a document may hold before any JSON-LD work (`issuer.openbadges.json_cost`): the input,
     and every status list fetched."""
+    revoked_keys: Mapping[str, RevokedKey] = field(default_factory=dict)
+    """Verification methods (DID URLs) the issuer revoked: a proof naming one of the issuer's
+    own keys listed here fails with `proof.key_revoked` (VERIFICATION.md R21) instead of "key
+    not found". Empty by default: a stranger's verifier does not know them."""

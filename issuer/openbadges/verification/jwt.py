@@ -93,7 +93,7 @@ def check_jwt(reading: Reading, credential: dict[str, Any], issuer_id: str | Non
     if isinstance(kid, str) and kid:
         if kid.startswith("#") and isinstance(payload.get("iss"), str):
             kid = payload["iss"] + kid
-        lookup = lookup_key(kid, issuer_id, context.resolver)
+        lookup = lookup_key(kid, issuer_id, context.resolver, context.revoked_keys)
         public_key, binding = lookup.public_key, lookup.binding
         if public_key is None:
             assert lookup.key_problem is not None

@@ -4,6 +4,7 @@ document (the `issuer_key` check). The package docstring explains each case."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from issuer.errors import IssuerError
 from issuer.openbadges.did import DidResolver
 from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.dids.key_encodings import ed25519_from_multibase
+from issuer.openbadges.verification.context import RevokedKey
 from issuer.openbadges.verification.messages import MESSAGES
 from issuer.openbadges.verification.report import Check, make_check
 
@@ -41,15 +43,17 @@ def _normalised_method(method: str) -> str:
     return method
 
 
-def lookup_key(method: Any, issuer_id: str | None, resolver: DidResolver) -> KeyLookup:
-    """The key `method` names (a DID URL, or an `https://…#z…` URL carrying the key)."""
+def lookup_key(method: Any, issuer_id: str | None, resolver: DidResolver,
+               revoked: Mapping[str, RevokedKey] | None = None) -> KeyLookup:
+    """The key `method` names (a DID URL, or an `https://…#z…` URL carrying the key).
+    `revoked`: the issuer's own revoked keys, by DID URL (VERIFICATION.md R21)."""
     if not isinstance(method, str) or not method:
         problem = make_check("proof", "failed", "proof.bad_verification_method",
                              method=repr(method)[:100])
         return KeyLookup(None, problem, make_check("issuer_key", "failed", "issuer_key.missing"))
     shown = method[:200]
     if method.startswith("did:"):
-        lookup = _lookup_did_key(_normalised_method(method), issuer_id, resolver)
+        lookup = _lookup_did_key(_normalised_method(method), issuer_id, resolver, revoked or {})
         if "#" not in method and lookup.binding.outcome == "passed":
             # A bare DID names a DID document, not a key (DID Core §7.2): the signature is
             # checked with the key did:key derives, but both wallet stacks refuse the proof,
@@ -82,9 +86,22 @@ def lookup_key(method: Any, issuer_id: str | None, resolver: DidResolver) -> Key
                                                method=shown))
 
 
-def _lookup_did_key(method: str, issuer_id: str | None, resolver: DidResolver) -> KeyLookup:
+def _lookup_did_key(method: str, issuer_id: str | None, resolver: DidResolver,
+                    revoked: Mapping[str, RevokedKey]) -> KeyLookup:
     did = _did_of(method)
     owned = issuer_id is not None and did == issuer_id
+    revocation = revoked.get(method) if owned else None
+    if revocation is not None:
+        # VERIFICATION.md R21: the issuer revoked this key; say so rather than "not found".
+        day = revocation.revoked_on.isoformat()
+        problem = Check(
+            "proof", "failed", "proof.key_revoked",
+            MESSAGES["proof.key_revoked"][0].format(method=method[:200], date=day,
+                                                    reason=revocation.reason_fr),
+            MESSAGES["proof.key_revoked"][1].format(method=method[:200], date=day,
+                                                    reason=revocation.reason_en))
+        return KeyLookup(None, problem, make_check("issuer_key", "failed", "issuer_key.revoked",
+                                                   did=did[:200], date=day))
     if owned:
         binding = make_check("issuer_key", "passed", "issuer_key.ok", did=did)
     elif issuer_id is None:

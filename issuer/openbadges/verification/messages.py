@@ -117,6 +117,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The signing key named is unreadable: {method}."),
     "proof.key_unresolvable": ("Clé de signature introuvable : {detail}",
                                "Signing key not found: {detail}"),
+    "proof.key_revoked": (
+        "La clé qui a signé ce badge ({method}) a été révoquée par l'émetteur le {date} : "
+        "{reason}. Ce badge n'est plus valide ; son titulaire peut en demander la version "
+        "ré-émise.",
+        "The key that signed this badge ({method}) was revoked by the issuer on {date}: "
+        "{reason}. This badge is no longer valid; its holder can ask for the re-issued "
+        "version."),
     "proof.key_unavailable": (
         "La clé de signature n'a pas pu être obtenue ({method}) : la signature n'a pas pu être "
         "vérifiée.",
@@ -178,6 +185,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "({issuer}): nothing ties this signature to the issuer."),
     "issuer_key.not_listed": ("L'émetteur ne publie pas cette clé de signature : {detail}",
                               "The issuer does not publish this signing key: {detail}"),
+    "issuer_key.revoked": (
+        "L'émetteur ({did}) a révoqué cette clé de signature le {date} : elle ne prouve plus "
+        "rien.",
+        "The issuer ({did}) revoked this signing key on {date}: it no longer proves anything."),
     "issuer_key.unavailable": (
         "Les clés publiées par l'émetteur n'ont pas pu être consultées ({did}).",
         "The keys the issuer publishes could not be looked up ({did})."),

@@ -208,7 +208,8 @@ def verify_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer_id:
         decode_proof_value(proof)
     except ProofError as error:
         return check_from_error("proof", "failed", error), None
-    lookup = lookup_key(proof.get("verificationMethod"), issuer_id, context.resolver)
+    lookup = lookup_key(proof.get("verificationMethod"), issuer_id, context.resolver,
+                        context.revoked_keys)
     if lookup.public_key is None:
         assert lookup.key_problem is not None
         return lookup.key_problem, lookup.binding
