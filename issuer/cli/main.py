@@ -8,7 +8,16 @@ import click
 from issuer.cli.administration import admin, keys, mail, purge
 from issuer.cli.context import CONTEXT_SETTINGS, _
 from issuer.cli.installation import init
-from issuer.cli.issuing import badges, issue, issue_batch, publish, revoke, suspend, unsuspend
+from issuer.cli.issuing import (
+    badges,
+    check_deployment,
+    issue,
+    issue_batch,
+    publish,
+    revoke,
+    suspend,
+    unsuspend,
+)
 from issuer.cli.server import db, serve
 from issuer.cli.verifying import verify
 
@@ -23,6 +32,7 @@ def main() -> None:
 
 
 for command in (init, badges, issue, issue_batch, verify, revoke, suspend, unsuspend, publish,
+                check_deployment,
                 serve, db, keys, admin, mail, purge):
     main.add_command(command)
 
