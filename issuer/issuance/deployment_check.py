@@ -215,9 +215,9 @@ def _status_drifts(service: IssuerService, expected: PublishedDocument, served: 
 def _credentials_at(service: IssuerService, list_id: int, indices: list[int]) -> str:
     """`index 12 (badge <id>)`, … for a few indices of a list."""
     with service.database.session(read_only=True) as session:
-        found = dict(session.execute(
+        found = {index: credential_id for index, credential_id in session.execute(
             select(rows.IssuedCredential.status_index, rows.IssuedCredential.id).where(
                 rows.IssuedCredential.status_list_id == list_id,
-                rows.IssuedCredential.status_index.in_(indices))).tuples().all())
+                rows.IssuedCredential.status_index.in_(indices)))}
     return ", ".join(f"{index} ({found[index]})" if index in found else str(index)
                      for index in indices)
