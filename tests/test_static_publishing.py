@@ -35,6 +35,7 @@ from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
 from issuer.issuance.publishing import public_documents, publish, relative_path
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.network import skill_badges
 from issuer.openbadges.did import DidResolver
 from issuer.openbadges.dids.syntax import did_web_document_url
 from issuer.openbadges.fetch import Fetcher
@@ -90,6 +91,11 @@ def _city(home: Path, out: Path) -> Iterator[PublishedCity]:
     service = IssuerService(Settings.load(home=home, base_url=base_url))
     service.init()
     badges = {family: service.issue(request) for family, request in FAMILIES.items()}
+    # A skill badge of the mediator network: aligned to the skills catalogue's addresses
+    skill_badges.create_skill_badge(service, "domain", "CYB", actor="tests")
+    badges["network skill"] = skill_badges.issue_skill_badge(
+        service, "domaine-cyb", email="reseau.static@example.org", name=None, actor="tests",
+        given=skill_badges.SkillEvidence(narrative="Atelier animé (test)."), send_email=False)
     badges["revoked"] = service.issue(REVOKED)
     service.revoke(badges["revoked"].credential_id, "Participation annulée (test)")
     with static_host(out, sock) as host:
@@ -112,9 +118,9 @@ def own_city(tmp_path: Path) -> Iterator[PublishedCity]:
     yield from _city(tmp_path / "home", tmp_path / "site")
 
 
-def _get(url: str) -> httpx.Response:
+def _get(url: str, *, follow_redirects: bool = False) -> httpx.Response:
     with httpx.Client(timeout=10, trust_env=False) as client:
-        return client.get(url)
+        return client.get(url, follow_redirects=follow_redirects)
 
 
 def _addresses(value: Any) -> Iterator[str]:
@@ -144,7 +150,8 @@ def crawl(city: PublishedCity) -> dict[str, httpx.Response]:
         url = urldefrag(address).url
         if not url.startswith(base + "/") or url in own_ids or url in seen:
             continue
-        response = seen[url] = _get(url)
+        # `/competences#domaine-x` names a folder: hosts redirect to its index.html
+        response = seen[url] = _get(url, follow_redirects=True)
         if response.status_code == 200 and "json" in response.headers.get("content-type", ""):
             pending.extend(_addresses(response.json()))
     return seen
@@ -161,7 +168,11 @@ def test_every_address_the_credentials_and_did_document_name_is_served_from_the_
     for url, response in crawled.items():
         assert response.status_code == 200, f"{url}: {response.status_code}"
         path = relative_path(base, url)
-        assert path is not None and (city.out / path).is_file(), url
+        assert path is not None and (city.out / path).exists(), url
+        if (city.out / path).is_dir():  # a folder's address: the host serves its index.html
+            assert f"{url}/index.html" in manifest, url
+            assert response.headers["content-type"].startswith("text/html"), url
+            continue
         assert url in manifest, url
         assert response.headers["content-type"] == manifest[url]["mediaType"], url
         assert response.headers["cache-control"] == manifest[url]["cacheControl"], url
@@ -171,7 +182,8 @@ def test_every_address_the_credentials_and_did_document_name_is_served_from_the_
             "achievements/petit-dejeuner-inclusion-numerique/7",
             "achievements/petit-dejeuner-inclusion-numerique/8",
             "events/petit-dejeuner-inclusion-numerique/7", "badges/membre-cln.png",
-            relative_path(base, status)} <= paths
+            "achievements/domaine-cyb", "competences/versions/1/CYB-01",
+            "competences", relative_path(base, status)} <= paths
     # Extension-less documents: the media type comes from the generated _headers, not a guess
     assert crawled[status].headers["content-type"] == "application/ld+json"
     assert crawled[status].headers["cache-control"] == "public, max-age=60"

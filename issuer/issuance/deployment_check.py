@@ -105,7 +105,7 @@ def _check_document(service: IssuerService, expected: PublishedDocument, url: st
             "l'hébergeur avec le fichier écrit par « issuer publish » (docs/DEPLOYMENT.md).",
             f"Media type '{served_type or 'none'}' instead of '{wanted}': configure the host "
             "with the file `issuer publish` wrote (docs/DEPLOYMENT.md)."))
-    if expected.kind in ("image", "context", "evidence"):
+    if not wanted.endswith("json") or expected.kind == "context":
         if body != expected.body:
             drifts.append(_differs(url))
         return drifts
@@ -215,9 +215,11 @@ def _status_drifts(service: IssuerService, expected: PublishedDocument, served: 
 def _credentials_at(service: IssuerService, list_id: int, indices: list[int]) -> str:
     """`index 12 (badge <id>)`, … for a few indices of a list."""
     with service.database.session(read_only=True) as session:
-        found = {index: credential_id for index, credential_id in session.execute(
-            select(rows.IssuedCredential.status_index, rows.IssuedCredential.id).where(
-                rows.IssuedCredential.status_list_id == list_id,
-                rows.IssuedCredential.status_index.in_(indices)))}
+        found: dict[int, str] = {}
+        for index, credential_id in session.execute(
+                select(rows.IssuedCredential.status_index, rows.IssuedCredential.id).where(
+                    rows.IssuedCredential.status_list_id == list_id,
+                    rows.IssuedCredential.status_index.in_(indices))):
+            found[index] = credential_id
     return ", ".join(f"{index} ({found[index]})" if index in found else str(index)
                      for index in indices)

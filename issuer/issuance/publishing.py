@@ -47,7 +47,7 @@ IMMUTABLE_CACHE = "public, max-age=86400"
 STATUS_PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
 
 DocumentKind = Literal["did", "profile", "achievement", "status", "context", "image", "evidence",
-                       "extension"]
+                       "skills"]
 
 MANIFEST_FILE = "publication.json"
 HEADERS_FILE = "_headers"          # Netlify, Cloudflare Pages and the like
@@ -208,27 +208,35 @@ def _needs_type(document: PublishedDocument) -> bool:
 
 
 def header_rules(documents: list[PublishedDocument], base_url: str) -> list[HeaderRule]:
-    """Few rules: one per top folder of several documents sharing media type and cache time,
-    one per file otherwise (so `/.well-known/` keeps the host's other files, e.g. ACME
-    challenges, as they are). Every document is covered by exactly one rule."""
+    """Few rules: one per folder of several documents sharing media type (or all typed right by
+    their extension) and cache time, looking deeper where a folder mixes them; one per file
+    otherwise (so `/.well-known/` keeps the host's other files, e.g. ACME challenges, as they
+    are). Every document is covered by exactly one rule."""
     root = urlsplit(base_url).path.rstrip("/") + "/"
-    groups: dict[str, list[PublishedDocument]] = {}
+    return _rules(documents, root, depth=0)
+
+
+def _rules(documents: list[PublishedDocument], root: str, *, depth: int) -> list[HeaderRule]:
+    files: list[PublishedDocument] = []
+    folders: dict[str, list[PublishedDocument]] = {}
     for document in documents:
-        head, sep, _rest = document.path.partition("/")
-        groups.setdefault(head + "/" if sep else document.path, []).append(document)
-    rules: list[HeaderRule] = []
-    for key, members in sorted(groups.items()):
+        segments = document.path.split("/")
+        if len(segments) <= depth + 1:
+            files.append(document)
+        else:
+            folders.setdefault("/".join(segments[:depth + 1]) + "/", []).append(document)
+    rules = [HeaderRule(root + d.path, False, _media(d), d.cache)
+             for d in sorted(files, key=lambda d: d.path)]
+    for folder, members in sorted(folders.items()):
         caches = {d.cache for d in members}
         media_types = {d.media_type for d in members}
-        folder = key.endswith("/") and len(members) > 1 and len(caches) == 1
-        if folder and not any(_needs_type(d) for d in members):
-            rules.append(HeaderRule(root + key, True, None, caches.pop()))
-        elif folder and len(media_types) == 1:
-            rules.append(HeaderRule(root + key, True, media_types.pop(), caches.pop()))
+        if len(members) > 1 and len(caches) == 1 and not any(_needs_type(d) for d in members):
+            rules.append(HeaderRule(root + folder, True, None, caches.pop()))
+        elif len(members) > 1 and len(caches) == 1 and len(media_types) == 1:
+            rules.append(HeaderRule(root + folder, True, media_types.pop(), caches.pop()))
         else:
-            rules.extend(HeaderRule(root + d.path, False, _media(d), d.cache)
-                         for d in sorted(members, key=lambda d: d.path))
-    return rules
+            rules.extend(_rules(members, root, depth=depth + 1))
+    return sorted(rules, key=lambda rule: rule.pattern)
 
 
 def _media(document: PublishedDocument) -> str | None:
