@@ -36,6 +36,7 @@ from issuer.cli.main import main as cli_main
 from issuer.issuance.publishing import public_documents, publish, relative_path
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.network import skill_badges
+from issuer.network.evidence import EvidenceUpload
 from issuer.openbadges.did import DidResolver
 from issuer.openbadges.dids.syntax import did_web_document_url
 from issuer.openbadges.fetch import Fetcher
@@ -52,6 +53,8 @@ FAMILIES: dict[str, IssueRequest] = {
     "alumni": IssueRequest("ancien-membre-cln", "ancien.static@example.org", role="conseiller",
                            sector="Sud"),
 }
+# Any PNG will do as an uploaded evidence file: the catalogue's own artwork.
+ARTWORK = Path(__file__).resolve().parent.parent / "badges" / "art" / "membre-cln.png"
 REVOKED = IssueRequest("petit-dejeuner-inclusion-numerique", "revoque.static@example.org",
                        event_number=8, role="participant")
 
@@ -95,7 +98,9 @@ def _city(home: Path, out: Path) -> Iterator[PublishedCity]:
     skill_badges.create_skill_badge(service, "domain", "CYB", actor="tests")
     badges["network skill"] = skill_badges.issue_skill_badge(
         service, "domaine-cyb", email="reseau.static@example.org", name=None, actor="tests",
-        given=skill_badges.SkillEvidence(narrative="Atelier animé (test)."), send_email=False)
+        given=skill_badges.SkillEvidence(
+            narrative="Atelier animé (test).", file_title="Photo de l'atelier",
+            upload=EvidenceUpload("atelier.png", ARTWORK.read_bytes())), send_email=False)
     badges["revoked"] = service.issue(REVOKED)
     service.revoke(badges["revoked"].credential_id, "Participation annulée (test)")
     with static_host(out, sock) as host:
@@ -184,6 +189,10 @@ def test_every_address_the_credentials_and_did_document_name_is_served_from_the_
             "events/petit-dejeuner-inclusion-numerique/7", "badges/membre-cln.png",
             "achievements/domaine-cyb", "competences/versions/1/CYB-01",
             "competences", relative_path(base, status)} <= paths
+    [evidence_file] = [url for url in crawled if "/preuves/" in url]
+    assert crawled[evidence_file].content == ARTWORK.read_bytes()
+    assert crawled[evidence_file].headers["x-robots-tag"] == "noindex"
+    assert "sandbox" in crawled[evidence_file].headers["content-security-policy"]
     # Extension-less documents: the media type comes from the generated _headers, not a guess
     assert crawled[status].headers["content-type"] == "application/ld+json"
     assert crawled[status].headers["cache-control"] == "public, max-age=60"
@@ -379,3 +388,27 @@ def test_check_deployment_reports_plain_http_before_fetching_anything(city):
     assert result.exit_code == 1
     assert "[deployment.not_https]" in result.output
     assert "Le site n'est pas servi en HTTPS" in result.output
+
+
+def test_publishing_again_removes_an_evidence_file_forgotten_since(own_city):
+    from issuer.network.evidence import forget_evidence_files
+
+    badge = own_city.badges["network skill"]
+    [evidence] = [item["id"] for item in badge.credential["evidence"]
+                  if "/preuves/" in item.get("id", "")]
+    path = relative_path(own_city.host.base_url, evidence)
+    assert path is not None and (own_city.out / path).is_file()
+    (own_city.out / "notes.txt").write_text("not ours")
+    # What erasure and retention do to a file (issuer.network.evidence)
+    with own_city.service.database.session() as session:
+        forgotten = forget_evidence_files(own_city.service.settings, session,
+                                          [badge.credential_id])
+    for file in forgotten:
+        file.unlink()
+
+    assert _cli(own_city, "publish", "--out", str(own_city.out)).exit_code == 0
+
+    assert not (own_city.out / path).exists()
+    assert (own_city.out / "notes.txt").read_text() == "not ours"  # only what we published
+    assert _get(evidence).status_code == 404
+    assert _cli(own_city, "check-deployment", "--allow-loopback").exit_code == 0

@@ -87,7 +87,8 @@ def check_deployment(service: IssuerService, fetch: Fetch,
 def _check_document(service: IssuerService, expected: PublishedDocument, url: str,
                     fetch: Fetch) -> list[Drift]:
     # A document may be somewhat larger than ours (other indentation), not unboundedly so.
-    limit = max(4 * len(expected.body), 64 * 1024)
+    ours = expected.content()
+    limit = max(4 * len(ours), 64 * 1024)
     try:
         body, content_type = fetch(url, expected.media_type.split(";")[0], limit)
     except IssuerError as error:
@@ -106,7 +107,7 @@ def _check_document(service: IssuerService, expected: PublishedDocument, url: st
             f"Media type '{served_type or 'none'}' instead of '{wanted}': configure the host "
             "with the file `issuer publish` wrote (docs/DEPLOYMENT.md)."))
     if not wanted.endswith("json") or expected.kind == "context":
-        if body != expected.body:
+        if body != ours:
             drifts.append(_differs(url))
         return drifts
     try:

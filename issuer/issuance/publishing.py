@@ -17,6 +17,7 @@ import html
 import json
 import mimetypes
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +48,7 @@ IMMUTABLE_CACHE = "public, max-age=86400"
 STATUS_PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
 
 DocumentKind = Literal["did", "profile", "achievement", "status", "context", "image", "evidence",
-                       "skills"]
+                       "skills", "evidence_file"]
 
 MANIFEST_FILE = "publication.json"
 HEADERS_FILE = "_headers"          # Netlify, Cloudflare Pages and the like
@@ -70,10 +71,17 @@ class PublishedDocument:
     body: bytes
     # For a status list: its id and purpose (deployment_check compares the bits).
     status_list: tuple[int, StatusPurpose] | None = None
+    # Headers the host must send besides type and cache (e.g. an evidence file's policy).
+    headers: tuple[tuple[str, str], ...] = ()
+    # A file copied as it is (an uploaded evidence file), read only when written or compared.
+    source: Path | None = None
+
+    def content(self) -> bytes:
+        return self.source.read_bytes() if self.source is not None else self.body
 
     @property
     def json(self) -> Any:
-        return json.loads(self.body)
+        return json.loads(self.content())
 
 
 PublicationExtension = Callable[["IssuerService"], Iterable[PublishedDocument]]
@@ -200,6 +208,7 @@ class HeaderRule:
     prefix: bool
     media_type: str | None  # None: the host's own type for the extension is right
     cache: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _needs_type(document: PublishedDocument) -> bool:
@@ -225,15 +234,17 @@ def _rules(documents: list[PublishedDocument], root: str, *, depth: int) -> list
             files.append(document)
         else:
             folders.setdefault("/".join(segments[:depth + 1]) + "/", []).append(document)
-    rules = [HeaderRule(root + d.path, False, _media(d), d.cache)
+    rules = [HeaderRule(root + d.path, False, _media(d), d.cache, d.headers)
              for d in sorted(files, key=lambda d: d.path)]
     for folder, members in sorted(folders.items()):
-        caches = {d.cache for d in members}
+        shared = {(d.cache, d.headers) for d in members}
         media_types = {d.media_type for d in members}
-        if len(members) > 1 and len(caches) == 1 and not any(_needs_type(d) for d in members):
-            rules.append(HeaderRule(root + folder, True, None, caches.pop()))
-        elif len(members) > 1 and len(caches) == 1 and len(media_types) == 1:
-            rules.append(HeaderRule(root + folder, True, media_types.pop(), caches.pop()))
+        if len(members) > 1 and len(shared) == 1 and not any(_needs_type(d) for d in members):
+            cache, headers = shared.pop()
+            rules.append(HeaderRule(root + folder, True, None, cache, headers))
+        elif len(members) > 1 and len(shared) == 1 and len(media_types) == 1:
+            cache, headers = shared.pop()
+            rules.append(HeaderRule(root + folder, True, media_types.pop(), cache, headers))
         else:
             rules.extend(_rules(members, root, depth=depth + 1))
     return sorted(rules, key=lambda rule: rule.pattern)
@@ -259,6 +270,7 @@ def headers_file(rules: list[HeaderRule]) -> str:
             lines.append(f"  Content-Type: {rule.media_type}")
         lines.append(f"  Cache-Control: {rule.cache}")
         lines.append(f"  Access-Control-Allow-Origin: {_cors()}")
+        lines.extend(f"  {name}: {value}" for name, value in rule.headers)
     return "\n".join(lines) + "\n"
 
 
@@ -273,6 +285,7 @@ def nginx_snippet(rules: list[HeaderRule]) -> str:
             lines.append(f"    types {{ }} default_type \"{rule.media_type}\";")
         lines.append(f"    add_header Cache-Control \"{rule.cache}\" always;")
         lines.append(f"    add_header Access-Control-Allow-Origin \"{_cors()}\" always;")
+        lines.extend(f"    add_header {name} \"{value}\" always;" for name, value in rule.headers)
         lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -290,6 +303,7 @@ def htaccess(rules: list[HeaderRule]) -> str:
             lines.append(f"    ForceType \"{rule.media_type}\"")
         lines.append(f"    Header set Cache-Control \"{rule.cache}\"")
         lines.append(f"    Header set Access-Control-Allow-Origin \"{_cors()}\"")
+        lines.extend(f"    Header set {name} \"{value}\"" for name, value in rule.headers)
         lines.append("</If>")
     return "\n".join(lines) + "\n"
 
@@ -307,6 +321,7 @@ def caddy_snippet(rules: list[HeaderRule]) -> str:
             lines.append(f"    Content-Type \"{rule.media_type}\"")
         lines.append(f"    Cache-Control \"{rule.cache}\"")
         lines.append(f"    Access-Control-Allow-Origin \"{_cors()}\"")
+        lines.extend(f"    {name} \"{value}\"" for name, value in rule.headers)
         lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -317,7 +332,7 @@ def manifest(documents: list[PublishedDocument], base_url: str) -> dict[str, Any
     return {"baseUrl": base_url, "documents": [
         {"path": root + d.path, "url": f"{base_url.rstrip('/')}/{d.path}", "kind": d.kind,
          "mediaType": d.media_type, "cacheControl": d.cache,
-         "sha256": hashlib.sha256(d.body).hexdigest()}
+         "sha256": hashlib.sha256(d.content()).hexdigest()}
         for d in documents]}
 
 
@@ -337,13 +352,19 @@ def host_configuration(documents: list[PublishedDocument], base_url: str,
 def publish(service: IssuerService, out: Path, *, hosts: Iterable[str] = HOSTS,
             now: datetime | None = None) -> list[Path]:
     """Write the public site into `out`: the documents, the manifest and the host snippets.
-    Returns the files written."""
+    A document the previous publication wrote (its `publication.json`) and this one does not
+    is removed (an erased person's evidence file, a badge taken out of the catalogue); nothing
+    else in `out` is touched. Returns the files written."""
     documents = public_documents(service, now=now)
+    _remove_unpublished(out, {document.path for document in documents})
     written: list[Path] = []
     for document in documents:
         target = out / document.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(document.body)
+        if document.source is not None:
+            shutil.copyfile(document.source, target)
+        else:
+            target.write_bytes(document.body)
         written.append(target)
     for name, text in host_configuration(documents, service.settings.base_url, hosts).items():
         target = out / name
@@ -354,3 +375,19 @@ def publish(service: IssuerService, out: Path, *, hosts: Iterable[str] = HOSTS,
     nojekyll.touch()
     written.append(nojekyll)
     return written
+
+
+def _remove_unpublished(out: Path, paths: set[str]) -> None:
+    try:
+        previous = json.loads((out / MANIFEST_FILE).read_text("utf-8"))
+        base_path = urlsplit(previous["baseUrl"]).path.rstrip("/") + "/"
+        listed = [entry["path"].removeprefix(base_path) for entry in previous["documents"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # no previous publication here (or not ours): remove nothing
+    root = out.resolve()
+    for relative in listed:
+        if not isinstance(relative, str) or relative in paths:
+            continue
+        target = (out / relative).resolve()
+        if target.is_relative_to(root) and target.is_file():
+            target.unlink()

@@ -540,5 +540,7 @@ def _skill_name(service: IssuerService, version: int, code: str, locale: str) ->
 
 register_catalogue_extension(with_skill_badges)
 
-# The skills catalogue's documents, which skill badges align to, in `issuer publish`.
+# The skills catalogue's documents, which skill badges align to, and the evidence files they
+# cite, in `issuer publish`.
 register_publication_extension(skills_documents)
+register_publication_extension(evidence.evidence_documents)
