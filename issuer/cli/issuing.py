@@ -243,7 +243,7 @@ def check_deployment(url: str | None, allow_loopback: bool) -> None:
 
     report = check(service, fetch, url)
     for drift in report.drifts:
-        click.echo(f"✗ {drift.url}\n    {drift.message(cli_context.LOCALE)} [{drift.code}]")
+        click.echo(f"✗ {drift.url}\n    {drift.message(cli_context.LOCALE)} [{drift.code}]", err=True)
     if report.ok:
         click.echo(_("{count} documents checked at {url}: the host agrees with the "
                      "database.").format(count=len(report.checked), url=report.base_url))
