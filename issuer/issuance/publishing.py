@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import mimetypes
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -187,7 +187,7 @@ def _check_paths(documents: list[PublishedDocument]) -> None:
     """A static host cannot serve a file and a folder at one path (`achievements/x` and
     `achievements/x/1`), nor two documents at one path: refuse before writing anything."""
     paths = [document.path for document in documents]
-    duplicates = sorted({path for path in paths if paths.count(path) > 1})
+    duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
     folders = {"/".join(path.split("/")[:depth]) for path in paths
                for depth in range(1, path.count("/") + 1)}
     clashes = sorted(set(paths) & folders)
@@ -211,9 +211,16 @@ class HeaderRule:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+# Extensions every host maps to these types by itself (nginx's and Apache's mime.types,
+# Caddy, Netlify). Not `.jsonld`: nginx 1.22 sends it as application/octet-stream.
+_TYPED_BY_EXTENSION = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
+                       ".jpeg": "image/jpeg", ".pdf": "application/pdf",
+                       ".json": "application/json"}
+
+
 def _needs_type(document: PublishedDocument) -> bool:
-    guessed, _ = mimetypes.guess_type(document.path)
-    return guessed is None or guessed != document.media_type.split(";")[0]
+    extension = PurePosixPath(document.path).suffix.lower()
+    return _TYPED_BY_EXTENSION.get(extension) != document.media_type
 
 
 def header_rules(documents: list[PublishedDocument], base_url: str) -> list[HeaderRule]:
@@ -292,9 +299,11 @@ def nginx_snippet(rules: list[HeaderRule]) -> str:
 
 def htaccess(rules: list[HeaderRule]) -> str:
     """Apache 2.4 `.htaccess` at the published folder's root (needs `AllowOverride FileInfo`
-    and mod_headers). MultiViews is off so `/issuer` is the file `issuer`, not a guess."""
-    lines = [("# issuer publish: Apache 2.4 (generated). Needs AllowOverride FileInfo Options "
-             "and mod_headers."), "Options -MultiViews"]
+    and mod_headers). No `Options -MultiViews`: Apache refuses it (error 500 on every file)
+    unless the server lists MultiViews in `AllowOverride Options=`; MultiViews only answers
+    for files that do not exist, and every published path is a file."""
+    lines = [("# issuer publish: Apache 2.4 (generated). Needs AllowOverride FileInfo and "
+              "mod_headers.")]
     for rule in rules:
         test = (f"%{{REQUEST_URI}} =~ m#^{re.escape(rule.pattern)}#" if rule.prefix
                 else f"%{{REQUEST_URI}} == '{rule.pattern}'")

@@ -267,4 +267,4 @@ def evidence_documents(service: IssuerService) -> Iterator[PublishedDocument]:
         yield PublishedDocument(
             address, "evidence_file", row.media_type, EVIDENCE_CACHE, b"", source=path,
             headers=(("Content-Security-Policy", EVIDENCE_POLICY), ("X-Robots-Tag", "noindex"),
-                     ("Content-Disposition", f"{disposition}; filename=\"{path.name}\"")))
+                     ("Content-Disposition", disposition)))
