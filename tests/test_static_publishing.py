@@ -214,6 +214,16 @@ def test_without_the_host_configuration_extension_less_documents_have_no_usable_
     assert response.headers["content-type"] == "application/octet-stream"
 
 
+def test_publish_host_option_writes_only_the_hosts_named(city, tmp_path):
+    result = _cli(city, "publish", "--out", str(tmp_path / "only"), "--host", "nginx",
+                  "--host", "plain")
+
+    assert result.exit_code == 0, result.output
+    written = {path.name for path in (tmp_path / "only").iterdir() if path.is_file()}
+    assert {"nginx-publication.conf", "_headers", "publication.json", "issuer"} <= written
+    assert not {".htaccess", "Caddyfile-publication"} & written
+
+
 def test_publish_writes_the_configuration_of_each_host(city):
     headers = (city.out / "_headers").read_text()
     nginx = (city.out / "nginx-publication.conf").read_text()
@@ -370,6 +380,23 @@ def test_check_deployment_reports_a_missing_status_file_a_wrong_type_and_a_missi
     for key in new_keys:
         assert f"Clé absente du document DID servi : {own_city.service.issuer_did}#{key.kid}" \
             in lines
+
+
+def test_check_deployment_reports_a_key_the_host_still_lists(own_city):
+    did = own_city.service.issuer_did
+    served = own_city.out / ".well-known" / "did.json"
+    document = json.loads(served.read_text())
+    stale = {**document["verificationMethod"][0], "id": f"{did}#key-ed25519-old"}
+    document["verificationMethod"].append(stale)
+    document["assertionMethod"].append(stale["id"])
+    served.write_text(json.dumps(document))
+
+    result = _cli(own_city, "check-deployment", "--allow-loopback")
+
+    assert result.exit_code == 1
+    assert (f"Clé en trop dans le document DID servi : {did}#key-ed25519-old"
+            " (retirée ou révoquée ici). [deployment.did_key_extra]") in result.output
+    assert result.output.count("✗") == 1
 
 
 def test_check_deployment_in_english(own_city, monkeypatch):
