@@ -115,12 +115,8 @@ def did_document_path(service: IssuerService) -> str | None:
     """Where did:web asks for the DID document, under the base URL (None for did:key)."""
     if service.settings.did_method != "web":
         return None
-    path = relative_path(service.settings.base_url, did_web_document_url(service.issuer_did))
-    if path is None:  # did_web_from_url derives the DID from the base URL: cannot happen
-        raise InvalidInput("Le DID did:web ne correspond pas à l'adresse publique.",
-                           "The did:web DID does not match the public base URL.",
-                           code="publish.did_outside_base")
-    return path
+    # did_web_from_url derives the DID from the base URL: its document is under it
+    return _under(service.settings.base_url, did_web_document_url(service.issuer_did))
 
 
 def public_documents(service: IssuerService, *, now: datetime | None = None
@@ -135,26 +131,30 @@ def public_documents(service: IssuerService, *, now: datetime | None = None
     profile = {"@context": list(model.CREDENTIAL_CONTEXT), **service.profile.to_json()}
     documents.append(PublishedDocument("issuer", "profile", JSON_LD, DOCUMENT_CACHE,
                                        json_body(profile)))
-    for path, achievement in service.achievement_documents():
-        documents.append(PublishedDocument(f"achievements/{path}", "achievement", JSON_LD,
-                                           DOCUMENT_CACHE, json_body(achievement)))
+    # Paths come from the URLs the credentials carry, built by the same functions.
+    for _slug_path, achievement in service.achievement_documents():
+        documents.append(PublishedDocument(_under(base_url, achievement["id"]), "achievement",
+                                           JSON_LD, DOCUMENT_CACHE, json_body(achievement)))
     for badge in service.catalogue.badges:
         for event in badge.events:
-            documents.append(_evidence_page(base_url, badge.slug, event.number))
+            evidence_url = model.event_evidence(badge, event, base_url)["id"]
+            documents.append(_evidence_page(_under(base_url, evidence_url),
+                                            model.achievement_url(base_url, badge, event),
+                                            event.number))
+        png = _under(base_url, model.badge_image_url(base_url, badge))
         kinds: tuple[ImageKind, ...] = ("png", "svg")
         for kind in kinds:
             image = service.catalogue.image_path(badge, kind)
             documents.append(PublishedDocument(
-                f"badges/{badge.slug}.{kind}", "image",
+                png.removesuffix(".png") + f".{kind}", "image",
                 "image/png" if kind == "png" else "image/svg+xml", DOCUMENT_CACHE,
                 image.read_bytes()))
     for list_id in service.status_list_ids():
         for purpose in STATUS_PURPOSES:
             signed = service.status_list_credential(list_id, purpose, now=now)
-            list_path = relative_path(base_url, signed["id"])
-            assert list_path is not None  # status_list_url is under the base URL
-            documents.append(PublishedDocument(list_path, "status", JSON_LD, STATUS_CACHE,
-                                               json_body(signed), status_list=(list_id, purpose)))
+            documents.append(PublishedDocument(_under(base_url, signed["id"]), "status", JSON_LD,
+                                               STATUS_CACHE, json_body(signed),
+                                               status_list=(list_id, purpose)))
     seen: set[str] = set()
     for pinned in contexts.PINNED.values():
         if pinned.filename not in seen:
@@ -167,11 +167,20 @@ def public_documents(service: IssuerService, *, now: datetime | None = None
     return documents
 
 
-def _evidence_page(base_url: str, slug: str, number: int) -> PublishedDocument:
+def _under(base_url: str, url: str) -> str:
+    path = relative_path(base_url, url)
+    if path is None:  # every URL above is built from the base URL: cannot happen
+        raise InvalidInput(f"Adresse hors du site public : {url}.",
+                           f"Address outside the public site: {url}.",
+                           code="publish.outside_base")
+    return path
+
+
+def _evidence_page(path: str, edition_url: str, number: int) -> PublishedDocument:
     """/events/<slug>/<n>, the `id` of an event badge's evidence: the service redirects it to
     the edition's page; a static host, which cannot redirect without configuration, gets a
     page that sends the browser there (and says where, for those without a browser)."""
-    target = html.escape(f"{base_url}/achievements/{slug}/{number}")
+    target = html.escape(edition_url)
     body = (
         "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
         f"<title>Édition nº {number}</title>"
@@ -179,8 +188,7 @@ def _evidence_page(base_url: str, slug: str, number: int) -> PublishedDocument:
         f"<link rel=\"canonical\" href=\"{target}\"></head>\n"
         f"<body><p><a href=\"{target}\">Voir cette édition</a> / "
         f"<a href=\"{target}\" lang=\"en\">See this edition</a></p></body></html>\n")
-    return PublishedDocument(f"events/{slug}/{number}", "evidence", HTML, DOCUMENT_CACHE,
-                             body.encode("utf-8"))
+    return PublishedDocument(path, "evidence", HTML, DOCUMENT_CACHE, body.encode("utf-8"))
 
 
 def _check_paths(documents: list[PublishedDocument]) -> None:
