@@ -2,9 +2,10 @@
 
 Each server (nginx, Caddy v2, Apache 2.4 with the `.htaccess`) serves the published folder on a
 loopback port, with only the generated snippet added to a minimal configuration; every
-document of `publication.json` must come back with its media type and cache time. A server
-that is not installed on this machine is skipped, by name (Debian: `nginx-light`, `caddy`,
-`apache2`); tests/test_static_publishing.py covers the plain-host `_headers` file everywhere.
+document of `publication.json` must come back with its media type and cache time. The Debian
+packages `nginx-light`, `caddy` and `apache2` come from scripts/system-packages.sh; a server
+missing skips its test locally and fails it on CI (`CI=true`), as for PostgreSQL and Node.js.
+tests/test_static_publishing.py covers the plain-host `_headers` file.
 """
 
 from __future__ import annotations
@@ -96,6 +97,14 @@ def work() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _require(installed: bool, package: str) -> None:
+    if not installed:
+        message = f"{package} is not installed (scripts/system-packages.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def _run(command: list[str], port: int, log: Path, **env: str) -> Iterator[None]:
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
@@ -112,8 +121,8 @@ def _run(command: list[str], port: int, log: Path, **env: str) -> Iterator[None]
             process.wait()
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 def test_nginx_serves_each_document_with_its_media_type_and_cache_time(site, work):
+    _require(shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(), "nginx-light")
     port = _free_port()
     config = work / "nginx.conf"
     temp = "".join(f"{name}_temp_path {work}/{name};\n"
@@ -131,12 +140,13 @@ http {{
   }}
 }}
 """)
-    for _ in _run(["nginx", "-p", str(work), "-c", str(config)], port, work / "out.log"):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    for _ in _run([nginx, "-p", str(work), "-c", str(config)], port, work / "out.log"):
         _assert_served_as_published(port, site, work / "error.log")
 
 
-@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed")
 def test_caddy_serves_each_document_with_its_media_type_and_cache_time(site, work):
+    _require(shutil.which("caddy") is not None, "caddy")
     port = _free_port()
     config = work / "Caddyfile"
     config.write_text(f"""{{
@@ -156,11 +166,10 @@ http://127.0.0.1:{port} {{
         _assert_served_as_published(port, site, work / "out.log")
 
 
-@pytest.mark.skipif(shutil.which("apache2") is None
-                    or not Path("/usr/lib/apache2/modules/mod_headers.so").exists(),
-                    reason="apache2 is not installed")
 def test_apache_with_the_htaccess_serves_each_document_with_its_media_type_and_cache_time(
         site, work):
+    _require(Path("/usr/sbin/apache2").exists()
+             and Path("/usr/lib/apache2/modules/mod_headers.so").exists(), "apache2")
     port = _free_port()
     modules = "/usr/lib/apache2/modules"
     config = work / "apache2.conf"
@@ -187,5 +196,5 @@ DocumentRoot {site}
   Require all granted
 </Directory>
 """)
-    for _ in _run(["apache2", "-X", "-f", str(config)], port, work / "out.log"):
+    for _ in _run(["/usr/sbin/apache2", "-X", "-f", str(config)], port, work / "out.log"):
         _assert_served_as_published(port, site, work / "error.log")
