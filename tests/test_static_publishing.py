@@ -399,6 +399,20 @@ def test_check_deployment_reports_a_key_the_host_still_lists(own_city):
     assert result.output.count("✗") == 1
 
 
+def test_check_deployment_reports_an_achievement_edited_on_the_host(own_city):
+    served = own_city.out / "achievements" / "membre-cln"
+    document = json.loads(served.read_text())
+    served.write_text(json.dumps({**document, "name": "Autre nom"}))
+
+    result = _cli(own_city, "check-deployment", "--allow-loopback")
+
+    assert result.exit_code == 1
+    assert (f"✗ {own_city.host.base_url}/achievements/membre-cln\n    Le document servi diffère "
+            "de celui de la base : publiez à nouveau. [deployment.content_differs]"
+            ) in result.output
+    assert result.output.count("✗") == 1
+
+
 def test_check_deployment_in_english(own_city, monkeypatch):
     monkeypatch.setattr(cli_context, "LOCALE", "en")
     (own_city.out / "issuer").unlink()
