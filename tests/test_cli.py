@@ -625,7 +625,8 @@ def test_publish_writes_the_documents_a_web_server_hosts(issuer: Issuer, tmp_pat
 
     did_document = json.loads((site / ".well-known" / "did.json").read_text("utf-8"))
     assert did_document["id"] == DEFAULT_DID
-    profile = json.loads((site / "issuer.json").read_text("utf-8"))
+    # Each document at the path of its URL, without an extension (issue 14 item 4)
+    profile = json.loads((site / "issuer").read_text("utf-8"))
     assert profile["id"] == DEFAULT_DID and profile["name"] == "Ville de Roubaix"
     # The Profile's image is the logo, published beside it (issuer.issuance.logo).
     assert profile["image"]["id"] == "http://127.0.0.1:8000/logo.png"
@@ -633,16 +634,15 @@ def test_publish_writes_the_documents_a_web_server_hosts(issuer: Issuer, tmp_pat
     assert (site / "logo.svg").is_file() and (site / "favicon.ico").is_file()
 
     achievements = {p.relative_to(site / "achievements").as_posix()
-                    for p in (site / "achievements").rglob("*.json")}
-    assert achievements == {"membre-cln.json", "ancien-membre-cln.json",
-                            "mediateur-numerique.json",
-                            *(f"{BREAKFAST}/{n}.json" for n in range(1, 11))}
-    edition = json.loads((site / "achievements" / BREAKFAST / "7.json").read_text("utf-8"))
+                    for p in (site / "achievements").rglob("*") if p.is_file()}
+    assert achievements == {"membre-cln", "ancien-membre-cln", "mediateur-numerique",
+                            *(f"{BREAKFAST}/{n}" for n in range(1, 11))}
+    edition = json.loads((site / "achievements" / BREAKFAST / "7").read_text("utf-8"))
     assert edition["id"] == f"http://127.0.0.1:8000/achievements/{BREAKFAST}/7"
 
     resolver = DidResolver(local_documents={DEFAULT_DID: did_document})
     for purpose in ("revocation", "suspension"):
-        status_list = json.loads((site / "status" / "1" / f"{purpose}.json").read_text("utf-8"))
+        status_list = json.loads((site / "status" / "1" / purpose).read_text("utf-8"))
         assert status_list["id"] == f"http://127.0.0.1:8000/status/1/{purpose}"
         assert status_list["credentialSubject"]["statusPurpose"] == purpose
         (proof,) = status_list["proof"]
@@ -660,8 +660,8 @@ def test_publish_with_did_key_writes_no_did_json(fresh: Issuer, tmp_path: Path,
     site = tmp_path / "site"
     fresh.ok("publish", "--out", site)
     assert not (site / ".well-known" / "did.json").exists()
-    assert json.loads((site / "issuer.json").read_text("utf-8"))["id"].startswith("did:key:")
-    assert (site / "status" / "1" / "revocation.json").is_file()
+    assert json.loads((site / "issuer").read_text("utf-8"))["id"].startswith("did:key:")
+    assert (site / "status" / "1" / "revocation").is_file()
 
 
 # -- keys ---------------------------------------------------------------------------------------------

@@ -249,11 +249,58 @@ def unsuspend(credential_id: str) -> None:
 
 
 # -- publish ------------------------------------------------------------------------------------
-@click.command(help=_("Write the static files a web server can host: did.json, the issuer profile, "
-                     "each achievement, each status list credential, badge images."))
+@click.command(help=_("Write the public site a plain web server can host: every document at the "
+                     "path the credentials and the DID document name (DID document, issuer "
+                     "profile, achievements, status lists, contexts, badge images), the list "
+                     "of paths and media types (publication.json) and the configuration of "
+                     "each host (nginx, Apache .htaccess, Caddy, _headers)."))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help=_("Output folder (the root of the public site)."))
+@click.option("--host", "hosts", type=click.Choice(["nginx", "apache", "caddy", "plain"]),
+              multiple=True,
+              help=_("Write only this host's configuration (repeatable; default: all)."))
 @handles_errors
-def publish(out: Path) -> None:
-    written = initialised_service().publish(out)
+def publish(out: Path, hosts: tuple[str, ...]) -> None:
+    from issuer.issuance.publishing import HOSTS
+    from issuer.issuance.publishing import publish as publish_site
+
+    written = publish_site(initialised_service(), out, hosts=hosts or HOSTS)
     click.echo(_("{count} files written in {out}").format(count=len(written), out=out))
+
+
+@click.command("check-deployment",
+              help=_("Fetch every public document from the public site (default: the public "
+                     "base URL) and list what differs from the database: missing document, "
+                     "DID document keys, stale status bits, media types, HTTP instead of "
+                     "HTTPS. Exit code 0 when all agrees, 1 otherwise."))
+@click.argument("url", required=False)
+@click.option("--allow-loopback", is_flag=True,
+              help=_("Local development only: also fetch from this machine (127.0.0.1, ::1, "
+                     "localhost, plain http allowed there). Private network addresses stay "
+                     "refused."))
+@handles_errors
+def check_deployment(url: str | None, allow_loopback: bool) -> None:
+    from issuer.issuance.deployment_check import check_deployment as check
+    from issuer.openbadges.fetch import Fetcher
+
+    service = initialised_service()
+
+    def fetch(address: str, accept: str, largest: int) -> tuple[bytes, str]:
+        # The bounded fetcher, bounded by what we expect there rather than by
+        # ISSUER_FETCH_MAX_BYTES (meant for strangers' documents): an evidence file of a few
+        # megabytes is ours to check. One ISSUER_FETCH_TIMEOUT deadline per document.
+        fetcher = Fetcher(max_bytes=largest, timeout=service.settings.fetch_timeout,
+                          allow_loopback=allow_loopback)
+        body, content_type = fetcher.get_bytes(address, accept=accept)
+        return body, content_type
+
+    report = check(service, fetch, url)
+    for drift in report.drifts:
+        click.echo(f"✗ {drift.url}\n    {drift.message(cli_context.LOCALE)} [{drift.code}]", err=True)
+    if report.ok:
+        click.echo(_("{count} documents checked at {url}: the host agrees with the "
+                     "database.").format(count=len(report.checked), url=report.base_url))
+        return
+    click.echo(_("{drifts} difference(s) found over {count} documents checked at {url}.").format(
+        drifts=len(report.drifts), count=len(report.checked), url=report.base_url), err=True)
+    sys.exit(1)

@@ -9,7 +9,16 @@ from issuer.cli.administration import admin, keys, mail, purge
 from issuer.cli.backups import backup, restore
 from issuer.cli.context import CONTEXT_SETTINGS, _
 from issuer.cli.installation import init
-from issuer.cli.issuing import badges, issue, issue_batch, publish, revoke, suspend, unsuspend
+from issuer.cli.issuing import (
+    badges,
+    check_deployment,
+    issue,
+    issue_batch,
+    publish,
+    revoke,
+    suspend,
+    unsuspend,
+)
 from issuer.cli.server import db, serve
 from issuer.cli.verifying import verify
 
@@ -24,6 +33,7 @@ def main() -> None:
 
 
 for command in (init, badges, issue, issue_batch, verify, revoke, suspend, unsuspend, publish,
+                check_deployment,
                 serve, db, keys, admin, mail, purge, backup, restore):
     main.add_command(command)
 

@@ -18,14 +18,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal, Self
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
-from issuer.issuance.catalogue import Catalogue, ImageKind, load_catalogue
+from issuer.issuance.catalogue import Catalogue, load_catalogue
 from issuer.issuance.helper_processes import die_with_parent
 from issuer.issuance.keys import (
     KEY_REVOCATION_REASONS,
@@ -34,7 +33,7 @@ from issuer.issuance.keys import (
     KeyRevocationReason,
     KeyStore,
 )
-from issuer.issuance.logo import Logo, favicon_ico, load_logo, logo_png_url
+from issuer.issuance.logo import Logo, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
@@ -752,44 +751,6 @@ class IssuerService:
             elif stored.retired_at != key.retired:
                 stored.retired_at = key.retired
 
-    # -- publishing ------------------------------------------------------------------------------
-    def publish(self, out: Path) -> list[Path]:
-        """Write the static documents a plain web server can host (did.json, profile,
-        achievements, status lists, contexts). Returns the files written."""
-        written: list[Path] = []
-
-        def write(relative: str, document: Any) -> None:
-            path = out / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
-            written.append(path)
-
-        if self.settings.did_method == "web":
-            write(_did_document_path(self.issuer_did), self.did_document())
-        write("issuer.json", {"@context": list(model.CREDENTIAL_CONTEXT), **self.profile.to_json()})
-        for path, document in self.achievement_documents():
-            write(f"achievements/{path}.json", document)
-        purposes: tuple[StatusPurpose, ...] = ("revocation", "suspension")
-        for status_list_id in self.status_list_ids():
-            for purpose in purposes:
-                write(f"status/{status_list_id}/{purpose}.json",
-                      self.status_list_credential(status_list_id, purpose))
-        kinds: tuple[ImageKind, ...] = ("png", "svg")
-        for badge in self.catalogue.badges:
-            for kind in kinds:
-                target = out / "badges" / f"{badge.slug}.{kind}"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.catalogue.image_path(badge, kind).read_bytes())
-                written.append(target)
-        # The logo the Profile's `image` names (and pages show), at the same addresses.
-        logo = self.logo
-        for name, content in (("logo.png", logo.png), ("logo.svg", logo.svg),
-                              ("favicon.ico", favicon_ico(logo.png))):
-            if content is not None:
-                (out / name).write_bytes(content)
-                written.append(out / name)
-        return written
-
 
 # -- signing on several cores (large batches) --------------------------------------------------
 
@@ -901,14 +862,6 @@ class _SigningPool:
 
     def _sign_here(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
         return [self.service.sign(document, now) for document in documents]
-
-
-def _did_document_path(did: str) -> str:
-    """Where did:web expects the document, relative to the site root."""
-    segments = did.removeprefix("did:web:").split(":")
-    if len(segments) == 1:
-        return ".well-known/did.json"
-    return "/".join(segments[1:]) + "/did.json"
 
 
 #: The audit action of each status change (the journal labels them: workspace/audit_labels).

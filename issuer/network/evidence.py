@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput
+from issuer.issuance.publishing import PublishedDocument, relative_path
 from issuer.openbadges.canonical import find_control_characters
 from issuer.storage.skill_badge_models import EvidenceFileRow
 
@@ -240,3 +242,29 @@ def forget_evidence_files(settings: Settings, session: Session,
     for row in rows:
         session.delete(row)
     return paths
+
+
+# Sent with each file, by the service and by a static host (issuer.web.admin.skill_badges):
+# served from our origin, so nothing in them may run; never indexed (a file may show a person).
+EVIDENCE_CACHE = "public, max-age=300"
+EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def evidence_documents(service: IssuerService) -> Iterator[PublishedDocument]:
+    """The evidence files credentials cite, for `issuer publish` (issue 14 item 4), at the
+    address the credential names. An erased person's files have no row any more: the next
+    publication leaves them out and removes them from the folder."""
+    with service.database.session(read_only=True) as session:
+        rows = session.scalars(select(EvidenceFileRow).where(
+            EvidenceFileRow.credential_id.is_not(None)).order_by(EvidenceFileRow.id)).all()
+    base_url = service.settings.base_url
+    for row in rows:
+        path = evidence_dir(service.settings) / f"{row.id}.{row.extension}"
+        address = relative_path(base_url, f"{base_url.rstrip('/')}{EVIDENCE_PATH}/{path.name}")
+        if address is None or not path.is_file():
+            continue
+        disposition = "inline" if row.media_type.startswith("image/") else "attachment"
+        yield PublishedDocument(
+            address, "evidence_file", row.media_type, EVIDENCE_CACHE, b"", source=path,
+            headers=(("Content-Security-Policy", EVIDENCE_POLICY), ("X-Robots-Tag", "noindex"),
+                     ("Content-Disposition", disposition)))

@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from issuer.errors import IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.publishing import register_publication_extension
 from issuer.issuance.service import (
     IssuedBadge,
     IssueRequest,
@@ -47,6 +48,7 @@ from issuer.network.skill_badge_texts import (
 )
 from issuer.network.skills import uris
 from issuer.network.skills.catalogue import Skill, SkillCatalogue, SkillNotFound
+from issuer.network.skills.publishing import skills_documents
 from issuer.network.skills.service import catalogue_version, current_catalogue
 from issuer.openbadges.badge_definitions import (
     BadgeDefinition,
@@ -537,3 +539,8 @@ def _skill_name(service: IssuerService, version: int, code: str, locale: str) ->
 
 
 register_catalogue_extension(with_skill_badges)
+
+# The skills catalogue's documents, which skill badges align to, and the evidence files they
+# cite, in `issuer publish`.
+register_publication_extension(skills_documents)
+register_publication_extension(evidence.evidence_documents)

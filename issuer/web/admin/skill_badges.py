@@ -40,9 +40,9 @@ _ISSUE_FIELDS = ("name", "email", "narrative", "link", "link_title", "file_title
 _TEXT_LIMIT = 4000
 # The published files never change (a new upload gets a new id); a short lifetime still lets
 # an erased person's file disappear soon from shared caches.
-EVIDENCE_CACHE = "public, max-age=300"
-# Served from our origin, so nothing in them may run: no script, no plugin, no framing.
-EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+# The same headers as a static host sends (issuer.network.evidence, `issuer publish`).
+EVIDENCE_CACHE = evidence_files.EVIDENCE_CACHE
+EVIDENCE_POLICY = evidence_files.EVIDENCE_POLICY
 
 
 # --- the list, and creating a badge from the catalogue ----------------------------------------

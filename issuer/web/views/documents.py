@@ -13,6 +13,13 @@ from starlette.responses import RedirectResponse, Response
 
 from issuer.errors import NotFound
 from issuer.issuance.logo import FAVICON_MEDIA_TYPE, favicon_ico
+from issuer.issuance.publishing import (
+    DID_CACHE,
+    DOCUMENT_CACHE,
+    IMMUTABLE_CACHE,
+    JSON_LD,
+    STATUS_CACHE,
+)
 from issuer.openbadges import contexts
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import CREDENTIAL_CONTEXT
@@ -21,12 +28,9 @@ from issuer.web.locale import request_locale
 from issuer.web.templating import render
 from issuer.web.views.credentials import markdown_to_html
 
-JSON_LD = "application/ld+json"
 DID_JSON = "application/did+ld+json"
-# Status lists change when a badge is revoked: verifiers must not keep them long.
-STATUS_CACHE = "public, max-age=60"
-DOCUMENT_CACHE = "public, max-age=3600"
-IMMUTABLE_CACHE = "public, max-age=86400"
+# Media types and cache lifetimes: the same table as the static publication (`issuer publish`
+# writes them into the host's configuration), so the service and a static host agree.
 
 
 def json_response(document: Any, *, media_type: str = JSON_LD, cache: str = DOCUMENT_CACHE,
@@ -51,7 +55,7 @@ async def did_document(request: Request) -> Response:
     if service.settings.did_method != "web":
         raise HTTPException(404, "did:web is not used by this issuer")
     # did:web §3.2: application/did+ld+json; resolvers also accept it as plain JSON.
-    return json_response(service.did_document(), media_type="application/json", cache="public, max-age=300")
+    return json_response(service.did_document(), media_type="application/json", cache=DID_CACHE)
 
 
 async def issuer_profile(request: Request) -> Response:

@@ -3,7 +3,9 @@ each skill at its stable address (HTML, or JSON-LD by content negotiation), a sk
 in version n, and the whole catalogue as JSON-LD and as a CASE 1.1 package.
 
 Handlers are plain `def` (database reads run in the threadpool). A retired skill keeps
-answering at its address, marked retired (issue #5, item 2).
+answering at its address, marked retired (issue #5, item 2). Cache lifetimes are the static
+publication's (issuer.network.skills.publishing): short for the catalogue, which the
+coordinator edits; long for a version, which never changes.
 """
 
 from __future__ import annotations
@@ -15,14 +17,11 @@ from starlette.responses import Response
 from issuer.network.skills import jsonld, uris
 from issuer.network.skills.case import build_case_package
 from issuer.network.skills.catalogue import SkillCatalogue, SkillNotFound
+from issuer.network.skills.publishing import CATALOGUE_CACHE, VERSION_CACHE
 from issuer.network.skills.service import catalogue_version, current_catalogue
 from issuer.web.deps import service_of
 from issuer.web.templating import render
 from issuer.web.views.documents import json_response, wants_html
-
-# The catalogue changes when the coordinator edits it: a short cache; a version never changes.
-CATALOGUE_CACHE = "public, max-age=300"
-VERSION_CACHE = "public, max-age=86400"
 
 
 def catalogue_page(request: Request) -> Response:
