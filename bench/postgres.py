@@ -3,7 +3,7 @@ starts one for the tests), listening on 127.0.0.1 on a free port, trust authenti
 durability off (fsync, synchronous_commit, full_page_writes: the data is a benchmark's).
 
 Unlike the tests' server, its data directory is kept between runs (`BENCH_HOME/postgres`,
-default `/var/tmp/issuer-bench`, or $ISSUER_BENCH_DIR): the million stored credentials of the
+default `/var/tmp/issuer-bench`, or $BENCH_DATA_DIR): the million stored credentials of the
 page benchmark are written once and reused. `python -m bench --forget-data` deletes them.
 """
 
@@ -27,7 +27,7 @@ SUPERUSER = "postgres"
 
 
 def bench_home() -> Path:
-    return Path(os.environ.get("ISSUER_BENCH_DIR", "/var/tmp/issuer-bench"))
+    return Path(os.environ.get("BENCH_DATA_DIR", "/var/tmp/issuer-bench"))
 
 
 def postgres_bin() -> Path | None:
@@ -85,7 +85,7 @@ class BenchPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust",
                       "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions")
-        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)  # after a crash
+        self._forget_stale_pid_file()
         options = " ".join([
             "-c listen_addresses=127.0.0.1", f"-c port={self.port}",
             f"-c unix_socket_directories={self.base_dir}",
@@ -94,6 +94,19 @@ class BenchPostgres:
         ])
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.base_dir / "server.log"),
                   "-w", "-t", "120", "-o", options, "start")
+
+    def _forget_stale_pid_file(self) -> None:
+        """A pid file left by a server that is gone (a bench killed mid-run) is removed; a
+        running server's is not: two servers must never share a data directory."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if Path(f"/proc/{pid}").exists():
+            raise RuntimeError(f"a PostgreSQL server (pid {pid}) already runs on "
+                               f"{self.data_dir}: another bench is running")
+        pid_file.unlink(missing_ok=True)
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False)

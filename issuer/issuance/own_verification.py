@@ -240,11 +240,12 @@ def _claimed_id(data: str) -> str | None:
     return None
 
 
-def own_stored_credential(service: IssuerService,
-                          data: str | bytes) -> tuple[CredentialKind, str, str] | None:
-    """(kind, id, stored text) when `data` is byte for byte one of our stored credentials
-    (its JSON or its JWT), else None: such an input may be answered from the cache, anything
-    else is verified live."""
+def own_stored_credential(service: IssuerService, data: str | bytes
+                          ) -> tuple[CredentialKind, str, str, StatusVersion] | None:
+    """(kind, id, stored text, status) when `data` is byte for byte one of our stored
+    credentials (its JSON or its JWT), else None: such an input may be answered from the
+    cache, anything else is verified live. The status is the row's, read with the text: pass
+    it on to `verify_own` (`status=`) rather than reading the row a second time."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -265,6 +266,6 @@ def own_stored_credential(service: IssuerService,
                 return None
             for stored in (forms.credential_json, forms.credential_jwt):
                 if stored and stored == text:
-                    return kind, credential_id, stored
+                    return kind, credential_id, stored, forms.version
             return None
     return None
