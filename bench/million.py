@@ -15,9 +15,10 @@ own-credential cache and the page cache hold another credential each time); the 
 which also signs the status list, is timed apart. p50 and p99 of the views are compared between
 the two sizes.
 
-Each SQL statement of a view is explained at a million (`EXPLAIN` with `enable_seqscan` off: a
-sequential scan that remains means no index can serve the query) and the tables read by a
-sequential scan are reported.
+Each SQL statement of the first two views (the first one also signs the status list) is
+explained at a million (`EXPLAIN` with `enable_seqscan` off: a
+sequential scan that remains means no index can serve the query); a table of `LARGE_TABLE`
+rows or more read by a sequential scan is reported, and fails the goal.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ from issuer.web import create_app
 SIZES = (1_000, 1_000_000)
 VIEWED = 60
 VALID_MARK = 'class="verdict valid"'
+# A table read whole (Seq Scan) counts from this many rows: the catalogue's small tables (the
+# skill badges' count and last change, read to know whether the catalogue changed) are read
+# whole by design and do not grow with the credentials.
+LARGE_TABLE = 10_000
 _VIEWED_EMAIL = "page.view.{n}@example.org"
 
 
@@ -174,7 +179,11 @@ def _sequential_scans(service: IssuerService, statements: list[tuple[str, Any]])
                 cursor.execute("EXPLAIN " + statement, parameters)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
                 for table in re.findall(r"Seq Scan on (\w+)", plan):
-                    found.append(f"{table}: {' '.join(statement.split())[:160]}")
+                    cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s",
+                                   (table,))
+                    rows = cursor.fetchone()
+                    if rows is not None and rows[0] >= LARGE_TABLE:
+                        found.append(f"{table}: {' '.join(statement.split())[:160]}")
         raw.rollback()
     return sorted(set(found))
 
@@ -203,18 +212,17 @@ class _Site:
                                f"({page.status_code})")
         return seconds
 
-    def statements_of_one_view(self, credential_id: str) -> list[tuple[str, Any]]:
-        statements: list[tuple[str, Any]] = []
-
+    def recorded_view(self, credential_id: str,
+                      statements: list[tuple[str, Any]]) -> float:
+        """A view whose SQL statements are added to `statements`."""
         def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
             statements.append((statement, parameters))
 
         event.listen(self.service.database.engine, "before_cursor_execute", record)
         try:
-            self.view(credential_id)
+            return self.view(credential_id)
         finally:
             event.remove(self.service.database.engine, "before_cursor_execute", record)
-        return statements
 
 
 def run_million(sizes: tuple[int, ...] = SIZES, *, viewed: int = VIEWED) -> MillionResult:
@@ -227,8 +235,12 @@ def run_million(sizes: tuple[int, ...] = SIZES, *, viewed: int = VIEWED) -> Mill
         try:
             for site in sites:
                 site.client.__enter__()
-            firsts = [site.view(site.ids[0]) for site in sites]
-            statements = sites[-1].statements_of_one_view(sites[-1].ids[1])
+            # The first view also signs the status list; the second is a plain one: the
+            # statements of both are explained.
+            statements: list[tuple[str, Any]] = []
+            firsts = [site.view(site.ids[0]) for site in sites[:-1]]
+            firsts.append(sites[-1].recorded_view(sites[-1].ids[0], statements))
+            sites[-1].recorded_view(sites[-1].ids[1], statements)
             for site in sites[:-1]:
                 site.view(site.ids[1])
             for n in range(2, min(viewed, *(len(site.ids) for site in sites))):
