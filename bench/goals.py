@@ -136,12 +136,12 @@ def goal_rows(goals: GoalResults) -> list[tuple[str, str, str, str]]:
         cpu = ("" if api.server_cpu_per_request is None
                else f"; server CPU {api.server_cpu_per_request * 1000:.1f} ms a request")
         rows.append((
-            f"1. `POST /api/v1/verify` (one of our credentials), {api.workers} uvicorn workers, "
-            f"PostgreSQL, {api.clients} concurrent clients, {api.requests:,} requests",
-            f"{per_second(api.per_second)}, p50 {api.p50 * 1000:.0f} ms, p99 "
-            f"{api.p99 * 1000:.0f} ms, {api.errors} errors",
-            f"{ratio(share)} × Data Integrity verify in process, 1 process "
-            f"({per_second(reference.per_second)}){cpu}",
+            (f"1. `POST /api/v1/verify` (one of our credentials), {api.workers} uvicorn workers, "
+            f"PostgreSQL, {api.clients} concurrent clients, {api.requests:,} requests"),
+            (f"{per_second(api.per_second)}, p50 {api.p50 * 1000:.0f} ms, p99 "
+            f"{api.p99 * 1000:.0f} ms, {api.errors} errors"),
+            (f"{ratio(share)} × Data Integrity verify in process, 1 process "
+            f"({per_second(reference.per_second)}){cpu}"),
             f"≥ {API_RATIO} ×, p99 < {API_P99 * 1000:.0f} ms, 0 errors: {_verdict(met)}"))
     pages = goals.pages
     if pages is not None and pages.ratio is not None:
@@ -150,25 +150,25 @@ def goal_rows(goals: GoalResults) -> list[tuple[str, str, str, str]]:
         scans = ("no sequential scan (EXPLAIN, enable_seqscan off)" if not large.sequential_scans
                  else "sequential scans: " + "; ".join(large.sequential_scans))
         rows.append((
-            f"2. Badge page with live verification at {large.stored:,} stored credentials "
-            f"(PostgreSQL, {large.views} pages, each another credential)",
-            f"p50 {large.p50 * 1000:.0f} ms, p99 {large.p99 * 1000:.0f} ms; first view "
-            f"{large.first_view * 1000:.0f} ms",
-            f"{ratio(pages.ratio)} × the same page at {small.stored:,} (p50 "
-            f"{small.p50 * 1000:.0f} ms); {scans}",
+            (f"2. Badge page with live verification at {large.stored:,} stored credentials "
+            f"(PostgreSQL, {large.views} pages, each another credential)"),
+            (f"p50 {large.p50 * 1000:.0f} ms, p99 {large.p99 * 1000:.0f} ms; first view "
+            f"{large.first_view * 1000:.0f} ms"),
+            (f"{ratio(pages.ratio)} × the same page at {small.stored:,} (p50 "
+            f"{small.p50 * 1000:.0f} ms); {scans}"),
             f"≤ {PAGE_RATIO} ×: {_verdict(met)}"))
     batch, series = goals.batch, goals.batch_reference
     if batch is not None and series is not None:
         share = batch.per_second / series
         rows.append((
-            f"3. Batch of {batch.count:,} on PostgreSQL, delivery e-mails queued "
+            (f"3. Batch of {batch.count:,} on PostgreSQL, delivery e-mails queued "
             f"({batch.signing_helpers} signing helper process"
-            f"{'es' if batch.signing_helpers != 1 else ''})",
-            f"{batch.seconds:.1f} s ({per_second(batch.per_second)}): issuing "
+            f"{'es' if batch.signing_helpers != 1 else ''})"),
+            (f"{batch.seconds:.1f} s ({per_second(batch.per_second)}): issuing "
             f"{batch.issuing_seconds:.1f} s, queuing {batch.emails_queued:,} e-mails "
-            f"{batch.queuing_seconds:.1f} s",
-            f"{ratio(share)} × both proofs signed in series on one core "
-            f"({per_second(series)})",
+            f"{batch.queuing_seconds:.1f} s"),
+            (f"{ratio(share)} × both proofs signed in series on one core "
+            f"({per_second(series)})"),
             f"≥ {BATCH_RATIO} ×: {_verdict(share >= BATCH_RATIO)}"))
     jwt, raw = goals.jwt, goals.jwt_reference
     if jwt is not None and raw is not None:

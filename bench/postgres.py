@@ -27,7 +27,8 @@ SUPERUSER = "postgres"
 
 
 def bench_home() -> Path:
-    return Path(os.environ.get("BENCH_DATA_DIR", "/var/tmp/issuer-bench"))
+    # Kept between runs (and reboots) on purpose: /var/tmp, not a fresh temporary directory.
+    return Path(os.environ.get("BENCH_DATA_DIR", "/var/tmp/issuer-bench"))  # noqa: S108
 
 
 def postgres_bin() -> Path | None:

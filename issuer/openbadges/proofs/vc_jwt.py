@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from jwt.utils import base64url_encode
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.utils import base64url_encode
 
 from issuer.errors import IssuerError
 
