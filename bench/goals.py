@@ -104,6 +104,7 @@ def run_goals(quick: bool, say: Callable[[str], object] = print) -> GoalResults:
         goals.load["api"] = _load()
         before = _rate("di-verify", quick)
         goals.api = run_api_load(pg, API_REQUESTS[pick])
+        goals.load["api, after"] = _load()
         goals.api_reference = _mean(before, _rate("di-verify", quick))
         say("  " + goal_lines(goals)[0])
 
@@ -113,6 +114,7 @@ def run_goals(quick: bool, say: Callable[[str], object] = print) -> GoalResults:
         series = [(_rate("di-sign", quick), _rate("jwt-sign", quick))]
         url, _ = pg.database("batch", fresh=True)
         goals.batch = run_queued_batch(count, url)
+        goals.load["batch, after"] = _load()
         series.append((_rate("di-sign", quick), _rate("jwt-sign", quick)))
         (di_before, jwt_before), (di_after, jwt_after) = series
         di, jwt = _mean(di_before, di_after), _mean(jwt_before, jwt_after)
@@ -124,6 +126,7 @@ def run_goals(quick: bool, say: Callable[[str], object] = print) -> GoalResults:
         "(PostgreSQL; the data is written once and kept)")
     goals.load["pages"] = _load()
     goals.pages = run_million(sizes)
+    goals.load["pages, after"] = _load()
     say("  " + goal_lines(goals)[1])
     for size in goals.pages.sizes:
         if size.fill_seconds is not None:
@@ -201,5 +204,5 @@ def goal_table(goals: GoalResults) -> str:
     order = sorted(goal_rows(goals), key=lambda row: row[0])
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in order]
     loads = ", ".join(f"{name} {value:.1f}" for name, value in goals.load.items())
-    lines += ["", f"Machine load average (1 min) when each goal started: {loads}."]
+    lines += ["", f"Machine load average (1 min) at the start (and end) of each goal: {loads}."]
     return "\n".join(lines)
