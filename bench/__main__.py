@@ -1,6 +1,8 @@
-"""`python -m bench [--quick] [--batch N] [--processes N] [--js] [--pages | --pages-only]`:
-print the figures, then the Markdown table, also written to bench/results.md (not after
---quick or --pages-only, unless --out says where)."""
+"""`python -m bench [--quick] [--batch N] [--processes N] [--js] [--pages | --pages-only]
+[--goals-only | --no-goals]`: print the figures, then the Markdown table, also written to
+bench/results.md (not after --quick, --pages-only or --goals-only, unless --out says where).
+The issue 14 goals (`bench.goals`) need the PostgreSQL binaries; their data is kept in
+/var/tmp/issuer-bench ($BENCH_DATA_DIR) between runs."""
 
 from __future__ import annotations
 
@@ -47,6 +49,10 @@ def _arguments() -> argparse.Namespace:
                              "`issuer serve` on loopback (bench/pages.py)")
     parser.add_argument("--pages-only", action="store_true",
                         help="only the badge page under load")
+    parser.add_argument("--goals-only", action="store_true",
+                        help="only the four performance goals of issue 14 (bench/goals.py)")
+    parser.add_argument("--no-goals", action="store_true",
+                        help="leave out the issue 14 goals (PostgreSQL, a million rows)")
     parser.add_argument("--out", type=Path,
                         help="where to write the Markdown results (default bench/results.md; "
                              "a --quick run writes them only when this is given)")
@@ -72,6 +78,13 @@ def _page_load(results: Results) -> None:
         print("  " + line)
 
 
+def _goals(results: Results, quick: bool) -> None:
+    from bench.goals import run_goals
+
+    print("Issue 14 performance goals (ratios to a reference measured in the same run)")
+    results.goals = run_goals(quick)
+
+
 def main() -> None:
     from bench import batch, hostile_timing, javascript, parallel
     from bench.timing import timed
@@ -81,6 +94,15 @@ def main() -> None:
     _isolate_from_the_environment()
     pick = 1 if arguments.quick else 0
     results = Results()
+
+    if arguments.goals_only:
+        _goals(results, arguments.quick)
+        print()
+        print(table(results))
+        if arguments.out is not None:
+            arguments.out.write_text(markdown(results, command=command_line()), "utf-8")
+            print(f"\nWritten to {arguments.out}")
+        return
 
     if arguments.pages_only:
         _page_load(results)
@@ -132,6 +154,9 @@ def main() -> None:
 
     if arguments.pages:
         _page_load(results)
+
+    if not arguments.no_goals:
+        _goals(results, arguments.quick)
 
     print()
     print(table(results))

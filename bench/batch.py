@@ -85,3 +85,54 @@ def run_batch(count: int, *, signing_helpers: int | None = None) -> BatchResult:
     return BatchResult(count=count, seconds=seconds, writing_seconds=writing, issued=issued,
                        files=files, rows=rows, rerun_seconds=rerun_seconds,
                        rerun_issued=rerun_issued, signing_helpers=helpers)
+
+
+@dataclass(frozen=True)
+class QueuedBatchResult:
+    """A batch issued on PostgreSQL with each badge's delivery e-mail queued."""
+
+    count: int
+    seconds: float
+    issuing_seconds: float       # issue_many alone
+    queuing_seconds: float       # queue_badge_emails alone
+    issued: int
+    emails_queued: int
+    signing_helpers: int
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+
+def run_queued_batch(count: int, database_url: str, *,
+                     signing_helpers: int | None = None) -> QueuedBatchResult:
+    """What the workspace does when a coordinator issues an event's badges
+    (`issuer.workspace.events.issue_for_attendances`, without the attendance rows): the batch
+    by `IssuerService.issue_many`, then every delivery e-mail queued by
+    `issuer.workspace.event_mail.queue_badge_emails`, on the PostgreSQL database at
+    `database_url` (empty), in a temporary ISSUER_HOME. The e-mails are queued, not sent."""
+    from issuer.workspace.event_mail import queue_badge_emails
+
+    with tempfile.TemporaryDirectory(prefix="issuer-bench-pg-") as folder:
+        settings = Settings(home=Path(folder), base_url=BASE_URL, database_url=database_url)
+        service = IssuerService(settings)
+        service.init()
+        roles = [role.slug for role in service.catalogue.badge(BADGE_SLUG).roles]
+        requests = attendance(count, roles)
+        try:
+            start = time.perf_counter()
+            for request in requests:
+                service.resolve_request(request)
+            issued = service.issue_many(requests, actor="bench",
+                                        signing_helpers=signing_helpers)
+            issuing = time.perf_counter() - start
+            queued = queue_badge_emails(service, [item.credential_id for item in issued],
+                                        actor="bench", origin=None)
+            seconds = time.perf_counter() - start
+        finally:
+            service.database.dispose()
+    helpers = default_signing_helpers(count) if signing_helpers is None else signing_helpers
+    return QueuedBatchResult(count=count, seconds=seconds, issuing_seconds=issuing,
+                             queuing_seconds=seconds - issuing,
+                             issued=sum(item.created for item in issued), emails_queued=queued,
+                             signing_helpers=helpers)

@@ -13,6 +13,7 @@ import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl
 
 from bench.batch import BatchResult
+from bench.goals import GoalResults, goal_table
 from bench.hostile_timing import HostileResult
 from bench.javascript import JavaScriptResult
 from bench.pages import PageLoadResult
@@ -47,6 +48,7 @@ class Results:
     javascript: JavaScriptResult | None = None
     hostile: HostileResult | None = None
     pages: PageLoadResult | None = None
+    goals: GoalResults | None = None
 
 
 def _raw_verify_seconds(results: Results) -> float | None:
@@ -173,9 +175,13 @@ def table(results: Results) -> str:
             rows.append((f"{label}, {rate.processes} processes", per_second(rate.per_second),
                          "reference", "—"))
 
-    lines = ["| Measure | Result | Beside the raw rate (same run) | Target |",
-             "|---|---:|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines: list[str] = []
+    if rows:
+        lines = ["| Measure | Result | Beside the raw rate (same run) | Target |",
+                 "|---|---:|---|---|"]
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    if results.goals is not None:
+        lines += (["", ""] if lines else []) + [goal_table(results.goals)]
     return "\n".join(lines)
 
 

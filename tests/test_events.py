@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from issuer.errors import InvalidInput
-from issuer.issuance.service import IssuerService
+from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import Attendance, EmailMessage, EventSchedule
@@ -250,6 +250,45 @@ def test_issuing_again_issues_nothing_twice_and_emails_nobody_twice(service: Iss
     assert len(credentials(service)) == 25
     with service.database.session(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(EmailMessage)) == 25
+
+
+def test_batch_queued_emails_are_the_rows_one_badge_alone_would_get(
+        service: IssuerService) -> None:
+    """`queue_badge_emails` writes a batch's e-mails a chunk at a time (issue 14, performance):
+    each row and audit line must be what `queue_badge_email` writes for one badge, and a
+    revoked badge or an erased person still gets nothing."""
+    from issuer.mail import queue_badge_email
+    from issuer.storage.models import AuditEntry
+    from issuer.workspace.event_mail import queue_badge_emails
+
+    issued = service.issue_many([
+        IssueRequest(badge_slug=BREAKFAST, email=f"personne{n}@example.org",
+                     name=f"Personne {n}", event_number=10) for n in range(4)])
+    one, batch, revoked, erased = (item.credential_id for item in issued)
+    service.revoke(revoked, "erreur de saisie")
+    with service.database.session() as session:
+        session.get(rows.IssuedCredential, erased).recipient.erased_at = datetime.now(UTC)  # type: ignore[union-attr]
+        queue_badge_email(service, session, one, actor=ACTOR, origin="192.0.2.1")
+    assert queue_badge_emails(service, [one, batch, revoked, erased, batch], actor=ACTOR,
+                              origin="192.0.2.1") == 1
+
+    def described(credential_id: str) -> tuple[Any, ...]:
+        with service.database.session(read_only=True) as session:
+            [message] = session.scalars(select(EmailMessage).where(
+                EmailMessage.credential_id == credential_id))
+            [line] = session.scalars(select(AuditEntry).where(
+                AuditEntry.action == "email.queued", AuditEntry.subject == credential_id))
+            details = dict(line.details or {})
+            assert details.pop("message") == message.id
+            subject = message.subject.replace(credential_id, "ID")
+            return (message.kind, message.locale, message.status, message.attempts,
+                    message.to_address.split("@")[1], subject, message.next_attempt_at,
+                    line.actor, line.origin, details)
+
+    assert described(batch) == described(one)
+    assert described(one)[5].startswith("Votre badge numérique")
+    with service.database.session(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(EmailMessage)) == 2
 
 
 def test_a_person_at_two_editions_gets_one_badge_per_edition(service: IssuerService) -> None:

@@ -122,6 +122,25 @@ def test_jwt_carries_the_credential_and_the_registered_claims() -> None:
     assert vc_jwt.verify_jwt_signature(token, key.public_key)
 
 
+@pytest.mark.parametrize("algorithm", ["RSA", "Ed25519"])
+def test_jwt_is_byte_for_byte_what_pyjws_writes(algorithm: str) -> None:
+    """The compact token is assembled by hand for speed (header written once per key): it must
+    stay exactly PyJWS's, non-ASCII text and all, or holders' copies would change."""
+    key = generate_key(algorithm)  # type: ignore[arg-type]
+    kid = f"did:web:x#key-{algorithm.lower()}"
+    credential = {**CREDENTIAL, "name": "Badge d'Élodie — café ☕"}
+    ours = vc_jwt.encode_vc_jwt(credential, key.private_key, kid)  # type: ignore[arg-type]
+    payload = json.dumps(vc_jwt.jwt_claims(credential), ensure_ascii=False,
+                         separators=(",", ":")).encode("utf-8")
+    pyjws = jwt.PyJWS().encode(payload, key.private_key,  # type: ignore[arg-type]
+                               algorithm="RS256" if algorithm == "RSA" else "EdDSA",
+                               headers={"kid": kid, "typ": "JWT"})
+    assert ours == pyjws
+    assert vc_jwt.verify_jwt_signature(ours, key.public_key)
+    tampered = ours[:-6] + ("AAAAAA" if not ours.endswith("AAAAAA") else "BBBBBB")
+    assert not vc_jwt.verify_jwt_signature(tampered, key.public_key)
+
+
 def test_jwt_with_tampered_payload_fails() -> None:
     key = generate_key("RSA")
     token = vc_jwt.encode_vc_jwt(CREDENTIAL, key.private_key, "k")  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from issuer.openbadges.verification import CLOCK_SKEW, VerificationReport, verify
 from issuer.storage.endorsement_models import EndorsementRow
@@ -139,20 +140,30 @@ class OwnVerificationCache:
                     self._computing[key] = (lock, users - 1)
 
 
-def _read(service: IssuerService, kind: CredentialKind, credential_id: str,
-          with_forms: bool) -> tuple[Any, ...] | None:
+@functools.cache
+def _row_statement(kind: CredentialKind, with_forms: bool) -> Select[Any]:
+    """What `_read` reads, built once per shape (SQLAlchemy then reuses its compiled form)."""
     table: Any = _TABLES[kind]
     columns = [table.revoked_at, table.suspended]
     if kind == "badge":  # endorsements are never suspended: no date column
         columns.append(table.suspended_at)
     if with_forms:
         columns += [table.credential_json, table.credential_jwt]
-    with service.database.session(read_only=True) as session:
-        row = session.execute(select(*columns).where(table.id == credential_id)).first()
+    return select(*columns).where(table.id == bindparam("credential_id"))
+
+
+def _read(service: IssuerService, kind: CredentialKind, credential_id: str,
+          with_forms: bool) -> tuple[Any, ...] | None:
+    # Read on every verification of one of our credentials (POST /api/v1/verify, badge and
+    # endorsement pages): plain rows on a read connection, as `IssuerService.credential`
+    # reads a badge page's row; an ORM session and its objects cost more than the query.
+    statement = _row_statement(kind, with_forms)
+    with service.database.reading() as connection:
+        row = connection.execute(statement, {"credential_id": credential_id}).first()
     if row is None:
         return None
     version = StatusVersion(row[0], bool(row[1]), row[2] if kind == "badge" else None)
-    return (version, *row[len(columns) - 2:]) if with_forms else (version,)
+    return (version, *row[len(row) - 2:]) if with_forms else (version,)
 
 
 def status_version(service: IssuerService, kind: CredentialKind,
@@ -240,11 +251,12 @@ def _claimed_id(data: str) -> str | None:
     return None
 
 
-def own_stored_credential(service: IssuerService,
-                          data: str | bytes) -> tuple[CredentialKind, str, str] | None:
-    """(kind, id, stored text) when `data` is byte for byte one of our stored credentials
-    (its JSON or its JWT), else None: such an input may be answered from the cache, anything
-    else is verified live."""
+def own_stored_credential(service: IssuerService, data: str | bytes
+                          ) -> tuple[CredentialKind, str, str, StatusVersion] | None:
+    """(kind, id, stored text, status) when `data` is byte for byte one of our stored
+    credentials (its JSON or its JWT), else None: such an input may be answered from the
+    cache, anything else is verified live. The status is the row's, read with the text: pass
+    it on to `verify_own` (`status=`) rather than reading the row a second time."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -265,6 +277,6 @@ def own_stored_credential(service: IssuerService,
                 return None
             for stored in (forms.credential_json, forms.credential_jwt):
                 if stored and stored == text:
-                    return kind, credential_id, stored
+                    return kind, credential_id, stored, forms.version
             return None
     return None

@@ -45,6 +45,7 @@ from issuer.openbadges.did import (
     did_key_for_ed25519,
     did_web_from_url,
 )
+from issuer.openbadges.json_text import indented_json
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
 from issuer.openbadges.status_list import (
@@ -519,7 +520,8 @@ class IssuerService:
         jwt_key = ed_key if self.settings.did_method == "key" else self._active("RSA")
         assert jwt_key.private_key is not None
         jwt = encode_vc_jwt(unsigned, jwt_key.private_key, self.verification_method(jwt_key))
-        return json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), jwt
+        # json.dumps(signed, ensure_ascii=False, indent=CREDENTIAL_JSON_INDENT), faster.
+        return indented_json(signed), jwt
 
     def _issued(self, row: rows.IssuedCredential, *, created: bool) -> IssuedBadge:
         return IssuedBadge(credential_id=row.id,

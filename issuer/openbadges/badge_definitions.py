@@ -10,6 +10,7 @@ that the credential model depends on nothing above it.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -100,6 +101,10 @@ class BadgeDefinition:
         punctuation and inclusive writing ("Intervenante", "intervenant.e" -> intervenant)."""
         if slug is None:
             return None
+        # The slug itself is what issuance passes for every credential of a batch: no folding.
+        exact = next((role for role in self.roles if role.slug == slug), None)
+        if exact is not None:
+            return exact
         key = _fold(slug)
         return next((role for role in self.roles if key in role_keys(role)), None)
 
@@ -153,6 +158,7 @@ def _feminine(stem: str, suffix: str) -> str:
     return stem + suffix
 
 
+@functools.lru_cache(maxsize=1024)
 def role_keys(role: Role) -> frozenset[str]:
     labels = (role.slug, role.name.fr, role.name.en, *role.aliases)
     keys = {_fold(form) for label in labels for form in (label, *_gender_forms(label))}

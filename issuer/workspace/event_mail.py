@@ -3,15 +3,25 @@ coordinators run the issuance at once."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from issuer.issuance.service import IssuerService
-from issuer.mail import MailError, queue_badge_email
+from issuer.mail.compose import badge_mail_facts, badge_subject
+from issuer.mail.delivery import KIND_BADGE
 from issuer.storage import models as rows
+from issuer.storage import repositories as repo
+from issuer.storage.models import utc_now
 from issuer.storage.workspace_models import EmailMessage
+
+LOCALE = "fr"  # French first (the e-mail carries English after it)
+
+
+# Credentials read, locked and queued per statement: a bounded IN list, a few statements a batch.
+QUEUE_CHUNK = 1_000
 
 
 def queue_badge_emails(service: IssuerService, credential_ids: Sequence[str], *, actor: str,
@@ -19,27 +29,50 @@ def queue_badge_emails(service: IssuerService, credential_ids: Sequence[str], *,
     """Queue the delivery e-mail of each badge that has none yet; returns how many were
     queued. Sending is `issuer.mail.deliver_pending`, after the commit.
 
-    `queue_badge_email` looks for an earlier e-mail, then adds one: two coordinators running at
-    once could both find none. The badges' rows are locked first (FOR UPDATE, in a fixed order
-    so two runs cannot deadlock; SQLite already runs one writer at a time), so the second run
-    waits and then finds the first one's e-mails."""
+    Two coordinators running at once could both find no e-mail for a badge: the badges' rows
+    are locked first (FOR UPDATE, in a fixed order so two runs cannot deadlock; SQLite already
+    runs one writer at a time), so the second run waits and then finds the first one's e-mails.
+
+    The rows are those `queue_badge_email` writes, one by one, for a single badge (the same
+    columns, subject and "email.queued" audit line; tests/test_events.py compares them), but
+    written a chunk at a time: a few statements per thousand badges rather than several per
+    badge, and only the subject composed (the message itself is composed when it leaves). A
+    revoked badge or a person whose data was erased gets nothing, as there."""
     if not credential_ids:
         return 0
     ids = sorted(set(credential_ids))
+    queued = 0
     with service.database.session() as session:
-        session.execute(select(rows.IssuedCredential.id).where(
-            rows.IssuedCredential.id.in_(ids)).order_by(rows.IssuedCredential.id)
-            .with_for_update()).all()
-        before = _email_count(session, ids)
-        for credential_id in ids:
-            try:
-                with session.begin_nested():
-                    queue_badge_email(service, session, credential_id, actor=actor, origin=origin)
-            except MailError:
-                continue  # a revoked badge or an erased person: nothing to send
-        return _email_count(session, ids) - before
+        for start in range(0, len(ids), QUEUE_CHUNK):
+            queued += _queue_chunk(service, session, ids[start:start + QUEUE_CHUNK],
+                                   actor=actor, origin=origin)
+    return queued
 
 
-def _email_count(session: Session, credential_ids: list[str]) -> int:
-    return session.scalar(select(func.count()).select_from(EmailMessage).where(
-        EmailMessage.credential_id.in_(credential_ids))) or 0
+def _queue_chunk(service: IssuerService, session: Session, ids: list[str], *, actor: str,
+                 origin: str | None) -> int:
+    credentials = session.scalars(
+        select(rows.IssuedCredential).where(rows.IssuedCredential.id.in_(ids))
+        .options(joinedload(rows.IssuedCredential.recipient, innerjoin=True))
+        .order_by(rows.IssuedCredential.id).with_for_update(of=rows.IssuedCredential)).all()
+    already = set(session.scalars(select(EmailMessage.credential_id).where(
+        EmailMessage.credential_id.in_(ids), EmailMessage.kind == KIND_BADGE)))
+    messages: list[EmailMessage] = []
+    for credential in credentials:
+        recipient = credential.recipient
+        if (credential.id in already or not credential.is_signed
+                or credential.revoked_at is not None
+                or recipient.erased_at is not None or not recipient.email):
+            continue
+        facts = badge_mail_facts(service.settings, service.catalogue, credential, LOCALE)
+        messages.append(EmailMessage(
+            id=str(uuid.uuid4()), kind=KIND_BADGE, credential_id=credential.id,
+            to_address=recipient.email, locale=LOCALE,
+            subject=badge_subject({LOCALE: facts}, LOCALE), status="queued", attempts=0,
+            created_at=utc_now()))
+    session.add_all(messages)
+    session.flush()  # one multi-row INSERT (SQLAlchemy's insertmanyvalues)
+    repo.record_audits(session, actor=actor, action="email.queued", origin=origin, entries=[
+        (message.credential_id or message.id, {"message": message.id, "kind": KIND_BADGE})
+        for message in messages])
+    return len(messages)

@@ -15,12 +15,14 @@ itself, with its own clock skew and messages.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.utils import base64url_encode
 
 from issuer.errors import IssuerError
 
@@ -30,6 +32,8 @@ REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 MAX_JWT_LENGTH = 1_000_000
 # Only our three algorithms are registered: `none` and HMAC cannot even be named.
 _JWS = jwt.PyJWS(algorithms=sorted(ACCEPTED_ALGORITHMS))
+# The signing algorithms of the keys the issuer holds (PyJWT's own objects).
+_SIGNERS = {name: _JWS.get_algorithm_by_name(name) for name in ALGORITHM_FOR_KEY.values()}
 
 
 class JwtError(IssuerError):
@@ -55,14 +59,33 @@ def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
+@functools.lru_cache(maxsize=64)
+def _protected_header(algorithm: str, kid: str) -> bytes:
+    """The base64url JOSE header, exactly {alg, kid, typ} (§8.2.3, VERIFICATION.md R6) with
+    its members in the order PyJWS writes them (sorted). It is the same for every credential a
+    key signs, so it is written once per key rather than validated and serialised each time."""
+    header = {"alg": algorithm, "kid": kid, "typ": "JWT"}
+    return base64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
+
+
+# The claims' JSON as the issuer has always written it: UTF-8 as is, no spaces.
+_CLAIMS_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_vc_jwt(credential: dict[str, Any], private_key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey,
                   kid: str) -> str:
-    """Sign `credential` as a compact VC-JWT with the key whose DID URL is `kid`."""
+    """Sign `credential` as a compact VC-JWT with the key whose DID URL is `kid`.
+
+    The signature is PyJWT's (its RS256 / EdDSA algorithm objects, as `PyJWS.encode` calls
+    them); only the compact serialisation (RFC 7515 §7.1: header.payload.signature, each
+    base64url) is assembled here, with the header written once per key (`_protected_header`),
+    so that signing costs the RSA operation and little else. The token is byte for byte what
+    `PyJWS.encode` writes (tests/test_verification.py checks it)."""
     algorithm = "RS256" if isinstance(private_key, rsa.RSAPrivateKey) else "EdDSA"
-    payload = json.dumps(jwt_claims(credential), ensure_ascii=False, separators=(",", ":"))
-    # The header is exactly {alg, kid, typ} (§8.2.3, VERIFICATION.md R6): PyJWS adds `alg` and `typ`.
-    return _JWS.encode(payload.encode("utf-8"), private_key, algorithm=algorithm,
-                       headers={"kid": kid, "typ": "JWT"})
+    payload = _CLAIMS_ENCODER.encode(jwt_claims(credential)).encode("utf-8")
+    signing_input = _protected_header(algorithm, kid) + b"." + base64url_encode(payload)
+    signature = _SIGNERS[algorithm].sign(signing_input, private_key)
+    return (signing_input + b"." + base64url_encode(signature)).decode("ascii")
 
 
 def _b64_json(part: str, what: str) -> dict[str, Any]:

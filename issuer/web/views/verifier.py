@@ -431,7 +431,8 @@ def verify_submission(service: IssuerService, submission: Submission,
                     url, accept="application/ld+json, application/json")
                 report = verify(data, context)
     if own is not None:
-        report, _status = verify_own(service, *own)
+        kind, credential_id, text, status = own  # status read with the text, just now
+        report, _status = verify_own(service, kind, credential_id, text, status=status)
     if report.unreadable:
         check = report.check("format")
         raise VerifierInputError(report.summary("fr"), report.summary("en"), code=check.code,

@@ -1,0 +1,201 @@
+"""`POST /api/v1/verify` of one of our credentials under 50 concurrent clients, served by two
+uvicorn worker processes on one PostgreSQL database (issue 14, performance goal 1).
+
+The server is `uvicorn --workers 2 --factory bench.api_load:bench_app` (uvicorn's own
+supervisor: two processes sharing the listening socket), on a database of the bench's
+PostgreSQL server (`bench.postgres`), in a temporary ISSUER_HOME holding one badge issued by
+the service. `issuer serve` has no `--workers` option on this branch, hence uvicorn itself,
+with the app built by the same `create_app`.
+
+The verification rate limit (30 a minute per client address, `issuer.web.rate_limit`) would
+refuse all but the first 30 requests, every client being 127.0.0.1: the bench app replaces the
+limiter with one of a million a second, through the documented hook
+(`app.state.verification_rate_limiter`), so what is measured is the verification, not the
+limiter.
+
+The load: `CLIENTS` clients, each on its own keep-alive HTTP/1.1 connection (a few lines of
+asyncio, as `bench.pages` does, because httpx's client CPU on these two cores would be timed
+too), each sending its share of the requests one after the other. Every answer must be a 200
+whose verdict is "valid".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.credentials import BADGE_SLUG, BASE_URL, EDITION
+from bench.pages import _cpu_seconds, _free_port, _percentile
+from bench.postgres import BenchPostgres
+
+CLIENTS = 50
+WORKERS = 2
+START_TIMEOUT = 90.0
+REQUEST_TIMEOUT = 60.0
+PATH = "/api/v1/verify"
+
+
+@dataclass(frozen=True)
+class ApiLoadResult:
+    requests: int
+    clients: int
+    workers: int
+    errors: int
+    wall: float
+    p50: float
+    p99: float
+    server_cpu_per_request: float | None
+    load_average: float | None
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.wall if self.wall > 0 else float("inf")
+
+
+def bench_app() -> Any:
+    """The app each uvicorn worker serves (`--factory`): the service's `create_app`, with the
+    verification rate limit raised out of the way (see the module docstring)."""
+    from issuer.web import create_app
+    from issuer.web.rate_limit import RateLimiter
+
+    app = create_app()
+    app.state.verification_rate_limiter = RateLimiter(limit=1_000_000, window=1.0)
+    return app
+
+
+def _issue_one(home: Path, database_url: str) -> str:
+    from issuer.issuance.service import IssueRequest, IssuerService
+    from issuer.settings import Settings
+
+    service = IssuerService(Settings(home=home, base_url=BASE_URL, database_url=database_url))
+    try:
+        service.init()
+        role = service.catalogue.badge(BADGE_SLUG).roles[0].slug
+        issued = service.issue(IssueRequest(badge_slug=BADGE_SLUG, email="api@example.org",
+                                            name="Camille Exemple", event_number=EDITION,
+                                            role=role))
+        return issued.credential_json
+    finally:
+        service.database.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+async def _client(host: str, port: int, request: bytes, count: int,
+                  latencies: list[float]) -> int:
+    """`count` requests on one keep-alive connection; returns the errors."""
+    errors = 0
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for _ in range(count):
+            start = time.perf_counter()
+            try:
+                writer.write(request)
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+                lines = head.decode("latin-1").split("\r\n")
+                headers = dict(line.lower().split(":", 1) for line in lines[1:] if ":" in line)
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                ok = lines[0].startswith("HTTP/1.1 200 ") and \
+                    json.loads(body).get("verdict") == "valid"
+            except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
+                ok = False
+            latencies.append(time.perf_counter() - start)
+            errors += not ok
+            if not ok:  # start afresh on a new connection
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+    finally:
+        writer.close()
+    return errors
+
+
+async def _load(port: int, body: bytes, total: int) -> tuple[list[float], int, float]:
+    request = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Content-Type: application/json\r\nAccept: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode("ascii") + body
+    latencies: list[float] = []
+    shares = [total // CLIENTS + (n < total % CLIENTS) for n in range(CLIENTS)]
+    start = time.perf_counter()
+    errors = await asyncio.gather(*(_client("127.0.0.1", port, request, share, latencies)
+                                    for share in shares))
+    return latencies, sum(errors), time.perf_counter() - start
+
+
+def run_api_load(pg: BenchPostgres, total: int) -> ApiLoadResult:
+    database_url, _ = pg.database("api_load", fresh=True)
+    with tempfile.TemporaryDirectory(prefix="issuer-bench-api-") as folder:
+        home = Path(folder)
+        body = _issue_one(home, database_url).encode("utf-8")
+        port = _free_port()
+        environment = {**os.environ, "ISSUER_HOME": str(home), "ISSUER_BASE_URL": BASE_URL,
+                       "DATABASE_URL": database_url}
+        repository = Path(__file__).resolve().parent.parent
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "bench.api_load:bench_app",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+             "--no-access-log", "--log-level", "warning"],
+            env=environment, cwd=repository, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            _wait_for_workers(port, server, body)
+            workers = _children(server.pid)
+            cpu_before = [_cpu_seconds(pid) for pid in workers]
+            load = os.getloadavg()[0]
+            latencies, errors, wall = asyncio.run(_load(port, body, total))
+            cpu_after = [_cpu_seconds(pid) for pid in workers]
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    cpu = None
+    if workers and None not in cpu_before and None not in cpu_after:
+        cpu = sum(a - b for a, b in zip(cpu_after, cpu_before, strict=True)  # type: ignore[operator]
+                  ) / total
+    return ApiLoadResult(requests=total, clients=CLIENTS, workers=WORKERS, errors=errors,
+                         wall=wall, p50=statistics.median(latencies),
+                         p99=_percentile(latencies, 0.99), server_cpu_per_request=cpu,
+                         load_average=load)
+
+
+def _wait_for_workers(port: int, server: subprocess.Popen[bytes], body: bytes) -> None:
+    """Up when both workers answer (each warmed by a few verifications, untimed)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    url = f"http://127.0.0.1:{port}{PATH}"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"uvicorn stopped (exit code {server.returncode})")
+        try:
+            answer = httpx.post(url, content=body, timeout=10.0,
+                                headers={"content-type": "application/json"})
+            if answer.status_code == 200 and len(_children(server.pid)) >= WORKERS:
+                if answer.json().get("verdict") != "valid":
+                    raise RuntimeError(f"the bench badge does not verify: {answer.text[:300]}")
+                for _ in range(20):  # reaches both workers (new connections)
+                    httpx.post(url, content=body, timeout=30.0,
+                               headers={"content-type": "application/json"})
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT:.0f} s")
