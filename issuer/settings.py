@@ -138,6 +138,9 @@ class Settings(BaseSettings):
         default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
     mail_from: str | None = Field(
         default=None, description="From address; default the profile name and e-mail.")
+    mail_claim_lease_seconds: int = Field(
+        default=600, ge=1,
+        description="Seconds a claimed e-mail is left to its sender before another run retries it.")
     # Read by the environment alone (`environment_values`), before or without the whole Settings.
     catalogue_dir: Path | None = Field(default=None, description="The badge catalogue folder.")
     templates_dir: Path | None = Field(default=None, description="The Jinja2 pages and e-mails.")
