@@ -47,6 +47,10 @@ def serve(host: str, port: int, proxy_headers: bool, workers: int) -> None:
 
 
 WORKER_APP = "issuer.cli.server:worker_app"
+#: How long the supervisor waits for a worker to answer before killing and replacing it.
+#: uvicorn's 5 s is shorter than a worker's start (the Open Badges core, the JSON-LD contexts,
+#: the templates) on a busy two-core machine: workers were killed while still loading.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def worker_app() -> Any:
@@ -118,7 +122,8 @@ def server_config(app: Any, *, host: str = "127.0.0.1", port: int = 8000,
     return uvicorn.Config(app, host=host, port=port, proxy_headers=proxy_headers,
                           forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
                           log_level=log_level, log_config=log_config(), workers=workers,
-                          factory=workers is not None)
+                          factory=workers is not None,
+                          timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 # -- db -----------------------------------------------------------------------------------------
