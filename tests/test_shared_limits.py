@@ -1,17 +1,21 @@
 """Limits that hold across processes (issue 14 item 1): the request limiter counted in
 PostgreSQL (`issuer.issuance.rate_limits.DatabaseRateLimiter`), two limiters standing for two
 processes on one database; the in-memory one on SQLite; and the sign-in link limits of
-"Mon espace" counted exactly when requests race on PostgreSQL."""
+"Mon espace" counted exactly when requests race on PostgreSQL; `issuer serve --workers` refused
+on SQLite."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
+from issuer.cli.main import main as cli_main
 from issuer.issuance.rate_limits import (
     DatabaseRateLimiter,
     RateLimiter,
@@ -138,3 +142,19 @@ def test_racing_sign_in_link_requests_are_counted_exactly(
     finally:
         service.database.dispose()
         postgres_server.drop_database(name)
+
+
+def test_serve_with_several_workers_is_refused_on_sqlite(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from issuer.cli import context as cli_context
+
+    for variable in [name for name in os.environ if name.startswith("ISSUER_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("ISSUER_HOME", str(tmp_path))
+    monkeypatch.setattr(cli_context, "LOCALE", "fr")
+    result = CliRunner().invoke(cli_main, ["serve", "--workers", "2", "--port", "1"])
+    assert result.exit_code == 1
+    assert "Plusieurs processus (--workers 2) demandent PostgreSQL" in result.output
+    assert "serve.sqlite_one_process" in result.output
+    assert not (tmp_path / "var").exists()  # refused before anything was made
