@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +310,25 @@ def test_service_processes_share_the_rate_limit_and_see_revocations_at_once(
         assert refused.status_code == 429, refused.text
         assert refused.json()["error"]["code"] == "verify.rate_limited"
         assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_a_spooled_message_on_another_host_is_retried_not_given_up(
+        installation: Installation, mailbox: Mailbox, tmp_path: Path) -> None:
+    # Host A queues an invitation (its one-time link spooled in A's var/mail-queue/); host B,
+    # on the same database but with its own disk, runs `mail retry` first.
+    host_a = installation.service
+    host_b = IssuerService(host_a.settings.model_copy(update={"home": tmp_path / "host-b"}))
+    with host_a.database.session() as session:
+        queued = mail.queue_invitation(
+            host_a, session, to="coord@example.org", display_name=None,
+            invitation_url=f"{BASE_URL}/admin/invitation/abc",
+            expires_at=datetime.now(UTC) + timedelta(days=7))
+    try:
+        assert mail.retry_due(host_b).failed == [queued.id]
+        after_b = mail.get_message(host_a, queued.id)
+        assert after_b.status == "failed" and after_b.next_attempt_at is not None  # kept
+        assert after_b.last_error is not None and "mail.content_missing" in after_b.last_error
+        assert mail.retry_due(host_a, now=after_b.next_attempt_at).sent == [queued.id]
+    finally:
+        host_b.database.dispose()
+    assert mailbox.accepted == ["coord@example.org"]

@@ -269,7 +269,8 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
         try:
             message = _content(service, session, row)
         except MailError as error:
-            problem = DeliveryFailed(error.message_fr, error.message_en, permanent=True,
+            problem = DeliveryFailed(error.message_fr, error.message_en,
+                                     permanent=not _maybe_elsewhere(service, error),
                                      code=error.code)
         except Exception as error:  # a bug or a broken template: kept, retried, and logged
             logger.exception("could not compose e-mail %s", row.id)
@@ -277,6 +278,13 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
                                      f"Message could not be composed: {error!r}",
                                      permanent=False, code="mail.compose_failed")
         return _Claimed(row.id, row.kind, row.to_address, row.attempts, message, problem)
+
+
+def _maybe_elsewhere(service: IssuerService, error: MailError) -> bool:
+    """A spooled message this host does not have may be on the host that queued it, when
+    several share the database (var/mail-queue/ is a local folder unless it is shared, see
+    docs/DEPLOYMENT.md): retried later, by that host's run, rather than given up at once."""
+    return error.code == "mail.content_missing" and service.database.shared_by_processes
 
 
 def _content(service: IssuerService, session: Session, row: MessageRow) -> EmailMessage:
