@@ -44,6 +44,13 @@ def listening_base_url(host: str, port: int) -> str:
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "*", ""})  # noqa: S104
 
 
+def hand_down_base_url(base_url: str) -> None:
+    """`issuer serve --workers N`: each worker loads the settings again, in a process of its
+    own. The base URL the parent derived from --host/--port (`Settings.listening_on`) is
+    handed down through the environment, so every worker writes the same links."""
+    os.environ["ISSUER_BASE_URL"] = base_url
+
+
 def is_wildcard_host(host: str) -> bool:
     return host.strip().strip("[]") in _WILDCARD_HOSTS
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
@@ -23,7 +22,7 @@ from issuer.errors import IssuerError
 def serve(host: str, port: int, proxy_headers: bool, workers: int) -> None:
     import uvicorn
 
-    from issuer.settings import is_wildcard_host
+    from issuer.settings import hand_down_base_url, is_wildcard_host
     from issuer.web import create_app
 
     service = service_to_serve(host, port, workers=workers)
@@ -40,7 +39,7 @@ def serve(host: str, port: int, proxy_headers: bool, workers: int) -> None:
     # Each worker builds its own app (`worker_app`) from the same settings: the base URL
     # derived from --host/--port above is handed down so links stay the same in every worker.
     service.database.dispose()  # no pooled connection crosses into the workers
-    os.environ["ISSUER_BASE_URL"] = service.settings.base_url
+    hand_down_base_url(service.settings.base_url)
     config = server_config(WORKER_APP, host=host, port=port, proxy_headers=proxy_headers,
                            workers=workers)
     _run_workers(config)
