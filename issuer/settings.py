@@ -44,6 +44,13 @@ def listening_base_url(host: str, port: int) -> str:
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "*", ""})  # noqa: S104
 
 
+def hand_down_base_url(base_url: str) -> None:
+    """`issuer serve --workers N`: each worker loads the settings again, in a process of its
+    own. The base URL the parent derived from --host/--port (`Settings.listening_on`) is
+    handed down through the environment, so every worker writes the same links."""
+    os.environ["ISSUER_BASE_URL"] = base_url
+
+
 def is_wildcard_host(host: str) -> bool:
     return host.strip().strip("[]") in _WILDCARD_HOSTS
 
@@ -147,6 +154,9 @@ class Settings(BaseSettings):
         default=False, description="Implicit TLS from the start (port 465); wins over STARTTLS.")
     mail_from: str | None = Field(
         default=None, description="From address; default the profile name and e-mail.")
+    mail_claim_lease_seconds: int = Field(
+        default=600, ge=1,
+        description="Seconds a claimed e-mail is left to its sender before another run retries it.")
     # Read by the environment alone (`environment_values`), before or without the whole Settings.
     catalogue_dir: Path | None = Field(default=None, description="The badge catalogue folder.")
     templates_dir: Path | None = Field(default=None, description="The Jinja2 pages and e-mails.")

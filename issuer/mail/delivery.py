@@ -12,10 +12,22 @@ row stores no body: the text follows the current name and catalogue). An invitat
 one-time token that exists nowhere else, so its composed message is spooled at queue time to
 var/mail-queue/<id>.eml (0600) and deleted once the message has left.
 
-Concurrency. Each delivery first *claims* its row with one conditional UPDATE (due now →
-attempts + 1, next_attempt_at = now + lease) in its own short transaction; a second process
-running the same batch updates nothing and skips it. SMTP then runs outside any transaction,
-and the outcome is written in a third one: a slow server never holds a database lock.
+Concurrency (issue #14 item 1: several `issuer mail retry`, several workers or hosts on one
+database). Each delivery first *claims* its row in its own short transaction: `SELECT ... FOR
+UPDATE SKIP LOCKED` of the row while it is due (on PostgreSQL a row another process is claiming
+is skipped at once, not waited for; SQLite's write transaction holds the whole database), then
+attempts + 1 and next_attempt_at = now + the lease (`ISSUER_MAIL_CLAIM_LEASE_SECONDS`). Until
+the lease runs out the row is not due, so no other run takes it. SMTP then runs outside any
+transaction, and the outcome is written in a third one: a slow server never holds a database
+lock. A sender killed between its claim and its record (`kill -9`, power cut) leaves the row
+claimed; once the lease has passed the next run sends it.
+
+Delivery is at least once, never exactly once: the SMTP server's "250 accepted" and our
+"sent" commit are two systems, and a crash between them (the message accepted, the row not yet
+written) cannot be told apart from a crash just before the server answered. Then the message
+is sent again after the lease, the one case that gives a duplicate; losing it would be worse.
+The lease keeps duplicates to that case: a live sender's claim is never taken over while it
+works (the lease is far longer than the SMTP timeouts of one message).
 """
 
 from __future__ import annotations
@@ -59,8 +71,6 @@ logger = logging.getLogger(__name__)
 KIND_BADGE = "badge"
 KIND_INVITATION = "invitation"
 SPOOL_FOLDER = "mail-queue"
-#: How long a claimed message is left to its sender before another run may take it over.
-CLAIM_LEASE = timedelta(minutes=10)
 RETRY_FIRST_DELAY = timedelta(minutes=5)
 RETRY_MAX_DELAY = timedelta(hours=6)
 #: 5, 10, 20 … minutes, then every 6 hours: about 40 hours of retries, then a person decides.
@@ -251,12 +261,15 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
         # it could leave twice, which is better than a resend button that silently does nothing.
         condition = (MessageRow.status.in_(("queued", "failed")) if force
                      else _due(now, include_failed=True))
-        result = session.execute(
-            update(MessageRow).where(MessageRow.id == message_id, condition)
-            .values(attempts=MessageRow.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
+        free = session.scalar(select(MessageRow.id).where(MessageRow.id == message_id, condition)
+                              .with_for_update(skip_locked=True))
+        if free is None:
+            return None  # sent meanwhile, claimed by another process, or being claimed now
+        lease = timedelta(seconds=service.settings.mail_claim_lease_seconds)
+        session.execute(
+            update(MessageRow).where(MessageRow.id == message_id)
+            .values(attempts=MessageRow.attempts + 1, next_attempt_at=now + lease)
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None  # sent meanwhile, or another process holds it
         row = session.get(MessageRow, message_id, populate_existing=True)
         assert row is not None
         message: EmailMessage | None = None
@@ -264,7 +277,8 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
         try:
             message = _content(service, session, row)
         except MailError as error:
-            problem = DeliveryFailed(error.message_fr, error.message_en, permanent=True,
+            problem = DeliveryFailed(error.message_fr, error.message_en,
+                                     permanent=not _maybe_elsewhere(service, error),
                                      code=error.code)
         except Exception as error:  # a bug or a broken template: kept, retried, and logged
             logger.exception("could not compose e-mail %s", row.id)
@@ -272,6 +286,13 @@ def _claim(service: IssuerService, message_id: str, now: datetime, *,
                                      f"Message could not be composed: {error!r}",
                                      permanent=False, code="mail.compose_failed")
         return _Claimed(row.id, row.kind, row.to_address, row.attempts, message, problem)
+
+
+def _maybe_elsewhere(service: IssuerService, error: MailError) -> bool:
+    """A spooled message this host does not have may be on the host that queued it, when
+    several share the database (var/mail-queue/ is a local folder unless it is shared, see
+    docs/DEPLOYMENT.md): retried later, by that host's run, rather than given up at once."""
+    return error.code == "mail.content_missing" and service.database.shared_by_processes
 
 
 def _content(service: IssuerService, session: Session, row: MessageRow) -> EmailMessage:

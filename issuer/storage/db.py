@@ -136,6 +136,14 @@ class Database:
         return SchemaState(current, pending, ())
 
     @property
+    def shared_by_processes(self) -> bool:
+        """Whether several server processes (or hosts) may use this database at once:
+        PostgreSQL, yes. SQLite is the embedded database of one `issuer serve` process (WAL,
+        one writer at a time); the CLI commands of the same installation still use it beside
+        that process (`issuer.cli.server.OneProcessDatabase`)."""
+        return self.engine.dialect.name == "postgresql"
+
+    @property
     def migrates_at_start(self) -> bool:
         """SQLite: yes. One file on one machine, used by one `issuer serve` process and the
         commands of the same installation: no older code runs against it while it changes.

@@ -271,4 +271,5 @@ from issuer.storage import wallet_models  # noqa: E402,F401
 from issuer.storage import presentation_models  # noqa: E402,F401
 from issuer.storage import offer_models  # noqa: E402,F401
 from issuer.storage import status_bit_indexes  # noqa: E402,F401
+from issuer.storage import rate_limit_models  # noqa: E402,F401
 # isort: on

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from issuer.network.mediators.errors import SignInLinkInvalid, TooManyRequests
@@ -94,6 +94,7 @@ def record_sign_in_request(service: IssuerService, email: str, *, origin: str | 
     now = now or utc_now()
     since = now - policy.request_window
     with service.database.session() as session:
+        _serialise_requests(session, address_key, origin)
         if origin is not None:
             count, first = session.execute(
                 select(func.count(), func.min(MediatorSignInRequest.requested_at)).where(
@@ -114,6 +115,18 @@ def record_sign_in_request(service: IssuerService, email: str, *, origin: str | 
         session.execute(delete(MediatorSignInRequest).where(
             MediatorSignInRequest.requested_at < now - max(policy.kept, policy.request_window)))
     return address
+
+
+def _serialise_requests(session: Session, address_key: str, origin: str | None) -> None:
+    """Count-then-insert is only exact one transaction at a time. SQLite's write transaction
+    already holds the database; on PostgreSQL (several workers or hosts) two requests for the
+    same address or client, counted at the same instant, would both see room for one more:
+    they queue here on transaction-scoped advisory locks, always taken in the same order."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({f"sign-in:{address_key}", *([f"sign-in:{origin}"] if origin else [])}):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": key})
 
 
 def send_sign_in_link(service: IssuerService, address: str, *, locale: str = "fr",

@@ -15,7 +15,6 @@ leaves `/oid4vci/` alone (issuer.web.admin.csrf).
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -30,28 +29,19 @@ from issuer.wallet.oid4vci_metadata import authorization_server_metadata, issuer
 from issuer.wallet.oid4vci_requests import bearer_token
 from issuer.web.body_limits import form_limits
 from issuer.web.deps import service_of
-from issuer.web.rate_limit import RateLimiter, client_key, retry_after_header
+from issuer.web.rate_limit import RateLimit, app_limiter, client_key, retry_after_header
 
 logger = logging.getLogger(__name__)
 NO_STORE = {"cache-control": "no-store"}
 METADATA_CACHE = {"cache-control": "public, max-age=300"}
 RATE_LIMIT = 60
 """OpenID4VCI requests per client and minute: a wallet's flow takes four or five."""
-_LIMITER_LOCK = threading.Lock()
 
 
-def oid4vci_limiter(request: Request) -> RateLimiter:
+def oid4vci_limiter(request: Request) -> RateLimit:
     """The application's one limiter for OpenID4VCI requests (tests may set
-    `app.state.oid4vci_rate_limiter`)."""
-    state = request.app.state
-    limiter: RateLimiter | None = getattr(state, "oid4vci_rate_limiter", None)
-    if limiter is None:
-        with _LIMITER_LOCK:
-            limiter = getattr(state, "oid4vci_rate_limiter", None)
-            if limiter is None:
-                limiter = RateLimiter(limit=RATE_LIMIT)
-                state.oid4vci_rate_limiter = limiter
-    return limiter
+    `app.state.oid4vci_rate_limiter`), shared by every worker on PostgreSQL."""
+    return app_limiter(request, "oid4vci_rate_limiter", limit=RATE_LIMIT)
 
 
 def oauth_description(text: str) -> str:

@@ -44,7 +44,7 @@ from issuer.web.admin.auth import client_origin
 from issuer.web.body_limits import form_limits
 from issuer.web.deps import clock_of, service_of
 from issuer.web.locale import request_locale
-from issuer.web.rate_limit import RateLimiter, client_key, retry_after_header
+from issuer.web.rate_limit import app_limiter, client_key, retry_after_header
 from issuer.web.templating import render
 from issuer.web.views.credentials import badge_facts, valid_credential_id
 from issuer.web.views.holder import access_cookie, holder_of, secure
@@ -271,11 +271,7 @@ def _wallet_error(error: errors.WalletError, headers: dict[str, str] | None = No
 
 def _limited(request: Request, name: str, *, limit: int) -> str | None:
     """Retry-After when this client is past `limit` requests a minute on this door."""
-    state = request.app.state
-    limiter: RateLimiter | None = getattr(state, name, None)
-    if limiter is None:
-        limiter = RateLimiter(limit=limit, window=60)
-        setattr(state, name, limiter)
+    limiter = app_limiter(request, name, limit=limit, window=60)
     wait = limiter.hit(client_key(request))
     return None if wait is None else retry_after_header(wait)
 

@@ -3,7 +3,7 @@ revoked and suspended slots are read without reading its every slot
 (`issuer/storage/status_bit_indexes.py`).
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,190 @@
+"""Per-client request limits (verification, OpenID4VCI, wallet doors), one interface, two
+stores (issue #14 item 1):
+
+- **PostgreSQL** (`DatabaseRateLimiter`): the counters are rows of `rate_limit_windows`, so
+  every process of every host behind the load balancer draws on the same budget: a client
+  cannot multiply its allowance by the number of workers.
+- **SQLite** (`RateLimiter`): the embedded installation runs one process (`issuer serve`
+  refuses `--workers` above 1 there), so a counter in that process's memory is the global one,
+  and costs no write transaction (SQLite has one writer at a time) per verification.
+
+`shared_rate_limiter` picks the one that fits the database.
+
+The in-memory limiter is a sliding-window log, written here rather than taken from a library,
+after checking the candidates:
+- slowapi (0.1.x) wraps `limits` in decorators that need a `request` argument on every handler
+  and its own exception handler and 429 body; we need one shared budget for an HTML form and a
+  JSON API, each answering 429 in its own format (page or structured JSON) with Retry-After.
+- `limits`' MemoryStorage (the storage slowapi uses without Redis) has no cap on the number of
+  clients it tracks: a flood from many addresses (an IPv6 range gives billions) grows it until a
+  timer thread sweeps expired entries, and the sweep walks every key each time.
+What we need is small: a lock, a deque of timestamps per client, and a hard cap on clients with
+least-recently-seen eviction, so memory stays bounded whatever arrives.
+
+The database limiter is a fixed-window counter: one atomic `INSERT ... ON CONFLICT DO UPDATE
+... WHERE hits < limit RETURNING` per request, so two processes counting the same client at
+the same instant are serialised by the row, never both let through past the limit. `limits`'
+PostgreSQL-less storages (Redis, Memcached, MongoDB) would add a server the City does not run.
+A fixed window lets a client send up to twice the limit across a window boundary, never more;
+the sliding log above has no such edge, but a log in the database would be one row per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy import BigInteger, ColumnElement, cast, delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
+
+from issuer.storage.db import Database
+from issuer.storage.rate_limit_models import RateLimitWindow
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 30
+DEFAULT_WINDOW_SECONDS = 60.0
+DEFAULT_MAX_CLIENTS = 10_000
+
+
+class RateLimit(Protocol):
+    """At most `limit` requests per client in `window` seconds."""
+
+    limit: int
+    window: float
+
+    def hit(self, client: str) -> float | None:
+        """Count one request from `client`. None when it may go ahead; otherwise the seconds
+        to wait before the next one would be accepted (for Retry-After). A refused request is
+        not counted, so waiting that long always works."""
+
+
+class RateLimiter:
+    """At most `limit` requests per client in any `window` seconds, in this process's memory.
+
+    Thread-safe (handlers may run in the threadpool). Memory is bounded by `max_clients`
+    deques of at most `limit` timestamps; past the cap the client seen least recently is
+    forgotten (it then starts afresh, which only ever lets an attacker spread too thin to
+    matter). `clock` is monotonic so a wall-clock change never frees or blocks anyone.
+    """
+
+    def __init__(self, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW_SECONDS, *,
+                 max_clients: int = DEFAULT_MAX_CLIENTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit <= 0 or window <= 0 or max_clients <= 0:
+            raise ValueError("limit, window and max_clients must be positive")
+        self.limit = limit
+        self.window = window
+        self.max_clients = max_clients
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def hit(self, client: str) -> float | None:
+        now = self._clock()
+        with self._lock:
+            hits = self._hits.get(client)
+            if hits is None:
+                hits = deque(maxlen=self.limit)
+                self._hits[client] = hits
+                while len(self._hits) > self.max_clients:
+                    self._hits.popitem(last=False)
+            else:
+                self._hits.move_to_end(client)
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(hits[0] + self.window - now, 0.0)
+            hits.append(now)
+            return None
+
+    def tracked_clients(self) -> int:
+        with self._lock:
+            return len(self._hits)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+class DatabaseRateLimiter:
+    """At most `limit` requests per client in each fixed window of `window` seconds, counted in
+    the database (`rate_limit_windows`, PostgreSQL) and so shared by every process using it.
+
+    Windows follow the database's clock (`clock_timestamp()`), never a host's, so hosts whose
+    clocks disagree still count in the same windows. The rows of past windows are deleted by
+    whichever process notices first (at most once per window per process): the table holds at
+    most the clients seen in the current and the previous window, whatever arrives. The
+    counter is written with `synchronous_commit = off`: a crash may forget the last few
+    increments, which a limit can afford, and a request does not wait for a disk flush.
+    If the database cannot be reached the request goes ahead (logged): the limit protects the
+    service, it must not be what stops it.
+    """
+
+    def __init__(self, database: Database, bucket: str, *, limit: int = DEFAULT_LIMIT,
+                 window: float = DEFAULT_WINDOW_SECONDS) -> None:
+        if limit <= 0 or window < 1:
+            raise ValueError("limit must be positive and window at least one second")
+        if database.engine.dialect.name != "postgresql":
+            raise ValueError("DatabaseRateLimiter needs PostgreSQL (RateLimiter otherwise)")
+        self.limit = limit
+        self.window = float(math.ceil(window))
+        self.bucket = bucket
+        self._database = database
+        self._seconds = int(self.window)
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    def _window_start(self) -> ColumnElement[int]:
+        epoch = func.extract("epoch", func.clock_timestamp())
+        return cast(func.floor(epoch / self._seconds) * self._seconds, BigInteger)
+
+    def hit(self, client: str) -> float | None:
+        table = RateLimitWindow
+        counted = (pg_insert(table)
+                   .values(bucket=self.bucket, client=client[:64],
+                           window_start=self._window_start(), hits=1)
+                   .on_conflict_do_update(
+                       index_elements=[table.bucket, table.client, table.window_start],
+                       set_={"hits": table.hits + 1},
+                       where=table.hits < self.limit)
+                   .returning(table.hits))
+        try:
+            with self._database.engine.begin() as connection:
+                connection.execute(text("SET LOCAL synchronous_commit = off"))
+                accepted = connection.execute(counted).first() is not None
+                wait = None if accepted else float(connection.execute(
+                    text("SELECT :w - mod(extract(epoch FROM clock_timestamp()), :w)"),
+                    {"w": self._seconds}).scalar_one())
+                if self._sweep_due():
+                    connection.execute(delete(table).where(
+                        table.bucket == self.bucket,
+                        table.window_start < select(self._window_start()).scalar_subquery()))
+        except DBAPIError:
+            logger.warning("rate limit %s not counted: database unavailable", self.bucket,
+                           exc_info=True)
+            return None
+        return None if wait is None else max(wait, 0.0)
+
+    def _sweep_due(self) -> bool:
+        now = time.monotonic()
+        with self._sweep_lock:
+            if now < self._next_sweep:
+                return False
+            self._next_sweep = now + self.window
+            return True
+
+
+def shared_rate_limiter(database: Database, bucket: str, *, limit: int = DEFAULT_LIMIT,
+                        window: float = DEFAULT_WINDOW_SECONDS) -> RateLimit:
+    """The limiter every process of this installation shares: counted in PostgreSQL when the
+    service runs on it (several workers or hosts), in memory on SQLite (one process)."""
+    if database.engine.dialect.name == "postgresql":
+        return DatabaseRateLimiter(database, bucket, limit=limit, window=window)
+    return RateLimiter(limit=limit, window=window)
