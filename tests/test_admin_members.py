@@ -24,7 +24,8 @@ BREAKFAST = "petit-dejeuner-inclusion-numerique"
 def member_form(number: int, sector: str = "Nord", start: str = "2025-06-13",
                 **fields: str) -> dict[str, str]:
     return {"name": f"Membre {number}", "email": f"membre{number}@example.org",
-            "role": "conseiller", "sector": sector, "mandate_start": start, **fields}
+            "role": "conseiller", "sector": sector, "mandate_start": start,
+            "age_declared": "1", **fields}
 
 
 def page(client: TestClient, path: str) -> str:

@@ -42,7 +42,8 @@ def service_on(database_url: str, tmp_path: Path, service_factory: ServiceFactor
 def resident(number: int, sector: str, start: date = INSTALLATION, **fields: object) -> NewMember:
     values: dict[str, object] = {"name": f"Habitant·e {number}",
                                  "email": f"habitant{number}@example.org", "role": "conseiller",
-                                 "sector": sector, "mandate_start": start, **fields}
+                                 "sector": sector, "mandate_start": start,
+                                 "age_declared": True, **fields}
     return NewMember(**values)  # type: ignore[arg-type]
 
 
@@ -125,9 +126,9 @@ def test_twenty_first_resident_is_refused_with_a_french_message(service: IssuerS
     assert "already has 20 residents" in error.message_en
     # Co-chairs and observers do not take a resident's seat.
     add(service, NewMember(name="Élue Une", email="elue1@example.org", role="co-presidente",
-                           mandate_start=INSTALLATION))
+                           mandate_start=INSTALLATION, age_declared=True))
     add(service, NewMember(name="Observateur", email="obs@example.org", role="observateur",
-                           mandate_start=INSTALLATION))
+                           mandate_start=INSTALLATION, age_declared=True))
     register = members.register(service, today=date(2025, 9, 1))
     assert register.residents == 20
     assert all(count.residents == 4 for count in register.sector_counts)
@@ -153,9 +154,10 @@ def test_a_resident_must_represent_a_known_sector(service: IssuerService) -> Non
 def test_only_two_co_chairs_at_a_time(service: IssuerService) -> None:
     for number in (1, 2):
         add(service, NewMember(name=f"Élue {number}", email=f"elue{number}@example.org",
-                               role="Co-présidente", mandate_start=INSTALLATION))
+                               role="Co-présidente", mandate_start=INSTALLATION, age_declared=True))
     error = refusal(add, service, NewMember(name="Élue 3", email="elue3@example.org",
-                                            role="co-presidente", mandate_start=INSTALLATION))
+                                            role="co-presidente", mandate_start=INSTALLATION,
+                                            age_declared=True))
     assert error.code == "cln.co_chairs_full"
 
 

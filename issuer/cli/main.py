@@ -7,6 +7,7 @@ import click
 
 from issuer.cli.administration import admin, keys, mail, purge
 from issuer.cli.context import CONTEXT_SETTINGS, _
+from issuer.cli.council import council
 from issuer.cli.installation import init
 from issuer.cli.issuing import badges, issue, issue_batch, publish, revoke, suspend, unsuspend
 from issuer.cli.server import db, serve
@@ -23,7 +24,7 @@ def main() -> None:
 
 
 for command in (init, badges, issue, issue_batch, verify, revoke, suspend, unsuspend, publish,
-                serve, db, keys, admin, mail, purge):
+                serve, db, keys, admin, mail, purge, council):
     main.add_command(command)
 
 

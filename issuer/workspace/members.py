@@ -36,6 +36,13 @@ from issuer.storage import repositories as repo
 from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import ClnMember
 from issuer.workspace.member_input import clean_member_name, council_role, council_sector
+from issuer.workspace.member_parity import (
+    ParityBalance,
+    ParityWarning,
+    balance_of,
+    check_parity,
+    clean_gender,
+)
 from issuer.workspace.member_rows import (
     all_mandate_rows,
     lock_register,
@@ -161,6 +168,13 @@ class NewMember:
     mandate_start: date
     sector: str | None = None
     show_name: bool = False
+    #: DEL-2025-0121: residents aged 16 or more. A declaration ("La personne déclare avoir 16
+    #: ans ou plus"), never a birth date; required on every path.
+    age_declared: bool = False
+    #: femme / homme / sans_reponse, or None (optional): for parity only, never in a badge.
+    gender: str | None = None
+    #: The coordinator saw the parity warning and adds the person all the same.
+    parity_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,8 @@ class Mandate:
     ended_at: datetime | None
     resignation_reason: str | None
     first_start: date              # start of the first mandate of the chain
+    gender: str | None = None
+    age_declared_at: datetime | None = None
 
     def is_current(self, today: date) -> bool:
         return self.status == "active" and self.start <= today <= self.end
@@ -229,6 +245,7 @@ class Register:
     residents_limit: int
     ending_soon: tuple[Mandate, ...]
     to_close: tuple[Mandate, ...]
+    parity: ParityBalance = ParityBalance()   # residents in office today, by answer
 
     def in_sector(self, sector: str | None) -> list[Mandate]:
         return [mandate for mandate in self.members if mandate.sector == sector]
@@ -274,7 +291,15 @@ def register(service: IssuerService, *, today: date | None = None,
         ending_soon=tuple(sorted((m for m in members if m.ends_within(today, notice_days)),
                                  key=lambda m: m.end)),
         to_close=tuple(sorted((m for m in members if m.awaits_closing(today)),
-                              key=lambda m: m.end)))
+                              key=lambda m: m.end)),
+        parity=residents_parity(mandates, today))
+
+
+def residents_parity(mandates: Iterable[Mandate], day: date) -> ParityBalance:
+    """Women, men and unanswered among the residents in office on `day`."""
+    return balance_of(m.gender for m in mandates
+                      if m.status == "active" and m.role == RESIDENT_ROLE
+                      and m.start <= day <= m.end)
 
 
 def mandates_ending_within(service: IssuerService, days: int, *,
@@ -297,8 +322,20 @@ def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
 def add_member(service: IssuerService, member: NewMember, *, actor: str,
                origin: str | None = None, now: datetime | None = None) -> Mandate:
     """Add a mandate to the register and issue its membership badge (valid until the
-    mandate's last day), in one transaction: either both exist or neither does."""
+    mandate's last day), in one transaction: either both exist or neither does.
+
+    Refused without the declaration of being 16 or over; an addition that would break parity
+    raises `ParityWarning` unless `member.parity_confirmed` (see `member_parity`)."""
     badge = membership_badge(service)
+    if not member.age_declared:
+        raise CouncilRuleError(
+            "Cochez « La personne déclare avoir 16 ans ou plus » : le Conseil accueille des "
+            "habitant·es de 16 ans et plus (DEL-2025-0121). Aucune date de naissance n'est "
+            "demandée.",
+            "Tick “The person declares being 16 or over”: the council welcomes residents aged "
+            "16 or more (DEL-2025-0121). No birth date is asked.",
+            code="cln.age_declaration_required")
+    gender = clean_gender(member.gender)
     name = clean_member_name(member.name)
     email = model.normalise_email(member.email)
     role = council_role(badge, member.role)
@@ -320,19 +357,35 @@ def add_member(service: IssuerService, member: NewMember, *, actor: str,
                 code="cln.already_member")
         check_council_rules([m.as_seat() for m in taken],
                             Seat(role=role, sector=sector, start=start, end=end))
+        parity_warned = False
+        if role == RESIDENT_ROLE:
+            # On the day the seat is taken: who sits then, with this person.
+            try:
+                check_parity(residents_parity(taken, start), gender)
+            except ParityWarning:
+                if not member.parity_confirmed:
+                    raise
+                parity_warned = True
         credential_id = _issue_membership(
             service, session, IssueRequest(
                 badge_slug=badge.slug, email=email, name=name, role=role, sector=sector,
-                show_name=member.show_name, mandate_start=start), actor=actor, origin=origin, now=now)
+                show_name=member.show_name, mandate_start=start, through_register=True),
+            actor=actor, origin=origin, now=now)
         row = ClnMember(id=str(uuid.uuid4()), name=name, email=email, sector=sector, role=role,
                         mandate_start=start, mandate_end=end, status="active",
-                        credential_id=credential_id, created_at=now)
+                        credential_id=credential_id, created_at=now, gender=gender,
+                        age_declared_at=now)
         session.add(row)
         session.flush()
+        # The answer itself is not in the trail (personal data), only that the coordinator
+        # confirmed an addition the parity warning was about.
+        details: dict[str, object] = {
+            "role": role, "sector": sector, "start": start.isoformat(), "end": end.isoformat(),
+            "credential": credential_id, "age_declared": True}
+        if parity_warned:
+            details["parity_gap_confirmed"] = True
         repo.record_audit(session, actor=actor, action="cln.member_added", subject=row.id,
-                          details={"role": role, "sector": sector, "start": start.isoformat(),
-                                   "end": end.isoformat(), "credential": credential_id},
-                          origin=origin)
+                          details=details, origin=origin)
         return _mandate_of(session, row)
 
 
@@ -363,11 +416,14 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
         credential_id = _issue_membership(
             service, session, IssueRequest(
                 badge_slug=badge.slug, email=current.email, name=current.name, role=current.role,
-                sector=current.sector, mandate_start=start), actor=actor, origin=origin, now=now)
+                sector=current.sector, mandate_start=start, through_register=True),
+            actor=actor, origin=origin, now=now)
+        # The same person: their parity answer and age declaration carry over.
         row = ClnMember(id=str(uuid.uuid4()), name=current.name, email=current.email,
                         sector=current.sector, role=current.role, mandate_start=start,
                         mandate_end=end, status="active", renews=current.id,
-                        credential_id=credential_id, created_at=now)
+                        credential_id=credential_id, created_at=now, gender=current.gender,
+                        age_declared_at=current.age_declared_at)
         session.add(row)
         session.flush()
         repo.record_audit(session, actor=actor, action="cln.mandate_renewed", subject=row.id,
@@ -378,7 +434,8 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
 
 
 def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
-                origin: str | None = None, now: datetime | None = None) -> Mandate:
+                origin: str | None = None, now: datetime | None = None,
+                automatic: bool = False) -> Mandate:
     """Close a mandate that reached its end without renewal: issue the *Ancien·ne membre*
     badge for the whole membership (first start to last end, e.g. 2025–2027) and mark the
     chain ended. The membership badge is left as is: it expired on its own date."""
@@ -410,7 +467,8 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
             service, session, IssueRequest(
                 badge_slug=badge.alumni_badge, email=current.email, name=current.name,
                 role=current.role, sector=current.sector, mandate_start=current.first_start,
-                mandate_end=current.end), actor=actor, origin=origin, now=now)
+                mandate_end=current.end, through_register=True),
+            actor=actor, origin=origin, now=now)
         chain = renewal_chain_rows(session, mandate_id)
         for row in chain:
             if row.status == "active":
@@ -419,10 +477,49 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
         latest = chain[-1]
         latest.alumni_credential_id = alumni_id
         session.flush()
+        details: dict[str, object] = {"alumni_credential": alumni_id,
+                                      "mandates": [row.id for row in chain]}
+        if automatic:
+            details["automatic"] = True
         repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
-                          details={"alumni_credential": alumni_id,
-                                   "mandates": [row.id for row in chain]}, origin=origin)
+                          details=details, origin=origin)
         return _mandate_of(session, latest)
+
+
+@dataclass(frozen=True)
+class ClosingRun:
+    """What one run of `close_ended_mandates` did."""
+
+    closed: tuple[Mandate, ...]
+    already_closed: int    # closed by another run (another machine, the coordinator) meanwhile
+
+
+def close_ended_mandates(service: IssuerService, *, actor: str, now: datetime | None = None,
+                         origin: str | None = None) -> ClosingRun:
+    """Close every mandate whose last day has passed without renewal, as the coordinator's
+    "Clore le mandat" does (`end_mandate`): the membership badge expired by itself on its
+    `validUntil`; the person receives the former-member badge; the audit line says it was
+    automatic. The daily cron job (`issuer council close-ended-mandates`).
+
+    Safe to run several times a day and on several machines at once: each closing takes the
+    register lock (`lock_register`: an advisory transaction lock on PostgreSQL, BEGIN IMMEDIATE
+    on SQLite) and reads the mandate again under it, so a mandate closed meanwhile is counted,
+    not closed twice. Closed on the day after the last day (the last day is still in office)."""
+    now = _now(now)
+    today = now.astimezone(model.CITY_TIMEZONE).date()
+    with service.database.session(read_only=True) as session:
+        due = [m.id for m in _all_mandates(session) if m.awaits_closing(today)]
+    closed: list[Mandate] = []
+    already = 0
+    for mandate_id in due:
+        try:
+            closed.append(end_mandate(service, mandate_id, actor=actor, origin=origin, now=now,
+                                      automatic=True))
+        except InvalidInput as error:
+            if error.code not in ("cln.not_active", "cln.already_renewed"):
+                raise
+            already += 1
+    return ClosingRun(closed=tuple(closed), already_closed=already)
 
 
 def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
@@ -514,7 +611,8 @@ def _mandates_from(rows: Sequence[ClnMember]) -> list[Mandate]:
             start=row.mandate_start, end=row.mandate_end, status=row.status, renews=row.renews,
             renewed_by=successor.get(row.id), credential_id=row.credential_id,
             alumni_credential_id=row.alumni_credential_id, ended_at=row.ended_at,
-            resignation_reason=row.resignation_reason, first_start=first.mandate_start))
+            resignation_reason=row.resignation_reason, first_start=first.mandate_start,
+            gender=row.gender, age_declared_at=row.age_declared_at))
     return mandates
 
 

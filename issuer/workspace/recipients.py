@@ -366,7 +366,9 @@ def _reissue_request(service: IssuerService, session: Session, row: IssuedCreden
             end = _city_date(subject.get("activityEndDate"))
     return IssueRequest(badge_slug=row.badge_slug, email=email, name=person.display_name,
                         event_number=row.event_number, role=row.role, sector=sector,
-                        mandate_start=start, mandate_end=end)
+                        mandate_start=start, mandate_end=end,
+                        # The same mandate, moved to the new address with the register's row.
+                        through_register=badge.family == "membership")
 
 
 def _move_records(session: Session, successors: dict[str, str], old_email: str | None,
