@@ -474,6 +474,7 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
             if row.status == "active":
                 row.status = "ended"
                 row.ended_at = now
+            row.gender = None  # needed for parity while in office only (personal data page)
         latest = chain[-1]
         latest.alumni_credential_id = alumni_id
         session.flush()
@@ -548,6 +549,8 @@ def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
                 "This mandate has reached its end: close it instead (former-member badge).",
                 code="cln.already_over")
         revoked: list[str] = []
+        for row in renewal_chain_rows(session, mandate_id):
+            row.gender = None  # needed for parity while in office only (personal data page)
         for row in affected:
             credential = (session.get(IssuedCredential, row.credential_id)
                           if row.credential_id else None)
