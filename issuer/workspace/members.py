@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -245,7 +245,8 @@ class Register:
     residents_limit: int
     ending_soon: tuple[Mandate, ...]
     to_close: tuple[Mandate, ...]
-    parity: ParityBalance = ParityBalance()   # residents in office today, by answer
+    # Residents in office today, by the answer recorded for parity.
+    parity: ParityBalance = field(default_factory=ParityBalance)
 
     def in_sector(self, sector: str | None) -> list[Mandate]:
         return [mandate for mandate in self.members if mandate.sector == sector]
