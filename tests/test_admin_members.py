@@ -226,7 +226,7 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
     assert "La parité n'est pas respectée" in register.replace("&#39;", "'")
     dashboard = page(client, "/admin")
     assert 'id="chart-parity-title"' in dashboard
-    assert "2 femmes, 0 hommes et 0 sans réponse parmi les 2 habitant·es en fonction" in dashboard
+    assert "Femmes : 2, hommes : 0, sans réponse : 0 ; habitant·es en fonction : 2." in dashboard
     # Never in the badge.
     mandate = one_mandate(service, "membre2@example.org")
     subject = dict(service.credential(str(mandate.credential_id)).credential["credentialSubject"])
