@@ -288,6 +288,13 @@ def test_a_council_membership_needs_the_age_declaration(fresh: Issuer, out: Path
     assert cln_member(fresh, out, 1, "--declared-16-or-over").exit_code == 0
 
 
+def test_council_options_are_refused_on_other_badges(issuer: Issuer, out: Path) -> None:
+    result = issuer("issue", "--badge", "mediateur-numerique", "--email", "opt@example.org",
+                    "--name", "X", "--gender", "femme", "--out", out)
+    assert result.exit_code == 1 and "[issue.council_options]" in result.stderr
+    assert not out.exists() or not list(out.glob("*.json"))
+
+
 def test_the_cli_warns_before_parity_breaks_and_adds_once_confirmed(fresh: Issuer,
                                                                     out: Path) -> None:
     fresh.ok("init")

@@ -93,6 +93,14 @@ def issue(badge_slug: str, email: str, name: str, event_number: int | None, role
         assert mandate.credential_id is not None  # add_member issues the badge with the seat
         issued = service.credential(mandate.credential_id)
     else:
+        if gender or age_declared or confirm_parity_gap:
+            from issuer.errors import InvalidInput
+
+            raise InvalidInput(
+                "--declared-16-or-over, --gender et --confirm-parity-gap ne concernent que les "
+                "membres du Conseil local du numérique : retirez-les.",
+                "--declared-16-or-over, --gender and --confirm-parity-gap only apply to Local "
+                "Digital Council members: remove them.", code="issue.council_options")
         issued = service.issue(IssueRequest(
             badge_slug=badge_slug, email=email, name=name, event_number=event_number,
             role=role, sector=sector, show_name=show_name,
