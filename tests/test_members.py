@@ -19,7 +19,7 @@ from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.web import create_app
-from issuer.workspace import members
+from issuer.workspace import member_closing, members
 from issuer.workspace.member_parity import ParityWarning, balance_of, check_parity, clean_gender
 from issuer.workspace.members import NewMember, Seat, check_council_rules, peak_occupancy
 from tests.plugins.factory import ServiceFactory
@@ -403,10 +403,10 @@ def test_the_daily_closing_closes_ended_mandates_only_and_once(service: IssuerSe
                           now=datetime(2027, 5, 1, tzinfo=UTC))
     later = add(service, resident(3, "Est", start=date(2025, 9, 1)))
     last_day = datetime(2027, 6, 12, 12, tzinfo=UTC)
-    assert members.close_ended_mandates(service, actor="cli", now=last_day).closed == ()
-    run = members.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    assert member_closing.close_ended_mandates(service, actor="cli", now=last_day).closed == ()
+    run = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
     assert [m.id for m in run.closed] == [ended.id] and run.already_closed == 0
-    again = members.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    again = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
     assert again.closed == () and again.already_closed == 0
     closed = members.get_mandate(service, ended.id)
     assert closed.status == "ended" and closed.alumni_credential_id is not None
@@ -426,14 +426,14 @@ def test_the_daily_closing_closes_ended_mandates_only_and_once(service: IssuerSe
 def test_two_machines_closing_at_once_close_each_mandate_once(service_on: IssuerService) -> None:
     for number in range(3):
         add(service_on, resident(number, SECTORS[number]))
-    runs: list[members.ClosingRun] = []
+    runs: list[member_closing.ClosingRun] = []
     barrier = threading.Barrier(2)
 
     def close() -> None:
         worker = IssuerService(service_on.settings)
         barrier.wait()
         try:
-            runs.append(members.close_ended_mandates(worker, actor="cli",
+            runs.append(member_closing.close_ended_mandates(worker, actor="cli",
                                                      now=AFTER_FIRST_MANDATE))
         finally:
             worker.database.dispose()

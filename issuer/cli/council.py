@@ -3,8 +3,11 @@ ended (issue 13 item 11), run from cron (docs/DEPLOYMENT.md)."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from issuer.cli import context as cli_context
 from issuer.cli.context import _, handles_errors, initialised_service
 
 
@@ -22,7 +25,7 @@ def council() -> None:
 @handles_errors
 def close_ended_mandates() -> None:
     from issuer.mail import deliver_pending
-    from issuer.workspace.members import close_ended_mandates as close
+    from issuer.workspace.member_closing import close_ended_mandates as close
 
     service = initialised_service()
     run = close(service, actor="cli")
@@ -31,3 +34,8 @@ def close_ended_mandates() -> None:
         click.echo(_("Closed: {name} ({years})").format(name=mandate.name, years=mandate.years))
     click.echo(_("{closed} mandate(s) closed, {already} already closed by another run.").format(
         closed=len(run.closed), already=run.already_closed))
+    for mandate_id, error in run.failed:
+        click.echo(_("Not closed: mandate {id}: {message}").format(
+            id=mandate_id, message=error.message(cli_context.LOCALE)), err=True)
+    if run.failed:
+        sys.exit(1)  # cron mails it; the others were closed

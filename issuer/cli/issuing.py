@@ -137,7 +137,8 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     from issuer.issuance.outputs import issue_to_folder
     from issuer.issuance.service import IssueRequest
     from issuer.workspace.attendance import decode_csv_bytes, read_attendance
-    from issuer.workspace.members import CouncilRuleError, membership_badge
+    from issuer.workspace.member_rules import CouncilRuleError
+    from issuer.workspace.members import membership_badge
 
     service = initialised_service()
     badge = service.catalogue.badge(badge_slug)

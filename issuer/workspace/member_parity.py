@@ -9,7 +9,7 @@ Parity is a goal of the designation, not a cap the register can enforce: members
 lot in public, the answer is optional, so the register cannot know the balance for certain.
 An addition that would widen the gap beyond one person is therefore *warned about*, with the
 numbers, and done only once the coordinator confirms it (form checkbox, CLI option); the seat
-limits (20 residents, 4 per sector) stay hard refusals (`members.check_council_rules`).
+limits (20 residents, 4 per sector) stay hard refusals (`member_rules.check_council_rules`).
 """
 
 from __future__ import annotations

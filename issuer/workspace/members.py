@@ -14,8 +14,9 @@ reason.
 
 The rules are checked on the *days* a mandate covers, not on the row count: a renewal starting
 the day after the previous mandate ends takes no second seat, and a seat freed by a resignation
-is free again. The pure part (`Seat`, `peak_occupancy`, `check_council_rules`) takes no
-database; the functions below it join it with storage and issuance.
+is free again. The pure rules (`Seat`, `peak_occupancy`, `check_council_rules`) are in
+`member_rules`, parity in `member_parity`, the daily closing in `member_closing`; the functions
+here join them with storage and issuance.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
-from issuer.errors import InvalidInput, IssuerError
+from issuer.errors import InvalidInput
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
@@ -49,6 +50,16 @@ from issuer.workspace.member_rows import (
     mandate_row,
     renewal_chain_rows,
 )
+from issuer.workspace.member_rules import (
+    MAX_RESIDENTS,
+    MAX_RESIDENTS_PER_SECTOR,
+    RESIDENT_ROLE,
+    CouncilRuleError,
+    Seat,
+    check_council_rules,
+    check_mandate_start,
+    peak_occupancy,
+)
 from issuer.workspace.recipients import (
     forget_cached_status_lists,
     queue_delivery,
@@ -56,99 +67,8 @@ from issuer.workspace.recipients import (
 )
 
 MEMBERSHIP_BADGE = "membre-cln"
-RESIDENT_ROLE = "conseiller"
-CO_CHAIR_ROLE = "co-presidente"
-#: DEL-2025-0121: "au plus 20 habitants", "4 au plus par secteur".
-MAX_RESIDENTS = 20
-MAX_RESIDENTS_PER_SECTOR = 4
-#: The two elected officials holding the digital delegations co-chair the council.
-MAX_CO_CHAIRS = 2
 #: How far ahead the register flags mandates that end soon.
 DEFAULT_NOTICE_DAYS = 60
-
-
-
-class CouncilRuleError(IssuerError):
-    """A change the council's rules do not allow (seats, sectors, overlapping mandates)."""
-
-    code = "cln.rule"
-
-
-# -- the rules, without storage --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Seat:
-    """A mandate as the rules see it: who sits, where, on which days (both ends included)."""
-
-    role: str
-    sector: str | None
-    start: date
-    end: date
-
-
-def peak_occupancy(seats: Iterable[Seat], start: date, end: date) -> int:
-    """The largest number of `seats` held on one day of [start, end].
-
-    The count can only rise on the first day or on a day a seat starts, so only those days
-    are counted."""
-    overlapping = [seat for seat in seats if seat.start <= end and seat.end >= start]
-    days = {start} | {seat.start for seat in overlapping if seat.start > start}
-    return max((sum(1 for seat in overlapping if seat.start <= day <= seat.end) for day in days),
-               default=0)
-
-
-def check_council_rules(taken: Sequence[Seat], new: Seat) -> None:
-    """Refuse `new` if, on some day of its mandate, it would break a rule of DEL-2025-0121
-    given the seats already `taken` (active mandates)."""
-    if new.role == RESIDENT_ROLE:
-        if new.sector is None:
-            raise CouncilRuleError(
-                "Un·e conseiller·ère habitant·e représente un secteur : choisissez le secteur "
-                "(Centre, Est, Ouest, Nord ou Sud).",
-                "A resident council member represents a sector: choose the sector "
-                "(Centre, Est, Ouest, Nord or Sud).", code="cln.sector_required")
-        residents = [seat for seat in taken if seat.role == RESIDENT_ROLE]
-        if peak_occupancy(residents, new.start, new.end) >= MAX_RESIDENTS:
-            raise CouncilRuleError(
-                f"Le Conseil compte déjà {MAX_RESIDENTS} habitant·es pendant ce mandat : c'est "
-                "le maximum fixé par la délibération DEL-2025-0121. Attendez qu'une place se "
-                "libère (fin de mandat ou démission).",
-                f"The council already has {MAX_RESIDENTS} residents during this mandate: the "
-                "maximum set by deliberation DEL-2025-0121. Wait until a seat is free (end of "
-                "a mandate or resignation).", code="cln.council_full")
-        same_sector = [seat for seat in residents if seat.sector == new.sector]
-        if peak_occupancy(same_sector, new.start, new.end) >= MAX_RESIDENTS_PER_SECTOR:
-            raise CouncilRuleError(
-                f"Le secteur {new.sector} a déjà {MAX_RESIDENTS_PER_SECTOR} habitant·es au "
-                f"Conseil pendant ce mandat : c'est le maximum par secteur "
-                f"(DEL-2025-0121). Choisissez une personne d'un autre secteur ou attendez "
-                f"qu'une place se libère.",
-                f"Sector {new.sector} already has {MAX_RESIDENTS_PER_SECTOR} residents on the "
-                f"council during this mandate: the maximum per sector (DEL-2025-0121). Choose "
-                f"someone from another sector or wait until a seat is free.",
-                code="cln.sector_full")
-    elif new.role == CO_CHAIR_ROLE:
-        chairs = [seat for seat in taken if seat.role == CO_CHAIR_ROLE]
-        if peak_occupancy(chairs, new.start, new.end) >= MAX_CO_CHAIRS:
-            raise CouncilRuleError(
-                f"Le Conseil a déjà {MAX_CO_CHAIRS} co-présidentes pendant ce mandat : les deux "
-                "élues chargées du numérique.",
-                f"The council already has {MAX_CO_CHAIRS} co-chairs during this mandate: the "
-                "two elected officials in charge of digital affairs.", code="cln.co_chairs_full")
-
-
-#: How far ahead a mandate may start: designations are made for the coming session, so a start
-#: more than a year ahead is a typing mistake (2062 for 2026), refused (issue 13 item 11).
-MAX_DAYS_AHEAD = 366
-
-
-def check_mandate_start(start: date, today: date) -> None:
-    if start > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise CouncilRuleError(
-            f"Un mandat ne peut pas commencer le {_fr(start)} : c'est plus d'un an après "
-            "aujourd'hui. Vérifiez la date de début.",
-            f"A mandate cannot start on {start.isoformat()}: that is more than a year from today. "
-            "Check the start date.", code="cln.start_too_far")
 
 
 def mandate_last_day(start: date, years: int) -> date:
@@ -311,6 +231,13 @@ def mandates_ending_within(service: IssuerService, days: int, *,
     with service.database.session(read_only=True) as session:
         mandates = _all_mandates(session)
     return sorted((m for m in mandates if m.ends_within(today, days)), key=lambda m: m.end)
+
+
+def mandates_awaiting_closing(service: IssuerService, today: date) -> list[Mandate]:
+    """Active mandates, not renewed, whose last day is before `today`: the ones to close."""
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    return sorted((m for m in mandates if m.awaits_closing(today)), key=lambda m: m.end)
 
 
 def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
@@ -486,42 +413,6 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
         repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
                           details=details, origin=origin)
         return _mandate_of(session, latest)
-
-
-@dataclass(frozen=True)
-class ClosingRun:
-    """What one run of `close_ended_mandates` did."""
-
-    closed: tuple[Mandate, ...]
-    already_closed: int    # closed by another run (another machine, the coordinator) meanwhile
-
-
-def close_ended_mandates(service: IssuerService, *, actor: str, now: datetime | None = None,
-                         origin: str | None = None) -> ClosingRun:
-    """Close every mandate whose last day has passed without renewal, as the coordinator's
-    "Clore le mandat" does (`end_mandate`): the membership badge expired by itself on its
-    `validUntil`; the person receives the former-member badge; the audit line says it was
-    automatic. The daily cron job (`issuer council close-ended-mandates`).
-
-    Safe to run several times a day and on several machines at once: each closing takes the
-    register lock (`lock_register`: an advisory transaction lock on PostgreSQL, BEGIN IMMEDIATE
-    on SQLite) and reads the mandate again under it, so a mandate closed meanwhile is counted,
-    not closed twice. Closed on the day after the last day (the last day is still in office)."""
-    now = _now(now)
-    today = now.astimezone(model.CITY_TIMEZONE).date()
-    with service.database.session(read_only=True) as session:
-        due = [m.id for m in _all_mandates(session) if m.awaits_closing(today)]
-    closed: list[Mandate] = []
-    already = 0
-    for mandate_id in due:
-        try:
-            closed.append(end_mandate(service, mandate_id, actor=actor, origin=origin, now=now,
-                                      automatic=True))
-        except InvalidInput as error:
-            if error.code not in ("cln.not_active", "cln.already_renewed"):
-                raise
-            already += 1
-    return ClosingRun(closed=tuple(closed), already_closed=already)
 
 
 def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,

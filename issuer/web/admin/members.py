@@ -29,7 +29,7 @@ from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import request_locale
-from issuer.workspace import members
+from issuer.workspace import member_rules, members
 from issuer.workspace.accounts import User
 from issuer.workspace.member_parity import GENDERS, ParityWarning
 
@@ -113,7 +113,7 @@ def _register_page(request: Request, user: User, *, values: dict[str, str], erro
         "done_mandate": _find(register, request.query_params.get("mandat", "")),
         "role_name": _role_namer(service, request_locale(request)),
         "today": register.today, "notice_days": members.DEFAULT_NOTICE_DAYS,
-        "max_per_sector": members.MAX_RESIDENTS_PER_SECTOR,
+        "max_per_sector": member_rules.MAX_RESIDENTS_PER_SECTOR,
     }, user=user, status_code=status_code)
 
 
@@ -175,7 +175,7 @@ def _date(value: str) -> date:
     try:
         return bounded_date(value, code="cln.start_required", message_fr="", message_en="")
     except InvalidInput:
-        raise members.CouncilRuleError(
+        raise member_rules.CouncilRuleError(
             "Indiquez la date de début du mandat (jour de la désignation), au format "
             "AAAA-MM-JJ.",
             "Give the start date of the mandate (the day of the appointment), as YYYY-MM-DD.",
