@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.openbadges.status_list import read_status_bit
 from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
@@ -451,3 +451,18 @@ def test_two_machines_closing_at_once_close_each_mandate_once(service_on: Issuer
             rows.IssuedCredential.badge_slug == "ancien-membre-cln").count() == 3
         assert session.query(rows.AuditEntry).filter(
             rows.AuditEntry.action == "cln.mandate_ended").count() == 3
+
+
+def test_the_daily_closing_goes_on_past_a_mandate_it_cannot_close(service: IssuerService) -> None:
+    blocked = add(service, resident(1, "Nord"))
+    other = add(service, resident(2, "Sud"))
+    # The former-member badge this mandate would receive exists already (issued by hand, say):
+    # the register refuses to issue it twice, and the run closes the other mandate anyway.
+    service.issue(IssueRequest("ancien-membre-cln", blocked.email, role="conseiller",
+                               sector="Nord", mandate_start=blocked.start,
+                               mandate_end=blocked.end, through_register=True))
+    run = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    assert [m.id for m in run.closed] == [other.id]
+    assert [(mandate_id, error.code) for mandate_id, error in run.failed] == [
+        (blocked.id, "cln.badge_exists")]
+    assert members.get_mandate(service, blocked.id).status == "active"
