@@ -14,11 +14,15 @@ from sqlalchemy import select
 
 from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.storage import models as rows
+from issuer.workspace import members
 
 DEMO_DOMAIN = "exemple.roubaix.invalid"
+#: The demo's council member joins through the register, like every membership (issue 13
+#: item 11): the council's rules, the age declaration, a mandate row the register page lists.
+DEMO_MEMBER = members.NewMember(
+    name="Camille Exemple", email=f"camille.exemple@{DEMO_DOMAIN}", role="conseiller",
+    sector="Est", show_name=True, mandate_start=date(2025, 6, 13), age_declared=True)
 DEMO_REQUESTS = (
-    IssueRequest("membre-cln", f"camille.exemple@{DEMO_DOMAIN}", "Camille Exemple",
-                 role="conseiller", sector="Est", show_name=True, mandate_start=date(2025, 6, 13)),
     IssueRequest("petit-dejeuner-inclusion-numerique", f"dominique.exemple@{DEMO_DOMAIN}",
                  "Dominique Exemple", event_number=10, role="intervenant", show_name=True),
     IssueRequest("mediateur-numerique", f"sacha.exemple@{DEMO_DOMAIN}", "Sacha Exemple",
@@ -27,13 +31,26 @@ DEMO_REQUESTS = (
 
 
 def issue_demo_badges(service: IssuerService) -> list[IssuedBadge]:
-    return service.issue_many(list(DEMO_REQUESTS), actor="demo")
+    return [_demo_member_badge(service), *service.issue_many(list(DEMO_REQUESTS), actor="demo")]
+
+
+def _demo_member_badge(service: IssuerService) -> IssuedBadge:
+    """The demo member's badge: added to the register once; later runs find the mandate. (Its
+    delivery e-mail is queued like any member's; the `.invalid` address never receives it.)"""
+    register = members.register(service)
+    current = next((m for m in (*register.members, *register.former)
+                    if m.email == DEMO_MEMBER.email and m.credential_id), None)
+    if current is None:
+        current = members.add_member(service, DEMO_MEMBER, actor=DEMO_ACTOR)
+    assert current.credential_id is not None  # add_member issues the badge with the seat
+    return service.credential(current.credential_id)
 
 
 def demo_badges(service: IssuerService) -> list[IssuedBadge]:
     """The demo badges already issued (none until `issuer init --demo`), in the order issued:
     one of each family, then the demo mediators' skill badges."""
-    emails = {request.email for request in DEMO_REQUESTS} | {m[1] for m in DEMO_MEDIATORS}
+    emails = ({request.email for request in DEMO_REQUESTS} | {m[1] for m in DEMO_MEDIATORS}
+              | {DEMO_MEMBER.email})
     keys = {service.email_lookup_key(email) for email in emails}
     with service.database.session(read_only=True) as session:
         ids = session.scalars(

@@ -258,6 +258,7 @@ def add_member_and_find_them(page: Any, server: LiveServer, run: Pass, audit: Pa
     form.locator("#role").select_option("conseiller")
     form.locator("#sector").select_option(run.sector)
     form.locator("#mandate_start").fill("2025-06-13")
+    form.locator("#age_declared").check()  # required: residents aged 16 or more
     form.locator("#show_name").check()
     with page.expect_navigation():
         page.get_by_role("button", name=text["add_member"]).click()

@@ -339,7 +339,7 @@ def test_the_dashboard_draws_months_events_seats_and_claims_beside_their_tables(
     add_rows(service,
              ClnMember(id=str(uuid.uuid4()), name="Membre", email="m@example.org", sector="Nord",
                        role="conseiller", mandate_start=date(2025, 7, 11),
-                       mandate_end=date(2027, 7, 10), status="active"),
+                       mandate_end=date(2027, 7, 10), status="active", gender="homme"),
              ClaimRequest(event_family="petit-dejeuner-inclusion-numerique", event_number=7,
                           name="Qui", email="qui@example.org", status="pending"))
     client = signed_in_client(app)
@@ -348,13 +348,17 @@ def test_the_dashboard_draws_months_events_seats_and_claims_beside_their_tables(
     titles = [re.search(r"<title[^>]*>(.*?)</title>", svg).group(1) for svg in svgs]
     assert titles == ["Demandes en attente de validation, par événement",
                       "Badges délivrés par mois", "Badges valables par événement",
-                      "Sièges du conseil occupés, par secteur"]
+                      "Sièges du conseil occupés, par secteur",
+                      "Habitant·es en fonction, femmes et hommes"]
     assert all('role="img"' in svg and "<desc" in svg for svg in svgs)
     assert "<script" not in page.split("<main", 1)[1]  # no JavaScript drew them
     month = format_date(datetime.now(UTC).date(), "MMMM y", locale="fr")
     assert f'<th scope="row">{month}</th><td>3</td>' in page  # the month's table row
     assert "3 badges délivrés sur les 12 derniers mois ; le plus en " + month + " (3)." in page
-    assert page.count("<figure") == 4 and page.count("</figure>") == 4
+    assert page.count("<figure") == 5 and page.count("</figure>") == 5
+    # Parity (issue 13 item 11): the picture and its table, counts only.
+    assert "Femmes : 0, hommes : 1, sans réponse : 0 ; habitant·es en fonction : 1." in page
+    assert '<th scope="row">Hommes</th><td>1</td>' in page
     english = unescape(client.get("/admin?lang=en").text)
     assert "<title id=\"chart-months-title\">Badges issued per month</title>" in english
 

@@ -24,7 +24,8 @@ BREAKFAST = "petit-dejeuner-inclusion-numerique"
 def member_form(number: int, sector: str = "Nord", start: str = "2025-06-13",
                 **fields: str) -> dict[str, str]:
     return {"name": f"Membre {number}", "email": f"membre{number}@example.org",
-            "role": "conseiller", "sector": sector, "mandate_start": start, **fields}
+            "role": "conseiller", "sector": sector, "mandate_start": start,
+            "age_declared": "1", **fields}
 
 
 def page(client: TestClient, path: str) -> str:
@@ -190,3 +191,59 @@ def test_unknown_mandates_and_people_are_not_found(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client, path: str) -> None:
     app, _service = admin_app
     assert signed_in_client(app).get(path).status_code == 404
+
+
+# -- the deliberation's other rules on the web path (issue 13 item 11) ----------------------------
+def test_the_form_refuses_a_member_without_the_age_declaration(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    form = page(client, "/admin/conseil")
+    assert 'name="age_declared"' in form and "La personne déclare avoir 16 ans ou plus" in form
+    refused = client.post("/admin/conseil", data={**member_form(1), "age_declared": ""})
+    assert refused.status_code == 400
+    assert "Cochez « La personne déclare avoir 16 ans ou plus »" in refused.text
+    assert members.register(service).members == ()
+
+
+def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    warned = client.post("/admin/conseil", data=member_form(2, sector="Sud", gender="femme"))
+    assert warned.status_code == 400
+    text = warned.text.replace("&#39;", "'")
+    assert "après cet ajout, le Conseil compterait 2 femme(s) et 0 homme(s)" in text
+    assert 'name="parity_confirmed"' in text and "Ajouter malgré l'écart de parité" in text
+    assert 'id="gender-femme" name="gender" value="femme" aria-describedby="hint-gender" checked' \
+        in text  # what was chosen stays
+    assert len(members.register(service).members) == 1
+    redirect_of(client.post("/admin/conseil", data=member_form(
+        2, sector="Sud", gender="femme", parity_confirmed="1")))
+    register = page(client, "/admin/conseil")
+    assert re.search(r"<th scope=\"row\">Femmes</th><td>2</td>", register)
+    assert "La parité n'est pas respectée" in register.replace("&#39;", "'")
+    dashboard = page(client, "/admin")
+    assert 'id="chart-parity-title"' in dashboard
+    assert "Femmes : 2, hommes : 0, sans réponse : 0 ; habitant·es en fonction : 2." in dashboard
+    # Never in the badge.
+    mandate = one_mandate(service, "membre2@example.org")
+    subject = dict(service.credential(str(mandate.credential_id)).credential["credentialSubject"])
+    subject.pop("achievement")  # the badge class, the same for everyone
+    assert "femme" not in json.dumps(subject).lower()
+
+
+def test_the_badge_form_does_not_issue_a_membership(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    """/admin/badges/nouveau offers event and skill badges only; a forged POST naming the
+    membership badge is refused and issues nothing (the register is the way in)."""
+    app, service = admin_app
+    client = signed_in_client(app)
+    assert 'value="membre-cln"' not in page(client, "/admin/badges/nouveau")
+    refused = client.post("/admin/badges/nouveau", data={
+        "badge": "membre-cln", "name": "Camille", "email": "camille@example.org",
+        "role": "conseiller", "edition": ""})
+    assert refused.status_code == 400
+    assert members.register(service).members == ()
+    assert not recipients.find_people(service, "camille@example.org")

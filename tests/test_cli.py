@@ -243,7 +243,7 @@ def test_bad_email_is_refused(issuer: Issuer, out: Path) -> None:
 def test_council_member_badge_expires_with_the_mandate(issuer: Issuer, out: Path) -> None:
     result = issuer.ok("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Nord",
                        "--mandate-start", "2025-06-13", "--email", "cln@example.org",
-                       "--name", "Camille Test", "--out", out)
+                       "--name", "Camille Test", "--declared-16-or-over", "--out", out)
     credential_id = result.stdout.strip().rsplit("/", 1)[-1]
     credential = json.loads((out / f"{credential_id}.json").read_text("utf-8"))
     assert credential["validUntil"] == "2027-06-12T21:59:59Z"
@@ -256,17 +256,91 @@ def test_issuing_a_council_membership_goes_through_the_register(fresh: Issuer, o
     for n in range(4):
         fresh.ok("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Nord",
                  "--mandate-start", "2026-06-13", "--email", f"nord{n}@example.org",
-                 "--name", f"Membre Nord {n}", "--out", out)
+                 "--name", f"Membre Nord {n}", "--declared-16-or-over", "--out", out)
     fifth = fresh("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Nord",
                   "--mandate-start", "2026-06-13", "--email", "nord4@example.org",
-                  "--name", "Membre Nord 4", "--out", out)
+                  "--name", "Membre Nord 4", "--declared-16-or-over", "--out", out)
     assert fifth.exit_code == 1 and "Nord" in fifth.stderr and "Traceback" not in fifth.stderr
     again = fresh("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector", "Sud",
                   "--mandate-start", "2026-06-13", "--email", "nord0@example.org",
-                  "--name", "Membre Nord 0", "--out", out)
+                  "--name", "Membre Nord 0", "--declared-16-or-over", "--out", out)
     assert again.exit_code == 1 and "mandat" in again.stderr
     listed = sorted(path.name for path in out.glob("*.json"))
     assert len(listed) == 4
+
+
+def cln_member(issuer: Issuer, out: Path, number: int, *extra: str,
+               start: str = "2026-06-13") -> Result:
+    return issuer("issue", "--badge", "membre-cln", "--role", "conseiller", "--sector",
+                  ("Centre", "Est", "Ouest", "Nord", "Sud")[number % 5], "--mandate-start", start,
+                  "--email", f"habitant{number}@example.org", "--name", f"Habitant {number}",
+                  "--out", out, *extra)
+
+
+def test_a_council_membership_needs_the_age_declaration(fresh: Issuer, out: Path) -> None:
+    """DEL-2025-0121: residents aged 16 or more, a declaration and not a birth date."""
+    fresh.ok("init")
+    refused = cln_member(fresh, out, 1)
+    assert refused.exit_code == 1 and "Traceback" not in refused.stderr
+    assert "[cln.age_declaration_required]" in refused.stderr
+    assert "16 ans ou plus" in refused.stderr
+    assert not list(out.glob("*.json"))
+    assert cln_member(fresh, out, 1, "--declared-16-or-over").exit_code == 0
+
+
+def test_council_options_are_refused_on_other_badges(issuer: Issuer, out: Path) -> None:
+    result = issuer("issue", "--badge", "mediateur-numerique", "--email", "opt@example.org",
+                    "--name", "X", "--gender", "femme", "--out", out)
+    assert result.exit_code == 1 and "[issue.council_options]" in result.stderr
+    assert not out.exists() or not list(out.glob("*.json"))
+
+
+def test_the_cli_warns_before_parity_breaks_and_adds_once_confirmed(fresh: Issuer,
+                                                                    out: Path) -> None:
+    fresh.ok("init")
+    for number in (1, 2):
+        gender = ("femme", "homme")[number - 1]
+        assert cln_member(fresh, out, number, "--declared-16-or-over", "--gender",
+                          gender).exit_code == 0
+    assert cln_member(fresh, out, 3, "--declared-16-or-over", "--gender", "femme").exit_code == 0
+    warned = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme")
+    assert warned.exit_code == 1 and "[cln.parity]" in warned.stderr
+    assert "3 femme(s) et 1 homme(s)" in warned.stderr
+    assert len(list(out.glob("*.json"))) == 3
+    confirmed = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme",
+                           "--confirm-parity-gap")
+    assert confirmed.exit_code == 0, confirmed.output
+    # Never in the badge: a woman's and a man's badges differ only by who and when.
+    woman, man = (json.loads((out / f"{line.strip().rsplit('/', 1)[-1]}.json").read_text("utf-8"))
+                  for line in (confirmed.stdout, cln_member(fresh, out, 5, "--declared-16-or-over",
+                                                            "--gender", "homme").stdout))
+    assert woman["credentialSubject"].keys() == man["credentialSubject"].keys()
+    assert not {"gender", "genre", "sexe"} & set(json.dumps(woman).lower().replace('"', " ").split())
+
+
+def test_close_ended_mandates_closes_once_however_often_it_runs(fresh: Issuer,
+                                                                out: Path) -> None:
+    from issuer.issuance.service import IssuerService
+    from issuer.settings import Settings
+    from issuer.storage import models as rows
+
+    fresh.ok("init")
+    ended = cln_member(fresh, out, 1, "--declared-16-or-over", start="2023-06-13")
+    assert ended.exit_code == 0, ended.output
+    assert cln_member(fresh, out, 2, "--declared-16-or-over").exit_code == 0
+    first = fresh.ok("council", "close-ended-mandates")
+    assert "Clos : Habitant 1 (2023–2025)" in first.stdout
+    assert "1 mandat(s) clos" in first.stdout
+    again = fresh.ok("council", "close-ended-mandates")
+    assert "0 mandat(s) clos" in again.stdout and "Habitant" not in again.stdout
+    service = IssuerService(Settings.load(home=fresh.home))
+    with service.database.session(read_only=True) as session:
+        lines = session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.mandate_ended").all()
+        alumni = session.query(rows.IssuedCredential).filter(
+            rows.IssuedCredential.badge_slug == "ancien-membre-cln").count()
+    assert len(lines) == 1 and '"automatic": true' in (lines[0].details_json or "")
+    assert alumni == 1
 
 
 def test_a_batch_of_council_members_is_sent_to_the_register(fresh: Issuer, tmp_path: Path,
@@ -773,6 +847,13 @@ def test_distinctive_phrases_of_each_language(help_texts: Mapping[Any, str]) -> 
     assert "--issue-valid-lines" in help_texts[("fr", ("issue-batch",))]
     assert "Délivrer aussi les lignes correctes" in help_texts[("fr", ("issue-batch",))]
     assert "Issue the correct lines even when" in help_texts[("en", ("issue-batch",))]
+    def flat(language: str, *path: str) -> str:
+        return " ".join(help_texts[(language, path)].split())
+
+    assert "Clore chaque mandat" in flat("fr", "council", "close-ended-mandates")
+    assert "Close every mandate" in flat("en", "council", "close-ended-mandates")
+    assert "la personne déclare avoir 16 ans ou plus" in flat("fr", "issue")
+    assert "the person declares being 16 or over" in flat("en", "issue")
 
 
 def run_subprocess(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

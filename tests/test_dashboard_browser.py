@@ -28,9 +28,11 @@ pytestmark = pytest.mark.browser
 
 CHARTS = {
     "fr": ["Demandes en attente de validation, par événement", "Badges délivrés par mois",
-           "Badges valables par événement", "Sièges du conseil occupés, par secteur"],
+           "Badges valables par événement", "Sièges du conseil occupés, par secteur",
+           "Habitant·es en fonction, femmes et hommes"],
     "en": ["Requests waiting for approval, per event", "Badges issued per month",
-           "Valid badges per event", "Council seats held, per sector"],
+           "Valid badges per event", "Council seats held, per sector",
+           "Residents in office, women and men"],
 }
 SIGN_IN = {"fr": "Se connecter", "en": "Sign in"}
 DASHBOARD = {"fr": "Tableau de bord", "en": "Dashboard"}
@@ -47,7 +49,7 @@ def coordinator(live_server: LiveServer) -> Account:
             ClnMember(id=str(uuid.uuid4()), name="Éloïse Graphique",
                       email="eloise.dashboard@example.org", sector="Sud", role="conseiller",
                       mandate_start=date(2025, 7, 11), mandate_end=date(2027, 7, 10),
-                      status="active"),
+                      status="active", gender="femme"),
         ])
     return create_live_account(live_server, "coordinator")
 
@@ -71,7 +73,7 @@ def test_the_dashboard_charts_are_named_pictures_that_fit_the_screen(
         audit.check(page, "dashboard")
 
         pictures = page.locator("main svg[role='img']")
-        assert pictures.count() == 4
+        assert pictures.count() == 5
         for title in CHARTS[lang]:
             picture = page.get_by_role("img", name=title, exact=True)
             picture.scroll_into_view_if_needed()

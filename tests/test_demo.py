@@ -52,3 +52,22 @@ def test_init_demo_shows_the_mediator_network_in_the_directory_with_an_endorseme
     assert [(e.state, e.endorser_name) for e in published] == [("approved", "Sacha E.")]
     signed = endorsements.signed_endorsement(service, published[0].id)
     assert signed.credential["type"][1] == "EndorsementCredential"
+
+
+def test_the_demo_council_member_is_in_the_register_like_any_member(tmp_path: Path) -> None:
+    """Issue 13 item 11: the demo's member goes through the register (rules, age declaration,
+    a mandate the register page lists), once however often `init --demo` runs."""
+    from issuer.workspace import members
+
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(main, ["init", "--demo"], env={"ISSUER_HOME": str(tmp_path)})
+        assert result.exit_code == 0, result.output
+    service = IssuerService(Settings.load(home=tmp_path))
+    register = members.register(service)
+    demo = [m for m in register.members if m.email.endswith(DEMO_DOMAIN)]
+    assert [(m.name, m.sector, m.role, m.start.isoformat()) for m in demo] == [
+        ("Camille Exemple", "Est", "conseiller", "2025-06-13")]
+    assert demo[0].age_declared_at is not None
+    badges = {b.credential_id for b in demo_badges(service)}
+    assert demo[0].credential_id in badges

@@ -295,7 +295,7 @@ def test_deployment_names_only_commands_that_exist_and_schedules_the_periodic_on
     text = (ROOT / "docs" / "DEPLOYMENT.md").read_text("utf-8")
     commands = set(command_lines(cli_main))
     named = {"issuer " + " ".join(match.split()) for match in re.findall(
-        r"(?:badges-issuer|bin/issuer|`issuer) ((?:(?:db|keys|mail|admin)\s+)?[a-z][a-z-]*)", text)}
+        r"(?:badges-issuer|bin/issuer|`issuer) ((?:(?:db|keys|mail|admin|council)\s+)?[a-z][a-z-]*)", text)}
     assert {"issuer db upgrade", "issuer purge", "issuer mail retry"} <= named
     assert not named - commands, f"DEPLOYMENT.md names: {sorted(named - commands)}"
     cron = text.split("```cron", 1)[1].split("```", 1)[0]

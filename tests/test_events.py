@@ -377,3 +377,25 @@ def test_two_coordinators_issuing_for_one_event_at_once_issue_each_badge_once(
     with service.database.session(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(EmailMessage)) == 50
         assert session.scalar(select(func.count()).select_from(Attendance)) == 50
+
+
+def test_attendance_of_an_event_tied_to_the_membership_badge_issues_no_seat(
+        service: IssuerService) -> None:
+    """Issue 13 item 11: even if an event's row names the membership badge (an older database,
+    a hand edit), issuing for its attendance list — or for its approved self-claims, which
+    go the same way — is refused by the service: a seat comes only from the register."""
+    session_event = events.add_event(service, kind="cln-session", title_fr="Séance",
+                                     title_en=None, day=date(2025, 11, 5), venue=None,
+                                     badge_slug=None, actor=ACTOR)
+    with service.database.session() as session:
+        schedule = session.get(EventSchedule, (session_event.family, session_event.number))
+        assert schedule is not None
+        schedule.badge_slug = "membre-cln"
+    event = events.get_event(service, session_event.family, session_event.number)
+    events.add_attendee(service, event, name="Camille Habitante", email="camille@example.org",
+                        role=None, show_name=False, actor=ACTOR)
+    with pytest.raises(InvalidInput) as refused:
+        events.issue_for_event(service, event, actor=ACTOR)
+    assert refused.value.code == "issue.use_the_register"
+    with service.database.session(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(rows.IssuedCredential)) == 0

@@ -45,16 +45,18 @@ MANDATE_START = date(2025, 7, 11)        # installation session of the CLN
 # One award of each badge family of the catalogue (badges/*.yaml).
 FAMILIES: dict[str, IssueRequest] = {
     "membership": IssueRequest("membre-cln", "membre@example.org", role="co-presidente",
-                               sector="Nord", mandate_start=MANDATE_START),
+                               sector="Nord", mandate_start=MANDATE_START,
+                               through_register=True),
     "event": IssueRequest("petit-dejeuner-inclusion-numerique", "intervenante@example.org",
                           event_number=7, role="intervenant"),
     "skill": IssueRequest("mediateur-numerique", "mediatrice@example.org"),
     "alumni": IssueRequest("ancien-membre-cln", "ancien@example.org", role="conseiller",
-                           sector="Sud"),
+                           sector="Sud", through_register=True),
 }
 # Issued beside the others, then revoked: the others must stay unrevoked in the same list.
 TO_REVOKE = IssueRequest("membre-cln", "revoque@example.org", role="conseiller",
-                         sector="Est", mandate_start=MANDATE_START)
+                         sector="Est", mandate_start=MANDATE_START,
+                         through_register=True)
 
 
 # --- what the City publishes -----------------------------------------------------------------

@@ -13,13 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.openbadges.status_list import read_status_bit
 from issuer.openbadges.verification import VerificationReport, verify
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.web import create_app
-from issuer.workspace import members
+from issuer.workspace import member_closing, members
+from issuer.workspace.member_parity import ParityWarning, balance_of, check_parity, clean_gender
 from issuer.workspace.members import NewMember, Seat, check_council_rules, peak_occupancy
 from tests.plugins.factory import ServiceFactory
 
@@ -42,7 +43,8 @@ def service_on(database_url: str, tmp_path: Path, service_factory: ServiceFactor
 def resident(number: int, sector: str, start: date = INSTALLATION, **fields: object) -> NewMember:
     values: dict[str, object] = {"name": f"Habitant·e {number}",
                                  "email": f"habitant{number}@example.org", "role": "conseiller",
-                                 "sector": sector, "mandate_start": start, **fields}
+                                 "sector": sector, "mandate_start": start,
+                                 "age_declared": True, **fields}
     return NewMember(**values)  # type: ignore[arg-type]
 
 
@@ -125,9 +127,9 @@ def test_twenty_first_resident_is_refused_with_a_french_message(service: IssuerS
     assert "already has 20 residents" in error.message_en
     # Co-chairs and observers do not take a resident's seat.
     add(service, NewMember(name="Élue Une", email="elue1@example.org", role="co-presidente",
-                           mandate_start=INSTALLATION))
+                           mandate_start=INSTALLATION, age_declared=True))
     add(service, NewMember(name="Observateur", email="obs@example.org", role="observateur",
-                           mandate_start=INSTALLATION))
+                           mandate_start=INSTALLATION, age_declared=True))
     register = members.register(service, today=date(2025, 9, 1))
     assert register.residents == 20
     assert all(count.residents == 4 for count in register.sector_counts)
@@ -153,9 +155,10 @@ def test_a_resident_must_represent_a_known_sector(service: IssuerService) -> Non
 def test_only_two_co_chairs_at_a_time(service: IssuerService) -> None:
     for number in (1, 2):
         add(service, NewMember(name=f"Élue {number}", email=f"elue{number}@example.org",
-                               role="Co-présidente", mandate_start=INSTALLATION))
+                               role="Co-présidente", mandate_start=INSTALLATION, age_declared=True))
     error = refusal(add, service, NewMember(name="Élue 3", email="elue3@example.org",
-                                            role="co-presidente", mandate_start=INSTALLATION))
+                                            role="co-presidente", mandate_start=INSTALLATION,
+                                            age_declared=True))
     assert error.code == "cln.co_chairs_full"
 
 
@@ -310,3 +313,156 @@ def test_a_mandate_cannot_start_years_ahead_by_mistake(service: IssuerService) -
     assert error.code == "cln.start_too_far" and "plus d'un an" in error.message("fr")
     assert members.register(service).members == ()
     assert add(service, resident(2, "Nord", start=today + timedelta(days=200))).status == "active"
+
+
+# -- the deliberation's other rules: age, parity, mandates closed daily (issue 13 item 11) -------
+def test_a_membership_needs_the_declaration_of_being_16_or_over(service_on: IssuerService) -> None:
+    error = refusal(add, service_on, resident(1, "Nord", age_declared=False))
+    assert error.code == "cln.age_declaration_required"
+    assert "La personne déclare avoir 16 ans ou plus" in error.message_fr
+    assert "No birth date" in error.message_en
+    assert members.register(service_on).members == ()
+    with service_on.database.session(read_only=True) as session:
+        assert session.query(rows.IssuedCredential).count() == 0
+    mandate = add(service_on, resident(1, "Nord"))
+    assert mandate.age_declared_at is not None
+
+
+def test_parity_balance_counts_women_men_and_no_answer() -> None:
+    balance = balance_of(["femme", "homme", "femme", None, "sans_reponse"])
+    assert (balance.women, balance.men, balance.unanswered, balance.gap) == (2, 1, 2, 1)
+    assert balance.balanced and not balance.with_added("femme").balanced
+    check_parity(balance, "homme")          # narrows the gap: fine
+    check_parity(balance, "sans_reponse")   # no answer never breaks parity
+    warning = refusal(check_parity, balance, "femme")
+    assert isinstance(warning, ParityWarning)
+    assert "3 femme(s) et 1 homme(s)" in warning.message_fr and "2 femmes de plus" in \
+        warning.message_fr
+    assert "3 women and 1 men" in warning.message_en
+    # Already apart by two: a third woman is warned about, a man is not.
+    apart = balance_of(["femme", "femme"])
+    refusal(check_parity, apart, "femme")
+    check_parity(apart, "homme")
+
+
+def test_clean_gender_reads_the_accepted_spellings_and_refuses_others() -> None:
+    assert [clean_gender(v) for v in ("Femme", " H ", "ne souhaite pas répondre", "", None)] == [
+        "femme", "homme", "sans_reponse", None, None]
+    assert refusal(clean_gender, "autre").code == "cln.unknown_gender"
+
+
+def test_an_addition_breaking_parity_is_warned_then_done_once_confirmed(
+        service_on: IssuerService) -> None:
+    add(service_on, resident(1, "Nord", gender="femme"))
+    add(service_on, resident(2, "Sud", gender="femme", parity_confirmed=True))
+    warning = refusal(add, service_on, resident(3, "Est", gender="femme"))
+    assert warning.code == "cln.parity" and "3 femme(s) et 0 homme(s)" in warning.message_fr
+    assert len(members.register(service_on, today=date(2025, 9, 1)).members) == 2
+    add(service_on, resident(3, "Est", gender="femme", parity_confirmed=True))
+    add(service_on, resident(4, "Est", gender="homme"))    # narrows the gap: no warning
+    register = members.register(service_on, today=date(2025, 9, 1))
+    assert (register.parity.women, register.parity.men, register.parity.unanswered) == (3, 1, 0)
+    with service_on.database.session(read_only=True) as session:
+        details = [entry.details_json or "" for entry in session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.member_added").order_by(rows.AuditEntry.id)]
+    assert ["parity_gap_confirmed" in line for line in details] == [False, True, True, False]
+    assert not any("femme" in line or "homme" in line for line in details)
+
+
+def test_co_chairs_do_not_count_for_the_residents_parity(service: IssuerService) -> None:
+    for number in (1, 2):
+        add(service, NewMember(name=f"Élue {number}", email=f"elue{number}@example.org",
+                               role="co-presidente", mandate_start=INSTALLATION,
+                               age_declared=True, gender="femme"))
+    assert members.register(service, today=date(2025, 9, 1)).parity.total == 0
+
+
+def test_renewal_keeps_the_answer_and_the_end_of_the_mandate_erases_it(
+        service: IssuerService) -> None:
+    first = add(service, resident(1, "Nord", gender="homme"))
+    renewal = members.renew_mandate(service, first.id, actor="coordinatrice",
+                                    now=datetime(2027, 5, 1, tzinfo=UTC))
+    assert renewal.gender == "homme" and renewal.age_declared_at == first.age_declared_at
+    closed = members.end_mandate(service, renewal.id, actor="coordinatrice",
+                                 now=datetime(2029, 6, 14, 9, tzinfo=UTC))
+    assert closed.status == "ended" and closed.gender is None
+    assert members.get_mandate(service, first.id).gender is None
+
+
+def test_a_resignation_erases_the_parity_answer(service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Nord", gender="femme"))
+    members.resign(service, mandate.id, "Déménagement", actor="coordinatrice",
+                   now=datetime(2026, 1, 10, tzinfo=UTC))
+    assert members.get_mandate(service, mandate.id).gender is None
+
+
+def test_the_daily_closing_closes_ended_mandates_only_and_once(service: IssuerService) -> None:
+    ended = add(service, resident(1, "Nord"))
+    renewed = add(service, resident(2, "Sud"))
+    members.renew_mandate(service, renewed.id, actor="coordinatrice",
+                          now=datetime(2027, 5, 1, tzinfo=UTC))
+    later = add(service, resident(3, "Est", start=date(2025, 9, 1)))
+    last_day = datetime(2027, 6, 12, 12, tzinfo=UTC)
+    assert member_closing.close_ended_mandates(service, actor="cli", now=last_day).closed == ()
+    run = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    assert [m.id for m in run.closed] == [ended.id] and run.already_closed == 0
+    again = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    assert again.closed == () and again.already_closed == 0
+    closed = members.get_mandate(service, ended.id)
+    assert closed.status == "ended" and closed.alumni_credential_id is not None
+    # The membership badge simply expired on its validUntil; the former-member badge is valid.
+    membership = verified(service, ended.credential_id, at=AFTER_FIRST_MANDATE)
+    assert membership.expired and membership.revoked is not True
+    assert verified(service, closed.alumni_credential_id,
+                    at=AFTER_FIRST_MANDATE).verdict == "valid"
+    assert members.get_mandate(service, later.id).status == "active"
+    with service.database.session(read_only=True) as session:
+        lines = session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.mandate_ended").all()
+    assert [(line.actor, '"automatic": true' in (line.details_json or "")) for line in lines] == [
+        ("cli", True)]
+
+
+def test_two_machines_closing_at_once_close_each_mandate_once(service_on: IssuerService) -> None:
+    for number in range(3):
+        add(service_on, resident(number, SECTORS[number]))
+    runs: list[member_closing.ClosingRun] = []
+    barrier = threading.Barrier(2)
+
+    def close() -> None:
+        worker = IssuerService(service_on.settings)
+        barrier.wait()
+        try:
+            runs.append(member_closing.close_ended_mandates(worker, actor="cli",
+                                                     now=AFTER_FIRST_MANDATE))
+        finally:
+            worker.database.dispose()
+
+    threads = [threading.Thread(target=close) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(runs) == 2
+    assert sum(len(run.closed) for run in runs) == 3
+    assert sum(len(run.closed) + run.already_closed for run in runs) in (3, 6)
+    with service_on.database.session(read_only=True) as session:
+        assert session.query(rows.IssuedCredential).filter(
+            rows.IssuedCredential.badge_slug == "ancien-membre-cln").count() == 3
+        assert session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.mandate_ended").count() == 3
+
+
+def test_the_daily_closing_goes_on_past_a_mandate_it_cannot_close(service: IssuerService) -> None:
+    blocked = add(service, resident(1, "Nord"))
+    other = add(service, resident(2, "Sud"))
+    # The former-member badge this mandate would receive exists already (issued by hand, say):
+    # the register refuses to issue it twice, and the run closes the other mandate anyway.
+    service.issue(IssueRequest("ancien-membre-cln", blocked.email, role="conseiller",
+                               sector="Nord", mandate_start=blocked.start,
+                               mandate_end=blocked.end, through_register=True))
+    run = member_closing.close_ended_mandates(service, actor="cli", now=AFTER_FIRST_MANDATE)
+    assert [m.id for m in run.closed] == [other.id]
+    assert [(mandate_id, error.code) for mandate_id, error in run.failed] == [
+        (blocked.id, "cln.badge_exists")]
+    assert members.get_mandate(service, blocked.id).status == "active"

@@ -164,7 +164,7 @@ def test_changing_an_email_reissues_the_badges_and_supersedes_the_old_ones(
     edition = breakfast(service, "ancienne@example.org", "Alix Bernard", role="intervenant")
     mandate = members.add_member(service, NewMember(
         name="Alix Bernard", email="ancienne@example.org", role="conseiller", sector="Nord",
-        mandate_start=date(2025, 6, 13)), actor=ACTOR)
+        mandate_start=date(2025, 6, 13), age_declared=True), actor=ACTOR)
     with service.database.session() as session:
         session.add(Attendance(event_family=BREAKFAST, event_number=7, name="Alix Bernard",
                                email="ancienne@example.org", role="intervenant", source="typed",
@@ -217,7 +217,7 @@ def test_the_export_holds_everything_kept_about_the_person(service: IssuerServic
     edition = breakfast(service, "export@example.org", "Noa Export")
     mandate = members.add_member(service, NewMember(
         name="Noa Export", email="export@example.org", role="observateur",
-        mandate_start=date(2025, 6, 13)), actor=ACTOR)
+        mandate_start=date(2025, 6, 13), age_declared=True, gender="sans_reponse"), actor=ACTOR)
     with service.database.session() as session:
         session.add(Attendance(event_family=BREAKFAST, event_number=7, name="Noa Export",
                                email="export@example.org", role="participant", source="upload",
@@ -238,6 +238,9 @@ def test_the_export_holds_everything_kept_about_the_person(service: IssuerServic
     assert [a["credential_id"] for a in document["attendances"]] == [edition]
     assert [c["email"] for c in document["claims"]] == ["export@example.org"]
     assert [m["id"] for m in document["cln_members"]] == [mandate.id]
+    # The parity answer and the age declaration are part of what is kept (right of access).
+    assert document["cln_members"][0]["gender"] == "sans_reponse"
+    assert document["cln_members"][0]["age_declared_at"]
     assert {m["credential_id"] for m in document["email_messages"]} == {mandate.credential_id}
     assert {"credential.issued", "cln.member_added"} <= {
         entry["action"] for entry in document["audit_log"]}
@@ -251,8 +254,8 @@ def test_erasure_removes_the_person_everywhere_and_leaves_everyone_else_untouche
     name, email = "Maëlys Effacée", "maelys.effacee@example.org"
     edition = breakfast(service, email, name, event=8)
     first = members.add_member(service, NewMember(
-        name=name, email=email, role="conseiller", sector="Sud", mandate_start=date(2025, 6, 13)),
-        actor=ACTOR)
+        name=name, email=email, role="conseiller", sector="Sud", mandate_start=date(2025, 6, 13),
+        age_declared=True), actor=ACTOR)
     members.renew_mandate(service, first.id, actor=ACTOR)  # a chain of two register rows
     with service.database.session() as session:
         session.add(Attendance(event_family=BREAKFAST, event_number=8, name=name, email=email,

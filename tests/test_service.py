@@ -29,6 +29,7 @@ from issuer.openbadges.proofs.vc_jwt import decode_unverified, verify_jwt_signat
 from issuer.openbadges.schema import schema_errors
 from issuer.openbadges.status_list import read_status_bit, status_list_entry
 from issuer.settings import Settings
+from issuer.storage import models as rows
 from tests.plugins.factory import IssuerHomes
 
 BASE_URL = "https://badges.example.org"
@@ -65,7 +66,8 @@ def breakfast(email: str, event: int = 7, **fields: Any) -> IssueRequest:
 def council(email: str, start: date | None = date(2025, 6, 13), **fields: Any) -> IssueRequest:
     values: dict[str, Any] = {"name": "Camille Test", "role": "conseiller", "sector": "Nord",
                               **fields}
-    return IssueRequest(badge_slug=COUNCIL, email=email, mandate_start=start, **values)
+    return IssueRequest(badge_slug=COUNCIL, email=email, mandate_start=start,
+                        through_register=True, **values)
 
 
 def jwt_text(token: str) -> str:
@@ -151,7 +153,8 @@ def test_baked_png_carries_the_signed_credential(service: IssuerService) -> None
     (breakfast("schema-facilitator@example.org", event=1, role="animateur"), "event, facilitator"),
     (council("schema-member@example.org"), "membership, council member"),
     (council("schema-chair@example.org", role="co-presidente", sector=None), "membership, co-chair"),
-    (IssueRequest(badge_slug=FORMER_MEMBER, email="schema-former@example.org"), "former member"),
+    (IssueRequest(badge_slug=FORMER_MEMBER, email="schema-former@example.org",
+                  through_register=True), "former member"),
     (IssueRequest(badge_slug=MEDIATOR, email="schema-mediator@example.org", name="Sam",
                   show_name=True), "skill"),
 ], ids=lambda value: value if isinstance(value, str) else "")
@@ -236,7 +239,8 @@ def test_renewed_mandate_gives_a_new_credential(service: IssuerService) -> None:
 def test_other_badges_do_not_expire(service: IssuerService) -> None:
     assert "validUntil" not in service.issue(breakfast("no-expiry@example.org")).credential
     assert "validUntil" not in service.issue(
-        IssueRequest(badge_slug=FORMER_MEMBER, email="no-expiry@example.org")).credential
+        IssueRequest(badge_slug=FORMER_MEMBER, email="no-expiry@example.org",
+                     through_register=True)).credential
 
 
 # -- refusals -------------------------------------------------------------------------------------------
@@ -257,6 +261,23 @@ def test_unknown_sector_is_refused(service: IssuerService) -> None:
     assert error.code == "issue.unknown_sector"
     assert "Secteur inconnu" in error.message_fr and "Centre, Est, Ouest, Nord, Sud" in error.message_fr
     assert "Unknown sector" in error.message_en
+
+
+@pytest.mark.parametrize("slug", [COUNCIL, FORMER_MEMBER])
+def test_a_membership_badge_outside_the_register_is_refused_and_nothing_is_signed(
+        service: IssuerService, slug: str) -> None:
+    """Issue 13 item 11: a seat on the council comes only from the register, so a path that
+    reaches the service directly (a batch, an import, a future form) is refused."""
+    request = IssueRequest(badge_slug=slug, email="hors-registre@example.org", role="conseiller",
+                           sector="Nord", mandate_start=date(2025, 6, 13))
+    for attempt in (lambda: service.issue(request), lambda: service.issue_many([request])):
+        error = error_of(attempt)
+        assert error.code == "issue.use_the_register"
+        assert "registre du Conseil local du numérique" in error.message_fr
+        assert "Local Digital Council register" in error.message_en
+    key = service.email_lookup_key(request.email)
+    with service.database.session(read_only=True) as session:
+        assert session.query(rows.Recipient).filter(rows.Recipient.email_hash_key == key).count() == 0
 
 
 def test_event_badge_needs_an_edition(service: IssuerService) -> None:

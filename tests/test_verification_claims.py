@@ -81,7 +81,8 @@ def test_event_badge_claims_name_issuer_holder_role_edition_and_dates(
 def test_membership_badge_claims_role_term_sector_and_mandate(service: IssuerService) -> None:
     issued = service.issue(IssueRequest(badge_slug="membre-cln", email="membre@example.org",
                                         role="conseiller", sector="Nord",
-                                        mandate_start=date(2025, 6, 13)))
+                                        mandate_start=date(2025, 6, 13),
+                                        through_register=True))
     claims = claims_of(_verify(service, issued.credential_json))
     assert claims is not None and claims.verified
     assert claims.name == "Membre du Conseil local du numérique"

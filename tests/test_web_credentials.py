@@ -68,7 +68,7 @@ def _member(service: IssuerService, email: str, **fields: Any) -> IssuedBadge:
     today = datetime.now(CITY_TIMEZONE).date()
     fields.setdefault("role", "conseiller")
     return service.issue(IssueRequest("membre-cln", email, sector="Nord", mandate_start=today,
-                                      **fields))
+                                      through_register=True, **fields))
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,8 @@ def test_suspension_shows_at_once_and_lifting_it_too(client: TestClient,
 
 def test_expired_mandate_shows_expired(client: TestClient, service: IssuerService) -> None:
     issued = service.issue(IssueRequest("membre-cln", "ancien-mandat@example.org",
-                                        role="conseiller", mandate_start=date(2021, 6, 13)))
+                                        role="conseiller", mandate_start=date(2021, 6, 13),
+                                        through_register=True))
     text = _page(client, issued)
     assert "Badge expiré : il était valable jusqu'au 12 juin 2023." in html.unescape(text)
 

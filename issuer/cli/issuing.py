@@ -62,24 +62,45 @@ def _write_outputs(service: Any, issued: Any, out: Path) -> None:
               help=_("Start of the CLN mandate (YYYY-MM-DD); the badge expires 2 years later."))
 @click.option("--show-name/--hide-name", default=False,
               help=_("Show the name on the badge (only with the recipient's consent)."))
+@click.option("--declared-16-or-over", "age_declared", is_flag=True,
+              help=_("CLN: the person declares being 16 or over (required for a membership; "
+                     "no birth date is asked)."))
+@click.option("--gender", type=click.Choice(["femme", "homme", "sans_reponse"]),
+              help=_("CLN, optional, for parity only (never in the badge): femme, homme or "
+                     "sans_reponse (prefers not to say)."))
+@click.option("--confirm-parity-gap", is_flag=True,
+              help=_("CLN: add the member even though the parity warning says the gap between "
+                     "women and men would widen."))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help=_("Output folder."))
 @handles_errors
 def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
-          sector: str | None, mandate_start: Any, show_name: bool, out: Path) -> None:
+          sector: str | None, mandate_start: Any, show_name: bool, age_declared: bool,
+          gender: str | None, confirm_parity_gap: bool, out: Path) -> None:
     from issuer.issuance.service import IssueRequest
     from issuer.workspace.members import NewMember, add_member, city_today, membership_badge
 
     service = initialised_service()
     if badge_slug == membership_badge(service).slug:
         # A council membership goes through the register and its rules (seats per sector,
-        # co-chairs, one mandate at a time), as on the register page (issue 13 item 11).
+        # co-chairs, one mandate at a time, the age declaration, the parity warning), as on
+        # the register page (issue 13 item 11).
         mandate = add_member(service, NewMember(
             name=name or "", email=email, role=role or "", sector=sector, show_name=show_name,
-            mandate_start=mandate_start.date() if mandate_start else city_today()), actor="cli")
+            mandate_start=mandate_start.date() if mandate_start else city_today(),
+            age_declared=age_declared, gender=gender, parity_confirmed=confirm_parity_gap),
+            actor="cli")
         assert mandate.credential_id is not None  # add_member issues the badge with the seat
         issued = service.credential(mandate.credential_id)
     else:
+        if gender or age_declared or confirm_parity_gap:
+            from issuer.errors import InvalidInput
+
+            raise InvalidInput(
+                "--declared-16-or-over, --gender et --confirm-parity-gap ne concernent que les "
+                "membres du Conseil local du numérique : retirez-les.",
+                "--declared-16-or-over, --gender and --confirm-parity-gap only apply to Local "
+                "Digital Council members: remove them.", code="issue.council_options")
         issued = service.issue(IssueRequest(
             badge_slug=badge_slug, email=email, name=name, event_number=event_number,
             role=role, sector=sector, show_name=show_name,
@@ -119,7 +140,8 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
     from issuer.issuance.outputs import issue_to_folder
     from issuer.issuance.service import IssueRequest
     from issuer.workspace.attendance import decode_csv_bytes, read_attendance
-    from issuer.workspace.members import CouncilRuleError, membership_badge
+    from issuer.workspace.member_rules import CouncilRuleError
+    from issuer.workspace.members import membership_badge
 
     service = initialised_service()
     badge = service.catalogue.badge(badge_slug)

@@ -8,6 +8,7 @@ import click
 from issuer.cli.administration import admin, keys, mail, purge
 from issuer.cli.backups import backup, restore
 from issuer.cli.context import CONTEXT_SETTINGS, _
+from issuer.cli.council import council
 from issuer.cli.installation import init
 from issuer.cli.issuing import (
     badges,
@@ -34,7 +35,7 @@ def main() -> None:
 
 for command in (init, badges, issue, issue_batch, verify, revoke, suspend, unsuspend, publish,
                 check_deployment,
-                serve, db, keys, admin, mail, purge, backup, restore):
+                serve, db, keys, admin, mail, purge, backup, restore, council):
     main.add_command(command)
 
 

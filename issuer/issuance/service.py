@@ -88,6 +88,11 @@ class IssueRequest:
     # The start of validity of the badge this one supersedes (a re-issue under the same
     # terms); None: now, or the mandate's first day for a council membership.
     valid_from: datetime | None = None
+    # A membership badge (the CLN's) is a seat on the council: only the council register
+    # (`issuer.workspace.members`), which keeps the council's rules and records the mandate,
+    # issues one, and says so here; any other path is refused (issue 13 item 11). Not part of
+    # the badge nor of its idempotency key.
+    through_register: bool = False
 
 
 @dataclass(frozen=True)
@@ -381,6 +386,17 @@ class IssuerService:
 
     def resolve_request(self, request: IssueRequest) -> tuple[BadgeDefinition, Role | None, Event | None]:
         badge = self.catalogue.badge(request.badge_slug)
+        if badge.family == "membership" and not request.through_register:
+            raise InvalidInput(
+                f"Le badge « {badge.slug} » se délivre depuis le registre du Conseil local du "
+                "numérique (page « Conseil local du numérique » de l'espace de travail, ou "
+                "« issuer issue » pour un nouveau membre ; le badge d'ancien membre à la clôture "
+                "du mandat), qui vérifie les règles du Conseil et enregistre le mandat.",
+                f"Badge '{badge.slug}' is issued from the Local Digital Council register (the "
+                "workspace's council page, or `issuer issue` for a new member; the former-member "
+                "badge when the mandate is closed), which checks the council's rules and records "
+                "the mandate.",
+                code="issue.use_the_register")
         role = badge.role(request.role) if request.role else (badge.roles[0] if badge.roles else None)
         if request.role and role is None:
             known = ", ".join(r.slug for r in badge.roles) or "—"

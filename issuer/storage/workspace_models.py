@@ -182,6 +182,8 @@ class ClnMember(Base):
     __tablename__ = "cln_members"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'ended', 'resigned')", name="status_known"),
+        CheckConstraint("gender IS NULL OR gender IN ('femme', 'homme', 'sans_reponse')",
+                        name="gender_known"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -198,6 +200,12 @@ class ClnMember(Base):
     ended_at: Mapped[dt.datetime | None]
     resignation_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    # For the parity of DEL-2025-0121 only (never in a badge): femme / homme / sans_reponse;
+    # NULL on mandates recorded before the question was asked (migration 0014).
+    gender: Mapped[str | None] = mapped_column(String(16))
+    # When the person declared being 16 or over (residents aged 16+, DEL-2025-0121): a
+    # declaration, not a birth date. NULL on mandates recorded before migration 0014.
+    age_declared_at: Mapped[dt.datetime | None]
 
 
 class EmailMessage(Base):

@@ -158,11 +158,14 @@ AREA_LABELS: dict[str, str] = {
 }
 
 DETAIL_LABELS: dict[str, str] = {
-    "added": _("Added"), "already_issued": _("Already issued"), "attempt": _("Attempt"),
+    "added": _("Added"), "age_declared": _("Declared 16 or over"),
+    "already_issued": _("Already issued"), "alumni_credential": _("Former member's badge"),
+    "automatic": _("Automatic (daily command)"), "attempt": _("Attempt"),
     "badge": _("Badge"), "client": _("Device"), "closes_at": _("Closes"), "code": _("Code"),
     "count": _("Number"), "created": _("Created"), "credential": _("Badge"),
-    "error": _("Error"), "format": _("Format"), "issued": _("Issued"), "kind": _("Kind"),
-    "message": _("E-mail"), "new": _("New value"), "next_attempt_at": _("Next attempt"),
+    "end": _("End"), "error": _("Error"), "format": _("Format"), "issued": _("Issued"),
+    "kind": _("Kind"), "mandates": _("Mandates"), "message": _("E-mail"),
+    "new": _("New value"), "next_attempt_at": _("Next attempt"),
     "note": _("Note"), "old": _("Former value"), "opens_at": _("Opens"),
     "reason": _("Reason"), "retry": _("Tried again"), "revoked": _("Revoked"),
     "role": _("Role"), "sector": _("Sector"), "smtp_code": _("SMTP code"),

@@ -25,6 +25,7 @@ from issuer.storage.workspace_models import (
     EventSchedule,
 )
 from issuer.workspace.events import event_counts
+from issuer.workspace.member_parity import ParityBalance, balance_of
 
 RECENT_ACTIONS = 10
 RECENT_FAILURES = 10
@@ -70,6 +71,8 @@ class DashboardSummary:
     badges: list[BadgeCount] = field(default_factory=list)
     events: list[EventCount] = field(default_factory=list)
     sectors: list[tuple[str, int]] = field(default_factory=list)
+    # Residents in office today by the answer recorded for parity (DEL-2025-0121).
+    parity: ParityBalance = field(default_factory=ParityBalance)
     recent_actions: list[AuditEntry] = field(default_factory=list)
     pending_claims: int = 0
     pending_endorsements: int = 0
@@ -143,6 +146,14 @@ def dashboard_summary(session: Session, catalogue: Catalogue, locale: str = "fr"
         .group_by(ClnMember.sector)).all())
     known = [(sector, int(per_sector.pop(sector, 0))) for sector in CLN_SECTORS]
     summary.sectors = known + sorted((sector or "—", int(n)) for sector, n in per_sector.items())
+    today = datetime.now(UTC).date()
+    summary.parity = balance_of(
+        gender for gender, count in session.execute(
+            select(ClnMember.gender, func.count())
+            .where(ClnMember.status == "active", ClnMember.role == "conseiller",
+                   ClnMember.mandate_start <= today, ClnMember.mandate_end >= today)
+            .group_by(ClnMember.gender))
+        for _ in range(int(count)))
 
     summary.recent_actions = list(session.scalars(
         select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(RECENT_ACTIONS)))

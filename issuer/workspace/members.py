@@ -14,21 +14,22 @@ reason.
 
 The rules are checked on the *days* a mandate covers, not on the row count: a renewal starting
 the day after the previous mandate ends takes no second seat, and a seat freed by a resignation
-is free again. The pure part (`Seat`, `peak_occupancy`, `check_council_rules`) takes no
-database; the functions below it join it with storage and issuance.
+is free again. The pure rules (`Seat`, `peak_occupancy`, `check_council_rules`) are in
+`member_rules`, parity in `member_parity`, the daily closing in `member_closing`; the functions
+here join them with storage and issuance.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
-from issuer.errors import InvalidInput, IssuerError
+from issuer.errors import InvalidInput
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
@@ -36,11 +37,28 @@ from issuer.storage import repositories as repo
 from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import ClnMember
 from issuer.workspace.member_input import clean_member_name, council_role, council_sector
+from issuer.workspace.member_parity import (
+    ParityBalance,
+    ParityWarning,
+    balance_of,
+    check_parity,
+    clean_gender,
+)
 from issuer.workspace.member_rows import (
     all_mandate_rows,
     lock_register,
     mandate_row,
     renewal_chain_rows,
+)
+from issuer.workspace.member_rules import (
+    MAX_RESIDENTS,
+    MAX_RESIDENTS_PER_SECTOR,
+    RESIDENT_ROLE,
+    CouncilRuleError,
+    Seat,
+    check_council_rules,
+    check_mandate_start,
+    peak_occupancy,
 )
 from issuer.workspace.recipients import (
     forget_cached_status_lists,
@@ -49,99 +67,8 @@ from issuer.workspace.recipients import (
 )
 
 MEMBERSHIP_BADGE = "membre-cln"
-RESIDENT_ROLE = "conseiller"
-CO_CHAIR_ROLE = "co-presidente"
-#: DEL-2025-0121: "au plus 20 habitants", "4 au plus par secteur".
-MAX_RESIDENTS = 20
-MAX_RESIDENTS_PER_SECTOR = 4
-#: The two elected officials holding the digital delegations co-chair the council.
-MAX_CO_CHAIRS = 2
 #: How far ahead the register flags mandates that end soon.
 DEFAULT_NOTICE_DAYS = 60
-
-
-
-class CouncilRuleError(IssuerError):
-    """A change the council's rules do not allow (seats, sectors, overlapping mandates)."""
-
-    code = "cln.rule"
-
-
-# -- the rules, without storage --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Seat:
-    """A mandate as the rules see it: who sits, where, on which days (both ends included)."""
-
-    role: str
-    sector: str | None
-    start: date
-    end: date
-
-
-def peak_occupancy(seats: Iterable[Seat], start: date, end: date) -> int:
-    """The largest number of `seats` held on one day of [start, end].
-
-    The count can only rise on the first day or on a day a seat starts, so only those days
-    are counted."""
-    overlapping = [seat for seat in seats if seat.start <= end and seat.end >= start]
-    days = {start} | {seat.start for seat in overlapping if seat.start > start}
-    return max((sum(1 for seat in overlapping if seat.start <= day <= seat.end) for day in days),
-               default=0)
-
-
-def check_council_rules(taken: Sequence[Seat], new: Seat) -> None:
-    """Refuse `new` if, on some day of its mandate, it would break a rule of DEL-2025-0121
-    given the seats already `taken` (active mandates)."""
-    if new.role == RESIDENT_ROLE:
-        if new.sector is None:
-            raise CouncilRuleError(
-                "Un·e conseiller·ère habitant·e représente un secteur : choisissez le secteur "
-                "(Centre, Est, Ouest, Nord ou Sud).",
-                "A resident council member represents a sector: choose the sector "
-                "(Centre, Est, Ouest, Nord or Sud).", code="cln.sector_required")
-        residents = [seat for seat in taken if seat.role == RESIDENT_ROLE]
-        if peak_occupancy(residents, new.start, new.end) >= MAX_RESIDENTS:
-            raise CouncilRuleError(
-                f"Le Conseil compte déjà {MAX_RESIDENTS} habitant·es pendant ce mandat : c'est "
-                "le maximum fixé par la délibération DEL-2025-0121. Attendez qu'une place se "
-                "libère (fin de mandat ou démission).",
-                f"The council already has {MAX_RESIDENTS} residents during this mandate: the "
-                "maximum set by deliberation DEL-2025-0121. Wait until a seat is free (end of "
-                "a mandate or resignation).", code="cln.council_full")
-        same_sector = [seat for seat in residents if seat.sector == new.sector]
-        if peak_occupancy(same_sector, new.start, new.end) >= MAX_RESIDENTS_PER_SECTOR:
-            raise CouncilRuleError(
-                f"Le secteur {new.sector} a déjà {MAX_RESIDENTS_PER_SECTOR} habitant·es au "
-                f"Conseil pendant ce mandat : c'est le maximum par secteur "
-                f"(DEL-2025-0121). Choisissez une personne d'un autre secteur ou attendez "
-                f"qu'une place se libère.",
-                f"Sector {new.sector} already has {MAX_RESIDENTS_PER_SECTOR} residents on the "
-                f"council during this mandate: the maximum per sector (DEL-2025-0121). Choose "
-                f"someone from another sector or wait until a seat is free.",
-                code="cln.sector_full")
-    elif new.role == CO_CHAIR_ROLE:
-        chairs = [seat for seat in taken if seat.role == CO_CHAIR_ROLE]
-        if peak_occupancy(chairs, new.start, new.end) >= MAX_CO_CHAIRS:
-            raise CouncilRuleError(
-                f"Le Conseil a déjà {MAX_CO_CHAIRS} co-présidentes pendant ce mandat : les deux "
-                "élues chargées du numérique.",
-                f"The council already has {MAX_CO_CHAIRS} co-chairs during this mandate: the "
-                "two elected officials in charge of digital affairs.", code="cln.co_chairs_full")
-
-
-#: How far ahead a mandate may start: designations are made for the coming session, so a start
-#: more than a year ahead is a typing mistake (2062 for 2026), refused (issue 13 item 11).
-MAX_DAYS_AHEAD = 366
-
-
-def check_mandate_start(start: date, today: date) -> None:
-    if start > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise CouncilRuleError(
-            f"Un mandat ne peut pas commencer le {_fr(start)} : c'est plus d'un an après "
-            "aujourd'hui. Vérifiez la date de début.",
-            f"A mandate cannot start on {start.isoformat()}: that is more than a year from today. "
-            "Check the start date.", code="cln.start_too_far")
 
 
 def mandate_last_day(start: date, years: int) -> date:
@@ -161,6 +88,13 @@ class NewMember:
     mandate_start: date
     sector: str | None = None
     show_name: bool = False
+    #: DEL-2025-0121: residents aged 16 or more. A declaration ("La personne déclare avoir 16
+    #: ans ou plus"), never a birth date; required on every path.
+    age_declared: bool = False
+    #: femme / homme / sans_reponse, or None (optional): for parity only, never in a badge.
+    gender: str | None = None
+    #: The coordinator saw the parity warning and adds the person all the same.
+    parity_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +116,8 @@ class Mandate:
     ended_at: datetime | None
     resignation_reason: str | None
     first_start: date              # start of the first mandate of the chain
+    gender: str | None = None
+    age_declared_at: datetime | None = None
 
     def is_current(self, today: date) -> bool:
         return self.status == "active" and self.start <= today <= self.end
@@ -229,6 +165,8 @@ class Register:
     residents_limit: int
     ending_soon: tuple[Mandate, ...]
     to_close: tuple[Mandate, ...]
+    # Residents in office today, by the answer recorded for parity.
+    parity: ParityBalance = field(default_factory=ParityBalance)
 
     def in_sector(self, sector: str | None) -> list[Mandate]:
         return [mandate for mandate in self.members if mandate.sector == sector]
@@ -274,7 +212,15 @@ def register(service: IssuerService, *, today: date | None = None,
         ending_soon=tuple(sorted((m for m in members if m.ends_within(today, notice_days)),
                                  key=lambda m: m.end)),
         to_close=tuple(sorted((m for m in members if m.awaits_closing(today)),
-                              key=lambda m: m.end)))
+                              key=lambda m: m.end)),
+        parity=residents_parity(mandates, today))
+
+
+def residents_parity(mandates: Iterable[Mandate], day: date) -> ParityBalance:
+    """Women, men and unanswered among the residents in office on `day`."""
+    return balance_of(m.gender for m in mandates
+                      if m.status == "active" and m.role == RESIDENT_ROLE
+                      and m.start <= day <= m.end)
 
 
 def mandates_ending_within(service: IssuerService, days: int, *,
@@ -287,6 +233,13 @@ def mandates_ending_within(service: IssuerService, days: int, *,
     return sorted((m for m in mandates if m.ends_within(today, days)), key=lambda m: m.end)
 
 
+def mandates_awaiting_closing(service: IssuerService, today: date) -> list[Mandate]:
+    """Active mandates, not renewed, whose last day is before `today`: the ones to close."""
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    return sorted((m for m in mandates if m.awaits_closing(today)), key=lambda m: m.end)
+
+
 def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
     with service.database.session(read_only=True) as session:
         return _mandate_of(session, mandate_row(session, mandate_id))
@@ -297,8 +250,20 @@ def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
 def add_member(service: IssuerService, member: NewMember, *, actor: str,
                origin: str | None = None, now: datetime | None = None) -> Mandate:
     """Add a mandate to the register and issue its membership badge (valid until the
-    mandate's last day), in one transaction: either both exist or neither does."""
+    mandate's last day), in one transaction: either both exist or neither does.
+
+    Refused without the declaration of being 16 or over; an addition that would break parity
+    raises `ParityWarning` unless `member.parity_confirmed` (see `member_parity`)."""
     badge = membership_badge(service)
+    if not member.age_declared:
+        raise CouncilRuleError(
+            "Cochez « La personne déclare avoir 16 ans ou plus » : le Conseil accueille des "
+            "habitant·es de 16 ans et plus (DEL-2025-0121). Aucune date de naissance n'est "
+            "demandée.",
+            "Tick “The person declares being 16 or over”: the council welcomes residents aged "
+            "16 or more (DEL-2025-0121). No birth date is asked.",
+            code="cln.age_declaration_required")
+    gender = clean_gender(member.gender)
     name = clean_member_name(member.name)
     email = model.normalise_email(member.email)
     role = council_role(badge, member.role)
@@ -320,19 +285,35 @@ def add_member(service: IssuerService, member: NewMember, *, actor: str,
                 code="cln.already_member")
         check_council_rules([m.as_seat() for m in taken],
                             Seat(role=role, sector=sector, start=start, end=end))
+        parity_warned = False
+        if role == RESIDENT_ROLE:
+            # On the day the seat is taken: who sits then, with this person.
+            try:
+                check_parity(residents_parity(taken, start), gender)
+            except ParityWarning:
+                if not member.parity_confirmed:
+                    raise
+                parity_warned = True
         credential_id = _issue_membership(
             service, session, IssueRequest(
                 badge_slug=badge.slug, email=email, name=name, role=role, sector=sector,
-                show_name=member.show_name, mandate_start=start), actor=actor, origin=origin, now=now)
+                show_name=member.show_name, mandate_start=start, through_register=True),
+            actor=actor, origin=origin, now=now)
         row = ClnMember(id=str(uuid.uuid4()), name=name, email=email, sector=sector, role=role,
                         mandate_start=start, mandate_end=end, status="active",
-                        credential_id=credential_id, created_at=now)
+                        credential_id=credential_id, created_at=now, gender=gender,
+                        age_declared_at=now)
         session.add(row)
         session.flush()
+        # The answer itself is not in the trail (personal data), only that the coordinator
+        # confirmed an addition the parity warning was about.
+        details: dict[str, object] = {
+            "role": role, "sector": sector, "start": start.isoformat(), "end": end.isoformat(),
+            "credential": credential_id, "age_declared": True}
+        if parity_warned:
+            details["parity_gap_confirmed"] = True
         repo.record_audit(session, actor=actor, action="cln.member_added", subject=row.id,
-                          details={"role": role, "sector": sector, "start": start.isoformat(),
-                                   "end": end.isoformat(), "credential": credential_id},
-                          origin=origin)
+                          details=details, origin=origin)
         return _mandate_of(session, row)
 
 
@@ -363,11 +344,14 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
         credential_id = _issue_membership(
             service, session, IssueRequest(
                 badge_slug=badge.slug, email=current.email, name=current.name, role=current.role,
-                sector=current.sector, mandate_start=start), actor=actor, origin=origin, now=now)
+                sector=current.sector, mandate_start=start, through_register=True),
+            actor=actor, origin=origin, now=now)
+        # The same person: their parity answer and age declaration carry over.
         row = ClnMember(id=str(uuid.uuid4()), name=current.name, email=current.email,
                         sector=current.sector, role=current.role, mandate_start=start,
                         mandate_end=end, status="active", renews=current.id,
-                        credential_id=credential_id, created_at=now)
+                        credential_id=credential_id, created_at=now, gender=current.gender,
+                        age_declared_at=current.age_declared_at)
         session.add(row)
         session.flush()
         repo.record_audit(session, actor=actor, action="cln.mandate_renewed", subject=row.id,
@@ -378,7 +362,8 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
 
 
 def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
-                origin: str | None = None, now: datetime | None = None) -> Mandate:
+                origin: str | None = None, now: datetime | None = None,
+                automatic: bool = False) -> Mandate:
     """Close a mandate that reached its end without renewal: issue the *Ancien·ne membre*
     badge for the whole membership (first start to last end, e.g. 2025–2027) and mark the
     chain ended. The membership badge is left as is: it expired on its own date."""
@@ -410,18 +395,23 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
             service, session, IssueRequest(
                 badge_slug=badge.alumni_badge, email=current.email, name=current.name,
                 role=current.role, sector=current.sector, mandate_start=current.first_start,
-                mandate_end=current.end), actor=actor, origin=origin, now=now)
+                mandate_end=current.end, through_register=True),
+            actor=actor, origin=origin, now=now)
         chain = renewal_chain_rows(session, mandate_id)
         for row in chain:
             if row.status == "active":
                 row.status = "ended"
                 row.ended_at = now
+            row.gender = None  # needed for parity while in office only (personal data page)
         latest = chain[-1]
         latest.alumni_credential_id = alumni_id
         session.flush()
+        details: dict[str, object] = {"alumni_credential": alumni_id,
+                                      "mandates": [row.id for row in chain]}
+        if automatic:
+            details["automatic"] = True
         repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
-                          details={"alumni_credential": alumni_id,
-                                   "mandates": [row.id for row in chain]}, origin=origin)
+                          details=details, origin=origin)
         return _mandate_of(session, latest)
 
 
@@ -451,6 +441,8 @@ def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
                 "This mandate has reached its end: close it instead (former-member badge).",
                 code="cln.already_over")
         revoked: list[str] = []
+        for row in renewal_chain_rows(session, mandate_id):
+            row.gender = None  # needed for parity while in office only (personal data page)
         for row in affected:
             credential = (session.get(IssuedCredential, row.credential_id)
                           if row.credential_id else None)
@@ -514,7 +506,8 @@ def _mandates_from(rows: Sequence[ClnMember]) -> list[Mandate]:
             start=row.mandate_start, end=row.mandate_end, status=row.status, renews=row.renews,
             renewed_by=successor.get(row.id), credential_id=row.credential_id,
             alumni_credential_id=row.alumni_credential_id, ended_at=row.ended_at,
-            resignation_reason=row.resignation_reason, first_start=first.mandate_start))
+            resignation_reason=row.resignation_reason, first_start=first.mandate_start,
+            gender=row.gender, age_declared_at=row.age_declared_at))
     return mandates
 
 

@@ -226,7 +226,10 @@ def same_terms_request(service: IssuerService, session: Session, row: IssuedCred
     return IssueRequest(badge_slug=row.badge_slug, email=person.email, name=person.display_name,
                         event_number=row.event_number, role=row.role, sector=sector,
                         mandate_start=start, mandate_end=end, name_shown=shown,
-                        evidence=_given_evidence(credential, row), valid_from=row.valid_from)
+                        evidence=_given_evidence(credential, row), valid_from=row.valid_from,
+                        # The same mandate, moved with the register's row: the register's
+                        # rules were kept when it was first issued (issue 13 item 11).
+                        through_register=badge.family == "membership")
 
 
 def _given_evidence(credential: dict[str, Any], row: IssuedCredential) -> tuple[dict[str, Any], ...]:

@@ -273,7 +273,8 @@ def demo_requests() -> dict[str, IssueRequest]:
     return {
         "membership": IssueRequest(badge_slug="membre-cln", email="camille.exemple@example.org",
                                    name=MEMBER_NAME, show_name=True, role="conseiller",
-                                   sector="Nord", mandate_start=CLN_MANDATE_START),
+                                   sector="Nord", mandate_start=CLN_MANDATE_START,
+                                   through_register=True),
         "event": IssueRequest(badge_slug="petit-dejeuner-inclusion-numerique",
                               email="dominique.essai@example.org", name="Dominique Essai",
                               event_number=7, role="participant"),

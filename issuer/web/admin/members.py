@@ -29,11 +29,13 @@ from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.forms import bounded_date
 from issuer.web.locale import request_locale
-from issuer.workspace import members
+from issuer.workspace import member_rules, members
 from issuer.workspace.accounts import User
+from issuer.workspace.member_parity import GENDERS, ParityWarning
 
 _MANDATE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_FIELDS = ("name", "email", "role", "sector", "mandate_start")
+_FIELDS = ("name", "email", "role", "sector", "mandate_start", "gender")
+_TICKS = ("show_name", "age_declared", "parity_confirmed")
 #: The outcome codes a redirect may carry (?fait=...), each shown as a fixed sentence.
 _DONE = ("ajoute", "renouvele", "clos", "demission")
 _ACTIONS = {"renouveler": "renew", "clore": "end", "demission": "resign"}
@@ -47,13 +49,20 @@ def add_member_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     form = form_fields(request)
     values = {name: _text(form, name) for name in _FIELDS}
-    values["show_name"] = "1" if form.get("show_name") == "1" else ""
+    for name in _TICKS:
+        values[name] = "1" if form.get(name) == "1" else ""
     try:
         mandate = members.add_member(service, members.NewMember(
             name=values["name"], email=values["email"], role=values["role"],
             sector=values["sector"] or None, mandate_start=_date(values["mandate_start"]),
-            show_name=bool(values["show_name"])),
+            show_name=bool(values["show_name"]), age_declared=bool(values["age_declared"]),
+            gender=values["gender"] or None, parity_confirmed=bool(values["parity_confirmed"])),
             actor=user.email, origin=client_origin(request))
+    except ParityWarning as warning:
+        # Not a refusal: the form comes back with the numbers and the box to confirm.
+        return _register_page(request, user, values={**values, "parity_confirmed": ""},
+                              error=None, parity_warning=warning.message(request_locale(request)),
+                              status_code=400)
     except IssuerError as error:
         return _register_page(request, user, values=values,
                               error=error.message(request_locale(request)), status_code=400)
@@ -91,7 +100,7 @@ def action_submit(request: Request, user: Coordinator) -> Response:
 # -- pages ---------------------------------------------------------------------------------------
 
 def _register_page(request: Request, user: User, *, values: dict[str, str], error: str | None,
-                   status_code: int = 200) -> Response:
+                   parity_warning: str | None = None, status_code: int = 200) -> Response:
     service = service_of(request)
     register = members.register(service)
     badge = members.membership_badge(service)
@@ -99,11 +108,12 @@ def _register_page(request: Request, user: User, *, values: dict[str, str], erro
     return render_admin(request, "members.html", {
         "register": register, "badge": badge, "roles": badge.roles,
         "sectors": badge.sectors, "values": values, "error": error,
+        "parity_warning": parity_warning, "genders": GENDERS,
         "done": done if done in _DONE else None,
         "done_mandate": _find(register, request.query_params.get("mandat", "")),
         "role_name": _role_namer(service, request_locale(request)),
         "today": register.today, "notice_days": members.DEFAULT_NOTICE_DAYS,
-        "max_per_sector": members.MAX_RESIDENTS_PER_SECTOR,
+        "max_per_sector": member_rules.MAX_RESIDENTS_PER_SECTOR,
     }, user=user, status_code=status_code)
 
 
@@ -165,7 +175,7 @@ def _date(value: str) -> date:
     try:
         return bounded_date(value, code="cln.start_required", message_fr="", message_en="")
     except InvalidInput:
-        raise members.CouncilRuleError(
+        raise member_rules.CouncilRuleError(
             "Indiquez la date de début du mandat (jour de la désignation), au format "
             "AAAA-MM-JJ.",
             "Give the start date of the mandate (the day of the appointment), as YYYY-MM-DD.",
