@@ -19,7 +19,6 @@ from issuer.network import skill_badges
 from issuer.network.evidence import (
     EvidenceUpload,
     evidence_dir,
-    forget_evidence_files,
     published_evidence_file,
 )
 from issuer.network.skill_badges import SkillBadgeError, SkillEvidence
@@ -33,7 +32,7 @@ from issuer.openbadges.schema import schema_errors
 from issuer.openbadges.status_list import status_list_entry
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
-from issuer.storage.models import AuditEntry
+from issuer.storage.models import AuditEntry, IssuedCredential
 from issuer.storage.skill_badge_models import EvidenceFileRow, SkillBadgeRow
 from tests.plugins.factory import ServiceFactory
 
@@ -468,14 +467,18 @@ def test_a_skill_badge_made_by_another_process_joins_the_catalogue(service, monk
     assert [a.target_code for a in definition.alignments] == ["RES-01"]
 
 
-def test_evidence_files_of_an_erased_person_can_be_forgotten(service):
+def test_erasing_a_person_forgets_the_evidence_files_their_badges_cite(service):
+    from issuer.workspace.recipients import erase_person
+
     skill_badges.create_skill_badge(service, "skill", "RES-02", actor="coord@example.org")
     issued = _issue(service, "competence-res-02", upload=EvidenceUpload("a.png", PNG))
-    with service.database.session() as session:
-        paths = forget_evidence_files(service.settings, session, [issued.credential_id])
-    for path in paths:
-        path.unlink()
-
-    assert len(paths) == 1 and not any(evidence_dir(service.settings).glob("*.png"))
     file_name = issued.credential["evidence"][0]["id"].rsplit("/", 1)[1]
+    assert published_evidence_file(service, file_name) is not None
+    with service.database.session(read_only=True) as session:
+        person = session.get(IssuedCredential, issued.credential_id).recipient_id
+
+    erase_person(service, person, actor="coord@example.org")
+
+    # A photo may show the person: the row and the file go with the rest of their data.
+    assert not any(evidence_dir(service.settings).glob("*.png"))
     assert published_evidence_file(service, file_name) is None

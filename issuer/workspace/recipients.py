@@ -37,6 +37,7 @@ from issuer.mail.revocation import queue_revocation_email
 from issuer.mail.transport import outbox_dir
 from issuer.names import check_person_name
 from issuer.network.endorsements import forget_person_endorsements, forget_revoked_endorsements
+from issuer.network.evidence import forget_evidence_files
 from issuer.network.mediators.sign_in import forget_recipient
 from issuer.openbadges import credential as model
 from issuer.storage import repositories as repo
@@ -557,6 +558,10 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
     # Their holder-bound copies lose their texts and holder DID (revoked already, above).
     repo.forget_holder_copies(session, [row.id for row in person.credentials], actor=actor,
                               reason=reason)
+    # The evidence files their badges cite (a photo, a document may show them): rows now, files
+    # once committed; their addresses then answer 404 and `issuer publish` leaves them out.
+    files += forget_evidence_files(service.settings, session,
+                                   [row.id for row in person.credentials])
     repo.erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
@@ -594,7 +599,8 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
     repo.forget_holder_copies(session, [row.id], actor="cli", reason="retention")
-    return files
+    # Evidence files it cites (a photo, a document) may show the person.
+    return files + forget_evidence_files(service.settings, session, [row.id])
 
 
 def _forget_signed_forms(row: IssuedCredential) -> None:
