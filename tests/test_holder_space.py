@@ -94,7 +94,7 @@ def test_a_holder_who_is_not_a_mediator_is_greeted_and_sees_their_badges_only(
     second = breakfast(app, event=10)
     service_of(app).revoke(first, "Délivré par erreur")
     page = space(signed_in(app, LEA))
-    assert "Bonjour Léa Martin," in page
+    assert "Bonjour Léa Martin, voici les badges" in page
     line = badge_line(page, second)
     assert f'href="/credentials/{second}"' in line and "badge-state valid" in line
     assert "badge-state revoked" in badge_line(page, first)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.plugins.browser import MEMBER_NAME, LiveServer, create_live_account
+from tests.plugins.browser import MEMBER_NAME, LiveServer, become_holder, create_live_account
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,8 +42,12 @@ def test_the_badge_page_on_a_phone(browser: Any, live_server: LiveServer) -> Non
     context = _context(browser, PHONE)
     try:
         page = context.new_page()
-        page.goto(live_server.credentials["membership"].url)
+        issued = live_server.credentials["membership"]
+        # As its holder sees it (from the e-mail's link): the share block is theirs alone.
+        become_holder(page, live_server, issued.credential_id)
+        page.goto(issued.url)
         assert page.get_by_text(MEMBER_NAME).first.is_visible()
+        assert page.locator('a[href*="linkedin.com/profile/add"]').count() == 1
         page.screenshot(path=str(DOCS / "screenshot-credential.png"), full_page=True)
     finally:
         context.close()
@@ -73,5 +77,49 @@ def test_the_coordinator_dashboard_on_a_laptop(browser: Any, live_server: LiveSe
         assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord"
         assert page.locator("svg[role=img]").count() >= 1
         _shoot(page, "dashboard-laptop")
+    finally:
+        context.close()
+
+
+def test_the_badge_email_on_a_phone(browser: Any, live_server: LiveServer) -> None:
+    from issuer.mail.compose import compose_badge_email
+    from issuer.storage.models import IssuedCredential
+    from tests.test_mail_browser import html_as_a_mail_client_shows_it
+
+    service = live_server.service
+    issued = live_server.credentials["event"]
+    with service.database.session(read_only=True) as session:
+        row = session.get(IssuedCredential, issued.credential_id)
+        assert row is not None
+        message = compose_badge_email(service.settings, service.catalogue, row,
+                                      to="dominique.essai@example.org",
+                                      wallet_url=f"{service.settings.base_url}/portefeuille/lien/x",
+                                      wallet_days=30)
+    context = _context(browser, {"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.set_content(html_as_a_mail_client_shows_it(message))
+        assert page.get_by_text("Voir mon badge").first.is_visible()
+        page.screenshot(path=str(DOCS / "screenshot-email.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_mon_espace_on_a_phone(browser: Any, live_server: LiveServer) -> None:
+    from tests.test_holder_space_browser import _sign_in_link
+
+    address = "dominique.essai@example.org"   # the live server's event badge (demo_requests)
+    context = _context(browser, PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url("/espace"))
+        page.fill("#space-email", address)
+        with page.expect_navigation(url="**/espace?fait=link-sent"):
+            page.locator("form[action='/espace/connexion'] button").click()
+        page.goto(_sign_in_link(live_server.service, address))
+        with page.expect_navigation(url=live_server.url("/espace")):
+            page.locator("main form button").click()
+        assert "Dominique Essai" in page.locator("main").inner_text()
+        _shoot(page, "mon-espace-phone")
     finally:
         context.close()
