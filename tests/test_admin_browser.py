@@ -51,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "public_page": "Ouvrir la page publique du badge", "authentic": "Badge authentique",
         "revoke_link": "Révoquer ce badge…", "revoke": "Révoquer le badge",
         "revoked": "Badge révoqué", "council": "Conseil local du numérique",
+        "journal_revoked": "Badge révoqué",
         "add_member": "Ajouter le membre et délivrer le badge", "member_added": "ajouté·e au Conseil",
         "people": "Personnes", "search": "Rechercher", "mail": "Courriels", "audit": "Journal",
         "accounts": "Comptes", "open_claims": "Ouvrir les demandes",
@@ -69,6 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "public_page": "Open the public page of the badge", "authentic": "Authentic badge",
         "revoke_link": "Revoke this badge…", "revoke": "Revoke the badge",
         "revoked": "Revoked badge", "council": "Local digital council",
+        "journal_revoked": "Badge revoked",
         "add_member": "Add the member and issue the badge", "member_added": "was added to the council",
         "people": "People", "search": "Search", "mail": "E-mails", "audit": "Audit trail",
         "accounts": "Accounts", "open_claims": "Open the requests",
@@ -150,6 +152,11 @@ def test_the_main_flow_works_and_every_page_passes_axe_and_fits_the_screen(
         for area, name in (("mail", "mail"), ("audit", "audit"), ("accounts", "accounts")):
             open_menu(page, text[area])
             audit.check(page, name)
+            if area == "audit":
+                # The journal names each action in the reader's language, never by its code.
+                journal = page.locator("main table").first.inner_text()
+                assert text["journal_revoked"] in journal
+                assert "credential.revoked" not in journal and "login.succeeded" not in journal
         claim_on_a_phone_and_approve(browser, page, live_server, event_path, run, audit, text)
     finally:
         context.close()
