@@ -92,8 +92,17 @@ def test_the_citys_credentials_and_published_documents_use_less_than_half_of_eac
     from issuer.settings import Settings
 
     service = IssuerService(Settings(home=tmp_path / "city"))
-    documents = {path.name: json.loads(path.read_text("utf-8"))
-                 for path in (tmp_path / "site").rglob("*.json")}
+    # What a verifier fetches and parses: the DID document, the issuer profile, achievements and
+    # status lists, as the publication's manifest lists them (files have no extension). The
+    # pinned contexts are never parsed as input, the skills catalogue and the manifest are not
+    # fetched by verifiers.
+    site = tmp_path / "site"
+    manifest = json.loads((site / "publication.json").read_text("utf-8"))
+    fetched = [entry["path"].lstrip("/") for entry in manifest["documents"]
+               if entry["kind"] in ("did", "profile", "achievement", "status")]
+    assert {"did", "profile", "achievement", "status"} <= {
+        entry["kind"] for entry in manifest["documents"]}
+    documents = {path: json.loads((site / path).read_text("utf-8")) for path in fetched}
     with service.database.session() as session:
         from sqlalchemy import text
 

@@ -222,7 +222,7 @@ def test_a_council_membership_keeps_its_mandate_and_the_register_follows(
     service = service_on
     mandate = members.add_member(service, NewMember(
         name="Alix Bernard", email="alix@example.org", role="conseiller", sector="Nord",
-        mandate_start=date(2025, 6, 13), show_name=True), actor=ACTOR)
+        mandate_start=date(2025, 6, 13), show_name=True, age_declared=True), actor=ACTOR)
     old = str(mandate.credential_id)
     (pair,) = reissue.reissue_badges(service, [old], show_name=False, actor="holder")
     before, after = signed(service, old), signed(service, pair.new_id)

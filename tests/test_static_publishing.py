@@ -45,13 +45,14 @@ from issuer.settings import Settings
 from tests.plugins.static_host import StaticHost, free_loopback_socket, static_host
 
 FAMILIES: dict[str, IssueRequest] = {
+    # The council's badges come from its register; issued directly here, as the register does.
     "membership": IssueRequest("membre-cln", "membre.static@example.org", role="conseiller",
-                               sector="Nord"),
+                               sector="Nord", through_register=True),
     "event": IssueRequest("petit-dejeuner-inclusion-numerique", "event.static@example.org",
                           event_number=7, role="intervenant"),
     "skill": IssueRequest("mediateur-numerique", "skill.static@example.org"),
     "alumni": IssueRequest("ancien-membre-cln", "ancien.static@example.org", role="conseiller",
-                           sector="Sud"),
+                           sector="Sud", through_register=True),
 }
 # Any PNG will do as an uploaded evidence file: the catalogue's own artwork.
 ARTWORK = Path(__file__).resolve().parent.parent / "badges" / "art" / "membre-cln.png"
