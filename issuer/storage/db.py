@@ -40,6 +40,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Connections to a SQLite file kept open at most (the web thread pool runs more handlers).
 SQLITE_POOL_SIZE = 15
+#: Connections to PostgreSQL a process keeps open at most, all kept between requests: the
+#: same cap as SQLAlchemy's default (5 + 10 overflow), but the overflow ones were opened and
+#: closed again for every request past the fifth at once; under 50 concurrent verification
+#: requests a worker opened a new connection (authentication, session start) every six
+#: requests (issue #14, goal 1). Several workers and hosts: PostgreSQL's `max_connections`
+#: must cover this many per process (docs/DEPLOYMENT.md).
+POSTGRES_POOL_SIZE = 15
 
 # Any constant: serialises `migrate()` calls from several processes on one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
@@ -88,7 +95,7 @@ class Database:
         parsed = make_url(url)
         options: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "postgresql":
-            options["pool_pre_ping"] = True
+            options.update(pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=0)
         elif sqlite_file(url) is not None:  # a file: SQLAlchemy's QueuePool
             # As many connections as SQLAlchemy's default allows (5 + 10 overflow), all kept:
             # under concurrent page views the overflow ones were opened (four PRAGMAs, file
