@@ -4,7 +4,9 @@ on a real PostgreSQL server, as `issuer serve --workers N` runs it:
 - the answer is the report's JSON text, made once per report and kept with a cached report:
   byte for byte what a fresh verification renders, and a revocation, a suspension or a key
   revocation made by another process is in the answer to the very next request;
-- the shared rate limit counts a request in one statement (one round trip), refused or not.
+- the shared rate limit counts a request in one statement (one round trip), refused or not;
+- a pooled connection is no longer tested at every checkout, only after `PING_AFTER_IDLE_SECONDS`
+  unused: one the server dropped meanwhile is then replaced, not handed out.
 
 A real service (generated keys, a temporary ISSUER_HOME) issues the badges; the API is driven
 through FastAPI's TestClient; status and key changes are made by a second `IssuerService` on
@@ -169,3 +171,26 @@ def test_the_shared_limit_counts_a_request_in_one_statement(service: IssuerServi
     assert outcomes[:2] == [None, None]  # the limit is 3: two more, then refused
     assert all(wait is not None and 0 < wait <= 60 for wait in outcomes[2:])
     assert len(statements) == 4  # one a request, refused or not (no BEGIN, SET, COMMIT)
+
+
+def test_a_connection_dropped_while_idle_in_the_pool_is_replaced(
+        service: IssuerService, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    from issuer.storage import db
+
+    database = service.database
+    with database.reading() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    # The server ends that connection while it waits in the pool (a restart, a firewall).
+    admin = db.Database(database.url)
+    try:
+        with admin.engine.connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                 {"pid": pid}).scalar()
+    finally:
+        admin.dispose()
+    # Used moments ago, it would be handed out untested: consider it idle for long.
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with database.reading() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
