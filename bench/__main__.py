@@ -1,5 +1,5 @@
 """`python -m bench [--quick] [--batch N] [--processes N] [--js] [--pages | --pages-only]
-[--goals-only | --no-goals]`: print the figures, then the Markdown table, also written to
+[--goals-only [--goal N ...] | --no-goals]`: print the figures, then the Markdown table, also written to
 bench/results.md (not after --quick, --pages-only or --goals-only, unless --out says where).
 The issue 14 goals (`bench.goals`) need the PostgreSQL binaries; their data is kept in
 /var/tmp/issuer-bench ($BENCH_DATA_DIR) between runs."""
@@ -51,6 +51,8 @@ def _arguments() -> argparse.Namespace:
                         help="only the badge page under load")
     parser.add_argument("--goals-only", action="store_true",
                         help="only the four performance goals of issue 14 (bench/goals.py)")
+    parser.add_argument("--goal", type=int, action="append", choices=range(1, 5), metavar="N",
+                        help="with --goals-only: only goal N (1 to 4; may be repeated)")
     parser.add_argument("--no-goals", action="store_true",
                         help="leave out the issue 14 goals (PostgreSQL, a million rows)")
     parser.add_argument("--out", type=Path,
@@ -78,11 +80,11 @@ def _page_load(results: Results) -> None:
         print("  " + line)
 
 
-def _goals(results: Results, quick: bool) -> None:
+def _goals(results: Results, quick: bool, only: list[int] | None = None) -> None:
     from bench.goals import run_goals
 
     print("Issue 14 performance goals (ratios to a reference measured in the same run)")
-    results.goals = run_goals(quick)
+    results.goals = run_goals(quick, only=frozenset(only) if only else None)
 
 
 def main() -> None:
@@ -96,7 +98,7 @@ def main() -> None:
     results = Results()
 
     if arguments.goals_only:
-        _goals(results, arguments.quick)
+        _goals(results, arguments.quick, arguments.goal)
         print()
         print(table(results))
         if arguments.out is not None:

@@ -1,17 +1,18 @@
 """`POST /api/v1/verify` of one of our credentials under 50 concurrent clients, served by two
-uvicorn worker processes on one PostgreSQL database (issue 14, performance goal 1).
+worker processes on one PostgreSQL database (issue 14, performance goal 1).
 
-The server is `uvicorn --workers 2 --factory bench.api_load:bench_app` (uvicorn's own
-supervisor: two processes sharing the listening socket), on a database of the bench's
-PostgreSQL server (`bench.postgres`), in a temporary ISSUER_HOME holding one badge issued by
-the service. `issuer serve` has no `--workers` option on this branch, hence uvicorn itself,
-with the app built by the same `create_app`.
+The server is what `issuer serve --workers 2` runs (`serve` below: the same uvicorn
+configuration, `issuer.cli.server.server_config`, with its JSON access line for every request,
+and the same supervisor, two processes sharing the listening socket), on a database of the
+bench's PostgreSQL server (`bench.postgres`), in a temporary ISSUER_HOME holding one badge
+issued by the service. Only the app factory is the bench's (`bench_app`), for the rate limit:
 
 The verification rate limit (30 a minute per client address, `issuer.web.rate_limit`) would
-refuse all but the first 30 requests, every client being 127.0.0.1: the bench app replaces the
-limiter with one of a million a second, through the documented hook
-(`app.state.verification_rate_limiter`), so what is measured is the verification, not the
-limiter.
+refuse all but the first 30 requests, every client being 127.0.0.1: the bench app gives the
+verification a limiter of a million a minute, through the documented hook
+(`app.state.verification_rate_limiter`). It is the limiter `issuer serve` uses on PostgreSQL
+(`shared_rate_limiter`: each request counted in the database, shared by the workers), only
+with a higher limit, so its cost is measured with the verification's.
 
 The load: `CLIENTS` clients, each on its own keep-alive HTTP/1.1 connection (a few lines of
 asyncio, as `bench.pages` does, because httpx's client CPU on these two cores would be timed
@@ -65,14 +66,23 @@ class ApiLoadResult:
 
 
 def bench_app() -> Any:
-    """The app each uvicorn worker serves (`--factory`): the service's `create_app`, with the
+    """The app each worker serves (a uvicorn factory): the service's `create_app`, with the
     verification rate limit raised out of the way (see the module docstring)."""
+    from issuer.issuance.rate_limits import shared_rate_limiter
     from issuer.web import create_app
-    from issuer.web.rate_limit import RateLimiter
 
     app = create_app()
-    app.state.verification_rate_limiter = RateLimiter(limit=1_000_000, window=1.0)
+    app.state.verification_rate_limiter = shared_rate_limiter(
+        app.state.service.database, "verification", limit=1_000_000)
     return app
+
+
+def serve(port: int) -> None:
+    """`issuer serve --workers 2` with the bench's app factory (run by `run_api_load`)."""
+    from issuer.cli.server import _run_workers, server_config
+
+    _run_workers(server_config("bench.api_load:bench_app", host="127.0.0.1", port=port,
+                               workers=WORKERS, log_level="warning"))
 
 
 def _issue_one(home: Path, database_url: str) -> str:
@@ -100,10 +110,10 @@ def _children(pid: int) -> list[int]:
 
 
 async def _client(host: str, port: int, request: bytes, count: int,
-                  latencies: list[float]) -> int:
-    """`count` requests on one keep-alive connection; returns the errors."""
+                  latencies: list[float], address: str) -> int:
+    """`count` requests on one keep-alive connection from `address`; returns the errors."""
     errors = 0
-    reader, writer = await asyncio.open_connection(host, port)
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(address, 0))
     try:
         for _ in range(count):
             start = time.perf_counter()
@@ -121,7 +131,8 @@ async def _client(host: str, port: int, request: bytes, count: int,
             errors += not ok
             if not ok:  # start afresh on a new connection
                 writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.open_connection(host, port,
+                                                               local_addr=(address, 0))
     finally:
         writer.close()
     return errors
@@ -134,8 +145,11 @@ async def _load(port: int, body: bytes, total: int) -> tuple[list[float], int, f
     latencies: list[float] = []
     shares = [total // CLIENTS + (n < total % CLIENTS) for n in range(CLIENTS)]
     start = time.perf_counter()
-    errors = await asyncio.gather(*(_client("127.0.0.1", port, request, share, latencies)
-                                    for share in shares))
+    # Each client from its own loopback address (127.0.0.2, .3, …: all of 127.0.0.0/8 is this
+    # machine), as 50 visitors are 50 addresses: each has its own count in the shared limit.
+    errors = await asyncio.gather(*(_client("127.0.0.1", port, request, share, latencies,
+                                            f"127.0.0.{number + 2}")
+                                    for number, share in enumerate(shares)))
     return latencies, sum(errors), time.perf_counter() - start
 
 
@@ -149,9 +163,7 @@ def run_api_load(pg: BenchPostgres, total: int) -> ApiLoadResult:
                        "DATABASE_URL": database_url}
         repository = Path(__file__).resolve().parent.parent
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "bench.api_load:bench_app",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-             "--no-access-log", "--log-level", "warning"],
+            [sys.executable, "-m", "bench.api_load", str(port)],
             env=environment, cwd=repository, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         try:
@@ -184,7 +196,7 @@ def _wait_for_workers(port: int, server: subprocess.Popen[bytes], body: bytes) -
     url = f"http://127.0.0.1:{port}{PATH}"
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"uvicorn stopped (exit code {server.returncode})")
+            raise RuntimeError(f"the server stopped (exit code {server.returncode})")
         try:
             answer = httpx.post(url, content=body, timeout=10.0,
                                 headers={"content-type": "application/json"})
@@ -198,4 +210,8 @@ def _wait_for_workers(port: int, server: subprocess.Popen[bytes], body: bytes) -
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"uvicorn did not answer within {START_TIMEOUT:.0f} s")
+    raise RuntimeError(f"the server did not answer within {START_TIMEOUT:.0f} s")
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

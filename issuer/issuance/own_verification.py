@@ -66,11 +66,8 @@ class StatusVersion:
     suspended_at: datetime | None
 
 
-@dataclass(frozen=True)
-class StoredForms:
-    credential_json: str
-    credential_jwt: str
-    version: StatusVersion
+Form = Literal["json", "jwt"]
+"""A stored credential's two signed texts: its JSON (embedded proof) and its VC-JWT."""
 
 
 CacheKey = tuple[Any, ...]
@@ -141,46 +138,49 @@ class OwnVerificationCache:
 
 
 @functools.cache
-def _row_statement(kind: CredentialKind, with_forms: bool) -> Select[Any]:
-    """What `_read` reads, built once per shape (SQLAlchemy then reuses its compiled form)."""
+def _row_statement(kind: CredentialKind, form: Form | None) -> Select[Any]:
+    """What `_read` reads, built once per shape (SQLAlchemy then reuses its compiled form):
+    the status, and the one signed text a request sent, if any (not both: each is several
+    kilobytes, read on every verification of one of our credentials)."""
     table: Any = _TABLES[kind]
     columns = [table.revoked_at, table.suspended]
     if kind == "badge":  # endorsements are never suspended: no date column
         columns.append(table.suspended_at)
-    if with_forms:
-        columns += [table.credential_json, table.credential_jwt]
+    if form is not None:
+        columns.append(table.credential_json if form == "json" else table.credential_jwt)
     return select(*columns).where(table.id == bindparam("credential_id"))
 
 
 def _read(service: IssuerService, kind: CredentialKind, credential_id: str,
-          with_forms: bool) -> tuple[Any, ...] | None:
+          form: Form | None) -> tuple[StatusVersion, str | None] | None:
     # Read on every verification of one of our credentials (POST /api/v1/verify, badge and
     # endorsement pages): plain rows on a read connection, as `IssuerService.credential`
     # reads a badge page's row; an ORM session and its objects cost more than the query.
-    statement = _row_statement(kind, with_forms)
+    statement = _row_statement(kind, form)
     with service.database.reading() as connection:
         row = connection.execute(statement, {"credential_id": credential_id}).first()
     if row is None:
         return None
     version = StatusVersion(row[0], bool(row[1]), row[2] if kind == "badge" else None)
-    return (version, *row[len(row) - 2:]) if with_forms else (version,)
+    return version, (row[-1] if form is not None else None)
 
 
 def status_version(service: IssuerService, kind: CredentialKind,
                    credential_id: str) -> StatusVersion | None:
     """A stored credential's status as its row says it now (one read by primary key)."""
-    found = _read(service, kind, credential_id, with_forms=False)
+    found = _read(service, kind, credential_id, None)
     return found[0] if found is not None else None
 
 
-def stored_forms(service: IssuerService, kind: CredentialKind,
-                 credential_id: str) -> StoredForms | None:
-    """The signed forms and status of one of our stored credentials (one read)."""
-    found = _read(service, kind, credential_id, with_forms=True)
+def stored_form(service: IssuerService, kind: CredentialKind, credential_id: str,
+                form: Form) -> tuple[str, StatusVersion] | None:
+    """One signed text ("" when not signed) and the status of one of our stored credentials
+    (one read)."""
+    found = _read(service, kind, credential_id, form)
     if found is None:
         return None
-    version, credential_json, credential_jwt = found
-    return StoredForms(credential_json or "", credential_jwt or "", version)
+    version, text = found
+    return text or "", version
 
 
 def fresh_until(report: VerificationReport, now: datetime) -> datetime:
@@ -234,18 +234,19 @@ def verify_own(service: IssuerService, kind: CredentialKind, credential_id: str,
     return report, version
 
 
-def _claimed_id(data: str) -> str | None:
-    """The `id` a JSON credential, or the `jti` a VC-JWT, says it has; None otherwise."""
+def _claimed_id(data: str) -> tuple[Any, Form] | None:
+    """The `id` a JSON credential, or the `jti` a VC-JWT, says it has, and which of the two
+    forms it is; None otherwise."""
     text = data.strip()
     try:
         if text.startswith("{"):
             parsed = json.loads(text)
-            return parsed.get("id") if isinstance(parsed, dict) else None
+            return (parsed.get("id"), "json") if isinstance(parsed, dict) else None
         parts = text.split(".")
         if len(parts) == 3 and len(text) < 100_000:
             payload = parts[1] + "=" * (-len(parts[1]) % 4)
             claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-            return claims.get("jti") if isinstance(claims, dict) else None
+            return (claims.get("jti"), "jwt") if isinstance(claims, dict) else None
     except (ValueError, RecursionError, UnicodeError, binascii.Error):
         return None
     return None
@@ -264,7 +265,10 @@ def own_stored_credential(service: IssuerService, data: str | bytes
             return None
     else:
         text = data
-    claimed = _claimed_id(text)
+    found = _claimed_id(text)
+    if found is None:
+        return None
+    claimed, form = found
     base = service.settings.base_url.rstrip("/")
     if not isinstance(claimed, str) or not claimed.startswith(base + "/"):
         return None
@@ -272,11 +276,8 @@ def own_stored_credential(service: IssuerService, data: str | bytes
     for path, kind in _PATHS.items():
         credential_id = rest.removeprefix(path)
         if rest.startswith(path) and _UUID.fullmatch(credential_id):
-            forms = stored_forms(service, kind, credential_id)
-            if forms is None:
+            stored = stored_form(service, kind, credential_id, form)
+            if stored is None or not stored[0] or stored[0] != text:
                 return None
-            for stored in (forms.credential_json, forms.credential_jwt):
-                if stored and stored == text:
-                    return kind, credential_id, stored, forms.version
-            return None
+            return kind, credential_id, stored[0], stored[1]
     return None

@@ -39,12 +39,10 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import BigInteger, ColumnElement, cast, delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from issuer.storage.db import Database
-from issuer.storage.rate_limit_models import RateLimitWindow
 
 logger = logging.getLogger(__name__)
 
@@ -136,41 +134,26 @@ class DatabaseRateLimiter:
         self.limit = limit
         self.window = float(math.ceil(window))
         self.bucket = bucket
-        self._database = database
+        # One statement per request, in autocommit (`_COUNT`): no BEGIN / COMMIT round trips.
+        self._engine = database.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._seconds = int(self.window)
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
 
-    def _window_start(self) -> ColumnElement[int]:
-        epoch = func.extract("epoch", func.clock_timestamp())
-        return cast(func.floor(epoch / self._seconds) * self._seconds, BigInteger)
-
     def hit(self, client: str) -> float | None:
-        table = RateLimitWindow
-        counted = (pg_insert(table)
-                   .values(bucket=self.bucket, client=client[:64],
-                           window_start=self._window_start(), hits=1)
-                   .on_conflict_do_update(
-                       index_elements=[table.bucket, table.client, table.window_start],
-                       set_={"hits": table.hits + 1},
-                       where=table.hits < self.limit)
-                   .returning(table.hits))
         try:
-            with self._database.engine.begin() as connection:
-                connection.execute(text("SET LOCAL synchronous_commit = off"))
-                accepted = connection.execute(counted).first() is not None
-                wait = None if accepted else float(connection.execute(
-                    text("SELECT :w - mod(extract(epoch FROM clock_timestamp()), :w)"),
-                    {"w": self._seconds}).scalar_one())
+            with self._engine.connect() as connection:
+                accepted, wait = connection.execute(
+                    _COUNT, {"bucket": self.bucket, "client": client[:64],
+                             "seconds": self._seconds, "limit": self.limit}).one()
                 if self._sweep_due():
-                    connection.execute(delete(table).where(
-                        table.bucket == self.bucket,
-                        table.window_start < select(self._window_start()).scalar_subquery()))
+                    connection.execute(_SWEEP, {"bucket": self.bucket,
+                                                "seconds": self._seconds})
         except DBAPIError:
             logger.warning("rate limit %s not counted: database unavailable", self.bucket,
                            exc_info=True)
             return None
-        return None if wait is None else max(wait, 0.0)
+        return None if accepted else max(float(wait), 0.0)
 
     def _sweep_due(self) -> bool:
         now = time.monotonic()
@@ -179,6 +162,41 @@ class DatabaseRateLimiter:
                 return False
             self._next_sweep = now + self.window
             return True
+
+
+# The count of one request as a single statement (one round trip, issue #14 goal 1: the
+# former transaction, SET LOCAL, INSERT, COMMIT and, when refused, a second SELECT cost 1.3 ms
+# of CPU a request). It runs alone in its own transaction (autocommit), where
+# `set_config(..., true)` is `SET LOCAL synchronous_commit = off`. The INSERT ... ON CONFLICT
+# DO UPDATE ... WHERE hits < limit is atomic on the row: two processes counting the same client
+# at the same instant are serialised by it, never both let through past the limit. `accepted`
+# is whether a row came back (counted); `wait` the seconds left in the window. The table is
+# `issuer.storage.rate_limit_models.RateLimitWindow`.
+_COUNT = text("""
+WITH clock AS (
+    SELECT extract(epoch FROM clock_timestamp()) AS epoch,
+           set_config('synchronous_commit', 'off', true) AS durability
+), counted AS (
+    INSERT INTO rate_limit_windows AS counter (bucket, client, window_start, hits)
+    SELECT :bucket, :client,
+           CAST(floor(epoch / CAST(:seconds AS integer)) * CAST(:seconds AS integer) AS bigint),
+           1
+    FROM clock
+    ON CONFLICT (bucket, client, window_start)
+    DO UPDATE SET hits = counter.hits + 1 WHERE counter.hits < CAST(:limit AS integer)
+    RETURNING counter.hits
+)
+SELECT EXISTS (SELECT 1 FROM counted) AS accepted,
+       CAST(:seconds AS integer) - mod(epoch, CAST(:seconds AS integer)) AS wait
+FROM clock
+""")
+_SWEEP = text("""
+DELETE FROM rate_limit_windows
+WHERE bucket = :bucket
+  AND window_start < CAST(floor(extract(epoch FROM clock_timestamp())
+                                / CAST(:seconds AS integer)) * CAST(:seconds AS integer)
+                          AS bigint)
+""")
 
 
 def shared_rate_limiter(database: Database, bucket: str, *, limit: int = DEFAULT_LIMIT,

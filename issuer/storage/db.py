@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.errors import IssuerError
@@ -40,6 +42,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Connections to a SQLite file kept open at most (the web thread pool runs more handlers).
 SQLITE_POOL_SIZE = 15
+#: Connections to PostgreSQL a process keeps open at most, all kept between requests: the
+#: same cap as SQLAlchemy's default (5 + 10 overflow), but the overflow ones were opened and
+#: closed again for every request past the fifth at once; under 50 concurrent verification
+#: requests a worker opened a new connection (authentication, session start) every six
+#: requests (issue #14, goal 1). Several workers and hosts: PostgreSQL's `max_connections`
+#: must cover this many per process (docs/DEPLOYMENT.md).
+POSTGRES_POOL_SIZE = 15
+#: A pooled PostgreSQL connection left unused longer than this is tested (`SELECT 1`) before it
+#: is handed out again; one used more recently is not (see `_test_connections_after_idle`).
+PING_AFTER_IDLE_SECONDS = 5.0
 
 # Any constant: serialises `migrate()` calls from several processes on one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
@@ -88,7 +100,7 @@ class Database:
         parsed = make_url(url)
         options: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "postgresql":
-            options["pool_pre_ping"] = True
+            options.update(pool_size=POSTGRES_POOL_SIZE, max_overflow=0)
         elif sqlite_file(url) is not None:  # a file: SQLAlchemy's QueuePool
             # As many connections as SQLAlchemy's default allows (5 + 10 overflow), all kept:
             # under concurrent page views the overflow ones were opened (four PRAGMAs, file
@@ -97,9 +109,16 @@ class Database:
         self.engine: Engine = create_engine(parsed, **options)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
+        else:
+            _test_connections_after_idle(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # `reading()` on PostgreSQL: each statement its own transaction, no BEGIN and ROLLBACK
+        # round trips around a single SELECT (READ COMMITTED gives each statement its own
+        # snapshot either way).
+        self._row_engine = (self._read_engine if self.engine.dialect.name == "sqlite"
+                            else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -218,14 +237,44 @@ class Database:
     def reading(self) -> Iterator[Connection]:
         """A connection for reads only, without an ORM session: for the few columns a public
         page reads on every view (a session and its objects cost more than the query). Like
-        `session(read_only=True)`: never waits for a writer, and its transaction is rolled
-        back when the block ends."""
-        with self._read_engine.connect() as connection:
+        `session(read_only=True)`: never waits for a writer. For reads only: on SQLite its
+        transaction is rolled back when the block ends; on PostgreSQL each statement runs in
+        its own transaction (autocommit: one round trip for a single SELECT), so a write made
+        here would be kept."""
+        with self._row_engine.connect() as connection:
             yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""
         self.engine.dispose()
+
+
+def _test_connections_after_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections that sat unused in the pool for more than
+    `PING_AFTER_IDLE_SECONDS` only. Pre-pinging every checkout cost a round trip per database
+    use: two of the six a `POST /api/v1/verify` made (issue #14, goal 1). A connection used a
+    few seconds ago is alive unless the server restarted meanwhile; then the first statement on
+    it fails, SQLAlchemy recognises the disconnection and drops every pooled connection made
+    before it, and the next requests get new ones. Idle ones (a server restarted overnight, a
+    firewall dropping quiet connections) are tested first and replaced, as before
+    (SQLAlchemy's documented checkout-event recipe: `DisconnectionError` makes the pool retry
+    with a new connection)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _test(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or used moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("connection lost while idle in the pool") from error
+        if not alive:
+            raise DisconnectionError("connection lost while idle in the pool")
 
 
 def _newer_schema(state: SchemaState) -> DatabaseNotReady:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -149,6 +151,15 @@ class VerificationReport:
             "claims": claims.to_json() if claims is not None else None,
             "claims_verified": claims is not None and claims.verified,
         }
+
+    @functools.cached_property
+    def compact_json(self) -> bytes:
+        """`to_json()` as compact UTF-8 JSON text, made once per report (the answer of
+        `POST /api/v1/verify`, byte for byte what Starlette's `JSONResponse` renders): a report
+        of one of our credentials is reused from the cache of
+        `issuer.issuance.own_verification`, and so is its text."""
+        return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8")
 
     def summary(self, locale: str = "fr") -> str:
         """One plain sentence for a resident or an employer."""
