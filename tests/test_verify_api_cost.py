@@ -194,3 +194,36 @@ def test_a_connection_dropped_while_idle_in_the_pool_is_replaced(
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
     with database.reading() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+
+
+def test_a_connection_the_server_dropped_under_a_request_gives_503_then_recovers(
+        service: IssuerService, client: TestClient) -> None:
+    """A connection used moments ago is handed out untested; if the server ended it meanwhile
+    (a restart, a failover), that request answers 503 with Retry-After, never 500, and the
+    next one gets a new connection and its verdict."""
+    from sqlalchemy import text
+
+    from issuer.storage import db
+
+    issued = _issue(service)
+    assert client.post("/api/v1/verify", content=issued.credential_json,
+                       headers=JSON).status_code == 200
+    with service.database.reading() as connection:
+        pids = {connection.execute(text("SELECT pg_backend_pid()")).scalar_one()}
+    admin = db.Database(service.database.url)
+    try:
+        with admin.engine.connect() as other:
+            for pid in pids:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # Every connection of this service's pool, as a server restart would.
+            other.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    finally:
+        admin.dispose()
+
+    dropped = client.post("/api/v1/verify", content=issued.credential_json, headers=JSON)
+    assert dropped.status_code == 503
+    assert dropped.headers["retry-after"] == "5"
+    assert dropped.json()["error"]["code"] == "server.database_unavailable"
+    again = client.post("/api/v1/verify", content=issued.credential_json, headers=JSON)
+    assert again.status_code == 200 and again.json()["verdict"] == "valid"

@@ -29,6 +29,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,6 +59,14 @@ _PG_MIGRATION_LOCK = 0x0B_AD6E_5001
 
 # Execution option read by the SQLite "begin" hook below.
 _SQLITE_BEGIN = "issuer_sqlite_begin"
+
+
+#: What a request meets when the database went away under it (a restart, a failover, a dropped
+#: connection used moments ago, which the idle-only test above does not catch): the web layer
+#: answers 503 with Retry-After, never 500; SQLAlchemy has already dropped the dead connections,
+#: so the next request gets new ones.
+DATABASE_UNAVAILABLE = (sqlalchemy_exc.OperationalError, sqlalchemy_exc.InterfaceError,
+                        sqlalchemy_exc.DisconnectionError)
 
 
 class DatabaseNotReady(IssuerError):

@@ -21,6 +21,7 @@ from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to
 from issuer.network.mediators import SPACE_PATH
 from issuer.one_time_links import loggable_path
 from issuer.settings import Settings
+from issuer.storage.db import DATABASE_UNAVAILABLE
 from issuer.web import access_log, admin, views
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages
@@ -195,6 +196,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     app.add_exception_handler(PermissionDenied, _permission_denied)  # type: ignore[arg-type]
     app.add_exception_handler(MediatorSignInRequired,
                               _mediator_sign_in_required)  # type: ignore[arg-type]
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -292,6 +295,29 @@ async def _mediator_sign_in_required(request: Request,
                                      error: MediatorSignInRequired) -> Response:
     # Mon espace shows the sign-in form to a visitor without a session.
     return RedirectResponse(SPACE_PATH, status_code=303)
+
+
+#: Seconds a client is asked to wait when the database is unreachable (Retry-After).
+DATABASE_RETRY_AFTER = 5
+
+
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    # The database went away under this request: 503 (a load balancer may retry elsewhere),
+    # never 500; the pool has dropped the dead connections, so a retry gets new ones.
+    logger.warning("database unavailable on %s %s: %s", request.method,
+                   loggable_path(request.url.path), type(error).__name__)
+    headers = {"retry-after": str(DATABASE_RETRY_AFTER)}
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": "server.database_unavailable",
+                                       "message": "Base de données momentanément indisponible, "
+                                                  "réessayez dans quelques secondes / Database "
+                                                  "momentarily unavailable, retry in a few "
+                                                  "seconds"}},
+                            status_code=503, headers=headers)
+    response = render(request, "errors/error.html", {"status": 503, "detail": None},
+                      status_code=503)
+    response.headers.update(headers)
+    return response
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
