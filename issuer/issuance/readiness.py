@@ -23,6 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from issuer.errors import IssuerError
 from issuer.issuance.keys import ALGORITHMS
+
+# What a request meets when the database went away under it: the web layer answers 503
+# (issuer.web.app) and reads it from here, not from storage.
+from issuer.storage.db import DATABASE_UNAVAILABLE as DATABASE_UNAVAILABLE
 from issuer.storage.db import alembic_config
 
 if TYPE_CHECKING:

@@ -16,12 +16,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from issuer.issuance.logo import FAVICON_PATH, LOGO_PNG_PATH, LOGO_SVG_PATH
+from issuer.issuance.readiness import DATABASE_UNAVAILABLE
 from issuer.issuance.service import IssuerService
 from issuer.network import skill_badges  # noqa: F401  (adds the skill badges to every catalogue)
 from issuer.network.mediators import SPACE_PATH
 from issuer.one_time_links import loggable_path
 from issuer.settings import Settings
-from issuer.storage.db import DATABASE_UNAVAILABLE
 from issuer.web import access_log, admin, views
 from issuer.web.admin.csrf import CrossSiteRequestGuard
 from issuer.web.body_limits import BodyLimit, BodyLimits, json_refusal, too_large_messages

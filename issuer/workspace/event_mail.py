@@ -30,7 +30,7 @@ def queue_badge_emails(service: IssuerService, credential_ids: Sequence[str], *,
     queued. Sending is `issuer.mail.deliver_pending`, after the commit.
 
     Two coordinators running at once could both find no e-mail for a badge: the badges' rows
-    are locked first (FOR UPDATE, in a fixed order so two runs cannot deadlock; SQLite already
+    are locked first (FOR NO KEY UPDATE, in a fixed order so two runs cannot deadlock; SQLite already
     runs one writer at a time), so the second run waits and then finds the first one's e-mails.
 
     The rows are those `queue_badge_email` writes, one by one, for a single badge (the same
@@ -54,7 +54,13 @@ def _queue_chunk(service: IssuerService, session: Session, ids: list[str], *, ac
     credentials = session.scalars(
         select(rows.IssuedCredential).where(rows.IssuedCredential.id.in_(ids))
         .options(joinedload(rows.IssuedCredential.recipient, innerjoin=True))
-        .order_by(rows.IssuedCredential.id).with_for_update(of=rows.IssuedCredential)).all()
+        .order_by(rows.IssuedCredential.id)
+        # FOR NO KEY UPDATE: two runs still take turns on a badge, but a transaction that
+        # only references these rows (an attendance line or an e-mail row pointing at a badge
+        # takes a KEY SHARE lock through its foreign key) is not blocked; FOR UPDATE blocked it,
+        # and a coordinator's issuing transaction holding such KEY SHARE locks while waiting
+        # for ours deadlocked with this one (PostgreSQL, two coordinators at once).
+        .with_for_update(of=rows.IssuedCredential, key_share=True)).all()
     already = set(session.scalars(select(EmailMessage.credential_id).where(
         EmailMessage.credential_id.in_(ids), EmailMessage.kind == KIND_BADGE)))
     messages: list[EmailMessage] = []
