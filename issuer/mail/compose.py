@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -295,6 +296,20 @@ def sender_address(settings: Settings) -> Address:
     if not address:
         name, address = settings.profile_name, settings.profile_email
     return _address(clean_name(name), address)
+
+
+def bilingual_email(settings: Settings, kind: str, subject: str,
+                    facts: Callable[[str], Any], *, to: str, display_name: str | None,
+                    locale: str) -> EmailMessage:
+    """An e-mail in the City's frame: `email/<kind>` with `facts(lang)` in each language, the
+    primary one (`locale`) first; `subject` already in both. The tail every holder e-mail
+    shares (revocation, wallet link, key incident)."""
+    primary = normalise_locale(locale)
+    text, html = _bilingual_body(kind, primary,
+                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
+                                 subject, settings=settings)
+    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
+                    text=text, html=html, primary=primary)
 
 
 def _address(name: str | None, address: str) -> Address:

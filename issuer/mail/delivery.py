@@ -127,8 +127,6 @@ def new_message_row(session: Session, *, kind: str, to: str, subject: str, local
     return row
 
 
-_new_row = new_message_row
-
 
 def _signed_credential(session: Session, credential_id: str) -> Any:
     credential = repo.get_credential(session, credential_id)
@@ -183,9 +181,9 @@ def _queue_badge(service: IssuerService, session: Session, credential_id: str, *
     credential = _signed_credential(session, credential_id)
     address = credential.recipient.email
     message = _badge_message(service, session, credential_id, to=address or "", locale=locale)
-    return new_message_row(session, kind=KIND_BADGE, to=address, subject=str(message["Subject"]),
-                    locale=locale, credential_id=credential_id, actor=actor, origin=origin,
-                    resend=resend)
+    return new_message_row(session, kind=KIND_BADGE, to=address,
+                           subject=str(message["Subject"]), locale=locale,
+                           credential_id=credential_id, actor=actor, origin=origin, resend=resend)
 
 
 def queue_invitation(service: IssuerService, session: Session, *, to: str, display_name: str | None,
@@ -199,9 +197,9 @@ def queue_invitation(service: IssuerService, session: Session, *, to: str, displ
     message = compose_invitation(service.settings, to=address, display_name=display_name,
                                  invitation_url=invitation_url, expires_at=expires_at, role=role,
                                  invited_by=invited_by, locale=locale)
-    row = new_message_row(session, kind=KIND_INVITATION, to=address, subject=str(message["Subject"]),
-                   locale=locale, credential_id=None, actor=actor, origin=origin,
-                   audit_subject=user_id)
+    row = new_message_row(session, kind=KIND_INVITATION, to=address,
+                          subject=str(message["Subject"]), locale=locale, credential_id=None,
+                          actor=actor, origin=origin, audit_subject=user_id)
     write_outbox(_spool_path(service, row.id).parent, row.id, message)
     return row
 

@@ -18,14 +18,12 @@ from sqlalchemy.orm import Session
 from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 from issuer.mail.compose import (
     PRIVACY_PATH,
-    _address,
-    _bilingual_body,
-    _message,
     badge_mail_facts,
-    clean_name,
+    bilingual_email,
 )
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
+from issuer.openbadges.credential import credential_url
 from issuer.storage.models import IssuedCredential, Recipient
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 
@@ -62,26 +60,19 @@ def compose_key_incident(service: IssuerService, person: Recipient,
     base = settings.base_url.rstrip("/")
 
     def facts(lang: str) -> KeyIncidentFacts:
-        lines = []
-        for old, new in pairs:
-            old_facts = badge_mail_facts(settings, service.catalogue, old, lang)
-            new_facts = badge_mail_facts(settings, service.catalogue, new, lang)
-            lines.append(ReissuedLine(new_facts.badge_name, old_facts.page_url,
-                                      new_facts.page_url))
-        first = badge_mail_facts(settings, service.catalogue, pairs[0][1], lang)
+        news = [badge_mail_facts(settings, service.catalogue, new, lang) for _old, new in pairs]
+        lines = [ReissuedLine(new.badge_name, credential_url(settings.base_url, old.id), new.page_url)
+                 for (old, _new), new in zip(pairs, news, strict=True)]
         return KeyIncidentFacts(
-            holder_name=first.holder_name, reason=reason[0] if lang == "fr" else reason[1],
+            holder_name=news[0].holder_name, reason=reason[0] if lang == "fr" else reason[1],
             badges=tuple(lines), issuer_name=settings.profile_name,
             privacy_url=f"{base}{PRIVACY_PATH}", contact_email=settings.profile_email)
 
     secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
     subject = (gettext("Your badges were issued again", primary) + " / "
                + gettext("Your badges were issued again", secondary))
-    text, html = _bilingual_body("key_reissued", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(person.display_name), to),
-                    subject=subject, text=text, html=html, primary=primary)
+    return bilingual_email(settings, "key_reissued", subject, facts, to=to,
+                           display_name=person.display_name, locale=primary)
 
 
 def queue_key_incident_email(service: IssuerService, session: Session, person: Recipient,
@@ -95,7 +86,8 @@ def queue_key_incident_email(service: IssuerService, session: Session, person: R
         return None
     message = compose_key_incident(service, person, pairs, to=address, reason=reason)
     row = new_message_row(session, kind=KEY_INCIDENT_MAIL_KIND, to=address,
-                   subject=str(message["Subject"]), locale="fr", credential_id=pairs[0][1].id,
-                   actor=actor, origin=origin, audit_subject=person.id)
+                          subject=str(message["Subject"]), locale="fr",
+                          credential_id=pairs[0][1].id, actor=actor, origin=origin,
+                          audit_subject=person.id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row

@@ -18,11 +18,8 @@ from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 # The mail module's building blocks, as the other holder e-mails use them.
 from issuer.mail.compose import (
     PRIVACY_PATH,
-    _address,
-    _bilingual_body,
-    _message,
     badge_mail_facts,
-    clean_name,
+    bilingual_email,
 )
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
@@ -62,11 +59,8 @@ def compose_revocation(service: IssuerService, credential: IssuedCredential, *, 
     secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
     subject = (gettext("Your badge was revoked", primary) + " / "
                + gettext("Your badge was revoked", secondary))
-    text, html = _bilingual_body("revoked", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(credential.recipient.display_name), to),
-                    subject=subject, text=text, html=html, primary=primary)
+    return bilingual_email(settings, "revoked", subject, facts, to=to,
+                           display_name=credential.recipient.display_name, locale=primary)
 
 
 def queue_revocation_email(service: IssuerService, session: Session, credential: IssuedCredential,
@@ -79,7 +73,8 @@ def queue_revocation_email(service: IssuerService, session: Session, credential:
         return None
     message = compose_revocation(service, credential, to=address, reason=reason)
     row = new_message_row(session, kind=REVOCATION_MAIL_KIND, to=address,
-                   subject=str(message["Subject"]), locale="fr", credential_id=credential.id,
-                   actor=actor, origin=origin, audit_subject=credential.recipient_id)
+                          subject=str(message["Subject"]), locale="fr",
+                          credential_id=credential.id, actor=actor, origin=origin,
+                          audit_subject=credential.recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row

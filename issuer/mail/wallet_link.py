@@ -19,11 +19,8 @@ from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 # The mail module's building blocks, as issuer.network.mediators.mail uses them.
 from issuer.mail.compose import (
     PRIVACY_PATH,
-    _address,
-    _bilingual_body,
-    _message,
     badge_mail_facts,
-    clean_name,
+    bilingual_email,
 )
 from issuer.mail.delivery import SPOOL_FOLDER, deliver_pending, new_message_row
 from issuer.mail.transport import write_outbox
@@ -77,11 +74,8 @@ def compose_holder_link(service: IssuerService, credential: IssuedCredential, *,
     secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
     subject = (gettext("Add your badge to your digital wallet", primary) + " / "
                + gettext("Add your badge to your digital wallet", secondary))
-    text, html = _bilingual_body("wallet_link", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(credential.recipient.display_name), to),
-                    subject=subject, text=text, html=html, primary=primary)
+    return bilingual_email(settings, "wallet_link", subject, facts, to=to,
+                           display_name=credential.recipient.display_name, locale=primary)
 
 
 def queue_holder_link(service: IssuerService, session: Session, *, recipient_id: str,
@@ -93,8 +87,8 @@ def queue_holder_link(service: IssuerService, session: Session, *, recipient_id:
     message = compose_holder_link(service, credential, to=address, link=link,
                                   expires_at=expires_at, locale=locale)
     row = new_message_row(session, kind=WALLET_LINK_MAIL_KIND, to=address,
-                   subject=str(message["Subject"]), locale=normalise_locale(locale),
-                   credential_id=None, actor="anonymous", origin=origin,
+                          subject=str(message["Subject"]), locale=normalise_locale(locale),
+                          credential_id=None, actor="anonymous", origin=origin,
                    audit_subject=recipient_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row

@@ -83,7 +83,8 @@ def queue_endorsement_published(service: IssuerService, session: Session, row: E
         badge_name=badge_name, endorser_name=row.endorser_name, comment=row.comment,
         endorsement_id=row.id, credential_id=row.endorsed_credential_id)
     queued = new_message_row(session, kind=ENDORSEMENT_MAIL_KIND, to=holder.email,
-                      subject=str(message["Subject"]), locale="fr",
-                      credential_id=row.endorsed_credential_id, actor=actor, origin=origin)
+                             subject=str(message["Subject"]), locale="fr",
+                             credential_id=row.endorsed_credential_id, actor=actor,
+                             origin=origin)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, queued.id, message)
     return queued

@@ -84,8 +84,8 @@ def queue_sign_in_alert(service: IssuerService, session: Session,
     by its id, never its address."""
     message = compose_sign_in_alert(service.settings, alert)
     row = new_message_row(session, kind=SIGN_IN_ALERT_KIND, to=alert.email,
-                   subject=str(message["Subject"]), locale="fr", credential_id=None,
-                   actor="anonymous", origin=None, audit_subject=alert.user_id)
+                          subject=str(message["Subject"]), locale="fr", credential_id=None,
+                          actor="anonymous", origin=None, audit_subject=alert.user_id)
     write_outbox(service.settings.var_dir / SPOOL_FOLDER, row.id, message)
     return row
 
