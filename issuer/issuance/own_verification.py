@@ -203,6 +203,12 @@ def _certain(report: VerificationReport, version: StatusVersion) -> bool:
             and report.suspended is version.suspended)
 
 
+def _cache_key(service: IssuerService, kind: CredentialKind, credential_id: str,
+               credential_text: str, version: StatusVersion | None) -> CacheKey:
+    return (kind, credential_id, hashlib.sha256(credential_text.encode("utf-8")).digest(),
+            version, service.keystore.generation())
+
+
 def verify_own(service: IssuerService, kind: CredentialKind, credential_id: str,
                credential_text: str, *, status: StatusVersion | None = None
                ) -> tuple[VerificationReport, StatusVersion | None]:
@@ -214,8 +220,7 @@ def verify_own(service: IssuerService, kind: CredentialKind, credential_id: str,
 
     cache = service.own_verifications
     version = status if status is not None else status_version(service, kind, credential_id)
-    key = (kind, credential_id, hashlib.sha256(credential_text.encode("utf-8")).digest(),
-           version, service.keystore.generation())
+    key = _cache_key(service, kind, credential_id, credential_text, version)
     now = datetime.now(UTC)
     if version is not None:
         found = cache.lookup(key, now)
@@ -252,12 +257,11 @@ def _claimed_id(data: str) -> tuple[Any, Form] | None:
     return None
 
 
-def own_stored_credential(service: IssuerService, data: str | bytes
-                          ) -> tuple[CredentialKind, str, str, StatusVersion] | None:
-    """(kind, id, stored text, status) when `data` is byte for byte one of our stored
-    credentials (its JSON or its JWT), else None: such an input may be answered from the
-    cache, anything else is verified live. The status is the row's, read with the text: pass
-    it on to `verify_own` (`status=`) rather than reading the row a second time."""
+def own_claim(service: IssuerService, data: str | bytes
+              ) -> tuple[CredentialKind, str, Form, str] | None:
+    """(kind, id, form, text) when `data`, read alone, says it is one of our credentials: its
+    `id` (JSON) or `jti` (VC-JWT) is the address of one of our badges or endorsements. Only
+    the stored text can say whether it is one (`own_stored_credential`)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -276,8 +280,29 @@ def own_stored_credential(service: IssuerService, data: str | bytes
     for path, kind in _PATHS.items():
         credential_id = rest.removeprefix(path)
         if rest.startswith(path) and _UUID.fullmatch(credential_id):
-            stored = stored_form(service, kind, credential_id, form)
-            if stored is None or not stored[0] or stored[0] != text:
-                return None
-            return kind, credential_id, stored[0], stored[1]
+            return kind, credential_id, form, text
     return None
+
+
+def own_stored_credential(service: IssuerService, data: str | bytes
+                          ) -> tuple[CredentialKind, str, str, StatusVersion] | None:
+    """(kind, id, stored text, status) when `data` is byte for byte one of our stored
+    credentials (its JSON or its JWT), else None: such an input may be answered from the
+    cache, anything else is verified live. The status is the row's, read with the text: pass
+    it on to `verify_own` (`status=`) rather than reading the row a second time."""
+    claim = own_claim(service, data)
+    if claim is None:
+        return None
+    kind, credential_id, form, text = claim
+    stored = stored_form(service, kind, credential_id, form)
+    if stored is None or not stored[0] or stored[0] != text:
+        return None
+    return kind, credential_id, stored[0], stored[1]
+
+
+def cached_report(service: IssuerService, kind: CredentialKind, credential_id: str,
+                  credential_text: str, status: StatusVersion) -> VerificationReport | None:
+    """The report `verify_own` would give from its cache for our stored `credential_text`
+    whose row says `status` now; None when it would verify (nothing is verified here)."""
+    key = _cache_key(service, kind, credential_id, credential_text, status)
+    return service.own_verifications.lookup(key, datetime.now(UTC))

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from issuer.storage.db import Database
@@ -140,13 +141,16 @@ class DatabaseRateLimiter:
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
 
+    def parameters(self, client: str) -> dict[str, object]:
+        """The count's parameters for one request from `client` (`COUNT_WITH`)."""
+        return {"bucket": self.bucket, "client": client[:64], "seconds": self._seconds,
+                "limit": self.limit}
+
     def hit(self, client: str) -> float | None:
         try:
             with self._engine.connect() as connection:
-                accepted, wait = connection.execute(
-                    _COUNT, {"bucket": self.bucket, "client": client[:64],
-                             "seconds": self._seconds, "limit": self.limit}).one()
-                if self._sweep_due():
+                accepted, wait = connection.execute(_COUNT, self.parameters(client)).one()
+                if self.sweep_due():
                     connection.execute(_SWEEP, {"bucket": self.bucket,
                                                 "seconds": self._seconds})
         except DBAPIError:
@@ -155,7 +159,9 @@ class DatabaseRateLimiter:
             return None
         return None if accepted else max(float(wait), 0.0)
 
-    def _sweep_due(self) -> bool:
+    def sweep_due(self) -> bool:
+        """True at most once per window in this process: time to delete past windows' rows
+        (`SWEEP`, with the bucket and seconds of `parameters`)."""
         now = time.monotonic()
         with self._sweep_lock:
             if now < self._next_sweep:
@@ -171,32 +177,41 @@ class DatabaseRateLimiter:
 # DO UPDATE ... WHERE hits < limit is atomic on the row: two processes counting the same client
 # at the same instant are serialised by it, never both let through past the limit. `accepted`
 # is whether a row came back (counted); `wait` the seconds left in the window. The table is
-# `issuer.storage.rate_limit_models.RateLimitWindow`.
-_COUNT = text("""
+# `issuer.storage.rate_limit_models.RateLimitWindow`. Written with psycopg's placeholders:
+# `issuer.issuance.verify_counted` runs the same count on the driver's connection, with a read
+# joined to it (`COUNT_WITH`, `COUNTED_COLUMNS`); `_sqlalchemy` turns them into SQLAlchemy's.
+COUNT_WITH = """
 WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp()) AS epoch,
            set_config('synchronous_commit', 'off', true) AS durability
 ), counted AS (
     INSERT INTO rate_limit_windows AS counter (bucket, client, window_start, hits)
-    SELECT :bucket, :client,
-           CAST(floor(epoch / CAST(:seconds AS integer)) * CAST(:seconds AS integer) AS bigint),
+    SELECT %(bucket)s, %(client)s,
+           CAST(floor(epoch / CAST(%(seconds)s AS integer)) * CAST(%(seconds)s AS integer)
+                AS bigint),
            1
     FROM clock
     ON CONFLICT (bucket, client, window_start)
-    DO UPDATE SET hits = counter.hits + 1 WHERE counter.hits < CAST(:limit AS integer)
+    DO UPDATE SET hits = counter.hits + 1 WHERE counter.hits < CAST(%(limit)s AS integer)
     RETURNING counter.hits
-)
-SELECT EXISTS (SELECT 1 FROM counted) AS accepted,
-       CAST(:seconds AS integer) - mod(epoch, CAST(:seconds AS integer)) AS wait
-FROM clock
-""")
-_SWEEP = text("""
+)"""
+COUNTED_COLUMNS = """EXISTS (SELECT 1 FROM counted) AS accepted,
+       CAST(%(seconds)s AS integer) - mod(epoch, CAST(%(seconds)s AS integer)) AS wait"""
+SWEEP = """
 DELETE FROM rate_limit_windows
-WHERE bucket = :bucket
+WHERE bucket = %(bucket)s
   AND window_start < CAST(floor(extract(epoch FROM clock_timestamp())
-                                / CAST(:seconds AS integer)) * CAST(:seconds AS integer)
+                                / CAST(%(seconds)s AS integer)) * CAST(%(seconds)s AS integer)
                           AS bigint)
-""")
+"""
+
+
+def _sqlalchemy(statement: str) -> TextClause:
+    return text(re.sub(r"%\((\w+)\)s", r":\1", statement))
+
+
+_COUNT = _sqlalchemy(f"{COUNT_WITH}\nSELECT {COUNTED_COLUMNS}\nFROM clock")
+_SWEEP = _sqlalchemy(SWEEP)
 
 
 def shared_rate_limiter(database: Database, bucket: str, *, limit: int = DEFAULT_LIMIT,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.errors import IssuerError
+from issuer.storage.quick_connection import QuickConnection
 
 logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -128,6 +130,8 @@ class Database:
         # snapshot either way).
         self._row_engine = (self._read_engine if self.engine.dialect.name == "sqlite"
                             else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        self._quick: QuickConnection | None = None
+        self._quick_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -253,8 +257,22 @@ class Database:
         with self._row_engine.connect() as connection:
             yield connection
 
+    def quick_connection(self) -> QuickConnection | None:
+        """On PostgreSQL, the one connection for statements run on an event loop's thread
+        (`issuer.storage.quick_connection`), made on first use; None on SQLite."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self._quick_lock:
+            if self._quick is None:
+                self._quick = QuickConnection(self.url)
+            return self._quick
+
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""
+        with self._quick_lock:
+            quick, self._quick = self._quick, None
+        if quick is not None:
+            quick.close()
         self.engine.dispose()
 
 

@@ -36,6 +36,7 @@ from issuer.web.deps import (
 from issuer.web.locale import request_locale
 from issuer.web.page_cache import PageCache
 from issuer.web.security import SecurityHeaders
+from issuer.web.verify_fast_path import OwnCredentialFastPath
 from issuer.web.templating import render
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import health
@@ -186,6 +187,8 @@ def create_app(settings: Settings | None = None, service: IssuerService | None =
     # Starlette routes made FastAPI ones, so handlers get their dependencies (web/deps.py).
     app.router.routes.extend(page_routes(_routes()))
     app.add_middleware(CrossSiteRequestGuard, base_url=settings.base_url)
+    # Inside the body limits, the security headers and the request log: see its docstring.
+    app.add_middleware(OwnCredentialFastPath)
     app.add_middleware(BodyLimits, signed_in=_signed_in, refusal=_too_large)
     app.add_middleware(SecurityHeaders)
     # Last added, so outermost: the request id and the duration cover every other middleware.

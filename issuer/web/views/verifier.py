@@ -151,9 +151,17 @@ def rate_limited_error(wait: float) -> VerifierInputError:
                                  headers={"retry-after": seconds})
 
 
+COUNTED_STATE = "verification_counted"
+"""The request state's key where `issuer.web.verify_fast_path` leaves the count it made (a
+one-element tuple: the wait, None when let through) before handing the request on."""
+
+
 def check_rate_limit(request: Request) -> None:
-    """Count this verification request; raise the 429 error when the client is over its budget."""
-    wait = verification_limiter(request).hit(client_key(request))
+    """Count this verification request (once: the fast path may have counted it already);
+    raise the 429 error when the client is over its budget."""
+    counted = request.scope.get("state", {}).get(COUNTED_STATE)
+    wait = counted[0] if counted is not None \
+        else verification_limiter(request).hit(client_key(request))
     if wait is not None:
         raise rate_limited_error(wait)
 

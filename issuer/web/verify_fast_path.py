@@ -1,0 +1,115 @@
+"""`POST /api/v1/verify` of one of our own badges, answered before FastAPI's routing and
+without a thread (issue #14, performance goal 1).
+
+Most verification requests a campaign brings are the same few badges of ours, sent as their
+JSON: the answer is a cached report (`issuer.issuance.own_verification`), and what cost was
+the way to it: FastAPI's routing and endpoint machinery, a thread hand-off, two statements
+through SQLAlchemy, four times the work of the answer. This ASGI middleware sits inside the
+request log, the security headers and the body limits (so the access line, the headers and the
+size cap are those of every request) and answers such a request itself:
+
+1. only `POST /api/v1/verify` with a JSON media type and a declared Content-Length within the
+   API's cap; anything else goes on untouched;
+2. `issuer.issuance.verify_counted` counts the client in the verification rate limit and reads
+   the badge's row in one statement, on the event loop's thread (never waiting to connect,
+   each statement bounded: `issuer.storage.quick_connection`);
+3. the report is the cached one of that very badge text and status (a revocation by another
+   process is in the next answer, as on the usual path).
+
+Whenever the answer is not a cached report (over the limit, not ours, not cached, a
+presentation, the quick connection not ready…) the request goes on to the API with its body
+replayed, and with the count already made when there was one (`COUNTED_STATE`): the endpoint
+answers it as always, nothing is counted twice. The answer is built by the same `Response`
+with the same headers as the endpoint's (`issuer.web.api.verify_credential`); a test compares
+the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from issuer.issuance.verify_counted import counted_cached_report
+from issuer.web.api_schemas import JSON_TYPES
+from issuer.web.deps import service_of
+from issuer.web.rate_limit import client_key, verification_limiter
+from issuer.web.views.verifier import COUNTED_STATE, MAX_INPUT_BYTES, media_type_of
+
+PATH = "/api/v1/verify"
+ANSWER_HEADERS = {"access-control-allow-origin": "*",
+                  "access-control-expose-headers": "Retry-After",
+                  "cache-control": "no-store"}
+
+
+@dataclass(frozen=True)
+class RouteName:
+    """What the access line reads of a route (`issuer.web.access_log.route_template`)."""
+
+    path: str
+
+
+_ROUTE = RouteName(PATH)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            text = value.strip()
+            return int(text) if text.isdigit() and len(text) <= 18 else None
+    return None
+
+
+class OwnCredentialFastPath:
+    """ASGI middleware: see the module docstring."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        length = _declared_length(scope)
+        if length is None or length > MAX_INPUT_BYTES or \
+                media_type_of(request) not in JSON_TYPES:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:  # within the declared length (uvicorn holds the client to it)
+            message = await receive()
+            if message["type"] != "http.request":  # gone before the end of its body
+                await self.app(scope, _replay(chunks, message, receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        answer = counted_cached_report(service_of(request), verification_limiter(request),
+                                       client_key(request), b"".join(chunks))
+        if answer is None or answer.report is None or answer.report.unreadable:
+            if answer is not None:
+                scope.setdefault("state", {})[COUNTED_STATE] = (answer.wait,)
+            await self.app(scope, _replay(chunks, None, receive), send)
+            return
+        scope["route"] = _ROUTE  # the access line names the route
+        await Response(answer.report.compact_json, media_type="application/json",
+                       headers=ANSWER_HEADERS)(scope, receive, send)
+
+
+def _replay(chunks: list[bytes], last: Message | None, receive: Receive) -> Receive:
+    """`receive` giving the body read so far again (then `last`, the disconnection that cut
+    it short), then what the client sends next."""
+    pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
+                               "more_body": last is not None}]
+    if last is not None:
+        pending.append(last)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
