@@ -45,10 +45,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_COUNT_AND_READ = f"""{COUNT_WITH}
-SELECT {COUNTED_COLUMNS},
-       badge.revoked_at, badge.suspended, badge.suspended_at, badge.credential_json
-FROM clock LEFT JOIN issued_credentials AS badge ON badge.id = %(credential_id)s"""
+# Constants only (every value is a psycopg placeholder): the limiter's count, the row joined.
+_COUNT_AND_READ = "\n".join((
+    COUNT_WITH,
+    "SELECT " + COUNTED_COLUMNS + ",",
+    "       badge.revoked_at, badge.suspended, badge.suspended_at, badge.credential_json",
+    "FROM clock LEFT JOIN issued_credentials AS badge ON badge.id = %(credential_id)s"))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class QuickConnection:
     """See the module docstring. Thread-safe; `get()` never blocks."""
 
     def __init__(self, url: str, *, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
-                 retry_seconds: float = RETRY_SECONDS) -> None:
+                 retry_seconds: float | None = None) -> None:
         timeout = str(int(statement_timeout_ms))
         self._arguments = {
             **conninfo_of(url), "autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS,
@@ -56,7 +56,7 @@ class QuickConnection:
             "tcp_user_timeout": timeout, "keepalives": 1, "keepalives_idle": 1,
             "keepalives_interval": 1, "keepalives_count": 2,
             "application_name": "issuer-quick"}
-        self._retry_seconds = retry_seconds
+        self._retry_seconds = RETRY_SECONDS if retry_seconds is None else retry_seconds
         self._lock = threading.Lock()
         self._connection: psycopg.Connection[Any] | None = None
         self._connecting = False

@@ -36,8 +36,8 @@ from issuer.web.deps import (
 from issuer.web.locale import request_locale
 from issuer.web.page_cache import PageCache
 from issuer.web.security import SecurityHeaders
-from issuer.web.verify_fast_path import OwnCredentialFastPath
 from issuer.web.templating import render
+from issuer.web.verify_fast_path import OwnCredentialFastPath
 from issuer.web.views import endorsements as endorsement_pages
 from issuer.web.views import health
 from issuer.web.views import mediators as mediator_pages
