@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import signal
 import statistics
@@ -54,6 +55,7 @@ class ApiLoadResult:
     clients: int
     workers: int
     errors: int
+    distinct: int
     wall: float
     p50: float
     p99: float
@@ -85,7 +87,8 @@ def serve(port: int) -> None:
                                workers=WORKERS, log_level="warning"))
 
 
-def _issue_one(home: Path, database_url: str) -> str:
+def _issue(home: Path, database_url: str, count: int) -> list[str]:
+    """`count` badges issued by the service (each its own holder), as their JSON."""
     from issuer.issuance.service import IssueRequest, IssuerService
     from issuer.settings import Settings
 
@@ -93,12 +96,18 @@ def _issue_one(home: Path, database_url: str) -> str:
     try:
         service.init()
         role = service.catalogue.badge(BADGE_SLUG).roles[0].slug
-        issued = service.issue(IssueRequest(badge_slug=BADGE_SLUG, email="api@example.org",
-                                            name="Camille Exemple", event_number=EDITION,
-                                            role=role))
-        return issued.credential_json
+        requests = [IssueRequest(badge_slug=BADGE_SLUG, email=f"api{n}@example.org",
+                                 name="Camille Exemple", event_number=EDITION, role=role)
+                    for n in range(count)]
+        if count == 1:
+            return [service.issue(requests[0]).credential_json]
+        return [issued.credential_json for issued in service.issue_many(requests)]
     finally:
         service.database.dispose()
+
+
+def _issue_one(home: Path, database_url: str) -> str:
+    return _issue(home, database_url, 1)[0]
 
 
 def _children(pid: int) -> list[int]:
@@ -109,16 +118,17 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-async def _client(host: str, port: int, request: bytes, count: int,
+async def _client(host: str, port: int, requests: list[bytes], count: int,
                   latencies: list[float], address: str) -> int:
-    """`count` requests on one keep-alive connection from `address`; returns the errors."""
+    """`count` requests on one keep-alive connection from `address`, taking `requests` in
+    turn; returns the errors."""
     errors = 0
     reader, writer = await asyncio.open_connection(host, port, local_addr=(address, 0))
     try:
-        for _ in range(count):
+        for number in range(count):
             start = time.perf_counter()
             try:
-                writer.write(request)
+                writer.write(requests[number % len(requests)])
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
                 lines = head.decode("latin-1").split("\r\n")
                 headers = dict(line.lower().split(":", 1) for line in lines[1:] if ":" in line)
@@ -138,26 +148,47 @@ async def _client(host: str, port: int, request: bytes, count: int,
     return errors
 
 
-async def _load(port: int, body: bytes, total: int) -> tuple[list[float], int, float]:
-    request = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-               f"Content-Type: application/json\r\nAccept: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode("ascii") + body
+def _request(port: int, body: bytes) -> bytes:
+    return (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nAccept: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("ascii") + body
+
+
+async def _load(port: int, bodies: list[bytes], total: int
+                ) -> tuple[list[float], int, float]:
+    """`total` requests from `CLIENTS` clients. With several bodies, client n sends bodies n,
+    n + CLIENTS, n + 2 × CLIENTS… (modulo their number): all of them in turn, in the same
+    order every round, so a badge comes back only after every other one was sent."""
+    requests = [_request(port, body) for body in bodies]
     latencies: list[float] = []
     shares = [total // CLIENTS + (n < total % CLIENTS) for n in range(CLIENTS)]
     start = time.perf_counter()
     # Each client from its own loopback address (127.0.0.2, .3, …: all of 127.0.0.0/8 is this
     # machine), as 50 visitors are 50 addresses: each has its own count in the shared limit.
-    errors = await asyncio.gather(*(_client("127.0.0.1", port, request, share, latencies,
-                                            f"127.0.0.{number + 2}")
-                                    for number, share in enumerate(shares)))
+    errors = await asyncio.gather(*(
+        _client("127.0.0.1", port, _turns(requests, number), share, latencies,
+                f"127.0.0.{number + 2}")
+        for number, share in enumerate(shares)))
     return latencies, sum(errors), time.perf_counter() - start
 
 
-def run_api_load(pg: BenchPostgres, total: int) -> ApiLoadResult:
+def _turns(requests: list[bytes], client: int) -> list[bytes]:
+    if len(requests) == 1:
+        return requests
+    step = math.gcd(CLIENTS, len(requests))
+    rounds = len(requests) // step
+    return [requests[(client + turn * CLIENTS) % len(requests)] for turn in range(rounds)]
+
+
+def run_api_load(pg: BenchPostgres, total: int, *, distinct: int = 1) -> ApiLoadResult:
+    """`total` requests; `distinct` badges sent in turn (1: the same badge, its report cached
+    after the first request; more than the own-verification cache holds: every request is a
+    cache miss, a Data Integrity verification)."""
     database_url, _ = pg.database("api_load", fresh=True)
     with tempfile.TemporaryDirectory(prefix="issuer-bench-api-") as folder:
         home = Path(folder)
-        body = _issue_one(home, database_url).encode("utf-8")
+        bodies = [text.encode("utf-8") for text in _issue(home, database_url, distinct)]
+        body = bodies[0]
         port = _free_port()
         environment = {**os.environ, "ISSUER_HOME": str(home), "ISSUER_BASE_URL": BASE_URL,
                        "DATABASE_URL": database_url}
@@ -171,7 +202,7 @@ def run_api_load(pg: BenchPostgres, total: int) -> ApiLoadResult:
             workers = _children(server.pid)
             cpu_before = [_cpu_seconds(pid) for pid in workers]
             load = os.getloadavg()[0]
-            latencies, errors, wall = asyncio.run(_load(port, body, total))
+            latencies, errors, wall = asyncio.run(_load(port, bodies, total))
             cpu_after = [_cpu_seconds(pid) for pid in workers]
         finally:
             server.send_signal(signal.SIGINT)
@@ -185,6 +216,7 @@ def run_api_load(pg: BenchPostgres, total: int) -> ApiLoadResult:
         cpu = sum(a - b for a, b in zip(cpu_after, cpu_before, strict=True)  # type: ignore[operator]
                   ) / total
     return ApiLoadResult(requests=total, clients=CLIENTS, workers=WORKERS, errors=errors,
+                         distinct=distinct,
                          wall=wall, p50=statistics.median(latencies),
                          p99=_percentile(latencies, 0.99), server_cpu_per_request=cpu,
                          load_average=load)

@@ -2,9 +2,9 @@
 goal 1: `issuer.web.verify_fast_path`, `issuer.issuance.verify_counted`), on SQLite and on a
 real PostgreSQL server:
 
-- the fast answer is the endpoint's answer: same status, body and headers;
-- it is given only for a badge of ours whose report is cached; anything else (first sight, a
-  tampered copy, another issuer's input, a presentation, no Content-Length) is the endpoint's;
+- the fast answer is the endpoint's answer: same status, body and headers, verified or cached;
+- it is given only for a badge of ours sent as its stored JSON; anything else (a tampered copy,
+  a JWT, another issuer's input, an address, no Content-Length) is the endpoint's;
 - every request is counted once in the verification limit, whichever path answers it;
 - a revocation made by another process is in the very next answer;
 - on PostgreSQL the count and the row are one statement on the quick connection, which never
@@ -117,19 +117,32 @@ def _headers(answer: Any) -> list[tuple[str, str]]:
             if name not in VARYING]
 
 
-def test_the_fast_answer_is_the_endpoints_answer(service: IssuerService) -> None:
+def _chunked(client: TestClient, body: str) -> Any:
+    """The same request without a Content-Length: the endpoint answers it."""
+    return client.post("/api/v1/verify", headers=JSON, content=iter([body.encode()]))
+
+
+def test_the_fast_answer_is_the_endpoints_answer(
+        service: IssuerService, cli: IssuerService) -> None:
     client, seen = _app(service)
     issued = _issue(service)
-    first, second, third = (_post(client, issued.credential_json) for _ in range(3))
-    assert seen.fast == [False, True, True]  # verified once by the endpoint, then cached
-    assert first.status_code == second.status_code == 200
-    assert first.json()["verdict"] == "valid"
-    assert first.content == second.content == third.content
-    assert _headers(first) == _headers(second)
-    assert second.headers["x-request-id"] != third.headers["x-request-id"]
+    for _ in range(2):  # verified, then cached
+        fast, endpoint = _post(client, issued.credential_json), _chunked(
+            client, issued.credential_json)
+        assert fast.status_code == endpoint.status_code == 200
+        assert fast.json()["verdict"] == "valid"
+        assert fast.content == endpoint.content
+        assert _headers(fast) == _headers(endpoint)
+    cli.revoke(issued.credential_id, "erreur de saisie")
+    fast, endpoint = _post(client, issued.credential_json), _chunked(
+        client, issued.credential_json)
+    assert fast.json()["revoked"] is True and fast.content == endpoint.content
+    assert _headers(fast) == _headers(endpoint)
+    assert seen.fast == [True, False] * 3
+    assert fast.headers["x-request-id"] != endpoint.headers["x-request-id"]
 
 
-def test_only_a_cached_badge_of_ours_takes_the_fast_path(
+def test_only_a_badge_of_ours_as_sent_takes_the_fast_path(
         service: IssuerService, caplog: pytest.LogCaptureFixture) -> None:
     client, seen = _app(service)
     issued = _issue(service)
@@ -139,23 +152,21 @@ def test_only_a_cached_badge_of_ours_takes_the_fast_path(
                  ).json()["verdict"] == "valid"
     assert _post(client, '{"url": "http://127.0.0.1/badge.json"}').status_code == 400
     assert _post(client, b"{not json").status_code == 400
-    chunked = client.post("/api/v1/verify", headers=JSON,
-                          content=iter([issued.credential_json.encode()]))  # no length
-    assert chunked.json()["verdict"] == "valid"
+    assert _chunked(client, issued.credential_json).json()["verdict"] == "valid"
     assert _post(client, issued.credential_json).json()["verdict"] == "valid"
-    assert seen.fast == [False, False, False, False, False, False, True]
+    assert seen.fast == [True, False, False, False, False, False, True]
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 
 def test_each_request_is_counted_once_whichever_path_answers(service: IssuerService) -> None:
     client, seen = _app(service, limit=4)
     issued = _issue(service)
-    answers = [_post(client, issued.credential_json),  # counted here, verified there
+    answers = [_post(client, issued.credential_json),
                _post(client, _tampered(issued)),
                _post(client, issued.credential_json),
                _post(client, issued.credential_json)]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
-    assert seen.fast == [False, False, True, True]
+    assert seen.fast == [True, False, True, True]  # the tampered copy: counted, handed on
     refused = _post(client, issued.credential_json)
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "verify.rate_limited"
@@ -179,7 +190,7 @@ def test_a_revocation_by_another_process_is_in_the_next_answer(
     answer = _post(client, issued.credential_json).json()
     assert answer["verdict"] == "invalid" and answer["revoked"] is True
     assert _post(client, issued.credential_json).json()["revoked"] is True
-    assert seen.fast == [False, True, False, True]
+    assert seen.fast == [True, True, True, True]
 
 
 def test_a_body_cut_short_reaches_the_endpoint_as_the_client_sent_it() -> None:
@@ -245,7 +256,7 @@ def test_the_quick_connection_dropped_by_the_server_is_replaced(
     assert answer.status_code == 200 and answer.json()["verdict"] == "valid"
     _quick_ready(pg_service)
     assert _post(client, issued.credential_json).json()["verdict"] == "valid"
-    assert seen.fast[1] is True and seen.fast[2] is False and seen.fast[3] is True
+    assert seen.fast == [True, True, False, True]
     assert _backend_pids(pg_service) != [pid]
 
 

@@ -12,8 +12,9 @@ is read from the local file.
 `counted_cached_report` answers None when it did not count the request (not ours by its own
 `id`, another limiter, no quick connection ready, the statement failed): the caller then takes
 the usual path, which counts it. Otherwise the request is counted, exactly once, and the answer
-says what the caller must do: refuse (`wait`), answer (`report`), or take the usual path without
-counting again (neither: ours by its `id` but not by its text, or not in the cache).
+says what the caller must do: refuse (`wait`), answer (`report`, cached), verify our badge
+(`own`: in a thread, `verify_own` with the status just read), or take the usual path without
+counting again (none of these: ours by its `id` but not by its text).
 """
 
 from __future__ import annotations
@@ -54,12 +55,31 @@ _COUNT_AND_READ = "\n".join((
 
 
 @dataclass(frozen=True)
+class OwnBadge:
+    """One of our stored badges, byte for byte the text sent, and its row's status now: what
+    `own_verification.verify_own(service, "badge", credential_id, text, status=status)` takes."""
+
+    credential_id: str
+    text: str
+    status: StatusVersion
+
+
+@dataclass(frozen=True)
 class CountedAnswer:
-    """A request counted once: `wait` when it is over the limit (seconds, for Retry-After),
-    else `report` when the cache holds it (None: verify it the usual way, already counted)."""
+    """A request counted once: `wait` when it is over the limit (seconds, for Retry-After);
+    else `report` when the cache holds it; else `own` when it is one of our badges to verify
+    (not cached); else neither: not ours after all, verify it the usual way (counted)."""
 
     wait: float | None
     report: VerificationReport | None = None
+    own: OwnBadge | None = None
+
+
+def _answer(service: IssuerService, credential_id: str, text: str,
+            status: StatusVersion) -> CountedAnswer:
+    report = cached_report(service, "badge", credential_id, text, status)
+    return CountedAnswer(None, report, None if report is not None
+                         else OwnBadge(credential_id, text, status))
 
 
 def counted_cached_report(service: IssuerService, limiter: RateLimit, client: str,
@@ -78,8 +98,7 @@ def counted_cached_report(service: IssuerService, limiter: RateLimit, client: st
         stored = stored_form(service, "badge", credential_id, "json")
         if stored is None or stored[0] != text:
             return CountedAnswer(None)
-        return CountedAnswer(None, cached_report(service, "badge", credential_id, text,
-                                                 stored[1]))
+        return _answer(service, credential_id, text, stored[1])
     return None  # a limiter made elsewhere (a test's, a deployment's): the usual path
 
 
@@ -110,5 +129,5 @@ def _on_postgresql(service: IssuerService, limiter: DatabaseRateLimiter, client:
         return CountedAnswer(max(float(wait), 0.0))
     if stored != text:  # no such badge, or not this text: verified the usual way
         return CountedAnswer(None)
-    status = StatusVersion(revoked_at, bool(suspended), suspended_at)
-    return CountedAnswer(None, cached_report(service, "badge", credential_id, text, status))
+    return _answer(service, credential_id, text,
+                   StatusVersion(revoked_at, bool(suspended), suspended_at))

@@ -14,10 +14,11 @@ size cap are those of every request) and answers such a request itself:
    the badge's row in one statement, on the event loop's thread (never waiting to connect,
    each statement bounded: `issuer.storage.quick_connection`);
 3. the report is the cached one of that very badge text and status (a revocation by another
-   process is in the next answer, as on the usual path).
+   process is in the next answer, as on the usual path); when it is not cached, the badge is
+   verified in a thread by `verify_own`, as the endpoint would, and cached for the next.
 
-Whenever the answer is not a cached report (over the limit, not ours, not cached, a
-presentation, the quick connection not ready…) the request goes on to the API with its body
+Whenever there is no such report (over the limit, not ours, a tampered copy, a presentation,
+the quick connection not ready…) the request goes on to the API with its body
 replayed, and with the count already made when there was one (`COUNTED_STATE`): the endpoint
 answers it as always, nothing is counted twice. The answer is built by the same `Response`
 with the same headers as the endpoint's (`issuer.web.api.verify_credential`); a test compares
@@ -27,16 +28,24 @@ the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from issuer.issuance.verify_counted import counted_cached_report
+from issuer.errors import IssuerError
+from issuer.issuance.own_verification import verify_own
+from issuer.issuance.verify_counted import OwnBadge, counted_cached_report
+from issuer.openbadges.verification import VerificationReport
 from issuer.web.api_schemas import JSON_TYPES
 from issuer.web.deps import service_of
 from issuer.web.rate_limit import client_key, verification_limiter
 from issuer.web.views.verifier import COUNTED_STATE, MAX_INPUT_BYTES, media_type_of
+
+if TYPE_CHECKING:
+    from issuer.issuance.service import IssuerService
 
 PATH = "/api/v1/verify"
 ANSWER_HEADERS = {"access-control-allow-origin": "*",
@@ -87,16 +96,32 @@ class OwnCredentialFastPath:
                 return
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
-        answer = counted_cached_report(service_of(request), verification_limiter(request),
+        service = service_of(request)
+        answer = counted_cached_report(service, verification_limiter(request),
                                        client_key(request), b"".join(chunks))
-        if answer is None or answer.report is None or answer.report.unreadable:
+        report = answer.report if answer is not None else None
+        if answer is not None and answer.own is not None:
+            report = await _verified(service, answer.own)
+        if answer is None or report is None or report.unreadable:
             if answer is not None:
                 scope.setdefault("state", {})[COUNTED_STATE] = (answer.wait,)
             await self.app(scope, _replay(chunks, None, receive), send)
             return
         scope["route"] = _ROUTE  # the access line names the route
-        await Response(answer.report.compact_json, media_type="application/json",
+        await Response(report.compact_json, media_type="application/json",
                        headers=ANSWER_HEADERS)(scope, receive, send)
+
+
+async def _verified(service: IssuerService, own: OwnBadge) -> VerificationReport | None:
+    """Our badge verified in a thread (canonicalisation takes a millisecond or more), its
+    report then cached as on the usual path; None when `verify` refused it (the endpoint then
+    answers that refusal as always)."""
+    try:
+        report, _status = await run_in_threadpool(
+            verify_own, service, "badge", own.credential_id, own.text, status=own.status)
+    except IssuerError:
+        return None
+    return report
 
 
 def _replay(chunks: list[bytes], last: Message | None, receive: Receive) -> Receive:
