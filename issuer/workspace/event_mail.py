@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from issuer.issuance.service import IssuerService
-from issuer.mail.compose import badge_mail_facts, badge_subject
+from issuer.mail.compose import queued_badge_subject
 from issuer.mail.delivery import KIND_BADGE
 from issuer.storage import models as rows
 from issuer.storage import repositories as repo
@@ -70,12 +70,12 @@ def _queue_chunk(service: IssuerService, session: Session, ids: list[str], *, ac
                 or credential.revoked_at is not None
                 or recipient.erased_at is not None or not recipient.email):
             continue
-        facts = badge_mail_facts(service.settings, service.catalogue, credential, LOCALE)
         messages.append(EmailMessage(
             id=str(uuid.uuid4()), kind=KIND_BADGE, credential_id=credential.id,
             to_address=recipient.email, locale=LOCALE,
-            subject=badge_subject({LOCALE: facts}, LOCALE), status="queued", attempts=0,
-            created_at=utc_now()))
+            subject=queued_badge_subject(service.settings, service.catalogue, credential,
+                                         LOCALE),
+            status="queued", attempts=0, created_at=utc_now()))
     session.add_all(messages)
     session.flush()  # one multi-row INSERT (SQLAlchemy's insertmanyvalues)
     repo.record_audits(session, actor=actor, action="email.queued", origin=origin, entries=[
