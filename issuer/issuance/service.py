@@ -518,8 +518,9 @@ class IssuerService:
                                    "role": row.role}))
         signed = (signer.sign_all(unsigned, now) if signer is not None
                   else [self.sign(document, now) for document in unsigned])
-        for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True):
-            row.attach_signed_forms(credential_json=credential_json, credential_jwt=credential_jwt)
+        repo.store_signed_forms(session, [
+            (row, credential_json, credential_jwt)
+            for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True)])
         repo.record_audits(session, actor=actor, action="credential.issued", entries=audit,
                            origin=origin)
         # Built after signing: a request repeated within the batch shares its first one's row.

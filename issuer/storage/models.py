@@ -183,12 +183,17 @@ class IssuedCredential(Base):
 
     def attach_signed_forms(self, *, credential_json: str, credential_jwt: str) -> None:
         """Store the two signed forms, as the exact text that was handed to the holder."""
-        if not isinstance(credential_json, str) or not credential_json:
-            raise TypeError("credential_json must be the non-empty signed JSON text")
-        if not isinstance(credential_jwt, str) or not credential_jwt:
-            raise TypeError("credential_jwt must be the non-empty compact JWT")
+        check_signed_forms(credential_json, credential_jwt)
         self.credential_json = credential_json
         self.credential_jwt = credential_jwt
+
+
+def check_signed_forms(credential_json: str, credential_jwt: str) -> None:
+    """Both signed forms are non-empty text (`IssuedCredential.attach_signed_forms`)."""
+    if not isinstance(credential_json, str) or not credential_json:
+        raise TypeError("credential_json must be the non-empty signed JSON text")
+    if not isinstance(credential_jwt, str) or not credential_jwt:
+        raise TypeError("credential_jwt must be the non-empty compact JWT")
 
 
 class SigningKey(Base):
