@@ -672,12 +672,12 @@ class IssuerService:
         return document
 
     def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
-        with self.database.session(read_only=True) as session:
-            status_list = session.get(rows.StatusList, status_list_id)
-            if status_list is None:
-                raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
-                               f"Unknown status list: {status_list_id}.", code="status.not_found")
-            return status_list.length, repo.status_bits(session, status_list_id, purpose)
+        with self.database.reading() as connection:
+            found = repo.status_list_bits(connection, status_list_id, purpose)
+        if found is None:
+            raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
+                           f"Unknown status list: {status_list_id}.", code="status.not_found")
+        return found
 
     def _sign_status_list(self, status_list_id: int, purpose: StatusPurpose, length: int,
                           indices: list[int], now: datetime | None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, exists, insert, select, text, update
+from sqlalchemy import Connection, Select, Table, bindparam, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -403,6 +403,21 @@ def erase_recipient(
     return recipient
 
 
+def status_list_bits(
+    connection: Connection, status_list_id: int, purpose: Literal["revocation", "suspension"]
+) -> tuple[int, list[int]] | None:
+    """(length, `status_bits`) of list `status_list_id`, None when there is no such list: two
+    plain reads on a read connection (`Database.reading`), what verifying one of our badges
+    reads for each of its two lists (an ORM session and its objects cost more than both)."""
+    found = connection.execute(
+        select(StatusList.length, StatusList.kind).where(StatusList.id == status_list_id)
+    ).first()
+    if found is None:
+        return None
+    return found.length, list(connection.scalars(_bits_statement(found.kind, status_list_id,
+                                                                 purpose)))
+
+
 def status_bits(
     session: Session, status_list_id: int, purpose: Literal["revocation", "suspension"]
 ) -> list[int]:
@@ -410,20 +425,21 @@ def status_bits(
     revoked credentials for "revocation", currently suspended ones for "suspension" (read
     from the table of the list's kind: badges or endorsements)."""
     status_list = session.get(StatusList, status_list_id)
-    table = _slot_table(status_list.kind if status_list is not None else "credentials")
+    kind = status_list.kind if status_list is not None else "credentials"
+    return list(session.scalars(_bits_statement(kind, status_list_id, purpose)))
+
+
+def _bits_statement(kind: str, status_list_id: int,
+                    purpose: Literal["revocation", "suspension"]) -> Select[tuple[int]]:
+    table = _slot_table(kind)
     if purpose == "revocation":
         is_set = table.revoked_at.is_not(None)
     elif purpose == "suspension":
         is_set = table.suspended.is_(True)
     else:
         raise ValueError(f"unknown status purpose: {purpose!r}")
-    return list(
-        session.scalars(
-            select(table.status_index)
-            .where(table.status_list_id == status_list_id, is_set)
-            .order_by(table.status_index)
-        )
-    )
+    return (select(table.status_index).where(table.status_list_id == status_list_id, is_set)
+            .order_by(table.status_index))
 
 
 def reserve_endorsement_slot(
