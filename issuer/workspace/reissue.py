@@ -15,8 +15,10 @@ what the caller changes differs (the person's address, the name display, the sig
 
 What follows the old badge: its wallet copies are revoked with it, for the same reason
 (`repositories.follow_original_status`, called by `revoke_in_session`); the register and the
-attendance lines point at the successor; the holder is sent the successor's delivery e-mail
-(queued in the same transaction), from which they can add it to their wallet again. Every step
+attendance lines point at the successor; the peers' endorsements of it are issued again for the
+successor and the old ones revoked (`issuer.network.endorsements.carry_over_endorsements`); the
+holder is sent the successor's delivery e-mail (queued in the same transaction), from which
+they can add it to their wallet again. Every step
 is in the audit trail: the successor's issuance, the old badge's revocation (reason and
 successor), one `audit_action` line per pair.
 """
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
+from issuer.network.endorsements import carry_over_endorsements
 from issuer.openbadges import credential as model
 from issuer.openbadges.canonical import find_control_characters
 from issuer.storage import repositories as repo
@@ -170,7 +173,11 @@ def reissue_in_session(service: IssuerService, session: Session,
         if notify:
             queue_delivery(service, session, successor.id, actor=actor, origin=origin)
         pairs.append(Reissue(old_id=row.id, new_id=successor.id))
-    _point_records_at_successors(session, {pair.old_id: pair.new_id for pair in pairs})
+    successors = {pair.old_id: pair.new_id for pair in pairs}
+    _point_records_at_successors(session, successors)
+    # The peers' endorsements follow the badge (issuer.network.endorsements): re-signed for
+    # the successor, the old ones revoked; nothing for the endorser to do.
+    carry_over_endorsements(service, session, successors, actor=actor, origin=origin, now=now)
     return tuple(pairs)
 
 
