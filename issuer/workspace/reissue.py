@@ -9,7 +9,8 @@ successor (`issued_credentials.superseded_by`). Three paths do this:
 - the holder's choice to show or hide their name on one badge (issue 13 item 5, Mon espace);
 - a key compromise: every badge signed with a revoked key issued again under the current key.
 
-"The same terms" means: the same badge, edition, role, CLN sector and mandate, the same
+"The same terms" means: the same badge, edition, role, CLN sector and mandate (a skill badge:
+the alignments and criteria of the skills catalogue's version it was granted under), the same
 evidence, the same start of validity (and so the same end), the same suspension state; only
 what the caller changes differs (the person's address, the name display, the signing key).
 
@@ -39,6 +40,7 @@ from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
 from issuer.network.endorsements import carry_over_endorsements
+from issuer.network.skill_badges import definition_as_granted
 from issuer.openbadges import credential as model
 from issuer.openbadges.canonical import find_control_characters
 from issuer.storage import repositories as repo
@@ -236,7 +238,10 @@ def same_terms_request(service: IssuerService, session: Session, row: IssuedCred
                         evidence=_given_evidence(credential, row), valid_from=row.valid_from,
                         # The same mandate, moved with the register's row: the register's
                         # rules were kept when it was first issued (issue 13 item 11).
-                        through_register=badge.family == "membership")
+                        through_register=badge.family == "membership",
+                        # A skill badge keeps its catalogue version's alignments and criteria.
+                        as_granted=definition_as_granted(service, row.badge_slug, credential)
+                        if badge.family == "skill" else None)
 
 
 def _given_evidence(credential: dict[str, Any], row: IssuedCredential) -> tuple[dict[str, Any], ...]:
