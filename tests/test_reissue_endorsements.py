@@ -1,6 +1,6 @@
 """Peer endorsements follow a badge issued again (issuer.workspace.reissue ->
-issuer.network.endorsements.carry_over_endorsements): on each re-issue path (the holder's name
-choice, an e-mail change, a key incident) the endorsement shows on the new badge's page, its
+issuer.network.endorsement_successors): on each re-issue path (the holder's name choice, an
+e-mail change, a key incident) the endorsement shows on the new badge's page, its
 credential verifies and names the new badge, and the old endorsement credential is revoked,
 pointing at its successor. The endorser does nothing."""
 
@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from issuer.issuance.service import IssuerService, verification_context_for
-from issuer.network import endorsements
+from issuer.network import endorsement_successors, endorsements
 from issuer.network.skill_badges import create_skill_badge
 from issuer.openbadges.credential import credential_url
 from issuer.openbadges.verification import VerificationReport, verify
@@ -135,7 +135,7 @@ def test_the_endorsement_follows_the_badge_issued_again(app: FastAPI, badges: di
         assert codes(old_report)["status"] == "status.revoked"
     old = endorsement_row(service, old_id)
     assert old.revoked_at is not None and old.superseded_by == carried.id
-    assert old.revocation_reason == endorsements.SUPERSEDED_REASON
+    assert old.revocation_reason == endorsement_successors.SUPERSEDED_REASON
     assert endorsements.endorsements_of_badge(service, badges["camille"]) == ()
 
     # The new badge's page shows it; the old endorsement's page leads to the new one.
@@ -150,7 +150,7 @@ def test_the_endorsement_follows_the_badge_issued_again(app: FastAPI, badges: di
         trail = {(entry.action, entry.subject): entry.details for entry in session.scalars(
             select(AuditEntry).where(AuditEntry.subject.in_([old_id, carried.id])))}
     assert trail[("endorsement.revoked", old_id)] == {
-        "reason": endorsements.SUPERSEDED_REASON, "superseded_by": carried.id}
+        "reason": endorsement_successors.SUPERSEDED_REASON, "superseded_by": carried.id}
     assert trail[("endorsement.carried_over", carried.id)] == {
         "supersedes": old_id, "credential": new_badge}
 
@@ -160,7 +160,7 @@ def test_carrying_over_twice_changes_nothing(app: FastAPI, badges: dict[str, str
     endorse(service, badges["sacha"], badges["camille"])
     new_badge = choose_name(service, badges["camille"])
     with service.database.session() as session:
-        again = endorsements.carry_over_endorsements(
+        again = endorsement_successors.carry_over_endorsements(
             service, session, {badges["camille"]: new_badge}, actor=COORDINATOR)
     assert again == ()
     assert len(endorsements.endorsements_of_badge(service, new_badge)) == 1

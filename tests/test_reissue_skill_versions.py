@@ -21,7 +21,7 @@ from issuer.openbadges.verification import verify
 from issuer.workspace import reissue
 from issuer.workspace.recipients import change_email
 from tests.plugins.admin import BASE_URL
-from tests.test_mediators import award, browser, service_of
+from tests.test_mediators import award, browser
 
 COORDINATOR = "coordinatrice@ville-roubaix.example"
 NEW_NAME = "Sensibiliser à la cybersécurité au quotidien"

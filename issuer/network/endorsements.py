@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -259,7 +258,7 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
                                    "valid: reject this endorsement instead.",
                                    code="endorsement.badge_not_valid")
         repo.reserve_endorsement_slot(session, row)
-        _sign(service, session, row, now)
+        sign_endorsement(service, session, row, now)
         repo.record_audit(session, actor=actor, action="endorsement.approved", subject=row.id,
                           origin=origin, details={"credential": endorsed.id})
         if notify:
@@ -271,8 +270,8 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
         return view_of(service, row)
 
 
-def _sign(service: IssuerService, session: Session, row: EndorsementRow, now: datetime,
-          valid_from: datetime | None = None) -> None:
+def sign_endorsement(service: IssuerService, session: Session, row: EndorsementRow,
+                     now: datetime, valid_from: datetime | None = None) -> None:
     """Build and sign (both proofs, the City's current keys) the `EndorsementCredential` of an
     approved `row` whose status slot is reserved: its subject is the endorsed badge, its
     evidence the endorser's own badge (OB 3.0 §B.1.6, issuer.openbadges.endorsement_credential).
@@ -393,94 +392,6 @@ def _reason(reason: str, fr: str, en: str) -> str:
                            f"The reason is {MAX_REASON_LENGTH} characters at most.",
                            code="endorsement.reason_too_long")
     return text
-
-
-# --- a badge issued again (issuer.workspace.reissue) ---------------------------------------
-
-#: The revocation reason of an endorsement replaced by its copy for the re-issued badge.
-SUPERSEDED_REASON = "Remplacée : le badge recommandé a été émis de nouveau"
-CARRIED_OVER = "endorsement.carried_over"
-
-
-@dataclass(frozen=True)
-class CarriedOver:
-    """One published endorsement given to the successor of the badge it endorsed."""
-
-    old_id: str
-    new_id: str
-
-
-def carry_over_endorsements(service: IssuerService, session: Session,
-                            successors: Mapping[str, str], *, actor: str,
-                            origin: str | None = None,
-                            now: datetime | None = None) -> tuple[CarriedOver, ...]:
-    """After badges were issued again in the caller's transaction (`successors`: old badge id
-    -> new badge id), their endorsements follow them; the endorser does nothing.
-
-    - A published endorsement of an old badge is issued again for its successor: a new
-      `EndorsementCredential` whose subject is the new badge (`EndorsementSubject.id`, OB 3.0
-      §B.1.6: the endorsement is tied to that one award), with the same words, endorser and
-      moderation and date, a slot of its own in the endorsements' status list, signed with
-      the current keys. The old one is revoked (its bit set: a copy kept elsewhere no longer verifies as
-      current) and points at its successor (`superseded_by`). Audit: `endorsement.revoked`
-      with the reason and the successor, then one `endorsement.carried_over` line.
-    - A published endorsement whose *endorser's* badge was issued again is signed again in
-      place, its evidence naming the endorser's new badge (the subject and the words do not
-      change: same id and status entry, as the key incident re-signs; `endorsement.resigned`).
-    - A waiting or rejected request simply names the new badges (nothing signed yet).
-
-    Idempotent: a second call finds the old endorsements revoked and the requests moved."""
-    now = _now(now)
-    if not successors:
-        return ()
-    old_ids = list(successors)
-    carried: list[CarriedOver] = []
-    rows = list(session.scalars(select(EndorsementRow).where(or_(
-        EndorsementRow.endorsed_credential_id.in_(old_ids),
-        EndorsementRow.endorser_credential_id.in_(old_ids)))
-        .order_by(EndorsementRow.requested_at, EndorsementRow.id)))
-    for row in rows:
-        endorser_badge = successors.get(row.endorser_credential_id or "",
-                                        row.endorser_credential_id)
-        if row.status != "approved":
-            row.endorsed_credential_id = successors.get(row.endorsed_credential_id,
-                                                        row.endorsed_credential_id)
-            row.endorser_credential_id = endorser_badge
-            continue
-        if row.revoked_at is not None or not row.is_signed:
-            continue  # revoked for good: its bit stays set, on the badge it named
-        if row.endorsed_credential_id in successors:
-            carried.append(_reissue(service, session, row, successors[row.endorsed_credential_id],
-                                    endorser_badge, actor=actor, origin=origin, now=now))
-        else:  # the endorser's own badge was issued again
-            row.endorser_credential_id = endorser_badge
-            session.flush()
-            _sign(service, session, row, now, valid_from=row.issued_at)
-            repo.record_audit(session, actor=actor, action="endorsement.resigned",
-                              subject=row.id, origin=origin,
-                              details={"endorser_credential": endorser_badge})
-    session.flush()
-    return tuple(carried)
-
-
-def _reissue(service: IssuerService, session: Session, row: EndorsementRow, badge_id: str,
-             endorser_badge: str | None, *, actor: str, origin: str | None,
-             now: datetime) -> CarriedOver:
-    successor = EndorsementRow(
-        id=str(uuid.uuid4()), endorser_id=row.endorser_id, endorsed_credential_id=badge_id,
-        endorser_credential_id=endorser_badge, comment=row.comment,
-        endorser_name=row.endorser_name, status="approved", requested_at=row.requested_at,
-        decided_at=row.decided_at, decided_by=row.decided_by)
-    repo.reserve_endorsement_slot(session, successor)
-    _sign(service, session, successor, now, valid_from=row.issued_at)
-    row.revoked_at, row.revocation_reason = now, SUPERSEDED_REASON
-    row.superseded_by = successor.id
-    repo.record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
-                      origin=origin, details={"reason": SUPERSEDED_REASON,
-                                              "superseded_by": successor.id})
-    repo.record_audit(session, actor=actor, action=CARRIED_OVER, subject=successor.id,
-                      origin=origin, details={"supersedes": row.id, "credential": badge_id})
-    return CarriedOver(old_id=row.id, new_id=successor.id)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -627,11 +538,10 @@ def _get(session: Session, endorsement_id: str) -> EndorsementRow:
 
 
 __all__ = [
-    "CarriedOver", "EndorsementError", "EndorsementNotFound", "SignedEndorsement",
-    "approve_endorsement", "carry_over_endorsements",
+    "EndorsementError", "EndorsementNotFound", "SignedEndorsement", "approve_endorsement",
     "decided_endorsements", "endorsable_badge",
     "endorsements_given", "endorsements_of_badge", "endorsements_received",
     "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse",
     "moderation_queue", "peer_badge_of", "reject_endorsement", "request_endorsement", "revoke_endorsement",
-    "signed_endorsement", "withdraw_endorsement"
+    "sign_endorsement", "signed_endorsement", "withdraw_endorsement"
 ]

@@ -17,11 +17,10 @@ what the caller changes differs (the person's address, the name display, the sig
 What follows the old badge: its wallet copies are revoked with it, for the same reason
 (`repositories.follow_original_status`, called by `revoke_in_session`); the register and the
 attendance lines point at the successor; the peers' endorsements of it are issued again for the
-successor and the old ones revoked (`issuer.network.endorsements.carry_over_endorsements`); the
-holder is sent the successor's delivery e-mail (queued in the same transaction), from which
-they can add it to their wallet again. Every step
-is in the audit trail: the successor's issuance, the old badge's revocation (reason and
-successor), one `audit_action` line per pair.
+successor and the old ones revoked (`issuer.network.endorsement_successors`); the holder is
+sent the successor's delivery e-mail (queued in the same transaction), from which they can add
+it to their wallet again. Every step is in the audit trail: the successor's issuance, the old
+badge's revocation (reason and successor), one `audit_action` line per pair.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
-from issuer.network.endorsements import carry_over_endorsements
+from issuer.network.endorsement_successors import carry_over_endorsements
 from issuer.network.skill_badges import definition_as_granted
 from issuer.openbadges import credential as model
 from issuer.openbadges.canonical import find_control_characters
