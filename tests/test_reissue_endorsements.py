@@ -137,6 +137,10 @@ def test_the_endorsement_follows_the_badge_issued_again(app: FastAPI, badges: di
     assert old.revoked_at is not None and old.superseded_by == carried.id
     assert old.revocation_reason == endorsement_successors.SUPERSEDED_REASON
     assert endorsements.endorsements_of_badge(service, badges["camille"]) == ()
+    # The author's space lists it once, as the endorsement in force.
+    author = row(service, badges["sacha"]).recipient_id
+    assert [(e.id, e.state) for e in endorsements.endorsements_given(service, author)] == [
+        (carried.id, "approved")]
 
     # The new badge's page shows it; the old endorsement's page leads to the new one.
     page = unescape(browser(app).get(f"/credentials/{new_badge}").text)

@@ -423,8 +423,10 @@ def endorsements_received(service: IssuerService, recipient_id: str) -> tuple[En
 
 
 def endorsements_given(service: IssuerService, recipient_id: str) -> tuple[EndorsementView, ...]:
-    """Every endorsement a person wrote, whatever its state, for their space."""
-    return _list(service, EndorsementRow.endorser_id == recipient_id)
+    """Every endorsement a person wrote, whatever its state, for their space (one replaced
+    when the badge it endorsed was issued again shows as its successor only)."""
+    return _list(service, EndorsementRow.endorser_id == recipient_id,
+                 EndorsementRow.superseded_by.is_(None))
 
 
 def signed_endorsement(service: IssuerService, endorsement_id: str) -> SignedEndorsement:
