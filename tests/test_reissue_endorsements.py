@@ -212,3 +212,23 @@ def test_a_withdrawn_endorsement_stays_withdrawn_on_the_new_badge(
     refused = endorsements.may_endorse(service, peer, new_badge)
     assert refused is not None and refused.code == "endorsement.was_revoked"
     assert json.loads(endorsements.signed_endorsement(service, endorsement_id).credential_json)
+
+
+@pytest.mark.parametrize("path", list(REISSUE_PATHS))
+def test_the_endorsement_follows_the_badge_on_sqlite_and_postgresql(
+        admin_app_on: Callable[[str], tuple[FastAPI, IssuerService]], database_url: str,
+        path: str) -> None:
+    app, service = admin_app_on(database_url)
+    for code in ("ACC-01", "CYB-01"):
+        create_skill_badge(service, "skill", code, actor=COORDINATOR)
+    camille = award(app, "competence-acc-01", CAMILLE, "Camille Exemple")
+    sacha = award(app, "competence-cyb-01", SACHA, "Sacha Exemple")
+    old_id = endorse(service, sacha, camille)
+
+    new_badge = REISSUE_PATHS[path](service, camille)
+
+    (carried,) = endorsements.endorsements_of_badge(service, new_badge)
+    signed = endorsements.signed_endorsement(service, carried.id)
+    assert signed.credential["credentialSubject"]["id"] == credential_url(BASE_URL, new_badge)
+    assert verified(service, signed.credential_json).verdict == "valid"
+    assert endorsement_row(service, old_id).superseded_by == carried.id
