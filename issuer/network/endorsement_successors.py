@@ -106,6 +106,5 @@ def _reissue(service: IssuerService, session: Session, row: EndorsementRow, badg
     return CarriedOver(old_id=row.id, new_id=successor.id)
 
 
-
 def utc_now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).replace(microsecond=0)
