@@ -93,6 +93,11 @@ class IssueRequest:
     # issues one, and says so here; any other path is refused (issue 13 item 11). Not part of
     # the badge nor of its idempotency key.
     through_register: bool = False
+    # The badge as the credential this one supersedes stated it (a re-issue under the same
+    # terms, issuer.workspace.reissue): e.g. a skill badge keeps the alignments of the skills
+    # catalogue's version it was granted under, not the current version's. None: the badge as
+    # the catalogue states it now. Its slug must be `badge_slug`.
+    as_granted: BadgeDefinition | None = None
 
 
 @dataclass(frozen=True)
@@ -386,6 +391,8 @@ class IssuerService:
 
     def resolve_request(self, request: IssueRequest) -> tuple[BadgeDefinition, Role | None, Event | None]:
         badge = self.catalogue.badge(request.badge_slug)
+        if request.as_granted is not None and request.as_granted.slug == badge.slug:
+            badge = request.as_granted
         if badge.family == "membership" and not request.through_register:
             raise InvalidInput(
                 f"Le badge « {badge.slug} » se délivre depuis le registre du Conseil local du "

@@ -40,6 +40,8 @@ class EndorsementView:
     page_path: str                  # /recommandations/<id> (public once approved)
     endorsed_page_path: str         # /credentials/<id> of the endorsed badge
     endorser_badge_path: str | None
+    # The endorsement replacing this one, when the endorsed badge was issued again.
+    successor_page_path: str | None = None
 
 
 def credential_name(credential_json: str) -> str:
@@ -65,4 +67,6 @@ def view_of(service: IssuerService, row: EndorsementRow) -> EndorsementView:
         page_path=urlsplit(endorsement_url(base_url, row.id)).path,
         endorsed_page_path=urlsplit(credential_url(base_url, row.endorsed_credential_id)).path,
         endorser_badge_path=urlsplit(credential_url(base_url, row.endorser_credential_id)).path
-        if row.endorser_credential_id else None)
+        if row.endorser_credential_id else None,
+        successor_page_path=urlsplit(endorsement_url(base_url, row.superseded_by)).path
+        if row.superseded_by else None)

@@ -190,7 +190,36 @@ def _earlier_request(session: Session, endorser_id: str, badge_id: str) -> Endor
         EndorsementRow.endorsed_credential_id == badge_id)).first()
     if row is not None and row.status != "rejected":
         raise _already(row)
+    if row is None:
+        withdrawn = _revoked_before_reissue(session, endorser_id, badge_id)
+        if withdrawn is not None:
+            raise _already(withdrawn)
     return row
+
+
+#: How many re-issues back a withdrawn endorsement is looked for (each is a holder's or a
+#: coordinator's deliberate act: a handful at most).
+_PREDECESSORS_LOOKED_AT = 50
+
+
+def _revoked_before_reissue(session: Session, endorser_id: str,
+                            badge_id: str) -> EndorsementRow | None:
+    """An endorsement of an earlier issue of this badge (`superseded_by` chain) that was
+    revoked for good rather than carried over: it stays revoked for the badge issued again."""
+    current = [badge_id]
+    for _ in range(_PREDECESSORS_LOOKED_AT):
+        current = list(session.scalars(select(IssuedCredential.id).where(
+            IssuedCredential.superseded_by.in_(current))))
+        if not current:
+            return None
+        found = session.scalars(select(EndorsementRow).where(
+            EndorsementRow.endorser_id == endorser_id,
+            EndorsementRow.endorsed_credential_id.in_(current),
+            EndorsementRow.revoked_at.is_not(None),
+            EndorsementRow.superseded_by.is_(None))).first()
+        if found is not None:
+            return found
+    return None
 
 
 def _already(row: EndorsementRow) -> EndorsementError:
@@ -228,26 +257,8 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
                                    "cette recommandation.", "The endorsed badge is no longer "
                                    "valid: reject this endorsement instead.",
                                    code="endorsement.badge_not_valid")
-        list_id, index = repo.reserve_endorsement_slot(session, row)
-        endorser_badge = (session.get(IssuedCredential, row.endorser_credential_id)
-                          if row.endorser_credential_id else None)
-        base_url = service.settings.base_url
-        unsigned = build_endorsement_credential(
-            endorsement_id=row.id, base_url=base_url, issuer=service.profile,
-            endorsed_credential_url=credential_url(base_url, endorsed.id),
-            endorsed_badge_name=credential_name(endorsed.credential_json),
-            comment=row.comment,
-            endorser=Endorser(
-                name=row.endorser_name,
-                badge_url=credential_url(base_url, endorser_badge.id) if endorser_badge
-                else credential_url(base_url, endorsed.id),
-                badge_name=credential_name(endorser_badge.credential_json) if endorser_badge
-                else "Médiateur·rice numérique"),
-            valid_from=now,
-            status=status_list_entry(service.status_list_url(list_id, "revocation"), index,
-                                     "revocation"))
-        row.credential_json, row.credential_jwt = service.sign(unsigned, now)
-        row.issued_at = now
+        repo.reserve_endorsement_slot(session, row)
+        sign_endorsement(service, session, row, now)
         repo.record_audit(session, actor=actor, action="endorsement.approved", subject=row.id,
                           origin=origin, details={"credential": endorsed.id})
         if notify:
@@ -257,6 +268,37 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
                                         badge_name=credential_name(endorsed.credential_json),
                                         actor=actor, origin=origin)
         return view_of(service, row)
+
+
+def sign_endorsement(service: IssuerService, session: Session, row: EndorsementRow,
+                     now: datetime, valid_from: datetime | None = None) -> None:
+    """Build and sign (both proofs, the City's current keys) the `EndorsementCredential` of an
+    approved `row` whose status slot is reserved: its subject is the endorsed badge, its
+    evidence the endorser's own badge (OB 3.0 §B.1.6, issuer.openbadges.endorsement_credential).
+    `valid_from`: when the City first published it (an endorsement carried over keeps its
+    date); None: now."""
+    endorsed = session.get(IssuedCredential, row.endorsed_credential_id)
+    assert endorsed is not None
+    endorser_badge = (session.get(IssuedCredential, row.endorser_credential_id)
+                      if row.endorser_credential_id else None)
+    base_url = service.settings.base_url
+    assert row.status_list_id is not None and row.status_index is not None
+    unsigned = build_endorsement_credential(
+        endorsement_id=row.id, base_url=base_url, issuer=service.profile,
+        endorsed_credential_url=credential_url(base_url, endorsed.id),
+        endorsed_badge_name=credential_name(endorsed.credential_json),
+        comment=row.comment,
+        endorser=Endorser(
+            name=row.endorser_name,
+            badge_url=credential_url(base_url, endorser_badge.id) if endorser_badge
+            else credential_url(base_url, endorsed.id),
+            badge_name=credential_name(endorser_badge.credential_json) if endorser_badge
+            else "Médiateur·rice numérique"),
+        valid_from=valid_from or now,
+        status=status_list_entry(service.status_list_url(row.status_list_id, "revocation"),
+                                 row.status_index, "revocation"))
+    row.credential_json, row.credential_jwt = service.sign(unsigned, now)
+    row.issued_at = valid_from or now
 
 
 def reject_endorsement(service: IssuerService, endorsement_id: str, reason: str, *, actor: str,
@@ -381,8 +423,10 @@ def endorsements_received(service: IssuerService, recipient_id: str) -> tuple[En
 
 
 def endorsements_given(service: IssuerService, recipient_id: str) -> tuple[EndorsementView, ...]:
-    """Every endorsement a person wrote, whatever its state, for their space."""
-    return _list(service, EndorsementRow.endorser_id == recipient_id)
+    """Every endorsement a person wrote, whatever its state, for their space (one replaced
+    when the badge it endorsed was issued again shows as its successor only)."""
+    return _list(service, EndorsementRow.endorser_id == recipient_id,
+                 EndorsementRow.superseded_by.is_(None))
 
 
 def signed_endorsement(service: IssuerService, endorsement_id: str) -> SignedEndorsement:
@@ -501,5 +545,5 @@ __all__ = [
     "endorsements_given", "endorsements_of_badge", "endorsements_received",
     "forget_person_endorsements", "forget_revoked_endorsements", "may_endorse",
     "moderation_queue", "peer_badge_of", "reject_endorsement", "request_endorsement", "revoke_endorsement",
-    "signed_endorsement", "withdraw_endorsement"
+    "sign_endorsement", "signed_endorsement", "withdraw_endorsement"
 ]

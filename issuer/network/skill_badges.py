@@ -10,7 +10,9 @@ achievementType `Competency`, the artwork of the "Médiateur·rice numérique" b
 Alignment (OB 3.0 Appendix B.1, `Achievement.alignment`): one `Alignment` per skill, a CASE
 item (`CFItem`) whose `targetUrl` is the skill's address *in the catalogue version current when
 the credential is issued* (`{base}/competences/versions/<n>/<code>`). A credential keeps
-pointing at the version it was issued under; a later credential points at the later version.
+pointing at the version it was issued under; a later credential points at the later version,
+and a credential issued again under the same terms (a name choice, an e-mail change, a key
+incident) keeps its version's alignments and criteria (`definition_as_granted`).
 The skills a badge recognises are fixed when it is created (so that the criteria and the
 alignments say the same thing); a skill retired since then is left out of new credentials.
 
@@ -536,6 +538,40 @@ def _skill_name(service: IssuerService, version: int, code: str, locale: str) ->
         return stored_version(service, version).skill(code).name.text(locale)
     except (SkillNotFound, CatalogueError):
         return None
+
+
+# --- a skill badge issued again under the same terms (issuer.workspace.reissue) -----------
+
+
+def definition_as_granted(service: IssuerService, slug: str,
+                          credential: dict[str, Any]) -> BadgeDefinition | None:
+    """The skill badge `slug` as `credential` (one of ours) states it, for a re-issue under
+    the same terms: aligned to the skills of the catalogue *version it points at* (not the
+    current one: a later version may have renamed, described or retired a skill), with the
+    criteria it carries (the coordinator may have edited them since). None when `slug` is no
+    skill badge of the network or the credential names no single version of our catalogue
+    (then the badge as it stands now is issued)."""
+    try:
+        badge = get_skill_badge(service, slug)
+    except SkillBadgeNotFound:
+        return None
+    versions = {skill.version for skill in aligned_skills(service, credential)}
+    if len(versions) != 1 or None in versions:
+        return None
+    (version,) = versions
+    assert version is not None
+    try:
+        skills = stored_version(service, version)
+    except SkillNotFound:
+        return None
+    definition = badge_definition(badge, skills, service.settings.base_url)
+    achievement = credential.get("credentialSubject", {}).get("achievement", {})
+    criteria = achievement.get("criteria") if isinstance(achievement, dict) else None
+    narrative = criteria.get("narrative") if isinstance(criteria, dict) else None
+    if isinstance(narrative, str) and narrative.strip() != definition.criteria.fr.strip():
+        definition = replace(definition, criteria=LocalizedText(
+            fr=narrative, en=definition.criteria.en))
+    return definition
 
 
 register_catalogue_extension(with_skill_badges)

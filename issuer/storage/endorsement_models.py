@@ -67,6 +67,10 @@ class EndorsementRow(Base):
     # Never set: endorsements are revoked, not suspended; the column keeps the status-list
     # queries the same for both tables (issuer.storage.repositories.status_bits).
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The endorsement that replaced this one when the endorsed badge was issued again (an
+    # e-mail change, the holder's name choice, a key incident: issuer.workspace.reissue);
+    # this one is then revoked. `migrations/versions/0020_endorsement_successors.py`.
+    superseded_by: Mapped[str | None] = mapped_column(ForeignKey("endorsements.id"))
 
     endorsed: Mapped[IssuedCredential] = relationship(foreign_keys=[endorsed_credential_id])
     endorser: Mapped[Recipient] = relationship(foreign_keys=[endorser_id])

@@ -9,16 +9,18 @@ successor (`issued_credentials.superseded_by`). Three paths do this:
 - the holder's choice to show or hide their name on one badge (issue 13 item 5, Mon espace);
 - a key compromise: every badge signed with a revoked key issued again under the current key.
 
-"The same terms" means: the same badge, edition, role, CLN sector and mandate, the same
+"The same terms" means: the same badge, edition, role, CLN sector and mandate (a skill badge:
+the alignments and criteria of the skills catalogue's version it was granted under), the same
 evidence, the same start of validity (and so the same end), the same suspension state; only
 what the caller changes differs (the person's address, the name display, the signing key).
 
 What follows the old badge: its wallet copies are revoked with it, for the same reason
 (`repositories.follow_original_status`, called by `revoke_in_session`); the register and the
-attendance lines point at the successor; the holder is sent the successor's delivery e-mail
-(queued in the same transaction), from which they can add it to their wallet again. Every step
-is in the audit trail: the successor's issuance, the old badge's revocation (reason and
-successor), one `audit_action` line per pair.
+attendance lines point at the successor; the peers' endorsements of it are issued again for the
+successor and the old ones revoked (`issuer.network.endorsement_successors`); the holder is
+sent the successor's delivery e-mail (queued in the same transaction), from which they can add
+it to their wallet again. Every step is in the audit trail: the successor's issuance, the old
+badge's revocation (reason and successor), one `audit_action` line per pair.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.mail import MailError, queue_badge_email
+from issuer.network.endorsement_successors import carry_over_endorsements
+from issuer.network.skill_badges import definition_as_granted
 from issuer.openbadges import credential as model
 from issuer.openbadges.canonical import find_control_characters
 from issuer.storage import repositories as repo
@@ -170,7 +174,11 @@ def reissue_in_session(service: IssuerService, session: Session,
         if notify:
             queue_delivery(service, session, successor.id, actor=actor, origin=origin)
         pairs.append(Reissue(old_id=row.id, new_id=successor.id))
-    _point_records_at_successors(session, {pair.old_id: pair.new_id for pair in pairs})
+    successors = {pair.old_id: pair.new_id for pair in pairs}
+    _point_records_at_successors(session, successors)
+    # The peers' endorsements follow the badge (issuer.network.endorsements): re-signed for
+    # the successor, the old ones revoked; nothing for the endorser to do.
+    carry_over_endorsements(service, session, successors, actor=actor, origin=origin, now=now)
     return tuple(pairs)
 
 
@@ -229,7 +237,10 @@ def same_terms_request(service: IssuerService, session: Session, row: IssuedCred
                         evidence=_given_evidence(credential, row), valid_from=row.valid_from,
                         # The same mandate, moved with the register's row: the register's
                         # rules were kept when it was first issued (issue 13 item 11).
-                        through_register=badge.family == "membership")
+                        through_register=badge.family == "membership",
+                        # A skill badge keeps its catalogue version's alignments and criteria.
+                        as_granted=definition_as_granted(service, row.badge_slug, credential)
+                        if badge.family == "skill" else None)
 
 
 def _given_evidence(credential: dict[str, Any], row: IssuedCredential) -> tuple[dict[str, Any], ...]:
