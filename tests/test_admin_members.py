@@ -214,7 +214,7 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
     warned = client.post("/admin/conseil", data=member_form(2, sector="Sud", gender="femme"))
     assert warned.status_code == 400
     text = warned.text.replace("&#39;", "'")
-    assert "après cet ajout, le Conseil compterait 2 femme(s) et 0 homme(s)" in text
+    assert "après cet ajout, le Conseil compterait 2 femmes et 0 homme parmi" in text
     assert 'name="parity_confirmed"' in text and "Ajouter malgré l'écart de parité" in text
     assert 'id="gender-femme" name="gender" value="femme" aria-describedby="hint-gender" checked' \
         in text  # what was chosen stays

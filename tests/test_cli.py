@@ -305,7 +305,7 @@ def test_the_cli_warns_before_parity_breaks_and_adds_once_confirmed(fresh: Issue
     assert cln_member(fresh, out, 3, "--declared-16-or-over", "--gender", "femme").exit_code == 0
     warned = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme")
     assert warned.exit_code == 1 and "[cln.parity]" in warned.stderr
-    assert "3 femme(s) et 1 homme(s)" in warned.stderr
+    assert "3 femmes et 1 homme" in warned.stderr
     assert len(list(out.glob("*.json"))) == 3
     confirmed = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme",
                            "--confirm-parity-gap")

@@ -336,9 +336,10 @@ def test_parity_balance_counts_women_men_and_no_answer() -> None:
     check_parity(balance, "sans_reponse")   # no answer never breaks parity
     warning = refusal(check_parity, balance, "femme")
     assert isinstance(warning, ParityWarning)
-    assert "3 femme(s) et 1 homme(s)" in warning.message_fr and "2 femmes de plus" in \
-        warning.message_fr
-    assert "3 women and 1 men" in warning.message_en
+    # Each count in its language's plural (ngettext): "1 homme", "1 man".
+    assert "3 femmes et 1 homme parmi" in warning.message_fr
+    assert "2 femmes de plus que d'hommes" in warning.message_fr
+    assert "3 women and 1 man among" in warning.message_en
     # Already apart by two: a third woman is warned about, a man is not.
     apart = balance_of(["femme", "femme"])
     refusal(check_parity, apart, "femme")
@@ -356,7 +357,8 @@ def test_an_addition_breaking_parity_is_warned_then_done_once_confirmed(
     add(service_on, resident(1, "Nord", gender="femme"))
     add(service_on, resident(2, "Sud", gender="femme", parity_confirmed=True))
     warning = refusal(add, service_on, resident(3, "Est", gender="femme"))
-    assert warning.code == "cln.parity" and "3 femme(s) et 0 homme(s)" in warning.message_fr
+    assert warning.code == "cln.parity" and "3 femmes et 0 homme parmi" in warning.message_fr
+    assert "3 women and 0 men among" in warning.message_en  # French "0 homme", English "0 men"
     assert len(members.register(service_on, today=date(2025, 9, 1)).members) == 2
     add(service_on, resident(3, "Est", gender="femme", parity_confirmed=True))
     add(service_on, resident(4, "Est", gender="homme"))    # narrows the gap: no warning

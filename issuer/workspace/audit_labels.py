@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     "cln.mandate_renewed": _("Council mandate renewed"),
     "cln.member_added": _("Council member added"),
     "cln.member_resigned": _("Council member resigned"),
+    "cln.parity_answer_changed": _("Council member's answer for parity corrected or removed"),
     "credential.issue_form": _("Badge issued from the form"),
     "credential.issued": _("Badge issued"),
     "credential.name_display_changed": _("Name shown or hidden on a badge by its holder"),
@@ -170,7 +171,7 @@ DETAIL_LABELS: dict[str, str] = {
     "reason": _("Reason"), "retry": _("Tried again"), "revoked": _("Revoked"),
     "role": _("Role"), "sector": _("Sector"), "smtp_code": _("SMTP code"),
     "source": _("Source"), "start": _("Start"), "version": _("Version"),
-    "wait_seconds": _("Wait (seconds)"),
+    "wait_seconds": _("Wait (seconds)"), "withdrawn": _("Answer removed"),
 }
 
 
