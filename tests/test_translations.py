@@ -40,3 +40,14 @@ def test_the_message_template_lists_every_string_of_the_code_and_templates(tmp_p
     assert "Endorse a badge" in found and "Check a badge" in found  # templates and code read
     new = found - _ids(TEMPLATE)
     assert new == set(), f"run `make translations`: not in messages.pot: {sorted(new)[:20]}"
+
+
+def test_counts_take_each_languages_plural() -> None:
+    """French counts 0 and 1 in the singular, English only 1 (the catalogue's Plural-Forms)."""
+    from issuer.i18n import ngettext
+
+    def women(count: int, locale: str) -> str:
+        return ngettext("%(num)d woman", "%(num)d women", count, locale) % {"num": count}
+
+    assert [women(n, "fr") for n in (0, 1, 2)] == ["0 femme", "1 femme", "2 femmes"]
+    assert [women(n, "en") for n in (0, 1, 2)] == ["0 women", "1 woman", "2 women"]
