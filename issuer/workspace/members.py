@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
-from issuer.errors import InvalidInput
+from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
@@ -252,6 +252,21 @@ def mandates_awaiting_closing(service: IssuerService, today: date) -> list[Manda
 def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
     with service.database.session(read_only=True) as session:
         return _mandate_of(session, mandate_row(session, mandate_id))
+
+
+def current_mandate_of(service: IssuerService, email: str) -> Mandate:
+    """The person's mandate the register shows (active, the latest of its renewal chain): how
+    the command line names a member, by e-mail."""
+    address = model.normalise_email(email)
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    found = [m for m in mandates
+             if m.email == address and m.status == "active" and m.renewed_by is None]
+    if not found:
+        raise NotFound(
+            f"Aucun mandat en cours au Conseil pour {address}.",
+            f"No current council mandate for {address}.", code="cln.not_found")
+    return max(found, key=lambda m: m.start)
 
 
 # -- changing the register -----------------------------------------------------------------------
