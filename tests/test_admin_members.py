@@ -287,7 +287,8 @@ def test_a_member_who_withdraws_their_answer_has_it_removed(
     with service.database.session(read_only=True) as session:
         [line] = session.query(rows.AuditEntry).filter(
             rows.AuditEntry.action == "cln.parity_answer_changed").all()
-    assert json.loads(line.details_json or "{}")["withdrawn"] is True
+    assert json.loads(line.details_json or "{}")["answer_removed"] is True
+    assert "Réponse retirée" in page(client, "/admin/journal")  # the detail in words
 
 
 def test_a_bad_answer_is_refused_in_french_without_a_500(

@@ -438,7 +438,7 @@ def test_a_withdrawn_answer_is_removed_and_counts_as_no_answer(service: IssuerSe
     assert change.changed and members.get_mandate(service, mandate.id).gender is None
     assert members.register(service, today=date(2026, 1, 10)).parity == \
         members.ParityBalance(0, 0, 1)
-    assert json.loads(parity_lines(service)[0].details_json or "{}")["withdrawn"] is True
+    assert json.loads(parity_lines(service)[0].details_json or "{}")["answer_removed"] is True
     set_answer(service, mandate.id, "ne souhaite pas répondre")
     assert members.get_mandate(service, mandate.id).gender == "sans_reponse"
 

@@ -161,6 +161,7 @@ AREA_LABELS: dict[str, str] = {
 DETAIL_LABELS: dict[str, str] = {
     "added": _("Added"), "age_declared": _("Declared 16 or over"),
     "already_issued": _("Already issued"), "alumni_credential": _("Former member's badge"),
+    "answer_removed": _("Answer removed"),
     "automatic": _("Automatic (daily command)"), "attempt": _("Attempt"),
     "badge": _("Badge"), "client": _("Device"), "closes_at": _("Closes"), "code": _("Code"),
     "count": _("Number"), "created": _("Created"), "credential": _("Badge"),
@@ -171,7 +172,7 @@ DETAIL_LABELS: dict[str, str] = {
     "reason": _("Reason"), "retry": _("Tried again"), "revoked": _("Revoked"),
     "role": _("Role"), "sector": _("Sector"), "smtp_code": _("SMTP code"),
     "source": _("Source"), "start": _("Start"), "version": _("Version"),
-    "wait_seconds": _("Wait (seconds)"), "withdrawn": _("Answer removed"),
+    "wait_seconds": _("Wait (seconds)"),
 }
 
 

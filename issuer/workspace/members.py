@@ -450,7 +450,7 @@ def set_parity_answer(service: IssuerService, mandate_id: str, answer: str | Non
 
     No parity warning here: the answer is a fact about the person, not a designation; the
     register shows the balance after the change. The audit line says that the answer changed
-    and whether it was withdrawn, never the answer itself (personal data)."""
+    and whether it was removed, never the answer itself (personal data)."""
     gender = clean_gender(answer)
     now = _now(now)
     today = now.astimezone(model.CITY_TIMEZONE).date()
@@ -477,7 +477,7 @@ def set_parity_answer(service: IssuerService, mandate_id: str, answer: str | Non
         session.flush()
         details: dict[str, object] = {"mandates": [row.id for row in chain]}
         if gender is None:
-            details["withdrawn"] = True
+            details["answer_removed"] = True
         repo.record_audit(session, actor=actor, action="cln.parity_answer_changed",
                           subject=mandate_id, details=details, origin=origin)
         return ParityAnswerChange(_mandate_of(session, mandate_row(session, mandate_id)),
