@@ -328,6 +328,22 @@ def test_the_answer_of_an_ended_mandate_cannot_be_changed(
     assert parity_answer_lines(service) == []
 
 
+def test_a_renewed_mandate_points_to_the_latest_for_its_answer(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    first = one_mandate(service, "membre1@example.org")
+    redirect_of(client.post(f"/admin/conseil/{first.id}/renouveler"))
+    renewal = one_mandate(service, "membre1@example.org")
+    shown = page(client, f"/admin/conseil/{first.id}/parite")
+    assert f'href="/admin/conseil/{renewal.id}/parite"' in shown and 'name="gender"' not in shown
+    refused = client.post(f"/admin/conseil/{first.id}/parite", data={"gender": "homme"})
+    assert refused.status_code == 400 and "modifiez la réponse sur le dernier mandat" in refused.text
+    redirect_of(client.post(f"/admin/conseil/{renewal.id}/parite", data={"gender": "homme"}))
+    assert {members.get_mandate(service, m).gender for m in (first.id, renewal.id)} == {"homme"}
+
+
 def test_only_a_signed_in_coordinator_changes_an_answer(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
