@@ -58,6 +58,13 @@ def gettext(message: str, locale: str | None = None) -> str:
     return translations(locale or environment_locale()).gettext(message)
 
 
+def ngettext(singular: str, plural: str, count: int, locale: str | None = None) -> str:
+    """The form of `singular` / `plural` for `count` in `locale` ("1 femme", "0 femme",
+    "2 femmes" in French; "0 women" in English: each language's own plural rule, from the
+    catalogue's Plural-Forms). The text is returned unformatted: format it with the count."""
+    return translations(locale or environment_locale()).ngettext(singular, plural, count)
+
+
 def both(message: str) -> tuple[str, str]:
     """(French, English) of one message id."""
     return translations("fr").gettext(message), message

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.storage import models as rows
 from issuer.workspace import members, recipients
 
 Client = Callable[..., TestClient]
@@ -214,7 +215,7 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
     warned = client.post("/admin/conseil", data=member_form(2, sector="Sud", gender="femme"))
     assert warned.status_code == 400
     text = warned.text.replace("&#39;", "'")
-    assert "après cet ajout, le Conseil compterait 2 femme(s) et 0 homme(s)" in text
+    assert "après cet ajout, le Conseil compterait 2 femmes et 0 homme parmi" in text
     assert 'name="parity_confirmed"' in text and "Ajouter malgré l'écart de parité" in text
     assert 'id="gender-femme" name="gender" value="femme" aria-describedby="hint-gender" checked' \
         in text  # what was chosen stays
@@ -224,6 +225,8 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
     register = page(client, "/admin/conseil")
     assert re.search(r"<th scope=\"row\">Femmes</th><td>2</td>", register)
     assert "La parité n'est pas respectée" in register.replace("&#39;", "'")
+    assert "2 personnes d'écart entre femmes et hommes" in register.replace("&#39;", "'")
+    assert "Mandats qui se terminent d'ici 60 jours" in register.replace("&#39;", "'")
     dashboard = page(client, "/admin")
     assert 'id="chart-parity-title"' in dashboard
     assert "Femmes : 2, hommes : 0, sans réponse : 0 ; habitant·es en fonction : 2." in dashboard
@@ -232,6 +235,136 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
     subject = dict(service.credential(str(mandate.credential_id)).credential["credentialSubject"])
     subject.pop("achievement")  # the badge class, the same for everyone
     assert "femme" not in json.dumps(subject).lower()
+
+
+# -- correcting the answer for parity (issue 13 item 11) ------------------------------------------
+def parity_answer_lines(service: IssuerService) -> list[str]:
+    with service.database.session(read_only=True) as session:
+        return [entry.subject or "" for entry in session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.parity_answer_changed")]
+
+
+def test_the_coordinator_corrects_an_answer_and_the_balance_and_dashboard_follow(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    mandate = one_mandate(service, "membre1@example.org")
+    path = f"/admin/conseil/{mandate.id}/parite"
+    assert path in page(client, "/admin/conseil")  # linked from the member's row
+    form = page(client, path)
+    assert "Corriger la réponse pour la parité" in form
+    assert 'id="gender-femme" name="gender" value="femme" aria-describedby="hint-gender" checked' \
+        in form  # the recorded answer, ready to correct
+    location = redirect_of(client.post(path, data={"gender": "homme"}))
+    assert location == f"/admin/conseil?fait=parite&mandat={mandate.id}"
+    done = page(client, location)
+    assert "La réponse pour la parité de Membre 1 est enregistrée" in done.replace("&#39;", "'")
+    assert re.search(r'<th scope="row">Hommes</th><td>1</td>', done)
+    assert re.search(r'<th scope="row">Femmes</th><td>0</td>', done)
+    assert "Femmes : 0, hommes : 1, sans réponse : 0" in page(client, "/admin")
+    assert one_mandate(service, "membre1@example.org").gender == "homme"
+    assert parity_answer_lines(service) == [mandate.id]
+    # The journal names the action in words.
+    assert "Réponse d'un membre du conseil pour la parité corrigée ou retirée" in page(
+        client, "/admin/journal").replace("&#39;", "'")
+    # The same answer again: said, nothing written.
+    again = redirect_of(client.post(path, data={"gender": "homme"}))
+    assert "fait=parite-inchangee" in again and len(parity_answer_lines(service)) == 1
+
+
+def test_a_member_who_withdraws_their_answer_has_it_removed(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    mandate = one_mandate(service, "membre1@example.org")
+    redirect_of(client.post(f"/admin/conseil/{mandate.id}/parite", data={"gender": ""}))
+    assert one_mandate(service, "membre1@example.org").gender is None
+    register = page(client, "/admin/conseil")
+    assert re.search(r'<th scope="row">Sans réponse</th><td>1</td>', register)
+    assert re.search(r'<th scope="row">Femmes</th><td>0</td>', register)
+    with service.database.session(read_only=True) as session:
+        [line] = session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.parity_answer_changed").all()
+    assert json.loads(line.details_json or "{}")["answer_removed"] is True
+    assert "Réponse retirée" in page(client, "/admin/journal")  # the detail in words
+
+
+def test_a_bad_answer_is_refused_in_french_without_a_500(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    mandate = one_mandate(service, "membre1@example.org")
+    path = f"/admin/conseil/{mandate.id}/parite"
+    for forged in ({"gender": "autre"}, {"gender": "x" * 5000}):
+        refused = client.post(path, data=forged)
+        assert refused.status_code == 400
+        text = refused.text.replace("&#39;", "'")
+        assert "Rien n'a été modifié" in text and "Réponse inconnue pour la parité" in text
+        assert 'value="femme" aria-describedby="hint-gender" checked' in text
+    assert one_mandate(service, "membre1@example.org").gender == "femme"
+    assert parity_answer_lines(service) == []
+    assert client.post("/admin/conseil/00000000-0000-0000-0000-000000000000/parite",
+                       data={"gender": "homme"}).status_code == 404
+
+
+def test_the_answer_of_an_ended_mandate_cannot_be_changed(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    mandate = one_mandate(service, "membre1@example.org")
+    redirect_of(client.post(f"/admin/conseil/{mandate.id}/demission",
+                            data={"reason": "Déménagement"}))
+    path = f"/admin/conseil/{mandate.id}/parite"
+    shown = page(client, path)
+    assert "Ce mandat est terminé" in shown and 'name="gender"' not in shown
+    refused = client.post(path, data={"gender": "homme"})
+    assert refused.status_code == 400
+    assert "la réponse pour la parité a été effacée" in refused.text
+    assert one_mandate(service, "membre1@example.org").gender is None
+    assert parity_answer_lines(service) == []
+
+
+def test_a_renewed_mandate_points_to_the_latest_for_its_answer(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    first = one_mandate(service, "membre1@example.org")
+    redirect_of(client.post(f"/admin/conseil/{first.id}/renouveler"))
+    renewal = one_mandate(service, "membre1@example.org")
+    shown = page(client, f"/admin/conseil/{first.id}/parite")
+    assert f'href="/admin/conseil/{renewal.id}/parite"' in shown and 'name="gender"' not in shown
+    refused = client.post(f"/admin/conseil/{first.id}/parite", data={"gender": "homme"})
+    assert refused.status_code == 400 and "modifiez la réponse sur le dernier mandat" in refused.text
+    redirect_of(client.post(f"/admin/conseil/{renewal.id}/parite", data={"gender": "homme"}))
+    assert {members.get_mandate(service, m).gender for m in (first.id, renewal.id)} == {"homme"}
+
+
+def test_only_a_signed_in_coordinator_changes_an_answer(
+        admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
+    app, service = admin_app
+    client = signed_in_client(app)
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    mandate = one_mandate(service, "membre1@example.org")
+    path = f"/admin/conseil/{mandate.id}/parite"
+    visitor = TestClient(app, base_url="https://badges.example.org", follow_redirects=False)
+    assert visitor.get(path).headers["location"].startswith("/admin/connexion")
+    assert visitor.post(path, data={"gender": "homme"}).status_code == 403
+    # A form posted from another site with the coordinator's cookie (CSRF).
+    forged = client.post(path, data={"gender": "homme"},
+                         headers={"sec-fetch-site": "cross-site", "origin": "https://evil.example"})
+    assert forged.status_code == 403
+    # An account an administrator disabled.
+    admin = signed_in_client(app, role="administrator")
+    stranger = signed_in_client(app)
+    redirect_of(admin.post(f"/admin/comptes/{stranger.admin_user.id}/desactiver"))
+    assert stranger.post(path, data={"gender": "homme"}).status_code == 403
+    assert one_mandate(service, "membre1@example.org").gender == "femme"
+    assert parity_answer_lines(service) == []
 
 
 def test_the_badge_form_does_not_issue_a_membership(

@@ -305,7 +305,7 @@ def test_the_cli_warns_before_parity_breaks_and_adds_once_confirmed(fresh: Issue
     assert cln_member(fresh, out, 3, "--declared-16-or-over", "--gender", "femme").exit_code == 0
     warned = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme")
     assert warned.exit_code == 1 and "[cln.parity]" in warned.stderr
-    assert "3 femme(s) et 1 homme(s)" in warned.stderr
+    assert "3 femmes et 1 homme" in warned.stderr
     assert len(list(out.glob("*.json"))) == 3
     confirmed = cln_member(fresh, out, 4, "--declared-16-or-over", "--gender", "femme",
                            "--confirm-parity-gap")
@@ -316,6 +316,43 @@ def test_the_cli_warns_before_parity_breaks_and_adds_once_confirmed(fresh: Issue
                                                             "--gender", "homme").stdout))
     assert woman["credentialSubject"].keys() == man["credentialSubject"].keys()
     assert not {"gender", "genre", "sexe"} & set(json.dumps(woman).lower().replace('"', " ").split())
+
+
+def test_the_cli_corrects_or_removes_a_parity_answer_while_the_mandate_runs(
+        fresh: Issuer, out: Path) -> None:
+    from issuer.issuance.service import IssuerService
+    from issuer.settings import Settings
+    from issuer.storage import models as rows
+    from issuer.workspace import members
+
+    fresh.ok("init")
+    assert cln_member(fresh, out, 1, "--declared-16-or-over", "--gender", "femme",
+                      start="2026-06-13").exit_code == 0
+    assert cln_member(fresh, out, 2, "--declared-16-or-over", "--gender", "homme",
+                      start="2023-06-13").exit_code == 0  # ended in 2025, not closed yet
+    service = IssuerService(Settings.load(home=fresh.home))
+
+    def answer(email: str) -> str | None:
+        return members.current_mandate_of(service, email).gender
+
+    corrected = fresh.ok("council", "parity-answer", "Habitant1@example.org", "homme")
+    assert "La réponse pour la parité de Habitant 1 est enregistrée." in corrected.stdout
+    assert answer("habitant1@example.org") == "homme"
+    removed = fresh.ok("council", "parity-answer", "habitant1@example.org", "aucune")
+    assert "est retirée" in removed.stdout and answer("habitant1@example.org") is None
+    assert "rien n'a changé" in fresh.ok("council", "parity-answer", "habitant1@example.org",
+                                         "aucune").stdout
+    ended = fresh("council", "parity-answer", "habitant2@example.org", "femme")
+    assert ended.exit_code == 1 and "[cln.parity_answer_closed]" in ended.stderr
+    assert answer("habitant2@example.org") == "homme"
+    unknown = fresh("council", "parity-answer", "personne@example.org", "femme")
+    assert unknown.exit_code != 0 and "Aucun mandat en cours au Conseil" in unknown.stderr
+    bad = fresh("council", "parity-answer", "habitant1@example.org", "autre")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    with service.database.session(read_only=True) as session:
+        lines = session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.parity_answer_changed").all()
+    assert [line.actor for line in lines] == ["cli", "cli"]
 
 
 def test_close_ended_mandates_closes_once_however_often_it_runs(fresh: Issuer,
@@ -330,9 +367,9 @@ def test_close_ended_mandates_closes_once_however_often_it_runs(fresh: Issuer,
     assert cln_member(fresh, out, 2, "--declared-16-or-over").exit_code == 0
     first = fresh.ok("council", "close-ended-mandates")
     assert "Clos : Habitant 1 (2023–2025)" in first.stdout
-    assert "1 mandat(s) clos" in first.stdout
+    assert "1 mandat clos, 0 déjà clos" in first.stdout
     again = fresh.ok("council", "close-ended-mandates")
-    assert "0 mandat(s) clos" in again.stdout and "Habitant" not in again.stdout
+    assert "0 mandat clos" in again.stdout and "Habitant" not in again.stdout
     service = IssuerService(Settings.load(home=fresh.home))
     with service.database.session(read_only=True) as session:
         lines = session.query(rows.AuditEntry).filter(

@@ -336,9 +336,10 @@ def test_parity_balance_counts_women_men_and_no_answer() -> None:
     check_parity(balance, "sans_reponse")   # no answer never breaks parity
     warning = refusal(check_parity, balance, "femme")
     assert isinstance(warning, ParityWarning)
-    assert "3 femme(s) et 1 homme(s)" in warning.message_fr and "2 femmes de plus" in \
-        warning.message_fr
-    assert "3 women and 1 men" in warning.message_en
+    # Each count in its language's plural (ngettext): "1 homme", "1 man".
+    assert "3 femmes et 1 homme parmi" in warning.message_fr
+    assert "2 femmes de plus que d'hommes" in warning.message_fr
+    assert "3 women and 1 man among" in warning.message_en
     # Already apart by two: a third woman is warned about, a man is not.
     apart = balance_of(["femme", "femme"])
     refusal(check_parity, apart, "femme")
@@ -356,7 +357,8 @@ def test_an_addition_breaking_parity_is_warned_then_done_once_confirmed(
     add(service_on, resident(1, "Nord", gender="femme"))
     add(service_on, resident(2, "Sud", gender="femme", parity_confirmed=True))
     warning = refusal(add, service_on, resident(3, "Est", gender="femme"))
-    assert warning.code == "cln.parity" and "3 femme(s) et 0 homme(s)" in warning.message_fr
+    assert warning.code == "cln.parity" and "3 femmes et 0 homme parmi" in warning.message_fr
+    assert "3 women and 0 men among" in warning.message_en  # French "0 homme", English "0 men"
     assert len(members.register(service_on, today=date(2025, 9, 1)).members) == 2
     add(service_on, resident(3, "Est", gender="femme", parity_confirmed=True))
     add(service_on, resident(4, "Est", gender="homme"))    # narrows the gap: no warning
@@ -394,6 +396,86 @@ def test_a_resignation_erases_the_parity_answer(service: IssuerService) -> None:
     members.resign(service, mandate.id, "Déménagement", actor="coordinatrice",
                    now=datetime(2026, 1, 10, tzinfo=UTC))
     assert members.get_mandate(service, mandate.id).gender is None
+
+
+# -- correcting the answer for parity (a typo, a change of mind, a withdrawal) ---------------------
+DURING_FIRST_MANDATE = datetime(2026, 1, 10, 9, tzinfo=UTC)
+
+
+def set_answer(service: IssuerService, mandate_id: str, answer: str | None,
+               now: datetime = DURING_FIRST_MANDATE) -> members.ParityAnswerChange:
+    return members.set_parity_answer(service, mandate_id, answer, actor="coordinatrice",
+                                     origin="192.0.2.10", now=now)
+
+
+def parity_lines(service: IssuerService) -> list[rows.AuditEntry]:
+    with service.database.session(read_only=True) as session:
+        return list(session.query(rows.AuditEntry).filter(
+            rows.AuditEntry.action == "cln.parity_answer_changed").order_by(rows.AuditEntry.id))
+
+
+def test_a_typo_in_the_answer_is_corrected_and_the_balance_follows(
+        service_on: IssuerService) -> None:
+    mandate = add(service_on, resident(1, "Nord", gender="femme"))
+    add(service_on, resident(2, "Sud", gender="homme"))
+    on_day = date(2026, 1, 10)
+    assert members.register(service_on, today=on_day).parity == members.ParityBalance(1, 1, 0)
+    change = set_answer(service_on, mandate.id, "homme")
+    assert change.changed and change.mandate.gender == "homme"
+    assert members.register(service_on, today=on_day).parity == members.ParityBalance(0, 2, 0)
+    [line] = parity_lines(service_on)
+    assert line.subject == mandate.id and line.actor == "coordinatrice"
+    # That the answer changed, never the answer (personal data).
+    assert "homme" not in (line.details_json or "") and "femme" not in (line.details_json or "")
+    # The same answer again writes nothing.
+    assert not set_answer(service_on, mandate.id, "H").changed
+    assert len(parity_lines(service_on)) == 1
+
+
+def test_a_withdrawn_answer_is_removed_and_counts_as_no_answer(service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Nord", gender="femme"))
+    change = set_answer(service, mandate.id, None)
+    assert change.changed and members.get_mandate(service, mandate.id).gender is None
+    assert members.register(service, today=date(2026, 1, 10)).parity == \
+        members.ParityBalance(0, 0, 1)
+    assert json.loads(parity_lines(service)[0].details_json or "{}")["answer_removed"] is True
+    set_answer(service, mandate.id, "ne souhaite pas répondre")
+    assert members.get_mandate(service, mandate.id).gender == "sans_reponse"
+
+
+def test_the_answer_is_changed_on_the_whole_renewal_chain(service: IssuerService) -> None:
+    first = add(service, resident(1, "Nord", gender="femme"))
+    renewal = members.renew_mandate(service, first.id, actor="coordinatrice",
+                                    now=datetime(2027, 5, 1, tzinfo=UTC))
+    set_answer(service, renewal.id, "homme", now=datetime(2027, 5, 2, tzinfo=UTC))
+    assert {members.get_mandate(service, m).gender for m in (first.id, renewal.id)} == {"homme"}
+    # The renewed mandate is not the one to change: the register shows the latest.
+    assert refusal(set_answer, service, first.id, "femme",
+                   now=datetime(2027, 5, 2, tzinfo=UTC)).code == "cln.already_renewed"
+
+
+def test_the_answer_cannot_be_changed_once_the_mandate_has_ended(service: IssuerService) -> None:
+    closed = add(service, resident(1, "Nord", gender="femme"))
+    members.end_mandate(service, closed.id, actor="coordinatrice", now=AFTER_FIRST_MANDATE)
+    resigned = add(service, resident(2, "Sud", gender="homme"))
+    members.resign(service, resigned.id, "Déménagement", actor="coordinatrice",
+                   now=DURING_FIRST_MANDATE)
+    waiting = add(service, resident(3, "Est", gender="homme"))  # past its end, not closed yet
+    for mandate_id, now in ((closed.id, AFTER_FIRST_MANDATE), (resigned.id, DURING_FIRST_MANDATE),
+                            (waiting.id, AFTER_FIRST_MANDATE)):
+        refused = refusal(set_answer, service, mandate_id, "femme", now=now)
+        assert refused.code == "cln.parity_answer_closed"
+        assert "Ce mandat est terminé" in refused.message_fr
+    assert [members.get_mandate(service, m.id).gender for m in (closed, resigned, waiting)] == [
+        None, None, "homme"]
+    assert parity_lines(service) == []
+
+
+def test_an_unknown_answer_is_refused_in_french(service: IssuerService) -> None:
+    mandate = add(service, resident(1, "Nord", gender="femme"))
+    refused = refusal(set_answer, service, mandate.id, "autre")
+    assert refused.code == "cln.unknown_gender" and "Réponse inconnue" in refused.message_fr
+    assert members.get_mandate(service, mandate.id).gender == "femme"
 
 
 def test_the_daily_closing_closes_ended_mandates_only_and_once(service: IssuerService) -> None:

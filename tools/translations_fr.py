@@ -2,7 +2,8 @@
 
 Run: python tools/translations_fr.py — keeps existing French strings, fills missing ones from
 `tools/fr_strings/*.json` (message id -> French, one file per area, easy to review), and reports
-what is still missing (exit code 1).
+what is still missing (exit code 1). A plural message (`ngettext`) is keyed by its singular id
+and given as a list of the French forms: `"%(num)d woman": ["%(num)d femme", "%(num)d femmes"]`.
 """
 
 from __future__ import annotations
@@ -34,22 +35,29 @@ def main() -> int:
     with FRENCH.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True, omit_header=False,
                  ignore_obsolete=True)
-    proposals: dict[str, str] = {}
+    proposals: dict[str, str | list[str]] = {}
     for path in sorted((ROOT / "tools/fr_strings").glob("*.json")):
         proposals.update(json.loads(path.read_text("utf-8")))
     for message in catalog:
-        if message.id and not message.string and message.id in proposals:
-            message.string = proposals[message.id]
-        if message.id and message.fuzzy and message.id in proposals:
-            message.string = proposals[message.id]
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        proposal = proposals.get(key) if key else None
+        if proposal is None or isinstance(proposal, list) != isinstance(message.id, tuple):
+            continue
+        if not _translated(message.string) or message.fuzzy:
+            message.string = tuple(proposal) if isinstance(proposal, list) else proposal
             message.flags.discard("fuzzy")
     with FRENCH.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True, omit_header=False,
                  ignore_obsolete=True)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not _translated(m.string)]
     for message_id in missing:
         print(f"missing French: {message_id!r}", file=sys.stderr)
     return 1 if missing else 0
+
+
+def _translated(string: str | tuple[str, ...]) -> bool:
+    """A plural message has one string per form: all are needed."""
+    return all(string) if isinstance(string, tuple) else bool(string)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     "cln.mandate_renewed": _("Council mandate renewed"),
     "cln.member_added": _("Council member added"),
     "cln.member_resigned": _("Council member resigned"),
+    "cln.parity_answer_changed": _("Council member's answer for parity corrected or removed"),
     "credential.issue_form": _("Badge issued from the form"),
     "credential.issued": _("Badge issued"),
     "credential.name_display_changed": _("Name shown or hidden on a badge by its holder"),
@@ -161,6 +162,7 @@ AREA_LABELS: dict[str, str] = {
 DETAIL_LABELS: dict[str, str] = {
     "added": _("Added"), "age_declared": _("Declared 16 or over"),
     "already_issued": _("Already issued"), "alumni_credential": _("Former member's badge"),
+    "answer_removed": _("Answer removed"),
     "automatic": _("Automatic (daily command)"), "attempt": _("Attempt"),
     "badge": _("Badge"), "client": _("Device"), "closes_at": _("Closes"), "code": _("Code"),
     "count": _("Number"), "created": _("Created"), "credential": _("Badge"),

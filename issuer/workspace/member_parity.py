@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from issuer.errors import InvalidInput, IssuerError
+from issuer.i18n import ngettext
 
 WOMAN = "femme"
 MAN = "homme"
@@ -92,16 +93,29 @@ def check_parity(before: ParityBalance, gender: str | None) -> None:
     after = before.with_added(gender)
     if after.gap <= MAX_GAP or after.gap <= before.gap:
         return
-    more_fr, fewer_fr = ("femmes", "hommes") if after.women > after.men else ("hommes", "femmes")
+    more_fr, fewer_fr = ("femmes", "d'hommes") if after.women > after.men else ("hommes",
+                                                                                 "de femmes")
     more_en, fewer_en = ("women", "men") if after.women > after.men else ("men", "women")
+    women_fr, women_en = _women(after.women, "fr"), _women(after.women, "en")
+    men_fr, men_en = _men(after.men, "fr"), _men(after.men, "en")
+    # The gap is 2 or more here (MAX_GAP is 1): "femmes de plus" is always plural.
     raise ParityWarning(
-        f"Parité : après cet ajout, le Conseil compterait {after.women} femme(s) et "
-        f"{after.men} homme(s) parmi les habitant·es ({after.unanswered} sans réponse), soit "
-        f"{after.gap} {more_fr} de plus que de {fewer_fr}. La délibération DEL-2025-0121 "
-        "demande la parité. Si la désignation l'impose (tirage au sort), confirmez l'ajout en "
-        "cochant « Ajouter malgré l'écart de parité ».",
-        f"Parity: after this addition, the council would have {after.women} women and "
-        f"{after.men} men among its residents ({after.unanswered} without an answer), "
-        f"{after.gap} more {more_en} than {fewer_en}. Deliberation DEL-2025-0121 asks for "
-        "parity. If the designation requires it (drawing of lots), confirm the addition by "
-        "ticking “Add despite the parity gap”.", code="cln.parity")
+        f"Parité : après cet ajout, le Conseil compterait {women_fr} et {men_fr} parmi les "
+        f"habitant·es ({after.unanswered} sans réponse), soit {after.gap} {more_fr} de plus "
+        f"que {fewer_fr}. La délibération DEL-2025-0121 demande la parité. Si la désignation "
+        "l'impose (tirage au sort), confirmez l'ajout en cochant « Ajouter malgré l'écart de "
+        "parité ».",
+        f"Parity: after this addition, the council would have {women_en} and {men_en} among "
+        f"its residents ({after.unanswered} without an answer), {after.gap} more {more_en} "
+        f"than {fewer_en}. Deliberation DEL-2025-0121 asks for parity. If the designation "
+        "requires it (drawing of lots), confirm the addition by ticking “Add despite the "
+        "parity gap”.", code="cln.parity")
+
+
+def _women(count: int, locale: str) -> str:
+    """"1 femme", "2 femmes", "0 femme" (French: singular up to 1); "0 women" in English."""
+    return ngettext("%(num)d woman", "%(num)d women", count, locale) % {"num": count}
+
+
+def _men(count: int, locale: str) -> str:
+    return ngettext("%(num)d man", "%(num)d men", count, locale) % {"num": count}

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
-from issuer.errors import InvalidInput
+from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
@@ -176,6 +176,15 @@ class Register:
         return self.in_sector(None)
 
 
+@dataclass(frozen=True)
+class ParityAnswerChange:
+    """The mandate after `set_parity_answer`; `changed` is False when the answer was already
+    the one given (nothing written, no audit line)."""
+
+    mandate: Mandate
+    changed: bool
+
+
 # -- reading -------------------------------------------------------------------------------------
 
 def membership_badge(service: IssuerService) -> BadgeDefinition:
@@ -243,6 +252,21 @@ def mandates_awaiting_closing(service: IssuerService, today: date) -> list[Manda
 def get_mandate(service: IssuerService, mandate_id: str) -> Mandate:
     with service.database.session(read_only=True) as session:
         return _mandate_of(session, mandate_row(session, mandate_id))
+
+
+def current_mandate_of(service: IssuerService, email: str) -> Mandate:
+    """The person's mandate the register shows (active, the latest of its renewal chain): how
+    the command line names a member, by e-mail."""
+    address = model.normalise_email(email)
+    with service.database.session(read_only=True) as session:
+        mandates = _all_mandates(session)
+    found = [m for m in mandates
+             if m.email == address and m.status == "active" and m.renewed_by is None]
+    if not found:
+        raise NotFound(
+            f"Aucun mandat en cours au Conseil pour {address}.",
+            f"No current council mandate for {address}.", code="cln.not_found")
+    return max(found, key=lambda m: m.start)
 
 
 # -- changing the register -----------------------------------------------------------------------
@@ -413,6 +437,51 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
         repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
                           details=details, origin=origin)
         return _mandate_of(session, latest)
+
+
+def set_parity_answer(service: IssuerService, mandate_id: str, answer: str | None, *,
+                      actor: str, origin: str | None = None,
+                      now: datetime | None = None) -> ParityAnswerChange:
+    """Correct the member's answer for parity, or remove it (`answer` blank: the person
+    withdraws it, or it was recorded by mistake). Only while the mandate runs: the answer is
+    erased when the mandate ends (closed or resigned), and a mandate past its last day no
+    longer counts for parity. The whole renewal chain carries the same answer (a renewal
+    copies it), so the chain is changed together.
+
+    No parity warning here: the answer is a fact about the person, not a designation; the
+    register shows the balance after the change. The audit line says that the answer changed
+    and whether it was removed, never the answer itself (personal data)."""
+    gender = clean_gender(answer)
+    now = _now(now)
+    today = now.astimezone(model.CITY_TIMEZONE).date()
+    with service.database.session() as session:
+        lock_register(session)
+        current = _mandate_of(session, mandate_row(session, mandate_id))
+        if current.status != "active" or current.end < today:
+            raise InvalidInput(
+                "Ce mandat est terminé : la réponse pour la parité a été effacée à sa fin (ou "
+                "le sera à sa clôture) et ne peut plus être modifiée.",
+                "This mandate has ended: the answer for parity was erased at its end (or will "
+                "be when it is closed) and can no longer be changed.",
+                code="cln.parity_answer_closed")
+        if current.renewed_by is not None:
+            raise InvalidInput(
+                "Ce mandat a été renouvelé : modifiez la réponse sur le dernier mandat.",
+                "This mandate was renewed: change the answer on the latest mandate.",
+                code="cln.already_renewed")
+        chain = [row for row in renewal_chain_rows(session, mandate_id) if row.status == "active"]
+        if all(row.gender == gender for row in chain):
+            return ParityAnswerChange(current, changed=False)
+        for row in chain:
+            row.gender = gender
+        session.flush()
+        details: dict[str, object] = {"mandates": [row.id for row in chain]}
+        if gender is None:
+            details["answer_removed"] = True
+        repo.record_audit(session, actor=actor, action="cln.parity_answer_changed",
+                          subject=mandate_id, details=details, origin=origin)
+        return ParityAnswerChange(_mandate_of(session, mandate_row(session, mandate_id)),
+                                  changed=True)
 
 
 def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,

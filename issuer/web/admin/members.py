@@ -1,7 +1,7 @@
 """The CLN register, /admin/conseil (issue #4 item 5): members by sector with the seats
 counted against the council's limits, mandates ending soon or waiting to be closed, the form
-to add a member, and renew / close / resign, each behind a confirmation page whose POST button
-does it.
+to add a member, and renew / close / resign / correct the answer for parity, each behind a
+confirmation page whose POST button does it.
 
 The rules live in `issuer.workspace.members`; this module reads the request, calls it, and redirects
 after every successful POST (post/redirect/get); a refusal re-renders the form with the
@@ -37,8 +37,8 @@ _MANDATE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 _FIELDS = ("name", "email", "role", "sector", "mandate_start", "gender")
 _TICKS = ("show_name", "age_declared", "parity_confirmed")
 #: The outcome codes a redirect may carry (?fait=...), each shown as a fixed sentence.
-_DONE = ("ajoute", "renouvele", "clos", "demission")
-_ACTIONS = {"renouveler": "renew", "clore": "end", "demission": "resign"}
+_DONE = ("ajoute", "renouvele", "clos", "demission", "parite", "parite-inchangee")
+_ACTIONS = {"renouveler": "renew", "clore": "end", "demission": "resign", "parite": "parity"}
 
 
 def register_page(request: Request, user: Coordinator) -> Response:
@@ -73,7 +73,8 @@ def action_page(request: Request, user: Coordinator) -> Response:
     """The confirmation page of an action (GET): what will happen, and the button."""
     action = _action(request)
     mandate = _mandate(request)
-    return _action_page(request, user, action, mandate, error=None, reason="")
+    return _action_page(request, user, action, mandate, error=None, reason="",
+                        answer=mandate.gender or "")
 
 
 def action_submit(request: Request, user: Coordinator) -> Response:
@@ -82,8 +83,14 @@ def action_submit(request: Request, user: Coordinator) -> Response:
     service = service_of(request)
     form = form_fields(request)
     reason = _text(form, "reason", limit=500)
+    answer = _text(form, "gender", limit=40)
     origin = client_origin(request)
     try:
+        if action == "parity":
+            change = members.set_parity_answer(service, mandate.id, answer or None,
+                                               actor=user.email, origin=origin)
+            return _done(service, user, "parite" if change.changed else "parite-inchangee",
+                         mandate.id, deliver=False)
         if action == "renew":
             done = members.renew_mandate(service, mandate.id, actor=user.email, origin=origin)
             return _done(service, user, "renouvele", done.id)
@@ -93,7 +100,9 @@ def action_submit(request: Request, user: Coordinator) -> Response:
         done = members.resign(service, mandate.id, reason, actor=user.email, origin=origin)
         return _done(service, user, "demission", done.id, deliver=False)
     except IssuerError as error:
+        # A forged answer is not put back in the form: the recorded one is shown again.
         return _action_page(request, user, action, mandate, reason=reason,
+                            answer=answer if answer in GENDERS else mandate.gender or "",
                             error=error.message(request_locale(request)), status_code=400)
 
 
@@ -118,7 +127,8 @@ def _register_page(request: Request, user: User, *, values: dict[str, str], erro
 
 
 def _action_page(request: Request, user: User, action: str, mandate: members.Mandate, *,
-                 error: str | None, reason: str, status_code: int = 200) -> Response:
+                 error: str | None, reason: str, answer: str = "",
+                 status_code: int = 200) -> Response:
     service = service_of(request)
     badge = members.membership_badge(service)
     renewal_start = renewal_end = None
@@ -126,10 +136,14 @@ def _action_page(request: Request, user: User, action: str, mandate: members.Man
         renewal_start = date.fromordinal(mandate.end.toordinal() + 1)
         renewal_end = members.mandate_last_day(renewal_start, badge.validity_years or 2)
     alumni = service.catalogue.badge(badge.alumni_badge) if badge.alumni_badge else None
+    today = members.city_today()
     return render_admin(request, "member_action.html", {
         "action": action, "mandate": mandate, "error": error, "reason": reason,
+        "answer": answer, "genders": GENDERS,
+        "parity_editable": mandate.status == "active" and mandate.end >= today
+        and mandate.renewed_by is None,
         "renewal_start": renewal_start, "renewal_end": renewal_end, "alumni": alumni,
-        "today": members.city_today(),
+        "today": today,
         "role_name": _role_namer(service, request_locale(request)),
     }, user=user, status_code=status_code)
 
