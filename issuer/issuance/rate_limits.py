@@ -173,36 +173,73 @@ class DatabaseRateLimiter:
 # The count of one request as a single statement (one round trip, issue #14 goal 1: the
 # former transaction, SET LOCAL, INSERT, COMMIT and, when refused, a second SELECT cost 1.3 ms
 # of CPU a request). It runs alone in its own transaction (autocommit), where
-# `set_config(..., true)` is `SET LOCAL synchronous_commit = off`. The INSERT ... ON CONFLICT
-# DO UPDATE ... WHERE hits < limit is atomic on the row: two processes counting the same client
-# at the same instant are serialised by it, never both let through past the limit. `accepted`
-# is whether a row came back (counted); `wait` the seconds left in the window. The table is
+# `set_config(..., true)` is `SET LOCAL synchronous_commit = off`.
+#
+# A sliding window, approximated from two fixed ones (the current window's counter and the
+# previous one's, weighted by the share of it the sliding window still covers): a client may
+# not send its whole budget at the end of one window and again at the start of the next, as a
+# fixed window allowed (twice the limit in a few seconds). The INSERT ... ON CONFLICT DO UPDATE
+# ... WHERE is atomic on the current window's row: two processes counting the same client at
+# the same instant are serialised by it, never both let through past the limit (the previous
+# window is over: its count no longer changes). `accepted` is whether a row came back
+# (counted); `wait` the seconds until one more request would be accepted: until the previous
+# window weighs little enough, or, when the current one is full, its end plus the time the
+# current one then takes to weigh little enough. The table is
 # `issuer.storage.rate_limit_models.RateLimitWindow`. Written with psycopg's placeholders:
 # `issuer.issuance.verify_counted` runs the same count on the driver's connection, with a read
-# joined to it (`COUNT_WITH`, `COUNTED_COLUMNS`); `_sqlalchemy` turns them into SQLAlchemy's.
+# joined to it (`COUNT_WITH`, `COUNTED_COLUMNS`, `COUNTED_FROM`); `_sqlalchemy` turns them into
+# SQLAlchemy's.
 COUNT_WITH = """
 WITH clock AS (
     SELECT extract(epoch FROM clock_timestamp()) AS epoch,
            set_config('synchronous_commit', 'off', true) AS durability
+), slot AS (
+    SELECT epoch,
+           CAST(floor(epoch / CAST(%(seconds)s AS integer)) * CAST(%(seconds)s AS integer)
+                AS bigint) AS start
+    FROM clock
+), weighed AS (
+    SELECT start, epoch - start AS elapsed,
+           coalesce((SELECT earlier.hits FROM rate_limit_windows AS earlier
+                     WHERE earlier.bucket = %(bucket)s AND earlier.client = %(client)s
+                       AND earlier.window_start = start - CAST(%(seconds)s AS integer)), 0)
+               AS previous,
+           coalesce((SELECT present.hits FROM rate_limit_windows AS present
+                     WHERE present.bucket = %(bucket)s AND present.client = %(client)s
+                       AND present.window_start = start), 0) AS seen
+    FROM slot
+), carried AS (
+    SELECT start, elapsed, previous, seen,
+           previous * (1 - elapsed / CAST(%(seconds)s AS integer)) AS weight
+    FROM weighed
 ), counted AS (
     INSERT INTO rate_limit_windows AS counter (bucket, client, window_start, hits)
-    SELECT %(bucket)s, %(client)s,
-           CAST(floor(epoch / CAST(%(seconds)s AS integer)) * CAST(%(seconds)s AS integer)
-                AS bigint),
-           1
-    FROM clock
+    SELECT %(bucket)s, %(client)s, start, 1 FROM carried
+    WHERE weight + 1 <= CAST(%(limit)s AS integer)
     ON CONFLICT (bucket, client, window_start)
-    DO UPDATE SET hits = counter.hits + 1 WHERE counter.hits < CAST(%(limit)s AS integer)
+    DO UPDATE SET hits = counter.hits + 1
+    WHERE counter.hits + 1 + (SELECT weight FROM carried) <= CAST(%(limit)s AS integer)
     RETURNING counter.hits
 )"""
 COUNTED_COLUMNS = """EXISTS (SELECT 1 FROM counted) AS accepted,
-       CAST(%(seconds)s AS integer) - mod(epoch, CAST(%(seconds)s AS integer)) AS wait"""
+       CASE WHEN seen + 1 <= CAST(%(limit)s AS integer) AND previous > 0
+            THEN greatest(CAST(%(seconds)s AS integer)
+                          * (1 - CAST(CAST(%(limit)s AS integer) - 1 - seen AS numeric)
+                             / previous)
+                          - elapsed, 0)
+            ELSE CAST(%(seconds)s AS integer) - elapsed
+                 + greatest(CAST(%(seconds)s AS integer)
+                            * (1 - CAST(CAST(%(limit)s AS integer) - 1 AS numeric)
+                               / greatest(seen, 1)), 0)
+       END AS wait"""
+COUNTED_FROM = "carried"
+# The rows of windows before the previous one: no count reads them any more.
 SWEEP = """
 DELETE FROM rate_limit_windows
 WHERE bucket = %(bucket)s
   AND window_start < CAST(floor(extract(epoch FROM clock_timestamp())
                                 / CAST(%(seconds)s AS integer)) * CAST(%(seconds)s AS integer)
-                          AS bigint)
+                          AS bigint) - CAST(%(seconds)s AS integer)
 """
 
 
@@ -210,7 +247,7 @@ def _sqlalchemy(statement: str) -> TextClause:
     return text(re.sub(r"%\((\w+)\)s", r":\1", statement))
 
 
-_COUNT = _sqlalchemy(f"{COUNT_WITH}\nSELECT {COUNTED_COLUMNS}\nFROM clock")
+_COUNT = _sqlalchemy(f"{COUNT_WITH}\nSELECT {COUNTED_COLUMNS}\nFROM {COUNTED_FROM}")
 _SWEEP = _sqlalchemy(SWEEP)
 
 

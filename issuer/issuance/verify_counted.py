@@ -34,6 +34,7 @@ from issuer.issuance.own_verification import (
 from issuer.issuance.rate_limits import (
     COUNT_WITH,
     COUNTED_COLUMNS,
+    COUNTED_FROM,
     SWEEP,
     DatabaseRateLimiter,
     RateLimit,
@@ -51,7 +52,8 @@ _COUNT_AND_READ = "\n".join((
     COUNT_WITH,
     "SELECT " + COUNTED_COLUMNS + ",",
     "       badge.revoked_at, badge.suspended, badge.suspended_at, badge.credential_json",
-    "FROM clock LEFT JOIN issued_credentials AS badge ON badge.id = %(credential_id)s"))
+    "FROM " + COUNTED_FROM
+    + " LEFT JOIN issued_credentials AS badge ON badge.id = %(credential_id)s"))
 
 
 @dataclass(frozen=True)
