@@ -72,6 +72,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, b"", {"Location": "/echo", "Set-Cookie": "session=secret; Path=/"})
         elif path == "/loop":
             self._send(302, b"", {"Location": "/loop"})
+        elif path == "/cached":  # two Cache-Control lines, as a host may send
+            self.send_response(200)
+            for name, value in (("Content-Length", "2"), ("Content-Type", "application/json"),
+                                ("Cache-Control", "public"), ("Cache-Control", "max-age=60")):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(b"{}")
         elif path == "/not-json":
             self._send(200, b"<html>hello</html>", {"Content-Type": "text/html"})
         elif path == "/gzip":
@@ -367,6 +374,15 @@ def test_get_bytes_returns_the_content_type(loopback: LoopbackServer) -> None:
         f"{loopback.base_url}/.well-known/did.json")
     assert content_type == "application/did+json"
     assert json.loads(body)["id"] == loopback.server.did
+
+
+def test_get_document_returns_the_last_hops_headers(loopback: LoopbackServer) -> None:
+    fetched = Fetcher(allow_loopback=True).get_document(
+        f"{loopback.base_url}/redirect?{loopback.base_url}/cached")
+    assert fetched.body == b"{}"
+    assert fetched.content_type == "application/json"
+    assert fetched.headers["cache-control"] == "public, max-age=60"
+    assert "location" not in fetched.headers  # the redirect's own headers are not kept
 
 
 # -- the address rule ------------------------------------------------------------------------

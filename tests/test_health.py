@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import struct
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from issuer.issuance.readiness import DATABASE_PROBE_SECONDS
 from issuer.issuance.service import IssuerService
+from issuer.settings import Settings
 from issuer.storage.db import Database, alembic_config
+from issuer.web import create_app
 
 AppOn = Callable[[str], tuple[FastAPI, IssuerService]]
 
@@ -109,3 +118,109 @@ def test_the_probes_are_documented_for_load_balancers() -> None:
     deployment = (root / "docs" / "DEPLOYMENT.md").read_text("utf-8")
     assert "/healthz" in deployment and "/readyz" in deployment
     assert json.dumps({"status": "ready"}) in deployment
+
+
+class StandInPostgres:
+    """A "PostgreSQL host" on loopback for the probe's bounds: it accepts connections and
+    then, with `handshake=False`, never answers (a host that hangs, or drops what follows);
+    with `handshake=True` it completes the start-up (no SSL, no password, ready for a query)
+    and then never answers the query (a server hung mid-statement, which no server-side
+    timeout stops and whose socket stays acknowledged)."""
+
+    def __init__(self, *, handshake: bool) -> None:
+        self.handshake = handshake
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://badges:s3cret-word@127.0.0.1:{self.port}/badges"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted.append(connection)
+            if self.handshake:
+                threading.Thread(target=self._start_up, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _start_up(connection: socket.socket) -> None:
+        try:
+            while True:
+                length = struct.unpack("!I", _read_exactly(connection, 4))[0]
+                code = struct.unpack("!I", _read_exactly(connection, length - 4)[:4])[0]
+                if code == 80877103:  # SSLRequest: no SSL here
+                    connection.sendall(b"N")
+                    continue
+                # StartupMessage: AuthenticationOk, then ReadyForQuery (idle); then silence.
+                connection.sendall(b"R" + struct.pack("!II", 8, 0) + b"Z" + struct.pack("!I", 5)
+                                   + b"I")
+                return
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise OSError("closed")
+        data += chunk
+    return data
+
+
+def app_on_stand_in(service: IssuerService, stand_in: StandInPostgres,
+                    ) -> tuple[FastAPI, IssuerService]:
+    """The installation of `service` (its keys) with its database URL on the stand-in."""
+    settings = Settings.load(home=service.settings.home, base_url="https://badges.example.org",
+                             database_url=stand_in.url)
+    on_stand_in = IssuerService(settings)
+    return create_app(settings, on_stand_in), on_stand_in
+
+
+def timed_readyz(client: TestClient) -> tuple[float, Any]:
+    started = time.monotonic()
+    answer = client.get("/readyz")
+    return time.monotonic() - started, answer
+
+
+@pytest.mark.parametrize("handshake", [False, True], ids=["host-never-answers",
+                                                          "server-hangs-mid-query"])
+def test_readyz_answers_503_within_its_bound_when_postgresql_hangs(
+        admin_app: tuple[FastAPI, IssuerService], handshake: bool) -> None:
+    stand_in = StandInPostgres(handshake=handshake)
+    app, service = app_on_stand_in(admin_app[1], stand_in)
+    try:
+        with client_of(app) as client:
+            elapsed, ready = timed_readyz(client)
+            # The probe of a hung database is still running: the next one waits for it,
+            # within its own bound, instead of opening another connection.
+            again_elapsed, again = timed_readyz(client)
+    finally:
+        stand_in.close()
+        service.database.dispose()
+    for took, answer in ((elapsed, ready), (again_elapsed, again)):
+        assert answer.status_code == 503
+        assert took < DATABASE_PROBE_SECONDS + 1.0
+        assert answer.json()["status"] == "not_ready"
+        assert answer.headers["cache-control"] == "no-store"
+        assert_leaks_nothing(answer.text, service)
+        assert "s3cret-word" not in answer.text and str(stand_in.port) not in answer.text
+    # A host that never answers fails to connect by itself (libpq's connect timeout); a server
+    # hung mid-query is caught by the probe's own bound.
+    expected = {"database.timeout"} if handshake else {"database.unreachable"}
+    assert not_ready_codes(ready.json()) == expected
+    assert not_ready_codes(again.json()) <= {"database.timeout", "database.unreachable"}
+    # One probe at a time: the hung one is shared; the one that failed by itself is not.
+    assert len(stand_in.accepted) == (1 if handshake else 2)

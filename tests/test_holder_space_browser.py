@@ -6,16 +6,11 @@ share buttons are 44 px targets on the phone."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from issuer.issuance.service import IssueRequest, IssuerService
-from issuer.mail import outbox_message
-from issuer.network import mediators
-from issuer.storage.workspace_models import EmailMessage
+from issuer.issuance.service import IssueRequest
 from tests.plugins.browser import (
     LAPTOP_VIEWPORT,
     PHONE_VIEWPORT,
@@ -24,6 +19,7 @@ from tests.plugins.browser import (
     describe_violations,
     new_context,
     overflowing_elements,
+    sign_in_link_from_outbox,
 )
 
 pytestmark = pytest.mark.browser
@@ -35,27 +31,6 @@ TEXTS = {
            "hidden": "Your name no longer appears on this badge.", "show": "Show my name"},
 }
 VIEWPORTS = {"phone": PHONE_VIEWPORT, "laptop": LAPTOP_VIEWPORT}
-
-
-def _sign_in_link(service: IssuerService, address: str) -> str:
-    """The link of the sign-in e-mail to `address` (sent after the page answered)."""
-    deadline = time.monotonic() + 10
-    while True:
-        with service.database.session(read_only=True) as session:
-            row = session.scalars(select(EmailMessage).where(
-                EmailMessage.kind == mediators.SIGN_IN_MAIL_KIND,
-                EmailMessage.to_address == address, EmailMessage.status == "outbox")
-                .order_by(EmailMessage.created_at.desc())).first()
-        if row is not None:
-            break
-        assert time.monotonic() < deadline, "no sign-in e-mail in the outbox"
-        time.sleep(0.05)
-    _row, message = outbox_message(service, row.id)
-    body = message.get_body(("plain",))
-    assert body is not None
-    link, *_same = re.findall(r"http://127\.0\.0\.1:\d+/espace/lien/[A-Za-z0-9_\-]+",
-                        body.get_content())
-    return link
 
 
 def _audit(page: Any, what: str, lang: str, width: int) -> None:
@@ -85,7 +60,7 @@ def test_a_holders_space_name_toggle_and_badge_page(browser: Any, live_server: L
         page.fill("#space-email", address)
         with page.expect_navigation(url="**/espace?fait=link-sent"):
             page.locator("form[action='/espace/connexion'] button").click()
-        page.goto(_sign_in_link(service, address))
+        page.goto(sign_in_link_from_outbox(service, address))
         with page.expect_navigation(url=live_server.url("/espace")):
             page.locator("main form button").click()
 

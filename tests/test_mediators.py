@@ -483,35 +483,15 @@ def mediator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         sock.close()
 
 
-def _latest_link(service: IssuerService, address: str) -> str:
-    """The link of the latest sign-in e-mail to `address`, once it is in the outbox (the
-    e-mail leaves in a background task, after the page has answered)."""
-    import time
-
-    deadline = time.monotonic() + 10
-    while True:
-        with service.database.session(read_only=True) as session:
-            row = session.scalars(select(EmailMessage).where(
-                EmailMessage.kind == mediators.SIGN_IN_MAIL_KIND,
-                EmailMessage.to_address == address, EmailMessage.status == "outbox")
-                .order_by(EmailMessage.created_at.desc())).first()
-        if row is not None:
-            break
-        assert time.monotonic() < deadline, "no sign-in e-mail in the outbox"
-        time.sleep(0.05)
-    _row, message = outbox_message(service, row.id)
-    body = message.get_body(("plain",))
-    assert body is not None
-    found = re.findall(r"http://127\.0\.0\.1:\d+/espace/lien/[A-Za-z0-9_\-]+", body.get_content())
-    assert found
-    return found[0]
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_space_and_directory_pages_pass_axe_on_a_phone(
         audited_phone_page: Any, mediator_server: tuple[str, IssuerService], lang: str) -> None:
-    from tests.plugins.browser import axe_violations, describe_violations
+    from tests.plugins.browser import (
+        axe_violations,
+        describe_violations,
+        sign_in_link_from_outbox,
+    )
 
     base_url, service = mediator_server
     page = audited_phone_page
@@ -534,7 +514,7 @@ def test_space_and_directory_pages_pass_axe_on_a_phone(
         page.locator("form[action='/espace/connexion'] button").click()
     audit("link sent")
 
-    page.goto(_latest_link(service, email))
+    page.goto(sign_in_link_from_outbox(service, email))
     audit("sign-in link page")
     with page.expect_navigation(url=f"{base_url}/espace"):
         page.locator("main form button").click()

@@ -21,8 +21,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -422,6 +424,100 @@ def test_check_deployment_in_english(own_city, monkeypatch):
 
     assert result.exit_code == 1
     assert f"✗ {own_city.host.base_url}/issuer\n    Document missing or unreadable" in result.output
+
+
+def _set_headers(city: PublishedCity, rule: Callable[[str], bool], **replaced: str | None,
+                 ) -> None:
+    """Rewrite, in the `_headers` file the static host reads, the headers of the rules whose
+    path `rule` accepts: `Cache_Control="..."` replaces it, None removes it, a new name adds it.
+    """
+    wanted = {name.replace("_", "-").lower(): (name.replace("_", "-"), value)
+              for name, value in replaced.items()}
+    lines: list[str] = []
+    selected = False
+
+    def add_missing() -> None:
+        lines.extend(f"  {name}: {value}" for key, (name, value) in wanted.items()
+                     if value is not None and key not in done)
+
+    done: set[str] = set()
+    for line in (city.out / "_headers").read_text("utf-8").splitlines():
+        if line and line[0] not in " \t" and not line.startswith("#"):
+            if selected:
+                add_missing()
+            selected, done = rule(line.strip()), set()
+        elif selected and line.strip():
+            key = line.strip().partition(":")[0].strip().lower()
+            if key in wanted:
+                done.add(key)
+                name, value = wanted[key]
+                if value is not None:
+                    lines.append(f"  {name}: {value}")
+                continue
+        lines.append(line)
+    if selected:
+        add_missing()
+    (city.out / "_headers").write_text("\n".join(lines) + "\n", "utf-8")
+    city.host.reload()
+
+
+def _urls_of(city: PublishedCity, kind: str) -> list[str]:
+    return [f"{city.host.base_url}/{document.path}"
+            for document in public_documents(city.service) if document.kind == kind]
+
+
+def test_check_deployment_reports_status_lists_and_did_document_cached_too_long(own_city):
+    # A host keeping the status lists a day, and the DID document an hour in shared caches
+    # (s-maxage), hides a revocation, a revoked key; the contexts kept for less time than
+    # `issuer publish` says are fine.
+    _set_headers(own_city, lambda path: path.startswith("/status/"),
+                 Cache_Control="public, max-age=86400")
+    _set_headers(own_city, lambda path: path == "/.well-known/did.json",
+                 Cache_Control="public, max-age=300, s-maxage=3600")
+    _set_headers(own_city, lambda path: path.startswith("/contexts/"), Cache_Control="no-store")
+
+    result = _cli(own_city, "check-deployment", "--allow-loopback")
+
+    assert result.exit_code == 1
+    status_urls = _urls_of(own_city, "status")
+    [did_url] = _urls_of(own_city, "did")
+    assert len(status_urls) >= 2
+    for url in status_urls:
+        assert (f"✗ {url}\n    Mis en cache 1 jour (Cache-Control: public, max-age=86400) au "
+                "lieu de 60 s au plus : une révocation ou une suspension peut rester invisible "
+                "aux vérificateurs pendant 1 jour.") in result.output
+    assert (f"✗ {did_url}\n    Mis en cache 1 h (Cache-Control: public, max-age=300, "
+            "s-maxage=3600) au lieu de 5 min au plus : une clé retirée ou révoquée peut rester "
+            "acceptée") in result.output
+    assert result.output.count("[deployment.cache_too_long]") == len(status_urls) + 1
+    assert result.output.count("✗") == len(status_urls) + 1
+    # Configured again as `issuer publish` says, the host agrees
+    assert _cli(own_city, "publish", "--out", str(own_city.out)).exit_code == 0
+    own_city.host.reload()
+    assert _cli(own_city, "check-deployment", "--allow-loopback").exit_code == 0
+
+
+def test_check_deployment_reports_caching_set_by_expires_or_not_set_in_english(
+        own_city, monkeypatch):
+    monkeypatch.setattr(cli_context, "LOCALE", "en")
+    in_two_days = format_datetime(datetime.now(UTC) + timedelta(days=2, minutes=5),
+                                  usegmt=True)
+    _set_headers(own_city, lambda path: path.startswith("/status/"), Cache_Control=None,
+                 Expires=in_two_days)
+    _set_headers(own_city, lambda path: path == "/.well-known/did.json", Cache_Control=None)
+
+    result = _cli(own_city, "check-deployment", "--allow-loopback")
+
+    assert result.exit_code == 1
+    for url in _urls_of(own_city, "status"):
+        assert (f"✗ {url}\n    Cached for more than 2 days (Expires: {in_two_days}) instead of "
+                "60 s at most: a revocation or a suspension may stay unseen by verifiers for "
+                "more than 2 days.") in result.output
+    [did_url] = _urls_of(own_city, "did")
+    assert (f"✗ {did_url}\n    The host sends neither Cache-Control nor Expires: a cache may "
+            "keep this document as long as it guesses, instead of 5 min at most") \
+        in result.output
+    assert "[deployment.cache_unset]" in result.output
 
 
 def test_check_deployment_reports_plain_http_before_fetching_anything(city):

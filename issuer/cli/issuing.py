@@ -303,18 +303,17 @@ def publish(out: Path, hosts: tuple[str, ...]) -> None:
 @handles_errors
 def check_deployment(url: str | None, allow_loopback: bool) -> None:
     from issuer.issuance.deployment_check import check_deployment as check
-    from issuer.openbadges.fetch import Fetcher
+    from issuer.openbadges.fetch import FetchedDocument, Fetcher
 
     service = initialised_service()
 
-    def fetch(address: str, accept: str, largest: int) -> tuple[bytes, str]:
+    def fetch(address: str, accept: str, largest: int) -> FetchedDocument:
         # The bounded fetcher, bounded by what we expect there rather than by
         # ISSUER_FETCH_MAX_BYTES (meant for strangers' documents): an evidence file of a few
         # megabytes is ours to check. One ISSUER_FETCH_TIMEOUT deadline per document.
         fetcher = Fetcher(max_bytes=largest, timeout=service.settings.fetch_timeout,
                           allow_loopback=allow_loopback)
-        body, content_type = fetcher.get_bytes(address, accept=accept)
-        return body, content_type
+        return fetcher.get_document(address, accept=accept)
 
     report = check(service, fetch, url)
     for drift in report.drifts:

@@ -4,33 +4,38 @@ the keys say now (issue 14 item 4).
 The expected documents are `publishing.public_documents`, the very table `issuer publish`
 writes, so the check and the publication cannot disagree on a path. Each is fetched once,
 through the caller's bounded fetcher (size, one deadline, no private address), and compared:
-present, media type, content. Status lists are compared bit by bit (a revoked badge whose bit
-is 0 on the host is the drift that matters most: it shows as valid); the DID document key by
-key (a key missing, one the host still lists, one that differs). Findings are French and
-English, each naming the address it concerns.
+present, media type, cache time, content. The cache time a host allows (`cache_lifetime`) may
+be shorter than the one `issuer publish` sets for the document, never longer: a status list
+kept a day by a cache hides a revocation for a day, a DID document a revoked key. Status
+lists are compared bit by bit (a revoked badge whose bit is 0 on the host is the drift that
+matters most: it shows as valid); the DID document key by key (a key missing, one the host
+still lists, one that differs). Findings are French and English, each naming the address it
+concerns.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
+from issuer.issuance.cache_lifetime import duration_text, freshness_lifetime
 from issuer.issuance.publishing import PublishedDocument, public_documents
-from issuer.openbadges.fetch import is_loopback
+from issuer.openbadges.fetch import FetchedDocument, is_loopback
 from issuer.openbadges.status_list import StatusBitstring
 from issuer.storage import models as rows
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
 
-Fetch = Callable[[str, str, int], tuple[bytes, str]]
-"""(url, accept, largest body) -> (body, Content-Type); raises IssuerError on any failure."""
+Fetch = Callable[[str, str, int], FetchedDocument]
+"""(url, accept, largest body) -> body and headers; raises IssuerError on any failure."""
 
 # A host may send the DID document under any of the media types did:web resolvers read.
 _DID_MEDIA_TYPES = {"application/json", "application/did+json", "application/did+ld+json"}
@@ -90,13 +95,14 @@ def _check_document(service: IssuerService, expected: PublishedDocument, url: st
     ours = expected.content()
     limit = max(4 * len(ours), 64 * 1024)
     try:
-        body, content_type = fetch(url, expected.media_type.split(";")[0], limit)
+        fetched = fetch(url, expected.media_type.split(";")[0], limit)
     except IssuerError as error:
         return [Drift("deployment.missing", url,
                       f"Document absent ou illisible : {error.message_fr}",
                       f"Document missing or unreadable: {error.message_en}")]
+    body = fetched.body
     drifts = []
-    served_type = content_type.split(";")[0].strip().lower()
+    served_type = fetched.content_type.split(";")[0].strip().lower()
     wanted = expected.media_type.split(";")[0]
     accepted = _DID_MEDIA_TYPES if expected.kind == "did" else {wanted}
     if served_type not in accepted:
@@ -106,6 +112,7 @@ def _check_document(service: IssuerService, expected: PublishedDocument, url: st
             "l'hébergeur avec le fichier écrit par « issuer publish » (docs/DEPLOYMENT.md).",
             f"Media type '{served_type or 'none'}' instead of '{wanted}': configure the host "
             "with the file `issuer publish` wrote (docs/DEPLOYMENT.md)."))
+    drifts.extend(_cache_drifts(expected, fetched.headers, url))
     if not wanted.endswith("json") or expected.kind == "context":
         if body != ours:
             drifts.append(_differs(url))
@@ -123,6 +130,55 @@ def _check_document(service: IssuerService, expected: PublishedDocument, url: st
     elif served != expected.json:
         drifts.append(_differs(url))
     return drifts
+
+
+# What a cache kept too long hides, by kind of document.
+_STALE_FR = {"status": "une révocation ou une suspension peut rester invisible aux "
+                       "vérificateurs",
+             "did": "une clé retirée ou révoquée peut rester acceptée, une nouvelle clé "
+                    "inconnue des vérificateurs"}
+_STALE_EN = {"status": "a revocation or a suspension may stay unseen by verifiers",
+             "did": "a retired or revoked key may stay accepted, a new key unknown to "
+                    "verifiers"}
+_CONFIGURE_FR = ("Configurez l'hébergeur avec le fichier écrit par « issuer publish » "
+                 "(docs/DEPLOYMENT.md).")
+_CONFIGURE_EN = "Configure the host with the file `issuer publish` wrote (docs/DEPLOYMENT.md)."
+
+
+def _cache_drifts(expected: PublishedDocument, headers: Mapping[str, str],
+                  url: str) -> list[Drift]:
+    """The host may let caches keep the document at most as long as `issuer publish` says."""
+    allowed = freshness_lifetime({"cache-control": expected.cache}, datetime.now(UTC))
+    served = freshness_lifetime(headers, datetime.now(UTC))
+    if allowed is None or (served is not None and served <= allowed):
+        return []
+    most_fr, most_en = duration_text(allowed, "fr"), duration_text(allowed, "en")
+    stale_fr = _STALE_FR.get(expected.kind, "une mise à jour peut rester invisible")
+    stale_en = _STALE_EN.get(expected.kind, "an update may stay unseen")
+    if served is None:
+        return [Drift(
+            "deployment.cache_unset", url,
+            f"L'hébergeur n'envoie ni Cache-Control ni Expires : un cache peut garder ce "
+            f"document aussi longtemps qu'il l'estime, au lieu de {most_fr} au plus, et "
+            f"{stale_fr} pendant ce temps. {_CONFIGURE_FR}",
+            f"The host sends neither Cache-Control nor Expires: a cache may keep this "
+            f"document as long as it guesses, instead of {most_en} at most, and {stale_en} "
+            f"meanwhile. {_CONFIGURE_EN}")]
+    sent = _caching_sent(headers)
+    served_fr, served_en = duration_text(served, "fr"), duration_text(served, "en")
+    return [Drift(
+        "deployment.cache_too_long", url,
+        f"Mis en cache {served_fr} ({sent}) au lieu de {most_fr} au plus : {stale_fr} "
+        f"pendant {served_fr}. {_CONFIGURE_FR}",
+        f"Cached for {served_en} ({sent}) instead of {most_en} at most: {stale_en} for "
+        f"{served_en}. {_CONFIGURE_EN}")]
+
+
+def _caching_sent(headers: Mapping[str, str]) -> str:
+    """The header that set the lifetime, as the host sent it (shortened)."""
+    name = "Cache-Control" if "cache-control" in headers else "Expires"
+    value = headers.get(name.lower(), "")
+    return f"{name}: {value if len(value) <= 80 else value[:80] + '…'}"
 
 
 def _differs(url: str) -> Drift:

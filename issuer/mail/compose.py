@@ -298,17 +298,21 @@ def sender_address(settings: Settings) -> Address:
     return _address(clean_name(name), address)
 
 
-def bilingual_email(settings: Settings, kind: str, subject: str,
+def bilingual_email(settings: Settings, kind: str, subject: Callable[[str], str],
                     facts: Callable[[str], Any], *, to: str, display_name: str | None,
                     locale: str) -> EmailMessage:
     """An e-mail in the City's frame: `email/<kind>` with `facts(lang)` in each language, the
-    primary one (`locale`) first; `subject` already in both. The tail every holder e-mail
-    shares (revocation, wallet link, key incident)."""
+    primary one (`locale`) first, under the subject `subject(primary) / subject(secondary)`,
+    to `display_name <to>`. The tail every e-mail shares but the badge's own (whose subject
+    names the badge in the primary language only, and which carries its artwork): holder
+    e-mails (revocation, wallet link and code, key incident), a mediator's sign-in link, a
+    peer endorsement, the workspace's invitation and sign-in alert."""
     primary = normalise_locale(locale)
+    both = subject(primary) + " / " + subject(other_locale(primary))
     text, html = _bilingual_body(kind, primary,
                                  {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
+                                 both, settings=settings)
+    return _message(settings, to=_address(clean_name(display_name), to), subject=both,
                     text=text, html=html, primary=primary)
 
 
@@ -425,11 +429,7 @@ def compose_invitation(settings: Settings, *, to: str, display_name: str | None,
             workspace_url=f"{base}/admin", privacy_url=f"{base}{PRIVACY_PATH}",
             contact_email=settings.profile_email)
 
-    secondary = other_locale(primary)
-    subject = (gettext("Invitation to the digital badges workspace", primary)
-               + " / " + gettext("Invitation to the digital badges workspace", secondary))
-    text, html = _bilingual_body("invitation", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
-                    text=text, html=html, primary=primary)
+    return bilingual_email(
+        settings, "invitation",
+        lambda lang: gettext("Invitation to the digital badges workspace", lang), facts,
+        to=to, display_name=display_name, locale=primary)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 from issuer.mail.compose import (
     PRIVACY_PATH,
     badge_mail_facts,
@@ -68,10 +68,9 @@ def compose_key_incident(service: IssuerService, person: Recipient,
             badges=tuple(lines), issuer_name=settings.profile_name,
             privacy_url=f"{base}{PRIVACY_PATH}", contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Your badges were issued again", primary) + " / "
-               + gettext("Your badges were issued again", secondary))
-    return bilingual_email(settings, "key_reissued", subject, facts, to=to,
+    return bilingual_email(settings, "key_reissued",
+                           lambda lang: gettext("Your badges were issued again", lang), facts,
+                           to=to,
                            display_name=person.display_name, locale=primary)
 
 

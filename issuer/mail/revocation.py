@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 
 # The mail module's building blocks, as the other holder e-mails use them.
 from issuer.mail.compose import (
@@ -56,10 +56,8 @@ def compose_revocation(service: IssuerService, credential: IssuedCredential, *, 
             page_url=badge.page_url, issuer_name=settings.profile_name,
             privacy_url=f"{base}{PRIVACY_PATH}", contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Your badge was revoked", primary) + " / "
-               + gettext("Your badge was revoked", secondary))
-    return bilingual_email(settings, "revoked", subject, facts, to=to,
+    return bilingual_email(settings, "revoked",
+                           lambda lang: gettext("Your badge was revoked", lang), facts, to=to,
                            display_name=credential.recipient.display_name, locale=primary)
 
 

@@ -21,14 +21,12 @@ from sqlalchemy.orm import Session
 
 from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
 
-# The mail package's own building blocks (bilingual layout, headers that refuse CR/LF), as
-# issuer.network.mediators.mail uses them: issuer.mail has no public generic composer.
+# One compose tail for every e-mail (the City's frame, both languages, headers that refuse
+# CR/LF): issuer.mail.compose.bilingual_email.
 from issuer.mail.compose import (
     PRIVACY_PATH,
     MailError,
-    _address,
-    _bilingual_body,
-    _message,
+    bilingual_email,
     clean_name,
 )
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
@@ -78,14 +76,10 @@ def compose_wallet_code(settings: Settings, *, to: str, display_name: str | None
             issuer_name=settings.profile_name, privacy_url=f"{base}{PRIVACY_PATH}",
             contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Your code to put your badge in a wallet", primary) + " / "
-               + gettext("Your code to put your badge in a wallet", secondary))
-    text, html = _bilingual_body("wallet_code", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
-                    text=text, html=html, primary=primary)
+    return bilingual_email(
+        settings, "wallet_code",
+        lambda lang: gettext("Your code to put your badge in a wallet", lang), facts,
+        to=to, display_name=display_name, locale=primary)
 
 
 def queue_wallet_code(service: IssuerService, session: Session, offer: Offer,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 
 # The mail module's building blocks, as issuer.network.mediators.mail uses them.
 from issuer.mail.compose import (
@@ -71,10 +71,9 @@ def compose_holder_link(service: IssuerService, credential: IssuedCredential, *,
             help_url=f"{base}{HELP_PATH}", issuer_name=settings.profile_name,
             privacy_url=f"{base}{PRIVACY_PATH}", contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Add your badge to your digital wallet", primary) + " / "
-               + gettext("Add your badge to your digital wallet", secondary))
-    return bilingual_email(settings, "wallet_link", subject, facts, to=to,
+    return bilingual_email(settings, "wallet_link",
+                           lambda lang: gettext("Add your badge to your digital wallet", lang),
+                           facts, to=to,
                            display_name=credential.recipient.display_name, locale=primary)
 
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 
-# The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), as the
-# sign-in e-mail uses them (issuer.network.mediators.mail).
-from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
+# One compose tail for every e-mail (the City's frame, both languages, headers that refuse
+# CR/LF): issuer.mail.compose.bilingual_email.
+from issuer.mail.compose import PRIVACY_PATH, bilingual_email, clean_name
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import credential_url
@@ -60,14 +60,10 @@ def compose_endorsement_published(settings: Settings, *, to: str, display_name: 
         badge_url=credential_url(base, credential_id), space_url=f"{base}/espace",
         issuer_name=settings.profile_name, privacy_url=f"{base}{PRIVACY_PATH}",
         contact_email=settings.profile_email)
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("A peer endorsed your badge", primary) + " / "
-               + gettext("A peer endorsed your badge", secondary))
-    text, html = _bilingual_body("endorsement", primary,
-                                 {lang: {"facts": facts} for lang in SUPPORTED_LOCALES}, subject,
-                                 settings=settings)
-    return _message(settings, to=_address(facts.display_name, to), subject=subject, text=text,
-                    html=html, primary=primary)
+    return bilingual_email(settings, "endorsement",
+                           lambda lang: gettext("A peer endorsed your badge", lang),
+                           lambda _lang: facts, to=to, display_name=display_name,
+                           locale=primary)
 
 
 def queue_endorsement_published(service: IssuerService, session: Session, row: EndorsementRow,

@@ -212,6 +212,19 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class FetchedDocument:
+    """A document fetched: its body and its response headers (lower-case names)."""
+
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def content_type(self) -> str:
+        """Its Content-Type (empty string when the server sent none)."""
+        return self.headers.get("content-type", "")
+
+
 class Fetcher:
     """GETs JSON or bytes from a URL someone else named, within the bounds described in the
     module docstring. One instance can be shared; it keeps no state between fetches.
@@ -251,6 +264,13 @@ class Fetcher:
 
     def get_bytes(self, url: str, *, accept: str = "*/*") -> tuple[bytes, str]:
         """The body and its Content-Type (empty string when the server sent none)."""
+        fetched = self.get_document(url, accept=accept)
+        return fetched.body, fetched.content_type
+
+    def get_document(self, url: str, *, accept: str = "*/*") -> FetchedDocument:
+        """The body and the response headers (those of the last hop after redirects), within
+        the same bounds: the headers are limited by the HTTP parser (h11 refuses a header
+        block past 16 KiB) and by the one deadline."""
         deadline = time.monotonic() + self.timeout
         if not self._slots.take():
             raise _error(
@@ -272,7 +292,7 @@ class Fetcher:
     # -- steps ------------------------------------------------------------------------------
 
     def _follow(self, url: str, accept: str, deadline: float,
-                transport: httpx.BaseTransport) -> tuple[bytes, str]:
+                transport: httpx.BaseTransport) -> FetchedDocument:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             target = self._check(current, deadline)
@@ -298,7 +318,9 @@ class Fetcher:
                         status=response.status_code,
                     )
                 body = self._read_body(response, current, deadline)
-                return body, response.headers.get("content-type", "")
+                # Repeated header lines are joined with ", " (httpx), as RFC 9110 §5.3 allows.
+                return FetchedDocument(body, {name: response.headers[name]
+                                              for name in response.headers.keys()})
             finally:
                 response.close()
         raise _error(

@@ -34,6 +34,7 @@ from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from issuer.errors import IssuerError
 from issuer.storage.quick_connection import QuickConnection
@@ -131,7 +132,8 @@ class Database:
         self._row_engine = (self._read_engine if self.engine.dialect.name == "sqlite"
                             else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._quick: QuickConnection | None = None
-        self._quick_lock = threading.Lock()
+        self._quick_lock = threading.Lock()  # also guards `_probe_engines`
+        self._probe_engines: dict[int, Engine] = {}
 
     def __repr__(self) -> str:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -151,11 +153,15 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def schema_state(self) -> SchemaState:
+    def schema_state(self, connection: Connection | None = None) -> SchemaState:
         """Compare the revision recorded in the database (`alembic_version`) with the
-        migrations shipped in this package. Reads only."""
+        migrations shipped in this package. Reads only; on `connection` when given (the
+        bounded one of `probe`), else on a pooled one."""
         script = ScriptDirectory.from_config(alembic_config())
-        with self.engine.connect() as connection:
+        if connection is None:
+            with self.engine.connect() as pooled:
+                current = tuple(MigrationContext.configure(pooled).get_current_heads())
+        else:
             current = tuple(MigrationContext.configure(connection).get_current_heads())
         known = {revision.revision for revision in script.walk_revisions()}
         unknown = tuple(revision for revision in current if revision not in known)
@@ -267,13 +273,58 @@ class Database:
                 self._quick = QuickConnection(self.url)
             return self._quick
 
+    @contextmanager
+    def probe(self, seconds: int) -> Iterator[Connection]:
+        """A connection for a health probe (`issuer.issuance.readiness`): on PostgreSQL a new
+        one, outside the pool (a probe must not wait for a pool slot busy with requests, and
+        checks that a connection can still be opened), opened within `seconds` (libpq's
+        `connect_timeout`, at least 2) and whose statements the server stops after `seconds`;
+        a server that stops acknowledging is given up by the socket within `seconds` too
+        (`tcp_user_timeout`, keepalives). SQLite: a pooled connection, as any read."""
+        if self.engine.dialect.name != "postgresql":
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        with self._probe_engine(seconds).connect() as connection:
+            yield connection
+
+    def _probe_engine(self, seconds: int) -> Engine:
+        with self._quick_lock:
+            engine = self._probe_engines.get(seconds)
+            if engine is None:
+                engine = create_engine(make_url(self.url), poolclass=NullPool,
+                                       connect_args=_bounded_connect_args(self.url, seconds))
+                self._probe_engines[seconds] = engine
+            return engine
+
     def dispose(self) -> None:
         """Close every pooled connection (tests, and before a process forks)."""
         with self._quick_lock:
             quick, self._quick = self._quick, None
+            probes, self._probe_engines = self._probe_engines, {}
         if quick is not None:
             quick.close()
+        for engine in probes.values():
+            engine.dispose()
         self.engine.dispose()
+
+
+def _bounded_connect_args(url: str, seconds: int) -> dict[str, Any]:
+    """psycopg's arguments bounding a connection's every wait to `seconds`; the URL's own
+    `options` (a `search_path`, say) are kept."""
+    milliseconds = str(max(1, seconds) * 1000)
+    options = f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+    query = make_url(url).query
+    own_options = query.get("options")
+    if isinstance(own_options, str) and own_options:
+        options = f"{own_options} {options}"
+    arguments: dict[str, Any] = {
+        "connect_timeout": max(2, seconds), "options": options,
+        "tcp_user_timeout": milliseconds, "keepalives": 1, "keepalives_idle": 1,
+        "keepalives_interval": 1, "keepalives_count": max(1, seconds)}
+    if "application_name" not in query:
+        arguments["application_name"] = "issuer-probe"
+    return arguments
 
 
 def _test_connections_after_idle(engine: Engine) -> None:

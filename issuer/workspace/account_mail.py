@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date, format_time
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 
-# The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), as the
-# sign-in and endorsement e-mails use them.
-from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
+# One compose tail for every e-mail (the City's frame, both languages, headers that refuse
+# CR/LF): issuer.mail.compose.bilingual_email.
+from issuer.mail.compose import PRIVACY_PATH, bilingual_email, clean_name
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE
@@ -67,14 +67,10 @@ def compose_sign_in_alert(settings: Settings, alert: SignInAlert, *,
             workspace_url=f"{base}/admin", privacy_url=f"{base}{PRIVACY_PATH}",
             contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Failed sign-ins to your workspace account", primary) + " / "
-               + gettext("Failed sign-ins to your workspace account", secondary))
-    text, html = _bilingual_body("sign_in_alert", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(alert.display_name), alert.email),
-                    subject=subject, text=text, html=html, primary=primary)
+    return bilingual_email(
+        settings, "sign_in_alert",
+        lambda lang: gettext("Failed sign-ins to your workspace account", lang), facts,
+        to=alert.email, display_name=alert.display_name, locale=primary)
 
 
 def queue_sign_in_alert(service: IssuerService, session: Session,

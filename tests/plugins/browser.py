@@ -17,6 +17,8 @@ Helpers the browser test modules share (plain names, no fixtures):
 - `create_live_account(server, role)` -> `Account`: a workspace account on the live server;
 - `become_holder(page, server, credential_id)`: the page's browser spends a one-time holder
   link of that badge (as from the badge e-mail), so the badge page shows the holder's actions;
+- `sign_in_link_from_outbox(service, address)`: the link of the latest "Mon espace" sign-in
+  e-mail to that address, waited for in the outbox;
 - the keyboard probes run in the page: `LABEL_FOCUSABLE_ELEMENTS`, `RECORD_FOCUS`,
   `FOCUSED_ELEMENT`; `overflowing_elements(page)` names what sticks out sideways.
 
@@ -31,6 +33,7 @@ import fcntl
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -365,6 +368,38 @@ def become_holder(page: Any, server: LiveServer, credential_id: str) -> None:
     page.goto(server.url(f"/portefeuille/lien/{token}"))
     with page.expect_navigation(url=f"**/portefeuille/{credential_id}"):
         page.locator("main form button").first.click()
+
+
+def sign_in_link_from_outbox(service: IssuerService, address: str, *,
+                             wait_seconds: float = 10.0) -> str:
+    """The link of the latest "Mon espace" sign-in e-mail to `address`, read from its .eml
+    file once it is in the outbox (the e-mail leaves in a background task, after the page has
+    answered); the test fails when none comes within `wait_seconds`."""
+    from sqlalchemy import select
+
+    from issuer.mail import outbox_message
+    from issuer.network import mediators
+    from issuer.storage.workspace_models import EmailMessage
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with service.database.session(read_only=True) as session:
+            row = session.scalars(select(EmailMessage).where(
+                EmailMessage.kind == mediators.SIGN_IN_MAIL_KIND,
+                EmailMessage.to_address == address, EmailMessage.status == "outbox")
+                .order_by(EmailMessage.created_at.desc())).first()
+        if row is not None:
+            break
+        assert time.monotonic() < deadline, "no sign-in e-mail in the outbox"
+        time.sleep(0.05)
+    _row, message = outbox_message(service, row.id)
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    base_url = service.settings.base_url.rstrip("/")
+    found = re.findall(re.escape(base_url) + r"/espace/lien/[A-Za-z0-9_\-]+", text)
+    assert found, text
+    return found[0]
 
 
 # -- the browser ---------------------------------------------------------------------------------

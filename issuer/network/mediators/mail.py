@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date, format_time
 from sqlalchemy.orm import Session
 
-from issuer.i18n import SUPPORTED_LOCALES, gettext, normalise_locale
+from issuer.i18n import gettext, normalise_locale
 
-# The mail module's own building blocks (bilingual layout, headers that refuse CR/LF), so this
-# message looks and is queued like the others; issuer.mail has no public generic composer.
-from issuer.mail.compose import PRIVACY_PATH, _address, _bilingual_body, _message, clean_name
+# One compose tail for every e-mail (the City's frame, both languages, headers that refuse
+# CR/LF): issuer.mail.compose.bilingual_email.
+from issuer.mail.compose import PRIVACY_PATH, bilingual_email, clean_name
 from issuer.mail.delivery import SPOOL_FOLDER, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
@@ -63,14 +63,10 @@ def compose_sign_in_link(settings: Settings, *, to: str, display_name: str | Non
             minutes=int(valid_for.total_seconds() // 60), issuer_name=settings.profile_name,
             privacy_url=f"{base}{PRIVACY_PATH}", contact_email=settings.profile_email)
 
-    secondary = next(other for other in SUPPORTED_LOCALES if other != primary)
-    subject = (gettext("Your link to sign in to your badges space", primary) + " / "
-               + gettext("Your link to sign in to your badges space", secondary))
-    text, html = _bilingual_body("sign_in", primary,
-                                 {lang: {"facts": facts(lang)} for lang in SUPPORTED_LOCALES},
-                                 subject, settings=settings)
-    return _message(settings, to=_address(clean_name(display_name), to), subject=subject,
-                    text=text, html=html, primary=primary)
+    return bilingual_email(
+        settings, "sign_in",
+        lambda lang: gettext("Your link to sign in to your badges space", lang), facts,
+        to=to, display_name=display_name, locale=primary)
 
 
 def queue_sign_in_link(service: IssuerService, session: Session, *, recipient_id: str, to: str,

@@ -4,7 +4,9 @@
 - `/healthz`: the process answers (liveness). Touches nothing: a database outage must not make
   an orchestrator restart every process at once.
 - `/readyz`: the process can serve (readiness): database reachable and migrated, signing keys
-  loaded (`issuance.readiness`). 503 with the list of what is not ready.
+  loaded (`issuance.readiness`). 503 with the list of what is not ready; on PostgreSQL within
+  `DATABASE_PROBE_SECONDS` whatever the database does (a hung host is `database.timeout` or
+  `database.unreachable`, never a probe left waiting).
 
 Both answer small JSON that is never cached, name no file, host or secret, and are not
 rate-limited (no limiter is consulted on these routes).
