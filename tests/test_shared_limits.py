@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from issuer.cli.main import main as cli_main
 from issuer.issuance.rate_limits import (
@@ -94,6 +95,47 @@ def test_counters_of_past_windows_are_swept(postgres: Database) -> None:
     with postgres.engine.connect() as connection:
         left = connection.execute(select(RateLimitWindow.client)).scalars().all()
     assert left == ["new"]
+
+
+def _database_clock(database: Database) -> float:
+    with database.engine.connect() as connection:
+        return float(connection.execute(text(
+            "SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_the_previous_window_still_counts_for_the_share_it_covers(postgres: Database) -> None:
+    """A sliding window: a client that spent its budget at the end of one window gets back
+    only what the sliding window no longer covers, not a whole new budget (a fixed window let
+    it send twice the limit in a few seconds); Retry-After says when one more is accepted."""
+    limit, seconds = 10, 60
+    now = _database_clock(postgres)
+    if seconds - now % seconds < 5:  # not across a boundary while counting
+        time.sleep(seconds - now % seconds + 0.5)
+        now = _database_clock(postgres)
+    start = int(now // seconds) * seconds
+    with postgres.engine.begin() as connection:
+        connection.execute(insert(RateLimitWindow), [{
+            "bucket": "verification", "client": "203.0.113.5",
+            "window_start": start - seconds, "hits": limit}])
+    limiter = DatabaseRateLimiter(postgres, "verification", limit=limit, window=seconds)
+    accepted, wait = 0, None
+    while wait is None and accepted <= limit:
+        wait = limiter.hit("203.0.113.5")
+        accepted += wait is None
+    after = _database_clock(postgres)
+    covered_start = 1 - (now - start) / seconds    # share of the previous window still covered
+    covered_end = 1 - (after - start) / seconds
+    # The k-th request is accepted while k + limit × covered <= limit.
+    assert int(limit * (1 - covered_start)) <= accepted <= int(limit * (1 - covered_end))
+    assert accepted < limit
+    assert wait is not None
+    expected = seconds * (1 - (limit - 1 - accepted) / limit) - (after - start)
+    assert abs(wait - max(expected, 0)) < 1.0
+    # Another client, no earlier window: the whole budget.
+    assert [limiter.hit("203.0.113.6") for _ in range(limit)] == [None] * limit
+    refused = limiter.hit("203.0.113.6")
+    assert refused is not None and 0 < refused <= 2 * seconds
 
 
 def test_on_sqlite_the_limit_is_kept_in_the_one_process(tmp_path: Path) -> None:

@@ -21,12 +21,16 @@ after checking the candidates:
 What we need is small: a lock, a deque of timestamps per client, and a hard cap on clients with
 least-recently-seen eviction, so memory stays bounded whatever arrives.
 
-The database limiter is a fixed-window counter: one atomic `INSERT ... ON CONFLICT DO UPDATE
-... WHERE hits < limit RETURNING` per request, so two processes counting the same client at
-the same instant are serialised by the row, never both let through past the limit. `limits`'
-PostgreSQL-less storages (Redis, Memcached, MongoDB) would add a server the City does not run.
-A fixed window lets a client send up to twice the limit across a window boundary, never more;
-the sliding log above has no such edge, but a log in the database would be one row per request.
+The database limiter is a sliding window approximated from two fixed-window counters (the
+current window's, and the previous one's weighted by the share of it the sliding window still
+covers): one atomic `INSERT ... ON CONFLICT DO UPDATE ... WHERE count + weight < limit
+RETURNING` per request, so two processes counting the same client at the same instant are
+serialised by the row, never both let through past the limit. A fixed window alone let a client
+send twice the limit across a window boundary; the weight takes that away (it assumes the
+previous window's requests were spread over it: a client whose requests all came at its very
+end gets back a little early, never a second whole budget). The sliding log above is exact, but a
+log in the database would be one row per request. `limits`' PostgreSQL-less storages (Redis,
+Memcached, MongoDB) would add a server the City does not run.
 """
 
 from __future__ import annotations
@@ -113,13 +117,14 @@ class RateLimiter:
 
 
 class DatabaseRateLimiter:
-    """At most `limit` requests per client in each fixed window of `window` seconds, counted in
-    the database (`rate_limit_windows`, PostgreSQL) and so shared by every process using it.
+    """At most about `limit` requests per client in any `window` seconds (a sliding window
+    weighed from the current and the previous fixed window: see the module docstring), counted
+    in the database (`rate_limit_windows`, PostgreSQL) and so shared by every process using it.
 
     Windows follow the database's clock (`clock_timestamp()`), never a host's, so hosts whose
-    clocks disagree still count in the same windows. The rows of past windows are deleted by
+    clocks disagree still count in the same windows. The rows of older windows are deleted by
     whichever process notices first (at most once per window per process): the table holds at
-    most the clients seen in the current and the previous window, whatever arrives. The
+    most the clients seen in the current and the two windows before, whatever arrives. The
     counter is written with `synchronous_commit = off`: a crash may forget the last few
     increments, which a limit can afford, and a request does not wait for a disk flush.
     If the database cannot be reached the request goes ahead (logged): the limit protects the
