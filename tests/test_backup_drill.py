@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
-from issuer.issuance.backup import KEYS_MEMBER, MANIFEST
+from issuer.issuance.backup import DATABASE_MEMBERS, FILES_MEMBER, KEYS_MEMBER, MANIFEST
 from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
 from issuer.openbadges import verification
 from issuer.settings import Settings
@@ -135,7 +135,7 @@ def test_the_drill_backup_wipe_restore_keeps_every_badge_and_the_audit_trail(
         manifest = json.loads(tar.extractfile(MANIFEST).read())  # type: ignore[union-attr]
         keys_member = tar.extractfile(KEYS_MEMBER).read()  # type: ignore[union-attr]
     assert manifest["database"]["kind"] == ("postgresql" if postgres else "sqlite")
-    assert manifest["version"] == 1 and manifest["created"].endswith("Z")
+    assert manifest["version"] == 2 and manifest["created"].endswith("Z")
     private_key = next(service.settings.keys_dir.glob("key-ed25519-*.pem")).read_bytes()
     assert b"PRIVATE KEY" not in keys_member and private_key not in keys_member  # encrypted
 
@@ -220,14 +220,14 @@ def forge_checksum(archive: Path) -> Any:
     """A forger who changes the database and its checksum in the manifest (not the HMAC)."""
     def change(data: bytes) -> bytes:
         manifest = json.loads(data)
-        manifest["checksums"]["database.sqlite3"]["sha256"] = "0" * 64
+        manifest["checksums"][DATABASE_MEMBERS["sqlite"]]["sha256"] = "0" * 64
         return json.dumps(manifest).encode()
     return change
 
 
 @pytest.mark.parametrize(("member", "change"), [
-    ("database.sqlite3", flip_last_byte), (KEYS_MEMBER, flip_last_byte),
-    ("files.tar.gz", flip_last_byte), (MANIFEST, forge_checksum)],
+    (DATABASE_MEMBERS["sqlite"], flip_last_byte), (KEYS_MEMBER, flip_last_byte),
+    (FILES_MEMBER, flip_last_byte), (MANIFEST, forge_checksum)],
     ids=["database", "keys", "files", "manifest"])
 def test_a_modified_archive_is_refused_in_french_and_nothing_is_written(
         sqlite_backup: tuple[Path, Path], member: str, change: Any) -> None:
