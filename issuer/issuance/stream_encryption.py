@@ -177,22 +177,29 @@ class _OpeningReader(io.RawIOBase):
                 return 0
             self._open_next()
         step = min(len(target), len(self._plain) - self._offset)
-        target[:step] = self._plain[self._offset:self._offset + step]
+        with memoryview(self._plain) as plain:
+            target[:step] = plain[self._offset:self._offset + step]
         self._offset += step
         return step
 
     def _fill(self, view: memoryview) -> int:
         filled = 0
+        readinto = getattr(self._source, "readinto", None)  # files: no copy in between
         while filled < len(view):
-            block = self._source.read(len(view) - filled)
-            if not block:
+            if readinto is not None:
+                count = readinto(view[filled:])
+            else:
+                block = self._source.read(len(view) - filled)
+                view[filled:filled + len(block)] = block
+                count = len(block)
+            if not count:
                 break
-            view[filled:filled + len(block)] = block
-            filled += len(block)
+            filled += count
         return filled
 
     def _open_next(self) -> None:
         whole = len(self._sealed) - 1
+        self._plain = b""  # the previous chunk's plaintext goes before the next is opened
         with memoryview(self._sealed) as view:
             filled = self._ahead + self._fill(view[self._ahead:])
             final = filled <= whole  # nothing past this chunk: it must be the last
