@@ -180,7 +180,8 @@ def _check_passphrase(passphrase: str) -> None:
 def _sealed_member(path: Path, key: bytes, member: str) -> Iterator[BinaryIO]:
     """A file to write a part's plaintext into; `path` receives it encrypted (labelled with
     the member's name, so that one part's chunks cannot pass for another's)."""
-    with path.open("xb") as sink, sealing(key, sink, member) as plaintext:
+    with path.open("xb") as sink, \
+            sealing(key, sink, member, chunk_size=CHUNK_SIZE) as plaintext:
         yield plaintext
 
 
@@ -321,9 +322,12 @@ class _OpenedArchive:
 
 def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     try:
-        info = archive.getmember(MANIFEST)
+        info = archive.getmember(MANIFEST)  # reads every member's header: a cut shows here
     except KeyError:
         raise _damaged("pas de manifeste", "no manifest") from None
+    except (OSError, EOFError, tarfile.TarError):
+        raise _damaged("archive tronquée ou illisible", "archive cut short or unreadable"
+                       ) from None
     handle = archive.extractfile(info) if info.isfile() else None
     if handle is None or info.size > _MAX_MANIFEST_BYTES:
         raise _damaged("manifeste illisible", "unreadable manifest")
