@@ -318,6 +318,9 @@ class _OpenedArchive:
                                   chunk_size=self.chunk_size)
         except StreamDamaged as error:
             raise _damaged_part(member, error) from None
+        except (EOFError, tarfile.ReadError):  # the archive itself changed since its check
+            raise _damaged(f"élément tronqué : {member}", f"member cut short: {member}"
+                           ) from None
 
 
 def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
