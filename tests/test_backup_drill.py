@@ -1,16 +1,23 @@
 """The backup drill (issue #14, item 5; docs/DEPLOYMENT.md, "Backup and restore"), on SQLite and
 on a real PostgreSQL server: issue badges (one revoked, one suspended), `issuer backup`, wipe
 the database, the keys and the evidence files, `issuer restore`; every credential still
-verifies with our verifier with its status unchanged, and the audit trail holds the same rows.
-Then the refusals: a non-empty installation without --force, a wrong passphrase, a modified
-archive, each in French with its exit code, and nothing written."""
+verifies with our verifier with its status unchanged, and the audit trail holds the same rows;
+the archive's bytes hold no personal data in clear. Then the refusals: a non-empty
+installation without --force, a wrong passphrase, a modified, cut or reordered archive, each
+in French with its exit code, and the installation left as it was (on both databases, even
+when the damage only shows while the database is being restored). An archive of version 1
+(database in clear) is still restored."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import tarfile
 from collections.abc import Iterator
@@ -20,13 +27,16 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
-from issuer.issuance.backup import KEYS_MEMBER, MANIFEST
+from issuer.issuance import backup
+from issuer.issuance.backup import DATABASE_MEMBERS, FILES_MEMBER, KEYS_MEMBER, MANIFEST
 from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.stream_encryption import PREFIX_SIZE, TAG_SIZE
 from issuer.openbadges import verification
 from issuer.settings import Settings
 from issuer.storage import models as rows
@@ -135,9 +145,16 @@ def test_the_drill_backup_wipe_restore_keeps_every_badge_and_the_audit_trail(
         manifest = json.loads(tar.extractfile(MANIFEST).read())  # type: ignore[union-attr]
         keys_member = tar.extractfile(KEYS_MEMBER).read()  # type: ignore[union-attr]
     assert manifest["database"]["kind"] == ("postgresql" if postgres else "sqlite")
-    assert manifest["version"] == 1 and manifest["created"].endswith("Z")
+    assert manifest["version"] == 2 and manifest["created"].endswith("Z")
     private_key = next(service.settings.keys_dir.glob("key-ed25519-*.pem")).read_bytes()
     assert b"PRIVATE KEY" not in keys_member and private_key not in keys_member  # encrypted
+    # The whole archive is encrypted: no recipient's address or name, no database file or dump
+    # (their magic numbers), no evidence file, no key, anywhere in its bytes.
+    raw = archive.read_bytes()
+    for clear in (b"personne0@example.org", b"Personne 0", b"SQLite format 3",
+                  b"PGDMP", b"%PDF-1.7 atelier FALC", b"PRIVATE KEY", b"issuer.toml\0"):
+        assert clear not in raw, clear
+    assert set(manifest["encryption"]["members"]) == set(manifest["checksums"])
 
     wipe(service, postgres)
     shutil.rmtree(home / "var" / "evidence")
@@ -220,14 +237,14 @@ def forge_checksum(archive: Path) -> Any:
     """A forger who changes the database and its checksum in the manifest (not the HMAC)."""
     def change(data: bytes) -> bytes:
         manifest = json.loads(data)
-        manifest["checksums"]["database.sqlite3"]["sha256"] = "0" * 64
+        manifest["checksums"][DATABASE_MEMBERS["sqlite"]]["sha256"] = "0" * 64
         return json.dumps(manifest).encode()
     return change
 
 
 @pytest.mark.parametrize(("member", "change"), [
-    ("database.sqlite3", flip_last_byte), (KEYS_MEMBER, flip_last_byte),
-    ("files.tar.gz", flip_last_byte), (MANIFEST, forge_checksum)],
+    (DATABASE_MEMBERS["sqlite"], flip_last_byte), (KEYS_MEMBER, flip_last_byte),
+    (FILES_MEMBER, flip_last_byte), (MANIFEST, forge_checksum)],
     ids=["database", "keys", "files", "manifest"])
 def test_a_modified_archive_is_refused_in_french_and_nothing_is_written(
         sqlite_backup: tuple[Path, Path], member: str, change: Any) -> None:
@@ -257,3 +274,192 @@ def test_a_short_backup_passphrase_is_refused(sqlite_backup: tuple[Path, Path],
                     str(tmp_path / "b.tar"), ISSUER_BACKUP_PASSPHRASE="court")
     assert result.exit_code == 1 and "au moins 12 caractères" in result.output
     assert not (tmp_path / "b.tar").exists()
+
+
+# -- damage on a running installation (restore --force), on both databases ----------------------
+SMALL_CHUNK = 4096  # a small database still spans many chunks
+
+
+def sealed_chunk(index: int) -> slice:
+    start = PREFIX_SIZE + index * (SMALL_CHUNK + TAG_SIZE)
+    return slice(start, start + SMALL_CHUNK + TAG_SIZE)
+
+
+def without_chunk(index: int) -> Any:
+    def change(data: bytes) -> bytes:
+        chunk = sealed_chunk(index)
+        assert len(data) > chunk.stop, "the database part must span several chunks"
+        return data[:chunk.start] + data[chunk.stop:]
+    return change
+
+
+def without_last_chunk(data: bytes) -> bytes:
+    last = (len(data) - PREFIX_SIZE - 1) // (SMALL_CHUNK + TAG_SIZE)
+    return data[:sealed_chunk(last).start]
+
+
+def flip_middle_byte(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x40]) + data[middle + 1:]
+
+
+def resealed(archive: Path) -> Path:
+    """`archive` with the checksums and the HMAC of its manifest recomputed under the
+    passphrase: what a forger who knows it could do, or a part changed on disk between the
+    check and the restore. Only each chunk's own tag can catch the damage then, while the
+    database is being restored."""
+    with tarfile.open(archive) as tar:
+        contents = {info.name: tar.extractfile(info).read()  # type: ignore[union-attr]
+                    for info in tar.getmembers()}
+    manifest = json.loads(contents[MANIFEST])
+    _key, mac_key = backup._derive(PASSPHRASE, base64.b64decode(manifest["kdf"]["salt"]),
+                                   manifest["kdf"]["n"], manifest["kdf"]["r"],
+                                   manifest["kdf"]["p"])
+    for name in manifest["checksums"]:
+        manifest["checksums"][name] = {"sha256": hashlib.sha256(contents[name]).hexdigest(),
+                                       "size": len(contents[name])}
+    manifest["hmac"] = backup._manifest_mac(mac_key, manifest)
+    contents[MANIFEST] = json.dumps(manifest).encode()
+    forged = archive.with_name("resealed.tar")
+    with tarfile.open(forged, "w") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return forged
+
+
+def cut_in_half(archive: Path) -> Path:
+    cut = archive.with_name("coupee.tar")
+    cut.write_bytes(archive.read_bytes()[:archive.stat().st_size // 2])
+    return cut
+
+
+def home_files(settings: Settings) -> dict[str, bytes]:
+    """Every file of the home but the database's (compared through the service instead)."""
+    return {path.relative_to(settings.home).as_posix(): path.read_bytes()
+            for path in sorted(settings.home.rglob("*"))
+            if path.is_file() and "sqlite3" not in path.name}
+
+
+# (damage, exit code, what the French message says)
+DAMAGES: dict[str, tuple[Any, int, str]] = {
+    "flipped-byte": (lambda archive, member: rewrite_member(archive, member, flip_middle_byte),
+                     4, "somme de contrôle différente"),
+    "archive-cut": (lambda archive, member: cut_in_half(archive), 4, "tronqué"),
+    "chunk-removed": (lambda archive, member: rewrite_member(archive, member,
+                                                             without_chunk(1)),
+                      4, "somme de contrôle différente"),
+    "chunk-removed-resealed": (
+        lambda archive, member: resealed(rewrite_member(archive, member, without_chunk(1))),
+        4, "bloc 1 non authentifié"),
+    "last-chunk-dropped-resealed": (
+        lambda archive, member: resealed(rewrite_member(archive, member, without_last_chunk)),
+        4, "non authentifié (modifié, déplacé, ou flux tronqué)"),
+    "wrong-passphrase": (lambda archive, member: archive, 3, "Phrase de passe incorrecte"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_archive_or_wrong_passphrase_leaves_the_installation_as_it_was(
+        installation: tuple[IssuerService, Any], tmp_path: Path, damage: str) -> None:
+    service, postgres = installation
+    ids = issue_some(service)
+    home, url = service.settings.home, service.database.url
+    archive = tmp_path / "sauvegarde.tar"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backup, "CHUNK_SIZE", SMALL_CHUNK)
+        assert issuer(home, url, "backup", str(archive)).exit_code == 0
+    # The installation lives on after the backup: a restore would lose this badge.
+    later = service.issue(IssueRequest(badge_slug=BREAKFAST, email="apres@example.org",
+                                       name="Après Sauvegarde", event_number=7)).credential_id
+    before, trail = verdicts(service, [*ids, later]), audit_rows(service)
+    files = home_files(service.settings)
+    service.database.dispose()
+
+    make, exit_code, said = DAMAGES[damage]
+    member = DATABASE_MEMBERS["postgresql" if postgres else "sqlite"]
+    damaged = make(archive, member)
+    result = issuer(home, url, "restore", "--force", str(damaged),
+                    **({"ISSUER_BACKUP_PASSPHRASE": "pas la bonne phrase"}
+                       if damage == "wrong-passphrase" else {}))
+
+    assert result.exit_code == exit_code, result.output
+    assert said in result.output and "Traceback" not in result.output
+    if exit_code == 4:
+        assert "Archive refusée" in result.output and "rien n'a été restauré" in result.output
+    again = IssuerService(Settings.load(home=home, database_url=url))
+    try:
+        assert verdicts(again, [*ids, later]) == before
+        assert audit_rows(again) == trail
+    finally:
+        again.database.dispose()
+    assert home_files(again.settings) == files
+    if not postgres:
+        database = sqlite_file(url)
+        assert database is not None
+        assert not database.with_name(database.name + ".restoring").exists()
+
+
+# -- archives of version 1 ------------------------------------------------------------------------
+def write_version_1_archive(service: IssuerService, destination: Path) -> None:
+    """An archive as version 1 wrote it (SQLite): the database and the files in clear, the
+    keys' tar.gz one AES-GCM message whose nonce is in the manifest."""
+    settings = service.settings
+    salt, nonce = os.urandom(16), os.urandom(12)
+    n, r, p = 2 ** 14, 8, 1
+    key, mac_key = backup._derive(PASSPHRASE, salt, n, r, p)
+    database = sqlite_file(service.database.url)
+    assert database is not None
+    snapshot = destination.with_name("snapshot.sqlite3")
+    with sqlite3.connect(database) as source, sqlite3.connect(snapshot) as target:
+        source.backup(target)
+    keys_tar, files_tar = io.BytesIO(), io.BytesIO()
+    with tarfile.open(fileobj=keys_tar, mode="w:gz") as tar:
+        for path in sorted(settings.keys_dir.iterdir()):
+            tar.add(path, arcname=f"keys/{path.name}")
+    with tarfile.open(fileobj=files_tar, mode="w:gz") as tar:
+        if (settings.home / "issuer.toml").is_file():
+            tar.add(settings.home / "issuer.toml", arcname="issuer.toml")
+    members = {"database.sqlite3": snapshot.read_bytes(),
+               KEYS_MEMBER: AESGCM(key).encrypt(nonce, keys_tar.getvalue(),
+                                                b"roubaix-badges-backup: keys v1"),
+               "files.tar.gz": files_tar.getvalue()}
+    manifest: dict[str, Any] = {
+        "format": "roubaix-badges-backup", "version": 1, "created": "2026-12-01T02:30:00Z",
+        "application": {"name": "roubaix-badges-issuer", "version": "0"},
+        "database": {"kind": "sqlite", "member": "database.sqlite3", "schema_revision": []},
+        "keys": {"member": KEYS_MEMBER, "cipher": "AES-256-GCM",
+                 "nonce": base64.b64encode(nonce).decode(), "files": 3},
+        "files": {"member": "files.tar.gz", "paths": []},
+        "kdf": {"name": "scrypt", "n": n, "r": r, "p": p, "salt": base64.b64encode(salt).decode()},
+        "checksums": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                      for name, data in members.items()},
+        "passphrase_check": hmac.new(mac_key, b"roubaix-badges-backup: passphrase check",
+                                     hashlib.sha256).hexdigest(),
+    }
+    manifest["hmac"] = backup._manifest_mac(mac_key, manifest)
+    with tarfile.open(destination, "w") as tar:
+        for name, data in {MANIFEST: json.dumps(manifest).encode(), **members}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_an_archive_of_version_1_is_still_restored(tmp_path: Path,
+                                                   issuer_homes: IssuerHomes) -> None:
+    service = issuer_homes.service(Settings.load(home=tmp_path / "home"))
+    ids = issue_some(service)
+    before, trail = verdicts(service, ids), audit_rows(service)
+    archive = tmp_path / "version-1.tar"
+    write_version_1_archive(service, archive)
+    wipe(service, None)
+
+    restored = issuer(service.settings.home, service.database.url, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    again = IssuerService(Settings.load(home=service.settings.home,
+                                        database_url=service.database.url))
+    try:
+        assert verdicts(again, ids) == before and audit_rows(again) == trail
+    finally:
+        again.database.dispose()

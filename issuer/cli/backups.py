@@ -25,10 +25,10 @@ def _passphrase(given: str | None, *, confirm: bool) -> str:
                             confirmation_prompt=confirm, err=True))
 
 
-@click.command(help=_("Back up the installation into one archive (mode 0600): a consistent copy "
-                     "of the database taken while the service runs, the keys encrypted with a "
-                     "passphrase (ISSUER_BACKUP_PASSPHRASE, else asked), issuer.toml and the "
-                     "uploaded evidence files."))
+@click.command(help=_("Back up the installation into one archive (mode 0600), encrypted as a "
+                     "whole with a passphrase (ISSUER_BACKUP_PASSPHRASE, else asked): a "
+                     "consistent copy of the database taken while the service runs, the keys, "
+                     "issuer.toml and the uploaded evidence files."))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @handles_errors
 def backup(file: Path) -> None:

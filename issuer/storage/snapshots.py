@@ -4,8 +4,11 @@
 - **SQLite**: the `sqlite3` online backup API copies the pages of one read transaction, so the
   copy is consistent even while the service writes (WAL mode). Restored by putting the file in
   place (its stale -wal / -shm removed).
-- **PostgreSQL**: `pg_dump --format=custom` (one snapshot transaction, compressed), restored
-  with `pg_restore --single-transaction`: all or nothing. The tools come from
+- **PostgreSQL**: `pg_dump --format=custom` (one snapshot transaction, compressed) written to
+  a pipe, restored with `pg_restore --single-transaction` reading a pipe: all or nothing. A
+  dump written to a pipe has no offsets in its table of contents, so `pg_restore` reads it in
+  order, which is the order a plain restore needs. Neither end holds the dump in memory or
+  writes it in clear: the caller encrypts and decrypts it as it flows (issuance.backup). The tools come from
   `ISSUER_POSTGRES_BIN_DIR`, else the newest Debian package (`/usr/lib/postgresql/<n>/bin`: a
   newer pg_dump reads an older server, not the other way round), else PATH. The password goes
   to them in a private password file, never on a command line that `ps` shows.
@@ -19,8 +22,11 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal, cast
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, make_url
@@ -28,6 +34,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from issuer.errors import IssuerError
 from issuer.storage.db import private_sqlite_file, sqlite_file
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 #: The file name of the snapshot inside a backup, per kind.
@@ -54,30 +63,40 @@ def database_kind(url: str) -> DatabaseKind:
 
 
 # -- taking -----------------------------------------------------------------------------------------
-def take_snapshot(url: str, destination: Path, *, bin_dir: Path | None = None) -> DatabaseKind:
-    """Write a consistent copy of the database at `url` to `destination` (created 0600)."""
+@contextmanager
+def snapshot_stream(url: str, *, bin_dir: Path | None = None
+                    ) -> Iterator[tuple[DatabaseKind, BinaryIO]]:
+    """A consistent copy of the database at `url`, to read as a stream while the block runs
+    (the caller encrypts it as it reads: issuance.backup). A PostgreSQL dump is a pipe from
+    `pg_dump`, never held in memory nor on disk; a SQLite copy is a private file (0600, in a
+    0700 folder) next to the database, on the disk that already holds it, deleted after."""
     kind = database_kind(url)
-    os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-    if kind == "sqlite":
-        source_file = sqlite_file(url)
-        assert source_file is not None
-        if not source_file.is_file():
-            raise SnapshotError("La base SQLite n'existe pas encore : rien à sauvegarder.",
-                                "The SQLite database does not exist yet: nothing to back up.",
-                                code="backup.no_database")
+    if kind == "postgresql":
+        with _pg_tool("pg_dump", url, ["--format=custom", "--no-owner", "--no-privileges"],
+                      bin_dir, feeds=False) as dump:
+            assert dump.stdout is not None
+            yield kind, cast(BinaryIO, dump.stdout)
+        return
+    source_file = sqlite_file(url)
+    assert source_file is not None
+    if not source_file.is_file():
+        raise SnapshotError("La base SQLite n'existe pas encore : rien à sauvegarder.",
+                            "The SQLite database does not exist yet: nothing to back up.",
+                            code="backup.no_database")
+    with tempfile.TemporaryDirectory(prefix=".issuer-snapshot-", dir=source_file.parent) as work:
+        copy = Path(work) / "snapshot.sqlite3"
+        os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # Read-write connection (only read): a read-only one cannot open a WAL database whose
         # -shm file is missing. The timeout waits for a writer's checkpoint, as the service does.
         source = sqlite3.connect(source_file, timeout=30)
-        target = sqlite3.connect(destination)
+        target = sqlite3.connect(copy)
         try:
             source.backup(target)
         finally:
             target.close()
             source.close()
-    else:
-        _run_pg_tool("pg_dump", url, ["--format=custom", "--no-owner", "--no-privileges",
-                                      f"--file={destination}"], bin_dir)
-    return kind
+        with copy.open("rb") as handle:
+            yield kind, handle
 
 
 # -- restoring --------------------------------------------------------------------------------------
@@ -109,10 +128,14 @@ def database_is_empty(url: str) -> bool:
         engine.dispose()
 
 
-def restore_snapshot(url: str, snapshot: Path, kind: DatabaseKind, *,
+def restore_snapshot(url: str, snapshot: SupportsRead[bytes], kind: DatabaseKind, *,
                      bin_dir: Path | None = None, replace: bool = False) -> None:
-    """Put the snapshot `snapshot` (of `kind`) into the database at `url`. `replace`: the
-    database may hold tables, which the snapshot's replace (the caller checked `--force`)."""
+    """Put the snapshot read from the stream `snapshot` (of `kind`) into the database at `url`.
+    `replace`: the database may hold tables, which the snapshot's replace (the caller checked
+    `--force`). All or nothing: if reading `snapshot` raises (the archive proves damaged
+    mid-way), the exception propagates and the database is as it was: the SQLite copy is
+    staged beside the database and only renamed into place once whole; `pg_restore` runs in
+    one transaction and is killed before its input ends, so the transaction never commits."""
     if database_kind(url) != kind:
         raise SnapshotError(
             f"Cette sauvegarde est celle d'une base {kind} ; la base configurée ici est d'un "
@@ -124,8 +147,14 @@ def restore_snapshot(url: str, snapshot: Path, kind: DatabaseKind, *,
         assert target is not None
         private_sqlite_file(target)  # its folder 0700, the file 0600
         staged = target.with_name(target.name + ".restoring")
-        shutil.copyfile(snapshot, staged)
-        os.chmod(staged, 0o600)
+        staged.unlink(missing_ok=True)
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                shutil.copyfileobj(snapshot, handle)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
         for companion in ("-wal", "-shm", "-journal"):
             target.with_name(target.name + companion).unlink(missing_ok=True)
         os.replace(staged, target)
@@ -133,7 +162,9 @@ def restore_snapshot(url: str, snapshot: Path, kind: DatabaseKind, *,
     options = ["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
     if replace:
         options += ["--clean", "--if-exists"]
-    _run_pg_tool("pg_restore", url, [*options, str(snapshot)], bin_dir)
+    with _pg_tool("pg_restore", url, options, bin_dir, feeds=True) as restoring:
+        assert restoring.stdin is not None
+        shutil.copyfileobj(snapshot, restoring.stdin)
 
 
 # -- the PostgreSQL tools ---------------------------------------------------------------------------
@@ -159,30 +190,67 @@ def find_pg_tool(tool: str, bin_dir: Path | None = None) -> Path:
         "its folder in ISSUER_POSTGRES_BIN_DIR).", code="backup.pg_tool_missing")
 
 
-def _run_pg_tool(tool: str, url: str, arguments: list[str], bin_dir: Path | None) -> None:
+@contextmanager
+def _pg_tool(tool: str, url: str, arguments: list[str], bin_dir: Path | None, *,
+             feeds: bool) -> Iterator[subprocess.Popen[bytes]]:
+    """`tool` running while the block runs: its stdin is a pipe to write to when `feeds`
+    (pg_restore), else its stdout a pipe to read from (pg_dump). Leaving the block normally
+    ends its input and waits for it; leaving by an exception kills it first (pg_restore then
+    never commits). A failure, or the tool exiting early, raises SnapshotError with its
+    stderr."""
     executable = find_pg_tool(tool, bin_dir)
-    parsed = make_url(url)
-    with tempfile.TemporaryDirectory(prefix="issuer-pg-") as private:
-        bare: URL = parsed.set(drivername="postgresql", password=None)
-        if parsed.password:
-            # The password reaches libpq in a password file of our own (0600, in a 0700
-            # folder, deleted after), named by the `passfile` parameter: never on the command
-            # line, which `ps` shows to every user of the machine.
-            passfile = Path(private) / "pgpass"
-            secret = str(parsed.password).replace("\\", "\\\\").replace(":", "\\:")
-            descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(f"*:*:*:*:{secret}\n")
-            bare = bare.update_query_dict({"passfile": str(passfile)})
-        conninfo = bare.render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory(prefix="issuer-pg-") as private, \
+            tempfile.TemporaryFile() as errors:
+        command = [str(executable), f"--dbname={_conninfo(url, Path(private))}", *arguments]
         try:
-            completed = subprocess.run(  # noqa: S603 - our tool, our arguments, no shell
-                [str(executable), f"--dbname={conninfo}", *arguments], capture_output=True,
-                text=True, timeout=PG_TOOL_TIMEOUT_SECONDS, check=False)
-        except (OSError, subprocess.TimeoutExpired) as error:
+            process = subprocess.Popen(  # noqa: S603 - our tool, our arguments, no shell
+                command, stdin=subprocess.PIPE if feeds else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if feeds else subprocess.PIPE, stderr=errors)
+        except OSError as error:
             raise _tool_failed(tool, str(error)) from error
-    if completed.returncode != 0:
-        raise _tool_failed(tool, completed.stderr.strip()[-2_000:])
+        # The longest a tool may run; the watchdog kills it, which fails the block below.
+        watchdog = threading.Timer(PG_TOOL_TIMEOUT_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            try:
+                yield process
+                if process.stdin is not None:
+                    process.stdin.close()
+            except BrokenPipeError:
+                pass  # the tool stopped reading: its exit code and stderr say why
+            returncode = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            watchdog.cancel()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    with suppress(BrokenPipeError):
+                        pipe.close()
+        if returncode != 0:
+            errors.seek(0)
+            detail = errors.read().decode("utf-8", "replace").strip()[-2_000:]
+            if returncode < 0:
+                detail = f"{detail} (signal {-returncode})".strip()
+            raise _tool_failed(tool, detail)
+
+
+def _conninfo(url: str, private: Path) -> str:
+    parsed = make_url(url)
+    bare: URL = parsed.set(drivername="postgresql", password=None)
+    if parsed.password:
+        # The password reaches libpq in a password file of our own (0600, in a 0700
+        # folder, deleted after), named by the `passfile` parameter: never on the command
+        # line, which `ps` shows to every user of the machine.
+        passfile = private / "pgpass"
+        secret = str(parsed.password).replace("\\", "\\\\").replace(":", "\\:")
+        descriptor = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(f"*:*:*:*:{secret}\n")
+        bare = bare.update_query_dict({"passfile": str(passfile)})
+    return bare.render_as_string(hide_password=False)
 
 
 def _tool_failed(tool: str, detail: str) -> SnapshotError:
