@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, defer, joinedload
 
 from issuer.issuance.service import IssuerService
 from issuer.mail.compose import queued_badge_subject
@@ -51,22 +51,27 @@ def queue_badge_emails(service: IssuerService, credential_ids: Sequence[str], *,
 
 def _queue_chunk(service: IssuerService, session: Session, ids: list[str], *, actor: str,
                  origin: str | None) -> int:
-    credentials = session.scalars(
-        select(rows.IssuedCredential).where(rows.IssuedCredential.id.in_(ids))
-        .options(joinedload(rows.IssuedCredential.recipient, innerjoin=True))
-        .order_by(rows.IssuedCredential.id)
+    table = rows.IssuedCredential
+    # The signed texts (several kilobytes each, compressed) are not read: whether there are
+    # any is enough (PostgreSQL compares a text's length with '' without decompressing it).
+    signed = and_(table.credential_json != "", table.credential_jwt != "")
+    found = session.execute(
+        select(table, signed).where(table.id.in_(ids))
+        .options(joinedload(table.recipient, innerjoin=True),
+                 defer(table.credential_json), defer(table.credential_jwt))
+        .order_by(table.id)
         # FOR NO KEY UPDATE: two runs still take turns on a badge, but a transaction that
         # only references these rows (an attendance line or an e-mail row pointing at a badge
         # takes a KEY SHARE lock through its foreign key) is not blocked; FOR UPDATE blocked it,
         # and a coordinator's issuing transaction holding such KEY SHARE locks while waiting
         # for ours deadlocked with this one (PostgreSQL, two coordinators at once).
-        .with_for_update(of=rows.IssuedCredential, key_share=True)).all()
+        .with_for_update(of=table, key_share=True)).all()
     already = set(session.scalars(select(EmailMessage.credential_id).where(
         EmailMessage.credential_id.in_(ids), EmailMessage.kind == KIND_BADGE)))
     messages: list[EmailMessage] = []
-    for credential in credentials:
+    for credential, is_signed in found:
         recipient = credential.recipient
-        if (credential.id in already or not credential.is_signed
+        if (credential.id in already or not is_signed
                 or credential.revoked_at is not None
                 or recipient.erased_at is not None or not recipient.email):
             continue
