@@ -59,8 +59,8 @@ from tests.plugins.browser import (
     describe_violations,
     new_context,
     overflowing_elements,
+    sign_in_link_from_outbox,
 )
-from tests.test_mediators import _latest_link
 
 pytestmark = pytest.mark.browser
 
@@ -330,7 +330,7 @@ def test_a_one_time_link_from_the_outbox_opens_my_space_and_every_step_passes_th
     assert_passes_the_phone_checks(page, lang)
 
     # The link of the e-mail only shows a button; pressing it opens the session.
-    link = _latest_link(live_server.service, person.email)
+    link = sign_in_link_from_outbox(live_server.service, person.email)
     page.goto(link)
     assert page.locator("main form button[type=submit]").count() == 1
     assert_passes_the_phone_checks(page, lang)
@@ -709,7 +709,7 @@ def sign_in_to_my_space(page: Any, server: LiveServer, email: str) -> None:
     page.locator("#space-email").fill(email)
     with page.expect_navigation(url="**/espace?fait=link-sent"):
         page.locator("main form[action='/espace/connexion'] button[type=submit]").click()
-    page.goto(_latest_link(server.service, email))
+    page.goto(sign_in_link_from_outbox(server.service, email))
     with page.expect_navigation(url=server.url("/espace")):
         page.locator("main form button[type=submit]").click()
 
