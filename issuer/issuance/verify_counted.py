@@ -84,9 +84,17 @@ def _answer(service: IssuerService, credential_id: str, text: str,
                          else OwnBadge(credential_id, text, status))
 
 
+def fit_for_event_loop(service: IssuerService) -> bool:
+    """Whether `counted_cached_report` may run on an event loop's thread: on PostgreSQL, where
+    it uses the quick connection (never waits to connect, each statement bounded). On SQLite it
+    checks a connection out of the pool, which may wait for one: run it in a thread there."""
+    return service.database.quick_connection() is not None
+
+
 def counted_cached_report(service: IssuerService, limiter: RateLimit, client: str,
                           data: bytes) -> CountedAnswer | None:
-    """See the module docstring. Never verifies, never waits to connect."""
+    """See the module docstring. Never verifies; on PostgreSQL never waits to connect
+    (`fit_for_event_loop`)."""
     claim = own_claim(service, data)
     if claim is None or claim[0] != "badge" or claim[2] != "json":
         return None

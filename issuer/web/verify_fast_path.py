@@ -11,8 +11,10 @@ size cap are those of every request) and answers such a request itself:
 1. only `POST /api/v1/verify` with a JSON media type and a declared Content-Length within the
    API's cap; anything else goes on untouched;
 2. `issuer.issuance.verify_counted` counts the client in the verification rate limit and reads
-   the badge's row in one statement, on the event loop's thread (never waiting to connect,
-   each statement bounded: `issuer.storage.quick_connection`);
+   the badge's row in one statement, on PostgreSQL on the event loop's thread (never waiting
+   to connect, each statement bounded: `issuer.storage.quick_connection`); on SQLite (one
+   process, the count in memory) in a thread, since a pooled connection may have to be waited
+   for;
 3. the report is the cached one of that very badge text and status (a revocation by another
    process is in the next answer, as on the usual path); when it is not cached, the badge is
    verified in a thread by `verify_own`, as the endpoint would, and cached for the next.
@@ -37,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from issuer.errors import IssuerError
 from issuer.issuance.own_verification import verify_own
-from issuer.issuance.verify_counted import OwnBadge, counted_cached_report
+from issuer.issuance.verify_counted import OwnBadge, counted_cached_report, fit_for_event_loop
 from issuer.openbadges.verification import VerificationReport
 from issuer.web.api_schemas import JSON_TYPES
 from issuer.web.deps import service_of
@@ -97,8 +99,10 @@ class OwnCredentialFastPath:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         service = service_of(request)
-        answer = counted_cached_report(service, verification_limiter(request),
-                                       client_key(request), b"".join(chunks))
+        arguments = (service, verification_limiter(request), client_key(request),
+                     b"".join(chunks))
+        answer = (counted_cached_report(*arguments) if fit_for_event_loop(service)
+                  else await run_in_threadpool(counted_cached_report, *arguments))
         report = answer.report if answer is not None else None
         if answer is not None and answer.own is not None:
             report = await _verified(service, answer.own)
