@@ -170,7 +170,8 @@ def test_each_request_is_counted_once_whichever_path_answers(service: IssuerServ
     refused = _post(client, issued.credential_json)
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "verify.rate_limited"
-    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    # Sliding window: past the end of this window, until the previous one weighs little enough.
+    assert 1 <= int(refused.headers["retry-after"]) <= 2 * 60
     assert refused.headers["access-control-allow-origin"] == "*"
     if service.database.engine.dialect.name == "postgresql":
         with service.database.reading() as connection:
