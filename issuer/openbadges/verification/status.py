@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from issuer.openbadges.json_cost import first_excess
+from issuer.openbadges.memo import json_digest
 from issuer.openbadges.proofs.data_integrity import ProofError, proofs_of
 from issuer.openbadges.status_list import (
     ENTRY_TYPE,
@@ -70,7 +71,12 @@ def _status_entries(credential: dict[str, Any], issuer_id: str,
 def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str,
                            context: VerificationContext) -> Check | None:
     """None when the list is the issuer's own, signed with a Data Integrity proof that
-    verifies; else the "unknown" status check saying why not (VERIFICATION.md R13)."""
+    verifies; else the "unknown" status check saying why not (VERIFICATION.md R13).
+
+    A list is read at every verification of every badge on it, unchanged between two changes
+    of its bits: a signature that verified over this exact list (the digest of its JSON text)
+    with the same key bytes is not checked again (`proofs.VERIFIED_SIGNATURES`). The issuer,
+    the proofs' shape and the key (DID document, revoked keys) are looked at every time."""
     list_issuer, _ = issuer_of(status_list)
     if list_issuer != issuer_id:
         return make_check("status", "unknown", "status.list_wrong_issuer", url=url[:200],
@@ -84,8 +90,11 @@ def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str
     if len(proofs) > MAX_PROOFS:
         return make_check("status", "unknown", "status.list_bad_signature", url=url[:200],
                           detail=f"{len(proofs)} proofs")
-    for proof in proofs:
-        outcome, binding = verify_one_proof(status_list, proof, issuer_id, context)
+    digest = json_digest(status_list)
+    for position, proof in enumerate(proofs):
+        outcome, binding = verify_one_proof(
+            status_list, proof, issuer_id, context,
+            memo_key=None if digest is None else ("status-list", digest, position))
         if binding is not None and binding.outcome != "passed":
             return Check("status", "unknown", "status.list_signer_unverified",
                          MESSAGES["status.list_signer_unverified"][0].format(
