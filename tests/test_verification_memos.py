@@ -29,9 +29,10 @@ from issuer.openbadges.dids.key_encodings import (
     key_from_multikey,
     public_key_from_jwk_member,
 )
+from issuer.openbadges.json_cost import LIMITS, CostLimits
 from issuer.openbadges.memo import Memo, json_digest
 from issuer.openbadges.status_list import StatusBitstring, StatusListError
-from issuer.openbadges.verification import RevokedKey, VerificationContext, verify
+from issuer.openbadges.verification import RevokedKey, VerificationContext, status, verify
 from issuer.openbadges.verification.proofs import VERIFIED_SIGNATURES
 from issuer.settings import Settings
 from tests.test_verification import (
@@ -151,6 +152,18 @@ def test_a_pass_in_our_own_verifier_is_not_reused_under_a_strangers_limits(crede
     assert VERIFIED_SIGNATURES.hits == hits
     assert verify(credential, context(fresh, untrusted=True)).verdict == "valid"
     assert VERIFIED_SIGNATURES.hits == hits + 2
+
+
+def test_a_list_within_the_cost_limits_is_counted_again_under_other_limits(credential):
+    clear = lists()
+    assert verify(credential, context(clear)).verdict == "valid"
+    listed = clear[REVOCATION_URL]
+    digest = json_digest(listed)
+    assert status._list_excess(listed, digest, LIMITS) is None  # remembered
+    tight = CostLimits(values=10)
+    for _ in range(2):  # over a limit: counted, and refused, every time
+        excess = status._list_excess(listed, digest, tight)
+        assert excess is not None and excess.quantity == "values"
 
 
 # --- decoded bitstrings and keys ------------------------------------------------------------------

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from issuer.openbadges.json_cost import first_excess
-from issuer.openbadges.memo import json_digest
+from issuer.openbadges.json_cost import CostLimits, Excess, first_excess
+from issuer.openbadges.memo import Memo, json_digest
 from issuer.openbadges.proofs.data_integrity import ProofError, proofs_of
 from issuer.openbadges.status_list import (
     ENTRY_TYPE,
@@ -29,6 +29,11 @@ from issuer.openbadges.verification.validity import CLOCK_SKEW, parse_datetime
 
 MAX_STATUS_ENTRIES = 4
 """Status entries examined per credential at most: each may cost a fetch and a proof check."""
+
+_WITHIN_LIMITS: Memo[bool] = Memo(64)
+"""Status lists found within the cost limits (`first_excess`), by digest of their JSON text
+and the limits: a list is read at every verification of every badge on it. Only "within" is
+kept; a list over a limit is counted again every time."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,18 @@ def _status_entries(credential: dict[str, Any], issuer_id: str,
     return entries
 
 
+def _list_excess(status_list: Any, digest: bytes | None, limits: CostLimits) -> Excess | None:
+    """`first_excess` of a status list, remembered for a list found within the limits."""
+    if digest is not None and _WITHIN_LIMITS.get((digest, limits)):
+        return None
+    excess = first_excess(status_list, limits)
+    if excess is None and digest is not None:
+        _WITHIN_LIMITS.put((digest, limits), True)
+    return excess
+
+
 def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str,
-                           context: VerificationContext) -> Check | None:
+                           context: VerificationContext, digest: bytes | None) -> Check | None:
     """None when the list is the issuer's own, signed with a Data Integrity proof that
     verifies; else the "unknown" status check saying why not (VERIFICATION.md R13).
 
@@ -90,7 +105,6 @@ def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str
     if len(proofs) > MAX_PROOFS:
         return make_check("status", "unknown", "status.list_bad_signature", url=url[:200],
                           detail=f"{len(proofs)} proofs")
-    digest = json_digest(status_list)
     for position, proof in enumerate(proofs):
         outcome, binding = verify_one_proof(
             status_list, proof, issuer_id, context,
@@ -144,7 +158,10 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
     except Exception:  # noqa: BLE001 - whatever the caller's fetch raises: unreachable
         return _EntryReading(make_check("status", "unknown", "status.unreachable", url=url[:200]),
                              purpose, None)
-    excess = first_excess(status_list, context.cost_limits)
+    # The digest of its JSON text identifies the list exactly for the memos below: writing
+    # the text (C, linear, no recursion past Python's limit) costs less than counting.
+    digest = json_digest(status_list)
+    excess = _list_excess(status_list, digest, context.cost_limits)
     if excess is not None:  # before anything reads it, like the input (VERIFICATION.md R9, R16)
         what_fr, what_en = COST_QUANTITIES[excess.quantity]
         return _EntryReading(make_check("status", "unknown", "status.list_too_complex",
@@ -157,7 +174,7 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
         # Checked before the signature: a list that is not the one named is not worth the cost.
         return _EntryReading(make_check("status", "unknown", "status.list_mismatch", url=url[:200],
                                         found=str(status_list.get("id"))[:200]), purpose, None)
-    problem = _list_signed_by_issuer(status_list, url, issuer_id, context)
+    problem = _list_signed_by_issuer(status_list, url, issuer_id, context, digest)
     if problem is not None:
         return _EntryReading(problem, purpose, None)
     period_problem = _list_period_problem(status_list, url, now)
