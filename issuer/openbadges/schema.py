@@ -24,16 +24,22 @@ SchemaName = Literal["achievementcredential", "endorsementcredential"]
 
 
 @cache
-def _validator(name: SchemaName) -> Draft201909Validator:
+def _schema(name: SchemaName) -> dict[str, Any]:
     schemas = resources.files("issuer.openbadges.schemas")
-    text = schemas.joinpath(f"ob_v3p0_{name}_schema.json").read_text("utf-8")
-    return Draft201909Validator(json.loads(text))
+    loaded: dict[str, Any] = json.loads(
+        schemas.joinpath(f"ob_v3p0_{name}_schema.json").read_text("utf-8"))
+    return loaded
+
+
+@cache
+def _validator(name: SchemaName) -> Draft201909Validator:
+    return Draft201909Validator(_schema(name))
 
 
 @cache
 def _fast_validator(name: SchemaName) -> jsonschema_rs.Validator:
     # Same schema, same draft, formats not asserted; never fetches anything (offline).
-    return jsonschema_rs.Draft201909Validator(_validator(name).schema, validate_formats=False,
+    return jsonschema_rs.Draft201909Validator(_schema(name), validate_formats=False,
                                               offline=True)
 
 

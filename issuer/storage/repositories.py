@@ -418,7 +418,7 @@ def status_list_bits(
 
 
 @functools.cache
-def _list_shape_statement() -> Select[tuple[int, str]]:
+def _list_shape_statement() -> Select[int, str]:
     """What `status_list_bits` reads first, built once (SQLAlchemy then reuses its compiled
     form without building and hashing the statement again at every verification)."""
     return select(StatusList.length, StatusList.kind).where(StatusList.id == bindparam("list_id"))
