@@ -232,9 +232,15 @@ class DidResolver:
         self._local_documents = dict(local_documents or {})
 
     def resolve(self, did: str) -> dict[str, Any]:
+        return self._resolve(did, private_copy=True)
+
+    def _resolve(self, did: str, *, private_copy: bool) -> dict[str, Any]:
+        """`resolve`; a local document is copied only with `private_copy` (for a caller that
+        may keep or change it; `resolve_key` only reads it)."""
         method = did_method(did)
         if did in self._local_documents:
-            document = copy.deepcopy(self._local_documents[did])
+            local = self._local_documents[did]
+            document = copy.deepcopy(local) if private_copy else local
         elif method == "key":
             document = did_key_document(did)
         elif method == "jwk":
@@ -277,7 +283,7 @@ class DidResolver:
         if controller is not None and did != controller:
             raise _not_listed(method_id, f"elle appartient à {did}, pas à {controller}",
                               f"it belongs to {did}, not to {controller}")
-        document = self.resolve(did)
+        document = self._resolve(did, private_copy=False)  # read, never kept nor changed
         method, purposes = _find_verification_method(document, method_id)
         if method is None:
             raise _not_listed(method_id, f"absente du document de {did}",

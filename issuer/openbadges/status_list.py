@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 import re
 import secrets
 import zlib
@@ -24,6 +25,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from issuer.errors import IssuerError
+from issuer.openbadges.memo import Memo
 
 # §2.2 / §6.1: the uncompressed bitstring MUST be at least 16 KB, i.e. 131,072 entries.
 MINIMUM_LIST_LENGTH = 131_072
@@ -134,12 +136,24 @@ class StatusBitstring:
             raise _malformed_list(
                 "encodedList n'est pas une chaîne.", "encodedList is not a string."
             )
-        text = encoded_list.removeprefix(_MULTIBASE_BASE64URL)
-        compressed = _base64url_decode(text)
-        bits = _gunzip_bounded(compressed, max_bytes=max_length // 8)
-        if not bits:
-            raise _malformed_list("La liste de statut est vide.", "The status list is empty.")
+        # A list is read at every verification of a badge on it: its bits are kept, keyed on
+        # the digest of the exact encoded text (and the cap), so a changed list is decoded anew.
+        key = (hashlib.sha256(encoded_list.encode("utf-8", "surrogatepass")).digest(),
+               max_length)
+        bits = _DECODED.get(key)
+        if bits is None:
+            text = encoded_list.removeprefix(_MULTIBASE_BASE64URL)
+            compressed = _base64url_decode(text)
+            bits = _gunzip_bounded(compressed, max_bytes=max_length // 8)
+            if not bits:
+                raise _malformed_list("La liste de statut est vide.", "The status list is empty.")
+            _DECODED.put(key, bits)
         return cls(bits=bits)
+
+
+_DECODED: Memo[bytes] = Memo(32)
+"""Bitstrings decoded lately (`StatusBitstring.decode`), by digest of the encoded list: at
+most 32 × 256 KB (DEFAULT_MAX_LIST_LENGTH); ours are 16 KB each."""
 
 
 def _malformed_list(detail_fr: str, detail_en: str) -> StatusListError:

@@ -21,6 +21,7 @@ constraints stay the arbiter, and a collision falls back to the one-by-one funct
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -409,13 +410,26 @@ def status_list_bits(
     """(length, `status_bits`) of list `status_list_id`, None when there is no such list: two
     plain reads on a read connection (`Database.reading`), what verifying one of our badges
     reads for each of its two lists (an ORM session and its objects cost more than both)."""
-    found = connection.execute(
-        select(StatusList.length, StatusList.kind).where(StatusList.id == status_list_id)
-    ).first()
+    found = connection.execute(_list_shape_statement(), {"list_id": status_list_id}).first()
     if found is None:
         return None
-    return found.length, list(connection.scalars(_bits_statement(found.kind, status_list_id,
-                                                                 purpose)))
+    return found.length, list(connection.scalars(_bound_bits_statement(found.kind, purpose),
+                                                 {"list_id": status_list_id}))
+
+
+@functools.cache
+def _list_shape_statement() -> Select[int, str]:
+    """What `status_list_bits` reads first, built once (SQLAlchemy then reuses its compiled
+    form without building and hashing the statement again at every verification)."""
+    return select(StatusList.length, StatusList.kind).where(StatusList.id == bindparam("list_id"))
+
+
+@functools.cache
+def _bound_bits_statement(kind: str, purpose: Literal["revocation", "suspension"]
+                          ) -> Select[tuple[int]]:
+    """`_bits_statement` with the list id as the bound parameter `list_id`, built once per
+    kind and purpose."""
+    return _bits_statement(kind, bindparam("list_id"), purpose)  # type: ignore[arg-type]
 
 
 def status_bits(

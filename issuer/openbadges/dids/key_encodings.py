@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from issuer.openbadges.dids.errors import bad_key
 from issuer.openbadges.jwk import PRIVATE_JWK_MEMBERS, JwkError, public_key_from_jwk
+from issuer.openbadges.memo import Memo, json_digest
 
 _ED25519_MULTICODEC = b"\xed\x01"  # ed25519-pub, varint of 0xed
 _P256_MULTICODEC = b"\x80\x24"  # p256-pub, varint of 0x1200 (compressed point)
@@ -17,6 +18,13 @@ _MIN_RSA_BITS = 2048
 
 KeyType = Literal["Ed25519", "RSA", "EC"]
 PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+_DECODED_KEYS: Memo[tuple[KeyType, PublicKey]] = Memo(128)
+"""Public keys decoded lately, keyed on their exact encoded value (the multibase string, or
+the digest of the JWK's JSON text) and the forms accepted: decoding is a pure function of
+these, and key objects are immutable. Only keys that decoded are kept (a refusal is decided
+again each time). Every verification of one of our badges decodes the key of its proof and of
+its two status lists' proofs."""
 
 
 def ed25519_multibase(public_key: bytes) -> str:
@@ -47,6 +55,17 @@ def ed25519_from_multibase(value: str) -> bytes:
 
 
 def key_from_multikey(value: object, *, allow_p256: bool = True) -> tuple[KeyType, PublicKey]:
+    if not isinstance(value, str):
+        return _key_from_multikey(value, allow_p256=allow_p256)
+    memo_key = ("multikey", value, allow_p256)
+    found = _DECODED_KEYS.get(memo_key)
+    if found is None:
+        found = _key_from_multikey(value, allow_p256=allow_p256)
+        _DECODED_KEYS.put(memo_key, found)
+    return found
+
+
+def _key_from_multikey(value: object, *, allow_p256: bool) -> tuple[KeyType, PublicKey]:
     decoded = multibase_base58btc(value)
     if decoded[:2] == _ED25519_MULTICODEC:
         return "Ed25519", ed25519_key(ed25519_from_multibase(value))  # type: ignore[arg-type]
@@ -68,6 +87,17 @@ def ed25519_key(raw: bytes) -> ed25519.Ed25519PublicKey:
 
 def public_key_from_jwk_member(jwk: object) -> tuple[KeyType, PublicKey]:
     """OKP Ed25519, RSA (2048 bits or more) or EC P-256 public JWK -> key object."""
+    digest = json_digest(jwk) if isinstance(jwk, dict) else None
+    if digest is None:
+        return _public_key_from_jwk_member(jwk)
+    found = _DECODED_KEYS.get(("jwk", digest))
+    if found is None:
+        found = _public_key_from_jwk_member(jwk)
+        _DECODED_KEYS.put(("jwk", digest), found)
+    return found
+
+
+def _public_key_from_jwk_member(jwk: object) -> tuple[KeyType, PublicKey]:
     if not isinstance(jwk, dict):
         raise bad_key("publicKeyJwk n'est pas un objet JSON", "publicKeyJwk is not a JSON object")
     if PRIVATE_JWK_MEMBERS & jwk.keys():

@@ -38,15 +38,17 @@ def check_type(credential: dict[str, Any]) -> tuple[Check, BadgeKind | None]:
 
 
 def check_schema(credential: dict[str, Any], data_model: str | None,
-                 kind: BadgeKind | None) -> Check:
-    """The `schema` check, run only on VCDM 2.0 badges (the published schema's scope)."""
+                 kind: BadgeKind | None, *, own: bool = False) -> Check:
+    """The `schema` check, run only on VCDM 2.0 badges (the published schema's scope). `own`:
+    one of our own stored credentials (`VerificationContext.untrusted` false), validated on
+    the fast path of `schema_errors`."""
     if kind is None:
         return make_check("schema", "skipped", "schema.not_checked")
     if data_model == "1.1":
         # The shipped schema requires validFrom and the VC 2.0 context: it rejects every 1.1 badge.
         return make_check("schema", "skipped", "schema.vcdm11_not_checked")
     errors = schema_errors(credential, "endorsementcredential" if kind == "endorsement"
-                           else "achievementcredential")
+                           else "achievementcredential", fast=own)
     if errors:
         return make_check("schema", "failed", "schema.invalid",
                           errors="; ".join(_shortened(error) for error in errors[:3]))

@@ -50,7 +50,8 @@ def verify(data: bytes | str | dict[str, Any], context: VerificationContext) -> 
     # The stages below read arbitrary input through several libraries: an unexpected error in
     # one is logged and reported as "unknown" (never "valid"), not raised at the caller.
     try:
-        schema_check = check_schema(credential, context_result.data_model, kind)
+        schema_check = check_schema(credential, context_result.data_model, kind,
+                                    own=not context.untrusted)
     except Exception:  # noqa: BLE001
         schema_check = internal_error(_LOG, "schema")
     try:

@@ -5,12 +5,14 @@ process has not seen runs in a sandbox worker under a time limit and a blank-nod
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.openbadges import canonical
+from issuer.openbadges.memo import Memo
 from issuer.openbadges.proofs.data_integrity import (
     ProofError,
     check_proof_shape,
@@ -29,6 +31,13 @@ from issuer.openbadges.verification.report import Check, check_from_error, make_
 
 MAX_PROOFS = 4
 """Proofs examined per document at most, so one document cannot start unbounded costly work."""
+
+VERIFIED_SIGNATURES: Memo[Check] = Memo(256)
+"""Signatures that verified, for the documents checked again and again unchanged (a status
+list, read at every verification of a badge on it): keyed on the caller's exact identity of
+the document and proof (`verify_one_proof`'s `memo_key`: a digest of the list's JSON text and
+the proof's position), the raw bytes of the key it verified with, and the limits it ran under.
+Only a pass is kept: a failure (a time limit, a mismatch) is checked again every time."""
 
 
 def _proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +207,15 @@ class ProofResult:
 
 
 def verify_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer_id: str | None,
-                     context: VerificationContext) -> tuple[Check, Check | None]:
-    """(proof outcome, issuer_key outcome or None when the key was not looked at)."""
+                     context: VerificationContext, *, memo_key: Hashable | None = None
+                     ) -> tuple[Check, Check | None]:
+    """(proof outcome, issuer_key outcome or None when the key was not looked at).
+
+    `memo_key`, when given, identifies `document` and `proof` exactly (a digest of the
+    document's JSON text and the proof's position in it): a signature that verified before
+    over the same document with the same key bytes, under the same limits, is not checked
+    again (`VERIFIED_SIGNATURES`). The proof's shape, purpose and key are still looked at every
+    time: a key revoked or gone from the DID document fails at once."""
     try:
         check_proof_shape(proof)
         if proof.get("proofPurpose") != "assertionMethod":
@@ -215,7 +231,17 @@ def verify_one_proof(document: dict[str, Any], proof: dict[str, Any], issuer_id:
         return lookup.key_problem, lookup.binding
     if not isinstance(lookup.public_key, ed25519.Ed25519PublicKey):
         return make_check("proof", "failed", "proof.key_type_mismatch"), lookup.binding
-    return _check_signature(document, proof, lookup.public_key, context), lookup.binding
+    if memo_key is None:
+        return _check_signature(document, proof, lookup.public_key, context), lookup.binding
+    key = (memo_key, lookup.public_key.public_bytes_raw(), context.untrusted,
+           context.max_blank_nodes, context.canonicalization_timeout)
+    found = VERIFIED_SIGNATURES.get(key)
+    if found is not None:
+        return found, lookup.binding
+    outcome = _check_signature(document, proof, lookup.public_key, context)
+    if outcome.outcome == "passed":
+        VERIFIED_SIGNATURES.put(key, outcome)
+    return outcome, lookup.binding
 
 
 def check_embedded_proofs(document: dict[str, Any], issuer_id: str | None, contexts_readable: bool,

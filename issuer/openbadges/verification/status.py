@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from issuer.openbadges.json_cost import first_excess
+from issuer.openbadges.json_cost import CostLimits, Excess, first_excess
+from issuer.openbadges.memo import Memo, json_digest
 from issuer.openbadges.proofs.data_integrity import ProofError, proofs_of
 from issuer.openbadges.status_list import (
     ENTRY_TYPE,
@@ -28,6 +29,11 @@ from issuer.openbadges.verification.validity import CLOCK_SKEW, parse_datetime
 
 MAX_STATUS_ENTRIES = 4
 """Status entries examined per credential at most: each may cost a fetch and a proof check."""
+
+_WITHIN_LIMITS: Memo[bool] = Memo(64)
+"""Status lists found within the cost limits (`first_excess`), by digest of their JSON text
+and the limits: a list is read at every verification of every badge on it. Only "within" is
+kept; a list over a limit is counted again every time."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,25 @@ def _status_entries(credential: dict[str, Any], issuer_id: str,
     return entries
 
 
+def _list_excess(status_list: Any, digest: bytes | None, limits: CostLimits) -> Excess | None:
+    """`first_excess` of a status list, remembered for a list found within the limits."""
+    if digest is not None and _WITHIN_LIMITS.get((digest, limits)):
+        return None
+    excess = first_excess(status_list, limits)
+    if excess is None and digest is not None:
+        _WITHIN_LIMITS.put((digest, limits), True)
+    return excess
+
+
 def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str,
-                           context: VerificationContext) -> Check | None:
+                           context: VerificationContext, digest: bytes | None) -> Check | None:
     """None when the list is the issuer's own, signed with a Data Integrity proof that
-    verifies; else the "unknown" status check saying why not (VERIFICATION.md R13)."""
+    verifies; else the "unknown" status check saying why not (VERIFICATION.md R13).
+
+    A list is read at every verification of every badge on it, unchanged between two changes
+    of its bits: a signature that verified over this exact list (the digest of its JSON text)
+    with the same key bytes is not checked again (`proofs.VERIFIED_SIGNATURES`). The issuer,
+    the proofs' shape and the key (DID document, revoked keys) are looked at every time."""
     list_issuer, _ = issuer_of(status_list)
     if list_issuer != issuer_id:
         return make_check("status", "unknown", "status.list_wrong_issuer", url=url[:200],
@@ -84,8 +105,10 @@ def _list_signed_by_issuer(status_list: dict[str, Any], url: str, issuer_id: str
     if len(proofs) > MAX_PROOFS:
         return make_check("status", "unknown", "status.list_bad_signature", url=url[:200],
                           detail=f"{len(proofs)} proofs")
-    for proof in proofs:
-        outcome, binding = verify_one_proof(status_list, proof, issuer_id, context)
+    for position, proof in enumerate(proofs):
+        outcome, binding = verify_one_proof(
+            status_list, proof, issuer_id, context,
+            memo_key=None if digest is None else ("status-list", digest, position))
         if binding is not None and binding.outcome != "passed":
             return Check("status", "unknown", "status.list_signer_unverified",
                          MESSAGES["status.list_signer_unverified"][0].format(
@@ -135,7 +158,10 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
     except Exception:  # noqa: BLE001 - whatever the caller's fetch raises: unreachable
         return _EntryReading(make_check("status", "unknown", "status.unreachable", url=url[:200]),
                              purpose, None)
-    excess = first_excess(status_list, context.cost_limits)
+    # The digest of its JSON text identifies the list exactly for the memos below: writing
+    # the text (C, linear, no recursion past Python's limit) costs less than counting.
+    digest = json_digest(status_list)
+    excess = _list_excess(status_list, digest, context.cost_limits)
     if excess is not None:  # before anything reads it, like the input (VERIFICATION.md R9, R16)
         what_fr, what_en = COST_QUANTITIES[excess.quantity]
         return _EntryReading(make_check("status", "unknown", "status.list_too_complex",
@@ -148,7 +174,7 @@ def _read_entry(entry: Any, issuer_id: str, now: datetime, context: Verification
         # Checked before the signature: a list that is not the one named is not worth the cost.
         return _EntryReading(make_check("status", "unknown", "status.list_mismatch", url=url[:200],
                                         found=str(status_list.get("id"))[:200]), purpose, None)
-    problem = _list_signed_by_issuer(status_list, url, issuer_id, context)
+    problem = _list_signed_by_issuer(status_list, url, issuer_id, context, digest)
     if problem is not None:
         return _EntryReading(problem, purpose, None)
     period_problem = _list_period_problem(status_list, url, now)
