@@ -169,7 +169,9 @@ def test_the_shared_limit_counts_a_request_in_one_statement(service: IssuerServi
     finally:
         event.remove(service.database.engine, "before_cursor_execute", _count)
     assert outcomes[:2] == [None, None]  # the limit is 3: two more, then refused
-    assert all(wait is not None and 0 < wait <= 60 for wait in outcomes[2:])
+    # A sliding window: a full one makes the next wait past its end, until it weighs little
+    # enough (here a third of the next minute at most).
+    assert all(wait is not None and 0 < wait <= 60 + 20 for wait in outcomes[2:])
     assert len(statements) == 4  # one a request, refused or not (no BEGIN, SET, COMMIT)
 
 

@@ -19,6 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,10 @@ def test_a_body_cut_short_reaches_the_endpoint_as_the_client_sent_it() -> None:
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/verify",
              "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")]}
-    asyncio.run(OwnCredentialFastPath(endpoint)(scope, client_receive, no_send))
+    # In a thread of its own: a browser test's event loop may be running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, OwnCredentialFastPath(endpoint)(
+            scope, client_receive, no_send)).result(timeout=30)
     assert received == [{"type": "http.request", "body": b'{"id": ', "more_body": True},
                         {"type": "http.disconnect"}]
 
