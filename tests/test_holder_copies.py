@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.did import did_key_for_ed25519
 from issuer.openbadges.proofs.vc_jwt import decode_unverified
 from issuer.openbadges.verification import VerificationReport, verify

@@ -14,7 +14,8 @@ from pyld import jsonld
 
 from issuer.errors import IssuerError
 from issuer.issuance.catalogue import load_catalogue
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.evidence import (
     EvidenceUpload,

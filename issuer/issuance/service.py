@@ -9,23 +9,20 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, load_catalogue
-from issuer.issuance.helper_processes import die_with_parent
 from issuer.issuance.keys import (
     KEY_REVOCATION_REASONS,
     IssuerKey,
@@ -35,6 +32,10 @@ from issuer.issuance.keys import (
 )
 from issuer.issuance.logo import Logo, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
+from issuer.issuance.signing_pool import _SigningPool, default_signing_helpers
+from issuer.issuance.verification_context import (  # re-exported for bench/ (the lead's)
+    verification_context_for as verification_context_for,
+)
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition, Event, Role
@@ -778,118 +779,6 @@ class IssuerService:
                 stored.retired_at = key.retired
 
 
-# -- signing on several cores (large batches) --------------------------------------------------
-
-#: A batch of at least this many requests also signs in helper processes. Starting one costs
-#: about a second (it imports the JSON-LD stack); signing one credential about a millisecond.
-PARALLEL_SIGNING_MIN_BATCH = 2_000
-_MAX_SIGNING_HELPERS = 7
-
-# The IssuerService of a helper process (set by `_start_signing_helper`).
-_helper_service: IssuerService | None = None
-
-
-def default_signing_helpers(batch_size: int) -> int:
-    """Helper processes `issue_many` starts for a batch: one per spare core, for large ones."""
-    if batch_size < PARALLEL_SIGNING_MIN_BATCH:
-        return 0
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(0, min(cores - 1, _MAX_SIGNING_HELPERS))
-
-
-def _start_signing_helper(settings: Settings, parent_pid: int) -> None:
-    global _helper_service
-    die_with_parent(parent_pid)  # a `kill -9` of the batch must not leave helpers running
-    _helper_service = IssuerService(settings)
-
-
-def _helper_ready() -> bool:
-    return _helper_service is not None
-
-
-def _sign_in_helper(documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-    assert _helper_service is not None, "not a signing helper process"
-    return [_helper_service.sign(document, now) for document in documents]
-
-
-class _SigningPool:
-    """Signs a chunk's credentials here and in `helpers` spawned processes at once.
-
-    A helper is an `IssuerService` built from the same settings, so it reads the same keys and
-    runs the same `sign`. Both proofs are deterministic (Ed25519, RSA PKCS#1 v1.5), so the first
-    credential is signed on both sides and the helpers are used only if the texts are identical.
-    Any failure of a helper (it could not start, it died) falls back to signing here: signing
-    is pure, so the result is the same, only slower.
-    """
-
-    def __init__(self, service: IssuerService, *, helpers: int) -> None:
-        self.service = service
-        self.helpers = helpers
-        self._executor: ProcessPoolExecutor | None = None
-        self._checked = False
-        if helpers > 0:
-            # spawn, not fork: the caller may hold threads (a progress bar, a web server) and
-            # database connections that a forked child must not inherit.
-            self._executor = ProcessPoolExecutor(
-                helpers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_signing_helper, initargs=(service.settings, os.getpid()))
-            try:
-                # Start the helpers now: their imports overlap the first chunk's database work.
-                for _ in range(helpers):
-                    self._executor.submit(_helper_ready)
-            except RuntimeError:
-                # Python refuses to start a process from a script being imported by spawn (a
-                # script without `if __name__ == "__main__":` runs again in each helper): fail
-                # there, with Python's explanation, rather than issue the batch a second time.
-                self._stop()
-                raise
-            except Exception:  # noqa: BLE001 - no process can start here: sign here
-                self._stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-    def sign_all(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-        """`IssuerService.sign` of each document, in order."""
-        if self._executor is None or len(documents) < 2:
-            return self._sign_here(documents, now)
-        # This process takes an equal share; the helpers the rest, one slice each.
-        local_count = len(documents) // (self.helpers + 1)
-        remote = documents[local_count:]
-        size = -(-len(remote) // self.helpers)
-        try:
-            futures = [self._executor.submit(_sign_in_helper, remote[i:i + size], now)
-                       for i in range(0, len(remote), size)]
-        except Exception:  # noqa: BLE001 - the pool is gone: sign here
-            self._stop()
-            return self._sign_here(documents, now)
-        local = self._sign_here(documents[:local_count], now)
-        try:
-            signed = [pair for future in futures for pair in future.result()]
-            if not self._checked:
-                self._checked = True
-                if signed[0] != self.service.sign(remote[0], now):
-                    raise RuntimeError("a signing helper does not sign as this process does")
-        except Exception:  # noqa: BLE001 - any helper failure: sign here (pure work)
-            self._stop()
-            signed = self._sign_here(remote, now)
-        return local + signed
-
-    def _sign_here(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-        return [self.service.sign(document, now) for document in documents]
-
-
 #: The audit action of each status change (the journal labels them: workspace/audit_labels).
 _STATUS_AUDIT_ACTIONS = {"revoke": "credential.revoked", "suspend": "credential.suspended",
                          "unsuspend": "credential.unsuspended"}
@@ -897,67 +786,3 @@ _STATUS_AUDIT_ACTIONS = {"revoke": "credential.revoked", "suspend": "credential.
 
 class ServiceError(IssuerError):
     code = "service.error"
-
-
-def bounded_fetcher(settings: Settings, *, allow_loopback: bool = False,
-                    max_bytes: int | None = None) -> Any:
-    """The `Fetcher` every caller uses, CLI and web alike: `ISSUER_FETCH_TIMEOUT` is its one
-    deadline per fetch, `ISSUER_FETCH_MAX_BYTES` its largest body (`max_bytes` may only lower
-    it, e.g. to a caller's own input cap)."""
-    from issuer.openbadges.fetch import Fetcher
-
-    limit = settings.fetch_max_bytes if max_bytes is None else min(max_bytes,
-                                                                   settings.fetch_max_bytes)
-    return Fetcher(max_bytes=limit, timeout=settings.fetch_timeout,
-                   allow_loopback=allow_loopback)
-
-
-def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Any:
-    """The fetcher for the address of a badge someone asks us to verify, the same for the
-    command line and the web: the verification input cap (a badge is input like a file),
-    `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only when asked (development)."""
-    from issuer.openbadges.verification.context import MAX_INPUT_BYTES
-
-    return bounded_fetcher(settings, allow_loopback=allow_loopback, max_bytes=MAX_INPUT_BYTES)
-
-
-def verification_context_for(service: IssuerService, *, untrusted: bool = True,
-                             allow_loopback: bool = False) -> Any:
-    """A VerificationContext that knows the City's own DID document and status lists locally,
-    and fetches anything else (DID documents, status lists) with the bounded fetcher:
-    `ISSUER_FETCH_MAX_BYTES`, `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only
-    with `allow_loopback` (development).
-
-    Public keys only: the DID document comes from `KeyStore.public_keys()` (no private key
-    file is opened), our status lists from `current_status_list_credential` (the bits read
-    now; signed again only when they changed)."""
-    from issuer.openbadges.verification import VerificationContext
-
-    settings = service.settings
-    fetcher = bounded_fetcher(settings, allow_loopback=allow_loopback)
-    own_prefix = f"{settings.base_url}/status/"
-    has_keys = service.keystore.has_keys()  # `issuer verify` works before `issuer init` too
-
-    def fetch_status_list(url: str) -> dict[str, Any]:
-        if url.startswith(own_prefix) and has_keys:
-            list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
-            if list_id.isdigit() and purpose in ("revocation", "suspension"):
-                return service.current_status_list_credential(
-                    int(list_id), purpose)  # type: ignore[arg-type]
-        document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
-        return document
-
-    known = {**settings.trusted_issuer_labels}
-    local: dict[str, Any] = {}
-    revoked: dict[str, RevokedKey] = {}
-    if has_keys:
-        known[service.issuer_did] = settings.profile_name
-        local[service.issuer_did] = service.did_document()
-        revoked = service.revoked_verification_methods()
-    resolver = DidResolver(fetcher, local_documents=local)
-    def fetch_document(url: str) -> Any:  # Open Badges 2.0 documents
-        return fetcher.get_json(url, accept="application/ld+json, application/json")
-
-    return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
-                               known_issuers=known, untrusted=untrusted,
-                               fetch_document=fetch_document, revoked_keys=revoked)
