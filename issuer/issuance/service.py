@@ -58,8 +58,17 @@ from issuer.openbadges.status_list import (
 from issuer.openbadges.verification.context import RevokedKey
 from issuer.settings import Settings
 from issuer.storage import models as rows
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit, record_audits
+from issuer.storage.credential_rows import (
+    CredentialDraft,
+    get_credential,
+    reserve_credential_rows,
+    store_signed_forms,
+)
 from issuer.storage.db import Database
+from issuer.storage.holder_copy_status import follow_original_status
+from issuer.storage.recipient_rows import RecipientDraft, find_or_create_recipients
+from issuer.storage.status_slots import status_list_bits
 
 IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
@@ -187,17 +196,17 @@ class IssuerService:
             self._sync_keys(session)
             self._sync_catalogue(session)
             if created:
-                repo.record_audit(session, actor="cli", action="keys.created",
-                                  subject=self.issuer_did,
-                                  details={"kids": [k.kid for k in created]})
+                record_audit(session, actor="cli", action="keys.created",
+                             subject=self.issuer_did,
+                             details={"kids": [k.kid for k in created]})
         return created
 
     def rotate_keys(self) -> list[IssuerKey]:
         created = self.keystore.rotate()  # the key store notices the new files by itself
         with self.database.session() as session:
             self._sync_keys(session)
-            repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
-                              details={"kids": [k.kid for k in created]})
+            record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
+                         details={"kids": [k.kid for k in created]})
         return created
 
     def retire_key(self, kid: str, *, actor: str = "cli") -> list[IssuerKey]:
@@ -211,8 +220,8 @@ class IssuerService:
             return created
         with self.database.session() as session:
             self._sync_keys(session)
-            repo.record_audit(session, actor=actor, action="keys.retired", subject=kid,
-                              details={"created": [k.kid for k in created]} if created else None)
+            record_audit(session, actor=actor, action="keys.retired", subject=kid,
+                         details={"created": [k.kid for k in created]} if created else None)
         return created
 
     def revoke_key(self, kid: str, reason: KeyRevocationReason, *,
@@ -228,9 +237,9 @@ class IssuerService:
         with self.database.session() as session:
             self._sync_keys(session)
             if not revocation.already_revoked:
-                repo.record_audit(session, actor=actor, action="keys.revoked", subject=kid,
-                                  details={"reason": reason,
-                                           "created": [k.kid for k in revocation.created]})
+                record_audit(session, actor=actor, action="keys.revoked", subject=kid,
+                             details={"reason": reason,
+                                      "created": [k.kid for k in revocation.created]})
         self.forget_status_cache()  # the lists this process signed with it
         return revocation
 
@@ -486,14 +495,14 @@ class IssuerService:
         audit lines; the unique constraints still decide under concurrency (the repository
         falls back to one row at a time on a collision)."""
         now = (now or datetime.now(UTC)).replace(microsecond=0)
-        recipients = repo.find_or_create_recipients(session, [
-            repo.RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
-                                display_name=item.name, show_name=item.request.show_name)
+        recipients = find_or_create_recipients(session, [
+            RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
+                           display_name=item.name, show_name=item.request.show_name)
             for item in items])
         awards = [self._award(item.badge, item.role, item.event, item.request, now)
                   for item in items]
-        reservations = repo.reserve_credential_rows(session, [
-            repo.CredentialDraft(
+        reservations = reserve_credential_rows(session, [
+            CredentialDraft(
                 recipient=recipients[item.lookup_key], badge_slug=item.badge.slug,
                 achievement_id=model.achievement_url(self.settings.base_url, item.badge,
                                                      item.event),
@@ -526,11 +535,11 @@ class IssuerService:
                                    "role": row.role}))
         signed = (signer.sign_all(unsigned, now) if signer is not None
                   else [self.sign(document, now) for document in unsigned])
-        repo.store_signed_forms(session, [
+        store_signed_forms(session, [
             (row, credential_json, credential_jwt)
             for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True)])
-        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit,
-                           origin=origin)
+        record_audits(session, actor=actor, action="credential.issued", entries=audit,
+                      origin=origin)
         # Built after signing: a request repeated within the batch shares its first one's row.
         return [self._issued(reservation.credential, created=reservation.created)
                 for reservation in reservations]
@@ -616,7 +625,7 @@ class IssuerService:
     def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
                        *, reason: str | None, actor: str, origin: str | None = None) -> None:
         with self.database.session() as session:
-            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
+            row = get_credential(session, self.normalise_credential_id(credential_id))
             if row is None:
                 raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                                f"No badge with id '{credential_id}'.", code="credential.not_found")
@@ -644,11 +653,11 @@ class IssuerService:
                                        code="unsuspend.not_suspended")
                 row.suspended = False
                 row.suspended_at = None
-            repo.record_audit(session, actor=actor, action=_STATUS_AUDIT_ACTIONS[action],
-                              subject=row.id, details={"reason": reason} if reason else None,
-                              origin=origin)
+            record_audit(session, actor=actor, action=_STATUS_AUDIT_ACTIONS[action],
+                         subject=row.id, details={"reason": reason} if reason else None,
+                         origin=origin)
             # Its holder-bound copies (issuer.wallet.copies) follow, in this transaction.
-            repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
+            follow_original_status(session, row, actor=actor, origin=origin, now=now)
         self.forget_status_cache()  # after the commit, so no request re-caches the old bits
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
@@ -681,7 +690,7 @@ class IssuerService:
 
     def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
         with self.database.reading() as connection:
-            found = repo.status_list_bits(connection, status_list_id, purpose)
+            found = status_list_bits(connection, status_list_id, purpose)
         if found is None:
             raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
                            f"Unknown status list: {status_list_id}.", code="status.not_found")

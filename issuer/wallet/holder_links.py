@@ -32,6 +32,7 @@ from urllib.parse import quote
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from issuer.storage.audit_log import record_audit
 from issuer.storage.exchange_models import (
     WalletExchange,
     WalletHolderAccess,
@@ -39,7 +40,6 @@ from issuer.storage.exchange_models import (
     WalletLinkRequest,
 )
 from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet.errors import TooManyLinkRequests, holder_link_invalid
 

@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import IssuerError
 from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential
 from issuer.storage.offer_models import WalletNonceRow, WalletOfferRow
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet import oid4vci_errors as errors
 from issuer.wallet.copies import issue_holder_copy

@@ -40,11 +40,14 @@ from issuer.network.endorsements import forget_person_endorsements, forget_revok
 from issuer.network.evidence import forget_evidence_files
 from issuer.network.mediators.sign_in import forget_recipient
 from issuer.openbadges import credential as model
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import get_credential
 from issuer.storage.endorsement_models import EndorsementRow
+from issuer.storage.holder_copy_status import forget_holder_copies, holder_copies_of
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import AuditEntry, IssuedCredential, Recipient
 from issuer.storage.offer_models import WalletOfferRow
+from issuer.storage.recipient_rows import erase_recipient
 from issuer.storage.wallet_models import HolderCopyRow
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 from issuer.wallet.holder_links import forget_recipient as forget_wallet_links
@@ -234,8 +237,8 @@ def correct_name(service: IssuerService, recipient_id: str, name: str, *, actor:
         if person.email:
             for member in session.scalars(select(ClnMember).where(ClnMember.email == person.email)):
                 member.name = cleaned
-        repo.record_audit(session, actor=actor, action="recipient.name_corrected",
-                          subject=person.id, origin=origin)
+        record_audit(session, actor=actor, action="recipient.name_corrected",
+                     subject=person.id, origin=origin)
 
 
 @dataclass(frozen=True)
@@ -285,10 +288,10 @@ def change_email(service: IssuerService, recipient_id: str, new_email: str, *, a
                 code="recipient.email_used_before") from error
         pairs = [(pair.old_id, pair.new_id) for pair in reissued]
         _move_records(session, [new for _old, new in pairs], old_email, email)
-        repo.record_audit(session, actor=actor, action="recipient.email_changed",
-                          subject=person.id,
-                          details={"reissued": [{"old": old, "new": new} for old, new in pairs]},
-                          origin=origin)
+        record_audit(session, actor=actor, action="recipient.email_changed",
+                     subject=person.id,
+                     details={"reissued": [{"old": old, "new": new} for old, new in pairs]},
+                     origin=origin)
     forget_cached_status_lists(service)
     return EmailChange(tuple(pairs))
 
@@ -341,7 +344,7 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
         received = list(session.scalars(select(EndorsementRow).where(
             EndorsementRow.endorsed_credential_id.in_(ids)).order_by(EndorsementRow.requested_at)))
         endorsement_ids = [row.id for row in (*written, *received)]
-        copies = repo.holder_copies_of(session, ids)
+        copies = holder_copies_of(session, ids)
         audit = list(session.scalars(select(AuditEntry).where(
             AuditEntry.subject.in_([person.id, *ids, *member_ids, *endorsement_ids,
                                     *(copy.id for copy in copies)]))
@@ -367,8 +370,8 @@ def export_person(service: IssuerService, recipient_id: str, *, actor: str,
                            "subject": entry.subject, "details": entry.details}
                           for entry in audit],
         }
-        repo.record_audit(session, actor=actor, action="recipient.exported", subject=person.id,
-                          origin=origin)
+        record_audit(session, actor=actor, action="recipient.exported", subject=person.id,
+                     origin=origin)
     return document
 
 
@@ -420,10 +423,10 @@ def erase_person(service: IssuerService, recipient_id: str, *, actor: str,
                                                   origin=origin, now=now)
         forgotten, deleted, files = _erase_personal_data(service, session, person, now,
                                                          actor=actor)
-        repo.record_audit(session, actor=actor, action="recipient.erased", subject=person.id,
-                          details={"revoked": revoked, "forgotten": forgotten,
-                                   "deleted": deleted, "endorsements_revoked": endorsements},
-                          origin=origin)
+        record_audit(session, actor=actor, action="recipient.erased", subject=person.id,
+                     details={"revoked": revoked, "forgotten": forgotten,
+                              "deleted": deleted, "endorsements_revoked": endorsements},
+                     origin=origin)
     _remove_files(files)
     forget_cached_status_lists(service)
     return ErasureReport(revoked=tuple(revoked), forgotten=tuple(forgotten), deleted=deleted)
@@ -468,8 +471,8 @@ def purge_expired_personal_data(service: IssuerService,
                                                                    reason="retention")
                 files += found
                 people += 1
-                repo.record_audit(session, actor="cli", action="recipient.purged",
-                                  subject=person.id, details={"reason": "retention"})
+                record_audit(session, actor="cli", action="recipient.purged",
+                             subject=person.id, details={"reason": "retention"})
             else:
                 for row in rows:
                     files += _forget_badge(service, session, row)
@@ -481,12 +484,12 @@ def purge_expired_personal_data(service: IssuerService,
         claims = len(rejected)
         endorsements_forgotten = forget_revoked_endorsements(session, cutoff)
         if people or badges or claims or endorsements_forgotten:
-            repo.record_audit(session, actor="cli", action="personal_data.purged",
-                              subject="retention",
-                              details={"retention_days": service.settings.retention_days,
-                                       "people_erased": people, "badges_forgotten": badges,
-                                       "claims_deleted": claims,
-                                       "endorsements_forgotten": endorsements_forgotten})
+            record_audit(session, actor="cli", action="personal_data.purged",
+                         subject="retention",
+                         details={"retention_days": service.settings.retention_days,
+                                  "people_erased": people, "badges_forgotten": badges,
+                                  "claims_deleted": claims,
+                                  "endorsements_forgotten": endorsements_forgotten})
     _remove_files(files)
     return PurgeReport(people_erased=people, badges_forgotten=badges, claims_deleted=claims,
                        cutoff=cutoff)
@@ -556,13 +559,13 @@ def _erase_personal_data(service: IssuerService, session: Session, person: Recip
             _forget_signed_forms(row)
             forgotten.append(row.id)
     # Their holder-bound copies lose their texts and holder DID (revoked already, above).
-    repo.forget_holder_copies(session, [row.id for row in person.credentials], actor=actor,
-                              reason=reason)
+    forget_holder_copies(session, [row.id for row in person.credentials], actor=actor,
+                         reason=reason)
     # The evidence files their badges cite (a photo, a document may show them): rows now, files
     # once committed; their addresses then answer 404 and `issuer publish` leaves them out.
     files += forget_evidence_files(service.settings, session,
                                    [row.id for row in person.credentials])
-    repo.erase_recipient(session, person.id, at=now)
+    erase_recipient(session, person.id, at=now)
     person.indexable = False
     session.flush()
     return forgotten, deleted, files
@@ -598,7 +601,7 @@ def _forget_badge(service: IssuerService, session: Session, row: IssuedCredentia
             Attendance.credential_id == row.id))),
         claims=[], members=members, messages=messages))
     _forget_signed_forms(row)
-    repo.forget_holder_copies(session, [row.id], actor="cli", reason="retention")
+    forget_holder_copies(session, [row.id], actor="cli", reason="retention")
     # Evidence files it cites (a photo, a document) may show the person.
     return files + forget_evidence_files(service.settings, session, [row.id])
 
@@ -646,7 +649,7 @@ def _living_person(session: Session, recipient_id: str) -> Recipient:
 
 
 def _credential_row(session: Session, credential_id: str) -> IssuedCredential:
-    row = repo.get_credential(session, credential_id)
+    row = get_credential(session, credential_id)
     if row is None:
         raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                        f"No badge with id '{credential_id}'.", code="credential.not_found")

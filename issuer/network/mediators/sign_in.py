@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from issuer.network.mediators.errors import SignInLinkInvalid, TooManyRequests
 from issuer.network.mediators.mail import queue_sign_in_link
 from issuer.openbadges.credential import normalise_email
+from issuer.storage.audit_log import record_audit
 from issuer.storage.mediator_models import (
     DirectoryProfile,
     MediatorSession,
@@ -40,7 +41,6 @@ from issuer.storage.mediator_models import (
     MediatorSignInToken,
 )
 from issuer.storage.models import IssuedCredential, Recipient, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
