@@ -190,7 +190,7 @@ def access_credential(service: IssuerService, access_token: str | None, *,
 
 def forget_recipient(session: Session, recipient_id: str) -> None:
     """GDPR erasure: delete this person's holder links, accesses, requests and exchanges (for
-    issuer.workspace.recipients' erasure, in its transaction)."""
+    issuer.workspace.recipient_erasure, in its transaction)."""
     credential_ids = select(IssuedCredential.id).where(
         IssuedCredential.recipient_id == recipient_id).scalar_subquery()
     for table in (WalletHolderLink, WalletHolderAccess, WalletLinkRequest):

@@ -128,7 +128,8 @@ def offer_url(service: IssuerService, offer_token: str) -> str:
 
 def purge_expired(session: Session, now: datetime) -> None:
     """Forget offers expired for more than `PURGE_AFTER`, and expired nonces (cheap: indexed).
-    Run at each new offer; an erasure deletes the person's offers at once (issuer.workspace.recipients)."""
+    Run at each new offer; an erasure deletes the person's offers at once
+    (issuer.workspace.recipient_erasure)."""
     session.execute(delete(WalletOfferRow).where(WalletOfferRow.expires_at < now - PURGE_AFTER),
                     execution_options={"synchronize_session": False})
     session.execute(delete(WalletNonceRow).where(WalletNonceRow.expires_at < now),

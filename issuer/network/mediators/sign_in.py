@@ -251,7 +251,7 @@ def end_session(service: IssuerService, token: str | None, *, audit: bool = Fals
 
 def forget_recipient(session: Session, recipient_id: str) -> None:
     """GDPR erasure: delete this person's sign-in links, sessions and directory profile (for
-    issuer.workspace.recipients' erasure, in its transaction)."""
+    issuer.workspace.recipient_erasure, in its transaction)."""
     for table in (MediatorSignInToken, MediatorSession):
         session.execute(delete(table).where(table.recipient_id == recipient_id))
     session.execute(delete(DirectoryProfile).where(DirectoryProfile.recipient_id == recipient_id))
