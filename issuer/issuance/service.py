@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,6 +32,8 @@ from issuer.issuance.keys import (
 from issuer.issuance.logo import Logo, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.issuance.signing_pool import _SigningPool, default_signing_helpers
+from issuer.issuance.status_changes import change_status
+from issuer.issuance.status_lists import StatusListCredentials
 from issuer.issuance.verification_context import (  # re-exported for bench/ (the lead's)
     verification_context_for as verification_context_for,
 )
@@ -50,9 +51,7 @@ from issuer.openbadges.json_text import indented_json
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
 from issuer.openbadges.status_list import (
-    StatusBitstring,
     StatusPurpose,
-    build_status_list_credential,
     status_list_entry,
 )
 from issuer.openbadges.verification.context import RevokedKey
@@ -61,14 +60,11 @@ from issuer.storage import models as rows
 from issuer.storage.audit_log import record_audit, record_audits
 from issuer.storage.credential_rows import (
     CredentialDraft,
-    get_credential,
     reserve_credential_rows,
     store_signed_forms,
 )
 from issuer.storage.db import Database
-from issuer.storage.holder_copy_status import follow_original_status
 from issuer.storage.recipient_rows import RecipientDraft, find_or_create_recipients
-from issuer.storage.status_slots import status_list_bits
 
 IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
@@ -174,11 +170,8 @@ class IssuerService:
         self._catalogue = catalogue
         self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes,
                                  environment=settings.private_key_environment)
-        self._status_cache: dict[tuple[int, str, Any], tuple[float, dict[str, Any]]] = {}
-        # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
-        # when its bits or the keys change (`current_status_list_credential`).
-        self._signed_lists: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
-        self._signing_lock = threading.Lock()
+        # Our signed status lists and their caches (issuer.issuance.status_lists).
+        self.status_lists = StatusListCredentials(self)
         self._did_document: tuple[Any, dict[str, Any]] | None = None
         # Verifications of our own stored credentials (issuer.issuance.own_verification).
         self.own_verifications = OwnVerificationCache()
@@ -612,127 +605,34 @@ class IssuerService:
 
     def revoke(self, credential_id: str, reason: str, *, actor: str = "cli",
                origin: str | None = None) -> None:
-        self._change_status(credential_id, "revoke", reason=reason, actor=actor, origin=origin)
+        change_status(self, credential_id, "revoke", reason=reason, actor=actor, origin=origin)
 
     def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli",
                 origin: str | None = None) -> None:
-        self._change_status(credential_id, "suspend", reason=reason, actor=actor, origin=origin)
+        change_status(self, credential_id, "suspend", reason=reason, actor=actor, origin=origin)
 
     def unsuspend(self, credential_id: str, *, actor: str = "cli",
                   origin: str | None = None) -> None:
-        self._change_status(credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
-
-    def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
-                       *, reason: str | None, actor: str, origin: str | None = None) -> None:
-        with self.database.session() as session:
-            row = get_credential(session, self.normalise_credential_id(credential_id))
-            if row is None:
-                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
-                               f"No badge with id '{credential_id}'.", code="credential.not_found")
-            now = datetime.now(UTC).replace(microsecond=0)
-            if action == "revoke":
-                if not reason or not reason.strip():
-                    raise InvalidInput("Indiquez le motif de la révocation (--reason).",
-                                       "Give the reason for the revocation (--reason).",
-                                       code="revoke.reason_required")
-                if row.revoked_at is not None:
-                    raise InvalidInput("Ce badge est déjà révoqué.", "This badge is already revoked.",
-                                       code="revoke.already_revoked")
-                row.revoked_at = now
-                row.revocation_reason = reason.strip()
-            elif action == "suspend":
-                if row.revoked_at is not None:
-                    raise InvalidInput("Un badge révoqué ne peut pas être suspendu.",
-                                       "A revoked badge cannot be suspended.",
-                                       code="suspend.revoked")
-                row.suspended = True
-                row.suspended_at = now
-            else:
-                if not row.suspended:
-                    raise InvalidInput("Ce badge n'est pas suspendu.", "This badge is not suspended.",
-                                       code="unsuspend.not_suspended")
-                row.suspended = False
-                row.suspended_at = None
-            record_audit(session, actor=actor, action=_STATUS_AUDIT_ACTIONS[action],
-                         subject=row.id, details={"reason": reason} if reason else None,
-                         origin=origin)
-            # Its holder-bound copies (issuer.wallet.copies) follow, in this transaction.
-            follow_original_status(session, row, actor=actor, origin=origin, now=now)
-        self.forget_status_cache()  # after the commit, so no request re-caches the old bits
+        change_status(self, credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
-        """The signed BitstringStatusListCredential for one list and purpose (VERIFICATION.md R7, R13),
-        signed now (`now`, when given, is its validFrom and the proof's `created`)."""
-        length, indices = self._status_bits(status_list_id, purpose)
-        return self._sign_status_list(status_list_id, purpose, length, indices, now)
+        """`StatusListCredentials.status_list_credential`: signed now."""
+        return self.status_lists.status_list_credential(status_list_id, purpose, now=now)
 
     def current_status_list_credential(self, status_list_id: int,
                                        purpose: StatusPurpose) -> dict[str, Any]:
-        """The signed list with the bits the database holds now, from any process. Reading
-        the bits is one indexed query; the list is signed again only when they, or the keys,
-        changed since the last signature (signing costs a canonicalisation and the private
-        key). What verifying our own badges reads (`verification_context_for`)."""
-        length, indices = self._status_bits(status_list_id, purpose)
-        source = (length, hashlib.sha256(repr(indices).encode("ascii")).digest(),
-                  self.keystore.generation())
-        key = (status_list_id, purpose)
-        cached = self._signed_lists.get(key)
-        if cached is not None and cached[0] == source:
-            return cached[1]
-        with self._signing_lock:  # one signature when many requests miss at once
-            cached = self._signed_lists.get(key)
-            if cached is not None and cached[0] == source:
-                return cached[1]
-            document = self._sign_status_list(status_list_id, purpose, length, indices, None)
-            self._signed_lists[key] = (source, document)
-        return document
-
-    def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
-        with self.database.reading() as connection:
-            found = status_list_bits(connection, status_list_id, purpose)
-        if found is None:
-            raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
-                           f"Unknown status list: {status_list_id}.", code="status.not_found")
-        return found
-
-    def _sign_status_list(self, status_list_id: int, purpose: StatusPurpose, length: int,
-                          indices: list[int], now: datetime | None) -> dict[str, Any]:
-        bits = StatusBitstring(length)
-        for index in indices:
-            bits.set(index, True)
-        unsigned = build_status_list_credential(
-            url=self.status_list_url(status_list_id, purpose), issuer=self.issuer_did,
-            purpose=purpose, bitstring=bits, valid_from=now or datetime.now(UTC))
-        ed_key = self._active("Ed25519")
-        assert ed_key.private_key is not None
-        return sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
-                             self.verification_method(ed_key), created=now)
+        """`StatusListCredentials.current_status_list_credential`: what our verifications read."""
+        return self.status_lists.current_status_list_credential(status_list_id, purpose)
 
     def cached_status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                       *, ttl: float = 60.0) -> dict[str, Any]:
-        """The published list (`/status/<n>/<purpose>`): the bits are read again at most every
-        `ttl` seconds and at once after a change made through this process (the HTTP cache
-        lifetime is the same 60 s); signed again only when they changed."""
-        import time
-
-        # The key generation is part of the key: a list signed with a key since retired or
-        # revoked (by any process, e.g. `issuer keys revoke`) is signed again at once.
-        key = (status_list_id, purpose, self.keystore.generation())
-        cached = self._status_cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        document = self.current_status_list_credential(status_list_id, purpose)
-        self._status_cache = {k: v for k, v in self._status_cache.items()
-                              if k[:2] != key[:2]}
-        self._status_cache[key] = (time.monotonic() + ttl, document)
-        return document
+        """`StatusListCredentials.cached_status_list_credential`: the published list."""
+        return self.status_lists.cached_status_list_credential(status_list_id, purpose, ttl=ttl)
 
     def forget_status_cache(self) -> None:
-        """Drop the cached signed status lists: call after committing a status change made
-        outside `revoke`/`suspend`/`unsuspend` (those already do). Verifications of our own
-        badges do not depend on it: they read the bits from the database each time."""
-        self._status_cache.clear()
+        """`StatusListCredentials.forget_status_cache`: after a status change made elsewhere."""
+        self.status_lists.forget_status_cache()
 
     def status_list_ids(self) -> list[int]:
         with self.database.session(read_only=True) as session:
@@ -786,11 +686,6 @@ class IssuerService:
                     created_at=key.created, retired_at=key.retired, file_name=f"{key.kid}.pem"))
             elif stored.retired_at != key.retired:
                 stored.retired_at = key.retired
-
-
-#: The audit action of each status change (the journal labels them: workspace/audit_labels).
-_STATUS_AUDIT_ACTIONS = {"revoke": "credential.revoked", "suspend": "credential.suspended",
-                         "unsuspend": "credential.unsuspended"}
 
 
 class ServiceError(IssuerError):
