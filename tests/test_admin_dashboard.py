@@ -20,8 +20,8 @@ import issuer
 from issuer.collation import sort_key
 from issuer.issuance.service import IssueRequest
 from issuer.presentation.charts import WIDTH, bar_chart, render_svg
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import AuditEntry
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import ClaimRequest, ClnMember, EmailMessage
 from issuer.web.admin.audit import PAGE_SIZE
 from issuer.workspace import events, recipients

@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from sqlalchemy import event, select
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges import verification
 from issuer.storage import models as rows
 

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from issuer.cli.main import main
 from issuer.demo import DEMO_DOMAIN, demo_badges
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.web import create_app

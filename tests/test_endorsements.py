@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from issuer.errors import InvalidInput
-from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import endorsements
 from issuer.network.endorsement_views import EndorsementView
 from issuer.network.endorsements import EndorsementError
@@ -24,7 +25,8 @@ from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import AuditEntry, IssuedCredential, StatusList
-from issuer.workspace.recipients import erase_person, export_person
+from issuer.workspace.recipient_erasure import erase_person
+from issuer.workspace.recipient_export import export_person
 from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
@@ -368,7 +370,7 @@ def test_retention_forgets_the_texts_of_long_revoked_endorsements(
         service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
     from datetime import timedelta
 
-    from issuer.workspace.recipients import purge_expired_personal_data
+    from issuer.workspace.recipient_erasure import purge_expired_personal_data
 
     signed = approved(service, sacha, camille)
     endorsements.revoke_endorsement(service, signed.view.id, "Signalement", actor=COORDINATOR)
@@ -398,7 +400,7 @@ def test_the_plain_sentence_names_an_endorsement_not_a_badge(
 
 def test_the_erasure_preview_says_how_many_endorsements_will_go(
         service: IssuerService, camille: IssuedCredential, sacha: IssuedCredential) -> None:
-    from issuer.workspace.recipients import erasure_preview
+    from issuer.workspace.recipient_erasure import erasure_preview
 
     approved(service, sacha, camille)
     assert erasure_preview(service, sacha.recipient_id).endorsements == 1

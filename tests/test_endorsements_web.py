@@ -12,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import endorsements
 from issuer.network.skill_badges import create_skill_badge
 from issuer.openbadges.verification import verify

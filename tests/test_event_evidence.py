@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.models import AuditEntry

@@ -25,7 +25,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from issuer.issuance.catalogue import load_catalogue
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.credential import (
     CITY_TIMEZONE,
     Award,

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.did import did_key_for_ed25519
 from issuer.openbadges.proofs.vc_jwt import decode_unverified
 from issuer.openbadges.verification import VerificationReport, verify
@@ -28,7 +29,7 @@ from issuer.wallet.copies import (
     issue_holder_copy,
     normalise_holder_did,
 )
-from issuer.workspace import recipients
+from issuer.workspace import recipient_erasure, recipient_export, recipients
 from tests.plugins.factory import ServiceFactory
 
 BREAKFAST = "petit-dejeuner-inclusion-numerique"
@@ -197,7 +198,7 @@ def test_an_erased_badge_is_not_copied(service: IssuerService) -> None:
     original_id = issue_badge(service)
     with service.database.session(read_only=True) as session:
         person = session.get(rows.IssuedCredential, original_id).recipient_id  # type: ignore[union-attr]
-    recipients.erase_person(service, person, actor=ACTOR)
+    recipient_erasure.erase_person(service, person, actor=ACTOR)
     assert refusal(copy_of, service, original_id, holder_did()).code == (
         "holder_copy.original_erased")
 
@@ -251,9 +252,9 @@ def test_erasing_the_person_revokes_and_forgets_their_copies(service: IssuerServ
     copy = copy_of(service, original_id, holder_did())
     with service.database.session(read_only=True) as session:
         person = session.get(rows.IssuedCredential, original_id).recipient_id  # type: ignore[union-attr]
-    recipients.erase_person(service, person, actor=ACTOR)
+    recipient_erasure.erase_person(service, person, actor=ACTOR)
     row = copy_row(service, copy.copy_id)
-    assert row.revoked_at is not None and row.revocation_reason == recipients.ERASURE
+    assert row.revoked_at is not None and row.revocation_reason == recipient_erasure.ERASURE
     assert row.holder_did is None and row.credential_json == "" == row.credential_jwt
     # The wallet's copy still verifies as revoked: the index stays set.
     assert verified(service, copy.credential).revoked is True  # type: ignore[arg-type]
@@ -312,7 +313,7 @@ def test_the_personal_data_export_holds_the_copies_and_their_audit_lines(
     copy = copy_of(service, original_id, did, "jwt_vc_json")
     with service.database.session(read_only=True) as session:
         person = session.get(rows.IssuedCredential, original_id).recipient_id  # type: ignore[union-attr]
-    document = recipients.export_person(service, person, actor=ACTOR)
+    document = recipient_export.export_person(service, person, actor=ACTOR)
     [exported] = document["holder_copies"]
     assert exported["id"] == copy.copy_id and exported["holder_did"] == did
     assert exported["credential_jwt"] == copy.jwt and exported["credential"]["id"] == (
@@ -381,7 +382,7 @@ def test_the_retention_purge_forgets_the_copies_of_a_badge_revoked_long_ago(
         row = session.get(rows.IssuedCredential, old_id)
         assert row is not None
         row.revoked_at = datetime.now(UTC) - timedelta(days=service.settings.retention_days + 1)
-    recipients.purge_expired_personal_data(service)
+    recipient_erasure.purge_expired_personal_data(service)
     forgotten = copy_row(service, old_copy.copy_id)
     assert forgotten.holder_did is None and not forgotten.is_signed
     assert forgotten.revoked_at is not None

@@ -18,12 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer.issuance.service import (
-    IssuedBadge,
-    IssueRequest,
-    IssuerService,
-    verification_context_for,
-)
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.mail import deliver_pending, outbox_message
 from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND, queue_wallet_code
 from issuer.openbadges.verification import verify
@@ -540,7 +536,7 @@ def test_badge_revoked_after_the_token_is_denied_and_the_token_stays_unspent(
 
 def test_erasing_the_holder_forgets_their_offers_and_the_offer_stops_working(
         service: IssuerService, client: TestClient, badge: IssuedBadge) -> None:
-    from issuer.workspace.recipients import erase_person
+    from issuer.workspace.recipient_erasure import erase_person
 
     offer = make_offer(service, badge.credential_id)
     code = pre_authorized_code(client, offer)

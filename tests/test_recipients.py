@@ -1,7 +1,7 @@
-"""Recipients and their data (issuer.workspace.recipients): finding a person, correcting a name,
-changing an e-mail (badges reissued, old ones superseded), revoking with a reason, the JSON
-export, erasure (nothing left that names the person, nobody else affected) and the retention
-purge."""
+"""Recipients and their data (issuer.workspace.recipients, recipient_export, recipient_erasure):
+finding a person, correcting a name, changing an e-mail (badges reissued, old ones superseded),
+revoking with a reason, the JSON export, erasure (nothing left that names the person, nobody
+else affected) and the retention purge."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from issuer.cli.main import main as cli_main
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.mail import deliver_pending
 from issuer.openbadges.status_list import read_status_bit
 from issuer.openbadges.verification import VerificationReport, verify
@@ -27,7 +28,7 @@ from issuer.storage import models as rows
 from issuer.storage.models import Base
 from issuer.storage.workspace_models import Attendance, ClaimRequest, ClnMember, EmailMessage
 from issuer.web import create_app
-from issuer.workspace import members, recipients
+from issuer.workspace import members, recipient_erasure, recipient_export, recipients
 from issuer.workspace.members import NewMember
 from tests.plugins.factory import ServiceFactory
 
@@ -225,7 +226,7 @@ def test_the_export_holds_everything_kept_about_the_person(service: IssuerServic
         session.add(ClaimRequest(event_family=BREAKFAST, event_number=7, name="Noa Export",
                                  email="export@example.org", role="participant"))
     breakfast(service, "quelquun@example.org", "Quelqu'un d'autre")
-    document = recipients.export_person(service, recipient_id(service, edition), actor=ACTOR)
+    document = recipient_export.export_person(service, recipient_id(service, edition), actor=ACTOR)
     text = json.dumps(document, ensure_ascii=False)
     assert "Quelqu'un d'autre" not in text and "quelquun@example.org" not in text
     assert document["recipient"]["email"] == "export@example.org"
@@ -266,9 +267,9 @@ def test_erasure_removes_the_person_everywhere_and_leaves_everyone_else_untouche
     assert mentions(service, email, name)
     person = recipient_id(service, edition)
 
-    preview = recipients.erasure_preview(service, person)
+    preview = recipient_erasure.erasure_preview(service, person)
     assert len(preview.revoked) == 3 and preview.deleted["cln_members"] == 2
-    report = recipients.erase_person(service, person, actor=ACTOR, origin="192.0.2.7")
+    report = recipient_erasure.erase_person(service, person, actor=ACTOR, origin="192.0.2.7")
 
     assert mentions(service, email, name) == []
     assert mentions(service, "Voisin Gardé")  # the neighbour is still there
@@ -293,7 +294,7 @@ def test_erasure_removes_the_person_everywhere_and_leaves_everyone_else_untouche
     assert read_status_bit(served.json(), {**entry, "statusListIndex": str(index)})
     assert verified(service, other).verdict == "valid"
     assert client.get(f"/credentials/{edition}").status_code == 404
-    again = refusal(recipients.erase_person, service, person, actor=ACTOR)
+    again = refusal(recipient_erasure.erase_person, service, person, actor=ACTOR)
     assert again.code == "recipient.already_erased"
 
 
@@ -312,20 +313,20 @@ def test_purge_keeps_data_within_the_retention_and_removes_it_after(
     retention = timedelta(days=service.settings.retention_days)
     assert service.settings.retention_days == 365 * 3
 
-    soon = recipients.purge_expired_personal_data(service, now=datetime.now(UTC) + retention
-                                                  - timedelta(days=1))
+    soon = recipient_erasure.purge_expired_personal_data(service, now=datetime.now(UTC) + retention
+                                                         - timedelta(days=1))
     assert (soon.people_erased, soon.badges_forgotten) == (0, 0)
     assert mentions(service, "partie@example.org")
 
     later = datetime.now(UTC) + retention + timedelta(days=1)
-    report = recipients.purge_expired_personal_data(service, now=later)
+    report = recipient_erasure.purge_expired_personal_data(service, now=later)
     assert (report.people_erased, report.badges_forgotten, report.claims_deleted) == (1, 1, 1)
     assert mentions(service, "partie@example.org", "Personne Partie", "refusee@example.org") == []
     # The person who keeps a live badge keeps their data; only the old badge's text goes.
     assert recipients.find_people(service, "restee@example.org")
     assert verified(service, kept).verdict == "valid"
     assert not stored(service, old).is_signed and stored(service, old).revoked_at is not None
-    again = recipients.purge_expired_personal_data(service, now=later)
+    again = recipient_erasure.purge_expired_personal_data(service, now=later)
     assert (again.people_erased, again.badges_forgotten) == (0, 0)
 
 

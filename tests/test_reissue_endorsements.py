@@ -15,7 +15,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import endorsement_successors, endorsements
 from issuer.network.skill_badges import create_skill_badge
 from issuer.openbadges.credential import credential_url

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.skills import service as skills
 from issuer.network.skills.catalogue import Bilingual

@@ -14,7 +14,8 @@ from pyld import jsonld
 
 from issuer.errors import IssuerError
 from issuer.issuance.catalogue import load_catalogue
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.evidence import (
     EvidenceUpload,
@@ -468,7 +469,7 @@ def test_a_skill_badge_made_by_another_process_joins_the_catalogue(service, monk
 
 
 def test_erasing_a_person_forgets_the_evidence_files_their_badges_cite(service):
-    from issuer.workspace.recipients import erase_person
+    from issuer.workspace.recipient_erasure import erase_person
 
     skill_badges.create_skill_badge(service, "skill", "RES-02", actor="coord@example.org")
     issued = _issue(service, "competence-res-02", upload=EvidenceUpload("a.png", PNG))

@@ -15,12 +15,8 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import (
-    IssuedBadge,
-    IssueRequest,
-    IssuerService,
-    verification_context_for,
-)
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.skill_badges import SkillEvidence
 from issuer.openbadges.verification import CHECK_NAMES, Check, VerificationReport, verify

@@ -26,12 +26,8 @@ from sqlalchemy import event
 
 from issuer.issuance import own_verification
 from issuer.issuance.rate_limits import DatabaseRateLimiter
-from issuer.issuance.service import (
-    IssuedBadge,
-    IssueRequest,
-    IssuerService,
-    verification_context_for,
-)
+from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.web import create_app

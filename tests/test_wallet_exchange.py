@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.network.skill_badges import SkillEvidence, create_skill_badge, issue_skill_badge
 from issuer.openbadges.verification import verify
 from issuer.storage.exchange_models import WalletExchange

@@ -399,7 +399,7 @@ def test_the_help_page_names_the_wallet_in_french_and_english(app: FastAPI) -> N
 def test_erasing_the_person_deletes_their_wallet_links_and_exchanges(app: FastAPI,
                                                                      clock: FakeClock) -> None:
     from issuer.storage.exchange_models import WalletHolderAccess, WalletHolderLink
-    from issuer.workspace.recipients import erase_person
+    from issuer.workspace.recipient_erasure import erase_person
 
     credential_id = award(app)
     token = start(signed_in(app, CAMILLE), credential_id)

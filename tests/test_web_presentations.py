@@ -287,7 +287,7 @@ def test_two_answers_racing_get_one_acceptance(service: IssuerService,
     requests = PresentationRequests(service.database, domain=DOMAIN)
     created = requests.create()
     vp = vp_for(created.exchange_token, [bound_badge])
-    from issuer.issuance.service import verification_context_for
+    from issuer.issuance.verification_context import verification_context_for
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
 

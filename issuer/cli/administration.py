@@ -141,7 +141,7 @@ def mail_retry(limit: int | None) -> None:
                      "days ago (run it daily from cron). Status lists do not change."))
 @handles_errors
 def purge() -> None:
-    from issuer.workspace.recipients import purge_expired_personal_data
+    from issuer.workspace.recipient_erasure import purge_expired_personal_data
 
     report = purge_expired_personal_data(initialised_service())
     click.echo(_("Purge done (before {cutoff}): people erased: {people}; badges forgotten: "

@@ -25,7 +25,7 @@ from issuer.errors import IssuerError
                      "localhost, plain http allowed there): the badge's address, DID documents, "
                      "status lists. Private network addresses stay refused."))
 def verify(source: str, as_json: bool, allow_loopback: bool) -> None:
-    from issuer.issuance.service import verification_context_for
+    from issuer.issuance.verification_context import verification_context_for
     from issuer.openbadges.fetch import FetchError
     from issuer.openbadges.verification import verify as verify_credential
 
@@ -87,7 +87,7 @@ def _read_source(source: str, service: Any, allow_loopback: bool) -> bytes:
     """The bytes to verify: fetched like the web verifier fetches an address (same bounds,
     same refusal of private and, unless allowed, loopback addresses), or read from a file."""
     from issuer.errors import InvalidInput
-    from issuer.issuance.service import badge_fetcher
+    from issuer.issuance.verification_context import badge_fetcher
 
     if source.startswith(("https://", "http://")):
         fetcher = badge_fetcher(service.settings, allow_loopback=allow_loopback)

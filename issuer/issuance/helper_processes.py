@@ -1,7 +1,7 @@
 """Helper processes never outlive the process that started them (issue #14, item 2).
 
-`issuer issue-batch` signs in helper processes (`issuance.service._SigningPool`). When the batch
-ends normally, or on SIGTERM, the pool is shut down and the helpers exit. A `kill -9` (or the
+`issuer issue-batch` signs in helper processes (`issuance.signing_pool._SigningPool`). When the
+batch ends normally, or on SIGTERM, the pool is shut down and the helpers exit. A `kill -9` (or the
 kernel's out-of-memory killer) gives the parent no chance to do so: before this module, its
 helpers kept running, each holding a copy of the private keys, until someone found them.
 

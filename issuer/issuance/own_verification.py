@@ -216,7 +216,7 @@ def verify_own(service: IssuerService, kind: CredentialKind, credential_id: str,
     nothing it depends on changed, and the status its row had (None: no such row). `status`
     is the row's status when the caller has just read it with the text (in this request);
     otherwise it is read here. Raises whatever `verify` raises."""
-    from issuer.issuance.service import verification_context_for
+    from issuer.issuance.verification_context import verification_context_for
 
     cache = service.own_verifications
     version = status if status is not None else status_version(service, kind, credential_id)

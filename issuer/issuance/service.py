@@ -9,23 +9,19 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, load_catalogue
-from issuer.issuance.helper_processes import die_with_parent
 from issuer.issuance.keys import (
     KEY_REVOCATION_REASONS,
     IssuerKey,
@@ -35,6 +31,12 @@ from issuer.issuance.keys import (
 )
 from issuer.issuance.logo import Logo, load_logo, logo_png_url
 from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
+from issuer.issuance.signing_pool import _SigningPool, default_signing_helpers
+from issuer.issuance.status_changes import change_status
+from issuer.issuance.status_lists import StatusListCredentials
+from issuer.issuance.verification_context import (  # re-exported for bench/ (the lead's)
+    verification_context_for as verification_context_for,
+)
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition, Event, Role
@@ -49,16 +51,20 @@ from issuer.openbadges.json_text import indented_json
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.openbadges.proofs.vc_jwt import encode_vc_jwt
 from issuer.openbadges.status_list import (
-    StatusBitstring,
     StatusPurpose,
-    build_status_list_credential,
     status_list_entry,
 )
 from issuer.openbadges.verification.context import RevokedKey
 from issuer.settings import Settings
 from issuer.storage import models as rows
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit, record_audits
+from issuer.storage.credential_rows import (
+    CredentialDraft,
+    reserve_credential_rows,
+    store_signed_forms,
+)
 from issuer.storage.db import Database
+from issuer.storage.recipient_rows import RecipientDraft, find_or_create_recipients
 
 IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
@@ -164,11 +170,8 @@ class IssuerService:
         self._catalogue = catalogue
         self.keystore = KeyStore(settings.keys_dir, passphrase=settings.passphrase_bytes,
                                  environment=settings.private_key_environment)
-        self._status_cache: dict[tuple[int, str, Any], tuple[float, dict[str, Any]]] = {}
-        # (list id, purpose) -> (what it was signed from, the signed list): re-signed only
-        # when its bits or the keys change (`current_status_list_credential`).
-        self._signed_lists: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
-        self._signing_lock = threading.Lock()
+        # Our signed status lists and their caches (issuer.issuance.status_lists).
+        self.status_lists = StatusListCredentials(self)
         self._did_document: tuple[Any, dict[str, Any]] | None = None
         # Verifications of our own stored credentials (issuer.issuance.own_verification).
         self.own_verifications = OwnVerificationCache()
@@ -186,17 +189,17 @@ class IssuerService:
             self._sync_keys(session)
             self._sync_catalogue(session)
             if created:
-                repo.record_audit(session, actor="cli", action="keys.created",
-                                  subject=self.issuer_did,
-                                  details={"kids": [k.kid for k in created]})
+                record_audit(session, actor="cli", action="keys.created",
+                             subject=self.issuer_did,
+                             details={"kids": [k.kid for k in created]})
         return created
 
     def rotate_keys(self) -> list[IssuerKey]:
         created = self.keystore.rotate()  # the key store notices the new files by itself
         with self.database.session() as session:
             self._sync_keys(session)
-            repo.record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
-                              details={"kids": [k.kid for k in created]})
+            record_audit(session, actor="cli", action="keys.rotated", subject=self.issuer_did,
+                         details={"kids": [k.kid for k in created]})
         return created
 
     def retire_key(self, kid: str, *, actor: str = "cli") -> list[IssuerKey]:
@@ -210,8 +213,8 @@ class IssuerService:
             return created
         with self.database.session() as session:
             self._sync_keys(session)
-            repo.record_audit(session, actor=actor, action="keys.retired", subject=kid,
-                              details={"created": [k.kid for k in created]} if created else None)
+            record_audit(session, actor=actor, action="keys.retired", subject=kid,
+                         details={"created": [k.kid for k in created]} if created else None)
         return created
 
     def revoke_key(self, kid: str, reason: KeyRevocationReason, *,
@@ -227,9 +230,9 @@ class IssuerService:
         with self.database.session() as session:
             self._sync_keys(session)
             if not revocation.already_revoked:
-                repo.record_audit(session, actor=actor, action="keys.revoked", subject=kid,
-                                  details={"reason": reason,
-                                           "created": [k.kid for k in revocation.created]})
+                record_audit(session, actor=actor, action="keys.revoked", subject=kid,
+                             details={"reason": reason,
+                                      "created": [k.kid for k in revocation.created]})
         self.forget_status_cache()  # the lists this process signed with it
         return revocation
 
@@ -485,14 +488,14 @@ class IssuerService:
         audit lines; the unique constraints still decide under concurrency (the repository
         falls back to one row at a time on a collision)."""
         now = (now or datetime.now(UTC)).replace(microsecond=0)
-        recipients = repo.find_or_create_recipients(session, [
-            repo.RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
-                                display_name=item.name, show_name=item.request.show_name)
+        recipients = find_or_create_recipients(session, [
+            RecipientDraft(email_hash_key=item.lookup_key, email=item.email,
+                           display_name=item.name, show_name=item.request.show_name)
             for item in items])
         awards = [self._award(item.badge, item.role, item.event, item.request, now)
                   for item in items]
-        reservations = repo.reserve_credential_rows(session, [
-            repo.CredentialDraft(
+        reservations = reserve_credential_rows(session, [
+            CredentialDraft(
                 recipient=recipients[item.lookup_key], badge_slug=item.badge.slug,
                 achievement_id=model.achievement_url(self.settings.base_url, item.badge,
                                                      item.event),
@@ -525,11 +528,11 @@ class IssuerService:
                                    "role": row.role}))
         signed = (signer.sign_all(unsigned, now) if signer is not None
                   else [self.sign(document, now) for document in unsigned])
-        repo.store_signed_forms(session, [
+        store_signed_forms(session, [
             (row, credential_json, credential_jwt)
             for row, (credential_json, credential_jwt) in zip(new_rows, signed, strict=True)])
-        repo.record_audits(session, actor=actor, action="credential.issued", entries=audit,
-                           origin=origin)
+        record_audits(session, actor=actor, action="credential.issued", entries=audit,
+                      origin=origin)
         # Built after signing: a request repeated within the batch shares its first one's row.
         return [self._issued(reservation.credential, created=reservation.created)
                 for reservation in reservations]
@@ -602,127 +605,34 @@ class IssuerService:
 
     def revoke(self, credential_id: str, reason: str, *, actor: str = "cli",
                origin: str | None = None) -> None:
-        self._change_status(credential_id, "revoke", reason=reason, actor=actor, origin=origin)
+        change_status(self, credential_id, "revoke", reason=reason, actor=actor, origin=origin)
 
     def suspend(self, credential_id: str, reason: str | None = None, *, actor: str = "cli",
                 origin: str | None = None) -> None:
-        self._change_status(credential_id, "suspend", reason=reason, actor=actor, origin=origin)
+        change_status(self, credential_id, "suspend", reason=reason, actor=actor, origin=origin)
 
     def unsuspend(self, credential_id: str, *, actor: str = "cli",
                   origin: str | None = None) -> None:
-        self._change_status(credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
-
-    def _change_status(self, credential_id: str, action: Literal["revoke", "suspend", "unsuspend"],
-                       *, reason: str | None, actor: str, origin: str | None = None) -> None:
-        with self.database.session() as session:
-            row = repo.get_credential(session, self.normalise_credential_id(credential_id))
-            if row is None:
-                raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
-                               f"No badge with id '{credential_id}'.", code="credential.not_found")
-            now = datetime.now(UTC).replace(microsecond=0)
-            if action == "revoke":
-                if not reason or not reason.strip():
-                    raise InvalidInput("Indiquez le motif de la révocation (--reason).",
-                                       "Give the reason for the revocation (--reason).",
-                                       code="revoke.reason_required")
-                if row.revoked_at is not None:
-                    raise InvalidInput("Ce badge est déjà révoqué.", "This badge is already revoked.",
-                                       code="revoke.already_revoked")
-                row.revoked_at = now
-                row.revocation_reason = reason.strip()
-            elif action == "suspend":
-                if row.revoked_at is not None:
-                    raise InvalidInput("Un badge révoqué ne peut pas être suspendu.",
-                                       "A revoked badge cannot be suspended.",
-                                       code="suspend.revoked")
-                row.suspended = True
-                row.suspended_at = now
-            else:
-                if not row.suspended:
-                    raise InvalidInput("Ce badge n'est pas suspendu.", "This badge is not suspended.",
-                                       code="unsuspend.not_suspended")
-                row.suspended = False
-                row.suspended_at = None
-            repo.record_audit(session, actor=actor, action=_STATUS_AUDIT_ACTIONS[action],
-                              subject=row.id, details={"reason": reason} if reason else None,
-                              origin=origin)
-            # Its holder-bound copies (issuer.wallet.copies) follow, in this transaction.
-            repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
-        self.forget_status_cache()  # after the commit, so no request re-caches the old bits
+        change_status(self, credential_id, "unsuspend", reason=None, actor=actor, origin=origin)
 
     def status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                *, now: datetime | None = None) -> dict[str, Any]:
-        """The signed BitstringStatusListCredential for one list and purpose (VERIFICATION.md R7, R13),
-        signed now (`now`, when given, is its validFrom and the proof's `created`)."""
-        length, indices = self._status_bits(status_list_id, purpose)
-        return self._sign_status_list(status_list_id, purpose, length, indices, now)
+        """`StatusListCredentials.status_list_credential`: signed now."""
+        return self.status_lists.status_list_credential(status_list_id, purpose, now=now)
 
     def current_status_list_credential(self, status_list_id: int,
                                        purpose: StatusPurpose) -> dict[str, Any]:
-        """The signed list with the bits the database holds now, from any process. Reading
-        the bits is one indexed query; the list is signed again only when they, or the keys,
-        changed since the last signature (signing costs a canonicalisation and the private
-        key). What verifying our own badges reads (`verification_context_for`)."""
-        length, indices = self._status_bits(status_list_id, purpose)
-        source = (length, hashlib.sha256(repr(indices).encode("ascii")).digest(),
-                  self.keystore.generation())
-        key = (status_list_id, purpose)
-        cached = self._signed_lists.get(key)
-        if cached is not None and cached[0] == source:
-            return cached[1]
-        with self._signing_lock:  # one signature when many requests miss at once
-            cached = self._signed_lists.get(key)
-            if cached is not None and cached[0] == source:
-                return cached[1]
-            document = self._sign_status_list(status_list_id, purpose, length, indices, None)
-            self._signed_lists[key] = (source, document)
-        return document
-
-    def _status_bits(self, status_list_id: int, purpose: StatusPurpose) -> tuple[int, list[int]]:
-        with self.database.reading() as connection:
-            found = repo.status_list_bits(connection, status_list_id, purpose)
-        if found is None:
-            raise NotFound(f"Liste de statut inconnue : {status_list_id}.",
-                           f"Unknown status list: {status_list_id}.", code="status.not_found")
-        return found
-
-    def _sign_status_list(self, status_list_id: int, purpose: StatusPurpose, length: int,
-                          indices: list[int], now: datetime | None) -> dict[str, Any]:
-        bits = StatusBitstring(length)
-        for index in indices:
-            bits.set(index, True)
-        unsigned = build_status_list_credential(
-            url=self.status_list_url(status_list_id, purpose), issuer=self.issuer_did,
-            purpose=purpose, bitstring=bits, valid_from=now or datetime.now(UTC))
-        ed_key = self._active("Ed25519")
-        assert ed_key.private_key is not None
-        return sign_document(unsigned, ed_key.private_key,  # type: ignore[arg-type]
-                             self.verification_method(ed_key), created=now)
+        """`StatusListCredentials.current_status_list_credential`: what our verifications read."""
+        return self.status_lists.current_status_list_credential(status_list_id, purpose)
 
     def cached_status_list_credential(self, status_list_id: int, purpose: StatusPurpose,
                                       *, ttl: float = 60.0) -> dict[str, Any]:
-        """The published list (`/status/<n>/<purpose>`): the bits are read again at most every
-        `ttl` seconds and at once after a change made through this process (the HTTP cache
-        lifetime is the same 60 s); signed again only when they changed."""
-        import time
-
-        # The key generation is part of the key: a list signed with a key since retired or
-        # revoked (by any process, e.g. `issuer keys revoke`) is signed again at once.
-        key = (status_list_id, purpose, self.keystore.generation())
-        cached = self._status_cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        document = self.current_status_list_credential(status_list_id, purpose)
-        self._status_cache = {k: v for k, v in self._status_cache.items()
-                              if k[:2] != key[:2]}
-        self._status_cache[key] = (time.monotonic() + ttl, document)
-        return document
+        """`StatusListCredentials.cached_status_list_credential`: the published list."""
+        return self.status_lists.cached_status_list_credential(status_list_id, purpose, ttl=ttl)
 
     def forget_status_cache(self) -> None:
-        """Drop the cached signed status lists: call after committing a status change made
-        outside `revoke`/`suspend`/`unsuspend` (those already do). Verifications of our own
-        badges do not depend on it: they read the bits from the database each time."""
-        self._status_cache.clear()
+        """`StatusListCredentials.forget_status_cache`: after a status change made elsewhere."""
+        self.status_lists.forget_status_cache()
 
     def status_list_ids(self) -> list[int]:
         with self.database.session(read_only=True) as session:
@@ -778,186 +688,5 @@ class IssuerService:
                 stored.retired_at = key.retired
 
 
-# -- signing on several cores (large batches) --------------------------------------------------
-
-#: A batch of at least this many requests also signs in helper processes. Starting one costs
-#: about a second (it imports the JSON-LD stack); signing one credential about a millisecond.
-PARALLEL_SIGNING_MIN_BATCH = 2_000
-_MAX_SIGNING_HELPERS = 7
-
-# The IssuerService of a helper process (set by `_start_signing_helper`).
-_helper_service: IssuerService | None = None
-
-
-def default_signing_helpers(batch_size: int) -> int:
-    """Helper processes `issue_many` starts for a batch: one per spare core, for large ones."""
-    if batch_size < PARALLEL_SIGNING_MIN_BATCH:
-        return 0
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(0, min(cores - 1, _MAX_SIGNING_HELPERS))
-
-
-def _start_signing_helper(settings: Settings, parent_pid: int) -> None:
-    global _helper_service
-    die_with_parent(parent_pid)  # a `kill -9` of the batch must not leave helpers running
-    _helper_service = IssuerService(settings)
-
-
-def _helper_ready() -> bool:
-    return _helper_service is not None
-
-
-def _sign_in_helper(documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-    assert _helper_service is not None, "not a signing helper process"
-    return [_helper_service.sign(document, now) for document in documents]
-
-
-class _SigningPool:
-    """Signs a chunk's credentials here and in `helpers` spawned processes at once.
-
-    A helper is an `IssuerService` built from the same settings, so it reads the same keys and
-    runs the same `sign`. Both proofs are deterministic (Ed25519, RSA PKCS#1 v1.5), so the first
-    credential is signed on both sides and the helpers are used only if the texts are identical.
-    Any failure of a helper (it could not start, it died) falls back to signing here: signing
-    is pure, so the result is the same, only slower.
-    """
-
-    def __init__(self, service: IssuerService, *, helpers: int) -> None:
-        self.service = service
-        self.helpers = helpers
-        self._executor: ProcessPoolExecutor | None = None
-        self._checked = False
-        if helpers > 0:
-            # spawn, not fork: the caller may hold threads (a progress bar, a web server) and
-            # database connections that a forked child must not inherit.
-            self._executor = ProcessPoolExecutor(
-                helpers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_signing_helper, initargs=(service.settings, os.getpid()))
-            try:
-                # Start the helpers now: their imports overlap the first chunk's database work.
-                for _ in range(helpers):
-                    self._executor.submit(_helper_ready)
-            except RuntimeError:
-                # Python refuses to start a process from a script being imported by spawn (a
-                # script without `if __name__ == "__main__":` runs again in each helper): fail
-                # there, with Python's explanation, rather than issue the batch a second time.
-                self._stop()
-                raise
-            except Exception:  # noqa: BLE001 - no process can start here: sign here
-                self._stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-    def sign_all(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-        """`IssuerService.sign` of each document, in order."""
-        if self._executor is None or len(documents) < 2:
-            return self._sign_here(documents, now)
-        # This process takes an equal share; the helpers the rest, one slice each.
-        local_count = len(documents) // (self.helpers + 1)
-        remote = documents[local_count:]
-        size = -(-len(remote) // self.helpers)
-        try:
-            futures = [self._executor.submit(_sign_in_helper, remote[i:i + size], now)
-                       for i in range(0, len(remote), size)]
-        except Exception:  # noqa: BLE001 - the pool is gone: sign here
-            self._stop()
-            return self._sign_here(documents, now)
-        local = self._sign_here(documents[:local_count], now)
-        try:
-            signed = [pair for future in futures for pair in future.result()]
-            if not self._checked:
-                self._checked = True
-                if signed[0] != self.service.sign(remote[0], now):
-                    raise RuntimeError("a signing helper does not sign as this process does")
-        except Exception:  # noqa: BLE001 - any helper failure: sign here (pure work)
-            self._stop()
-            signed = self._sign_here(remote, now)
-        return local + signed
-
-    def _sign_here(self, documents: list[dict[str, Any]], now: datetime) -> list[tuple[str, str]]:
-        return [self.service.sign(document, now) for document in documents]
-
-
-#: The audit action of each status change (the journal labels them: workspace/audit_labels).
-_STATUS_AUDIT_ACTIONS = {"revoke": "credential.revoked", "suspend": "credential.suspended",
-                         "unsuspend": "credential.unsuspended"}
-
-
 class ServiceError(IssuerError):
     code = "service.error"
-
-
-def bounded_fetcher(settings: Settings, *, allow_loopback: bool = False,
-                    max_bytes: int | None = None) -> Any:
-    """The `Fetcher` every caller uses, CLI and web alike: `ISSUER_FETCH_TIMEOUT` is its one
-    deadline per fetch, `ISSUER_FETCH_MAX_BYTES` its largest body (`max_bytes` may only lower
-    it, e.g. to a caller's own input cap)."""
-    from issuer.openbadges.fetch import Fetcher
-
-    limit = settings.fetch_max_bytes if max_bytes is None else min(max_bytes,
-                                                                   settings.fetch_max_bytes)
-    return Fetcher(max_bytes=limit, timeout=settings.fetch_timeout,
-                   allow_loopback=allow_loopback)
-
-
-def badge_fetcher(settings: Settings, *, allow_loopback: bool = False) -> Any:
-    """The fetcher for the address of a badge someone asks us to verify, the same for the
-    command line and the web: the verification input cap (a badge is input like a file),
-    `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only when asked (development)."""
-    from issuer.openbadges.verification.context import MAX_INPUT_BYTES
-
-    return bounded_fetcher(settings, allow_loopback=allow_loopback, max_bytes=MAX_INPUT_BYTES)
-
-
-def verification_context_for(service: IssuerService, *, untrusted: bool = True,
-                             allow_loopback: bool = False) -> Any:
-    """A VerificationContext that knows the City's own DID document and status lists locally,
-    and fetches anything else (DID documents, status lists) with the bounded fetcher:
-    `ISSUER_FETCH_MAX_BYTES`, `ISSUER_FETCH_TIMEOUT`, never a private address, loopback only
-    with `allow_loopback` (development).
-
-    Public keys only: the DID document comes from `KeyStore.public_keys()` (no private key
-    file is opened), our status lists from `current_status_list_credential` (the bits read
-    now; signed again only when they changed)."""
-    from issuer.openbadges.verification import VerificationContext
-
-    settings = service.settings
-    fetcher = bounded_fetcher(settings, allow_loopback=allow_loopback)
-    own_prefix = f"{settings.base_url}/status/"
-    has_keys = service.keystore.has_keys()  # `issuer verify` works before `issuer init` too
-
-    def fetch_status_list(url: str) -> dict[str, Any]:
-        if url.startswith(own_prefix) and has_keys:
-            list_id, _, purpose = url.removeprefix(own_prefix).partition("/")
-            if list_id.isdigit() and purpose in ("revocation", "suspension"):
-                return service.current_status_list_credential(
-                    int(list_id), purpose)  # type: ignore[arg-type]
-        document: dict[str, Any] = fetcher.get_json(url, accept="application/ld+json, application/json")
-        return document
-
-    known = {**settings.trusted_issuer_labels}
-    local: dict[str, Any] = {}
-    revoked: dict[str, RevokedKey] = {}
-    if has_keys:
-        known[service.issuer_did] = settings.profile_name
-        local[service.issuer_did] = service.did_document()
-        revoked = service.revoked_verification_methods()
-    resolver = DidResolver(fetcher, local_documents=local)
-    def fetch_document(url: str) -> Any:  # Open Badges 2.0 documents
-        return fetcher.get_json(url, accept="application/ld+json, application/json")
-
-    return VerificationContext(resolver=resolver, fetch_status_list=fetch_status_list,
-                               known_issuers=known, untrusted=untrusted,
-                               fetch_document=fetch_document, revoked_keys=revoked)

@@ -58,7 +58,8 @@ from issuer.mail.transport import (
 )
 from issuer.openbadges.credential import normalise_email
 from issuer.settings import Settings
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import get_credential
 from issuer.storage.models import utc_now
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from issuer.wallet.holder_links import LINK_DAYS, create_holder_link, holder_link_url
@@ -121,15 +122,15 @@ def new_message_row(session: Session, *, kind: str, to: str, subject: str, local
     details = {"message": row.id, "kind": kind, **(details or {})}
     if resend:
         details["resend"] = True
-    repo.record_audit(session, actor=actor, action="email.queued",
-                      subject=audit_subject or _audit_subject(row), details=details, origin=origin)
+    record_audit(session, actor=actor, action="email.queued",
+                 subject=audit_subject or _audit_subject(row), details=details, origin=origin)
     session.flush()
     return row
 
 
 
 def _signed_credential(session: Session, credential_id: str) -> Any:
-    credential = repo.get_credential(session, credential_id)
+    credential = get_credential(session, credential_id)
     if credential is None or not credential.is_signed:
         raise MailError(f"Aucun badge avec l'identifiant « {credential_id} ».",
                         f"No badge with id '{credential_id}'.", code="mail.no_such_badge")
@@ -391,8 +392,8 @@ def _record(service: IssuerService, claimed: _Claimed, outcome: DeliveryFailed |
             # The message has left (or never will by itself): its spooled copy, which may hold
             # a one-time token, goes.
             _spool_path(service, row.id).unlink(missing_ok=True)
-        repo.record_audit(session, actor=actor, action=f"email.{row.status}",
-                          subject=_audit_subject(row), details=details, origin=origin)
+        record_audit(session, actor=actor, action=f"email.{row.status}",
+                     subject=_audit_subject(row), details=details, origin=origin)
         return row.status
 
 

@@ -25,8 +25,8 @@ from issuer.mail.compose import (
 from issuer.mail.delivery import SPOOL_FOLDER, deliver_pending, new_message_row
 from issuer.mail.transport import write_outbox
 from issuer.openbadges.credential import CITY_TIMEZONE, normalise_email
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from issuer.wallet.holder_links import (
     ANONYMOUS_ACTOR,

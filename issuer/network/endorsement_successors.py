@@ -14,8 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from issuer.network.endorsements import sign_endorsement
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
 from issuer.storage.endorsement_models import EndorsementRow
+from issuer.storage.status_slots import reserve_endorsement_slot
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
@@ -79,9 +80,9 @@ def carry_over_endorsements(service: IssuerService, session: Session,
             row.endorser_credential_id = endorser_badge
             session.flush()
             sign_endorsement(service, session, row, now, valid_from=row.issued_at)
-            repo.record_audit(session, actor=actor, action="endorsement.resigned",
-                              subject=row.id, origin=origin,
-                              details={"endorser_credential": endorser_badge})
+            record_audit(session, actor=actor, action="endorsement.resigned",
+                         subject=row.id, origin=origin,
+                         details={"endorser_credential": endorser_badge})
     session.flush()
     return tuple(carried)
 
@@ -94,15 +95,15 @@ def _reissue(service: IssuerService, session: Session, row: EndorsementRow, badg
         endorser_credential_id=endorser_badge, comment=row.comment,
         endorser_name=row.endorser_name, status="approved", requested_at=row.requested_at,
         decided_at=row.decided_at, decided_by=row.decided_by)
-    repo.reserve_endorsement_slot(session, successor)
+    reserve_endorsement_slot(session, successor)
     sign_endorsement(service, session, successor, now, valid_from=row.issued_at)
     row.revoked_at, row.revocation_reason = now, SUPERSEDED_REASON
     row.superseded_by = successor.id
-    repo.record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
-                      origin=origin, details={"reason": SUPERSEDED_REASON,
-                                              "superseded_by": successor.id})
-    repo.record_audit(session, actor=actor, action=CARRIED_OVER, subject=successor.id,
-                      origin=origin, details={"supersedes": row.id, "credential": badge_id})
+    record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
+                 origin=origin, details={"reason": SUPERSEDED_REASON,
+                                         "superseded_by": successor.id})
+    record_audit(session, actor=actor, action=CARRIED_OVER, subject=successor.id,
+                 origin=origin, details={"supersedes": row.id, "credential": badge_id})
     return CarriedOver(old_id=row.id, new_id=successor.id)
 
 

@@ -42,9 +42,11 @@ from issuer.openbadges.endorsement_credential import (
     clean_endorser_name,
 )
 from issuer.openbadges.status_list import status_list_entry
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import get_credential
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import IssuedCredential
+from issuer.storage.status_slots import reserve_endorsement_slot
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
@@ -106,9 +108,9 @@ def request_endorsement(service: IssuerService, endorser_id: str, credential_id:
         row.status, row.requested_at = "pending", now
         row.decided_at = row.decided_by = row.rejection_reason = None
         session.flush()
-        repo.record_audit(session, actor=MEDIATOR_ACTOR, action="endorsement.requested",
-                          subject=row.id, origin=origin,
-                          details={"credential": target.id, "endorser": endorser_id})
+        record_audit(session, actor=MEDIATOR_ACTOR, action="endorsement.requested",
+                     subject=row.id, origin=origin,
+                     details={"credential": target.id, "endorser": endorser_id})
         return view_of(service, row)
 
 
@@ -117,7 +119,7 @@ def endorsable_badge(service: IssuerService, credential_id: str, *, now: datetim
     """The badge `credential_id` if a peer may endorse it: a skill badge, valid now."""
     now = _now(now)
     with service.database.session(read_only=True) as session:
-        row = repo.get_credential(session, service.normalise_credential_id(credential_id))
+        row = get_credential(session, service.normalise_credential_id(credential_id))
         if row is None or not row.is_signed:
             raise NotFound("Ce badge n'existe pas.", "This badge does not exist.",
                            code="endorsement.badge_not_found")
@@ -257,10 +259,10 @@ def approve_endorsement(service: IssuerService, endorsement_id: str, *, actor: s
                                    "cette recommandation.", "The endorsed badge is no longer "
                                    "valid: reject this endorsement instead.",
                                    code="endorsement.badge_not_valid")
-        repo.reserve_endorsement_slot(session, row)
+        reserve_endorsement_slot(session, row)
         sign_endorsement(service, session, row, now)
-        repo.record_audit(session, actor=actor, action="endorsement.approved", subject=row.id,
-                          origin=origin, details={"credential": endorsed.id})
+        record_audit(session, actor=actor, action="endorsement.approved", subject=row.id,
+                     origin=origin, details={"credential": endorsed.id})
         if notify:
             from issuer.network.endorsement_mail import queue_endorsement_published
 
@@ -309,8 +311,8 @@ def reject_endorsement(service: IssuerService, endorsement_id: str, reason: str,
     with service.database.session() as session:
         row = _decide(session, endorsement_id, "rejected", actor=actor, now=now)
         row.rejection_reason = reason_text
-        repo.record_audit(session, actor=actor, action="endorsement.rejected", subject=row.id,
-                          origin=origin, details={"reason": reason_text})
+        record_audit(session, actor=actor, action="endorsement.rejected", subject=row.id,
+                     origin=origin, details={"reason": reason_text})
         return view_of(service, row)
 
 
@@ -337,8 +339,8 @@ def withdraw_endorsement(service: IssuerService, endorser_id: str, endorsement_i
             raise EndorsementNotFound()
         if row.status != "approved":
             session.delete(row)
-            repo.record_audit(session, actor=MEDIATOR_ACTOR, action="endorsement.withdrawn",
-                              subject=endorsement_id, origin=origin)
+            record_audit(session, actor=MEDIATOR_ACTOR, action="endorsement.withdrawn",
+                         subject=endorsement_id, origin=origin)
             return "deleted"
         _revoke_in_session(service, session, row, WITHDRAWN_REASON, actor=MEDIATOR_ACTOR,
                            origin=origin, now=_now(now))
@@ -376,8 +378,8 @@ def _revoke_in_session(service: IssuerService, session: Session, row: Endorsemen
                                "This endorsement is already revoked.",
                                code="endorsement.already_revoked")
     row.revoked_at, row.revocation_reason = now, reason
-    repo.record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
-                      origin=origin, details={"reason": reason})
+    record_audit(session, actor=actor, action="endorsement.revoked", subject=row.id,
+                 origin=origin, details={"reason": reason})
     return view_of(service, row)
 
 
@@ -469,8 +471,8 @@ def forget_person_endorsements(service: IssuerService, session: Session, recipie
         if row.revoked_at is None:
             row.revoked_at, row.revocation_reason = now, ERASURE_REASON
             revoked.append(row.id)
-            repo.record_audit(session, actor=actor, action="endorsement.revoked",
-                              subject=row.id, origin=origin, details={"reason": "erasure"})
+            record_audit(session, actor=actor, action="endorsement.revoked",
+                         subject=row.id, origin=origin, details={"reason": "erasure"})
         row.comment, row.endorser_name = "", None
         row.credential_json = row.credential_jwt = ""
     session.flush()

@@ -57,8 +57,8 @@ from issuer.openbadges.badge_definitions import (
     CatalogueError,
     LocalizedText,
 )
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.storage.skill_badge_models import SkillBadgeRow
 from issuer.storage.skills_models import SkillCatalogueVersion
 

@@ -1,6 +1,13 @@
 """Persistence: SQLAlchemy 2.x models, Alembic migrations (the schema's source of truth) and
 the repository functions the service calls. SQLite by default, PostgreSQL via DATABASE_URL."""
 
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import (
+    Reservation,
+    find_credential_by_idempotency_key,
+    get_credential,
+    reserve_credential_row,
+)
 from issuer.storage.db import Database, sqlite_url
 from issuer.storage.models import (
     Achievement,
@@ -12,18 +19,8 @@ from issuer.storage.models import (
     SigningKey,
     StatusList,
 )
-from issuer.storage.repositories import (
-    Reservation,
-    SlotReservationFailed,
-    allocate_status_slot,
-    erase_recipient,
-    find_credential_by_idempotency_key,
-    find_or_create_recipient,
-    get_credential,
-    record_audit,
-    reserve_credential_row,
-    status_bits,
-)
+from issuer.storage.recipient_rows import erase_recipient, find_or_create_recipient
+from issuer.storage.status_slots import SlotReservationFailed, allocate_status_slot, status_bits
 
 __all__ = [
     "Achievement",

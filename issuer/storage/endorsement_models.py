@@ -5,7 +5,7 @@ mediator's skill badge, the coordinator's decision, and, once approved, the sign
 An approved endorsement owns one index of a status list opened for endorsements only
 (`StatusList.kind == "endorsements"`): the unique `(status_list_id, status_index)` of this table
 is what makes its allocation safe under concurrency, as `issued_credentials`' is for badges
-(see `repositories.reserve_status_slot_for`). A list never mixes the two tables, so one unique
+(see `status_slots.reserve_status_slot_for`). A list never mixes the two tables, so one unique
 constraint per table is enough.
 """
 
@@ -65,7 +65,7 @@ class EndorsementRow(Base):
     revoked_at: Mapped[dt.datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     # Never set: endorsements are revoked, not suspended; the column keeps the status-list
-    # queries the same for both tables (issuer.storage.repositories.status_bits).
+    # queries the same for both tables (issuer.storage.status_slots.status_bits).
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The endorsement that replaced this one when the endorsed badge was issued again (an
     # e-mail change, the holder's name choice, a key incident: issuer.workspace.reissue);

@@ -147,7 +147,7 @@ class IssuedCredential(Base):
     issued: never parse and re-serialise them (a Data Integrity proof covers the canonical
     form, but holders and verifiers compare what they were given). `(status_list_id,
     status_index)` is unique: that constraint is what makes slot allocation safe under
-    concurrency (see `repositories.reserve_credential_row`).
+    concurrency (see `credential_rows.reserve_credential_row`).
     """
 
     __tablename__ = "issued_credentials"

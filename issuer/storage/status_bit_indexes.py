@@ -1,7 +1,7 @@
 """Indexes that find the set bits of a status list without reading its every slot.
 
 A status list is published, and each of our badges verified, from its set bits: the revoked
-credentials of a list (`revoked_at` set) and its suspended ones (`repositories.status_bits`).
+credentials of a list (`revoked_at` set) and its suspended ones (`status_slots.status_bits`).
 Only the (status_list_id, status_index) unique index served that query, so it read all
 131,072 slots of a full list and each row behind them to test the flag: at a million stored
 credentials, most of a badge page's time (issue 14, performance goal 2). These partial indexes

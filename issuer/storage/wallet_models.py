@@ -6,7 +6,7 @@ A holder-bound copy is a second `OpenBadgeCredential` of the same award whose
 owns one index of a status list opened for copies only (`StatusList.kind == "holder_copies"`):
 the unique `(status_list_id, status_index)` makes its allocation safe under concurrency, as
 `issued_credentials`' does for badges. Its status follows its original's
-(`repositories.follow_original_status`): revoked, suspended and erased with it.
+(`holder_copy_status.follow_original_status`): revoked, suspended and erased with it.
 """
 
 from __future__ import annotations

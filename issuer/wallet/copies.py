@@ -14,7 +14,7 @@ convention as the originals') and a link to the badge it copies:
 - copies are stored in `holder_copies` (issuer.storage.wallet_models) with both signed forms,
   the one handed over named by `format`.
 
-Consistency (repositories.follow_original_status, called where an original's status changes):
+Consistency (holder_copy_status.follow_original_status, called where an original's status changes):
 revoking, suspending, lifting a suspension or erasing the original does the same to every copy
 in the same transaction. An e-mail change re-issues the person's badges and revokes the old
 ones as superseded: their copies are revoked with them (their hashed `identifier` names the old
@@ -44,8 +44,10 @@ from issuer.openbadges.canonical import find_control_characters
 from issuer.openbadges.did import did_jwk_document, did_key_document
 from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.status_list import status_list_entry
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.holder_copy_status import holder_copies_of
 from issuer.storage.models import IssuedCredential
+from issuer.storage.status_slots import reserve_status_slot_for
 from issuer.storage.wallet_models import MAX_HOLDER_DID_LENGTH, HolderCopyRow
 
 if TYPE_CHECKING:
@@ -191,7 +193,7 @@ def issue_holder_copy(service: IssuerService, session: Session, original_id: str
     did = normalise_holder_did(holder_did)
     key = service.normalise_credential_id(str(original_id))
     # Locked (PostgreSQL): a revocation being committed meanwhile either is seen here, or
-    # waits for this copy and then revokes it too (repositories.follow_original_status).
+    # waits for this copy and then revokes it too (holder_copy_status.follow_original_status).
     original = session.scalars(
         select(IssuedCredential).where(IssuedCredential.id == key).with_for_update()
         .execution_options(populate_existing=True)).one_or_none()
@@ -214,7 +216,7 @@ def issue_holder_copy(service: IssuerService, session: Session, original_id: str
     row = HolderCopyRow(id=str(uuid.uuid4()), original_id=original.id, holder_did=did,
                         format=fmt, credential_json="", credential_jwt="", created_at=moment,
                         actor=actor, suspended=False)
-    list_id, index = repo.reserve_status_slot_for(session, row, kind="holder_copies")
+    list_id, index = reserve_status_slot_for(session, row, kind="holder_copies")
     status = status_list_entry(service.status_list_url(list_id, "revocation"), index,
                                "revocation")
     unsigned = build_copy(document, original.credential_json, copy_id=row.id, holder_did=did,
@@ -222,8 +224,8 @@ def issue_holder_copy(service: IssuerService, session: Session, original_id: str
     credential_json, credential_jwt = service.sign(unsigned, moment)
     row.credential_json = credential_json
     row.credential_jwt = credential_jwt
-    repo.record_audit(session, actor=actor, action="holder_copy.issued", subject=row.id,
-                      details={"original": original.id, "format": fmt}, origin=origin)
+    record_audit(session, actor=actor, action="holder_copy.issued", subject=row.id,
+                 details={"original": original.id, "format": fmt}, origin=origin)
     session.flush()
     return _handed_over(row, created=True)
 
@@ -296,6 +298,6 @@ def copies_of(service: IssuerService, original_ids: list[str]) -> dict[str, list
         return {}
     found: dict[str, list[CopyLine]] = {}
     with service.database.session(read_only=True) as session:
-        for row in repo.holder_copies_of(session, original_ids):
+        for row in holder_copies_of(session, original_ids):
             found.setdefault(row.original_id, []).append(copy_line(row))
     return found

@@ -41,9 +41,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from issuer.storage.audit_log import record_audit
 from issuer.storage.exchange_models import WalletExchange
 from issuer.storage.models import utc_now
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet import errors
 from issuer.wallet.holder_links import deliverable_badge

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from issuer.storage.audit_log import record_audit
 from issuer.storage.exchange_models import (
     WalletExchange,
     WalletHolderAccess,
@@ -39,7 +40,6 @@ from issuer.storage.exchange_models import (
     WalletLinkRequest,
 )
 from issuer.storage.models import IssuedCredential, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet.errors import TooManyLinkRequests, holder_link_invalid
 
@@ -190,7 +190,7 @@ def access_credential(service: IssuerService, access_token: str | None, *,
 
 def forget_recipient(session: Session, recipient_id: str) -> None:
     """GDPR erasure: delete this person's holder links, accesses, requests and exchanges (for
-    issuer.workspace.recipients' erasure, in its transaction)."""
+    issuer.workspace.recipient_erasure, in its transaction)."""
     credential_ids = select(IssuedCredential.id).where(
         IssuedCredential.recipient_id == recipient_id).scalar_subquery()
     for table in (WalletHolderLink, WalletHolderAccess, WalletLinkRequest):

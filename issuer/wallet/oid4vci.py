@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import IssuerError
 from issuer.openbadges.badge_definitions import CatalogueError
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential
 from issuer.storage.offer_models import WalletNonceRow, WalletOfferRow
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 from issuer.wallet import oid4vci_errors as errors
 from issuer.wallet.copies import issue_holder_copy
@@ -128,7 +128,8 @@ def offer_url(service: IssuerService, offer_token: str) -> str:
 
 def purge_expired(session: Session, now: datetime) -> None:
     """Forget offers expired for more than `PURGE_AFTER`, and expired nonces (cheap: indexed).
-    Run at each new offer; an erasure deletes the person's offers at once (issuer.workspace.recipients)."""
+    Run at each new offer; an erasure deletes the person's offers at once
+    (issuer.workspace.recipient_erasure)."""
     session.execute(delete(WalletOfferRow).where(WalletOfferRow.expires_at < now - PURGE_AFTER),
                     execution_options={"synchronize_session": False})
     session.execute(delete(WalletNonceRow).where(WalletNonceRow.expires_at < now),

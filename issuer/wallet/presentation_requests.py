@@ -41,9 +41,9 @@ from sqlalchemy import delete, select, update
 from issuer.errors import IssuerError
 from issuer.openbadges.verification.context import VerificationContext
 from issuer.openbadges.verification.presentation import PresentationReport, verify_presentation
+from issuer.storage.audit_log import record_audit
 from issuer.storage.db import Database
 from issuer.storage.presentation_models import PresentationRequestRow
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 
 _LOG = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
+from issuer.storage.audit_log import record_audit
 from issuer.storage.db import Database
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import User, UserSession
 from issuer.tokens import new_token, token_digest
 from issuer.workspace.account_policy import AccountPolicy, Clock

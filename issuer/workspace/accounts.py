@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.names import check_person_name
 from issuer.openbadges.credential import normalise_email
+from issuer.storage.audit_log import record_audit
 from issuer.storage.db import Database
 from issuer.storage.models import utc_now
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import (
     ANY_ACCOUNT,
     USER_ROLES,

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.service import IssuerService
 from issuer.openbadges.badge_definitions import Role
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential, Recipient
-from issuer.storage.repositories import record_audit
 from issuer.storage.workspace_models import Attendance, ClaimRequest, EventSchedule
 from issuer.tokens import token_digest
 from issuer.workspace.events import (

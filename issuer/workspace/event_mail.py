@@ -13,7 +13,7 @@ from issuer.issuance.service import IssuerService
 from issuer.mail.compose import queued_badge_subject
 from issuer.mail.delivery import KIND_BADGE
 from issuer.storage import models as rows
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audits
 from issuer.storage.models import utc_now
 from issuer.storage.workspace_models import EmailMessage
 
@@ -83,7 +83,7 @@ def _queue_chunk(service: IssuerService, session: Session, ids: list[str], *, ac
             status="queued", attempts=0, created_at=utc_now()))
     session.add_all(messages)
     session.flush()  # one multi-row INSERT (SQLAlchemy's insertmanyvalues)
-    repo.record_audits(session, actor=actor, action="email.queued", origin=origin, entries=[
+    record_audits(session, actor=actor, action="email.queued", origin=origin, entries=[
         (message.credential_id or message.id, {"message": message.id, "kind": KIND_BADGE})
         for message in messages])
     return len(messages)

@@ -31,7 +31,7 @@ from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError,
 from issuer.openbadges.canonical import find_control_characters
 from issuer.openbadges.credential import french_date
 from issuer.storage import models as rows
-from issuer.storage.repositories import record_audit
+from issuer.storage.audit_log import record_audit
 from issuer.storage.workspace_models import (
     Attendance,
     ClaimRequest,

@@ -15,7 +15,8 @@ from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
 from issuer.mail import queue_badge_email
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import credential_url
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import get_credential
 from issuer.storage.workspace_models import Attendance
 
 _CREDENTIAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -56,7 +57,7 @@ def issued_badge_summary(service: IssuerService, credential_id: str) -> IssuedBa
     if not _CREDENTIAL_ID.fullmatch(credential_id):
         return None
     with service.database.session(read_only=True) as session:
-        row = repo.get_credential(session, credential_id)
+        row = get_credential(session, credential_id)
         if row is None or not row.is_signed:
             return None
         recipient = row.recipient
@@ -84,9 +85,9 @@ def issue_from_form(service: IssuerService, request: IssueRequest, *, actor: str
     with service.database.session() as session:
         issued = service.issue_in_session(session, request, actor=actor)
         # The service's own line names the actor; this one says from where (the form).
-        repo.record_audit(session, actor=actor, action="credential.issue_form",
-                          subject=issued.credential_id, details={"created": issued.created},
-                          origin=origin)
+        record_audit(session, actor=actor, action="credential.issue_form",
+                     subject=issued.credential_id, details={"created": issued.created},
+                     origin=origin)
         if issued.created:
             queue_badge_email(service, session, issued.credential_id, actor=actor, origin=origin)
     return issued

@@ -39,7 +39,7 @@ from issuer.issuance.key_usage import (
 from issuer.issuance.keys import KEY_REVOCATION_REASONS, IssuerKey, KeyRevocationReason
 from issuer.issuance.service import IssuerService
 from issuer.mail.key_incident import queue_key_incident_email
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
 from issuer.storage.endorsement_models import EndorsementRow
 from issuer.storage.models import IssuedCredential
 from issuer.storage.wallet_models import HolderCopyRow
@@ -141,9 +141,9 @@ def _revoke_copies_signed_by(service: IssuerService, method: str, why: str, *, a
             assert copy is not None
             copy.revoked_at = now
             copy.revocation_reason = why
-            repo.record_audit(session, actor=actor, action="holder_copy.revoked", subject=copy_id,
-                              details={"original": copy.original_id, "reason": why},
-                              origin=origin)
+            record_audit(session, actor=actor, action="holder_copy.revoked", subject=copy_id,
+                         details={"original": copy.original_id, "reason": why},
+                         origin=origin)
             revoked.append(copy_id)
     return tuple(revoked)
 
@@ -159,8 +159,8 @@ def _resign_endorsements(service: IssuerService, method: str, *, actor: str,
             unsigned = json.loads(row.credential_json)
             unsigned.pop("proof", None)
             row.credential_json, row.credential_jwt = service.sign(unsigned, now)
-            repo.record_audit(session, actor=actor, action="endorsement.resigned",
-                              subject=endorsement_id, details={"key": method.rsplit("#", 1)[-1]},
-                              origin=origin)
+            record_audit(session, actor=actor, action="endorsement.resigned",
+                         subject=endorsement_id, details={"key": method.rsplit("#", 1)[-1]},
+                         origin=origin)
             resigned.append(endorsement_id)
     return tuple(resigned)

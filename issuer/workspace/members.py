@@ -33,7 +33,7 @@ from issuer.errors import InvalidInput, NotFound
 from issuer.issuance.service import IssueRequest, IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import IssuedCredential
 from issuer.storage.workspace_models import ClnMember
 from issuer.workspace.member_input import clean_member_name, council_role, council_sector
@@ -336,8 +336,8 @@ def add_member(service: IssuerService, member: NewMember, *, actor: str,
             "credential": credential_id, "age_declared": True}
         if parity_warned:
             details["parity_gap_confirmed"] = True
-        repo.record_audit(session, actor=actor, action="cln.member_added", subject=row.id,
-                          details=details, origin=origin)
+        record_audit(session, actor=actor, action="cln.member_added", subject=row.id,
+                     details=details, origin=origin)
         return _mandate_of(session, row)
 
 
@@ -378,10 +378,10 @@ def renew_mandate(service: IssuerService, mandate_id: str, *, actor: str,
                         age_declared_at=current.age_declared_at)
         session.add(row)
         session.flush()
-        repo.record_audit(session, actor=actor, action="cln.mandate_renewed", subject=row.id,
-                          details={"renews": current.id, "start": start.isoformat(),
-                                   "end": end.isoformat(), "credential": credential_id},
-                          origin=origin)
+        record_audit(session, actor=actor, action="cln.mandate_renewed", subject=row.id,
+                     details={"renews": current.id, "start": start.isoformat(),
+                              "end": end.isoformat(), "credential": credential_id},
+                     origin=origin)
         return _mandate_of(session, row)
 
 
@@ -434,8 +434,8 @@ def end_mandate(service: IssuerService, mandate_id: str, *, actor: str,
                                       "mandates": [row.id for row in chain]}
         if automatic:
             details["automatic"] = True
-        repo.record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
-                          details=details, origin=origin)
+        record_audit(session, actor=actor, action="cln.mandate_ended", subject=latest.id,
+                     details=details, origin=origin)
         return _mandate_of(session, latest)
 
 
@@ -478,8 +478,8 @@ def set_parity_answer(service: IssuerService, mandate_id: str, answer: str | Non
         details: dict[str, object] = {"mandates": [row.id for row in chain]}
         if gender is None:
             details["answer_removed"] = True
-        repo.record_audit(session, actor=actor, action="cln.parity_answer_changed",
-                          subject=mandate_id, details=details, origin=origin)
+        record_audit(session, actor=actor, action="cln.parity_answer_changed",
+                     subject=mandate_id, details=details, origin=origin)
         return ParityAnswerChange(_mandate_of(session, mandate_row(session, mandate_id)),
                                   changed=True)
 
@@ -522,10 +522,10 @@ def resign(service: IssuerService, mandate_id: str, reason: str, *, actor: str,
             row.ended_at = now
             row.resignation_reason = reason
         session.flush()
-        repo.record_audit(session, actor=actor, action="cln.member_resigned",
-                          subject=affected[0].id,
-                          details={"mandates": [row.id for row in affected],
-                                   "revoked": revoked}, origin=origin)
+        record_audit(session, actor=actor, action="cln.member_resigned",
+                     subject=affected[0].id,
+                     details={"mandates": [row.id for row in affected],
+                              "revoked": revoked}, origin=origin)
         result = _mandate_of(session, affected[-1])
     forget_cached_status_lists(service)
     return result

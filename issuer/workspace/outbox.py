@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from issuer.mail.compose import MailError
 from issuer.mail.delivery import get_message, outbox_message
 from issuer.one_time_links import has_personal_link, hide_personal_links
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
 from issuer.storage.workspace_models import EmailMessage as MessageRow
 from issuer.workspace.accounts import role_allows
 
@@ -96,9 +96,9 @@ def _is_secret(row: MessageRow, message: EmailMessage | None) -> bool:
 def _audit_reading(service: IssuerService, row: MessageRow, reader: Reader,
                    how: Literal["page", "file"]) -> None:
     with service.database.session() as session:
-        repo.record_audit(session, actor=reader.actor, action=SECRET_READ_ACTION, subject=row.id,
-                          details={"message": row.id, "kind": row.kind, "as": how},
-                          origin=reader.origin)
+        record_audit(session, actor=reader.actor, action=SECRET_READ_ACTION, subject=row.id,
+                     details={"message": row.id, "kind": row.kind, "as": how},
+                     origin=reader.origin)
 
 
 def view_message(service: IssuerService, message_id: str, *, reader: Reader) -> MessageView:

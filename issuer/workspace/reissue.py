@@ -15,7 +15,7 @@ evidence, the same start of validity (and so the same end), the same suspension 
 what the caller changes differs (the person's address, the name display, the signing key).
 
 What follows the old badge: its wallet copies are revoked with it, for the same reason
-(`repositories.follow_original_status`, called by `revoke_in_session`); the register and the
+(`holder_copy_status.follow_original_status`, called by `revoke_in_session`); the register and the
 attendance lines point at the successor; the peers' endorsements of it are issued again for the
 successor and the old ones revoked (`issuer.network.endorsement_successors`); the holder is
 sent the successor's delivery e-mail (queued in the same transaction), from which they can add
@@ -42,7 +42,9 @@ from issuer.network.endorsement_successors import carry_over_endorsements
 from issuer.network.skill_badges import definition_as_granted
 from issuer.openbadges import credential as model
 from issuer.openbadges.canonical import find_control_characters
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
+from issuer.storage.credential_rows import get_credential
+from issuer.storage.holder_copy_status import follow_original_status, forget_holder_copies
 from issuer.storage.models import IssuedCredential, Recipient
 from issuer.storage.workspace_models import Attendance, ClnMember
 
@@ -89,7 +91,7 @@ def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, a
                       origin: str | None, now: datetime,
                       superseded_by: str | None = None) -> None:
     """Revoke `row` in the caller's transaction and audit it (who, why, from where). The
-    status list derives its bits from `revoked_at` (repositories.status_bits); revocation is
+    status list derives its bits from `revoked_at` (status_slots.status_bits); revocation is
     final (Bitstring Status List §2.1: a revoked credential is never reinstated)."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -111,12 +113,12 @@ def revoke_in_session(session: Session, row: IssuedCredential, reason: str, *, a
     details: dict[str, Any] = {"reason": reason}
     if superseded_by is not None:
         details["superseded_by"] = superseded_by
-    repo.record_audit(session, actor=actor, action="credential.revoked", subject=row.id,
-                      details=details, origin=origin)
+    record_audit(session, actor=actor, action="credential.revoked", subject=row.id,
+                 details=details, origin=origin)
     # Its holder-bound copies (issuer.wallet.copies) are revoked with it, for the same reason:
     # an erasure, a superseded badge (e-mail change, name display, key), a resignation, the
     # coordinator's reason.
-    repo.follow_original_status(session, row, actor=actor, origin=origin, now=now)
+    follow_original_status(session, row, actor=actor, origin=origin, now=now)
 
 
 # -- re-issuing ----------------------------------------------------------------------------------
@@ -165,12 +167,12 @@ def reissue_in_session(service: IssuerService, session: Session,
         if row.suspended:
             successor.suspended = True
             successor.suspended_at = now
-            repo.record_audit(session, actor=actor, action="credential.suspended",
-                              subject=successor.id, details={"reason": reason}, origin=origin)
+            record_audit(session, actor=actor, action="credential.suspended",
+                         subject=successor.id, details={"reason": reason}, origin=origin)
         revoke_in_session(session, row, reason, actor=actor, origin=origin, now=now,
                           superseded_by=successor.id)
-        repo.record_audit(session, actor=actor, action=audit_action, subject=successor.id,
-                          details={"supersedes": row.id, "reason": reason}, origin=origin)
+        record_audit(session, actor=actor, action=audit_action, subject=successor.id,
+                     details={"supersedes": row.id, "reason": reason}, origin=origin)
         if notify:
             queue_delivery(service, session, successor.id, actor=actor, origin=origin)
         pairs.append(Reissue(old_id=row.id, new_id=successor.id))
@@ -286,7 +288,7 @@ def _point_records_at_successors(session: Session, successors: dict[str, str]) -
 
 
 def _credential_row(session: Session, credential_id: str) -> IssuedCredential:
-    row = repo.get_credential(session, credential_id)
+    row = get_credential(session, credential_id)
     if row is None:
         raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                        f"No badge with id '{credential_id}'.", code="credential.not_found")
@@ -328,7 +330,7 @@ def choose_name_display(service: IssuerService, recipient_id: str, credential_id
     (`credential.not_found`, the same answer as a badge that does not exist), revoked or
     erased (`reissue.not_live`), and a name shown when none is recorded (`reissue.no_name`)."""
     with service.database.session() as session:
-        row = repo.get_credential(session, service.normalise_credential_id(credential_id))
+        row = get_credential(session, service.normalise_credential_id(credential_id))
         if row is None or row.recipient_id != recipient_id:
             raise NotFound(f"Aucun badge avec l'identifiant « {credential_id} ».",
                            f"No badge with id '{credential_id}'.", code="credential.not_found")
@@ -344,11 +346,11 @@ def choose_name_display(service: IssuerService, recipient_id: str, credential_id
             # answer 404), and its status bit stays set, so a copy kept elsewhere shows revoked.
             row.credential_json = ""
             row.credential_jwt = ""
-            repo.forget_holder_copies(session, [row.id], actor=HOLDER_ACTOR,
-                                      reason=NAME_DISPLAY_CHANGED)
-        repo.record_audit(session, actor=HOLDER_ACTOR, action=NAME_DISPLAY_CHANGED,
-                          subject=recipient_id, origin=origin,
-                          details={"old": pair.old_id, "new": pair.new_id,
-                                   "name_shown": show})
+            forget_holder_copies(session, [row.id], actor=HOLDER_ACTOR,
+                                 reason=NAME_DISPLAY_CHANGED)
+        record_audit(session, actor=HOLDER_ACTOR, action=NAME_DISPLAY_CHANGED,
+                     subject=recipient_id, origin=origin,
+                     details={"old": pair.old_id, "new": pair.new_id,
+                              "name_shown": show})
     forget_cached_status_lists(service)
     return pair

@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL, make_url
 
 from issuer.issuance.service import IDENTITY_SECRET_FILE, IssuerService
 from issuer.settings import Settings
-from issuer.storage import repositories as repo
+from issuer.storage.audit_log import record_audit
 
 ServiceFactory = Callable[[Settings], IssuerService]
 # The settings init() writes from: the keys' passphrase, the identity secret, the issuer's DID
@@ -155,8 +155,8 @@ class IssuerHomes:
 def _record_keys_created(service: IssuerService) -> None:
     """What init() records when it creates the keys (here made once, then copied)."""
     with service.database.session() as session:
-        repo.record_audit(session, actor="cli", action="keys.created", subject=service.issuer_did,
-                          details={"kids": [key.kid for key in service.keystore.keys()]})
+        record_audit(session, actor="cli", action="keys.created", subject=service.issuer_did,
+                     details={"kids": [key.kid for key in service.keystore.keys()]})
 
 
 def _libpq(url: URL) -> dict[str, Any]:

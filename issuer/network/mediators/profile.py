@@ -14,9 +14,9 @@ from issuer.names import as_sentences, name_problem
 from issuer.network.mediators.badges import BadgeChecker, recipient_badges
 from issuer.network.mediators.errors import NoSkillBadge, ProfileInvalid
 from issuer.network.mediators.sign_in import MEDIATOR_ACTOR
+from issuer.storage.audit_log import record_audit
 from issuer.storage.mediator_models import DirectoryProfile
 from issuer.storage.models import Recipient, utc_now
-from issuer.storage.repositories import record_audit
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from issuer.network.mediators.errors import SignInLinkInvalid, TooManyRequests
 from issuer.network.mediators.mail import queue_sign_in_link
 from issuer.openbadges.credential import normalise_email
+from issuer.storage.audit_log import record_audit
 from issuer.storage.mediator_models import (
     DirectoryProfile,
     MediatorSession,
@@ -40,7 +41,6 @@ from issuer.storage.mediator_models import (
     MediatorSignInToken,
 )
 from issuer.storage.models import IssuedCredential, Recipient, utc_now
-from issuer.storage.repositories import record_audit
 from issuer.tokens import new_token, token_digest
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ def end_session(service: IssuerService, token: str | None, *, audit: bool = Fals
 
 def forget_recipient(session: Session, recipient_id: str) -> None:
     """GDPR erasure: delete this person's sign-in links, sessions and directory profile (for
-    issuer.workspace.recipients' erasure, in its transaction)."""
+    issuer.workspace.recipient_erasure, in its transaction)."""
     for table in (MediatorSignInToken, MediatorSession):
         session.execute(delete(table).where(table.recipient_id == recipient_id))
     session.execute(delete(DirectoryProfile).where(DirectoryProfile.recipient_id == recipient_id))

@@ -35,8 +35,8 @@ from issuer.network.skills.catalogue import (
     load_skill_catalogue,
 )
 from issuer.network.skills.edits import DomainDraft, SkillDraft
+from issuer.storage.audit_log import record_audit
 from issuer.storage.models import utc_now
-from issuer.storage.repositories import record_audit
 from issuer.storage.skills_models import SkillCatalogueVersion, SkillDomainRow, SkillRow
 
 SEED_AUTHOR = "cli"

@@ -4,7 +4,8 @@ page, /admin/badges/<id>/revoquer (item 6).
 Search by exact e-mail or part of a name; a person's page lists their badges and offers:
 correct the name (future badges), change the e-mail (badges reissued, old ones superseded),
 download everything held about them (JSON), erase them (behind a page that says exactly what
-will happen). The rules live in `issuer.workspace.recipients`; every change is a POST followed by a
+will happen). The rules live in `issuer.workspace.recipients` (the export in
+`recipient_export`, the erasure in `recipient_erasure`); every change is a POST followed by a
 redirect (post/redirect/get). Conventions: issuer/web/admin/__init__.py.
 """
 
@@ -29,7 +30,7 @@ from issuer.web.admin.auth import client_origin, form_fields
 from issuer.web.admin.rendering import render_admin
 from issuer.web.deps import Coordinator, service_of
 from issuer.web.locale import request_locale
-from issuer.workspace import recipients
+from issuer.workspace import recipient_erasure, recipient_export, recipients
 from issuer.workspace.accounts import User
 
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -98,8 +99,8 @@ def export_download(request: Request, user: Coordinator) -> Response:
     """Everything held about the person, as a JSON file (RGPD art. 15 and 20)."""
     person_id = _person_id(request)
     try:
-        document = recipients.export_person(service_of(request), person_id, actor=user.email,
-                                            origin=client_origin(request))
+        document = recipient_export.export_person(service_of(request), person_id, actor=user.email,
+                                                  origin=client_origin(request))
     except NotFound:
         raise HTTPException(404) from None
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -119,8 +120,8 @@ def erase_submit(request: Request, user: Coordinator) -> Response:
             request, "Cochez la case pour confirmer l'effacement.",
             "Tick the box to confirm the erasure."))
     try:
-        recipients.erase_person(service_of(request), person_id, actor=user.email,
-                                origin=client_origin(request))
+        recipient_erasure.erase_person(service_of(request), person_id, actor=user.email,
+                                       origin=client_origin(request))
     except NotFound:
         raise HTTPException(404) from None
     except IssuerError as error:
@@ -176,7 +177,7 @@ def _erase_page(request: Request, user: User, *, error: str | None = None,
     if person.erased_at is not None:
         return RedirectResponse(f"/admin/personnes/{person.id}", status_code=303)
     return render_admin(request, "person_erase.html", {
-        "person": person, "preview": recipients.erasure_preview(service, person.id),
+        "person": person, "preview": recipient_erasure.erasure_preview(service, person.id),
         "error": error, "retention_days": service.settings.retention_days,
     }, user=user, status_code=status_code)
 

@@ -42,7 +42,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer.i18n import translations
-from issuer.issuance.service import IssuerService, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification.context import VerificationContext
 from issuer.openbadges.verification.presentation import (
     PresentationReport,

@@ -42,7 +42,8 @@ from starlette.responses import Response
 
 from issuer.errors import InvalidInput, IssuerError
 from issuer.issuance.own_verification import own_stored_credential, verify_own
-from issuer.issuance.service import IssuerService, bounded_fetcher, verification_context_for
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import bounded_fetcher, verification_context_for
 from issuer.openbadges.fetch import Fetcher
 from issuer.openbadges.verification import VerificationReport, verify
 from issuer.openbadges.verification.holder import HolderAnswer, check_holder

@@ -84,7 +84,7 @@ def upgrade() -> None:
             name="fk_issued_credentials_superseded_by_issued_credentials",
         ),
         sa.UniqueConstraint("idempotency_key", name="uq_issued_credentials_idempotency_key"),
-        # The arbiter of concurrent slot allocation (repositories.reserve_credential_row).
+        # The arbiter of concurrent slot allocation (credential_rows.reserve_credential_row).
         sa.UniqueConstraint(
             "status_list_id", "status_index",
             name="uq_issued_credentials_status_list_id_status_index",
