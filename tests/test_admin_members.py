@@ -238,6 +238,12 @@ def test_the_form_warns_before_parity_breaks_and_adds_once_confirmed(
 
 
 # -- correcting the answer for parity (issue 13 item 11) ------------------------------------------
+def register_member_who_answered(client: TestClient, service: IssuerService) -> members.Mandate:
+    """Membre 1 added to the register, having answered "femme"; their mandate."""
+    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
+    return one_mandate(service, "membre1@example.org")
+
+
 def parity_answer_lines(service: IssuerService) -> list[str]:
     with service.database.session(read_only=True) as session:
         return [entry.subject or "" for entry in session.query(rows.AuditEntry).filter(
@@ -248,8 +254,7 @@ def test_the_coordinator_corrects_an_answer_and_the_balance_and_dashboard_follow
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
     client = signed_in_client(app)
-    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
-    mandate = one_mandate(service, "membre1@example.org")
+    mandate = register_member_who_answered(client, service)
     path = f"/admin/conseil/{mandate.id}/parite"
     assert path in page(client, "/admin/conseil")  # linked from the member's row
     form = page(client, path)
@@ -277,8 +282,7 @@ def test_a_member_who_withdraws_their_answer_has_it_removed(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
     client = signed_in_client(app)
-    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
-    mandate = one_mandate(service, "membre1@example.org")
+    mandate = register_member_who_answered(client, service)
     redirect_of(client.post(f"/admin/conseil/{mandate.id}/parite", data={"gender": ""}))
     assert one_mandate(service, "membre1@example.org").gender is None
     register = page(client, "/admin/conseil")
@@ -295,8 +299,7 @@ def test_a_bad_answer_is_refused_in_french_without_a_500(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
     client = signed_in_client(app)
-    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
-    mandate = one_mandate(service, "membre1@example.org")
+    mandate = register_member_who_answered(client, service)
     path = f"/admin/conseil/{mandate.id}/parite"
     for forged in ({"gender": "autre"}, {"gender": "x" * 5000}):
         refused = client.post(path, data=forged)
@@ -314,8 +317,7 @@ def test_the_answer_of_an_ended_mandate_cannot_be_changed(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
     client = signed_in_client(app)
-    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
-    mandate = one_mandate(service, "membre1@example.org")
+    mandate = register_member_who_answered(client, service)
     redirect_of(client.post(f"/admin/conseil/{mandate.id}/demission",
                             data={"reason": "Déménagement"}))
     path = f"/admin/conseil/{mandate.id}/parite"
@@ -348,8 +350,7 @@ def test_only_a_signed_in_coordinator_changes_an_answer(
         admin_app: tuple[FastAPI, IssuerService], signed_in_client: Client) -> None:
     app, service = admin_app
     client = signed_in_client(app)
-    redirect_of(client.post("/admin/conseil", data=member_form(1, gender="femme")))
-    mandate = one_mandate(service, "membre1@example.org")
+    mandate = register_member_who_answered(client, service)
     path = f"/admin/conseil/{mandate.id}/parite"
     visitor = TestClient(app, base_url="https://badges.example.org", follow_redirects=False)
     assert visitor.get(path).headers["location"].startswith("/admin/connexion")
