@@ -359,7 +359,8 @@ def test_signed_assertion_revoked_in_list_and_by_flag():
 
 
 def test_signed_assertion_with_other_algorithms_is_refused():
-    token = jwt.PyJWS().encode(json.dumps(signed_assertion()).encode(), "secret",
+    shared_secret = "a shared secret of thirty-two bytes"  # HS256: what an issuer must not use
+    token = jwt.PyJWS().encode(json.dumps(signed_assertion()).encode(), shared_secret,
                                algorithm="HS256")
     report = verify(token, context(issuer_web()))
     assert outcomes(report)["proof"] == ("failed", "proof.jwt_bad_algorithm")

@@ -157,10 +157,10 @@ def find_people(service: IssuerService, query: str, *,
                    if needle in fold_for_search(name or "")][:limit]
         if not ids:
             return []
-        counts = dict(session.execute(
+        counts: dict[str, int] = dict(session.execute(  # rows unpack as (id, count)
             select(IssuedCredential.recipient_id, func.count())
             .where(IssuedCredential.recipient_id.in_(ids))
-            .group_by(IssuedCredential.recipient_id)).tuples().all())
+            .group_by(IssuedCredential.recipient_id)).all())
         people = {person.id: person for person in session.scalars(
             select(Recipient).where(Recipient.id.in_(ids)))}
         return [PersonSummary(id=pid, display_name=people[pid].display_name,
