@@ -4,7 +4,8 @@ real PostgreSQL server:
 
 - the fast answer is the endpoint's answer: same status, body and headers, verified or cached;
 - it is given only for a badge of ours sent as its stored JSON; anything else (a tampered copy,
-  a JWT, another issuer's input, an address, no Content-Length) is the endpoint's;
+  a JWT, another issuer's input, an address, no Content-Length, a body over 64 KiB) is the
+  endpoint's;
 - every request is counted once in the verification limit, whichever path answers it;
 - a revocation made by another process is in the very next answer;
 - on PostgreSQL the count and the row are one statement on the quick connection, which never
@@ -35,7 +36,7 @@ from issuer.issuance.verify_counted import counted_cached_report
 from issuer.settings import Settings
 from issuer.storage import quick_connection
 from issuer.web import create_app
-from issuer.web.verify_fast_path import OwnCredentialFastPath, RouteName
+from issuer.web.verify_fast_path import OWN_BADGE_MAX_BYTES, OwnCredentialFastPath, RouteName
 from tests.plugins.factory import ServiceFactory
 
 BASE_URL = "https://badges.example.org"
@@ -154,8 +155,10 @@ def test_only_a_badge_of_ours_as_sent_takes_the_fast_path(
     assert _post(client, '{"url": "http://127.0.0.1/badge.json"}').status_code == 400
     assert _post(client, b"{not json").status_code == 400
     assert _chunked(client, issued.credential_json).json()["verdict"] == "valid"
+    padded = issued.credential_json + " " * OWN_BADGE_MAX_BYTES  # parsed by the endpoint
+    assert _post(client, padded).status_code == 200
     assert _post(client, issued.credential_json).json()["verdict"] == "valid"
-    assert seen.fast == [True, False, False, False, False, False, True]
+    assert seen.fast == [True, False, False, False, False, False, False, True]
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 

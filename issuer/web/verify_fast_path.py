@@ -8,8 +8,8 @@ through SQLAlchemy, four times the work of the answer. This ASGI middleware sits
 request log, the security headers and the body limits (so the access line, the headers and the
 size cap are those of every request) and answers such a request itself:
 
-1. only `POST /api/v1/verify` with a JSON media type and a declared Content-Length within the
-   API's cap; anything else goes on untouched;
+1. only `POST /api/v1/verify` with a JSON media type and a declared Content-Length of at most
+   `OWN_BADGE_MAX_BYTES`; anything else goes on untouched;
 2. `issuer.issuance.verify_counted` counts the client in the verification rate limit and reads
    the badge's row in one statement, on PostgreSQL on the event loop's thread (never waiting
    to connect, each statement bounded: `issuer.storage.quick_connection`); on SQLite (one
@@ -44,12 +44,16 @@ from issuer.openbadges.verification import VerificationReport
 from issuer.web.api_schemas import JSON_TYPES
 from issuer.web.deps import service_of
 from issuer.web.rate_limit import client_key, verification_limiter
-from issuer.web.views.verifier import COUNTED_STATE, MAX_INPUT_BYTES, media_type_of
+from issuer.web.views.verifier import COUNTED_STATE, media_type_of
 
 if TYPE_CHECKING:
     from issuer.issuance.service import IssuerService
 
 PATH = "/api/v1/verify"
+OWN_BADGE_MAX_BYTES = 64 * 1024
+"""The largest body taken here: our badges' JSON is a few kilobytes (an image or evidence is a
+link, never inline). A larger body is read and parsed by the endpoint, as before, not on this
+path (where it would be parsed on the event loop's thread before anything else)."""
 ANSWER_HEADERS = {"access-control-allow-origin": "*",
                   "access-control-expose-headers": "Retry-After",
                   "cache-control": "no-store"}
@@ -85,7 +89,7 @@ class OwnCredentialFastPath:
             return
         request = Request(scope, receive)
         length = _declared_length(scope)
-        if length is None or length > MAX_INPUT_BYTES or \
+        if length is None or length > OWN_BADGE_MAX_BYTES or \
                 media_type_of(request) not in JSON_TYPES:
             await self.app(scope, receive, send)
             return
