@@ -89,7 +89,8 @@ def serve(port: int) -> None:
 
 def _issue(home: Path, database_url: str, count: int) -> list[str]:
     """`count` badges issued by the service (each its own holder), as their JSON."""
-    from issuer.issuance.service import IssueRequest, IssuerService
+    from issuer.issuance.issue_requests import IssueRequest
+    from issuer.issuance.service import IssuerService
     from issuer.settings import Settings
 
     service = IssuerService(Settings(home=home, base_url=BASE_URL, database_url=database_url))

@@ -18,8 +18,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.credentials import BADGE_SLUG, BASE_URL, EDITION
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.issuance.outputs import issue_to_folder, write_credential_files
-from issuer.issuance.service import IssueRequest, IssuerService, default_signing_helpers
+from issuer.issuance.service import IssuerService
+from issuer.issuance.signing_pool import default_signing_helpers
 from issuer.settings import Settings
 from issuer.storage.db import sqlite_url
 from issuer.storage.models import IssuedCredential

@@ -34,7 +34,8 @@ from starlette.testclient import TestClient
 
 from bench.credentials import BADGE_SLUG, BASE_URL, EDITION
 from bench.postgres import BenchPostgres, bench_home
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import create_app
 

@@ -38,7 +38,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from bench.credentials import BADGE_SLUG, EDITION
-from issuer.issuance.service import IssueRequest, IssuerService, verification_context_for
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
+from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings
 from issuer.storage.db import sqlite_url

@@ -12,7 +12,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.storage import models as rows
 from issuer.workspace import members
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 import issuer
 from issuer.collation import sort_key
-from issuer.issuance.service import IssueRequest
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.presentation.charts import WIDTH, bar_chart, render_svg
 from issuer.storage.audit_log import record_audit
 from issuer.storage.models import AuditEntry

@@ -69,7 +69,7 @@ def test_an_unknown_kind_is_shown_from_its_words() -> None:
 
 
 def test_the_outbox_page_names_a_revocation_e_mail_in_french(admin_app) -> None:  # type: ignore[no-untyped-def]
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
     from issuer.workspace.recipients import revoke_credential
     from tests.plugins.admin import create_account, sign_in
 
@@ -89,7 +89,7 @@ def test_suspending_and_lifting_a_suspension_are_journaled_with_labelled_actions
         admin_app) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
     from issuer.storage.models import AuditEntry
     from issuer.workspace.audit_labels import ACTION_LABELS
 

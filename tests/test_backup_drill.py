@@ -35,7 +35,8 @@ from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
 from issuer.issuance import backup
 from issuer.issuance.backup import DATABASE_MEMBERS, FILES_MEMBER, KEYS_MEMBER, MANIFEST
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.stream_encryption import PREFIX_SIZE, TAG_SIZE
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges import verification

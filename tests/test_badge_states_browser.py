@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssueRequest
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.network.skill_badges import SkillEvidence, evidence_entries
 from issuer.workspace.recipients import revoke_credential
 from tests.plugins.browser import (

@@ -278,7 +278,7 @@ def test_a_request_from_someone_who_already_holds_the_badge_is_flagged(
 
 def test_a_badge_issued_outside_the_attendance_list_counts_and_a_revoked_one_does_not(
         service: IssuerService) -> None:
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
 
     issued = service.issue(IssueRequest(badge_slug=BREAKFAST, email="cli@example.org",
                                         name="Par la commande", event_number=10))

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from issuer.errors import InvalidInput
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.network import endorsements
 from issuer.network.endorsement_views import EndorsementView

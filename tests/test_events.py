@@ -18,7 +18,8 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from issuer.errors import InvalidInput
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import Attendance, EmailMessage, EventSchedule

@@ -22,7 +22,8 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from issuer.cli.main import main as cli_main
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import bounded_fetcher
 from issuer.openbadges import fetch
 from issuer.openbadges.fetch import Fetcher, FetchError, FetchSlots

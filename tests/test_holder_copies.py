@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.did import did_key_for_ed25519
 from issuer.openbadges.proofs.vc_jwt import decode_unverified

@@ -10,7 +10,8 @@ from html import unescape
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.wallet.copies import issue_holder_copy
 from tests.test_holder_copies import did_jwk, holder_did
 from tests.test_mediators import signed_in

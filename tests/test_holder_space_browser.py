@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssueRequest
+from issuer.issuance.issue_requests import IssueRequest
 from tests.plugins.browser import (
     LAPTOP_VIEWPORT,
     PHONE_VIEWPORT,

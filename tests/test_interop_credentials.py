@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 
 pytestmark = pytest.mark.interop

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.did import did_key_for_ed25519
 from issuer.settings import Settings
 from issuer.wallet.copies import HolderCopy, issue_holder_copy

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.workspace.key_incident import revoke_key
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
-from issuer.issuance.service import IssueRequest
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.openbadges.baking import extract_from_png
 from issuer.openbadges.dids.syntax import did_web_document_url
 from tests.plugins.browser import LiveServer

@@ -28,7 +28,7 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from issuer.issuance.service import IssueRequest
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.openbadges.did import did_web_document_url
 from issuer.wallet import oid4vci
 from tests.plugins.browser import LiveServer

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssuedBadge, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge
+from issuer.issuance.service import IssuerService
 from issuer.network import skill_badges
 from issuer.network.evidence import EvidenceUpload
 from issuer.settings import Settings

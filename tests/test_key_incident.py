@@ -23,9 +23,10 @@ from sqlalchemy import select
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
 from issuer.errors import IssuerError
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.issuance.key_usage import base64url_needles, credentials_signed_by, jwt_kid
 from issuer.issuance.keys import METADATA_FILE
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.did import did_key_for_ed25519
 from issuer.openbadges.verification import VerificationReport, verify

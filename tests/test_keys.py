@@ -229,7 +229,7 @@ def test_garbage_in_an_environment_key_is_reported(keys_dir: Path) -> None:
 
 def test_service_signs_with_the_environment_key(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
 
     monkeypatch.setenv("ISSUER_HOME", str(tmp_path))
     IssuerService(Settings.load()).init()

@@ -21,9 +21,10 @@ from PIL import Image
 
 from issuer.cli.main import main as cli_main
 from issuer.errors import InvalidInput
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.logo import DEMO_LOGO_FILE, FAVICON_MEDIA_TYPE, load_logo
 from issuer.issuance.own_verification import verify_own
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.schema import schema_errors
 from issuer.presentation.preview import render_preview
 from issuer.settings import Settings

@@ -34,7 +34,8 @@ from sqlalchemy import select
 from issuer import mail
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.mail.delivery import MAX_ATTEMPTS, retry_delay
 from issuer.presentation.sharing import LINKEDIN_ADD_TO_PROFILE
 from issuer.settings import Settings

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.keys import KEY_REVOCATION_REASONS
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.mail.compose import compose_badge_email, compose_invitation
 from issuer.mail.key_incident import compose_key_incident
 from issuer.mail.revocation import compose_revocation

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.mail.compose import compose_badge_email, issuer_as_subject
 from issuer.settings import Settings
 from issuer.storage.models import IssuedCredential

@@ -28,7 +28,8 @@ from sqlalchemy import select
 from starlette.routing import Match, Route
 
 from issuer import mail
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.one_time_links import HIDDEN_LINK, hide_personal_links, loggable_path
 from issuer.storage.models import AuditEntry, Recipient
 from issuer.storage.workspace_models import EmailMessage as MessageRow

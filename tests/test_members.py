@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.status_list import read_status_bit
 from issuer.openbadges.verification import VerificationReport, verify

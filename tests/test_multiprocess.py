@@ -36,7 +36,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
 from issuer import mail
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import EmailMessage as MessageRow

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
 from issuer.errors import InvalidInput
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.names import MAX_NAME_LENGTH, check_person_name, name_problem
 from issuer.storage import models as rows
 from issuer.storage.workspace_models import ClaimRequest, User

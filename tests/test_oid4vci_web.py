@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.mail import deliver_pending, outbox_message
 from issuer.mail.wallet_code import WALLET_CODE_MAIL_KIND, queue_wallet_code

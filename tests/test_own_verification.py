@@ -22,9 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from issuer.issuance import own_verification
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.keys import METADATA_FILE, KeyStore
 from issuer.issuance.own_verification import OwnVerificationCache, fresh_until, verify_own
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.web import create_app
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from issuer.cli.main import main as cli_main
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.mail import deliver_pending
 from issuer.openbadges.status_list import read_status_bit

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
 from issuer.errors import IssuerError
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.skill_badges import SkillEvidence

@@ -16,7 +16,8 @@ import pytest
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, load_catalogue
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.badge_definitions import CatalogueError
 from issuer.openbadges.baking import extract_baked_credential

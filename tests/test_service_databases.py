@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.storage import models as rows
 from tests.plugins.factory import ServiceFactory

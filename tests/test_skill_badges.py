@@ -429,7 +429,7 @@ def test_credential_page_lists_the_aligned_skills_with_links_to_their_pages(admi
 def test_credential_page_of_a_badge_without_alignment_lists_no_skill(admin_app):
     from fastapi.testclient import TestClient
 
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
 
     app, service = admin_app
     issued = service.issue(IssueRequest("mediateur-numerique", "m@example.org"))

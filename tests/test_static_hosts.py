@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 import pytest
 
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.issuance.publishing import publish
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 
 BASE_URL = "https://badges.example.org"

@@ -35,8 +35,9 @@ from click.testing import CliRunner, Result
 
 from issuer.cli import context as cli_context
 from issuer.cli.main import main as cli_main
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.publishing import public_documents, publish, relative_path
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.network import skill_badges
 from issuer.network.evidence import EvidenceUpload
 from issuer.openbadges.did import DidResolver

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.network import skill_badges
 from issuer.network.skill_badges import SkillEvidence

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from issuer.issuance.issue_requests import IssueRequest
 from issuer.issuance.keys import generate_key
 from issuer.issuance.own_verification import verify_own
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.did import DidResolver, build_did_document
 from issuer.openbadges.dids.errors import DidError
 from issuer.openbadges.dids.key_encodings import (

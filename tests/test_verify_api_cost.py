@@ -25,8 +25,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from issuer.issuance import own_verification
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.rate_limits import DatabaseRateLimiter
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verification_context import verification_context_for
 from issuer.openbadges.verification import verify
 from issuer.settings import Settings

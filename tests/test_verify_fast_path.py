@@ -30,8 +30,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from issuer.issuance import own_verification
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.rate_limits import DatabaseRateLimiter, RateLimiter
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.issuance.verify_counted import counted_cached_report
 from issuer.settings import Settings
 from issuer.storage import quick_connection

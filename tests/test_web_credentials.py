@@ -25,7 +25,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.baking import extract_from_png, extract_from_svg
 from issuer.openbadges.credential import CITY_TIMEZONE
 from issuer.settings import Settings

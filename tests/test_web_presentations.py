@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.proofs.data_integrity import sign_document
 from issuer.settings import Settings
 from issuer.storage.models import AuditEntry

@@ -18,7 +18,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.fetch import Fetcher
 from issuer.settings import Settings
 from issuer.web.app import create_app

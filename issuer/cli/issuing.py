@@ -77,7 +77,7 @@ def _write_outputs(service: Any, issued: Any, out: Path) -> None:
 def issue(badge_slug: str, email: str, name: str, event_number: int | None, role: str | None,
           sector: str | None, mandate_start: Any, show_name: bool, age_declared: bool,
           gender: str | None, confirm_parity_gap: bool, out: Path) -> None:
-    from issuer.issuance.service import IssueRequest
+    from issuer.issuance.issue_requests import IssueRequest
     from issuer.workspace.members import NewMember, add_member, city_today, membership_badge
 
     service = initialised_service()
@@ -137,8 +137,8 @@ def issue_batch(csv_file: Path, badge_slug: str, event_number: int | None, out: 
                 signing_helpers: int | None) -> None:
     from tqdm import tqdm
 
+    from issuer.issuance.issue_requests import IssueRequest
     from issuer.issuance.outputs import issue_to_folder
-    from issuer.issuance.service import IssueRequest
     from issuer.workspace.attendance import decode_csv_bytes, read_attendance
     from issuer.workspace.member_rules import CouncilRuleError
     from issuer.workspace.members import membership_badge

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 
 WRITER_THREADS = 2
 

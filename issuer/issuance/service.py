@@ -12,8 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue, load_catalogue
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest, _PreparedRequest
 from issuer.issuance.keys import (
     KEY_REVOCATION_REASONS,
     IssuerKey,
@@ -34,9 +34,6 @@ from issuer.issuance.own_verification import OwnVerificationCache, StatusVersion
 from issuer.issuance.signing_pool import _SigningPool, default_signing_helpers
 from issuer.issuance.status_changes import change_status
 from issuer.issuance.status_lists import StatusListCredentials
-from issuer.issuance.verification_context import (  # re-exported for bench/ (the lead's)
-    verification_context_for as verification_context_for,
-)
 from issuer.names import check_person_name
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition, Event, Role
@@ -70,75 +67,6 @@ IDENTITY_SECRET_FILE = "identity-secret"  # noqa: S105 - a file name in keys/
 CREDENTIAL_JSON_INDENT = 2
 
 
-@dataclass(frozen=True)
-class IssueRequest:
-    """One award to make: who, which badge, in which circumstances."""
-
-    badge_slug: str
-    email: str
-    name: str | None = None
-    event_number: int | None = None
-    role: str | None = None
-    sector: str | None = None
-    show_name: bool = False
-    mandate_start: date | None = None
-    # Last day of the membership a former-member badge recognises (its `term`, e.g.
-    # "Mandat 2025–2027"): the end of the last mandate, renewals included.
-    mandate_end: date | None = None
-    # Extra OB 3.0 `Evidence` objects (e.g. the CLN session or workshop attended); a catalogue
-    # edition is added as evidence by the service itself.
-    evidence: tuple[dict[str, Any], ...] = ()
-    # The name display chosen for this badge alone (a re-issue, issuer.workspace.reissue):
-    # None follows the person's standing choice or `show_name`; False hides the name even then.
-    name_shown: bool | None = None
-    # The start of validity of the badge this one supersedes (a re-issue under the same
-    # terms); None: now, or the mandate's first day for a council membership.
-    valid_from: datetime | None = None
-    # A membership badge (the CLN's) is a seat on the council: only the council register
-    # (`issuer.workspace.members`), which keeps the council's rules and records the mandate,
-    # issues one, and says so here; any other path is refused (issue 13 item 11). Not part of
-    # the badge nor of its idempotency key.
-    through_register: bool = False
-    # The badge as the credential this one supersedes stated it (a re-issue under the same
-    # terms, issuer.workspace.reissue): e.g. a skill badge keeps the alignments of the skills
-    # catalogue's version it was granted under, not the current version's. None: the badge as
-    # the catalogue states it now. Its slug must be `badge_slug`.
-    as_granted: BadgeDefinition | None = None
-
-
-@dataclass(frozen=True)
-class IssuedBadge:
-    credential_id: str
-    url: str
-    credential_json: str
-    credential_jwt: str
-    created: bool               # False: it had been issued before (idempotent re-run)
-    # The recipient asked for their badge pages to be listed by search engines (GDPR: only
-    # then is a page found by searching their name).
-    indexable: bool = False
-    # Its revocation and suspension as the database said when it was read (`credential`).
-    status: StatusVersion | None = None
-
-    @cached_property
-    def credential(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.credential_json)
-        return parsed
-
-
-@dataclass(frozen=True)
-class _PreparedRequest:
-    """An `IssueRequest` checked and resolved against the catalogue, with its keys."""
-
-    request: IssueRequest
-    badge: BadgeDefinition
-    role: Role | None
-    event: Event | None
-    email: str
-    name: str | None
-    lookup_key: str
-    idempotency_key: str
-
-
 CatalogueExtension = Callable[["IssuerService", Catalogue], Catalogue]
 """Adds the badges kept outside `badges/` to the catalogue: the mediator network's skill badges
 (stored in the database), which `issuer.network.skill_badges` registers when it is imported.
@@ -151,6 +79,8 @@ def register_catalogue_extension(extension: CatalogueExtension) -> None:
     """Add `extension` to every `IssuerService.catalogue` (once, whatever the calls)."""
     if extension not in _catalogue_extensions:
         _catalogue_extensions.append(extension)
+
+
 _CREDENTIAL_ROW = (
     select(rows.IssuedCredential.credential_json, rows.IssuedCredential.credential_jwt,
            rows.IssuedCredential.revoked_at, rows.IssuedCredential.suspended,

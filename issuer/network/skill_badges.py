@@ -34,13 +34,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from issuer.errors import IssuerError, NotFound
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
 from issuer.issuance.publishing import register_publication_extension
-from issuer.issuance.service import (
-    IssuedBadge,
-    IssueRequest,
-    IssuerService,
-    register_catalogue_extension,
-)
+from issuer.issuance.service import IssuerService, register_catalogue_extension
 from issuer.network import evidence, skill_badge_changes
 from issuer.network.skill_badge_texts import (
     EVIDENCE_EXPECTED,

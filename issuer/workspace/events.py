@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
 from issuer.errors import InvalidInput, IssuerError, NotFound
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError, LocalizedText, Role
 from issuer.openbadges.canonical import find_control_characters
 from issuer.openbadges.credential import french_date

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.mail import queue_badge_email
 from issuer.openbadges.badge_definitions import BadgeDefinition, CatalogueError
 from issuer.openbadges.credential import credential_url

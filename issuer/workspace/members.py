@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from issuer.collation import sort_key
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.openbadges import credential as model
 from issuer.openbadges.badge_definitions import BadgeDefinition
 from issuer.storage.audit_log import record_audit

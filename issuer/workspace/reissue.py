@@ -36,7 +36,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance.service import IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.mail import MailError, queue_badge_email
 from issuer.network.endorsement_successors import carry_over_endorsements
 from issuer.network.skill_badges import definition_as_granted

@@ -50,7 +50,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.settings import Settings
 from issuer.workspace.accounts import Accounts
 

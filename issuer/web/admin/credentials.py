@@ -20,7 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from issuer.errors import InvalidInput, IssuerError
-from issuer.issuance.service import IssuedBadge, IssueRequest, IssuerService
+from issuer.issuance.issue_requests import IssuedBadge, IssueRequest
+from issuer.issuance.service import IssuerService
 from issuer.mail import deliver_pending
 from issuer.openbadges.badge_definitions import BadgeDefinition
 from issuer.wallet.copies import copies_of

@@ -37,9 +37,10 @@ from starlette.responses import Response
 from issuer.errors import NotFound
 from issuer.i18n import translations
 from issuer.issuance.catalogue import Catalogue
+from issuer.issuance.issue_requests import IssuedBadge
 from issuer.issuance.logo import Logo
 from issuer.issuance.own_verification import CredentialKind, StatusVersion, verify_own
-from issuer.issuance.service import IssuedBadge, IssuerService
+from issuer.issuance.service import IssuerService
 from issuer.network.endorsement_views import EndorsementView
 from issuer.network.endorsements import endorsements_of_badge
 from issuer.network.skill_badges import aligned_skills
