@@ -41,6 +41,7 @@ from issuer.errors import IssuerError
 from issuer.issuance.own_verification import verify_own
 from issuer.issuance.verify_counted import OwnBadge, counted_cached_report, fit_for_event_loop
 from issuer.openbadges.verification import VerificationReport
+from issuer.web.api import CORS_HEADERS
 from issuer.web.api_schemas import JSON_TYPES
 from issuer.web.deps import service_of
 from issuer.web.rate_limit import client_key, verification_limiter
@@ -54,9 +55,7 @@ OWN_BADGE_MAX_BYTES = 64 * 1024
 """The largest body taken here: our badges' JSON is a few kilobytes (an image or evidence is a
 link, never inline). A larger body is read and parsed by the endpoint, as before, not on this
 path (where it would be parsed on the event loop's thread before anything else)."""
-ANSWER_HEADERS = {"access-control-allow-origin": "*",
-                  "access-control-expose-headers": "Retry-After",
-                  "cache-control": "no-store"}
+ANSWER_HEADERS = {**CORS_HEADERS, "cache-control": "no-store"}  # the endpoint's
 
 
 @dataclass(frozen=True)
