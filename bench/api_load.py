@@ -107,10 +107,6 @@ def _issue(home: Path, database_url: str, count: int) -> list[str]:
         service.database.dispose()
 
 
-def _issue_one(home: Path, database_url: str) -> str:
-    return _issue(home, database_url, 1)[0]
-
-
 def _children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()

@@ -1,7 +1,7 @@
 """What an award is before and after it is made: `IssueRequest` (who, which badge, in which
 circumstances), its checked and resolved form inside the service (`_PreparedRequest`), and
-`IssuedBadge` (the credential made, or found made before). Moved out of
-`issuer.issuance.service`, which still names them for its callers."""
+`IssuedBadge` (the credential made, or found made before): what `IssuerService` takes and
+gives back, and what its callers build and read."""
 
 from __future__ import annotations
 
