@@ -71,7 +71,9 @@ def test_two_processes_limiters_on_one_database_share_one_budget(postgres: Datab
         other.dispose()
     assert len(outcomes) == 80
     assert outcomes.count(None) == 30  # exactly the limit, whatever the interleaving
-    assert all(0 < wait <= 60 for wait in outcomes if wait is not None)
+    # The window is full: past its end, until it weighs little enough on the next one (a
+    # sliding window): at most a thirtieth of the next minute more.
+    assert all(0 < wait <= 60 + 2 for wait in outcomes if wait is not None)
 
 
 @pytest.mark.postgres
